@@ -1,0 +1,55 @@
+# Xinyidai — `make run` to try it, `make test` to check it.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+PORT ?= 5000
+
+.PHONY: venv run test test-sqlite test-postgres lint format translations bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+translations: venv
+	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+
+run: venv translations
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: venv translations lint test-sqlite test-postgres
+
+test-sqlite: venv translations
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+
+test-postgres: venv translations
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $${TEST_DATABASE_URL%%@*}@…"; \
+		$(BIN)/pytest -q -m "not browser"; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite* .pytest_cache .ruff_cache .mypy_cache

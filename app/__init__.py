@@ -1,0 +1,201 @@
+"""The application factory: configuration, extensions, blueprints, CLI and error handlers.
+
+No database work and no scheduler here: the schema comes from migrations and scheduled
+jobs run only in `flask scheduler run`.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from flask import Flask, flash, g, render_template, request, session
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app import (
+    db_events,  # noqa: F401 - engine pragmas for SQLite
+    models,  # noqa: F401 - every table, for Alembic and relationships
+)
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.util import to_local
+from config import CONFIGS, ProductionConfig
+
+
+def create_app(config: type | str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    if config is None:
+        config = os.environ.get("XYD_ENV", "development")
+    if isinstance(config, str):
+        config = CONFIGS[config]
+    if config is ProductionConfig or (
+        isinstance(config, type) and issubclass(config, ProductionConfig)
+    ):
+        ProductionConfig.validate()
+    app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+    return app
+
+
+def _select_locale() -> str:
+    languages = list(CONFIGS["development"].LANGUAGES)
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    header = request.accept_languages.best_match(languages) if request else None
+    return header or "zh"
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.auth.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        user_id, _sep, version = session_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or str(user.session_version) != version:
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.api import load_routes
+    from app.auth.routes import bp as auth_bp
+    from app.main.routes import bp as main_bp
+
+    load_routes()
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
+
+
+def _register_cli(app: Flask) -> None:
+    from app.auth.cli import users_cli
+    from app.banks.cli import banks_cli
+    from app.demo.cli import demo_cli
+
+    for group in (users_cli, banks_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from app.api.errors import (
+        error_response,
+        http_error_response,
+        service_error_response,
+        wants_json,
+    )
+    from app.errors import ServiceError
+
+    @app.errorhandler(ServiceError)
+    def handle_service_error(exc: ServiceError):
+        if wants_json():
+            return service_error_response(exc)
+        db.session.rollback()
+        return render_template(
+            "errors/error.html", status=exc.status, message=exc.message
+        ), exc.status
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(exc: CSRFError):
+        message = _("表单已过期或缺少安全令牌，请刷新页面后重试")
+        if wants_json():
+            return error_response(400, "csrf_failed", message)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(429)
+    def handle_rate_limit(exc: HTTPException):
+        message = _("请求过于频繁，请稍后再试")
+        if wants_json():
+            return error_response(429, "rate_limited", message)
+        flash(message, "error")
+        return render_template("errors/error.html", status=429, message=message), 429
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        if wants_json():
+            return http_error_response(exc)
+        messages = {
+            400: _("请求有误"),
+            403: _("您无权访问此页面"),
+            404: _("页面不存在"),
+            405: _("不支持的请求方法"),
+            413: _("上传的文件过大"),
+        }
+        message = messages.get(exc.code or 500, exc.description)
+        return render_template("errors/error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(500)
+    def handle_500(exc):
+        db.session.rollback()
+        if wants_json():
+            return error_response(500, "internal_error", _("服务器内部错误"))
+        return render_template("errors/error.html", status=500, message=_("服务器内部错误")), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.template_filter("localtime")
+    def localtime(value, fmt: str = "%Y-%m-%d %H:%M"):
+        local = to_local(value)
+        return local.strftime(fmt) if local else ""
+
+    @app.template_filter("yuan")
+    def yuan(value):
+        if value is None:
+            return "—"
+        return "¥" + format_decimal(Decimal(value), format="#,##0.00")
+
+    @app.context_processor
+    def inject_globals():
+        return {
+            "languages": app.config["LANGUAGES"],
+            "current_locale": str(get_locale() or "zh"),
+        }
+
+
+def _register_security_headers(app: Flask) -> None:
+    csp = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if getattr(g, "_login_user", None) is not None or (
+            current_user and current_user.is_authenticated
+        ):
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,14 @@
+"""The JSON API under /api/v1/, authenticated with `Authorization: Bearer TOKEN`.
+
+One module per domain (`app/api/<domain>.py`) adds its routes to `bp`; every handler
+parses, calls a service and returns JSON. Errors are `{"error": {"code", "message"}}`.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def load_routes() -> None:
+    """Import the route modules (called once by the app factory)."""
+    from app.api import core, docs  # noqa: F401

@@ -1,0 +1,1 @@
+"""Accounts, roles, logins and API tokens."""

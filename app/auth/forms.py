@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+
+class RegisterForm(FlaskForm):
+    uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=40)])
+    company_name = StringField(_l("企业名称"), validators=[DataRequired(), Length(max=200)])
+    contact_name = StringField(_l("联系人"), validators=[DataRequired(), Length(max=100)])
+    phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        _l("确认密码"),
+        validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))],
+    )
+    submit = SubmitField(_l("注册"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
+    submit = SubmitField(_l("登录"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired()])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        _l("确认新密码"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的密码不一致"))],
+    )
+    submit = SubmitField(_l("修改密码"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("令牌名称"), validators=[DataRequired(), Length(max=100)])
+    submit = SubmitField(_l("生成新令牌"))
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST."""

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.banks.models import Bank
+from app.enterprises.models import Enterprise
+from app.extensions import db
+from app.types import UTCDateTime
+from app.util import utcnow
+
+
+class Role(StrEnum):
+    ENTERPRISE = "enterprise"  # a small business
+    BANK_OFFICER = "bank_officer"  # a loan officer
+    BANK_ADMIN = "bank_admin"  # manages the bank's products and officers
+    REGULATOR = "regulator"  # the financial office
+    ADMIN = "admin"  # the platform operator
+
+
+BANK_ROLES = (Role.BANK_OFFICER, Role.BANK_ADMIN)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('enterprise','bank_officer','bank_admin','regulator','admin')", name="role"
+        ),
+        # A bank user belongs to a bank; an enterprise user to an enterprise.
+        CheckConstraint(
+            "(role NOT IN ('bank_officer','bank_admin')) OR bank_id IS NOT NULL", name="bank"
+        ),
+        CheckConstraint("role <> 'enterprise' OR enterprise_id IS NOT NULL", name="enterprise"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id"), nullable=True, index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprises.id"), nullable=True, index=True
+    )
+    locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Bumped on password change so that other sessions of this user end.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    bank: Mapped[Bank | None] = relationship(lazy="joined")
+    enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:
+        # The session version in the id ends other sessions after a password change.
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; it is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship()

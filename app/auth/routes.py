@@ -1,0 +1,184 @@
+"""Web views for accounts: parse → call a service → render / redirect."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import services
+from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm, TokenForm
+from app.errors import ServiceError
+from app.extensions import db, limiter
+from app.forms import attach_error
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after login."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_enterprise(
+                uscc=form.uscc.data,
+                company_name=form.company_name.data,
+                contact_name=form.contact_name.data,
+                phone=form.phone.data or "",
+                email=form.email.data,
+                password=form.password.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            session.permanent = True
+            if not user.enterprise.verified:
+                flash(
+                    _("注册成功。登记库中暂未找到贵企业，账户标记为“待核验”，数据归集后自动核验。"),
+                    "warning",
+                )
+            else:
+                flash(_("注册成功，欢迎使用信易贷平台"), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/register.html", form=form), (422 if form.errors else 200)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except ServiceError as exc:
+            db.session.commit()  # keep the failure count
+            flash(exc.message, "error")
+            status = exc.status
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            if user.locale:
+                session["locale"] = user.locale
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+    elif form.errors:
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("您已安全退出"), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session id carries the new session version
+            flash(_("密码已修改，其他设备上的登录已失效"), "success")
+            return redirect(url_for("auth.settings"))
+    return render_template("auth/password.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/account/settings")
+@login_required
+def settings():
+    return render_template(
+        "auth/settings.html",
+        tokens=services.list_tokens(current_user),
+        token_form=TokenForm(),
+        revoke_form=EmptyForm(),
+        new_token=session.pop("new_token", None),
+    )
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        _token, plaintext = services.issue_token(current_user, form.name.data)
+        db.session.commit()
+        # Shown once on the next page, then gone.
+        session["new_token"] = plaintext
+        flash(_("新令牌已生成，请立即复制保存，它只显示这一次"), "success")
+    else:
+        flash(_("请填写令牌名称"), "error")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke_token(current_user, token_id)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("令牌已吊销"), "success")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.route("/lang", methods=["POST"])
+def set_language():
+    """The header's language switch: remembered in the session and, once logged in, per user."""
+    form = EmptyForm()
+    locale = request.form.get("locale", "")
+    if form.validate_on_submit() and locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            services.set_locale(current_user, locale)
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("main.index"))

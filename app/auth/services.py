@@ -1,0 +1,275 @@
+"""Account rules: registration, login with lock-out, passwords, roles and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.auth.models import BANK_ROLES, ApiToken, Role, User
+from app.banks.services import get_bank_by_code
+from app.enterprises import services as enterprise_services
+from app.errors import Conflict, Forbidden, Locked, NotFound, Unauthorized, ValidationFailed
+from app.extensions import db
+from app.util import utcnow
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN_PREFIX = "xyd_"
+COMMON_PASSWORDS = {
+    "password123", "1234567890", "qwertyuiop", "12345678910", "abcdefghij",
+    "password1234", "a123456789", "1q2w3e4r5t", "iloveyou123", "woaini1314",
+}  # fmt: skip
+# A dummy hash to spend the same time on unknown e-mails as on known ones.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
+def password_problem(password: str, *, email: str = "", uscc: str = "") -> str | None:
+    """Why a password is too weak, or None."""
+    min_length = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < min_length:
+        return _("密码至少需要 %(n)d 位", n=min_length)
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return _("密码须同时包含字母和数字")
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        return _("密码过于简单，请换一个")
+    local = email.split("@")[0].lower()
+    if (local and len(local) >= 4 and local in lowered) or (uscc and uscc.lower() in lowered):
+        return _("密码不能包含邮箱或统一社会信用代码")
+    return None
+
+
+def _check_password_strength(password: str, *, email: str = "", uscc: str = "") -> None:
+    problem = password_problem(password, email=email, uscc=uscc)
+    if problem:
+        raise ValidationFailed("password", problem, code="weak_password")
+
+
+def _check_email(email: str) -> str:
+    email = normalize_email(email)
+    if not EMAIL_RE.match(email):
+        raise ValidationFailed("email", _("邮箱格式不正确"), code="invalid_email")
+    if get_user_by_email(email) is not None:
+        raise Conflict(_("该邮箱已注册"), code="email_taken", field="email")
+    return email
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def register_enterprise(
+    *, uscc: str, company_name: str, contact_name: str, phone: str, email: str, password: str
+) -> User:
+    """Register a small business. One account per USCC; the registry row may be unverified."""
+    code = enterprise_services.validate_uscc(uscc)
+    if not company_name.strip():
+        raise ValidationFailed("company_name", _("请填写企业名称"))
+    email = _check_email(email)
+    _check_password_strength(password, email=email, uscc=code)
+    enterprise = enterprise_services.get_by_uscc(code)
+    if enterprise is not None:
+        taken = db.session.scalar(
+            select(func.count()).select_from(User).where(User.enterprise_id == enterprise.id)
+        )
+        if taken:
+            raise Conflict(
+                _("该统一社会信用代码已注册，请直接登录或联系平台"), code="uscc_taken", field="uscc"
+            )
+    enterprise = enterprise_services.get_or_create_for_registration(
+        code, company_name, contact_name, phone
+    )
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=Role.ENTERPRISE,
+        display_name=contact_name.strip() or company_name.strip(),
+        enterprise_id=enterprise.id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_user(
+    *,
+    role: str,
+    email: str,
+    password: str | None = None,
+    bank_code: str | None = None,
+    uscc: str | None = None,
+    display_name: str = "",
+) -> tuple[User, str | None]:
+    """An operator-made account. Returns the user and the generated password, if any."""
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed("role", f"unknown role {role!r}")
+    email = _check_email(email)
+    bank_id = enterprise_id = None
+    if role in BANK_ROLES:
+        if not bank_code:
+            raise ValidationFailed("bank", _("银行用户必须指定所属银行"))
+        bank = get_bank_by_code(bank_code)
+        if bank is None:
+            raise NotFound(_("银行 %(code)s 不存在", code=bank_code))
+        bank_id = bank.id
+    if role == Role.ENTERPRISE:
+        if not uscc:
+            raise ValidationFailed("uscc", _("企业用户必须指定统一社会信用代码"))
+        code = enterprise_services.validate_uscc(uscc)
+        enterprise = enterprise_services.get_by_uscc(code)
+        if enterprise is None:
+            raise NotFound(_("企业 %(code)s 不在登记库中", code=code))
+        enterprise_id = enterprise.id
+    generated = None
+    if password is None:
+        generated = password = secrets.token_urlsafe(12) + "9a"
+    else:
+        _check_password_strength(password, email=email)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name or email.split("@")[0],
+        bank_id=bank_id,
+        enterprise_id=enterprise_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user, generated
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user for these credentials, counting failures and locking after too many.
+
+    Unknown e-mail and wrong password get the same message, so accounts cannot be probed.
+    """
+    user = get_user_by_email(email)
+    now = utcnow()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthorized(_("邮箱或密码错误"), code="bad_credentials")
+    if user.locked_until and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise Locked(_("登录失败次数过多，账户已临时锁定，请 %(m)d 分钟后再试", m=minutes))
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+        db.session.flush()
+        raise Unauthorized(_("邮箱或密码错误"), code="bad_credentials")
+    if not user.active:
+        raise Forbidden(_("该账户已停用"), code="inactive")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current):
+        raise ValidationFailed("current_password", _("当前密码不正确"))
+    if current == new:
+        raise ValidationFailed("new_password", _("新密码不能与当前密码相同"))
+    uscc = user.enterprise.uscc if user.enterprise else ""
+    problem = password_problem(new, email=user.email, uscc=uscc)
+    if problem:
+        raise ValidationFailed("new_password", problem, code="weak_password")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_version += 1
+    db.session.flush()
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in current_app.config["LANGUAGES"]:
+        raise ValidationFailed("locale", f"unsupported locale {locale!r}")
+    user.locale = locale
+    db.session.flush()
+
+
+def require_role(user: User | None, *roles: str) -> User:
+    """The user if it holds one of `roles`; Unauthorized / Forbidden otherwise."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Unauthorized(_("请先登录"))
+    if user.role not in roles:
+        raise Forbidden(_("您的角色无权执行此操作"), code="wrong_role")
+    return user
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def _hash_token(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "api") -> tuple[ApiToken, str]:
+    """A new token for `user`; the plaintext is returned once and never stored."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=(name or "api").strip()[:100],
+        token_hash=_hash_token(plaintext),
+        prefix=plaintext[:10],
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, plaintext
+
+
+def user_for_token(plaintext: str) -> User | None:
+    """The active user owning this (unrevoked) token, or None."""
+    if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == _hash_token(plaintext), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not token.user.active:
+        return None
+    now = utcnow()
+    # Touch at most once a minute: a write per request would serialise API traffic.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+    return token.user
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens (another user's token is 'not found')."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(_("令牌不存在"))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    db.session.flush()
+    return token

@@ -1,0 +1,1 @@
+"""Banks: the lenders that publish products and employ officers."""

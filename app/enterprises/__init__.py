@@ -1,0 +1,1 @@
+"""Enterprises (the registry), regions and industries."""

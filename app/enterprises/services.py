@@ -1,0 +1,70 @@
+"""Rules for the enterprise registry: USCC checks, lookups, unverified registrations."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
+
+from app.enterprises.models import Enterprise, Industry, Region
+from app.errors import ValidationFailed
+from app.extensions import db
+
+
+def normalize_uscc(raw: str) -> str:
+    """NFKC, strip spaces and dashes, upper-case (full-width input is common)."""
+    return stdnum_uscc.compact(unicodedata.normalize("NFKC", raw or "")).upper()
+
+
+def uscc_error(raw: str) -> str | None:
+    """Why `raw` is not a valid unified social credit code, or None when it is.
+
+    The check character (GB 32100-2015) is verified by python-stdnum.
+    """
+    code = normalize_uscc(raw)
+    try:
+        stdnum_uscc.validate(code)
+    except InvalidLength:
+        return _("统一社会信用代码应为 18 位")
+    except InvalidChecksum:
+        return _("统一社会信用代码校验位不正确，请核对后重新输入")
+    except ValidationError:
+        return _("统一社会信用代码格式不正确")
+    return None
+
+
+def validate_uscc(raw: str) -> str:
+    """The normalised code, or `ValidationFailed` naming the problem."""
+    error = uscc_error(raw)
+    if error:
+        raise ValidationFailed("uscc", error, code="invalid_uscc")
+    return normalize_uscc(raw)
+
+
+def get_by_uscc(code: str) -> Enterprise | None:
+    return db.session.scalar(select(Enterprise).where(Enterprise.uscc == normalize_uscc(code)))
+
+
+def get_or_create_for_registration(
+    code: str, name: str, contact_name: str, contact_phone: str
+) -> Enterprise:
+    """The registry row for a registering business; unverified when the registry lacks it."""
+    enterprise = get_by_uscc(code)
+    if enterprise is None:
+        enterprise = Enterprise(uscc=code, name=name.strip(), verified=False)
+        db.session.add(enterprise)
+    enterprise.contact_name = contact_name.strip() or None
+    enterprise.contact_phone = contact_phone.strip() or None
+    db.session.flush()
+    return enterprise
+
+
+def region_names() -> dict[str, str]:
+    return {code: name for code, name in db.session.execute(select(Region.code, Region.name))}
+
+
+def industry_names() -> dict[str, str]:
+    return {code: name for code, name in db.session.execute(select(Industry.code, Industry.name))}

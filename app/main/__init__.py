@@ -1,0 +1,1 @@
+"""Landing page, role home pages and health checks."""

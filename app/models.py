@@ -1,0 +1,5 @@
+"""Every domain's models, imported so that Alembic and relationships see them all."""
+
+from app.auth.models import ApiToken, User  # noqa: F401
+from app.banks.models import Bank  # noqa: F401
+from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401

@@ -1,0 +1,98 @@
+"""Registration of small businesses."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.enterprises.models import Enterprise
+from app.extensions import db
+
+
+def _form(factories, **overrides):
+    data = {
+        "uscc": factories.uscc(),
+        "company_name": "西安测试科技有限公司",
+        "contact_name": "李四",
+        "phone": "029-88886666",
+        "email": "owner@example.test",
+        "password": "Xian2026secure",
+        "confirm": "Xian2026secure",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_register_unknown_enterprise_is_unverified_and_logged_in(web, factories):
+    data = _form(factories)
+    response = web.post("/register", data)
+    assert response.status_code == 302
+    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.uscc == data["uscc"]))
+    assert enterprise is not None and enterprise.verified is False
+    home = web.get("/enterprise")
+    assert home.status_code == 200
+    assert "待核验" in home.get_data(as_text=True)
+
+
+def test_register_known_enterprise_links_registry_row(web, factories):
+    known = factories.enterprise()
+    response = web.post("/register", _form(factories, uscc=known.uscc.lower()))
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "owner@example.test"))
+    assert user.enterprise_id == known.id
+    assert "已核验" in web.get("/enterprise").get_data(as_text=True)
+
+
+def test_full_width_uscc_is_normalised(web, factories):
+    code = factories.uscc()
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in code)
+    assert web.post("/register", _form(factories, uscc=full_width)).status_code == 302
+    assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+
+
+def test_wrong_check_character_is_refused_in_chinese_and_keeps_input(web, factories):
+    code = factories.uscc()
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    response = web.post("/register", _form(factories, uscc=wrong))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "统一社会信用代码校验位不正确" in body
+    assert 'value="西安测试科技有限公司"' in body  # what was typed is kept
+    assert db.session.scalar(select(User).where(User.email == "owner@example.test")) is None
+
+
+def test_duplicate_registration_is_refused(web, factories, app):
+    data = _form(factories)
+    assert web.post("/register", data).status_code == 302
+    other = type(web)(app.test_client())
+    response = other.post("/register", {**data, "email": "second@example.test"})
+    assert response.status_code == 422
+    assert "该统一社会信用代码已注册" in response.get_data(as_text=True)
+    again = type(web)(app.test_client())
+    response = again.post("/register", _form(factories, email="OWNER@example.test"))
+    assert "该邮箱已注册" in response.get_data(as_text=True)
+
+
+def test_weak_passwords_are_refused(web, factories):
+    for weak, message in [
+        ("short1", "密码至少需要 10 位"),
+        ("onlyletterslong", "密码须同时包含字母和数字"),
+        ("password123", "密码过于简单"),
+    ]:
+        response = web.post("/register", _form(factories, password=weak, confirm=weak))
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "owner@example.test")) is None
+
+
+def test_mismatched_confirmation_is_refused(web, factories):
+    response = web.post("/register", _form(factories, confirm="Different2026x"))
+    assert response.status_code == 422
+    assert "两次输入的密码不一致" in response.get_data(as_text=True)
+
+
+def test_missing_csrf_token_is_refused(web, factories):
+    response = web.post("/register", _form(factories), csrf=False)
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "owner@example.test")) is None

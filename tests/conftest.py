@@ -1,0 +1,187 @@
+"""Test fixtures: the schema once per session by migrations, each test rolled back.
+
+SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db, limiter
+from config import TestConfig
+from tests.factories import Factories
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class BoundSession(FlaskSession):
+    """A Flask-SQLAlchemy session that honours an explicit `bind` (the test connection)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind or self.bind or super().get_bind(mapper, clause, bind, **kwargs)
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production.
+
+    The test itself holds an app context (for factories and queries); without this,
+    requests would reuse it and share `g` (and Flask-Login's cached user) with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()  # see what the request wrote
+        return response
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    app = create_app(Cfg)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Every test inside one outer transaction that is rolled back at the end."""
+    if request.node.get_closest_marker("committing"):
+        yield
+        return
+    ctx = app.app_context()
+    ctx.push()
+    connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"class_": BoundSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    limiter.reset()
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+        ctx.pop()
+
+
+@pytest.fixture
+def factories(app) -> Factories:
+    return Factories()
+
+
+class WebClient:
+    """A test client that fills in CSRF tokens and logs in as a user."""
+
+    def __init__(self, client):
+        self.client = client
+        self._csrf: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._csrf is None:
+            page = self.client.get("/login").get_data(as_text=True)
+            match = CSRF_RE.search(page)
+            assert match, "no CSRF token on /login"
+            self._csrf = match.group(1)
+        return self._csrf
+
+    def get(self, *args, **kwargs):
+        return self.client.get(*args, **kwargs)
+
+    def post(self, path, data=None, *, csrf: bool = True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token())
+        return self.client.post(path, data=data, **kwargs)
+
+    def login(self, user, password: str = Factories.PASSWORD):
+        response = self.post("/login", {"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        self._csrf = None  # the session was renewed at login
+        return response
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def web(app) -> WebClient:
+    return WebClient(app.test_client())
+
+
+@pytest.fixture
+def login_as(app, factories):
+    """`login_as("bank_officer")` → (WebClient logged in, user)."""
+
+    def _login(role: str, **kwargs):
+        user = factories.user(role, **kwargs)
+        db.session.commit()
+        client = WebClient(app.test_client())
+        client.login(user)
+        return client, user
+
+    return _login
+
+
+@pytest.fixture
+def api(app):
+    """`api.get(path, token=...)`: a JSON client for /api/v1/."""
+
+    class Api:
+        def __init__(self, client):
+            self.client = client
+
+        def _headers(self, token):
+            return {"Authorization": f"Bearer {token}"} if token else {}
+
+        def get(self, path, token=None, **kw):
+            return self.client.get(path, headers=self._headers(token), **kw)
+
+        def post(self, path, json=None, token=None, **kw):
+            return self.client.post(path, json=json, headers=self._headers(token), **kw)
+
+        def patch(self, path, json=None, token=None, **kw):
+            return self.client.patch(path, json=json, headers=self._headers(token), **kw)
+
+        def delete(self, path, token=None, **kw):
+            return self.client.delete(path, headers=self._headers(token), **kw)
+
+    return Api(app.test_client())
