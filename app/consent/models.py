@@ -1,0 +1,107 @@
+"""The authorization model shared by both halves of the double authorization.
+
+1. *collection* (kind = "collection", grantee = the platform): the enterprise lets the
+   platform collect a category of its non-public data.
+2. *query* (kind = "query", grantee = one bank): the enterprise lets one named bank view
+   named categories, for a purpose, until an expiry.
+
+Each authorization records what was shown (consent text version and hash), who clicked,
+when and from where, and its state. Categories are the source names (`tax_payments`…),
+one `AuthorizationScope` row each, so that checks are set-based joins.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.types import UTCDateTime
+from app.util import utcnow
+
+KINDS = ("collection", "query")
+STATES = ("active", "revoked", "expired")
+
+
+class ConsentText(db.Model):
+    """A version of the text an enterprise agrees to; its SHA-256 is kept with each grant."""
+
+    __tablename__ = "consent_texts"
+    __table_args__ = (
+        db.UniqueConstraint("kind", "version", "locale", name="uq_consent_texts_kind_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Authorization(db.Model):
+    __tablename__ = "authorizations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('collection','query')", name="kind"),
+        CheckConstraint("state IN ('active','revoked','expired')", name="state"),
+        CheckConstraint("method IN ('online','paper')", name="method"),
+        # A query authorization names a bank; a collection authorization does not.
+        CheckConstraint(
+            "(kind = 'query' AND grantee_bank_id IS NOT NULL) OR "
+            "(kind = 'collection' AND grantee_bank_id IS NULL)",
+            name="grantee",
+        ),
+        Index("ix_authorizations_enterprise_kind", "enterprise_id", "kind", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    grantee_bank_id: Mapped[int | None] = mapped_column(
+        ForeignKey("banks.id"), nullable=True, index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(300), default="")
+    application_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The range of the data covered (e.g. the last 36 months); None = all on record.
+    data_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    data_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # None = until revoked (collection); a query authorization always expires.
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    consent_text_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consent_texts.id"), nullable=True
+    )
+    consent_text_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    method: Mapped[str] = mapped_column(String(10), default="online")
+    evidence_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    granted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    granted_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    state: Mapped[str] = mapped_column(String(10), default="active")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    scopes: Mapped[list[AuthorizationScope]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    consent_text: Mapped[ConsentText | None] = relationship()
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted(scope.category for scope in self.scopes)
+
+
+class AuthorizationScope(db.Model):
+    """One data category (a source name) covered by an authorization."""
+
+    __tablename__ = "authorization_scopes"
+    __table_args__ = (Index("ix_authorization_scopes_category", "category", "authorization_id"),)
+
+    authorization_id: Mapped[int] = mapped_column(
+        ForeignKey("authorizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
