@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from flask import Flask, flash, g, render_template, request, session
-from flask_babel import format_decimal, get_locale
+from flask import Flask, flash, g, has_request_context, render_template, request, session
+from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -49,11 +49,13 @@ def create_app(config: type | str | None = None) -> Flask:
 
 def _select_locale() -> str:
     languages = list(CONFIGS["development"].LANGUAGES)
+    if not has_request_context():  # CLI, jobs: Chinese
+        return "zh"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
-    header = request.accept_languages.best_match(languages) if request else None
+    header = request.accept_languages.best_match(languages)
     return header or "zh"
 
 
@@ -65,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
