@@ -99,11 +99,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
     from app.banks.cli import banks_cli
     from app.demo.cli import demo_cli
 
-    for group in (users_cli, banks_cli, demo_cli):
+    for group in (users_cli, banks_cli, demo_cli, audit_cli):
         app.cli.add_command(group)
 
 

@@ -1,5 +1,6 @@
 """Every domain's models, imported so that Alembic and relationships see them all."""
 
+from app.audit.models import AccessLogEntry, AuditVerification  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.banks.models import Bank  # noqa: F401
 from app.consent.models import Authorization, AuthorizationScope, ConsentText  # noqa: F401
