@@ -88,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.api import load_routes
+    from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.main.routes import bp as main_bp
 
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(audit_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 

@@ -163,3 +163,76 @@ def last_verification() -> AuditVerification | None:
 
 def count_entries() -> int:
     return db.session.scalar(select(func.count()).select_from(AccessLogEntry)) or 0
+
+
+# --- Reading the log -----------------------------------------------------------------------
+
+
+@dataclass
+class LogFilter:
+    bank_code: str | None = None
+    outcome: str | None = None  # allowed | denied
+    date_from: datetime | None = None
+    date_to: datetime | None = None  # exclusive
+
+
+def _entries_query(enterprise_id: int, flt: LogFilter):
+    from app.auth.models import User
+    from app.banks.models import Bank
+
+    query = (
+        select(AccessLogEntry, Bank.code, Bank.name, User.display_name)
+        .outerjoin(Bank, Bank.id == AccessLogEntry.bank_id)
+        .outerjoin(User, User.id == AccessLogEntry.user_id)
+        .where(AccessLogEntry.enterprise_id == enterprise_id)
+    )
+    if flt.bank_code:
+        query = query.where(Bank.code == flt.bank_code.upper())
+    if flt.outcome in ("allowed", "denied"):
+        query = query.where(AccessLogEntry.outcome == flt.outcome)
+    if flt.date_from:
+        query = query.where(AccessLogEntry.at >= flt.date_from)
+    if flt.date_to:
+        query = query.where(AccessLogEntry.at < flt.date_to)
+    return query.order_by(AccessLogEntry.id.desc())
+
+
+def entries_for_enterprise(
+    enterprise_id: int, flt: LogFilter | None = None, *, limit: int | None = 50, offset: int = 0
+) -> list[dict]:
+    """Who looked at this enterprise's data (its own log only), newest first."""
+    query = _entries_query(enterprise_id, flt or LogFilter())
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [
+        {
+            "id": entry.id,
+            "at": entry.at,
+            "bank": bank_name,
+            "bank_code": bank_code,
+            "user": user_name,
+            "categories": [c for c in entry.granted.split(",") if c],
+            "requested": [c for c in entry.requested.split(",") if c],
+            "purpose": entry.purpose,
+            "endpoint": entry.endpoint,
+            "channel": entry.channel,
+            "ip": entry.ip,
+            "outcome": entry.outcome,
+            "reason": entry.reason,
+            "authorization_id": entry.authorization_id,
+        }
+        for entry, bank_code, bank_name, user_name in db.session.execute(query)
+    ]
+
+
+def banks_that_looked(enterprise_id: int) -> list[tuple[str, str]]:
+    from app.banks.models import Bank
+
+    rows = db.session.execute(
+        select(Bank.code, Bank.name)
+        .join(AccessLogEntry, AccessLogEntry.bank_id == Bank.id)
+        .where(AccessLogEntry.enterprise_id == enterprise_id)
+        .distinct()
+        .order_by(Bank.code)
+    )
+    return [(code, name) for code, name in rows]
