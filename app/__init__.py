@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import load_routes
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
+    from app.enterprises.routes import bp as enterprises_bp
     from app.main.routes import bp as main_bp
 
     load_routes()
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(enterprises_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 
