@@ -86,11 +86,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.api import load_routes
     from app.auth.routes import bp as auth_bp
+    from app.consent.routes import bp as consent_bp
     from app.main.routes import bp as main_bp
+    from app.scheduler.routes import bp as scheduler_bp
 
     load_routes()
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(consent_bp)
+    app.register_blueprint(scheduler_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
@@ -98,9 +102,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.banks.cli import banks_cli
+    from app.consent.cli import consent_cli
     from app.demo.cli import demo_cli
+    from app.scheduler.cli import scheduler_cli
 
-    for group in (users_cli, banks_cli, demo_cli):
+    for group in (users_cli, banks_cli, demo_cli, consent_cli, scheduler_cli):
         app.cli.add_command(group)
 
 
