@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from flask import Flask, flash, g, render_template, request, session
+from flask import Flask, flash, g, has_request_context, render_template, request, session
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -48,6 +48,8 @@ def create_app(config: type | str | None = None) -> Flask:
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # CLI commands and scheduled jobs speak the source language
+        return "zh"
     languages = list(CONFIGS["development"].LANGUAGES)
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale

@@ -441,9 +441,9 @@ def record_paper(
         else:
             codes.append(normalize_uscc(raw))
     ids = dict(
-        db.session.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(codes)))
-        .tuples()
-        .all()
+        db.session.execute(
+            select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(codes))
+        ).all()
     )
     problems += [f"{code}: {_('不在企业登记库中')}" for code in codes if code not in ids]
     if problems:

@@ -121,10 +121,23 @@ class SchedulerRunner:
         """Every job once (its current tick), under the lease. For `--once` and cron."""
         if not self.acquire():
             raise LeaseHeld(self.current_holder())
+        self._close_abandoned()
         try:
             return {job.name: self.run_job(job) for job in self.jobs}
         finally:
             self.release()
+
+    def _close_abandoned(self) -> None:
+        with self.app.app_context():
+            try:
+                count = services.abandon_unfinished_runs(self.holder)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("could not close abandoned runs")
+                return
+            if count:
+                log.warning("closed %d run(s) abandoned by a previous holder", count)
 
     def current_holder(self) -> str | None:
         with self.app.app_context():
@@ -148,6 +161,7 @@ class SchedulerRunner:
                 if self.acquire():
                     log.info("lease acquired by %s: active", self.holder)
                     announced = False
+                    self._close_abandoned()
                     self._run_active()
                 else:
                     if not announced:

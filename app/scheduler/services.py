@@ -8,7 +8,7 @@ has lapsed. Taking it is one atomic statement, so two processes can never both w
       AND (expires_at < :now OR holder = :me)
 
 and, when the row does not exist yet, `INSERT … ON CONFLICT DO NOTHING` (SQLite and
-PostgreSQL both have it), whose row count says who won.
+PostgreSQL both have it); RETURNING says who won (a lost race returns no row).
 
 Job runs: a run claims its tick by inserting (job, scheduled_for), unique; a second claim of
 the same tick fails, so a tick runs once even across a lease hand-over.
@@ -61,9 +61,10 @@ def acquire_lease(
             renewed_at=now,
             expires_at=expires,
         )
+        .returning(SchedulerLease.name)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if result.first() is not None:
         return True
     values = {
         "name": name,
@@ -75,9 +76,12 @@ def acquire_lease(
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted = db.session.execute(
-        insert(SchedulerLease).values(**values).on_conflict_do_nothing(index_elements=["name"])
+        insert(SchedulerLease)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(SchedulerLease.name)
     )
-    return inserted.rowcount == 1  # type: ignore[attr-defined]
+    return inserted.first() is not None
 
 
 def holds_lease(holder: str, *, name: str = LEASE_NAME, now: datetime | None = None) -> bool:
@@ -150,6 +154,25 @@ def finish_run(
     run.details = json.dumps(details, ensure_ascii=False, default=str) if details else None
     db.session.flush()
     return run
+
+
+def abandon_unfinished_runs(holder: str) -> int:
+    """Close runs left without an outcome by other holders (a process killed mid-run).
+
+    Called when `holder` becomes active: a run of a former holder cannot still be going,
+    because that holder no longer has the lease (and re-checks it before each run).
+    """
+    result = db.session.execute(
+        update(JobRun)
+        .where(JobRun.outcome.is_(None), JobRun.holder != holder)
+        .values(
+            outcome="failed",
+            finished_at=utcnow(),
+            error="abandoned: the scheduler process stopped during the run",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def recent_runs(page: int = 1, per_page: int = 50):
