@@ -18,10 +18,12 @@ from app.util import utcnow
 bp = Blueprint("consent", __name__, url_prefix="/consent")
 
 
-def _grant_form(text) -> GrantForm:
+def _grant_form(text, *, show_current: bool = False) -> GrantForm:
+    """The form; its hidden fields name the text on screen (the current one, unless the
+    user is posting what they saw)."""
     form = GrantForm()
     form.categories.choices = [(c, CATEGORY_LABELS[c]) for c in services.NON_PUBLIC_CATEGORIES]
-    if text is not None and not form.is_submitted():
+    if text is not None and (show_current or not form.is_submitted()):
         form.text_id.data = text.id
         form.text_sha256.data = text.sha256
     return form
@@ -58,7 +60,8 @@ def collection():
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return _render_page(_grant_form(text), text, exc.status)
+            # Shown again with the current text, whose id the next confirmation will post.
+            return _render_page(_grant_form(text, show_current=True), text, exc.status)
         db.session.commit()
         flash(_("授权已生效，平台将开始采集所选数据"), "success")
         return redirect(url_for("consent.collection"))

@@ -263,7 +263,9 @@ def grant(
         raise ValidationFailed("kind", _("未知的授权类型：%(kind)s", kind=kind))
     if method not in ("online", "paper"):
         raise ValidationFailed("method", f"unknown method {method!r}")
-    if db.session.get(Enterprise, enterprise_id) is None:
+    # Lock the enterprise row (PostgreSQL): two grants for one enterprise at the same time
+    # are serialised, so "one in force per category" cannot be broken by a race.
+    if db.session.get(Enterprise, enterprise_id, with_for_update=True) is None:
         raise NotFound(_("企业不存在"))
     chosen, valid_days = _KIND_RULES[kind](categories, grantee_bank_id, days)
     text: ConsentText | None = None

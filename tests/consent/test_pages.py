@@ -69,6 +69,13 @@ def test_stale_text_on_the_page_is_refused_and_shows_the_new_one(login_as, colle
     assert response.status_code == 409
     assert "授权书已更新为新版本" in body and "第二版正文" in body
     assert not services.has_collection_consent(user.enterprise_id, "tax_payments")
+    # The page now carries the new version: confirming again works.
+    new = services.current_text("collection", "zh")
+    assert f'value="{new.sha256}"' in body
+    again = web.post(PAGE, {"categories": ["tax_payments"], "text_id": new.id,
+                            "text_sha256": new.sha256})  # fmt: skip
+    assert again.status_code == 302
+    assert services.has_collection_consent(user.enterprise_id, "tax_payments")
 
 
 def test_no_category_ticked_keeps_the_form_with_an_error(login_as, collection_text):
@@ -151,3 +158,19 @@ def test_other_roles_get_403(login_as, role):
 def test_anonymous_is_sent_to_login(web):
     response = web.get(PAGE)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_english_reader_sees_the_english_text_and_can_grant_with_it(login_as):
+    web, user = login_as("enterprise")
+    user.locale = "en"
+    db.session.commit()
+    english = services.current_text("collection", "en")
+    body = _open(web).get_data(as_text=True)
+    assert "Records already collected before revocation remain" in body
+    response = web.post(
+        PAGE, {"categories": ["tax_ratings"], "text_id": english.id,
+               "text_sha256": english.sha256},
+    )  # fmt: skip
+    assert response.status_code == 302
+    (auth,) = services.list_authorizations(user.enterprise_id)
+    assert auth.consent_text_sha256 == english.sha256

@@ -53,7 +53,7 @@ def _env(url: str) -> dict:
         DATABASE_URL=url,
         XYD_SCHEDULER_TEST_JOB="1",
         XYD_SCHEDULER_JOBS="heartbeat",
-        XYD_SCHEDULER_LEASE_TTL="2",
+        XYD_SCHEDULER_LEASE_TTL="4",  # renewed every 0.5 s: margin for a loaded machine
         XYD_SCHEDULER_RENEW_INTERVAL="0.5",
         XYD_SCHEDULER_POLL_INTERVAL="0.3",
         PYTHONUNBUFFERED="1",
@@ -127,6 +127,8 @@ def test_standby_takes_over_and_each_tick_runs_once(tmp_path):
             for fh in logs.values():
                 fh.close()
 
+        for name in ("a", "b"):  # shown when an assertion below fails
+            print(f"--- {name}.log\n" + (tmp_path / f"{name}.log").read_text()[-4000:])
         rows = runs()
         ticks = [r.scheduled_for for r in rows]
         assert len(ticks) == len(set(ticks)), "a tick ran twice"
