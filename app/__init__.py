@@ -48,9 +48,9 @@ def create_app(config: type | str | None = None) -> Flask:
 
 
 def _select_locale() -> str:
-    languages = list(CONFIGS["development"].LANGUAGES)
-    if not has_request_context():  # CLI, jobs: Chinese
+    if not has_request_context():  # CLI commands and scheduled jobs speak the source language
         return "zh"
+    languages = list(CONFIGS["development"].LANGUAGES)
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -90,12 +90,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import load_routes
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
+    from app.consent.routes import bp as consent_bp
     from app.enterprises.routes import bp as enterprises_bp
     from app.main.routes import bp as main_bp
+    from app.scheduler.routes import bp as scheduler_bp
 
     load_routes()
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(consent_bp)
+    app.register_blueprint(scheduler_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(enterprises_bp)
@@ -106,9 +110,11 @@ def _register_cli(app: Flask) -> None:
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
     from app.banks.cli import banks_cli
+    from app.consent.cli import consent_cli
     from app.demo.cli import demo_cli
+    from app.scheduler.cli import scheduler_cli
 
-    for group in (users_cli, banks_cli, demo_cli, audit_cli):
+    for group in (users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli):
         app.cli.add_command(group)
 
 

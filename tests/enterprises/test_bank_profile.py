@@ -119,7 +119,9 @@ def test_unknown_enterprise_is_404(api, factories, world):
     _bank, officer, _other, _enterprise = world
     token = factories.token(officer)
     db.session.commit()
-    assert api.get(f"/api/v1/enterprises/{factories.uscc()}/profile", token=token).status_code == 404
+    assert (
+        api.get(f"/api/v1/enterprises/{factories.uscc()}/profile", token=token).status_code == 404
+    )
 
 
 def test_no_token_is_401(api, world):
@@ -141,9 +143,14 @@ def test_web_page_follows_the_same_guard(app, world):
     allowed = client.get(f"/bank/enterprises/{enterprise.uscc}").get_data(as_text=True)
     assert "秦岭画像测试有限公司" in allowed and "未授权" in allowed
     assert _log_count(enterprise) == 2
-    assert db.session.scalar(
-        select(AccessLogEntry.channel).where(AccessLogEntry.enterprise_id == enterprise.id).limit(1)
-    ) == "web"
+    assert (
+        db.session.scalar(
+            select(AccessLogEntry.channel)
+            .where(AccessLogEntry.enterprise_id == enterprise.id)
+            .limit(1)
+        )
+        == "web"
+    )
 
 
 def test_lookup_form_validates_the_code(login_as, factories):
