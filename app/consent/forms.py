@@ -2,8 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectMultipleField, widgets
-from wtforms.validators import DataRequired
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 CATEGORY_LABELS = {
     "tax_ratings": _l("纳税信用评价"),
@@ -31,3 +38,30 @@ class GrantForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     """Only the CSRF token: the confirmation page posts it."""
+
+
+class QueryGrantForm(FlaskForm):
+    """Authorize one bank: which categories, for what, how long; then confirm the text."""
+
+    bank_id = SelectField(_l("被授权银行"), coerce=int, validators=[DataRequired()])
+    categories = SelectMultipleField(
+        _l("允许查看的数据"),
+        choices=[],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired(message=_l("请至少选择一类数据"))],
+    )
+    purpose = StringField(
+        _l("授权用途"), validators=[DataRequired(), Length(max=300)], default="贷款申请审查"
+    )
+    days = IntegerField(
+        _l("有效期（天）"),
+        default=30,
+        validators=[
+            DataRequired(),
+            NumberRange(min=1, max=90, message=_l("有效期应为 1 至 90 天")),
+        ],
+    )
+    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
+    text_sha256 = HiddenField(validators=[Optional()])
+    confirm = HiddenField(default="")

@@ -491,3 +491,50 @@ def pending_pull_requests(limit: int = 100) -> list[PullRequest]:
             .limit(limit)
         )
     )
+
+
+# --- query authorizations (a named bank views the enterprise's data) -----------------------
+
+
+def grant_query(
+    enterprise_id: int,
+    bank_id: int,
+    categories: Iterable[str],
+    *,
+    purpose: str,
+    user_id: int | None,
+    ip: str | None,
+    text_id: int | None,
+    text_hash: str | None = None,
+    days: int | None = None,
+    application_id: int | None = None,
+    method: str = "online",
+    evidence_ref: str | None = None,
+    now: datetime | None = None,
+) -> Authorization:
+    """The enterprise lets one bank view `categories` for `purpose`, for `days` (≤ 90)."""
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise ValidationFailed("purpose", _("请填写授权用途"))
+    return grant(
+        "query",
+        enterprise_id,
+        categories,
+        user_id=user_id,
+        ip=ip,
+        text_id=text_id,
+        text_hash=text_hash,
+        grantee_bank_id=bank_id,
+        days=days,
+        method=method,
+        evidence_ref=evidence_ref,
+        purpose=purpose[:300],
+        application_id=application_id,
+        now=now,
+    )
+
+
+def active_banks() -> list[Bank]:
+    return list(
+        db.session.scalars(select(Bank).where(Bank.is_active.is_(True)).order_by(Bank.name))
+    )

@@ -90,15 +90,7 @@ def bank_profile(
         return BankProfile(
             decision, enterprise, {"authorized": False, "summary": anonymous_summary(enterprise)}
         )
-    sections = {}
-    for category in ALL_CATEGORIES:
-        reader = SECTION_READERS.get(category)
-        if not decision.covers(category):
-            sections[category] = {"authorized": False}
-        elif reader is None:
-            sections[category] = {"authorized": True, "available": False}
-        else:
-            sections[category] = {"authorized": True, **reader(enterprise)}
+    sections = _sections(enterprise, decision.categories)
     data = {
         "authorized": True,
         "uscc": enterprise.uscc,
@@ -109,3 +101,31 @@ def bank_profile(
         "summary": anonymous_summary(enterprise),
     }
     return BankProfile(decision, enterprise, data)
+
+
+def own_preview(enterprise: Enterprise, categories) -> dict:
+    """Exactly the sections a bank would be shown under an authorization for `categories`.
+
+    For the enterprise itself (its own data), before it confirms a query authorization.
+    """
+    sections = _sections(enterprise, set(categories or ()))
+    return {
+        "authorized": True,
+        "uscc": enterprise.uscc,
+        "name": enterprise.name,
+        "sections": sections,
+    }
+
+
+def _sections(enterprise: Enterprise, covered) -> dict:
+    """Every category: its data when covered, else `{"authorized": False}` (never read)."""
+    sections = {}
+    for category in ALL_CATEGORIES:
+        reader = SECTION_READERS.get(category)
+        if category not in covered:
+            sections[category] = {"authorized": False}
+        elif reader is None:
+            sections[category] = {"authorized": True, "available": False}
+        else:
+            sections[category] = {"authorized": True, **reader(enterprise)}
+    return sections

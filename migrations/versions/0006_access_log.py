@@ -1,12 +1,37 @@
-"""access log
+"""access log; query consent text v1
+
+The access log is append-only (triggers refuse UPDATE / DELETE / TRUNCATE). Version 1 of
+the text an enterprise agrees to when it lets a named bank view its data is seeded here.
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-27 14:22:00.993058
 
 """
+import hashlib
+from datetime import datetime, timezone
+
 from alembic import op
 import sqlalchemy as sa
+
+QUERY_V1_ZH_TITLE = "企业信用信息查询授权书"
+QUERY_V1_ZH = """本企业授权下列银行（“被授权银行”）通过信易贷平台查询本企业的下列信用信息，仅用于本授权所载用途（通常为本企业向其提出的融资申请的受理、审查与贷后管理）。
+
+一、查询范围：本企业在授权页面勾选的数据类别，可能包括工商登记信息、公共信用信息（行政许可、行政处罚、红黑名单）、纳税信用等级、纳税记录、水电气暖缴费记录和社会保险缴纳记录，以及平台据此生成的信用画像。未勾选的类别，被授权银行无法查看。
+二、有效期：自确认之时起至授权页面所示到期日止，最长不超过 90 日；到期自动失效。
+三、撤销：本企业可随时在平台撤销本授权，撤销即时生效，此后被授权银行不能再查询。撤销前已查询的信息，由被授权银行按照法律法规和监管要求保管。
+四、留痕：被授权银行的每一次查询（包括被拒绝的查询）均记入防篡改的查询日志，本企业可随时查看和导出。
+五、被授权银行不得将查询所得信息用于本授权用途以外的目的，不得向第三方提供。
+本企业已阅读并理解上述内容，自愿作出本授权。"""
+QUERY_V1_EN_TITLE = "Authorization for a bank to view the enterprise's credit information"
+QUERY_V1_EN = """The enterprise authorizes the bank named below (the "authorized bank") to view, through the Xinyidai platform, the credit information listed below, solely for the purpose stated in this authorization (usually the review and management of a financing application the enterprise has made to that bank).
+
+1. Scope: the data categories the enterprise ticks on the authorization page, which may include registration data, public credit information (licences, administrative penalties, red and black lists), tax credit rating, tax payments, water / electricity / gas / heating bills and social-insurance contributions, and the credit profile the platform derives from them. Categories not ticked cannot be seen by the bank.
+2. Validity: from confirmation until the expiry shown on the page, at most 90 days; it then lapses by itself.
+3. Revocation: the enterprise may revoke this authorization on the platform at any time, with immediate effect; the bank can then no longer view the data. Information viewed before revocation is kept by the bank as laws and regulations require.
+4. Logging: every attempt by the bank to view the data, including refused ones, is written to a tamper-evident access log the enterprise can read and export at any time.
+5. The bank may not use the information for any other purpose or pass it to third parties.
+The enterprise has read and understood the above and gives this authorization freely."""
 
 
 # revision identifiers, used by Alembic.
@@ -59,6 +84,22 @@ def upgrade():
 
     # ### end Alembic commands ###
     _append_only_triggers()
+    consent_texts = sa.table(
+        "consent_texts",
+        sa.column("kind", sa.String), sa.column("version", sa.Integer),
+        sa.column("locale", sa.String), sa.column("title", sa.String),
+        sa.column("body", sa.Text), sa.column("sha256", sa.String),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(timezone.utc)
+    op.bulk_insert(consent_texts, [
+        {"kind": "query", "version": 1, "locale": locale, "title": title, "body": body,
+         "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(), "created_at": now}
+        for locale, title, body in (
+            ("zh", QUERY_V1_ZH_TITLE, QUERY_V1_ZH),
+            ("en", QUERY_V1_EN_TITLE, QUERY_V1_EN),
+        )
+    ])
 
 
 PG_TRIGGERS = """
@@ -91,6 +132,7 @@ def _append_only_triggers():
 
 
 def downgrade():
+    op.execute("DELETE FROM consent_texts WHERE kind = 'query' AND version = 1")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS access_log_no_truncate ON access_log")
         op.execute("DROP TRIGGER IF EXISTS access_log_no_update_delete ON access_log")
