@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from flask import Flask, flash, g, render_template, request, session
+from flask import Flask, flash, g, has_request_context, render_template, request, session
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -49,6 +49,8 @@ def create_app(config: type | str | None = None) -> Flask:
 
 def _select_locale() -> str:
     languages = list(CONFIGS["development"].LANGUAGES)
+    if not has_request_context():  # CLI commands and jobs speak the source language
+        return "zh"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -99,8 +101,9 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.banks.cli import banks_cli
     from app.demo.cli import demo_cli
+    from app.ingest.cli import ingest_cli
 
-    for group in (users_cli, banks_cli, demo_cli):
+    for group in (users_cli, banks_cli, demo_cli, ingest_cli):
         app.cli.add_command(group)
 
 
