@@ -88,11 +88,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.api import load_routes
     from app.auth.routes import bp as auth_bp
+    from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
 
     load_routes()
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(ingest_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 

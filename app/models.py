@@ -4,11 +4,4 @@ from app.auth.models import ApiToken, User  # noqa: F401
 from app.banks.models import Bank  # noqa: F401
 from app.consent.models import Authorization, AuthorizationScope, ConsentText  # noqa: F401
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
-from app.ingest.models import ImportBatch, ImportRejection, RecordHistory  # noqa: F401
-from app.ingest.models import (  # noqa: F401
-    PublicCreditRecord,
-    SocialInsuranceRecord,
-    TaxPayment,
-    TaxRating,
-    UtilityBill,
-)
+from app.ingest import models as ingest_models  # noqa: F401 - batches, source records

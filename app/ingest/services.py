@@ -12,10 +12,13 @@ the caller's transaction too: callers should not hold other uncommitted work.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -43,6 +46,7 @@ __all__ = [
     "UnusableInput",
     "ingest_file",
     "ingest_records",
+    "ingest_upload",
 ]
 
 # How many rejections a summary carries; all of them are stored with the batch.
@@ -245,7 +249,7 @@ def _load(spec: SourceSpec, batch: ImportBatch, chunks: Iterator[Chunk]) -> Batc
                 "reason": r.reason_zh,
                 "reason_en": r.reason_en,
                 "code": r.code,
-            }  # fmt: skip
+            }
             for r in listed[:SUMMARY_REJECTIONS]
         ],
         rejections_truncated=len(listed) > SUMMARY_REJECTIONS,
@@ -287,3 +291,30 @@ def record_history(*, uscc: str | None = None, limit: int = 200) -> list[RecordH
     if uscc:
         query = query.where(RecordHistory.uscc == uscc.strip().upper())
     return list(db.session.scalars(query))
+
+
+# --- uploads (web page and push API) ---------------------------------------------------
+
+UPLOAD_EXTENSIONS = (".csv", ".xlsx")
+
+
+def ingest_upload(
+    source: str, stream: IO[bytes], filename: str, *, user_id: int | None, origin: str
+) -> BatchSummary:
+    """Spool an uploaded file to a temporary file and import it.
+
+    Only `.csv` and `.xlsx` names are taken (the content is checked again by the reader);
+    the size limit is Flask's MAX_CONTENT_LENGTH (413 before we get here).
+    """
+    spec = get_spec(source)
+    name = Path(filename or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_EXTENSIONS:
+        raise UnusableInput(
+            _("只接受 CSV 或 XLSX 文件（.csv、.xlsx）"), code="unsupported_type", field="file"
+        )
+    with tempfile.TemporaryDirectory(prefix="xyd-ingest-") as folder:
+        target = Path(folder) / f"upload{suffix}"
+        with target.open("wb") as out:
+            shutil.copyfileobj(stream, out, length=1 << 20)
+        return ingest_file(spec.name, target, user_id=user_id, filename=name, origin=origin)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
 from sqlalchemy import (
     Boolean,
     Column,
@@ -48,8 +49,6 @@ from app.ingest.models import ImportRejection, RecordHistory
 from app.ingest.normalize import ROW, Rejection, reason
 from app.ingest.specs import SourceSpec
 from app.types import UTCDateTime
-
-import pandas as pd  # noqa: I001 - kept apart: only for the chunk type
 
 
 @dataclass
@@ -244,7 +243,8 @@ class BatchWriter:
             .where(differs)
         )
         columns = ["source", "uscc", "natural_key", "old_values", "batch_id", "replaced_at"]
-        result = self.conn.execute(insert(RecordHistory.__table__).from_select(columns, query))
+        statement = insert(RecordHistory.__table__).from_select(columns, query)
+        result = self.conn.execute(statement.execution_options(preserve_rowcount=True))
         return result.rowcount
 
     def _upsert(self) -> None:
