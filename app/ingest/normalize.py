@@ -345,8 +345,12 @@ class CheckedChunk:
     rejections: list[Rejection]
 
 
+def _is_missing(raw: object) -> bool:
+    return raw is None or raw is pd.NaT or (isinstance(raw, float) and math.isnan(raw))
+
+
 def _is_blank(raw: object) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
+    return _is_missing(raw) or (isinstance(raw, str) and not raw.strip())
 
 
 def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedChunk:
@@ -370,10 +374,10 @@ def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedC
             codes: list[str | None] = ["missing_value" if f.required else None] * n
             raw: list = values
         else:
-            raw = chunk[f.name].tolist()
+            raw = [None if _is_missing(v) else v for v in chunk[f.name].tolist()]
             parse = _parser(f, ctx)
             parsed: dict[object, tuple[object, str | None]] = {}
-            for item in pd.unique(chunk[f.name].to_numpy(dtype=object)):
+            for item in dict.fromkeys(raw):
                 try:
                     value = parse(item)
                 except Invalid as exc:

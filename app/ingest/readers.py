@@ -29,6 +29,8 @@ from app.ingest.specs import SourceSpec, display_name, header_map, missing_requi
 CHUNK_ROWS = 50_000
 _BLOCK = 1 << 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+UTF8_EVIDENCE = 8  # valid multi-byte UTF-8 characters that rule GB18030 out
 XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -90,25 +92,28 @@ def detect_encoding(path: Path) -> str:
 
 def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    seen_non_ascii = False
+    non_ascii = 0  # non-ASCII characters decoded before a failure (counted up to a few)
     with path.open("rb") as fh:
         while True:
             block = fh.read(_BLOCK)
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as exc:
-                seen_non_ascii = seen_non_ascii or not block[: max(exc.start, 0)].isascii()
-                if encoding == "utf-8" and not seen_non_ascii and allow_fallback:
+                if encoding != "utf-8":
                     return False
-                if encoding == "utf-8":
-                    raise UnusableInput(
-                        _("文件含有无效的 UTF-8 字节，可能已损坏"), code="corrupt_file"
-                    ) from None
-                return False
+                # GB18030 text trips UTF-8 within a character or two; real UTF-8 text that
+                # decoded for a while and then broke is a damaged UTF-8 file.
+                head = block[: max(exc.start, 0)].decode("utf-8", "ignore")
+                non_ascii += len(_NON_ASCII.findall(head[:_BLOCK]))
+                if allow_fallback and non_ascii < UTF8_EVIDENCE:
+                    return False
+                raise UnusableInput(
+                    _("文件含有无效的 UTF-8 字节，可能已损坏"), code="corrupt_file"
+                ) from None
             if _CONTROL.search(text):
                 raise UnusableInput(_("文件含有控制字符，可能已损坏"), code="corrupt_file")
-            if not seen_non_ascii and not text.isascii():
-                seen_non_ascii = True
+            if non_ascii < UTF8_EVIDENCE:
+                non_ascii += len(_NON_ASCII.findall(text))
             if not block:
                 return True
 
@@ -192,10 +197,10 @@ def read_xlsx(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Ite
             width = len(values)
             buffer.append((number, *(values[p] if p < width else None for p in positions)))
             if len(buffer) >= chunk_rows:
-                yield Chunk(pd.DataFrame.from_records(buffer, columns=names), headers)
+                yield Chunk(pd.DataFrame(buffer, columns=names, dtype=object), headers)
                 buffer = []
         if buffer:
-            yield Chunk(pd.DataFrame.from_records(buffer, columns=names), headers)
+            yield Chunk(pd.DataFrame(buffer, columns=names, dtype=object), headers)
     except UnusableInput:
         raise
     except _XLSX_ERRORS:
