@@ -120,8 +120,9 @@ def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
 
 def read_csv(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     encoding = detect_encoding(path)
+    mapping: dict[int, str] | None = None
     try:
-        reader = pd.read_csv(
+        with pd.read_csv(
             path,
             encoding=encoding,
             header=None,
@@ -130,21 +131,20 @@ def read_csv(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Iter
             na_filter=False,
             skip_blank_lines=False,
             chunksize=chunk_rows,
-        )
-        mapping: dict[int, str] | None = None
-        headers: dict[str, str] = {}
-        for frame in reader:
-            if mapping is None:
-                header_row = [str(v) for v in frame.iloc[0].tolist()]
-                mapping = header_map(header_row, spec)
-                _check_columns(spec, mapping)
-                headers = {name: header_row[pos].strip() for pos, name in mapping.items()}
-                frame = frame.iloc[1:]
-            data = frame[list(mapping)].copy()
-            data.columns = list(mapping.values())
-            data = data.astype(object).where(data.notna(), None)
-            data.insert(0, ROW, frame.index.to_numpy() + 1)
-            yield Chunk(data, headers)
+        ) as reader:
+            headers: dict[str, str] = {}
+            for frame in reader:
+                if mapping is None:
+                    header_row = [str(v) for v in frame.iloc[0].tolist()]
+                    mapping = header_map(header_row, spec)
+                    _check_columns(spec, mapping)
+                    headers = {name: header_row[pos].strip() for pos, name in mapping.items()}
+                    frame = frame.iloc[1:]
+                data = frame[list(mapping)].copy()
+                data.columns = list(mapping.values())
+                data = data.astype(object).where(data.notna(), None)
+                data.insert(0, ROW, frame.index.to_numpy() + 1)
+                yield Chunk(data, headers)
     except pd.errors.EmptyDataError:
         raise UnusableInput(_("文件为空"), code="empty_file") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
