@@ -246,35 +246,46 @@ def read_records(
 ) -> Iterator[Chunk]:
     """Records keyed by field names or Chinese headers; `row` is the 1-based record number.
 
-    The first non-empty chunk decides whether a required field is missing altogether.
+    Each record is mapped on its own (records may mix spellings). A required field that no
+    record of the first non-empty chunk carries makes the input unusable.
     """
+    field_of: dict[str, str | None] = {}  # key as sent → field name (None: ignored)
+    headers: dict[str, str] = {}
     checked = False
     buffer: list[dict] = []
     number = 0
 
+    def lookup(key: object) -> str | None:
+        text = str(key)
+        if text not in field_of:
+            mapping = header_map([text], spec)
+            field_of[text] = mapping.get(0)
+            if field_of[text] and field_of[text] not in headers:
+                headers[field_of[text]] = text  # type: ignore[index]
+        return field_of[text]
+
     def flush() -> Chunk:
         nonlocal checked
-        keys: list[str] = []
-        for record in buffer:
-            for key in record:
-                if key not in keys:
-                    keys.append(key)
-        mapping = header_map(keys, spec)
         if not checked:
-            _check_columns(spec, mapping)
+            _check_columns(spec, {i: name for i, name in enumerate(headers)})
             checked = True
-        by_field = {name: keys[pos] for pos, name in mapping.items()}
-        data = {ROW: list(range(number - len(buffer) + 1, number + 1))}
-        for name, key in by_field.items():
-            data[name] = [_scalar(record.get(key)) for record in buffer]
-        return Chunk(pd.DataFrame(data, dtype=object), {n: str(k) for n, k in by_field.items()})
+        first = number - len(buffer) + 1
+        data: dict[str, list] = {ROW: list(range(first, number + 1))}
+        for name in headers:
+            data[name] = [row.get(name) for row in buffer]
+        return Chunk(pd.DataFrame(data, dtype=object), dict(headers))
 
     for record in records:
         if not isinstance(record, dict):
             raise UnusableInput(_("每条记录应为 JSON 对象"), code="bad_record")
         hasher.update(record)
         number += 1
-        buffer.append(record)
+        mapped: dict[str, object] = {}
+        for key, value in record.items():
+            name = lookup(key)
+            if name is not None and name not in mapped:
+                mapped[name] = _scalar(value)
+        buffer.append(mapped)
         if len(buffer) >= chunk_rows:
             yield flush()
             buffer = []
