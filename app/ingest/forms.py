@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from app.ingest.specs import SOURCES
@@ -21,7 +22,7 @@ SOURCE_LABELS = {
 class UploadForm(FlaskForm):
     source = SelectField(
         _l("数据源"),
-        choices=[(s, SOURCE_LABELS[s]) for s in SOURCES],
+        choices=[SelectChoice(s, SOURCE_LABELS[s]) for s in SOURCES],
         validators=[DataRequired()],
     )
     file = FileField(

@@ -17,18 +17,48 @@ from app.ingest.models import ImportBatch, TaxPayment
 from app.ingest.services import UnusableInput, ingest_file
 from tests.ingest.conftest import batches, csv_text, table_counts
 
-ZH_HEADER = ["统一社会信用代码", "企业名称", "法定代表人", "成立日期", "注册资本（万元）",
-             "行政区划代码", "行业代码", "企业规模", "从业人数", "注册地址"]  # fmt: skip
-EN_HEADER = ["uscc", "name", "legal_rep", "established_on", "registered_capital",
-             "region_code", "industry_code", "scale", "employees", "address"]  # fmt: skip
+ZH_HEADER = [
+    "统一社会信用代码",
+    "企业名称",
+    "法定代表人",
+    "成立日期",
+    "注册资本（万元）",
+    "行政区划代码",
+    "行业代码",
+    "企业规模",
+    "从业人数",
+    "注册地址",
+]
+EN_HEADER = [
+    "uscc",
+    "name",
+    "legal_rep",
+    "established_on",
+    "registered_capital",
+    "region_code",
+    "industry_code",
+    "scale",
+    "employees",
+    "address",
+]
 
 
 def _rows(factories, n=3):
     return [
-        [factories.uscc("610102"), f"西安测试{i}号有限公司", "张三", "2018年5月9日", "1,000",
-         "610102", "C", "小型", "12", "西安市新城区"]
+        [
+            factories.uscc("610102"),
+            f"西安测试{i}号有限公司",
+            "张三",
+            "2018年5月9日",
+            "1,000",
+            "610102",
+            "C",
+            "小型",
+            "12",
+            "西安市新城区",
+        ]
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def _enterprise(uscc: str) -> Enterprise:
@@ -73,7 +103,9 @@ def test_xlsx_with_real_date_cells_and_numbers(factories, consenting, tmp_path):
     sheet = workbook.active
     sheet.append(["统一社会信用代码", "所属期", "税种", "实缴金额", "缴款期限", "缴款日期"])
     sheet.append([consenting.uscc, "2024-03", "增值税", 1234.5, datetime(2024, 4, 15), 45392])
-    sheet.append([consenting.uscc, datetime(2024, 4, 1), "增值税", "¥2,000", date(2024, 5, 15), None])
+    sheet.append(
+        [consenting.uscc, datetime(2024, 4, 1), "增值税", "¥2,000", date(2024, 5, 15), None]
+    )
     sheet.append([consenting.uscc, "2024年5月", "增值税", "oops", None, None])
     workbook.create_sheet("ignored").append(["x"])
     path = tmp_path / "tax.xlsx"
@@ -84,7 +116,11 @@ def test_xlsx_with_real_date_cells_and_numbers(factories, consenting, tmp_path):
     assert summary.to_dict()["rejections"][0]["row"] == 4
     assert summary.to_dict()["rejections"][0]["column"] == "实缴金额"
     first, second = db.session.scalars(select(TaxPayment).order_by(TaxPayment.period)).all()
-    assert (first.period, first.amount, first.due_on) == ("2024-03", Decimal("1234.50"), date(2024, 4, 15))
+    assert (first.period, first.amount, first.due_on) == (
+        "2024-03",
+        Decimal("1234.50"),
+        date(2024, 4, 15),
+    )
     assert first.paid_on == date(2024, 4, 10)  # Excel serial 45392
     assert (second.period, second.amount, second.paid_on) == ("2024-04", Decimal("2000.00"), None)
 

@@ -20,9 +20,21 @@ from app.ingest.normalize import (
 
 @pytest.mark.parametrize(
     "raw",
-    ["2024-03-05", "2024/3/5", "20240305", "2024年3月5日", "２０２４-０３-０５", " 2024.03.05 ",
-     45356, 45356.0, "45356", datetime(2024, 3, 5, 0, 0), date(2024, 3, 5), "2024-03-05 00:00:00"],
-)  # fmt: skip
+    [
+        "2024-03-05",
+        "2024/3/5",
+        "20240305",
+        "2024年3月5日",
+        "２０２４-０３-０５",
+        " 2024.03.05 ",
+        45356,
+        45356.0,
+        "45356",
+        datetime(2024, 3, 5, 0, 0),
+        date(2024, 3, 5),
+        "2024-03-05 00:00:00",
+    ],
+)
 def test_dates_in_every_accepted_spelling(raw):
     assert parse_date(raw) == date(2024, 3, 5)
 
@@ -34,7 +46,9 @@ def test_impossible_or_unparseable_dates(raw):
     assert exc.value.code == "invalid_date"
 
 
-@pytest.mark.parametrize("raw", ["2024-03", "202403", "2024年3月", "2024/3", 202403, "２０２４年３月"])
+@pytest.mark.parametrize(
+    "raw", ["2024-03", "202403", "2024年3月", "2024/3", 202403, "２０２４年３月"]
+)
 def test_periods(raw):
     assert parse_period(raw) == "2024-03"
 
@@ -47,9 +61,16 @@ def test_bad_periods(raw):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1,234.50", "1234.50"), ("¥1,234.5", "1234.50"), ("￥１２３４.５元", "1234.50"),
-     ("1234.505", "1234.51"), (1234.5, "1234.50"), (0, "0.00"), (" 12 元", "12.00")],
-)  # fmt: skip
+    [
+        ("1,234.50", "1234.50"),
+        ("¥1,234.5", "1234.50"),
+        ("￥１２３４.５元", "1234.50"),
+        ("1234.505", "1234.51"),
+        (1234.5, "1234.50"),
+        (0, "0.00"),
+        (" 12 元", "12.00"),
+    ],
+)
 def test_amounts(raw, expected):
     assert parse_amount(raw) == Decimal(expected)
 

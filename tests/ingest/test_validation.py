@@ -10,11 +10,23 @@ TAX = ["统一社会信用代码", "所属期", "税种", "实缴金额", "缴�
 
 
 def _tax_row(code, **over):
-    row = {"uscc": code, "period": "2024-03", "tax_type": "增值税", "amount": "100.00",
-           "due_on": "2024-04-15", "paid_on": "2024-04-10"}  # fmt: skip
+    row = {
+        "uscc": code,
+        "period": "2024-03",
+        "tax_type": "增值税",
+        "amount": "100.00",
+        "due_on": "2024-04-15",
+        "paid_on": "2024-04-10",
+    }
     row.update(over)
-    return [row["uscc"], row["period"], row["tax_type"], row["amount"], row["due_on"],
-            row["paid_on"]]  # fmt: skip
+    return [
+        row["uscc"],
+        row["period"],
+        row["tax_type"],
+        row["amount"],
+        row["due_on"],
+        row["paid_on"],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -22,7 +34,12 @@ def _tax_row(code, **over):
     [
         ({"uscc": "91610113MA6TG1234"}, "统一社会信用代码", "uscc_length", "应为 18 位"),
         ({"uscc": "CHECKSUM"}, "统一社会信用代码", "uscc_checksum", "校验位"),
-        ({"uscc": "9161011300000000@Z"}, "统一社会信用代码", "invalid_uscc", "统一社会信用代码无效"),
+        (
+            {"uscc": "9161011300000000@Z"},
+            "统一社会信用代码",
+            "invalid_uscc",
+            "统一社会信用代码无效",
+        ),
         ({"uscc": ""}, "统一社会信用代码", "missing_value", "必填项为空"),
         ({"amount": ""}, "实缴金额", "missing_value", "必填项为空"),
         ({"tax_type": " "}, "税种", "missing_value", "必填项为空"),
@@ -55,9 +72,14 @@ def test_unknown_enterprise(factories, consenting, load):
     summary = load("tax_payments", TAX, [_tax_row(consenting.uscc), _tax_row(stranger)])
     assert (summary.inserted, summary.rejected) == (1, 1)
     assert summary.rejections == [
-        {"row": 3, "column": "统一社会信用代码", "reason": "企业不在登记名录中",
-         "reason_en": "enterprise not in the registry", "code": "unknown_enterprise"}
-    ]  # fmt: skip
+        {
+            "row": 3,
+            "column": "统一社会信用代码",
+            "reason": "企业不在登记名录中",
+            "reason_en": "enterprise not in the registry",
+            "code": "unknown_enterprise",
+        }
+    ]
 
 
 def _one_rejection(summary):
@@ -90,16 +112,35 @@ def _one_rejection(summary):
 def test_rejections_of_every_source(factories, consenting, source, record, column, code):
     base = {
         "tax_ratings": {"year": "2023", "grade": "a"},
-        "utility_bills": {"utility": "电费", "period": "2024-03", "amount_due": "10",
-                          "amount_paid": "10", "paid_on": "2024-04-01"},
-        "social_insurance": {"period": "2024-03", "headcount": "8", "amount_due": "1000",
-                             "amount_paid": "1000"},
-        "public_credit": {"category": "行政处罚", "ref_no": "西市监罚〔2024〕1号",
-                          "authority": "西安市市场监督管理局", "decided_on": "2024-01-05",
-                          "penalty_amount": "5000", "severity": "一般"},
-        "enterprises": {"name": "新公司", "established_on": "2020-01-01",
-                        "region_code": "610113", "industry_code": "I", "scale": "微型"},
-    }[source]  # fmt: skip
+        "utility_bills": {
+            "utility": "电费",
+            "period": "2024-03",
+            "amount_due": "10",
+            "amount_paid": "10",
+            "paid_on": "2024-04-01",
+        },
+        "social_insurance": {
+            "period": "2024-03",
+            "headcount": "8",
+            "amount_due": "1000",
+            "amount_paid": "1000",
+        },
+        "public_credit": {
+            "category": "行政处罚",
+            "ref_no": "西市监罚〔2024〕1号",
+            "authority": "西安市市场监督管理局",
+            "decided_on": "2024-01-05",
+            "penalty_amount": "5000",
+            "severity": "一般",
+        },
+        "enterprises": {
+            "name": "新公司",
+            "established_on": "2020-01-01",
+            "region_code": "610113",
+            "industry_code": "I",
+            "scale": "微型",
+        },
+    }[source]
     uscc = factories.uscc() if source == "enterprises" else consenting.uscc
     good = {"uscc": uscc, **base}
     bad = {"uscc": uscc, **base, **record}

@@ -18,7 +18,15 @@ UTIL = ["uscc", "utility", "period", "amount_due", "amount_paid", "due_on", "pai
 
 def test_identical_duplicates_count_once_and_the_rest_unchanged(consenting, load):
     row = [consenting.uscc, "水费", "2024-03", "120.00", "120", "2024-04-10", "2024-04-08"]
-    same_spelled_differently = [consenting.uscc, "水", "202403", "¥120", "120.0", "2024/4/10", "20240408"]
+    same_spelled_differently = [
+        consenting.uscc,
+        "水",
+        "202403",
+        "¥120",
+        "120.0",
+        "2024/4/10",
+        "20240408",
+    ]
     summary = load("utility_bills", UTIL, [row, same_spelled_differently, row])
     assert (summary.rows, summary.inserted, summary.unchanged, summary.rejected) == (3, 1, 2, 0)
     assert len(db.session.scalars(select(UtilityBill)).all()) == 1
@@ -31,8 +39,10 @@ def test_conflicting_duplicates_are_all_rejected(consenting, load):
     summary = load("utility_bills", UTIL, [a, other, b, a])
     assert (summary.inserted, summary.rejected, summary.unchanged) == (1, 3, 0)
     assert [(r["row"], r["code"]) for r in summary.rejections] == [
-        (2, "duplicate_conflict"), (4, "duplicate_conflict"), (5, "duplicate_conflict")
-    ]  # fmt: skip
+        (2, "duplicate_conflict"),
+        (4, "duplicate_conflict"),
+        (5, "duplicate_conflict"),
+    ]
     assert "不一致" in summary.rejections[0]["reason"]
     assert db.session.scalar(select(UtilityBill.utility)) == "electricity"
 
@@ -45,13 +55,17 @@ def test_reimport_changes_nothing(consenting, load):
     assert (first.inserted, again.inserted, again.updated, again.unchanged) == (6, 0, 0, 6)
     assert again.touched_usccs == [] and again.touched_enterprise_ids == []
     db.session.expire_all()
-    assert {b.id: (b.batch_id, b.updated_at) for b in db.session.scalars(select(UtilityBill))} == stamps
+    assert {
+        b.id: (b.batch_id, b.updated_at) for b in db.session.scalars(select(UtilityBill))
+    } == stamps
     assert db.session.scalars(select(RecordHistory)).all() == []
 
 
 def test_a_correction_is_updated_and_the_old_value_kept(consenting, load):
-    rows = [[consenting.uscc, "暖气", "2024-01", "300", "0", "2024-02-10", ""],
-            [consenting.uscc, "暖气", "2024-02", "300", "300", "2024-03-10", "2024-03-01"]]  # fmt: skip
+    rows = [
+        [consenting.uscc, "暖气", "2024-01", "300", "0", "2024-02-10", ""],
+        [consenting.uscc, "暖气", "2024-02", "300", "300", "2024-03-10", "2024-03-01"],
+    ]
     first = load("utility_bills", UTIL, rows)
     rows[0][4], rows[0][6] = "300", "2024-02-20"  # paid after all
     second = load("utility_bills", UTIL, rows)
@@ -62,17 +76,28 @@ def test_a_correction_is_updated_and_the_old_value_kept(consenting, load):
     assert bill.amount_paid == Decimal("300.00") and bill.batch_id == second.batch_id
     [history] = db.session.scalars(select(RecordHistory)).all()
     assert (history.source, history.uscc, history.batch_id) == (
-        "utility_bills", consenting.uscc, second.batch_id)  # fmt: skip
+        "utility_bills",
+        consenting.uscc,
+        second.batch_id,
+    )
     assert json.loads(history.natural_key) == {
-        "uscc": consenting.uscc, "utility": "heating", "period": "2024-01"}  # fmt: skip
+        "uscc": consenting.uscc,
+        "utility": "heating",
+        "period": "2024-01",
+    }
     old = json.loads(history.old_values)
     assert Decimal(str(old["amount_paid"])) == 0 and old["paid_on"] is None
     assert first.batch_id != second.batch_id
 
 
 def test_enterprises_source_verifies_a_registered_business_and_keeps_contacts(factories, load):
-    registered = factories.enterprise(verified=False, contact_name="李四", contact_phone="13800000000",
-                                      established_on=None, legal_rep=None)  # fmt: skip
+    registered = factories.enterprise(
+        verified=False,
+        contact_name="李四",
+        contact_phone="13800000000",
+        established_on=None,
+        legal_rep=None,
+    )
     header = ["uscc", "name", "established_on", "region_code", "industry_code", "legal_rep"]
     row = [registered.uscc, registered.name, "2015-06-01", "610113", "C", "王五"]
     summary = load("enterprises", header, [row])
@@ -85,9 +110,19 @@ def test_enterprises_source_verifies_a_registered_business_and_keeps_contacts(fa
 def test_records_with_chinese_keys_from_a_generator(consenting):
     def pages():
         for month in (1, 2):
-            yield {"统一社会信用代码": consenting.uscc, "所属期": f"2024年{month}月", "税种": "增值税",
-                   "实缴金额": 1000 + month, "缴款日期": None}  # fmt: skip
-        yield {"uscc": consenting.uscc, "period": "2024-03", "tax_type": "企业所得税", "amount": "5"}
+            yield {
+                "统一社会信用代码": consenting.uscc,
+                "所属期": f"2024年{month}月",
+                "税种": "增值税",
+                "实缴金额": 1000 + month,
+                "缴款日期": None,
+            }
+        yield {
+            "uscc": consenting.uscc,
+            "period": "2024-03",
+            "tax_type": "企业所得税",
+            "amount": "5",
+        }
 
     summary = ingest_records("tax_payments", pages(), origin="pull", label="test pull")
     assert (summary.rows, summary.inserted) == (3, 3)
@@ -117,7 +152,9 @@ def test_an_exception_from_the_records_rolls_everything_back(consenting):
 def test_records_missing_a_required_field_are_unusable(consenting):
     db.session.commit()
     with pytest.raises(UnusableInput) as exc:
-        ingest_records("tax_payments", [{"uscc": consenting.uscc, "period": "2024-01"}], origin="push")
+        ingest_records(
+            "tax_payments", [{"uscc": consenting.uscc, "period": "2024-01"}], origin="push"
+        )
     assert exc.value.code == "missing_column"
     assert db.session.scalars(select(TaxPayment)).all() == []
 
@@ -125,6 +162,13 @@ def test_records_missing_a_required_field_are_unusable(consenting):
 def test_empty_records_make_an_empty_batch(consenting):
     summary = ingest_records("tax_payments", [], origin="push")
     assert summary.to_dict() == {
-        "source": "tax_payments", "rows": 0, "inserted": 0, "updated": 0, "unchanged": 0,
-        "rejected": 0, "skipped_no_consent": 0, "batch_id": summary.batch_id, "rejections": [],
-    }  # fmt: skip
+        "source": "tax_payments",
+        "rows": 0,
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "skipped_no_consent": 0,
+        "batch_id": summary.batch_id,
+        "rejections": [],
+    }
