@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import numpy as np
 import pandas as pd
 
 from app.enterprises.services import normalize_uscc, uscc_error
@@ -341,69 +342,78 @@ class Rejection:
 @dataclass
 class CheckedChunk:
     rows: int  # non-blank rows read
-    valid: pd.DataFrame  # ROW + every spec field, parsed values (object columns)
+    # ROW + every spec field, valid rows only, as stored text (ISO dates, "1234.50") or None
+    valid: pd.DataFrame
     rejections: list[Rejection]
 
 
-def _is_missing(raw: object) -> bool:
-    return raw is None or raw is pd.NaT or (isinstance(raw, float) and math.isnan(raw))
+def stored_text(value: object) -> str | None:
+    """A parsed value as the text both databases store and compare it by."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)  # Decimal (quantized to cents), int
 
 
 def _is_blank(raw: object) -> bool:
-    return _is_missing(raw) or (isinstance(raw, str) and not raw.strip())
+    return isinstance(raw, str) and not raw.strip()
 
 
 def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedChunk:
     """Parse every field of `chunk` (columns: ROW + field names present in the input).
 
-    Blank rows are dropped silently. A row is valid when every field parsed and every
-    required field has a value; otherwise each bad field is a rejection.
+    Each column is factorized (distinct values → codes, in C); only the distinct values
+    are parsed, and the results are spread back by indexing. Blank rows are dropped
+    silently. A row is valid when every field parsed and every required field has a
+    value; otherwise each bad field is one rejection.
     """
-    present = [f for f in spec.fields if f.name in chunk.columns]
-    if present:
-        blank = chunk[[f.name for f in present]].map(_is_blank).all(axis=1)
-        chunk = chunk[~blank.to_numpy()]
     n = len(chunk)
-    rows = chunk[ROW].to_numpy()
-    columns: dict[str, list] = {ROW: [int(r) for r in rows]}
-    errors: dict[str, list[str | None]] = {}
-    raw_columns: dict[str, list] = {}
+    rows = chunk[ROW].to_numpy(dtype=np.int64)
+    blank_row = np.ones(n, dtype=bool)
+    stored: dict[str, np.ndarray] = {}
+    errors: dict[str, np.ndarray] = {}
     for f in spec.fields:
         if f.name not in chunk.columns:
-            values: list = [None] * n
-            codes: list[str | None] = ["missing_value" if f.required else None] * n
-            raw: list = values
-        else:
-            raw = [None if _is_missing(v) else v for v in chunk[f.name].tolist()]
-            parse = _parser(f, ctx)
-            parsed: dict[object, tuple[object, str | None]] = {}
-            for item in dict.fromkeys(raw):
-                try:
-                    value = parse(item)
-                except Invalid as exc:
-                    parsed[item] = (None, exc.code)
-                else:
-                    missing = value is None and f.required
-                    parsed[item] = (value, "missing_value" if missing else None)
-            values = [parsed[item][0] for item in raw]
-            codes = [parsed[item][1] for item in raw]
-        columns[f.name] = values
-        errors[f.name] = codes
-        raw_columns[f.name] = raw
+            stored[f.name] = np.full(n, None, dtype=object)
+            errors[f.name] = np.full(n, "missing_value" if f.required else None, dtype=object)
+            continue
+        codes, uniques = pd.factorize(chunk[f.name].to_numpy(dtype=object), use_na_sentinel=True)
+        parse = _parser(f, ctx)
+        count = len(uniques)
+        # one slot per distinct value, and a last one for missing cells (code -1)
+        values = np.full(count + 1, None, dtype=object)
+        problems = np.full(count + 1, None, dtype=object)
+        blank = np.ones(count + 1, dtype=bool)
+        for i, item in enumerate(uniques):
+            blank[i] = _is_blank(item)
+            try:
+                value = parse(item)
+            except Invalid as exc:
+                problems[i] = exc.code
+                continue
+            if value is None and f.required:
+                problems[i] = "missing_value"
+            values[i] = stored_text(value)
+        if f.required:
+            problems[count] = "missing_value"
+        stored[f.name] = values[codes]
+        errors[f.name] = problems[codes]
+        blank_row &= blank[codes]
 
-    bad = [False] * n
+    keep = ~blank_row
+    bad = np.zeros(n, dtype=bool)
     rejections: list[Rejection] = []
     for f in spec.fields:
-        codes = errors[f.name]
-        if not any(codes):
+        failed = pd.notna(errors[f.name]) & keep
+        if not failed.any():
             continue
-        raw = raw_columns[f.name]
-        for i, code in enumerate(codes):
-            if code:
-                bad[i] = True
-                rejections.append(Rejection(int(rows[i]), f.name, code, as_text(raw[i])[:200]))
+        bad |= failed
+        raw = chunk[f.name].to_numpy(dtype=object) if f.name in chunk.columns else None
+        for i in np.flatnonzero(failed):
+            value = as_text(raw[i])[:200] if raw is not None else None
+            rejections.append(Rejection(int(rows[i]), f.name, str(errors[f.name][i]), value))
     rejections.sort(key=lambda r: r.row)
-    valid = pd.DataFrame(columns, dtype=object)
-    if any(bad):
-        valid = valid[[not b for b in bad]]
-    return CheckedChunk(rows=n, valid=valid, rejections=rejections)
+    ok = keep & ~bad
+    valid = pd.DataFrame({ROW: rows[ok], **{name: column[ok] for name, column in stored.items()}})
+    return CheckedChunk(rows=int(keep.sum()), valid=valid, rejections=rejections)

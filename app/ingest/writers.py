@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Boolean,
@@ -47,7 +48,7 @@ from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.ingest.models import ImportRejection, RecordHistory
 from app.ingest.normalize import ROW, Rejection, reason
-from app.ingest.specs import SourceSpec
+from app.ingest.specs import TEXT, SourceSpec
 from app.types import UTCDateTime
 
 
@@ -58,6 +59,15 @@ class WriteCounts:
     unchanged: int = 0
     skipped_no_consent: int = 0
     touched_usccs: list[str] = field(default_factory=list)
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _copy_escape(text: str) -> str:
+    """COPY text format: backslash, tab, newline and carriage return escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _target(spec: SourceSpec) -> Table:
@@ -92,26 +102,44 @@ class BatchWriter:
     # --- per chunk -------------------------------------------------------------------
 
     def add_rows(self, frame: pd.DataFrame) -> None:
+        """Stage valid rows (stored text or None per field, see `normalize.stored_text`)."""
         if frame.empty:
             return
-        names = [ROW, *self.spec.field_names]
-        if self.extra:
-            frame = frame.assign(verified=True)
-            names.append("verified")
-        rows = frame[names].itertuples(index=False, name=None)
+        names = [ROW, *self.spec.field_names, *self.extra]
+        columns = [frame[ROW].to_numpy(dtype=np.int64).tolist()]
+        columns += [frame[name].to_numpy(dtype=object) for name in self.spec.field_names]
         if self.postgres:
-            raw = self.conn.connection.driver_connection
-            column_list = ", ".join(f'"{n}"' for n in names)
-            with (
-                raw.cursor() as cursor,  # type: ignore[union-attr]
-                cursor.copy(f"COPY {self.stage.name} ({column_list}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+            self._copy(names, columns)
         else:
-            self.conn.execute(
-                insert(self.stage), [dict(zip(names, row, strict=True)) for row in rows]
+            if self.extra:
+                columns.append([1] * len(frame))
+            marks = ", ".join("?" for _ in names)
+            self.conn.exec_driver_sql(
+                # names come from the field spec, never from the input
+                f"INSERT INTO {self.stage.name} ({_quoted(names)}) VALUES ({marks})",  # noqa: S608
+                list(zip(*columns, strict=True)),
             )
+
+    def _copy(self, names: list[str], columns: list) -> None:
+        """COPY … FROM STDIN in text format, the lines built column-wise with numpy."""
+        text_fields = {f.name for f in self.spec.fields if f.kind == TEXT}
+        parts = [np.array([str(r) for r in columns[0]], dtype=object)]
+        for name, column in zip(self.spec.field_names, columns[1:], strict=True):
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            escape = _copy_escape if name in text_fields else str
+            table = np.array([*(escape(u) for u in uniques), "\\N"], dtype=object)
+            parts.append(table[codes])
+        if self.extra:
+            parts.append(np.full(len(columns[0]), "t", dtype=object))
+        lines = parts[0]
+        for part in parts[1:]:
+            lines = lines + "\t" + part
+        raw = self.conn.connection.driver_connection
+        with (
+            raw.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(f"COPY {self.stage.name} ({_quoted(names)}) FROM STDIN") as copy,
+        ):
+            copy.write("\n".join(lines.tolist()) + "\n")
 
     def add_rejections(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:
