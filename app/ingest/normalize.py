@@ -360,6 +360,16 @@ def _is_blank(raw: object) -> bool:
     return isinstance(raw, str) and not raw.strip()
 
 
+_CANONICAL_AMOUNT = r"\d{1,15}\.\d{2}"
+
+
+def _canonical_amounts(uniques) -> np.ndarray:
+    """Which distinct amounts are already in stored form (a vectorised fast path:
+    amounts are nearly all distinct, and most files write them as `1234.50`)."""
+    matched = pd.Series(uniques, dtype=object).str.fullmatch(_CANONICAL_AMOUNT)
+    return matched.fillna(False).to_numpy(dtype=bool)
+
+
 def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedChunk:
     """Parse every field of `chunk` (columns: ROW + field names present in the input).
 
@@ -385,7 +395,12 @@ def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedC
         values = np.full(count + 1, None, dtype=object)
         problems = np.full(count + 1, None, dtype=object)
         blank = np.ones(count + 1, dtype=bool)
+        done = _canonical_amounts(uniques) if f.kind == AMOUNT else None
         for i, item in enumerate(uniques):
+            if done is not None and done[i]:  # already "1234.50": stored as is
+                values[i] = item
+                blank[i] = False
+                continue
             blank[i] = _is_blank(item)
             try:
                 value = parse(item)

@@ -106,40 +106,41 @@ class BatchWriter:
         if frame.empty:
             return
         names = [ROW, *self.spec.field_names, *self.extra]
-        columns = [frame[ROW].to_numpy(dtype=np.int64).tolist()]
-        columns += [frame[name].to_numpy(dtype=object) for name in self.spec.field_names]
         if self.postgres:
-            self._copy(names, columns)
-        else:
-            if self.extra:
-                columns.append([1] * len(frame))
-            marks = ", ".join("?" for _ in names)
-            self.conn.exec_driver_sql(
-                # names come from the field spec, never from the input
-                f"INSERT INTO {self.stage.name} ({_quoted(names)}) VALUES ({marks})",  # noqa: S608
-                list(zip(*columns, strict=True)),
-            )
-
-    def _copy(self, names: list[str], columns: list) -> None:
-        """COPY … FROM STDIN in text format, the lines built column-wise with numpy."""
-        text_fields = {f.name for f in self.spec.fields if f.kind == TEXT}
-        parts = [np.array([str(r) for r in columns[0]], dtype=object)]
-        for name, column in zip(self.spec.field_names, columns[1:], strict=True):
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
-            escape = _copy_escape if name in text_fields else str
-            table = np.array([*(escape(u) for u in uniques), "\\N"], dtype=object)
-            parts.append(table[codes])
+            self._copy(names, frame)
+            return
+        columns: list = [frame[ROW].to_numpy(dtype=np.int64).tolist()]
+        columns += [frame[name].to_numpy(dtype=object) for name in self.spec.field_names]
         if self.extra:
-            parts.append(np.full(len(columns[0]), "t", dtype=object))
-        lines = parts[0]
-        for part in parts[1:]:
-            lines = lines + "\t" + part
+            columns.append([1] * len(frame))
+        marks = ", ".join("?" for _ in names)
+        self.conn.exec_driver_sql(
+            # names come from the field spec, never from the input
+            f"INSERT INTO {self.stage.name} ({_quoted(names)}) VALUES ({marks})",  # noqa: S608
+            list(zip(*columns, strict=True)),
+        )
+
+    def _copy(self, names: list[str], frame: pd.DataFrame) -> None:
+        """COPY … FROM STDIN in text format; cells escaped once per distinct value."""
+        text_fields = {f.name for f in self.spec.fields if f.kind == TEXT}
+        parts = [frame[ROW].astype(np.int64).astype(str).to_numpy(dtype=object)]
+        for name in self.spec.field_names:
+            column = frame[name].to_numpy(dtype=object)
+            if name in text_fields:
+                codes, uniques = pd.factorize(column, use_na_sentinel=True)
+                table = np.array([*(_copy_escape(u) for u in uniques), "\\N"], dtype=object)
+                parts.append(table[codes])
+            else:  # codes, dates, periods, numbers: nothing to escape
+                parts.append(np.where(pd.isna(column), "\\N", column))
+        if self.extra:
+            parts.append(np.full(len(frame), "t", dtype=object))
+        data = "\n".join(map("\t".join, zip(*parts, strict=True))) + "\n"
         raw = self.conn.connection.driver_connection
         with (
             raw.cursor() as cursor,  # type: ignore[union-attr]
             cursor.copy(f"COPY {self.stage.name} ({_quoted(names)}) FROM STDIN") as copy,
         ):
-            copy.write("\n".join(lines.tolist()) + "\n")
+            copy.write(data)
 
     def add_rejections(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:
@@ -212,17 +213,16 @@ class BatchWriter:
         differs = or_(*(t.c[c].is_distinct_from(s.c[c]) for c in self.compare))
         staged = self.conn.scalar(select(func.count()).select_from(s)) or 0
         matched = self.conn.scalar(select(func.count()).select_from(s.join(t, on_key))) or 0
-        counts.touched_usccs = list(
-            self.conn.scalars(
-                select(s.c.uscc)
-                .select_from(s.outerjoin(t, on_key))
-                .where(or_(t.c.id.is_(None), differs))
-                .distinct()
-            )
-        )
         counts.updated = self._write_history(on_key, differs)
         counts.inserted = staged - matched
         counts.unchanged += matched - counts.updated
+        if counts.inserted or counts.updated:
+            touched = select(s.c.uscc).distinct()
+            if matched:  # some keys exist already: only the new or changed ones count
+                touched = touched.select_from(s.outerjoin(t, on_key)).where(
+                    or_(t.c.id.is_(None), differs)
+                )
+            counts.touched_usccs = list(self.conn.scalars(touched))
         self._upsert()
         self.stage.drop(self.conn)
         return counts
