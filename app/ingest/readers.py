@@ -118,7 +118,8 @@ def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
                 return True
 
 
-def read_csv(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+def read_csv(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Iterator[Chunk]:
+    chunk_rows = chunk_rows or CHUNK_ROWS
     encoding = detect_encoding(path)
     mapping: dict[int, str] | None = None
     try:
@@ -172,10 +173,11 @@ _XLSX_ERRORS = (
 )
 
 
-def read_xlsx(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+def read_xlsx(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Iterator[Chunk]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    chunk_rows = chunk_rows or CHUNK_ROWS
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, *_XLSX_ERRORS):
@@ -242,13 +244,14 @@ def read_records(
     records: Iterable[dict],
     spec: SourceSpec,
     hasher: RecordHasher,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
 ) -> Iterator[Chunk]:
     """Records keyed by field names or Chinese headers; `row` is the 1-based record number.
 
     Each record is mapped on its own (records may mix spellings). A required field that no
     record of the first non-empty chunk carries makes the input unusable.
     """
+    chunk_rows = chunk_rows or CHUNK_ROWS
     field_of: dict[str, str | None] = {}  # key as sent → field name (None: ignored)
     headers: dict[str, str] = {}
     checked = False

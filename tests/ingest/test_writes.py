@@ -172,3 +172,36 @@ def test_empty_records_make_an_empty_batch(consenting):
         "batch_id": summary.batch_id,
         "rejections": [],
     }
+
+
+def test_chunk_boundaries_keep_row_numbers_and_find_duplicates_across_chunks(
+    consenting, load, monkeypatch
+):
+    monkeypatch.setattr("app.ingest.readers.CHUNK_ROWS", 2)
+    rows = [[consenting.uscc, "水", f"2024-0{m}", "10", "10", "", ""] for m in range(1, 6)]
+    rows.append(list(rows[0]))  # identical to row 2, three chunks later
+    rows.append([consenting.uscc, "水", "2024-02", "99", "10", "", ""])  # conflicts with row 3
+    rows.append([consenting.uscc, "水", "2024-06", "bad", "10", "", ""])
+    summary = load("utility_bills", UTIL, rows)
+    assert (summary.rows, summary.inserted, summary.unchanged, summary.rejected) == (8, 4, 1, 3)
+    assert [(r["row"], r["code"]) for r in summary.rejections] == [
+        (3, "duplicate_conflict"),
+        (8, "duplicate_conflict"),
+        (9, "invalid_amount"),
+    ]
+
+
+def test_records_across_chunks_number_from_one(consenting, monkeypatch):
+    monkeypatch.setattr("app.ingest.readers.CHUNK_ROWS", 2)
+    records = [
+        {"uscc": consenting.uscc, "period": f"2024-0{m}", "headcount": 5, "amount_due": 100,
+         "amount_paid": 100}
+        for m in range(1, 5)
+    ]  # fmt: skip
+    records.append({"uscc": consenting.uscc, "period": "2024-05", "headcount": 5})
+    summary = ingest_records("social_insurance", iter(records), origin="pull")
+    assert (summary.rows, summary.inserted, summary.rejected) == (5, 4, 1)
+    assert [(r["row"], r["column"], r["code"]) for r in summary.rejections] == [
+        (5, "amount_due", "missing_value"),
+        (5, "amount_paid", "missing_value"),
+    ]
