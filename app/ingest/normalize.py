@@ -366,7 +366,10 @@ _CANONICAL_AMOUNT = r"\d{1,15}\.\d{2}"
 def _canonical_amounts(uniques) -> np.ndarray:
     """Which distinct amounts are already in stored form (a vectorised fast path:
     amounts are nearly all distinct, and most files write them as `1234.50`)."""
-    matched = pd.Series(uniques, dtype=object).str.fullmatch(_CANONICAL_AMOUNT)
+    try:
+        matched = pd.Series(uniques, dtype=object).str.fullmatch(_CANONICAL_AMOUNT)
+    except AttributeError:  # no strings at all (numbers from XLSX or JSON)
+        return np.zeros(len(uniques), dtype=bool)
     return matched.fillna(False).to_numpy(dtype=bool)
 
 
