@@ -121,11 +121,16 @@ def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
 def read_csv(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Iterator[Chunk]:
     chunk_rows = chunk_rows or CHUNK_ROWS
     encoding = detect_encoding(path)
+    with path.open(encoding=encoding, newline="") as fh:
+        first_line = fh.readline()
+    # Some systems export "CSV" separated by tabs: the header line tells.
+    separator = "\t" if first_line.count("\t") > first_line.count(",") else ","
     mapping: dict[int, str] | None = None
     try:
         with pd.read_csv(
             path,
             encoding=encoding,
+            sep=separator,
             header=None,
             dtype=str,
             keep_default_na=False,

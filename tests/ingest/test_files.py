@@ -213,3 +213,11 @@ def test_undecodable_and_empty_files(write_file):
         ingest_file("enterprises", write_file(b""))
     with pytest.raises(UnusableInput):
         ingest_file("nonsense", write_file(b"uscc\n"))
+
+
+def test_tab_separated_export(factories, write_file):
+    rows = _rows(factories, 2)
+    text = "\n".join("\t".join(r) for r in [EN_HEADER, *rows]) + "\n"
+    summary = ingest_file("enterprises", write_file(text.encode("gb18030")))
+    assert (summary.inserted, summary.rejected) == (2, 0)
+    assert _enterprise(rows[1][0]).address == "西安市新城区"
