@@ -217,7 +217,7 @@ class BatchWriter:
         differs = or_(*(t.c[c].is_distinct_from(s.c[c]) for c in self.compare))
         staged = self.conn.scalar(select(func.count()).select_from(s)) or 0
         matched = self.conn.scalar(select(func.count()).select_from(s.join(t, on_key))) or 0
-        counts.updated = self._write_history(on_key, differs)
+        counts.updated = self._write_history(on_key, differs) if matched else 0
         counts.inserted = staged - matched
         counts.unchanged += matched - counts.updated
         if counts.inserted or counts.updated:
@@ -227,7 +227,8 @@ class BatchWriter:
                     or_(t.c.id.is_(None), differs)
                 )
             counts.touched_usccs = list(self.conn.scalars(touched))
-        self._upsert()
+        if counts.inserted or counts.updated:  # a re-import writes nothing at all
+            self._upsert()
         self.stage.drop(self.conn)
         return counts
 
