@@ -2,7 +2,8 @@
 
     readers.py    CSV (UTF-8 ± BOM, GB18030/GBK) and XLSX files, or records → raw chunks
     specs.py      one field spec per source (names, Chinese aliases, kinds, keys)
-    normalize.py  parse + validate a chunk (per distinct value), rejections with reasons
+    parsers.py    one raw value → stored value (dates, periods, amounts, USCC…)
+    normalize.py  validate a chunk (parsing each distinct value once), rejections + reasons
     writers.py    stage (COPY / executemany) and write set-based in the batch transaction
     services.py   ingest_file / ingest_records / ingest_upload → BatchSummary
 

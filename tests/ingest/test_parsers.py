@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.ingest.normalize import (
+from app.ingest.parsers import (
     Invalid,
     as_text,
     parse_amount,
