@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.consent.routes import bp as consent_bp
     from app.enterprises.routes import bp as enterprises_bp
+    from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
     from app.scheduler.routes import bp as scheduler_bp
 
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(consent_bp)
     app.register_blueprint(scheduler_bp)
+    app.register_blueprint(ingest_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(enterprises_bp)
@@ -112,9 +114,18 @@ def _register_cli(app: Flask) -> None:
     from app.banks.cli import banks_cli
     from app.consent.cli import consent_cli
     from app.demo.cli import demo_cli
+    from app.ingest.cli import ingest_cli
     from app.scheduler.cli import scheduler_cli
 
-    for group in (users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli):
+    for group in (
+        users_cli,
+        banks_cli,
+        demo_cli,
+        audit_cli,
+        consent_cli,
+        scheduler_cli,
+        ingest_cli,
+    ):
         app.cli.add_command(group)
 
 
