@@ -8,24 +8,15 @@ from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.audit import services
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.consent.forms import CATEGORY_LABELS
 from app.util import SHANGHAI, to_local
 
 bp = Blueprint("audit", __name__)
-
-CATEGORY_LABELS = {
-    "enterprises": _l("登记信息"),
-    "public_credit": _l("公共信用"),
-    "tax_ratings": _l("纳税信用等级"),
-    "tax_payments": _l("纳税记录"),
-    "utility_bills": _l("水电气暖缴费"),
-    "social_insurance": _l("社保缴纳"),
-}
 
 
 def _day(value: str | None) -> date | None:

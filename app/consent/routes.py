@@ -113,7 +113,7 @@ def _query_form() -> QueryGrantForm:
 def banks():
     """Step 1: choose bank, categories, purpose, days. Step 2: see exactly what the bank
     will see and the consent text, then confirm (the form comes back with `confirm=1`)."""
-    from app.enterprises.profile import own_preview
+    from app.enterprises.profile import own_preview, template_context
 
     enterprise_id = current_user.enterprise_id
     text = services.current_text_for_display("query", str(get_locale() or "zh"))
@@ -131,7 +131,7 @@ def banks():
                 text=text,
                 bank=bank,
                 preview=own_preview(current_user.enterprise, form.categories.data),
-                labels=CATEGORY_LABELS,
+                **template_context(),
             )
         try:
             services.grant_query(

@@ -11,12 +11,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
 
 from app.auth.models import User
 from app.consent.guard import ALL_CATEGORIES, AccessDecision, check_bank_access
 from app.enterprises import services
 from app.enterprises.models import Enterprise
 from app.errors import NotFound
+from app.extensions import db
+from app.ingest.models import (
+    PublicCreditRecord,
+    SocialInsuranceRecord,
+    TaxPayment,
+    TaxRating,
+    UtilityBill,
+)
 
 # category → reader(enterprise) → JSON-ready data. Record sources register their readers here.
 SECTION_READERS: dict[str, Callable[[Enterprise], dict]] = {}
@@ -56,6 +66,187 @@ def _registry(enterprise: Enterprise) -> dict:
     }
 
 
+MONTHS_SHOWN = 36  # the profile's window, as in the scorecard
+RECORDS_SHOWN = 200
+
+
+def _money(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _date(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@section_reader("public_credit")
+def _public_credit(enterprise: Enterprise) -> dict:
+    rows = db.session.scalars(
+        select(PublicCreditRecord)
+        .where(PublicCreditRecord.uscc == enterprise.uscc)
+        .order_by(PublicCreditRecord.decided_on.desc())
+        .limit(RECORDS_SHOWN)
+    )
+    records = [
+        {
+            "category": r.category,
+            "ref_no": r.ref_no,
+            "authority": r.authority,
+            "decided_on": _date(r.decided_on),
+            "valid_until": _date(r.valid_until),
+            "content": r.content,
+            "penalty_amount": _money(r.penalty_amount),
+            "severity": r.severity,
+        }
+        for r in rows
+    ]
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["category"]] = counts.get(r["category"], 0) + 1
+    return {"count": len(records), "by_category": counts, "records": records}
+
+
+@section_reader("tax_ratings")
+def _tax_ratings(enterprise: Enterprise) -> dict:
+    rows = db.session.execute(
+        select(TaxRating.year, TaxRating.grade)
+        .where(TaxRating.uscc == enterprise.uscc)
+        .order_by(TaxRating.year.desc())
+    )
+    records = [{"year": year, "grade": grade} for year, grade in rows]
+    return {"count": len(records), "records": records}
+
+
+def _late(paid_on, due_on):
+    """1 when paid after the due date or not at all (a due date is needed to judge)."""
+    return case((due_on.is_(None), 0), (paid_on.is_(None), 1), (paid_on > due_on, 1), else_=0)
+
+
+@section_reader("tax_payments")
+def _tax_payments(enterprise: Enterprise) -> dict:
+    rows = db.session.execute(
+        select(
+            TaxPayment.period,
+            func.sum(TaxPayment.amount),
+            func.count(),
+            func.sum(_late(TaxPayment.paid_on, TaxPayment.due_on)),
+            func.sum(case((TaxPayment.paid_on.is_(None), 1), else_=0)),
+        )
+        .where(TaxPayment.uscc == enterprise.uscc)
+        .group_by(TaxPayment.period)
+        .order_by(TaxPayment.period.desc())
+        .limit(MONTHS_SHOWN)
+    )
+    monthly = [
+        {"period": p, "amount": _money(a), "payments": n, "late": int(late or 0),
+         "unpaid": int(unpaid or 0)}
+        for p, a, n, late, unpaid in rows
+    ]  # fmt: skip
+    return {"months": len(monthly), "monthly": monthly}
+
+
+@section_reader("utility_bills")
+def _utility_bills(enterprise: Enterprise) -> dict:
+    rows = db.session.execute(
+        select(
+            UtilityBill.period,
+            UtilityBill.utility,
+            UtilityBill.amount_due,
+            UtilityBill.amount_paid,
+            UtilityBill.due_on,
+            UtilityBill.paid_on,
+        )
+        .where(UtilityBill.uscc == enterprise.uscc)
+        .order_by(UtilityBill.period.desc(), UtilityBill.utility)
+        .limit(MONTHS_SHOWN * 4)
+    )
+    monthly = [
+        {
+            "period": period,
+            "utility": utility,
+            "amount_due": _money(due),
+            "amount_paid": _money(paid),
+            "arrears": _money(max(due - paid, 0)),
+            "late": bool(due_on and (paid_on is None or paid_on > due_on)),
+        }
+        for period, utility, due, paid, due_on, paid_on in rows
+    ]
+    return {"months": len({m["period"] for m in monthly}), "monthly": monthly}
+
+
+@section_reader("social_insurance")
+def _social_insurance(enterprise: Enterprise) -> dict:
+    rows = db.session.execute(
+        select(
+            SocialInsuranceRecord.period,
+            SocialInsuranceRecord.headcount,
+            SocialInsuranceRecord.amount_due,
+            SocialInsuranceRecord.amount_paid,
+            SocialInsuranceRecord.paid_on,
+        )
+        .where(SocialInsuranceRecord.uscc == enterprise.uscc)
+        .order_by(SocialInsuranceRecord.period.desc())
+        .limit(MONTHS_SHOWN)
+    )
+    monthly = [
+        {"period": p, "headcount": h, "amount_due": _money(d), "amount_paid": _money(a),
+         "paid_on": _date(paid_on)}
+        for p, h, d, a, paid_on in rows
+    ]  # fmt: skip
+    return {"months": len(monthly), "monthly": monthly}
+
+
+# How the web page lays out each record section: (key, label, numeric?).
+SECTION_COLUMNS = {
+    "public_credit": ("records", [
+        ("category", _l("类别"), False), ("decided_on", _l("决定日期"), False),
+        ("authority", _l("决定机关"), False), ("content", _l("内容"), False),
+        ("severity", _l("严重程度"), False), ("penalty_amount", _l("罚款金额"), True),
+        ("valid_until", _l("有效期至"), False),
+    ]),
+    "tax_ratings": ("records", [
+        ("year", _l("评价年度"), False), ("grade", _l("纳税信用级别"), False),
+    ]),
+    "tax_payments": ("monthly", [
+        ("period", _l("所属期"), False), ("amount", _l("实缴金额"), True),
+        ("payments", _l("笔数"), True), ("late", _l("逾期"), True), ("unpaid", _l("未缴"), True),
+    ]),
+    "utility_bills": ("monthly", [
+        ("period", _l("账期"), False), ("utility", _l("类别"), False),
+        ("amount_due", _l("应缴金额"), True), ("amount_paid", _l("实缴金额"), True),
+        ("arrears", _l("欠费"), True), ("late", _l("逾期"), False),
+    ]),
+    "social_insurance": ("monthly", [
+        ("period", _l("所属期"), False), ("headcount", _l("参保人数"), True),
+        ("amount_due", _l("应缴金额"), True), ("amount_paid", _l("实缴金额"), True),
+        ("paid_on", _l("缴费日期"), False),
+    ]),
+}  # fmt: skip
+
+
+# Codes shown in words on the page (the API keeps the codes).
+VALUE_LABELS = {
+    "license": _l("行政许可"), "penalty": _l("行政处罚"), "red_list": _l("守信激励"),
+    "black_list": _l("严重失信"), "minor": _l("一般"), "major": _l("较重"), "severe": _l("严重"),
+    "water": _l("水"), "electricity": _l("电"), "gas": _l("燃气"), "heating": _l("供暖"),
+}  # fmt: skip
+
+
+def template_context() -> dict:
+    """What `enterprises/_sections.html` needs besides the profile itself."""
+    from app.consent.forms import CATEGORY_LABELS
+
+    return {"labels": CATEGORY_LABELS, "columns": SECTION_COLUMNS, "value_labels": VALUE_LABELS}
+
+
+def coverage(sections: dict) -> dict:
+    """Per authorized record source: months (or records) on file."""
+    result = {}
+    for category, section in sections.items():
+        if section.get("authorized") and category != "enterprises":
+            result[category] = section.get("months", section.get("count", 0))
+    return result
+
+
 def anonymous_summary(enterprise: Enterprise) -> dict:
     """What any bank may see without an authorization: no name, no code."""
     regions, industries = services.region_names(), services.industry_names()
@@ -92,6 +283,7 @@ def bank_profile(
         )
     sections = _sections(enterprise, decision.categories)
     data = {
+        "coverage": coverage(sections),
         "authorized": True,
         "uscc": enterprise.uscc,
         "name": enterprise.name,

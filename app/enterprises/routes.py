@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.audit.routes import CATEGORY_LABELS
 from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES
-from app.enterprises.profile import bank_profile
+from app.enterprises.profile import bank_profile, template_context
 from app.enterprises.services import normalize_uscc, uscc_error
 
 bp = Blueprint("enterprises", __name__)
@@ -36,5 +35,5 @@ def bank_view(uscc: str):
         "enterprises/bank_profile.html",
         profile=profile.data,
         decision=profile.decision,
-        labels=CATEGORY_LABELS,
+        **template_context(),
     ), (200 if profile.decision.allowed else 403)

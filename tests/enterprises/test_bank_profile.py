@@ -166,3 +166,55 @@ def test_lookup_form_validates_the_code(login_as, factories):
 def test_web_profile_is_for_bank_users_only(login_as, world, role):
     client, _ = login_as(role)
     assert client.get(f"/bank/enterprises/{world[3].uscc}").status_code == 403
+
+
+def test_record_sections_show_monthly_summaries_within_the_authorization(
+    api, app, factories, world
+):
+    from app.consent import services as consent_services
+    from app.ingest.services import ingest_records
+    from tests.conftest import WebClient
+
+    bank, officer, _other, enterprise = world
+    consent_services.record_paper(
+        [enterprise.uscc], categories=["tax_payments", "utility_bills"], evidence_ref="T-1"
+    )
+    ingest_records(
+        "tax_payments",
+        [
+            {"uscc": enterprise.uscc, "period": "2026-03", "tax_type": "增值税", "amount": "1,200.50",
+             "due_on": "2026-04-15", "paid_on": "2026-04-10"},
+            {"uscc": enterprise.uscc, "period": "2026-03", "tax_type": "个人所得税", "amount": "99.50",
+             "due_on": "2026-04-15", "paid_on": "2026-04-20"},
+            {"uscc": enterprise.uscc, "period": "2026-04", "tax_type": "增值税", "amount": "800",
+             "due_on": "2026-05-15", "paid_on": ""},
+        ],
+        origin="push",
+    )  # fmt: skip
+    ingest_records(
+        "utility_bills",
+        [{"uscc": enterprise.uscc, "utility": "电", "period": "2026-04", "amount_due": "4321",
+          "amount_paid": "1234", "due_on": "2026-05-10", "paid_on": "2026-05-09"}],
+        origin="push",
+    )  # fmt: skip
+    from app.ingest.models import UtilityBill
+
+    assert db.session.scalar(
+        select(UtilityBill.amount_due).where(UtilityBill.uscc == enterprise.uscc)
+    )
+    grant_query(enterprise, bank, ["enterprises", "tax_payments"])
+    token = factories.token(officer)
+    db.session.commit()
+    body = api.get(_path(enterprise), token=token).get_json()
+    monthly = body["sections"]["tax_payments"]["monthly"]
+    assert monthly == [
+        {"period": "2026-04", "amount": "800.00", "payments": 1, "late": 1, "unpaid": 1},
+        {"period": "2026-03", "amount": "1300.00", "payments": 2, "late": 1, "unpaid": 0},
+    ]
+    assert body["sections"]["utility_bills"] == {"authorized": False}
+    assert body["coverage"] == {"tax_payments": 2}
+    client = WebClient(app.test_client())
+    client.login(officer)
+    page = client.get(f"/bank/enterprises/{enterprise.uscc}").get_data(as_text=True)
+    assert "1300.00" in page and "2026-03" in page
+    assert "4321" not in page and "1234.00" not in page  # the utility bill stays hidden
