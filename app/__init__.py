@@ -91,12 +91,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.main.routes import bp as main_bp
+    from app.scoring.routes import bp as scoring_bp
 
     load_routes()
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(scoring_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 
@@ -105,8 +107,9 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.banks.cli import banks_cli
     from app.demo.cli import demo_cli
+    from app.scoring.cli import scorecards_cli
 
-    for group in (users_cli, banks_cli, demo_cli, audit_cli):
+    for group in (users_cli, banks_cli, demo_cli, audit_cli, scorecards_cli):
         app.cli.add_command(group)
 
 
