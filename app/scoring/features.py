@@ -90,7 +90,7 @@ class Features:
     black_listed: bool | None = None  # 严重失信主体名单, in force on as_of
     red_listed: bool | None = None  # 守信激励 (red list), in force
     licenses_in_force: int | None = None  # 行政许可 in force
-    # tax_ratings: the latest year's grade (A/B/M/C/D).
+    # tax_ratings: the grade of the latest year before as_of's year (A/B/M/C/D).
     tax_grade: str | None = None
     tax_grade_year: int | None = None
     # enterprises (registry).
@@ -639,7 +639,7 @@ def _tax_ratings(session: Session, only, as_of: date) -> Iterable:
             func.count().label("years"),
         )
         .select_from(r.join(e, e.c.uscc == r.c.uscc))
-        .where(r.c.year <= as_of.year)
+        .where(r.c.year < as_of.year)  # year Y's grade is published in the spring of Y+1
         .group_by(e.c.id, e.c.uscc)
     ).subquery()
     query = select(latest.c.eid, latest.c.year, latest.c.years, r.c.grade).join(
