@@ -6,8 +6,9 @@ docs/scoring.md):
 1. Each rule turns one feature into points: `cuts` + `points` (value < cuts[0] → points[0],
    cuts[i-1] ≤ value < cuts[i] → points[i], value ≥ cuts[-1] → points[-1]), a flag
    (`if_true` / `if_false`) or a grade `map`. A missing feature (None) earns the rule's
-   `missing` points, which is the middle of the rule's range in version 1: no data is neither
-   good nor bad behaviour. It lowers confidence and is named in the reasons (NO_TAX_DATA…).
+   `missing` points, which in version 1 is half the rule's maximum (never below its minimum):
+   no data is neither good nor bad behaviour. It lowers confidence and is named in the
+   reasons (NO_TAX_DATA…).
 2. A dimension's sub-score (0–100) = 100 × its rules' points / their maximum points.
 3. The composite (0–`scale`, 1000) = scale × Σ weight × sub-score / 100, rounded half up.
 4. Grade = the best grade whose `min` the composite reaches. Caps then lower it: a cap whose
