@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.scoring.features import FEATURES, TAX_GRADES, Features
@@ -111,22 +111,30 @@ class Rule:
     if_false: int | None = None
     missing: float = 0
     reason: str | None = None
+    # Derived once (scoring runs per enterprise, 100,000 at a time).
+    max_points: float = field(init=False, compare=False)
+    _lookup: dict[str, int] = field(init=False, compare=False, repr=False)
+    _flag: bool = field(init=False, compare=False, repr=False)
 
-    @property
-    def max_points(self) -> float:
+    def __post_init__(self) -> None:
+        flag = self.if_true is not None and self.if_false is not None
         if self.mapping:
-            return max(p for _g, p in self.mapping)
-        if self.if_true is not None and self.if_false is not None:
-            return max(self.if_true, self.if_false)
-        return max(self.points)
+            top = max(p for _g, p in self.mapping)
+        elif flag:
+            top = max(self.if_true or 0, self.if_false or 0)
+        else:
+            top = max(self.points)
+        object.__setattr__(self, "max_points", float(top))
+        object.__setattr__(self, "_lookup", dict(self.mapping))
+        object.__setattr__(self, "_flag", flag)
 
     def points_for(self, value: Any) -> float:
         if value is None:
             return self.missing
         if self.mapping:
-            return dict(self.mapping).get(value, self.missing)
-        if self.if_true is not None and self.if_false is not None:
-            return self.if_true if value else self.if_false
+            return self._lookup.get(value, self.missing)
+        if self._flag:
+            return self.if_true if value else self.if_false  # type: ignore[return-value]
         return self.points[bisect_right(self.cuts, float(value))]
 
 
@@ -137,10 +145,10 @@ class Dimension:
     name_en: str
     weight: float
     rules: tuple[Rule, ...]
+    max_points: float = field(init=False, compare=False)
 
-    @property
-    def max_points(self) -> float:
-        return sum(r.max_points for r in self.rules)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_points", sum(r.max_points for r in self.rules))
 
 
 @dataclass(frozen=True)
@@ -336,7 +344,7 @@ def score(
         # composite points per rule point in this dimension
         unit = card.scale * dim.weight / total_max if total_max else 0.0
         for rule in dim.rules:
-            value = features.value(rule.feature)
+            value = getattr(features, rule.feature)
             pts = rule.points_for(value)
             got += pts
             shortfall = (rule.max_points - pts) * unit
