@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -50,3 +60,10 @@ class Scorecard(db.Model):
 
     def __repr__(self) -> str:
         return f"<Scorecard v{self.version} {self.status}>"
+
+
+@event.listens_for(Scorecard, "before_update")
+def _definition_is_immutable(mapper, connection, target: Scorecard) -> None:
+    """A stored version's definition never changes (profiles name the version they used)."""
+    if inspect(target).attrs.definition.history.has_changes():
+        raise ValueError(f"scorecard v{target.version} is immutable; import a new version")

@@ -147,3 +147,10 @@ def test_not_an_object_is_refused():
         services.create_version(["dimensions"], user_id=None)  # type: ignore[arg-type]
     with pytest.raises(ValidationFailed):
         services.parse_import("just text")
+
+
+def test_a_stored_definition_cannot_be_changed(v1_definition):
+    card = services.active_scorecard()
+    card.definition = _variant(v1_definition)
+    with pytest.raises(ValueError, match="immutable"), db.session.begin_nested():
+        db.session.flush()
