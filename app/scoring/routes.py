@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.scoring import services
 from app.scoring.features import FEATURES
@@ -28,7 +29,7 @@ def rule_bands(rule: dict[str, Any]) -> list[tuple[str, Any]]:
     if "map" in rule:
         return list(rule["map"].items())
     if "if_true" in rule:
-        return [("是 / yes", rule["if_true"]), ("否 / no", rule["if_false"])]
+        return [(_("是"), rule["if_true"]), (_("否"), rule["if_false"])]
     cuts, points = rule["cuts"], rule["points"]
     rows = [(f"< {_fmt(feature, cuts[0])}", points[0])]
     for low, high, pts in zip(cuts, cuts[1:], points[1:], strict=False):
