@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
     from app.scheduler.routes import bp as scheduler_bp
+    from app.scoring.routes import bp as scoring_bp
 
     load_routes()
     app.register_blueprint(main_bp)
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(enterprises_bp)
+    app.register_blueprint(scoring_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 
@@ -116,16 +118,11 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.ingest.cli import ingest_cli
     from app.scheduler.cli import scheduler_cli
+    from app.scoring.cli import scorecards_cli
 
-    for group in (
-        users_cli,
-        banks_cli,
-        demo_cli,
-        audit_cli,
-        consent_cli,
-        scheduler_cli,
-        ingest_cli,
-    ):
+    groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
+    groups += [ingest_cli, scorecards_cli]
+    for group in groups:
         app.cli.add_command(group)
 
 

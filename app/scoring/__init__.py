@@ -1,0 +1,1 @@
+"""Scoring: the versioned scorecard, features from the records, and the score they give."""
