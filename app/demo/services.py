@@ -201,14 +201,16 @@ def grant_collection(
     held: set[tuple[int, str]] = set()
     for start in range(0, len(usccs), chunk):
         part = usccs[start : start + chunk]
-        found = dict(
-            db.session.execute(
+        found: dict[str, int] = {
+            uscc: enterprise_id
+            for uscc, enterprise_id in db.session.execute(
                 select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(part))
-            ).tuples()
-        )
+            )
+        }
         ids.update(found)
         held.update(
-            db.session.execute(
+            (enterprise_id, category)
+            for enterprise_id, category in db.session.execute(
                 select(Authorization.enterprise_id, AuthorizationScope.category)
                 .join(AuthorizationScope)
                 .where(
@@ -218,7 +220,7 @@ def grant_collection(
                     Authorization.valid_from <= now,
                     or_(Authorization.valid_until.is_(None), Authorization.valid_until > now),
                 )
-            ).tuples()
+            )
         )
     wanted: list[tuple[int, list[str]]] = []
     for categories, group in usccs_by_categories.items():

@@ -1,0 +1,228 @@
+"""Ingest benchmark: `tax_payments` rows from CSV into PostgreSQL and SQLite.
+
+(a) baseline: a bare COPY of the same file into an unindexed table of the same columns;
+(b) `ingest_file("tax_payments", path)` (parse, validate, consent check, upsert) in a child
+    process whose peak RSS is measured, then again on the loaded data (re-import);
+(c) the same file into SQLite.
+Targets (DESIGN): (b) within 2x of (a); peak RSS under 1 GiB.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench import db
+from bench.registry import Context, benchmark, metric
+
+SOURCE = "tax_payments"
+MONTHS = 36
+SEED = 4754
+RSS_LIMIT_MIB = 1024
+RATIO_TARGET = 2.0
+COPY_BLOCK = 1 << 20
+
+
+UNAVAILABLE = "app.ingest is not available in this tree"
+
+
+def ingest_available() -> bool:
+    return importlib.util.find_spec("app.ingest") is not None
+
+
+def generate(ctx: Context, work: Path) -> dict:
+    """The registry and `ctx.rows` tax payments (enterprises × 36 months), and the
+    collection authorizations that let them be stored."""
+    from app.demo.generate import DemoData
+
+    started = time.perf_counter()
+    enterprises = ctx.rows // 100 + 10  # ~115 tax rows per enterprise over 36 months
+    generated = DemoData(enterprises, MONTHS, seed=SEED).write(
+        work, sources=("enterprises", SOURCE), limits={SOURCE: ctx.rows}
+    )
+    usccs = [line.split(",", 1)[0] for line in _lines(generated.files["enterprises"])[1:]]
+    consents = work / "consents.json"
+    consents.write_text(json.dumps([{"categories": [SOURCE], "usccs": usccs}]), encoding="utf-8")
+    return {
+        "seconds": round(time.perf_counter() - started, 3),
+        "enterprises": generated.enterprises,
+        "rows": generated.rows[SOURCE],
+        "file_mib": round(generated.files[SOURCE].stat().st_size / 2**20, 1),
+        "files": {k: str(v) for k, v in generated.files.items()},
+        "consents": str(consents),
+    }
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def copy_baseline(url: str, path: Path) -> float:
+    """Seconds to COPY the CSV file into a fresh unindexed table of text columns."""
+    with open(path, encoding="utf-8") as f:
+        columns = f.readline().strip().split(",")
+    cols = ", ".join(f"c{i} text" for i in range(len(columns)))
+    with psycopg.connect(db.conninfo(url)) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy_baseline")
+        conn.execute(f"CREATE TABLE bench_copy_baseline ({cols})")
+        conn.commit()
+        started = time.perf_counter()
+        statement = "COPY bench_copy_baseline FROM STDIN (FORMAT csv, HEADER true)"
+        with conn.cursor() as cur, open(path, "rb") as f, cur.copy(statement) as copy:
+            while block := f.read(COPY_BLOCK):
+                copy.write(block)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        count = conn.execute("SELECT count(*) FROM bench_copy_baseline").fetchone()[0]
+        conn.execute("DROP TABLE bench_copy_baseline")
+        conn.commit()
+    return elapsed if count else float("nan")
+
+
+def _setup_steps(gen: dict) -> list[dict]:
+    return [
+        {"op": "ingest", "source": "enterprises", "path": gen["files"]["enterprises"]},
+        {"op": "authorize", "path": gen["consents"]},
+    ]
+
+
+def _ingest_step(gen: dict) -> list[dict]:
+    return [{"op": "ingest", "source": SOURCE, "path": gen["files"][SOURCE]}]
+
+
+def _summary(report: dict) -> dict:
+    step = report["steps"][-1]
+    keys = ("rows", "inserted", "updated", "unchanged", "rejected", "skipped_no_consent")
+    return {
+        "seconds": step["seconds"],
+        "process_seconds": report["process_seconds"],
+        "peak_rss_mib": report["peak_rss_mib"],
+        **{k: step.get(k) for k in keys},
+    }
+
+
+def run_postgres(ctx: Context, gen: dict) -> dict:
+    url = ctx.pg_url
+    assert url
+    db.create_database(url)
+    rows = gen["rows"]
+    try:
+        migrate = db.flask_db_upgrade(url)
+        ctx.log(f"postgresql: migrated in {migrate:.1f} s")
+        copy_seconds = copy_baseline(url, Path(gen["files"][SOURCE]))
+        ctx.log(f"postgresql: COPY baseline {copy_seconds:.2f} s")
+        result: dict = {
+            "server_version": db.server_version(url),
+            "migrate_seconds": round(migrate, 3),
+            "copy_seconds": round(copy_seconds, 3),
+            "copy_rows_per_second": round(rows / copy_seconds),
+        }
+        if not ingest_available():
+            return {**result, "ingest": {"skipped": UNAVAILABLE}}
+        setup = db.run_child(url, _setup_steps(gen))
+        first = _summary(db.run_child(url, _ingest_step(gen)))
+        ctx.log(f"postgresql: ingest {first['seconds']:.2f} s")
+        again = _summary(db.run_child(url, _ingest_step(gen)))
+        ctx.log(f"postgresql: re-import {again['seconds']:.2f} s")
+    finally:
+        if not ctx.keep:
+            db.drop_database(url)
+    return {
+        **result,
+        "registry": setup["steps"],
+        "ingest": {**first, "rows_per_second": round(rows / first["seconds"])},
+        "reimport": {**again, "rows_per_second": round(rows / again["seconds"])},
+        "ratio_to_copy": round(first["seconds"] / copy_seconds, 2),
+    }
+
+
+def run_sqlite(ctx: Context, gen: dict, work: Path) -> dict:
+    if not ingest_available():
+        return {"skipped": UNAVAILABLE}
+    path = work / "bench.sqlite"
+    path.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    migrate = db.flask_db_upgrade(url)
+    db.run_child(url, _setup_steps(gen))
+    first = _summary(db.run_child(url, _ingest_step(gen)))
+    ctx.log(f"sqlite: ingest {first['seconds']:.2f} s")
+    again = _summary(db.run_child(url, _ingest_step(gen)))
+    ctx.log(f"sqlite: re-import {again['seconds']:.2f} s")
+    if not ctx.keep:
+        path.unlink(missing_ok=True)
+    rows = gen["rows"]
+    return {
+        "migrate_seconds": round(migrate, 3),
+        "ingest": {**first, "rows_per_second": round(rows / first["seconds"])},
+        "reimport": {**again, "rows_per_second": round(rows / again["seconds"])},
+    }
+
+
+@benchmark("ingest")
+def ingest(ctx: Context) -> dict:
+    work = ctx.out / "ingest"
+    shutil.rmtree(work, ignore_errors=True)
+    gen = generate(ctx, work)
+    ctx.log(f"generated {gen['rows']:,} {SOURCE} rows in {gen['seconds']:.1f} s")
+    result: dict = {
+        "source": SOURCE,
+        "rows": gen["rows"],
+        "generate": {k: v for k, v in gen.items() if k not in ("files", "consents")},
+    }
+    metrics = [
+        metric("generate tax_payments CSV", gen["seconds"], "s", ok=None),
+    ]
+    if ctx.pg_url:
+        pg = result["postgresql"] = run_postgres(ctx, gen)
+        metrics.append(metric("PostgreSQL bare COPY", pg["copy_seconds"], "s"))
+    else:
+        pg = result["postgresql"] = {"skipped": "no PostgreSQL URL"}
+    if "skipped" not in pg and "skipped" not in pg["ingest"]:
+        ing = pg["ingest"]
+        metrics += [
+            metric("PostgreSQL ingest_file", ing["seconds"], "s"),
+            metric(
+                "  ratio to COPY",
+                pg["ratio_to_copy"],
+                "x",
+                f"<= {RATIO_TARGET}",
+                pg["ratio_to_copy"] <= RATIO_TARGET,
+            ),
+            metric("  rows/s", ing["rows_per_second"], "rows/s"),
+            metric(
+                "  peak RSS",
+                ing["peak_rss_mib"],
+                "MiB",
+                f"< {RSS_LIMIT_MIB}",
+                ing["peak_rss_mib"] < RSS_LIMIT_MIB,
+            ),
+            metric(
+                "  inserted / rejected / skipped",
+                f"{ing['inserted']} / {ing['rejected']} / {ing['skipped_no_consent']}",
+            ),
+            metric("PostgreSQL re-import", pg["reimport"]["seconds"], "s"),
+            metric("  unchanged", pg["reimport"]["unchanged"]),
+        ]
+    lite = result["sqlite"] = run_sqlite(ctx, gen, work)
+    if "skipped" not in lite:
+        metrics += [
+            metric("SQLite ingest_file", lite["ingest"]["seconds"], "s"),
+            metric("  rows/s", lite["ingest"]["rows_per_second"], "rows/s"),
+            metric(
+                "  peak RSS",
+                lite["ingest"]["peak_rss_mib"],
+                "MiB",
+                f"< {RSS_LIMIT_MIB}",
+                lite["ingest"]["peak_rss_mib"] < RSS_LIMIT_MIB,
+            ),
+            metric("SQLite re-import", lite["reimport"]["seconds"], "s"),
+        ]
+    if not ctx.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    result["metrics"] = metrics
+    return result

@@ -1,0 +1,86 @@
+"""A smoke test of `make bench` with a few hundred rows: the harness runs every section,
+writes results.json with the machine, and prints the table."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bench.__main__ import main, merge_results
+from bench.registry import BENCHMARKS
+
+pytestmark = pytest.mark.bench
+
+INGEST = importlib.util.find_spec("app.ingest") is not None
+
+
+def _bench_url() -> str | None:
+    """Next to the test database (never the test database itself), when there is one."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_bench").render_as_string(hide_password=False)
+
+
+def test_bench_runs_small_and_writes_results(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"benchmarks": {"later": {"kept": True}}}), encoding="utf-8")
+    url = _bench_url()
+    args = ["--rows", "300", "--results", str(results), "--out", str(tmp_path / "out")]
+    if url:
+        monkeypatch.setenv("BENCH_DATABASE_URL", url)
+    else:
+        args.append("--no-postgres")
+    assert main(args) == 0
+    data = json.loads(results.read_text(encoding="utf-8"))
+    assert data["benchmarks"]["later"] == {"kept": True}  # other sections are kept
+    machine = data["machine"]
+    assert machine["cores"] >= 1 and machine["python"] and machine["date"]
+    ingest = data["benchmarks"]["ingest"]
+    assert "error" not in ingest
+    assert ingest["rows"] == 300 and ingest["generate"]["enterprises"] >= 3
+    if url:
+        assert machine["postgresql"]
+        assert ingest["postgresql"]["copy_seconds"] > 0
+    if INGEST:
+        assert ingest["sqlite"]["ingest"]["inserted"] == 300
+        assert ingest["sqlite"]["reimport"]["unchanged"] == 300
+        assert 0 < ingest["sqlite"]["ingest"]["peak_rss_mib"] < 1024
+        if url:
+            assert ingest["postgresql"]["ingest"]["inserted"] == 300
+            assert ingest["postgresql"]["reimport"]["unchanged"] == 300
+            assert ingest["postgresql"]["ratio_to_copy"] > 0
+    out = capsys.readouterr().out
+    assert "benchmark" in out and "generate tax_payments CSV" in out
+    assert not (tmp_path / "out" / "ingest").exists()  # work files are removed
+
+
+def test_every_registered_benchmark_returns_a_dict_with_metrics():
+    assert "ingest" in BENCHMARKS
+
+
+def test_a_failing_section_is_reported_not_fatal(tmp_path, monkeypatch):
+    def broken(ctx):
+        raise RuntimeError("boom\nlast line")
+
+    monkeypatch.setitem(BENCHMARKS, "broken", broken)
+    results = tmp_path / "r.json"
+    code = main(["--only", "broken", "--results", str(results), "--no-postgres"])
+    assert code == 1
+    data = json.loads(results.read_text(encoding="utf-8"))
+    assert data["benchmarks"]["broken"]["error"] == "RuntimeError: last line"
+
+
+def test_merge_keeps_old_sections(tmp_path):
+    path = tmp_path / "r.json"
+    merge_results(path, {"a": {"x": 1}}, {"date": "d1"})
+    merge_results(path, {"b": {"y": 2}}, {"date": "d2"})
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["benchmarks"]["a"] == {"date": "d1", "x": 1}
+    assert data["benchmarks"]["b"] == {"date": "d2", "y": 2}
+    assert data["machine"] == {"date": "d2"}
