@@ -1,6 +1,7 @@
 """A measured child process: `python -m bench.child '<json steps>'` with DATABASE_URL set.
 
-Steps: {"op": "ingest", "source", "path"} calls `ingest_file` and commits;
+Steps: {"op": "upgrade"} migrates the database (what `flask db upgrade` runs);
+{"op": "ingest", "source", "path"} calls `ingest_file` and commits;
 {"op": "authorize", "path"} records the collection authorizations listed in a JSON file
 ({"categories": [...], "usccs": [...]} items). Prints one JSON line: each step's seconds
 and result, and the peak RSS of this process (ru_maxrss).
@@ -31,7 +32,14 @@ def _authorize(step: dict) -> dict:
     return {"authorizations": created}
 
 
-OPS = {"ingest": _ingest, "authorize": _authorize}
+def _upgrade(step: dict) -> dict:
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
+    return {}
+
+
+OPS = {"upgrade": _upgrade, "ingest": _ingest, "authorize": _authorize}
 
 
 def main(argv: list[str]) -> int:

@@ -46,19 +46,6 @@ def server_version(url: str) -> str:
         return str(conn.execute("SHOW server_version").fetchone()[0])
 
 
-def flask_db_upgrade(url: str) -> float:
-    """Migrate the database at `url` the way an operator does: `flask db upgrade`."""
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=_env(url),
-        check=True,
-        capture_output=True,
-    )
-    return time.perf_counter() - started
-
-
 def _env(url: str) -> dict[str, str]:
     env = dict(os.environ, DATABASE_URL=url, XYD_ENV="development")
     env.pop("TEST_DATABASE_URL", None)

@@ -4,6 +4,7 @@ generator needs them, read from fixtures/reference/ (the same files the migratio
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +35,7 @@ class Reference:
         raise KeyError(industry)
 
     def weighted_regions(
-        self, city_weights: dict[str, float], boosts: dict[str, float]
+        self, city_weights: Mapping[str, float], boosts: Mapping[str, float]
     ) -> list[tuple[str, float]]:
         """(county code, weight): each city's weight shared among its counties by boost."""
         out = []
