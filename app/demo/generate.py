@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from bisect import bisect
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -108,7 +108,6 @@ class Company:
     gas: bool
     si_ratio: float
     arrears_from: int  # window month index from which arrears start (len(window) = never)
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
