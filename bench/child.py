@@ -25,10 +25,10 @@ def _ingest(step: dict) -> dict:
 
 
 def _authorize(step: dict) -> dict:
-    from app.demo.services import grant_collection
+    from app.demo.services import authorize_collection
 
     groups = json.loads(Path(step["path"]).read_text(encoding="utf-8"))
-    created = grant_collection({tuple(g["categories"]): g["usccs"] for g in groups})
+    created = authorize_collection({tuple(g["categories"]): g["usccs"] for g in groups})
     return {"authorizations": created}
 
 

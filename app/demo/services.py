@@ -15,17 +15,19 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 
 from app.auth import services as auth_services
 from app.auth.models import Role
 from app.banks import services as bank_services
+from app.consent import services as consent_services
 from app.consent.models import Authorization, AuthorizationScope
 from app.demo.files import SOURCES
 from app.demo.generate import DemoData, FixedCompany
 from app.demo.uscc import make_uscc
 from app.enterprises.models import Enterprise, Region
 from app.extensions import db
+from app.ingest.services import ingest_file
 from app.util import utcnow
 
 DEMO_PASSWORD = "Demo2026xyd"
@@ -185,16 +187,16 @@ def load_demo() -> list[tuple[str, str, str]]:
     return logins
 
 
-def grant_collection(
+def authorize_collection(
     usccs_by_categories: dict[tuple[str, ...], list[str]],
     *,
     evidence_ref: str = DEMO_EVIDENCE,
     chunk: int = 1000,
 ) -> int:
-    """Record paper collection authorizations (书面授权) for enterprises already in the
-    registry, set-based: one bulk INSERT of authorizations and one of their scopes. A
-    category an enterprise has already authorized (in force) is not granted again, so a
-    second call adds nothing. Returns the number of authorizations created."""
+    """Record paper collection authorizations (书面授权, `consent.services.record_paper`)
+    for enterprises in the registry, only for the categories each has not authorized yet
+    (in force): a second call adds nothing. The held categories are found set-based, then
+    one `record_paper` call per set of missing categories. Returns the number recorded."""
     now = utcnow()
     usccs = sorted({u for group in usccs_by_categories.values() for u in group})
     ids: dict[str, int] = {}
@@ -222,42 +224,21 @@ def grant_collection(
                 )
             )
         )
-    wanted: list[tuple[int, list[str]]] = []
+    missing: dict[tuple[str, ...], list[str]] = {}
     for categories, group in usccs_by_categories.items():
         for code in group:
-            enterprise_id = ids.get(code)
-            if enterprise_id is None:
-                continue
-            missing = [c for c in categories if (enterprise_id, c) not in held]
-            if missing:
-                wanted.append((enterprise_id, missing))
-    if not wanted:
-        return 0
-    rows = [
-        {
-            "kind": "collection",
-            "enterprise_id": enterprise_id,
-            "purpose": "演示数据：平台采集授权（书面）",
-            "valid_from": now,
-            "valid_until": None,
-            "method": "paper",
-            "evidence_ref": evidence_ref,
-            "state": "active",
-            "created_at": now,
-        }
-        for enterprise_id, _missing in wanted
-    ]
-    new_ids = db.session.scalars(
-        insert(Authorization).returning(Authorization.id, sort_by_parameter_order=True), rows
-    ).all()
-    scopes = [
-        {"authorization_id": auth_id, "category": category}
-        for auth_id, (_eid, missing) in zip(new_ids, wanted, strict=True)
-        for category in missing
-    ]
-    db.session.execute(insert(AuthorizationScope), scopes)
-    db.session.flush()
-    return len(new_ids)
+            if code in ids:
+                lacking = tuple(c for c in categories if (ids[code], c) not in held)
+                if lacking:
+                    missing.setdefault(lacking, []).append(code)
+    recorded = 0
+    for categories, group in missing.items():
+        recorded += len(
+            consent_services.record_paper(
+                group, grantee="platform", categories=categories, evidence_ref=evidence_ref
+            )
+        )
+    return recorded
 
 
 @dataclass
@@ -279,8 +260,6 @@ class DemoLoad:
 
 def ingest_sources(files: dict[str, Path], sources: Iterable[str]) -> list[dict]:
     """Import the files through the same path as `flask ingest file`; their summaries."""
-    from app.ingest.services import ingest_file
-
     return [
         ingest_file(source, files[source], filename=files[source].name).to_dict()
         for source in sources
@@ -298,7 +277,7 @@ def load_demo_data(
         generated = data.write(Path(tmp))
         summaries = ingest_sources(generated.files, ["enterprises"])
         result = DemoLoad(logins=load_demo())
-        result.authorizations = grant_collection(generated.consents)
+        result.authorizations = authorize_collection(generated.consents)
         summaries += ingest_sources(generated.files, SOURCES[1:])
     result.summaries = summaries
     return result

@@ -1,5 +1,5 @@
 """Generated files go through the real import path: zero rejections, consent honoured,
-and `flask demo load` is idempotent (runs only once app.ingest is present)."""
+and `flask demo load` is idempotent."""
 
 from __future__ import annotations
 
@@ -13,10 +13,7 @@ from app.demo import services
 from app.demo.files import SOURCES
 from app.demo.generate import DemoData
 from app.extensions import db
-
-ingest_models = pytest.importorskip("app.ingest.models")
-TaxPayment = ingest_models.TaxPayment
-UtilityBill = ingest_models.UtilityBill
+from app.ingest.models import TaxPayment, UtilityBill
 
 
 def _ingest(app, source, path) -> dict:
@@ -45,7 +42,7 @@ def test_generated_files_import_with_zero_rejections(app, tmp_path, fmt, encodin
             consents.setdefault(company.consent, []).append(company.uscc)
 
     summaries = {"enterprises": _ingest(app, "enterprises", tmp_path / f"enterprises.{fmt}")}
-    services.grant_collection(consents)
+    services.authorize_collection(consents)
     for source in SOURCES[1:]:
         summaries[source] = _ingest(app, source, tmp_path / f"{source}.{fmt}")
     for source, summary in summaries.items():

@@ -32,10 +32,10 @@ def test_load_demo_creates_logins_once_and_links_the_sme_to_the_first_enterprise
     assert get_user_by_email("officer@demo.xyd").bank.code == "CABANK"
 
 
-def test_grant_collection_is_set_based_idempotent_and_only_adds_what_is_missing(factories):
+def test_authorize_collection_is_idempotent_and_only_adds_what_is_missing(factories):
     full, tax_only, none = factories.enterprise(), factories.enterprise(), factories.enterprise()
     categories = ("tax_payments", "utility_bills")
-    created = services.grant_collection(
+    created = services.authorize_collection(
         {categories: [full.uscc], ("tax_payments",): [tax_only.uscc, "91610113NOTINREG00"]}
     )
     assert created == 2  # the unknown code is ignored
@@ -47,11 +47,11 @@ def test_grant_collection_is_set_based_idempotent_and_only_adds_what_is_missing(
     assert {full.id, tax_only.id} <= collecting and none.id not in collecting
 
     before = _authorizations()
-    assert services.grant_collection({categories: [full.uscc]}) == 0
+    assert services.authorize_collection({categories: [full.uscc]}) == 0
     assert _authorizations() == before
 
     # tax_only now asks for both: only the missing category is added
-    assert services.grant_collection({categories: [tax_only.uscc]}) == 1
+    assert services.authorize_collection({categories: [tax_only.uscc]}) == 1
     assert has_collection_consent(tax_only.id, "utility_bills")
     auth = db.session.scalars(
         select(Authorization).where(Authorization.enterprise_id == tax_only.id)
@@ -66,12 +66,12 @@ def test_grant_collection_is_set_based_idempotent_and_only_adds_what_is_missing(
 
 def test_a_revoked_authorization_does_not_count_as_held(factories):
     enterprise = factories.enterprise()
-    assert services.grant_collection({("tax_payments",): [enterprise.uscc]}) == 1
+    assert services.authorize_collection({("tax_payments",): [enterprise.uscc]}) == 1
     auth = db.session.scalar(
         select(Authorization).where(Authorization.enterprise_id == enterprise.id)
     )
     auth.state = "revoked"
     db.session.flush()
     assert not has_collection_consent(enterprise.id, "tax_payments")
-    assert services.grant_collection({("tax_payments",): [enterprise.uscc]}) == 1
+    assert services.authorize_collection({("tax_payments",): [enterprise.uscc]}) == 1
     assert has_collection_consent(enterprise.id, "tax_payments")
