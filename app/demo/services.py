@@ -15,20 +15,18 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.auth import services as auth_services
 from app.auth.models import Role
 from app.banks import services as bank_services
 from app.consent import services as consent_services
-from app.consent.models import Authorization, AuthorizationScope
 from app.demo.files import SOURCES
 from app.demo.generate import DemoData, FixedCompany
 from app.demo.uscc import make_uscc
 from app.enterprises.models import Enterprise, Region
 from app.extensions import db
 from app.ingest.services import ingest_file
-from app.util import utcnow
 
 DEMO_PASSWORD = "Demo2026xyd"
 DEMO_BANKS = [("CABANK", "长安银行"), ("XABANK", "西安银行"), ("SXRCU", "陕西农信")]
@@ -195,35 +193,22 @@ def authorize_collection(
 ) -> int:
     """Record paper collection authorizations (书面授权, `consent.services.record_paper`)
     for enterprises in the registry, only for the categories each has not authorized yet
-    (in force): a second call adds nothing. The held categories are found set-based, then
-    one `record_paper` call per set of missing categories. Returns the number recorded."""
-    now = utcnow()
+    (in force): a second call adds nothing. What is held is read set-based, then one
+    `record_paper` call per set of missing categories. Returns the number recorded."""
     usccs = sorted({u for group in usccs_by_categories.values() for u in group})
     ids: dict[str, int] = {}
-    held: set[tuple[int, str]] = set()
     for start in range(0, len(usccs), chunk):
         part = usccs[start : start + chunk]
-        found: dict[str, int] = {
-            uscc: enterprise_id
-            for uscc, enterprise_id in db.session.execute(
-                select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(part))
-            )
-        }
-        ids.update(found)
-        held.update(
-            (enterprise_id, category)
-            for enterprise_id, category in db.session.execute(
-                select(Authorization.enterprise_id, AuthorizationScope.category)
-                .join(AuthorizationScope)
-                .where(
-                    Authorization.enterprise_id.in_(found.values()),
-                    Authorization.kind == "collection",
-                    Authorization.state == "active",
-                    Authorization.valid_from <= now,
-                    or_(Authorization.valid_until.is_(None), Authorization.valid_until > now),
-                )
-            )
+        query = select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(part))
+        ids.update({uscc: enterprise_id for uscc, enterprise_id in db.session.execute(query)})
+    wanted = {c for categories in usccs_by_categories for c in categories}
+    held = {
+        (enterprise_id, category)
+        for category in wanted
+        for enterprise_id in db.session.scalars(
+            consent_services.collecting_enterprise_ids(category)
         )
+    }
     missing: dict[tuple[str, ...], list[str]] = {}
     for categories, group in usccs_by_categories.items():
         for code in group:
@@ -231,14 +216,14 @@ def authorize_collection(
                 lacking = tuple(c for c in categories if (ids[code], c) not in held)
                 if lacking:
                     missing.setdefault(lacking, []).append(code)
-    recorded = 0
-    for categories, group in missing.items():
-        recorded += len(
+    return sum(
+        len(
             consent_services.record_paper(
                 group, grantee="platform", categories=categories, evidence_ref=evidence_ref
             )
         )
-    return recorded
+        for categories, group in missing.items()
+    )
 
 
 @dataclass
