@@ -24,3 +24,11 @@ def make_uscc(region_code: str, rng: random.Random, kind: str = "92") -> str:
     prefix = "91" if kind == "91" else kind
     number = prefix + region_code + body + _org_check(body)
     return number + uscc.calc_check_digit(number)
+
+
+def uscc_for_serial(region_code: str, serial: int, salt: int = 0, kind: str = "91") -> str:
+    """A valid USCC whose organisation-code body is a bijection of `serial` (mod 10**8):
+    distinct serials give distinct codes, with no set of issued codes to keep."""
+    body = f"{(serial * 7_919_191 + salt * 104_729 + 13_579) % 100_000_000:08d}"
+    number = kind + region_code + body + _org_check(body)
+    return number + uscc.calc_check_digit(number)

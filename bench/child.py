@@ -1,0 +1,64 @@
+"""A measured child process: `python -m bench.child '<json steps>'` with DATABASE_URL set.
+
+Steps: {"op": "upgrade"} migrates the database (what `flask db upgrade` runs);
+{"op": "ingest", "source", "path"} calls `ingest_file` and commits;
+{"op": "authorize", "path"} records the collection authorizations listed in a JSON file
+({"categories": [...], "usccs": [...]} items). Prints one JSON line: each step's seconds
+and result, and the peak RSS of this process (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def _ingest(step: dict) -> dict:
+    from app.ingest.services import ingest_file
+
+    summary = ingest_file(step["source"], Path(step["path"])).to_dict()
+    summary["rejections"] = summary.get("rejections", [])[:5]
+    return summary
+
+
+def _authorize(step: dict) -> dict:
+    from app.demo.services import authorize_collection
+
+    groups = json.loads(Path(step["path"]).read_text(encoding="utf-8"))
+    created = authorize_collection({tuple(g["categories"]): g["usccs"] for g in groups})
+    return {"authorizations": created}
+
+
+def _upgrade(step: dict) -> dict:
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
+    return {}
+
+
+OPS = {"upgrade": _upgrade, "ingest": _ingest, "authorize": _authorize}
+
+
+def main(argv: list[str]) -> int:
+    from app import create_app
+    from app.extensions import db
+
+    steps = json.loads(argv[1])
+    app = create_app("development")
+    report = []
+    with app.app_context():
+        for step in steps:
+            started = time.perf_counter()
+            result = OPS[step["op"]](step)
+            db.session.commit()
+            report.append({**step, "seconds": round(time.perf_counter() - started, 3), **result})
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"steps": report, "peak_rss_mib": round(peak_kib / 1024, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

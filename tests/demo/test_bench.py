@@ -1,0 +1,90 @@
+"""A smoke test of `make bench` with a few hundred rows: the harness runs every section,
+writes results.json with the machine, and prints the table."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bench import ingest as bench_ingest
+from bench.__main__ import main, merge_results
+from bench.db import conninfo
+from bench.registry import BENCHMARKS, Context
+
+pytestmark = pytest.mark.bench
+
+
+def _bench_url() -> str | None:
+    """Next to the test database (never the test database itself), when there is one."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_bench").render_as_string(hide_password=False)
+
+
+def test_bench_runs_small_and_writes_results(tmp_path, capsys):
+    """SQLite only, to stay fast; the PostgreSQL parts are checked below."""
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"benchmarks": {"later": {"kept": True}}}), encoding="utf-8")
+    args = ["--rows", "300", "--results", str(results), "--out", str(tmp_path / "out")]
+    assert main([*args, "--no-postgres"]) == 0
+    data = json.loads(results.read_text(encoding="utf-8"))
+    assert data["benchmarks"]["later"] == {"kept": True}  # other sections are kept
+    machine = data["machine"]
+    assert machine["cores"] >= 1 and machine["python"] and machine["date"]
+    ingest = data["benchmarks"]["ingest"]
+    assert "error" not in ingest
+    assert ingest["rows"] == 300 and ingest["generate"]["enterprises"] >= 3
+    assert ingest["postgresql"] == {"skipped": "no PostgreSQL URL"}
+    assert ingest["sqlite"]["ingest"]["inserted"] == 300
+    assert ingest["sqlite"]["reimport"]["unchanged"] == 300
+    assert 0 < ingest["sqlite"]["ingest"]["peak_rss_mib"] < 1024
+    out = capsys.readouterr().out
+    assert "benchmark" in out and "generate tax_payments CSV" in out
+    assert not (tmp_path / "out" / "ingest").exists()  # work files are removed
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
+def test_postgres_section_creates_copies_and_drops_its_database(tmp_path):
+    url = _bench_url()
+    ctx = Context(out=tmp_path, rows=200, pg_url=url, log=lambda _msg: None)
+    gen = bench_ingest.generate(ctx, tmp_path / "work")
+    result = bench_ingest.run_postgres(ctx, gen)
+    assert result["copy_seconds"] > 0 and result["copy_rows_per_second"] > 0
+    assert result["server_version"][:2].isdigit()
+    assert result["ingest"]["inserted"] == 200 and result["reimport"]["unchanged"] == 200
+    assert result["ratio_to_copy"] > 0
+    with psycopg.connect(conninfo(url, "postgres")) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
+    assert make_url(url).database not in names  # dropped after
+
+
+def test_every_registered_benchmark_returns_a_dict_with_metrics():
+    assert "ingest" in BENCHMARKS
+
+
+def test_a_failing_section_is_reported_not_fatal(tmp_path, monkeypatch):
+    def broken(ctx):
+        raise RuntimeError("boom\nlast line")
+
+    monkeypatch.setitem(BENCHMARKS, "broken", broken)
+    results = tmp_path / "r.json"
+    code = main(["--only", "broken", "--results", str(results), "--no-postgres"])
+    assert code == 1
+    data = json.loads(results.read_text(encoding="utf-8"))
+    assert data["benchmarks"]["broken"]["error"] == "RuntimeError: last line"
+
+
+def test_merge_keeps_old_sections(tmp_path):
+    path = tmp_path / "r.json"
+    merge_results(path, {"a": {"x": 1}}, {"date": "d1"})
+    merge_results(path, {"b": {"y": 2}}, {"date": "d2"})
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["benchmarks"]["a"] == {"date": "d1", "x": 1}
+    assert data["benchmarks"]["b"] == {"date": "d2", "y": 2}
+    assert data["machine"] == {"date": "d2"}

@@ -1,0 +1,77 @@
+"""Demo accounts and the demo's collection authorizations."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from stdnum.cn import uscc as stdnum_uscc
+
+from app.auth.services import get_user_by_email
+from app.consent.models import Authorization, AuthorizationScope
+from app.consent.services import collecting_enterprise_ids, has_collection_consent
+from app.demo import services
+from app.extensions import db
+
+
+def _authorizations() -> int:
+    return db.session.scalar(select(func.count()).select_from(Authorization))
+
+
+def test_named_demo_enterprises_have_fixed_valid_codes():
+    first, second = services.demo_companies(), services.demo_companies()
+    assert [c.uscc for c in first] == [c.uscc for c in second]
+    assert len({c.uscc for c in first}) == len(services.DEMO_ENTERPRISES)
+    assert all(stdnum_uscc.is_valid(c.uscc) for c in first)
+
+
+def test_load_demo_creates_logins_once_and_links_the_sme_to_the_first_enterprise():
+    logins = services.load_demo()
+    assert ("enterprise", "sme@demo.xyd", services.DEMO_PASSWORD) in logins
+    sme = get_user_by_email("sme@demo.xyd")
+    assert sme.enterprise.uscc == services.demo_companies()[0].uscc
+    assert services.load_demo() == logins  # idempotent
+    assert get_user_by_email("officer@demo.xyd").bank.code == "CABANK"
+
+
+def test_authorize_collection_is_idempotent_and_only_adds_what_is_missing(factories):
+    full, tax_only, none = factories.enterprise(), factories.enterprise(), factories.enterprise()
+    categories = ("tax_payments", "utility_bills")
+    created = services.authorize_collection(
+        {categories: [full.uscc], ("tax_payments",): [tax_only.uscc, "91610113NOTINREG00"]}
+    )
+    assert created == 2  # the unknown code is ignored
+    assert has_collection_consent(full.id, "utility_bills")
+    assert has_collection_consent(tax_only.id, "tax_payments")
+    assert not has_collection_consent(tax_only.id, "utility_bills")
+    assert not has_collection_consent(none.id, "tax_payments")
+    collecting = set(db.session.scalars(collecting_enterprise_ids("tax_payments")))
+    assert {full.id, tax_only.id} <= collecting and none.id not in collecting
+
+    before = _authorizations()
+    assert services.authorize_collection({categories: [full.uscc]}) == 0
+    assert _authorizations() == before
+
+    # tax_only now asks for both: only the missing category is added
+    assert services.authorize_collection({categories: [tax_only.uscc]}) == 1
+    assert has_collection_consent(tax_only.id, "utility_bills")
+    auth = db.session.scalars(
+        select(Authorization).where(Authorization.enterprise_id == tax_only.id)
+    ).all()
+    assert sorted(a.categories for a in auth) == [["tax_payments"], ["utility_bills"]]
+    assert {(a.method, a.evidence_ref, a.kind, a.state) for a in auth} == {
+        ("paper", "DEMO", "collection", "active")
+    }
+    scopes = db.session.scalar(select(func.count()).select_from(AuthorizationScope))
+    assert scopes >= 4
+
+
+def test_a_revoked_authorization_does_not_count_as_held(factories):
+    enterprise = factories.enterprise()
+    assert services.authorize_collection({("tax_payments",): [enterprise.uscc]}) == 1
+    auth = db.session.scalar(
+        select(Authorization).where(Authorization.enterprise_id == enterprise.id)
+    )
+    auth.state = "revoked"
+    db.session.flush()
+    assert not has_collection_consent(enterprise.id, "tax_payments")
+    assert services.authorize_collection({("tax_payments",): [enterprise.uscc]}) == 1
+    assert has_collection_consent(enterprise.id, "tax_payments")
