@@ -4,3 +4,4 @@ from app.auth.models import ApiToken, User  # noqa: F401
 from app.banks.models import Bank  # noqa: F401
 from app.consent.models import Authorization, AuthorizationScope, ConsentText  # noqa: F401
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
+from app.sources.models import DataSource  # noqa: F401
