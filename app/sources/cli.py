@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import NoReturn
 
 import click
 from flask.cli import AppGroup
@@ -15,10 +17,13 @@ from app.sources.models import SOURCE_NAMES
 sources_cli = AppGroup("sources", help="Configure the HTTP data sources.")
 
 
-class PullFailed(click.ClickException):
-    """A pull that failed as a whole: one line on stderr, exit status 2."""
+EXIT_FAILED = 2  # as `flask ingest file` for an unusable file
 
-    exit_code = 2
+
+def _fail(reason: str) -> NoReturn:
+    """A pull that failed as a whole: one line on stderr, exit status 2."""
+    click.echo(f"error: {reason}", err=True)
+    sys.exit(EXIT_FAILED)
 
 
 @sources_cli.command("set")
@@ -78,16 +83,18 @@ def list_command() -> None:
 
 
 def echo_summary(summary: dict) -> None:
+    """The same lines as `flask ingest file` (rows are the records, numbered from 1)."""
     click.echo(
-        "{source}: {rows} rows, {inserted} inserted, {updated} updated, "
+        "{source} batch {batch_id}: {rows} rows, {inserted} inserted, {updated} updated, "
         "{unchanged} unchanged, {rejected} rejected, {skipped_no_consent} skipped "
-        "(no collection authorization), batch {batch_id}".format(**summary)
+        "(no collection authorization)".format(**summary)
     )
-    for rejection in summary.get("rejections") or []:
-        click.echo(
-            f"  record {rejection.get('row')}, {rejection.get('column') or '-'}: "
-            f"{rejection.get('reason')}"
-        )
+    rejections = summary.get("rejections") or []
+    for rejection in rejections[:50]:
+        column = f" [{rejection['column']}]" if rejection.get("column") else ""
+        click.echo(f"  row {rejection['row']}{column}: {rejection['reason']}")
+    if len(rejections) > 50:
+        click.echo(f"  … {summary['rejected']} rejected rows in all (see the batch page)")
 
 
 @click.command("pull")
@@ -104,7 +111,7 @@ def pull_command(source: str | None, uscc: str | None, as_json: bool) -> None:
         try:
             summary = services.pull_source(source, uscc=uscc)
         except ServiceError as exc:
-            raise PullFailed(exc.message) from exc
+            _fail(exc.message)
         data = summary.to_dict()
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, default=str))
@@ -114,9 +121,9 @@ def pull_command(source: str | None, uscc: str | None, as_json: bool) -> None:
     try:
         results = services.pull_all(uscc)
     except ServiceError as exc:
-        raise PullFailed(exc.message) from exc
+        _fail(exc.message)
     if not results:
-        raise PullFailed("no enabled HTTP source is configured (flask sources set)")
+        _fail("no enabled HTTP source is configured (flask sources set)")
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, default=str))
     else:
@@ -125,4 +132,4 @@ def pull_command(source: str | None, uscc: str | None, as_json: bool) -> None:
                 echo_summary(result.to_dict())
     failed = [r for r in results if not r.ok]
     if failed:
-        raise PullFailed("; ".join(f"{r.error}" for r in failed))
+        _fail("; ".join(f"{r.error}" for r in failed))

@@ -465,7 +465,7 @@ def _label(ds: DataSource, since: str | None, uscc: str | None) -> str:
         parts.append(f"since={since}")
     if uscc:
         parts.append(f"uscc={uscc}")
-    return " ".join(parts)[:500]
+    return " ".join(parts)[:300]  # ImportBatch.filename
 
 
 def _record_failure(ds_id: int, *, full: bool, started: datetime, message: str) -> None:

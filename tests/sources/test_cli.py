@@ -57,7 +57,7 @@ def test_pull_prints_a_readable_summary(app, server, ingest):
     services.set_source("enterprises", server.url, TOKEN)
     result = app.test_cli_runner().invoke(args=[*PULL, "enterprises"])
     assert result.exit_code == 0, result.output
-    assert "enterprises: 0 rows, 0 inserted" in result.output
+    assert "enterprises batch 1: 0 rows, 0 inserted" in result.output
 
 
 def test_a_refused_pull_exits_2_with_one_line(app, server, factories, ingest):
