@@ -49,7 +49,7 @@ def edit(source: str):
     if source not in SOURCE_NAMES:
         abort(404)
     ds = services.get_source(source)
-    form = SourceForm(obj=ds)
+    form = SourceForm(obj=ds, url=ds.base_url if ds else None)
     if form.validate_on_submit():
         try:
             services.set_source(

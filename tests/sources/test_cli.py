@@ -95,3 +95,11 @@ def test_pull_without_any_source_configured_exits_2(app):
     result = app.test_cli_runner().invoke(args=PULL)
     assert result.exit_code == 2
     assert "no enabled HTTP source" in result.output
+
+
+def test_an_invalid_uscc_exits_2_before_any_request(app, server):
+    services.set_source("tax_payments", server.url, TOKEN)
+    result = app.test_cli_runner().invoke(args=[*PULL, "tax_payments", "--uscc", "12345"])
+    assert result.exit_code == 2
+    assert "统一社会信用代码" in result.output
+    assert server.requests == []

@@ -51,6 +51,7 @@ def test_admin_sees_sources_with_the_token_masked(login_as, server):
     assert 'href="/admin/sources"' in client.get("/admin").get_data(as_text=True)  # nav link
     edit = client.get("/admin/sources/tax_payments/edit").get_data(as_text=True)
     assert TOKEN not in edit and "••••" + TOKEN[-4:] in edit
+    assert f'value="{server.url}"' in edit  # the form starts from what is stored
 
 
 def test_admin_configures_a_source_and_blank_token_keeps_it(login_as):
