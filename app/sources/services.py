@@ -575,6 +575,11 @@ def is_due(ds: DataSource, now: datetime) -> bool:
     return ds.last_pulled_at + timedelta(minutes=minutes) <= now
 
 
+def pull_due(now: datetime | None = None) -> list[PullResult]:
+    """Pull every due source (the scheduler's job); one failing does not stop the rest."""
+    return _pull_each([ds.source for ds in due_sources(now)], None, None)
+
+
 def due_sources(now: datetime | None = None) -> list[DataSource]:
     """Enabled sources whose interval has passed since their last full pull.
 

@@ -277,3 +277,19 @@ def test_due_sources(app, server):
 
     assert due == {never.source, old.source, failed.source}
     assert off.source not in due
+
+
+def test_pull_due_pulls_each_due_source_even_after_a_failure(app, server, ingest):
+    server.script = lambda req, n: (
+        Answer(503) if req.path.endswith("/enterprises") else Answer(body={"records": []})
+    )
+    configure(server.url, "enterprises")
+    configure(server.url, "tax_ratings")
+    recent = configure(server.url, "tax_payments")
+    recent.last_pulled_at, recent.last_status = datetime.now(UTC), "ok"
+    db.session.commit()
+
+    results = services.pull_due()
+
+    assert [(r.source, r.ok) for r in results] == [("enterprises", False), ("tax_ratings", True)]
+    assert services.due_sources() == []  # both have just been tried
