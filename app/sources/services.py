@@ -90,6 +90,15 @@ class PullResult:
             return self.summary.to_dict()
         return {"source": self.source, "error": self.error}
 
+    def __repr__(self) -> str:  # short: callers log and store it
+        if self.summary is None:
+            return f"{self.source}: failed: {self.error}"
+        s = self.summary
+        return (
+            f"{self.source}: batch {s.batch_id} ({s.rows} rows, {s.inserted} inserted, "
+            f"{s.updated} updated, {s.skipped_no_consent} skipped)"
+        )
+
 
 def _config(name: str) -> Any:
     return current_app.config.get(name, DEFAULTS[name])

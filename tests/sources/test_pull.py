@@ -245,6 +245,8 @@ def test_pull_all_goes_on_after_a_failing_source(app, server, ingest):
     assert [(r.source, r.ok) for r in results] == [("enterprises", True), ("tax_payments", False)]
     assert "HTTP 401" in results[1].error
     assert results[1].to_dict() == {"source": "tax_payments", "error": results[1].error}
+    assert repr(results[1]).startswith("tax_payments: failed: ")
+    assert repr(results[0]).startswith("enterprises: batch ")
 
 
 def test_pull_enterprise_pulls_only_the_granted_categories(app, server, factories, ingest):
