@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 translations: venv
-	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+	$(BIN)/pybabel compile -d app/translations >/dev/null
 
 run: venv translations
 	mkdir -p instance

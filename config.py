@@ -55,6 +55,16 @@ class Config:
 
     PASSWORD_MIN_LENGTH = 10
 
+    # Scheduler (`flask scheduler run`): lease TTL, renewal and standby poll, in seconds.
+    SCHEDULER_LEASE_TTL = float(os.environ.get("XYD_SCHEDULER_LEASE_TTL", "30"))
+    SCHEDULER_RENEW_INTERVAL = float(os.environ.get("XYD_SCHEDULER_RENEW_INTERVAL", "10"))
+    SCHEDULER_POLL_INTERVAL = float(os.environ.get("XYD_SCHEDULER_POLL_INTERVAL", "5"))
+    SCHEDULER_PULL_SOURCES_SECONDS = int(
+        os.environ.get("XYD_SCHEDULER_PULL_SOURCES_SECONDS", "300")
+    )
+    SCHEDULER_JOBS = os.environ.get("XYD_SCHEDULER_JOBS", "")  # comma list; empty = all
+    SCHEDULER_TEST_JOB = _bool("XYD_SCHEDULER_TEST_JOB", False)  # adds a 1-second heartbeat
+
 
 class TestConfig(Config):
     TESTING = True

@@ -1,7 +1,15 @@
 """Every domain's models, imported so that Alembic and relationships see them all."""
 
+from app.audit.models import AccessLogEntry, AuditVerification  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.banks.models import Bank  # noqa: F401
-from app.consent.models import Authorization, AuthorizationScope, ConsentText  # noqa: F401
+from app.consent.models import (  # noqa: F401
+    Authorization,
+    AuthorizationScope,
+    ConsentText,
+    PullRequest,
+)
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
+from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
+from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401

@@ -11,4 +11,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def load_routes() -> None:
     """Import the route modules (called once by the app factory)."""
-    from app.api import core, docs  # noqa: F401
+    from app.api import audit, authorizations, consent, core, docs, enterprises, ingest  # noqa: F401

@@ -123,7 +123,8 @@ def change_password():
             attach_error(form, exc)
         else:
             db.session.commit()
-            login_user(current_user)  # the session id carries the new session version
+            # The session id carries the new session version (pass the user, not the proxy).
+            login_user(current_user._get_current_object())
             flash(_("密码已修改，其他设备上的登录已失效"), "success")
             return redirect(url_for("auth.settings"))
     return render_template("auth/password.html", form=form), (422 if form.errors else 200)

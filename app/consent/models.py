@@ -13,11 +13,16 @@ one `AuthorizationScope` row each, so that checks are set-based joins.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.banks.models import Bank
 from app.types import UTCDateTime
 from app.util import utcnow
 
@@ -83,16 +88,31 @@ class Authorization(db.Model):
     state: Mapped[str] = mapped_column(String(10), default="active")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # Set when a later grant for the same category closed this one (state "revoked").
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorizations.id"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     scopes: Mapped[list[AuthorizationScope]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
     consent_text: Mapped[ConsentText | None] = relationship()
+    grantee_bank: Mapped[Bank | None] = relationship(lazy="joined")
+    grantee_bank: Mapped[Bank | None] = relationship()
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_user_id])
 
     @property
     def categories(self) -> list[str]:
         return sorted(scope.category for scope in self.scopes)
+
+    def effective_state(self, at: datetime | None = None) -> str:
+        """The state as of `at`: an active row past valid_until is expired already,
+        whether or not the expiry job has marked it yet."""
+        at = at or utcnow()
+        if self.state == "active" and self.valid_until is not None and self.valid_until <= at:
+            return "expired"
+        return self.state
 
 
 class AuthorizationScope(db.Model):
@@ -105,3 +125,25 @@ class AuthorizationScope(db.Model):
         ForeignKey("authorizations.id", ondelete="CASCADE"), primary_key=True
     )
     category: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class PullRequest(db.Model):
+    """A pull of one enterprise's data, queued when it grants collection.
+
+    The scheduler job `process_pull_requests` works through the rows with no `done_at`.
+    """
+
+    __tablename__ = "pull_requests"
+    __table_args__ = (Index("ix_pull_requests_pending", "done_at", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    authorization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorizations.id"), nullable=True
+    )
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A short result ("ok: …", an error, "sources module unavailable"); None while pending.
+    outcome: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -33,12 +33,10 @@ from urllib3.util.retry import Retry
 from app.enterprises.services import validate_uscc
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
+from app.ingest.services import BatchSummary, ingest_records
 from app.sources.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from app.sources.models import SOURCE_NAMES, DataSource
 from app.util import to_local, utcnow
-
-if TYPE_CHECKING:
-    from app.ingest.services import BatchSummary
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +111,6 @@ def _ingest_records(
     label: str | None = None,
 ) -> BatchSummary:
     """Hand the records to app.ingest: one import batch, one transaction."""
-    from app.ingest.services import ingest_records
-
     return ingest_records(source, records, origin=origin, user_id=user_id, label=label)
 
 

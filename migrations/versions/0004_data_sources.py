@@ -1,7 +1,7 @@
 """data sources
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-27 14:19:32.202360
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

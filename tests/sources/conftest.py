@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -105,28 +104,6 @@ def fast_retries(app, monkeypatch):
 
 
 @dataclass
-class StandInSummary:
-    source: str
-    rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    skipped_no_consent: int = 0
-    batch_id: int = 1
-    rejections: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {
-            k: getattr(self, k)
-            for k in (
-                "source", "rows", "inserted", "updated", "unchanged", "rejected",
-                "skipped_no_consent", "batch_id", "rejections",
-            )
-        }  # fmt: skip
-
-
-@dataclass
 class IngestCall:
     source: str
     origin: str
@@ -135,50 +112,16 @@ class IngestCall:
 
 @pytest.fixture
 def ingest(monkeypatch):
-    """Records each call to app.ingest (origin, label). Until app.ingest is merged, a
-    minimal stand-in takes its place: `enterprises` records become registry rows as they
-    are read (so a pull that fails late has something to undo)."""
+    """Records each call to app.ingest (source, origin, label); the real path runs."""
     calls: list[IngestCall] = []
-    try:
-        from app.ingest import services as ingest_services  # noqa: F401
-    except ImportError:
-        real = None
-    else:
-        real = services._ingest_records
+    real = services._ingest_records
 
     def recording(source, records, *, origin, user_id=None, label=None):
         calls.append(IngestCall(source, origin, label))
-        if real is not None:
-            return real(source, records, origin=origin, user_id=user_id, label=label)
-        return _stand_in(source, records, len(calls))
+        return real(source, records, origin=origin, user_id=user_id, label=label)
 
     monkeypatch.setattr(services, "_ingest_records", recording)
     return calls
-
-
-def _stand_in(source, records, batch_id) -> StandInSummary:
-    summary = StandInSummary(source, batch_id=batch_id)
-    for record in records:
-        summary.rows += 1
-        if source != "enterprises":
-            summary.skipped_no_consent += 1
-            continue
-        if db.session.scalar(select(Enterprise).where(Enterprise.uscc == record["uscc"])):
-            summary.unchanged += 1
-            continue
-        db.session.add(
-            Enterprise(
-                uscc=record["uscc"],
-                name=record["name"],
-                established_on=date.fromisoformat(record["established_on"]),
-                region_code=record["region_code"],
-                industry_code=record["industry_code"],
-                verified=True,
-            )
-        )
-        db.session.flush()
-        summary.inserted += 1
-    return summary
 
 
 def enterprise_record(factories, n: int) -> dict:

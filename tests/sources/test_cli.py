@@ -9,7 +9,7 @@ import re
 from app.sources import services
 from tests.sources.conftest import TOKEN, Answer, enterprise_record, paged, registry_count
 
-PULL = ["sources", "pull"]  # `flask ingest pull` once the ingest group is merged
+PULL = ["ingest", "pull"]
 
 
 def test_set_and_list_never_show_the_token(app, server, caplog):

@@ -9,12 +9,11 @@ from sqlalchemy import func, select
 
 from app.consent.models import Authorization, AuthorizationScope
 from app.extensions import db
+from app.ingest import models as ingest_models
 from app.sources import services
 from app.sources.services import SourceError
 from app.util import utcnow
 from tests.sources.conftest import TOKEN, Answer, paged
-
-ingest_models = pytest.importorskip("app.ingest.models")
 
 
 def grant(enterprise, *categories):

@@ -1,0 +1,68 @@
+"""Bank-facing enterprise data, always through the consent guard."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from app.api import bp
+from app.api.auth import api_auth, current_api_user
+from app.api.errors import error_response
+from app.api.spec import doc
+from app.auth.models import BANK_ROLES
+from app.enterprises.profile import bank_profile
+
+PROFILE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "uscc": {"type": "string"},
+        "name": {"type": "string"},
+        "score": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 1000},
+        "grade": {"type": "string", "nullable": True},
+        "model_version": {"type": "integer", "nullable": True},
+        "computed_at": {"type": "string", "nullable": True},
+        "dimensions": {"type": "array", "items": {"type": "object"}},
+        "reasons": {"type": "array", "items": {"type": "object"}},
+        "coverage": {"type": "object"},
+        "features": {"type": "object"},
+        "categories": {"type": "array", "items": {"type": "string"}},
+        "sections": {"type": "object"},
+    },
+}
+
+
+@bp.route("/enterprises/<uscc>/profile")
+@api_auth(*BANK_ROLES)
+@doc(response=PROFILE_SCHEMA, tag="enterprises")
+def enterprise_profile(uscc: str):
+    """An enterprise's profile as the caller's bank is authorized to see it.
+
+    403 without an in-force query authorization of this enterprise to the caller's bank;
+    sections the authorization does not cover come back as {"authorized": false}. Every call,
+    allowed or denied, is written to the enterprise's access log.
+    """
+    profile = bank_profile(
+        current_api_user(), uscc, endpoint=request.path, channel="api", ip=request.remote_addr
+    )
+    if not profile.decision.allowed:
+        return error_response(
+            403, "not_authorized", _("该企业未授权贵行查询其数据"), summary=profile.data["summary"]
+        )
+    data = profile.data
+    body = {
+        "uscc": data["uscc"],
+        "name": data["name"],
+        # The scorecard arrives with the profile issue; until then these stay empty.
+        "score": None,
+        "grade": None,
+        "model_version": None,
+        "computed_at": None,
+        "dimensions": [],
+        "reasons": [],
+        "coverage": data.get("coverage", {}),
+        "features": {},
+        "categories": data["categories"],
+        "authorization": data["authorization"],
+        "sections": data["sections"],
+    }
+    return jsonify(body)

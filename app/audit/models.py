@@ -1,0 +1,62 @@
+"""The access log: append-only and tamper-evident.
+
+Each row carries the hash of the row before it (`prev_hash`) and its own hash over a
+canonical form of its fields (`row_hash`), so changing or deleting a row breaks the chain at
+that point. Rows are written one at a time under a lock (a transaction-scoped advisory lock on
+PostgreSQL), and a trigger refuses UPDATE, DELETE and TRUNCATE.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.types import UTCDateTime
+
+GENESIS_HASH = "0" * 64
+
+
+class AccessLogEntry(db.Model):
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_enterprise_at", "enterprise_id", "at"),
+        Index("ix_access_log_bank_at", "bank_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id"), nullable=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True)
+    authorization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorizations.id"), nullable=True
+    )
+    # The categories the caller asked for and the ones it was given, comma-separated, sorted.
+    requested: Mapped[str] = mapped_column(String(300), default="")
+    granted: Mapped[str] = mapped_column(String(300), default="")
+    purpose: Mapped[str] = mapped_column(String(300), default="")
+    endpoint: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(10))  # web | api | export
+    ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(10))  # allowed | denied
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditVerification(db.Model):
+    """The result of each walk of the chain (by `flask audit verify` or the nightly job)."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ok: Mapped[bool] = mapped_column()
+    rows: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    first_bad_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    message: Mapped[str] = mapped_column(String(300), default="")

@@ -1,0 +1,110 @@
+"""The enterprise's own access log ("who looked at my data") and the operator's chain status."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.audit import services
+from app.auth.decorators import role_required
+from app.auth.models import Role
+from app.util import SHANGHAI, to_local
+
+bp = Blueprint("audit", __name__)
+
+CATEGORY_LABELS = {
+    "enterprises": _l("登记信息"),
+    "public_credit": _l("公共信用"),
+    "tax_ratings": _l("纳税信用等级"),
+    "tax_payments": _l("纳税记录"),
+    "utility_bills": _l("水电气暖缴费"),
+    "social_insurance": _l("社保缴纳"),
+}
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def log_filter_from_args(args) -> services.LogFilter:
+    """Filters from a query string; dates are Shanghai calendar days, inclusive."""
+    day_from, day_to = _day(args.get("from")), _day(args.get("to"))
+    return services.LogFilter(
+        bank_code=args.get("bank") or None,
+        outcome=args.get("outcome") or None,
+        date_from=datetime.combine(day_from, time(), SHANGHAI) if day_from else None,
+        date_to=datetime.combine(day_to + timedelta(days=1), time(), SHANGHAI) if day_to else None,
+    )
+
+
+@bp.route("/enterprise/access-log")
+@role_required(Role.ENTERPRISE)
+def access_log():
+    page = max(1, request.args.get("page", 1, type=int))
+    enterprise_id = current_user.enterprise_id
+    entries = services.entries_for_enterprise(
+        enterprise_id, log_filter_from_args(request.args), limit=51, offset=(page - 1) * 50
+    )
+    return render_template(
+        "audit/access_log.html",
+        entries=entries[:50],
+        has_next=len(entries) > 50,
+        page=page,
+        banks=services.banks_that_looked(enterprise_id),
+        labels=CATEGORY_LABELS,
+        args=request.args,
+        filters={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+@bp.route("/enterprise/access-log.csv")
+@role_required(Role.ENTERPRISE)
+def access_log_csv():
+    entries = services.entries_for_enterprise(
+        current_user.enterprise_id, log_filter_from_args(request.args), limit=None
+    )
+    out = io.StringIO()
+    out.write("\ufeff")  # so that Excel opens UTF-8
+    writer = csv.writer(out)
+    writer.writerow(
+        [_("时间"), _("银行"), _("查询人"), _("获准类别"), _("请求类别"), _("用途"), _("渠道"),
+         _("结果"), "IP"]
+    )  # fmt: skip
+    for e in entries:
+        writer.writerow(
+            [
+                to_local(e["at"]).strftime("%Y-%m-%d %H:%M:%S"),
+                e["bank"] or "",
+                e["user"] or "",
+                " ".join(e["categories"]),
+                " ".join(e["requested"]),
+                e["purpose"],
+                e["channel"],
+                e["outcome"],
+                e["ip"] or "",
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=access-log.csv"},
+    )
+
+
+@bp.route("/admin/audit")
+@role_required(Role.ADMIN)
+def chain_status():
+    return render_template(
+        "audit/chain_status.html",
+        last=services.last_verification(),
+        total=services.count_entries(),
+    )

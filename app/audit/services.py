@@ -1,0 +1,238 @@
+"""Writing, reading and verifying the access log.
+
+The chain: `row_hash = sha256(prev_hash + "\\n" + canonical JSON of the row's fields)`, where
+`prev_hash` is the `row_hash` of the row before it (by id) or 64 zeros for the first row.
+Writers are serialised so that no two rows claim the same predecessor: on PostgreSQL by a
+transaction-scoped advisory lock taken before reading the last hash; on SQLite by its single
+writer lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, text
+
+from app.audit.models import GENESIS_HASH, AccessLogEntry, AuditVerification
+from app.extensions import db
+from app.util import utcnow
+
+# Any constant unique to this lock; pg_advisory_xact_lock takes a bigint.
+ADVISORY_LOCK_KEY = 0x58594441554449  # "XYDAUDI"
+CANONICAL_FIELDS = (
+    "at", "user_id", "bank_id", "enterprise_id", "authorization_id", "requested", "granted",
+    "purpose", "endpoint", "channel", "ip", "outcome", "reason",
+)  # fmt: skip
+
+
+def _canonical_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    return value
+
+
+def canonical(fields: dict) -> bytes:
+    """The bytes hashed for a row: its fields as sorted, compact JSON."""
+    data = {name: _canonical_value(fields.get(name)) for name in CANONICAL_FIELDS}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def row_hash(prev_hash: str, fields: dict) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(fields)).hexdigest()
+
+
+def _fields_of(entry: AccessLogEntry) -> dict:
+    return {name: getattr(entry, name) for name in CANONICAL_FIELDS}
+
+
+def _join(categories: Iterable[str] | None) -> str:
+    return ",".join(sorted(set(categories or ())))
+
+
+def append(
+    *,
+    user_id: int | None,
+    bank_id: int | None,
+    enterprise_id: int | None,
+    endpoint: str,
+    channel: str,
+    outcome: str,
+    requested: Iterable[str] | None = None,
+    granted: Iterable[str] | None = None,
+    authorization_id: int | None = None,
+    purpose: str = "",
+    ip: str | None = None,
+    reason: str = "",
+) -> AccessLogEntry:
+    """Append one row to the chain (flushes; the caller commits promptly to free the lock)."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    prev = session.scalar(
+        select(AccessLogEntry.row_hash).order_by(AccessLogEntry.id.desc()).limit(1)
+    )
+    fields = {
+        "at": utcnow(),
+        "user_id": user_id,
+        "bank_id": bank_id,
+        "enterprise_id": enterprise_id,
+        "authorization_id": authorization_id,
+        "requested": _join(requested),
+        "granted": _join(granted),
+        "purpose": (purpose or "")[:300],
+        "endpoint": endpoint[:200],
+        "channel": channel,
+        "ip": ip,
+        "outcome": outcome,
+        "reason": reason,
+    }
+    prev_hash = prev or GENESIS_HASH
+    entry = AccessLogEntry(**fields, prev_hash=prev_hash, row_hash=row_hash(prev_hash, fields))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    rows: int
+    first_bad_id: int | None = None
+    message: str = ""
+    last_id: int | None = None
+    last_hash: str | None = None
+
+
+def verify_chain(batch_size: int = 5000) -> VerifyResult:
+    """Walk the whole chain in id order; stop at the first row that does not fit."""
+    query = (
+        select(AccessLogEntry).order_by(AccessLogEntry.id).execution_options(yield_per=batch_size)
+    )
+    entries = db.session.scalars(query)
+    try:
+        return _walk(entries)
+    finally:
+        entries.close()  # a server-side cursor on PostgreSQL
+
+
+def _walk(entries: Iterable[AccessLogEntry]) -> VerifyResult:
+    expected_prev = GENESIS_HASH
+    rows = 0
+    last_id = None
+    for entry in entries:
+        rows += 1
+        if entry.prev_hash != expected_prev:
+            return VerifyResult(
+                False, rows, entry.id,
+                f"row {entry.id}: prev_hash does not match the row before it "
+                "(a row was removed or inserted)",
+            )  # fmt: skip
+        if row_hash(entry.prev_hash, _fields_of(entry)) != entry.row_hash:
+            return VerifyResult(
+                False, rows, entry.id, f"row {entry.id}: contents do not match its hash (altered)"
+            )
+        expected_prev = entry.row_hash
+        last_id = entry.id
+    return VerifyResult(True, rows, None, "chain intact", last_id, expected_prev)
+
+
+def record_verification(result: VerifyResult) -> AuditVerification:
+    row = AuditVerification(
+        at=utcnow(),
+        ok=result.ok,
+        rows=result.rows,
+        last_id=result.last_id,
+        last_hash=result.last_hash,
+        first_bad_id=result.first_bad_id,
+        message=result.message[:300],
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def last_verification() -> AuditVerification | None:
+    return db.session.scalar(
+        select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1)
+    )
+
+
+def count_entries() -> int:
+    return db.session.scalar(select(func.count()).select_from(AccessLogEntry)) or 0
+
+
+# --- Reading the log -----------------------------------------------------------------------
+
+
+@dataclass
+class LogFilter:
+    bank_code: str | None = None
+    outcome: str | None = None  # allowed | denied
+    date_from: datetime | None = None
+    date_to: datetime | None = None  # exclusive
+
+
+def _entries_query(enterprise_id: int, flt: LogFilter):
+    from app.auth.models import User
+    from app.banks.models import Bank
+
+    query = (
+        select(AccessLogEntry, Bank.code, Bank.name, User.display_name)
+        .outerjoin(Bank, Bank.id == AccessLogEntry.bank_id)
+        .outerjoin(User, User.id == AccessLogEntry.user_id)
+        .where(AccessLogEntry.enterprise_id == enterprise_id)
+    )
+    if flt.bank_code:
+        query = query.where(Bank.code == flt.bank_code.upper())
+    if flt.outcome in ("allowed", "denied"):
+        query = query.where(AccessLogEntry.outcome == flt.outcome)
+    if flt.date_from:
+        query = query.where(AccessLogEntry.at >= flt.date_from)
+    if flt.date_to:
+        query = query.where(AccessLogEntry.at < flt.date_to)
+    return query.order_by(AccessLogEntry.id.desc())
+
+
+def entries_for_enterprise(
+    enterprise_id: int, flt: LogFilter | None = None, *, limit: int | None = 50, offset: int = 0
+) -> list[dict]:
+    """Who looked at this enterprise's data (its own log only), newest first."""
+    query = _entries_query(enterprise_id, flt or LogFilter())
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [
+        {
+            "id": entry.id,
+            "at": entry.at,
+            "bank": bank_name,
+            "bank_code": bank_code,
+            "user": user_name,
+            "categories": [c for c in entry.granted.split(",") if c],
+            "requested": [c for c in entry.requested.split(",") if c],
+            "purpose": entry.purpose,
+            "endpoint": entry.endpoint,
+            "channel": entry.channel,
+            "ip": entry.ip,
+            "outcome": entry.outcome,
+            "reason": entry.reason,
+            "authorization_id": entry.authorization_id,
+        }
+        for entry, bank_code, bank_name, user_name in db.session.execute(query)
+    ]
+
+
+def banks_that_looked(enterprise_id: int) -> list[tuple[str, str]]:
+    from app.banks.models import Bank
+
+    rows = db.session.execute(
+        select(Bank.code, Bank.name)
+        .join(AccessLogEntry, AccessLogEntry.bank_id == Bank.id)
+        .where(AccessLogEntry.enterprise_id == enterprise_id)
+        .distinct()
+        .order_by(Bank.code)
+    )
+    return [(code, name) for code, name in rows]

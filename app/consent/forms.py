@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+CATEGORY_LABELS = {
+    "tax_ratings": _l("纳税信用评价"),
+    "tax_payments": _l("纳税记录"),
+    "utility_bills": _l("水电气暖缴费"),
+    "social_insurance": _l("社会保险缴纳"),
+    "enterprises": _l("工商登记"),
+    "public_credit": _l("公共信用信息"),
+}
+
+
+class GrantForm(FlaskForm):
+    """The consent form: the categories ticked and the text (id + hash) that was shown."""
+
+    categories = SelectMultipleField(
+        _l("授权采集的数据"),
+        choices=[],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired(message=_l("请至少选择一类数据"))],
+    )
+    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[DataRequired()])
+    text_sha256 = HiddenField(validators=[DataRequired()])
+
+
+class RevokeForm(FlaskForm):
+    """Only the CSRF token: the confirmation page posts it."""
+
+
+class QueryGrantForm(FlaskForm):
+    """Authorize one bank: which categories, for what, how long; then confirm the text."""
+
+    bank_id = SelectField(_l("被授权银行"), coerce=int, validators=[DataRequired()])
+    categories = SelectMultipleField(
+        _l("允许查看的数据"),
+        choices=[],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired(message=_l("请至少选择一类数据"))],
+    )
+    purpose = StringField(
+        _l("授权用途"), validators=[DataRequired(), Length(max=300)], default="贷款申请审查"
+    )
+    days = IntegerField(
+        _l("有效期（天）"),
+        default=30,
+        validators=[
+            DataRequired(),
+            NumberRange(min=1, max=90, message=_l("有效期应为 1 至 90 天")),
+        ],
+    )
+    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
+    text_sha256 = HiddenField(validators=[Optional()])
+    confirm = HiddenField(default="")

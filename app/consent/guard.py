@@ -1,0 +1,121 @@
+"""The one guard for bank-facing reads of an enterprise's data.
+
+Every entry point that shows a bank user anything about an identified enterprise — web page,
+API, export — calls `check_bank_access()` first and shows only the categories it returns.
+The guard decides from the clock itself (an authorization past `valid_until` no longer
+counts, whether or not the expiry job has run), and logs every attempt, allowed or denied,
+on the tamper-evident access log before anything is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.audit import services as audit
+from app.auth.models import BANK_ROLES, User
+from app.consent.models import Authorization
+from app.consent.services import _in_force
+from app.enterprises.models import Enterprise
+from app.extensions import db
+from app.util import utcnow
+
+# What a bank may be shown, by source name; registry data ("enterprises") included: without
+# an authorization the bank sees only an anonymous summary, never the name or code.
+ALL_CATEGORIES = (
+    "enterprises", "public_credit", "tax_ratings", "tax_payments", "utility_bills",
+    "social_insurance",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    allowed: bool
+    categories: frozenset[str] = field(default_factory=frozenset)
+    authorization_id: int | None = None
+    purpose: str = ""
+    reason: str = ""
+    log_id: int | None = None
+
+    def covers(self, category: str) -> bool:
+        return category in self.categories
+
+
+def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Authorization]:
+    """The query authorizations of this enterprise to this bank in force now, newest first."""
+    return list(
+        db.session.scalars(
+            select(Authorization)
+            .where(
+                Authorization.kind == "query",
+                Authorization.enterprise_id == enterprise_id,
+                Authorization.grantee_bank_id == bank_id,
+                _in_force(utcnow()),
+            )
+            .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
+        )
+    )
+
+
+def check_bank_access(
+    user: User,
+    enterprise: Enterprise,
+    requested: Iterable[str] = ALL_CATEGORIES,
+    *,
+    endpoint: str,
+    channel: str,
+    ip: str | None,
+) -> AccessDecision:
+    """Decide which of `requested` this bank user may see now, and log the attempt.
+
+    Allowed when at least one requested category is covered by an in-force query
+    authorization of `enterprise` to the user's bank; the decision lists exactly the
+    covered ones. The log row is committed at once so that a denial (or an error later in
+    the request) cannot roll it back.
+    """
+    wanted = frozenset(requested) & frozenset(ALL_CATEGORIES)
+    if user.role not in BANK_ROLES or user.bank_id is None:
+        decision = AccessDecision(False, reason="not_bank_user")
+    else:
+        granted: set[str] = set()
+        used: Authorization | None = None
+        for authorization in covering_authorizations(enterprise.id, user.bank_id):
+            new = wanted & set(authorization.categories) - granted
+            if new:
+                granted |= new
+                used = used or authorization
+        if used is None:
+            decision = AccessDecision(False, reason="no_authorization")
+        else:
+            decision = AccessDecision(
+                True,
+                frozenset(granted),
+                used.id,
+                used.purpose,
+                reason="" if granted == wanted else "partial",
+            )
+    entry = audit.append(
+        user_id=user.id,
+        bank_id=user.bank_id,
+        enterprise_id=enterprise.id,
+        endpoint=endpoint,
+        channel=channel,
+        outcome="allowed" if decision.allowed else "denied",
+        requested=wanted,
+        granted=decision.categories,
+        authorization_id=decision.authorization_id,
+        purpose=decision.purpose,
+        ip=ip,
+        reason=decision.reason,
+    )
+    db.session.commit()
+    return AccessDecision(
+        decision.allowed,
+        decision.categories,
+        decision.authorization_id,
+        decision.purpose,
+        decision.reason,
+        entry.id,
+    )

@@ -1,0 +1,49 @@
+"""`flask ingest …`: load source files (and, from app.sources, pull HTTP sources)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.ingest.services import UnusableInput, ingest_file
+
+ingest_cli = AppGroup("ingest", help="Import source data (files, pulls).")
+
+EXIT_UNUSABLE = 2
+
+
+@ingest_cli.command("file")
+@click.argument("source")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the summary).")
+def file_command(source: str, path: str, as_json: bool) -> None:
+    """Import a CSV or XLSX file for SOURCE.
+
+    SOURCE is one of enterprises, public_credit, tax_ratings, tax_payments, utility_bills,
+    social_insurance. Exit 0 when the file was processed (even with rejected rows), 2 with
+    a one-line reason when the file as a whole is unusable (nothing is written then).
+    """
+    try:
+        summary = ingest_file(source, path)
+    except UnusableInput as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+        return
+    click.echo(
+        f"{summary.source} batch {summary.batch_id}: {summary.rows} rows, "
+        f"{summary.inserted} inserted, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.rejected} rejected, "
+        f"{summary.skipped_no_consent} skipped (no collection authorization)"
+    )
+    for rejection in summary.rejections[:50]:
+        column = f" [{rejection['column']}]" if rejection["column"] else ""
+        click.echo(f"  row {rejection['row']}{column}: {rejection['reason']}")
+    if len(summary.rejections) > 50:
+        click.echo(f"  … {summary.rejected} rejected rows in all (see the batch page)")

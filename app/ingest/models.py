@@ -1,0 +1,184 @@
+"""Import batches, their rejections, the source-record tables and the correction history.
+
+Each source-record table has its natural key as a unique constraint (the upsert target).
+Every natural key starts with `uscc`, so that unique index also serves the profile's
+"all records of this enterprise" reads; no separate uscc index is needed.
+`batch_id` is the batch that last *wrote* the row (an unchanged re-import leaves it alone).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.extensions import db
+from app.types import Money, UTCDateTime
+from app.util import utcnow
+
+ORIGINS = ("file", "pull", "push")
+BATCH_STATES = ("running", "succeeded", "failed")
+
+
+class ImportBatch(db.Model):
+    """One file, pull or push: who, when, what, and what became of its rows.
+
+    `running` exists only inside the batch's own transaction; others see `succeeded`
+    or `failed` (a failed batch is recorded after its rollback, with no data rows).
+    """
+
+    __tablename__ = "import_batches"
+    __table_args__ = (
+        CheckConstraint("origin IN ('file','pull','push')", name="origin"),
+        CheckConstraint("status IN ('running','succeeded','failed')", name="status"),
+        Index("ix_import_batches_source_started", "source", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(30))
+    origin: Mapped[str] = mapped_column(String(10), default="file")
+    filename: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    checksum: Mapped[str | None] = mapped_column(String(64), nullable=True)  # sha256 hex
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="running")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_no_consent: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ImportRejection(db.Model):
+    """A rejected row: its spreadsheet row number (header = 1), the column and why."""
+
+    __tablename__ = "import_rejections"
+    __table_args__ = (Index("ix_import_rejections_batch_row", "batch_id", "row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
+    row: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    code: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason_zh: Mapped[str] = mapped_column(String(300))
+    reason_en: Mapped[str] = mapped_column(String(300))
+
+
+class RecordHistory(db.Model):
+    """The previous values of a record that a later batch corrected."""
+
+    __tablename__ = "record_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(30))
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    natural_key: Mapped[str] = mapped_column(Text)  # JSON object
+    old_values: Mapped[str] = mapped_column(Text)  # JSON object
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class _SourceRecord:
+    """Columns every source-record table has."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    # No foreign key (like enterprises.batch_id): bulk upserts skip a per-row check.
+    batch_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PublicCreditRecord(_SourceRecord, db.Model):
+    """行政许可 / 行政处罚 / 红名单 / 黑名单 decisions (public)."""
+
+    __tablename__ = "public_credit_records"
+    __table_args__ = (
+        UniqueConstraint("uscc", "category", "ref_no"),
+        CheckConstraint(
+            "category IN ('license','penalty','red_list','black_list')", name="category"
+        ),
+    )
+
+    category: Mapped[str] = mapped_column(String(20))
+    ref_no: Mapped[str] = mapped_column(String(100))
+    authority: Mapped[str] = mapped_column(String(200))
+    decided_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    penalty_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
+
+
+class TaxRating(_SourceRecord, db.Model):
+    """纳税信用级别 per year (non-public)."""
+
+    __tablename__ = "tax_ratings"
+    __table_args__ = (
+        UniqueConstraint("uscc", "year"),
+        CheckConstraint("grade IN ('A','B','M','C','D')", name="grade"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(1))
+
+
+class TaxPayment(_SourceRecord, db.Model):
+    """Tax paid per period and tax type (non-public); paid_on empty = unpaid."""
+
+    __tablename__ = "tax_payments"
+    __table_args__ = (UniqueConstraint("uscc", "period", "tax_type"),)
+
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    tax_type: Mapped[str] = mapped_column(String(50))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class UtilityBill(_SourceRecord, db.Model):
+    """Water, electricity, gas and heating bills (non-public)."""
+
+    __tablename__ = "utility_bills"
+    __table_args__ = (
+        UniqueConstraint("uscc", "utility", "period"),
+        CheckConstraint("utility IN ('water','electricity','gas','heating')", name="utility"),
+    )
+
+    utility: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(7))
+    amount_due: Mapped[Decimal] = mapped_column(Money())
+    amount_paid: Mapped[Decimal] = mapped_column(Money())
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class SocialInsuranceRecord(_SourceRecord, db.Model):
+    """Social-insurance contributions per month (non-public)."""
+
+    __tablename__ = "social_insurance_records"
+    __table_args__ = (UniqueConstraint("uscc", "period"),)
+
+    period: Mapped[str] = mapped_column(String(7))
+    headcount: Mapped[int] = mapped_column(Integer)
+    amount_due: Mapped[Decimal] = mapped_column(Money())
+    amount_paid: Mapped[Decimal] = mapped_column(Money())
+    paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -1,0 +1,301 @@
+"""Readers: CSV (UTF-8 with or without BOM, GB18030/GBK), XLSX (first sheet) and records.
+
+Each yields `Chunk`s of at most `CHUNK_ROWS` rows: a DataFrame of raw values with a
+`row` column (the spreadsheet row number, header = 1) and one column per recognised
+field, plus the header each field was found under (for messages). Whatever makes the
+input unusable as a whole raises `UnusableInput`, also part-way through, so the caller
+rolls the batch back.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from flask_babel import gettext as _
+
+from app.errors import ServiceError
+from app.ingest.normalize import ROW
+from app.ingest.specs import SourceSpec, display_name, header_map, missing_required
+
+CHUNK_ROWS = 50_000
+_BLOCK = 1 << 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+UTF8_EVIDENCE = 8  # valid multi-byte UTF-8 characters that rule GB18030 out
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class UnusableInput(ServiceError):
+    """The input as a whole cannot be used (unreadable, corrupt, a required column missing,
+    an unknown source); nothing of it is written."""
+
+    status = 422
+    code = "unusable_input"
+
+
+@dataclass
+class Chunk:
+    frame: pd.DataFrame  # ROW + field columns, raw values (str / number / date / None)
+    headers: dict[str, str]  # field name → header as written in the input
+
+
+def _check_columns(spec: SourceSpec, mapping: dict[int, str]) -> None:
+    missing = missing_required(set(mapping.values()), spec)
+    if missing:
+        names = "、".join(display_name(spec, m) for m in missing)
+        raise UnusableInput(_("缺少必填列：%(cols)s", cols=names), code="missing_column")
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_xlsx(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == XLSX_MAGIC
+
+
+# --- CSV ----------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    """`utf-8-sig` or `gb18030`, decided by decoding the whole file strictly.
+
+    A file that decodes as UTF-8 up to a bad byte, after real non-ASCII UTF-8 text (or a
+    BOM), is a damaged UTF-8 file, not GB18030: unusable. Control characters (NUL…) mean
+    binary garbage: unusable.
+    """
+    with path.open("rb") as fh:
+        first = fh.read(3)
+    bom = first == codecs.BOM_UTF8
+    if _decodes(path, "utf-8", allow_fallback=not bom):
+        return "utf-8-sig"
+    if _decodes(path, "gb18030", allow_fallback=False):
+        return "gb18030"
+    raise UnusableInput(
+        _("文件编码无法识别（应为 UTF-8 或 GB18030），或文件已损坏"), code="bad_encoding"
+    )
+
+
+def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    non_ascii = 0  # non-ASCII characters decoded before a failure (counted up to a few)
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(_BLOCK)
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                if encoding != "utf-8":
+                    return False
+                # GB18030 text trips UTF-8 within a character or two; real UTF-8 text that
+                # decoded for a while and then broke is a damaged UTF-8 file.
+                head = block[: max(exc.start, 0)].decode("utf-8", "ignore")
+                non_ascii += len(_NON_ASCII.findall(head[:_BLOCK]))
+                if allow_fallback and non_ascii < UTF8_EVIDENCE:
+                    return False
+                raise UnusableInput(
+                    _("文件含有无效的 UTF-8 字节，可能已损坏"), code="corrupt_file"
+                ) from None
+            if _CONTROL.search(text):
+                raise UnusableInput(_("文件含有控制字符，可能已损坏"), code="corrupt_file")
+            if non_ascii < UTF8_EVIDENCE:
+                non_ascii += len(_NON_ASCII.findall(text))
+            if not block:
+                return True
+
+
+def read_csv(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Iterator[Chunk]:
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    encoding = detect_encoding(path)
+    with path.open(encoding=encoding, newline="") as fh:
+        first_line = fh.readline()
+    # Some systems export "CSV" separated by tabs: the header line tells.
+    separator = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    mapping: dict[int, str] | None = None
+    try:
+        with pd.read_csv(
+            path,
+            encoding=encoding,
+            sep=separator,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            chunksize=chunk_rows,
+        ) as reader:
+            headers: dict[str, str] = {}
+            for frame in reader:
+                if mapping is None:
+                    header_row = [str(v) for v in frame.iloc[0].tolist()]
+                    mapping = header_map(header_row, spec)
+                    _check_columns(spec, mapping)
+                    headers = {name: header_row[pos].strip() for pos, name in mapping.items()}
+                    frame = frame.iloc[1:]
+                data = frame[list(mapping)].copy()
+                data.columns = list(mapping.values())
+                data = data.astype(object).where(data.notna(), None)
+                data.insert(0, ROW, frame.index.to_numpy() + 1)
+                yield Chunk(data, headers)
+    except pd.errors.EmptyDataError:
+        raise UnusableInput(_("文件为空"), code="empty_file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnusableInput(
+            _("文件格式损坏，无法读取：%(detail)s", detail=first_line[:200]), code="corrupt_file"
+        ) from None
+    if mapping is None:
+        raise UnusableInput(_("文件为空"), code="empty_file")
+
+
+# --- XLSX ---------------------------------------------------------------------------
+
+# What a damaged workbook raises from zipfile, zlib, the XML parser or openpyxl itself.
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    SyntaxError,  # xml.etree ParseError and lxml's XMLSyntaxError
+    KeyError,
+    ValueError,
+    TypeError,
+    OSError,
+    EOFError,
+    IndexError,
+)
+
+
+def read_xlsx(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Iterator[Chunk]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, *_XLSX_ERRORS):
+        raise UnusableInput(_("Excel 文件已损坏或不是 XLSX 格式"), code="corrupt_file") from None
+    try:
+        if not workbook.worksheets:
+            raise UnusableInput(_("文件为空"), code="empty_file")
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise UnusableInput(_("文件为空"), code="empty_file")
+        mapping = header_map([str(v) if v is not None else None for v in header_row], spec)
+        _check_columns(spec, mapping)
+        headers = {name: str(header_row[pos]).strip() for pos, name in mapping.items()}
+        positions = list(mapping)
+        names = [ROW, *mapping.values()]
+        buffer: list[tuple] = []
+        for number, values in enumerate(rows, start=2):
+            width = len(values)
+            buffer.append((number, *(values[p] if p < width else None for p in positions)))
+            if len(buffer) >= chunk_rows:
+                yield Chunk(pd.DataFrame(buffer, columns=names, dtype=object), headers)
+                buffer = []
+        if buffer:
+            yield Chunk(pd.DataFrame(buffer, columns=names, dtype=object), headers)
+    except UnusableInput:
+        raise
+    except _XLSX_ERRORS:
+        raise UnusableInput(_("Excel 文件已损坏，无法读完"), code="corrupt_file") from None
+    finally:
+        workbook.close()
+
+
+def read_file(path: Path, spec: SourceSpec) -> Iterator[Chunk]:
+    return read_xlsx(path, spec) if is_xlsx(path) else read_csv(path, spec)
+
+
+# --- records (pull / push) ----------------------------------------------------------
+
+
+def _scalar(value: object) -> object:
+    if isinstance(value, dict | list | tuple | set):
+        return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+class RecordHasher:
+    """SHA-256 over the records as canonical JSON: the checksum of a pull or push."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+
+    def update(self, record: dict) -> None:
+        line = json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
+        self.digest.update(line.encode() + b"\n")
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+def read_records(
+    records: Iterable[dict],
+    spec: SourceSpec,
+    hasher: RecordHasher,
+    chunk_rows: int | None = None,
+) -> Iterator[Chunk]:
+    """Records keyed by field names or Chinese headers; `row` is the 1-based record number.
+
+    Each record is mapped on its own (records may mix spellings). A required field that no
+    record of the first non-empty chunk carries makes the input unusable.
+    """
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    field_of: dict[str, str | None] = {}  # key as sent → field name (None: ignored)
+    headers: dict[str, str] = {}
+    checked = False
+    buffer: list[dict] = []
+    number = 0
+
+    def lookup(key: object) -> str | None:
+        text = str(key)
+        if text not in field_of:
+            mapping = header_map([text], spec)
+            field_of[text] = mapping.get(0)
+            if field_of[text] and field_of[text] not in headers:
+                headers[field_of[text]] = text  # type: ignore[index]
+        return field_of[text]
+
+    def flush() -> Chunk:
+        nonlocal checked
+        if not checked:
+            _check_columns(spec, {i: name for i, name in enumerate(headers)})
+            checked = True
+        first = number - len(buffer) + 1
+        data: dict[str, list] = {ROW: list(range(first, number + 1))}
+        for name in headers:
+            data[name] = [row.get(name) for row in buffer]
+        return Chunk(pd.DataFrame(data, dtype=object), dict(headers))
+
+    for record in records:
+        if not isinstance(record, dict):
+            raise UnusableInput(_("每条记录应为 JSON 对象"), code="bad_record")
+        hasher.update(record)
+        number += 1
+        mapped: dict[str, object] = {}
+        for key, value in record.items():
+            name = lookup(key)
+            if name is not None and name not in mapped:
+                mapped[name] = _scalar(value)
+        buffer.append(mapped)
+        if len(buffer) >= chunk_rows:
+            yield flush()
+            buffer = []
+    if buffer:
+        yield flush()

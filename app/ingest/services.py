@@ -1,0 +1,320 @@
+"""The ingestion path shared by files, HTTP pulls and the push API.
+
+`ingest_file` and `ingest_records` run one batch in the caller's transaction: read in
+bounded chunks, normalise and validate against the source's field spec, stage, write
+set-based, and flush. The caller commits (CLI command, web view, API handler, job).
+
+When the input turns out unusable (or anything else fails) part-way, the session is
+rolled back — nothing of the batch stays — and the failed batch is then recorded and
+committed in its own short transaction, so that the operator sees it. So a failure ends
+the caller's transaction too: callers should not hold other uncommitted work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.enterprises.models import Industry, Region
+from app.errors import NotFound
+from app.extensions import db
+from app.ingest.models import ImportBatch, ImportRejection, RecordHistory
+from app.ingest.normalize import Context, check_chunk
+from app.ingest.readers import (
+    Chunk,
+    RecordHasher,
+    UnusableInput,
+    file_checksum,
+    read_file,
+    read_records,
+)
+from app.ingest.specs import SOURCES, SPECS, SourceSpec
+from app.ingest.writers import BatchWriter, enterprise_ids_for
+from app.util import SHANGHAI, utcnow
+
+__all__ = [
+    "SOURCES",
+    "BatchSummary",
+    "UnusableInput",
+    "ingest_file",
+    "ingest_records",
+    "ingest_upload",
+]
+
+# How many rejections a summary carries; all of them are stored with the batch.
+SUMMARY_REJECTIONS = 10_000
+
+
+@dataclass
+class BatchSummary:
+    source: str
+    batch_id: int
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    skipped_no_consent: int = 0
+    rejections: list[dict] = field(default_factory=list)
+    rejections_truncated: bool = False
+    # For the profile rebuild: enterprises whose records this batch inserted or changed.
+    touched_usccs: list[str] = field(default_factory=list)
+    touched_enterprise_ids: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The DESIGN summary: source, counts, batch_id and rejections {row, column, reason}."""
+        body = {
+            "source": self.source,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "skipped_no_consent": self.skipped_no_consent,
+            "batch_id": self.batch_id,
+            "rejections": self.rejections,
+        }
+        if self.rejections_truncated:
+            body["rejections_truncated"] = True
+        return body
+
+
+def get_spec(source: str) -> SourceSpec:
+    try:
+        return SPECS[source]
+    except KeyError:
+        raise UnusableInput(
+            _("未知的数据源：%(source)s（可选：%(all)s）", source=source, all=", ".join(SOURCES)),
+            code="unknown_source",
+        ) from None
+
+
+def ingest_file(
+    source: str,
+    path: str | Path,
+    *,
+    user_id: int | None = None,
+    filename: str | None = None,
+    origin: str = "file",
+) -> BatchSummary:
+    """Import a CSV or XLSX file (detected by content) for `source`."""
+    spec = get_spec(source)
+    path = Path(path)
+    name = filename or path.name
+    try:
+        checksum = file_checksum(path)
+    except OSError:
+        raise UnusableInput(_("无法读取文件：%(name)s", name=name), code="unreadable") from None
+    return _run(spec, read_file(path, spec), origin, user_id, name, lambda: checksum)
+
+
+def ingest_records(
+    source: str,
+    records: Iterable[dict],
+    *,
+    origin: str,
+    user_id: int | None = None,
+    label: str | None = None,
+) -> BatchSummary:
+    """Import records (dicts keyed by field names or Chinese headers, raw values).
+
+    `records` may be a generator yielding page after page: it is consumed chunk by chunk
+    inside the one batch; an exception it raises rolls the whole batch back and is
+    re-raised (after the failed batch is recorded). Rejections number records from 1.
+    """
+    spec = get_spec(source)
+    hasher = RecordHasher()
+    return _run(spec, read_records(records, spec, hasher), origin, user_id, label, hasher.hexdigest)
+
+
+def _context() -> Context:
+    industries = db.session.execute(select(Industry.code, Industry.level)).all()
+    return Context(
+        today=datetime.now(SHANGHAI).date(),
+        regions=frozenset(db.session.scalars(select(Region.code))),
+        sections=frozenset(c for c, level in industries if level == "section"),
+        divisions=frozenset(c for c, level in industries if level == "division"),
+    )
+
+
+def _run(
+    spec: SourceSpec,
+    chunks: Iterator[Chunk],
+    origin: str,
+    user_id: int | None,
+    filename: str | None,
+    checksum,
+) -> BatchSummary:
+    started = utcnow()
+    batch = ImportBatch(
+        source=spec.name,
+        origin=origin,
+        filename=filename,
+        user_id=user_id,
+        started_at=started,
+        status="running",
+    )
+    try:
+        db.session.add(batch)
+        db.session.flush()
+        summary = _load(spec, batch, chunks)
+        batch.checksum = checksum()
+    except Exception as exc:
+        db.session.rollback()
+        message = exc.message if isinstance(exc, UnusableInput) else f"{type(exc).__name__}: {exc}"
+        _record_failure(spec.name, origin, filename, user_id, started, message)
+        raise
+    batch.status = "succeeded"
+    batch.finished_at = utcnow()
+    db.session.flush()
+    return summary
+
+
+def _record_failure(
+    source: str, origin: str, filename: str | None, user_id: int | None, started, message: str
+) -> None:
+    db.session.add(
+        ImportBatch(
+            source=source,
+            origin=origin,
+            filename=filename,
+            user_id=user_id,
+            started_at=started,
+            finished_at=utcnow(),
+            status="failed",
+            error=message[:2000],
+        )
+    )
+    db.session.commit()
+
+
+def _load(spec: SourceSpec, batch: ImportBatch, chunks: Iterator[Chunk]) -> BatchSummary:
+    ctx = _context()
+    writer = BatchWriter(spec, batch.id, batch.started_at)
+    rows = 0
+    for chunk in chunks:
+        writer.headers = writer.headers or chunk.headers
+        checked = check_chunk(chunk.frame, spec, ctx)
+        rows += checked.rows
+        writer.add_rejections(checked.rejections)
+        writer.add_rows(checked.valid)
+    counts = writer.finish()
+    rejected = (
+        db.session.scalar(
+            select(func.count(func.distinct(ImportRejection.row))).where(
+                ImportRejection.batch_id == batch.id
+            )
+        )
+        or 0
+    )
+    batch.rows = rows
+    batch.inserted = counts.inserted
+    batch.updated = counts.updated
+    batch.unchanged = counts.unchanged
+    batch.rejected = rejected
+    batch.skipped_no_consent = counts.skipped_no_consent
+    listed = db.session.execute(
+        select(
+            ImportRejection.row,
+            ImportRejection.column,
+            ImportRejection.reason_zh,
+            ImportRejection.reason_en,
+            ImportRejection.code,
+        )
+        .where(ImportRejection.batch_id == batch.id)
+        .order_by(ImportRejection.row, ImportRejection.id)
+        .limit(SUMMARY_REJECTIONS + 1)
+    ).all()
+    return BatchSummary(
+        source=spec.name,
+        batch_id=batch.id,
+        rows=rows,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        rejected=rejected,
+        skipped_no_consent=counts.skipped_no_consent,
+        rejections=[
+            {
+                "row": r.row,
+                "column": r.column,
+                "reason": r.reason_zh,
+                "reason_en": r.reason_en,
+                "code": r.code,
+            }
+            for r in listed[:SUMMARY_REJECTIONS]
+        ],
+        rejections_truncated=len(listed) > SUMMARY_REJECTIONS,
+        touched_usccs=counts.touched_usccs,
+        touched_enterprise_ids=enterprise_ids_for(counts.touched_usccs),
+    )
+
+
+# --- what the operator pages read -----------------------------------------------------
+
+
+def list_batches(*, source: str | None = None, limit: int = 100) -> list[ImportBatch]:
+    query = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)
+    if source:
+        query = query.where(ImportBatch.source == source)
+    return list(db.session.scalars(query))
+
+
+def get_batch(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound(_("导入批次不存在"))
+    return batch
+
+
+def batch_rejections(batch_id: int, limit: int | None = None) -> list[ImportRejection]:
+    query = (
+        select(ImportRejection)
+        .where(ImportRejection.batch_id == batch_id)
+        .order_by(ImportRejection.row, ImportRejection.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def record_history(*, uscc: str | None = None, limit: int = 200) -> list[RecordHistory]:
+    query = select(RecordHistory).order_by(RecordHistory.id.desc()).limit(limit)
+    if uscc:
+        query = query.where(RecordHistory.uscc == uscc.strip().upper())
+    return list(db.session.scalars(query))
+
+
+# --- uploads (web page and push API) ---------------------------------------------------
+
+UPLOAD_EXTENSIONS = (".csv", ".xlsx")
+
+
+def ingest_upload(
+    source: str, stream: IO[bytes], filename: str, *, user_id: int | None, origin: str
+) -> BatchSummary:
+    """Spool an uploaded file to a temporary file and import it.
+
+    Only `.csv` and `.xlsx` names are taken (the content is checked again by the reader);
+    the size limit is Flask's MAX_CONTENT_LENGTH (413 before we get here).
+    """
+    spec = get_spec(source)
+    name = Path(filename or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_EXTENSIONS:
+        raise UnusableInput(
+            _("只接受 CSV 或 XLSX 文件（.csv、.xlsx）"), code="unsupported_type", field="file"
+        )
+    with tempfile.TemporaryDirectory(prefix="xyd-ingest-") as folder:
+        target = Path(folder) / f"upload{suffix}"
+        with target.open("wb") as out:
+            shutil.copyfileobj(stream, out, length=1 << 20)
+        return ingest_file(spec.name, target, user_id=user_id, filename=name, origin=origin)

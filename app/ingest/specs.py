@@ -1,0 +1,226 @@
+"""What each source looks like: fields, Chinese aliases, kinds, natural keys, targets.
+
+One data-driven spec per source (DESIGN.md, "Files"), shared by files, pulls and pushes.
+The parsers in `app.ingest.normalize` read the `kind` and `choices`; the writers read
+`table`, `key` and the field names.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from app.consent.services import NON_PUBLIC_CATEGORIES
+
+# Value kinds understood by the normaliser.
+USCC, TEXT, DATE, PERIOD, YEAR, AMOUNT, INT, ENUM, REGION, INDUSTRY = (
+    "uscc",
+    "text",
+    "date",
+    "period",
+    "year",
+    "amount",
+    "int",
+    "enum",
+    "region",
+    "industry",
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: str = TEXT
+    required: bool = False
+    # enum: normalised spelling (lower-case) → stored value
+    choices: dict[str, str] = field(default_factory=dict)
+    max_length: int | None = None
+    # dates / periods / years that cannot lie in the future
+    not_future: bool = False
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    table: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+
+    @property
+    def non_public(self) -> bool:
+        return self.name in NON_PUBLIC_CATEGORIES
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def value_fields(self) -> tuple[str, ...]:
+        """The fields that are not part of the natural key (compared on re-import)."""
+        return tuple(f.name for f in self.fields if f.name not in self.key)
+
+    def get(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+def _choices(*groups: tuple[str, tuple[str, ...]]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value, spellings in groups:
+        for spelling in (value, *spellings):
+            mapping[normalize_header(spelling)] = value
+    return mapping
+
+
+def normalize_header(text: str) -> str:
+    """Headers and enum words compare after NFKC, trimming and lower-casing.
+
+    A trailing `*` (a common "required" marker in templates) is dropped.
+    """
+    return unicodedata.normalize("NFKC", str(text)).strip().rstrip("*").strip().lower()
+
+
+_USCC = Field("uscc", ("统一社会信用代码",), USCC, required=True)
+
+SCALES = _choices(
+    ("micro", ("微型", "微型企业", "微")),
+    ("small", ("小型", "小型企业", "小")),
+    ("medium", ("中型", "中型企业", "中")),
+    ("large", ("大型", "大型企业", "大")),
+)
+CATEGORIES = _choices(
+    ("license", ("行政许可",)),
+    ("penalty", ("行政处罚",)),
+    ("red_list", ("守信激励", "红名单")),
+    ("black_list", ("严重失信", "黑名单", "严重失信主体名单")),
+)
+SEVERITIES = _choices(("minor", ("一般",)), ("major", ("较重",)), ("severe", ("严重",)))
+UTILITIES = _choices(
+    ("water", ("水", "水费")),
+    ("electricity", ("电", "电费")),
+    ("gas", ("气", "燃气", "燃气费")),
+    ("heating", ("暖", "供暖", "暖气", "供暖费")),
+)
+GRADES = _choices(*((grade, ()) for grade in "ABMCD"))  # a → A
+
+SPECS: dict[str, SourceSpec] = {
+    spec.name: spec
+    for spec in (
+        SourceSpec(
+            "enterprises",
+            "enterprises",
+            ("uscc",),
+            (
+                _USCC,
+                Field("name", ("企业名称",), TEXT, required=True, max_length=200),
+                Field("legal_rep", ("法定代表人",), TEXT, max_length=100),
+                Field("established_on", ("成立日期",), DATE, required=True, not_future=True),
+                Field("registered_capital", ("注册资本", "注册资本(万元)"), AMOUNT),
+                Field("region_code", ("行政区划代码",), REGION, required=True),
+                Field("industry_code", ("行业代码",), INDUSTRY, required=True),
+                Field("scale", ("企业规模",), ENUM, choices=SCALES),
+                Field("employees", ("从业人数",), INT),
+                Field("address", ("注册地址",), TEXT, max_length=300),
+            ),
+        ),
+        SourceSpec(
+            "public_credit",
+            "public_credit_records",
+            ("uscc", "category", "ref_no"),
+            (
+                _USCC,
+                Field("category", ("类别",), ENUM, required=True, choices=CATEGORIES),
+                Field("ref_no", ("决定文书号", "文书号"), TEXT, required=True, max_length=100),
+                Field("authority", ("决定机关", "认定机关"), TEXT, required=True, max_length=200),
+                Field("decided_on", ("决定日期", "认定日期"), DATE, required=True, not_future=True),
+                Field("valid_until", ("有效期至",), DATE),
+                Field("content", ("内容", "事由"), TEXT),
+                Field("penalty_amount", ("罚款金额",), AMOUNT),
+                Field("severity", ("严重程度",), ENUM, choices=SEVERITIES),
+            ),
+        ),
+        SourceSpec(
+            "tax_ratings",
+            "tax_ratings",
+            ("uscc", "year"),
+            (
+                _USCC,
+                Field("year", ("评价年度",), YEAR, required=True, not_future=True),
+                Field("grade", ("纳税信用级别",), ENUM, required=True, choices=GRADES),
+            ),
+        ),
+        SourceSpec(
+            "tax_payments",
+            "tax_payments",
+            ("uscc", "period", "tax_type"),
+            (
+                _USCC,
+                Field("period", ("所属期",), PERIOD, required=True, not_future=True),
+                Field("tax_type", ("税种",), TEXT, required=True, max_length=50),
+                Field("amount", ("实缴金额",), AMOUNT, required=True),
+                Field("due_on", ("缴款期限",), DATE),
+                Field("paid_on", ("缴款日期",), DATE, not_future=True),
+            ),
+        ),
+        SourceSpec(
+            "utility_bills",
+            "utility_bills",
+            ("uscc", "utility", "period"),
+            (
+                _USCC,
+                Field("utility", ("类别",), ENUM, required=True, choices=UTILITIES),
+                Field("period", ("账期", "所属期"), PERIOD, required=True, not_future=True),
+                Field("amount_due", ("应缴金额",), AMOUNT, required=True),
+                Field("amount_paid", ("实缴金额",), AMOUNT, required=True),
+                Field("due_on", ("缴费期限",), DATE),
+                Field("paid_on", ("缴费日期",), DATE, not_future=True),
+            ),
+        ),
+        SourceSpec(
+            "social_insurance",
+            "social_insurance_records",
+            ("uscc", "period"),
+            (
+                _USCC,
+                Field("period", ("所属期",), PERIOD, required=True, not_future=True),
+                Field("headcount", ("参保人数",), INT, required=True),
+                Field("amount_due", ("应缴金额",), AMOUNT, required=True),
+                Field("amount_paid", ("实缴金额",), AMOUNT, required=True),
+                Field("paid_on", ("缴费日期",), DATE, not_future=True),
+            ),
+        ),
+    )
+}
+
+SOURCES: tuple[str, ...] = tuple(SPECS)
+
+
+def header_map(headers: list[str], spec: SourceSpec) -> dict[int, str]:
+    """Column position → field name for the headers that name a field (first one wins).
+
+    Unknown columns are left out (ignored).
+    """
+    lookup: dict[str, str] = {}
+    for f in spec.fields:
+        for spelling in (f.name, *f.aliases):
+            lookup[normalize_header(spelling)] = f.name
+    mapping: dict[int, str] = {}
+    seen: set[str] = set()
+    for position, header in enumerate(headers):
+        if header is None:
+            continue
+        name = lookup.get(normalize_header(header))
+        if name and name not in seen:
+            mapping[position] = name
+            seen.add(name)
+    return mapping
+
+
+def missing_required(mapped: set[str], spec: SourceSpec) -> list[str]:
+    return [f.name for f in spec.fields if f.required and f.name not in mapped]
+
+
+def display_name(spec: SourceSpec, name: str) -> str:
+    """`uscc (统一社会信用代码)`: how a field is named in messages."""
+    f = spec.get(name)
+    return f"{f.name} ({f.aliases[0]})" if f.aliases else f.name

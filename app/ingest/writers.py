@@ -1,0 +1,313 @@
+"""Set-based writes of one batch, inside the caller's transaction.
+
+Valid rows are staged in a TEMP table (PostgreSQL: COPY; SQLite: executemany), then
+whole-batch SQL does the rest: unknown enterprises, the collection-consent filter,
+duplicate keys, the correction history and one `INSERT … ON CONFLICT … DO UPDATE …
+WHERE values differ`. Counts come from the same statements, so they are exact:
+
+    inserted  = staged keys not yet in the table
+    updated   = staged keys whose values differ (= history rows written)
+    unchanged = staged keys with equal values + identical duplicates in the input
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.consent.services import collecting_enterprise_ids
+from app.enterprises.models import Enterprise
+from app.extensions import db
+from app.ingest.models import ImportRejection, RecordHistory
+from app.ingest.normalize import ROW, Rejection, reason
+from app.ingest.specs import TEXT, SourceSpec
+from app.types import UTCDateTime
+
+
+@dataclass
+class WriteCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_no_consent: int = 0
+    touched_usccs: list[str] = field(default_factory=list)
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _copy_escape(text: str) -> str:
+    """COPY text format: backslash, tab, newline and carriage return escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _target(spec: SourceSpec) -> Table:
+    return db.Model.metadata.tables[spec.table]
+
+
+class BatchWriter:
+    """Stages one batch's valid rows and writes them when the input is exhausted."""
+
+    def __init__(self, spec: SourceSpec, batch_id: int, now: datetime):
+        self.spec = spec
+        self.batch_id = batch_id
+        self.now = now
+        self.conn: Connection = db.session.connection()
+        self.postgres = self.conn.dialect.name == "postgresql"
+        self.target = _target(spec)
+        self.headers: dict[str, str] = {}
+        # 64-bit hashes of the staged keys: a cheap "any duplicates at all?" before SQL
+        self.key_hashes: list[np.ndarray] = []
+        # Enterprises written by the registry source become verified.
+        self.extra = ("verified",) if spec.name == "enterprises" else ()
+        self.compare = (*spec.value_fields, *self.extra)
+        columns = [Column(ROW, Integer)]
+        for name in spec.field_names:
+            columns.append(Column(name, self.target.c[name].type))
+        if self.extra:
+            columns.append(Column("verified", Boolean))
+        self.stage = Table(
+            f"ingest_stage_{spec.name}", MetaData(), *columns, prefixes=["TEMPORARY"]
+        )
+        self.stage.drop(self.conn, checkfirst=True)
+        self.stage.create(self.conn)
+
+    # --- per chunk -------------------------------------------------------------------
+
+    def add_rows(self, frame: pd.DataFrame) -> None:
+        """Stage valid rows (stored text or None per field, see `normalize.stored_text`)."""
+        if frame.empty:
+            return
+        names = [ROW, *self.spec.field_names, *self.extra]
+        keys = frame[list(self.spec.key)]
+        self.key_hashes.append(pd.util.hash_pandas_object(keys, index=False).to_numpy())
+        if self.postgres:
+            self._copy(names, frame)
+            return
+        columns: list = [frame[ROW].to_numpy(dtype=np.int64).tolist()]
+        columns += [frame[name].to_numpy(dtype=object) for name in self.spec.field_names]
+        if self.extra:
+            columns.append([1] * len(frame))
+        marks = ", ".join("?" for _ in names)
+        self.conn.exec_driver_sql(
+            # names come from the field spec, never from the input
+            f"INSERT INTO {self.stage.name} ({_quoted(names)}) VALUES ({marks})",  # noqa: S608
+            list(zip(*columns, strict=True)),
+        )
+
+    def _copy(self, names: list[str], frame: pd.DataFrame) -> None:
+        """COPY … FROM STDIN in text format; cells escaped once per distinct value."""
+        text_fields = {f.name for f in self.spec.fields if f.kind == TEXT}
+        parts = [frame[ROW].astype(np.int64).astype(str).to_numpy(dtype=object)]
+        for name in self.spec.field_names:
+            column = frame[name].to_numpy(dtype=object)
+            if name in text_fields:
+                codes, uniques = pd.factorize(column, use_na_sentinel=True)
+                table = np.array([*(_copy_escape(u) for u in uniques), "\\N"], dtype=object)
+                parts.append(table[codes])
+            else:  # codes, dates, periods, numbers: nothing to escape
+                parts.append(np.where(pd.isna(column), "\\N", column))
+        if self.extra:
+            parts.append(np.full(len(frame), "t", dtype=object))
+        data = "\n".join(map("\t".join, zip(*parts, strict=True))) + "\n"
+        raw = self.conn.connection.driver_connection
+        with (
+            raw.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(f"COPY {self.stage.name} ({_quoted(names)}) FROM STDIN") as copy,
+        ):
+            copy.write(data)
+
+    def add_rejections(self, rejections: Sequence[Rejection]) -> None:
+        if not rejections:
+            return
+        texts: dict[tuple[str | None, str], tuple[str, str]] = {}
+        payload = []
+        for r in rejections:
+            key = (r.field, r.code)
+            if key not in texts:
+                texts[key] = reason(r.code, self.spec.get(r.field) if r.field else None)
+            zh, en = texts[key]
+            payload.append(
+                {
+                    "batch_id": self.batch_id,
+                    "row": r.row,
+                    "column": self.headers.get(r.field, r.field) if r.field else None,
+                    "code": r.code,
+                    "value": r.value,
+                    "reason_zh": zh,
+                    "reason_en": en,
+                }
+            )
+        self.conn.execute(insert(ImportRejection.__table__), payload)
+
+    # --- the whole batch ---------------------------------------------------------------
+
+    def _reject_staged(self, where, code: str, column: str | None) -> int:
+        """Record a rejection for each staged row matching `where`, then unstage them."""
+        zh, en = reason(code)
+        s = self.stage
+        rejections = ImportRejection.__table__
+        self.conn.execute(
+            insert(rejections).from_select(
+                ["batch_id", "row", "column", "code", "value", "reason_zh", "reason_en"],
+                select(
+                    literal(self.batch_id),
+                    s.c[ROW],
+                    literal(column, String),
+                    literal(code),
+                    s.c.uscc,
+                    literal(zh),
+                    literal(en),
+                ).where(where),
+            )
+        )
+        return self.conn.execute(delete(s).where(where)).rowcount
+
+    def finish(self) -> WriteCounts:
+        counts = WriteCounts()
+        s, t, spec = self.stage, self.target, self.spec
+        e = Enterprise.__table__
+        if self.postgres:
+            self.conn.exec_driver_sql(f"ANALYZE {s.name}")
+        else:
+            key_list = ", ".join(f'"{k}"' for k in spec.key)
+            self.conn.exec_driver_sql(f"CREATE INDEX {s.name}_key ON {s.name} ({key_list}, {ROW})")
+
+        if spec.name != "enterprises":
+            unknown = ~exists().where(e.c.uscc == s.c.uscc)
+            self._reject_staged(unknown, "unknown_enterprise", self.headers.get("uscc", "uscc"))
+        if spec.non_public:
+            consenting = exists().where(
+                e.c.uscc == s.c.uscc, e.c.id.in_(collecting_enterprise_ids(spec.name))
+            )
+            counts.skipped_no_consent = self.conn.execute(delete(s).where(~consenting)).rowcount
+
+        counts.unchanged += self._resolve_duplicates()
+
+        on_key = and_(*(t.c[k] == s.c[k] for k in spec.key))
+        differs = or_(*(t.c[c].is_distinct_from(s.c[c]) for c in self.compare))
+        staged = self.conn.scalar(select(func.count()).select_from(s)) or 0
+        matched = self.conn.scalar(select(func.count()).select_from(s.join(t, on_key))) or 0
+        counts.updated = self._write_history(on_key, differs) if matched else 0
+        counts.inserted = staged - matched
+        counts.unchanged += matched - counts.updated
+        if counts.inserted or counts.updated:
+            touched = select(s.c.uscc).distinct()
+            if matched:  # some keys exist already: only the new or changed ones count
+                touched = touched.select_from(s.outerjoin(t, on_key)).where(
+                    or_(t.c.id.is_(None), differs)
+                )
+            counts.touched_usccs = list(self.conn.scalars(touched))
+        if counts.inserted or counts.updated:  # a re-import writes nothing at all
+            self._upsert()
+        self.stage.drop(self.conn)
+        return counts
+
+    def _resolve_duplicates(self) -> int:
+        """Same key twice: identical rows count once (the rest `unchanged`), differing
+        ones are all rejected. Returns the number of identical extras removed."""
+        s, key = self.stage, self.spec.key
+        hashes = np.concatenate(self.key_hashes) if self.key_hashes else np.array([])
+        if len(np.unique(hashes)) == len(hashes):  # all keys distinct (no false negatives)
+            return 0
+        key_cols = [s.c[k] for k in key]
+        variants = select(*(s.c[n] for n in self.spec.field_names)).distinct().subquery()
+        conflicting = (
+            select(*(variants.c[k] for k in key))
+            .group_by(*(variants.c[k] for k in key))
+            .having(func.count() > 1)
+        )
+        self._reject_staged(tuple_(*key_cols).in_(conflicting), "duplicate_conflict", None)
+        earlier = s.alias("earlier")
+        has_earlier = (
+            exists().where(*(earlier.c[k] == s.c[k] for k in key)).where(earlier.c[ROW] < s.c[ROW])
+        )
+        return self.conn.execute(delete(s).where(has_earlier)).rowcount
+
+    def _json(self, table: Table, names: Sequence[str]):
+        pairs = []
+        for name in names:
+            pairs += [literal_column(f"'{name}'"), table.c[name]]
+        if self.postgres:
+            return cast(func.json_build_object(*pairs), Text)
+        return func.json_object(*pairs)
+
+    def _write_history(self, on_key, differs) -> int:
+        s, t = self.stage, self.target
+        query = (
+            select(
+                literal(self.spec.name),
+                t.c.uscc,
+                self._json(t, self.spec.key),
+                self._json(t, self.compare),
+                literal(self.batch_id),
+                literal(self.now, UTCDateTime()),
+            )
+            .select_from(t.join(s, on_key))
+            .where(differs)
+        )
+        columns = ["source", "uscc", "natural_key", "old_values", "batch_id", "replaced_at"]
+        statement = insert(RecordHistory.__table__).from_select(columns, query)
+        result = self.conn.execute(statement.execution_options(preserve_rowcount=True))
+        return result.rowcount
+
+    def _upsert(self) -> None:
+        s, t, spec = self.stage, self.target, self.spec
+        names = [*spec.field_names, *self.extra]
+        now = literal(self.now, UTCDateTime())
+        query = select(*(s.c[n] for n in names), literal(self.batch_id), now, now).where(
+            true() if self.postgres else s.c[ROW].is_not(None)
+        )
+        dialect_insert = pg_insert if self.postgres else sqlite_insert
+        stmt = dialect_insert(t).from_select(
+            [*names, "batch_id", "created_at", "updated_at"], query
+        )
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c[k] for k in spec.key],
+            set_={
+                **{c: excluded[c] for c in self.compare},
+                "batch_id": excluded.batch_id,
+                "updated_at": excluded.updated_at,
+            },
+            where=or_(*(t.c[c].is_distinct_from(excluded[c]) for c in self.compare)),
+        )
+        self.conn.execute(stmt)
+
+
+def enterprise_ids_for(usccs: Sequence[str]) -> list[int]:
+    """Registry ids of the given codes (chunked, to stay under bind-parameter limits)."""
+    ids: list[int] = []
+    for start in range(0, len(usccs), 5000):
+        part = usccs[start : start + 5000]
+        ids += db.session.scalars(select(Enterprise.id).where(Enterprise.uscc.in_(part)))
+    return ids

@@ -1,0 +1,1 @@
+"""Scheduled jobs: one `flask scheduler run` process, guarded by a database lease."""

@@ -1,0 +1,62 @@
+"""The registry of scheduled jobs: name, interval, function (in the owning domain's tasks.py).
+
+A job function takes no arguments, works through services, and returns a dict of details
+for the run record (or raises `JobSkipped` when there was nothing it could do). The runner
+commits once after it returns, or rolls back and records the error when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    seconds: int
+    func: Callable[[], dict | None]
+    description: str = ""
+
+
+def registered_jobs(app: Flask) -> list[Job]:
+    """The jobs this process schedules, after `SCHEDULER_JOBS` filtering (empty = all)."""
+    from app.audit import tasks as audit_tasks
+    from app.consent import tasks as consent_tasks
+    from app.scheduler import tasks as scheduler_tasks
+
+    config = app.config
+    jobs = [
+        Job(
+            "expire_authorizations",
+            int(config.get("SCHEDULER_EXPIRE_SECONDS", 300)),
+            consent_tasks.expire_authorizations,
+            "将已过有效期的授权标记为已过期",
+        ),
+        Job(
+            "process_pull_requests",
+            int(config.get("SCHEDULER_PULL_REQUESTS_SECONDS", 60)),
+            consent_tasks.process_pull_requests,
+            "处理企业授权后排队的数据拉取",
+        ),
+        Job(
+            "pull_sources",
+            int(config.get("SCHEDULER_PULL_SOURCES_SECONDS", 300)),
+            scheduler_tasks.pull_sources,
+            "按计划从已配置的 HTTP 数据源拉取",
+        ),
+        Job(
+            "verify_access_log",
+            int(config.get("SCHEDULER_VERIFY_LOG_SECONDS", 86400)),
+            audit_tasks.verify_access_log,
+            "校验查询日志哈希链（每日）",
+        ),
+    ]
+    if config.get("SCHEDULER_TEST_JOB"):
+        jobs.append(Job("heartbeat", 1, scheduler_tasks.heartbeat, "test heartbeat"))
+    only = [n.strip() for n in (config.get("SCHEDULER_JOBS") or "").split(",") if n.strip()]
+    if only:
+        jobs = [job for job in jobs if job.name in only]
+    return jobs
