@@ -6,11 +6,19 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from app.extensions import db
+from app.ingest import readers as ingest_readers
+from app.ingest.models import ImportBatch
 from app.sources import services
 from app.sources.services import SourceError, SourceNotConfigured
 from tests.sources.conftest import TOKEN, Answer, enterprise_record, paged, registry_count
+
+
+def batches(status: str) -> int:
+    query = select(func.count()).select_from(ImportBatch).where(ImportBatch.status == status)
+    return db.session.scalar(query)
 
 
 def configure(url: str, source: str = "enterprises", **kwargs):
@@ -160,18 +168,36 @@ def test_malformed_answers_write_nothing(app, server, factories, ingest, body):
     assert services.get_source("enterprises").last_status == "failed"
 
 
-def test_failure_on_page_3_of_3_writes_nothing_from_pages_1_and_2(app, server, factories, ingest):
+def test_failure_on_page_3_of_3_writes_nothing_from_pages_1_and_2(
+    app, server, factories, ingest, monkeypatch
+):
     pages = [[enterprise_record(factories, i)] for i in range(3)]
+    usccs = [p[0]["uscc"] for p in pages]
     good = paged(pages)
     server.script = lambda req, n: Answer(500) if req.query["page"] == "3" else good(req, n)
     configure(server.url)
+    # One record per chunk: pages 1-2 are staged, and the batch row written (uncommitted),
+    # by the time page 3 is asked for; the failure must take all of it out again.
+    monkeypatch.setattr(ingest_readers, "CHUNK_ROWS", 1)
+    running_before_page_3 = []
+    real_fetch = services.fetch_records
+
+    def fetch(ds, **kwargs):
+        for n, record in enumerate(real_fetch(ds, **kwargs), start=1):
+            yield record
+            if n == 2:
+                running_before_page_3.append(batches("running"))
+
+    monkeypatch.setattr(services, "fetch_records", fetch)
 
     with pytest.raises(SourceError) as info:
         services.pull_source("enterprises")
 
+    assert running_before_page_3 == [1]
     assert "HTTP 500" in info.value.message
     assert [r.query["page"] for r in server.requests] == ["1", "2", "3", "3", "3"]
-    assert registry_count([p[0]["uscc"] for p in pages]) == 0
+    assert registry_count(usccs) == 0
+    assert (batches("running"), batches("failed")) == (0, 1)  # recorded after the rollback
     ds = services.get_source("enterprises")
     assert ds.last_status == "failed" and ds.last_pulled_at is not None
 
