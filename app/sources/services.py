@@ -510,14 +510,15 @@ def pull_source(
             name, records, origin="pull", user_id=user_id, label=_label(ds, since, code)
         )
     except SourceError as exc:
-        logger.warning("pull of %s failed: %s", name, exc.message)
+        # Info, not warning: the caller reports it (one stderr line in the CLI, the job run).
+        logger.info("pull of %s failed: %s", name, exc.message)
         _record_failure(ds_id, full=full, started=started, message=exc.message)
         raise
     except ServiceError as exc:  # the answer as a whole could not be imported
         error = SourceError(
             _("数据源 %(source)s 的数据无法导入：%(reason)s", source=name, reason=exc.message)
         )
-        logger.warning("pull of %s failed: %s", name, error.message)
+        logger.info("pull of %s failed: %s", name, error.message)
         _record_failure(ds_id, full=full, started=started, message=error.message)
         raise error from exc
     except Exception as exc:
