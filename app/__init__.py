@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.routes import bp as main_bp
     from app.scheduler.routes import bp as scheduler_bp
     from app.scoring.routes import bp as scoring_bp
+    from app.sources.routes import bp as sources_bp
 
     load_routes()
     app.register_blueprint(main_bp)
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(scheduler_bp)
     app.register_blueprint(ingest_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(sources_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(scoring_bp)
@@ -119,9 +121,11 @@ def _register_cli(app: Flask) -> None:
     from app.ingest.cli import ingest_cli
     from app.scheduler.cli import scheduler_cli
     from app.scoring.cli import scorecards_cli
+    from app.sources.cli import pull_command, sources_cli
 
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
-    groups += [ingest_cli, scorecards_cli]
+    groups += [ingest_cli, scorecards_cli, sources_cli]
+    ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)
 

@@ -13,3 +13,4 @@ from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
 from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
+from app.sources.models import DataSource  # noqa: F401

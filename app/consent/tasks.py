@@ -7,8 +7,6 @@ from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.util import utcnow
 
-UNAVAILABLE = "sources module unavailable"
-
 
 def expire_authorizations() -> dict:
     """Mark lapsed authorizations expired (checks already ignore them by the clock)."""
@@ -23,29 +21,28 @@ def process_pull_requests(limit: int = 100) -> dict:
     not installed, requests stay pending with the outcome "sources module unavailable", so
     that they run once it is.
     """
+    from app.sources.services import pull_enterprise
+
     pending = services.pending_pull_requests(limit)
     if not pending:
         return {"processed": 0}
-    try:
-        from app.sources.services import pull_enterprise  # type: ignore[import-not-found]
-    except ImportError:
-        for request in pending:
-            request.outcome = UNAVAILABLE
-            request.attempts += 1
-        db.session.flush()
-        return {"processed": 0, "pending": len(pending), "outcome": UNAVAILABLE}
     done = failed = 0
     for request in pending:
         enterprise = db.session.get(Enterprise, request.enterprise_id)
         request.attempts += 1
+        # Each pull is its own import batch and transaction: commit our bookkeeping first.
+        db.session.commit()
         try:
-            with db.session.begin_nested():
-                result = pull_enterprise(enterprise.uscc, sources=list(request.categories))
-            request.outcome = ("ok: " + str(result))[:500]
-            done += 1
+            results = pull_enterprise(enterprise.uscc, sources=list(request.categories))
         except Exception as exc:  # noqa: BLE001 - one enterprise's failure must not stop the rest
+            db.session.rollback()
             request.outcome = f"failed: {exc}"[:500]
             failed += 1
+        else:
+            bad = [r for r in results if not r.ok]
+            request.outcome = (("failed: " if bad else "ok: ") + str(results))[:500]
+            failed += bool(bad)
+            done += not bad
         request.done_at = utcnow()
-    db.session.flush()
+        db.session.commit()
     return {"processed": done, "failed": failed}

@@ -12,16 +12,20 @@ class JobSkipped(Exception):
 
 
 def pull_sources() -> dict:
-    """Pull every configured HTTP source that is due (`app.sources` decides what is due)."""
-    try:
-        from app.sources.services import due_sources, pull_source  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise JobSkipped("sources module unavailable") from exc
-    pulled = {}
-    for ds in due_sources(utcnow()):
-        result = pull_source(ds.source)
-        pulled[ds.source] = getattr(result, "batch_id", None) or str(result)[:200]
-    return {"pulled": pulled}
+    """Pull every configured HTTP source that is due; one failing does not stop the rest.
+
+    Each pull is its own import batch and transaction (see `app.sources.services`).
+    """
+    from app.sources.services import pull_due
+
+    results = pull_due(utcnow())
+    if not results:
+        raise JobSkipped("no source due")
+    failed = [r for r in results if not r.ok]
+    details = {"pulled": [r.to_dict() for r in results]}
+    if failed:
+        raise RuntimeError("; ".join(repr(r) for r in failed)[:500])
+    return details
 
 
 def heartbeat() -> dict:

@@ -1,7 +1,7 @@
 """consent texts seed, pull requests, scheduler lease and job runs
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-27 14:19:02.928741
 
 
@@ -74,7 +74,7 @@ Xinyidai platform operations centre, service@xinyidai.example, working days 9:00
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

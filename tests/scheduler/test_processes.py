@@ -109,7 +109,9 @@ def test_standby_takes_over_and_each_tick_runs_once(tmp_path):
             procs["b"] = subprocess.Popen(_flask("scheduler", "run"), cwd=ROOT, env=env,
                                           stdout=logs["b"], stderr=subprocess.STDOUT)  # fmt: skip
             _wait_for(lambda: "standby" in (tmp_path / "b.log").read_text(), 60, "B standby")
-            time.sleep(4)
+            # A keeps ticking while B waits (a fixed sleep is too short on a loaded machine).
+            _wait_for(lambda: len(runs()) >= 3, 60, "A ticks")
+            time.sleep(1)
             holder_a = lease()[0]
             procs["a"].kill()  # no clean stop: B must wait for the lease to lapse
             procs["a"].wait(10)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -91,8 +89,7 @@ def test_no_run_without_the_lease(app):
     assert calls == [] and _runs("demo_lease") == []
 
 
-def test_run_once_runs_every_job_and_releases(app, monkeypatch):
-    monkeypatch.setitem(sys.modules, "app.sources.services", None)  # not merged here
+def test_run_once_runs_every_job_and_releases(app):
     runner = SchedulerRunner(app, holder="cron:5:aaa")
     outcomes = runner.run_once()
     assert outcomes == {
@@ -135,30 +132,18 @@ def _grant(factories):
     return enterprise
 
 
-def test_pull_requests_wait_while_sources_are_unavailable(runner, factories, monkeypatch):
-    monkeypatch.setitem(sys.modules, "app.sources.services", None)
+def test_pull_requests_are_done_once_even_with_no_source_configured(runner, factories):
+    """The real pull (tests/sources/test_end_to_end.py covers one against an HTTP server)."""
     enterprise = _grant(factories)
     job = next(j for j in registered_jobs(runner.app) if j.name == "process_pull_requests")
     assert runner.run_job(job) == "succeeded"
     request = db.session.scalar(
         select(PullRequest).where(PullRequest.enterprise_id == enterprise.id)
     )
-    assert request.outcome == "sources module unavailable" and request.done_at is None
+    assert request.done_at is not None and request.outcome.startswith("ok")
+    assert request.attempts == 1
+    from app.consent.tasks import process_pull_requests
 
-
-def test_pull_requests_call_pull_enterprise(runner, factories, monkeypatch):
-    """`app.sources` is built on another branch; a stand-in module records the calls."""
-    calls = []
-    fake = types.ModuleType("app.sources.services")
-    fake.pull_enterprise = lambda uscc, sources: (
-        calls.append((uscc, sorted(sources))) or "2 batches"
-    )
-    monkeypatch.setitem(sys.modules, "app.sources.services", fake)
-    enterprise = _grant(factories)
-    job = next(j for j in registered_jobs(runner.app) if j.name == "process_pull_requests")
-    assert runner.run_job(job) == "succeeded"
-    assert calls == [(enterprise.uscc, ["tax_payments", "utility_bills"])]
-    request = db.session.scalar(
-        select(PullRequest).where(PullRequest.enterprise_id == enterprise.id)
-    )
-    assert request.done_at is not None and request.outcome == "ok: 2 batches"
+    assert process_pull_requests() == {"processed": 0}  # nothing pending: not pulled again
+    db.session.refresh(request)
+    assert request.attempts == 1
