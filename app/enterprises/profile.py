@@ -290,7 +290,6 @@ def bank_profile(
         "authorization": {"id": decision.authorization_id, "purpose": decision.purpose},
         "categories": sorted(decision.categories),
         "sections": sections,
-        "summary": anonymous_summary(enterprise),
     }
     return BankProfile(decision, enterprise, data)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -62,9 +63,14 @@ def get_or_create_for_registration(
     return enterprise
 
 
+@cache
 def region_names() -> dict[str, str]:
+    """GB/T 2260 code → name. Reference data, loaded by the first migration and never
+    changed at run time, so it is read once per process."""
     return {code: name for code, name in db.session.execute(select(Region.code, Region.name))}
 
 
+@cache
 def industry_names() -> dict[str, str]:
+    """GB/T 4754-2017 code → name (read once per process, like `region_names`)."""
     return {code: name for code, name in db.session.execute(select(Industry.code, Industry.name))}
