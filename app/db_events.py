@@ -2,6 +2,12 @@
 
 pysqlite's own transaction handling defeats SAVEPOINTs (which the tests rely on to roll
 back each test); the SQLAlchemy docs' recipe hands BEGIN to SQLAlchemy instead.
+
+Transactions begin IMMEDIATE: a deferred transaction that reads and later writes fails at
+once with "database is locked" when another connection committed in between (WAL's
+BUSY_SNAPSHOT ignores busy_timeout) — seen with the scheduler's threads. IMMEDIATE takes the
+write lock up front and waits for it (busy_timeout). SQLite serves development and tests
+only; PostgreSQL is the production store.
 """
 
 from __future__ import annotations
@@ -24,4 +30,4 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
