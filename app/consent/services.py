@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Integer, Select, and_, exists, func, insert, literal, or_, select, update
 
 from app.banks.models import Bank
 from app.consent.models import KINDS, Authorization, AuthorizationScope, ConsentText, PullRequest
@@ -24,6 +24,7 @@ from app.enterprises.models import Enterprise
 from app.enterprises.services import normalize_uscc, uscc_error
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.types import UTCDateTime
 from app.util import utcnow
 
 # Non-public categories: stored only under a collection authorization.
@@ -468,49 +469,82 @@ def record_paper(
     enterprise_ids = [ids[code] for code in codes]
     _lock_enterprises(enterprise_ids)
     replaced = _overlapping_collections(enterprise_ids, chosen, now) if kind == "collection" else {}
-    # Set-based grant(): every authorization (with its scopes) in one flush — batched
-    # multi-row INSERTs — then the replaced ones closed and the pulls queued in a second.
-    # The paper form is the evidence; no on-screen text was shown, so none is recorded.
-    created = []
-    for enterprise_id in enterprise_ids:
-        old = replaced.get(enterprise_id, [])
-        carried = sorted({c for auth in old for c in auth.categories} | set(chosen))
-        created.append(
-            Authorization(
-                kind=kind,
-                enterprise_id=enterprise_id,
-                grantee_bank_id=bank_id,
-                purpose=_("书面授权") if kind == "query" else "",
-                valid_from=now,
-                valid_until=now + timedelta(days=valid_days) if valid_days else None,
-                method="paper",
-                evidence_ref=evidence_ref,
-                granted_by_user_id=user_id,
-                state="active",
-                created_at=now,
-                scopes=[AuthorizationScope(category=c) for c in carried],
-            )
+    # Set-based grant(): the authorizations are inserted by one INSERT … SELECT per chunk
+    # of enterprises (the values are the same for all but the enterprise), RETURNING
+    # their ids; scopes and pulls follow as plain multi-row inserts. The paper form is the
+    # evidence; no on-screen text was shown, so none is recorded.
+    auth_ids: dict[int, int] = {}
+    for start in range(0, len(enterprise_ids), _ID_CHUNK):
+        part = enterprise_ids[start : start + _ID_CHUNK]
+        values = {
+            "kind": kind,
+            "enterprise_id": Enterprise.id,
+            "grantee_bank_id": literal(bank_id, Integer),
+            "purpose": literal(_("书面授权") if kind == "query" else ""),
+            "valid_from": literal(now, UTCDateTime()),
+            "valid_until": literal(
+                now + timedelta(days=valid_days) if valid_days else None, UTCDateTime()
+            ),
+            "method": "paper",
+            "evidence_ref": evidence_ref,
+            "granted_by_user_id": literal(user_id, Integer),
+            "state": "active",
+            "created_at": literal(now, UTCDateTime()),
+        }
+        query = select(*(literal(v) if isinstance(v, str) else v for v in values.values()))
+        inserted = db.session.execute(
+            insert(Authorization)
+            .from_select(list(values), query.where(Enterprise.id.in_(part)))
+            .returning(Authorization.enterprise_id, Authorization.id)
         )
-    db.session.add_all(created)
-    db.session.flush()
-    for auth in created:
-        for old in replaced.get(auth.enterprise_id, []):
+        auth_ids.update((row[0], row[1]) for row in inserted)
+    carried = {
+        enterprise_id: sorted(
+            {c for old in replaced.get(enterprise_id, []) for c in old.categories} | set(chosen)
+        )
+        for enterprise_id in enterprise_ids
+    }
+    db.session.execute(
+        insert(AuthorizationScope),
+        [
+            {"authorization_id": auth_ids[enterprise_id], "category": category}
+            for enterprise_id in enterprise_ids
+            for category in carried[enterprise_id]
+        ],
+    )
+    for enterprise_id, olds in replaced.items():
+        for old in olds:
             old.state = "revoked"
             old.revoked_at = now
             old.revoked_by_user_id = user_id
-            old.replaced_by_id = auth.id
+            old.replaced_by_id = auth_ids[enterprise_id]
     if kind == "collection":
-        db.session.add_all(
-            PullRequest(
-                enterprise_id=auth.enterprise_id,
-                authorization_id=auth.id,
-                categories=auth.categories,
-                requested_at=now,
-            )
-            for auth in created
+        db.session.execute(
+            insert(PullRequest),
+            [
+                {
+                    "enterprise_id": enterprise_id,
+                    "authorization_id": auth_ids[enterprise_id],
+                    "categories": carried[enterprise_id],
+                    "requested_at": now,
+                }
+                for enterprise_id in enterprise_ids
+            ],
         )
     db.session.flush()
-    return created
+    return _authorizations([auth_ids[enterprise_id] for enterprise_id in enterprise_ids])
+
+
+def _authorizations(ids: list[int]) -> list[Authorization]:
+    """The authorizations with these ids, in this order (their scopes loaded)."""
+    found: dict[int, Authorization] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        part = ids[start : start + _ID_CHUNK]
+        found.update(
+            (a.id, a)
+            for a in db.session.scalars(select(Authorization).where(Authorization.id.in_(part)))
+        )
+    return [found[i] for i in ids]
 
 
 # Enterprise ids per statement: well under the bind-parameter limits of both databases.
