@@ -15,6 +15,7 @@ exact:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -104,6 +105,12 @@ class BatchWriter:
         )
         self.stage.drop(self.conn, checkfirst=True)
         self.stage.create(self.conn)
+        # PostgreSQL: each chunk's COPY runs in a sender thread while this one reads and
+        # checks the next chunk (the server parses and stores it on another core). At most
+        # one COPY is in flight, and nothing else may use the connection meanwhile: every
+        # other statement of the batch waits for it first (`_wait_for_copy`).
+        self.sender = ThreadPoolExecutor(1, "ingest-copy") if self.postgres else None
+        self.in_flight: Future | None = None
 
     # --- per chunk -------------------------------------------------------------------
 
@@ -143,6 +150,12 @@ class BatchWriter:
         if self.extra:
             parts.append(np.full(len(frame), "t", dtype=object))
         data = "\n".join(map("\t".join, zip(*parts, strict=True))) + "\n"
+        self._wait_for_copy()
+        assert self.sender is not None
+        self.in_flight = self.sender.submit(self._send, names, data)
+
+    def _send(self, names: list[str], data: str) -> None:
+        """COPY one chunk's text into the stage (in the sender thread)."""
         raw = self.conn.connection.driver_connection
         with (
             raw.cursor() as cursor,  # type: ignore[union-attr]
@@ -150,9 +163,23 @@ class BatchWriter:
         ):
             copy.write(data)
 
+    def _wait_for_copy(self) -> None:
+        """Let the COPY in flight finish; its error, if any, is raised here."""
+        if self.in_flight is not None:
+            in_flight, self.in_flight = self.in_flight, None
+            in_flight.result()
+
+    def close(self) -> None:
+        """Stop the sender thread, after the COPY in flight if the batch failed part-way
+        (so that the rollback that follows finds the connection idle)."""
+        if self.sender is not None:
+            self.sender.shutdown(wait=True)
+            self.sender = None
+
     def add_rejections(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:
             return
+        self._wait_for_copy()
         texts: dict[tuple[str | None, str], tuple[str, str]] = {}
         payload = []
         for r in rejections:
@@ -199,6 +226,7 @@ class BatchWriter:
     def finish(self) -> WriteCounts:
         if not self.postgres:
             return self._finish()
+        self._wait_for_copy()
         # The whole-batch joins below match up to millions of staged rows against the
         # target: give them memory for hash joins for this batch. With the default 4 MB
         # work_mem PostgreSQL probes the unique index once per staged row instead, ~7x slower.

@@ -7,13 +7,16 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from app.consent import services as consent
 from app.consent.models import Authorization, PullRequest
 from app.extensions import db
 from app.ingest.models import RecordHistory, TaxPayment
+from app.ingest.services import ingest_records
 from app.util import utcnow
+from tests.ingest.conftest import batches, table_counts
 
 TAX = ["uscc", "period", "tax_type", "amount", "due_on", "paid_on"]
 
@@ -71,3 +74,24 @@ def test_paper_authorizations_in_bulk_replace_overlapping_ones(factories):
             (held.id, ("tax_payments", "tax_ratings", "utility_bills")),
         ]
     )
+
+
+def test_a_failure_after_chunks_were_staged_writes_nothing(consenting, monkeypatch):
+    """PostgreSQL stages each chunk in a sender thread while the next is read: a failure
+    then must still roll everything back and leave the connection usable."""
+    monkeypatch.setattr("app.ingest.readers.CHUNK_ROWS", 2)
+    db.session.commit()
+    before = table_counts()
+
+    def pages():
+        for month in range(1, 8):
+            yield {"uscc": consenting.uscc, "period": f"2024-0{month}", "tax_type": "增值税",
+                   "amount": "1"}  # fmt: skip
+        raise ConnectionError("source went away")
+
+    with pytest.raises(ConnectionError):
+        ingest_records("tax_payments", pages(), origin="pull")
+    assert table_counts() == before
+    assert batches("failed") == 1 and batches("succeeded") == 0
+    record = {"uscc": consenting.uscc, "period": "2024-01", "tax_type": "增值税", "amount": "1"}
+    assert ingest_records("tax_payments", [record], origin="pull").inserted == 1
