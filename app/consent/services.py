@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, Select, and_, exists, func, insert, literal, or_, select, update
@@ -473,28 +474,28 @@ def record_paper(
     # of enterprises (the values are the same for all but the enterprise), RETURNING
     # their ids; scopes and pulls follow as plain multi-row inserts. The paper form is the
     # evidence; no on-screen text was shown, so none is recorded.
+    values: dict[str, Any] = {
+        "kind": literal(kind),
+        "enterprise_id": Enterprise.id,
+        "grantee_bank_id": literal(bank_id, Integer),
+        "purpose": literal(_("书面授权") if kind == "query" else ""),
+        "valid_from": literal(now, UTCDateTime()),
+        "valid_until": literal(
+            now + timedelta(days=valid_days) if valid_days else None, UTCDateTime()
+        ),
+        "method": literal("paper"),
+        "evidence_ref": literal(evidence_ref),
+        "granted_by_user_id": literal(user_id, Integer),
+        "state": literal("active"),
+        "created_at": literal(now, UTCDateTime()),
+    }
     auth_ids: dict[int, int] = {}
     for start in range(0, len(enterprise_ids), _ID_CHUNK):
         part = enterprise_ids[start : start + _ID_CHUNK]
-        values = {
-            "kind": kind,
-            "enterprise_id": Enterprise.id,
-            "grantee_bank_id": literal(bank_id, Integer),
-            "purpose": literal(_("书面授权") if kind == "query" else ""),
-            "valid_from": literal(now, UTCDateTime()),
-            "valid_until": literal(
-                now + timedelta(days=valid_days) if valid_days else None, UTCDateTime()
-            ),
-            "method": "paper",
-            "evidence_ref": evidence_ref,
-            "granted_by_user_id": literal(user_id, Integer),
-            "state": "active",
-            "created_at": literal(now, UTCDateTime()),
-        }
-        query = select(*(literal(v) if isinstance(v, str) else v for v in values.values()))
+        query = select(*values.values()).where(Enterprise.id.in_(part))
         inserted = db.session.execute(
             insert(Authorization)
-            .from_select(list(values), query.where(Enterprise.id.in_(part)))
+            .from_select(list(values), query)
             .returning(Authorization.enterprise_id, Authorization.id)
         )
         auth_ids.update((row[0], row[1]) for row in inserted)
