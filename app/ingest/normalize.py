@@ -9,7 +9,7 @@ live in `REASONS`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -218,17 +218,18 @@ def _is_blank(raw: object) -> bool:
     return isinstance(raw, str) and not raw.strip()
 
 
-_CANONICAL_AMOUNT = r"\d{1,15}\.\d{2}"
+_CANONICAL_AMOUNT = re.compile(r"\d{1,15}\.\d{2}")
 
 
-def _canonical_amounts(uniques) -> np.ndarray:
-    """Which distinct amounts are already in stored form (a vectorised fast path:
-    amounts are nearly all distinct, and most files write them as `1234.50`)."""
-    try:
-        matched = pd.Series(uniques, dtype=object).str.fullmatch(_CANONICAL_AMOUNT)
-    except AttributeError:  # no strings at all (numbers from XLSX or JSON)
-        return np.zeros(len(uniques), dtype=bool)
-    return matched.fillna(False).to_numpy(dtype=bool)
+def _canonical_amounts(uniques: np.ndarray) -> np.ndarray:
+    """Which distinct amounts are already in stored form (a fast path: amounts are
+    nearly all distinct, and most files write them as `1234.50`)."""
+    match = _CANONICAL_AMOUNT.fullmatch
+    return np.fromiter(
+        (isinstance(u, str) and match(u) is not None for u in uniques),
+        dtype=bool,
+        count=len(uniques),
+    )
 
 
 def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedChunk:
@@ -256,12 +257,14 @@ def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedC
         values = np.full(count + 1, None, dtype=object)
         problems = np.full(count + 1, None, dtype=object)
         blank = np.ones(count + 1, dtype=bool)
-        done = _canonical_amounts(uniques) if f.kind == AMOUNT else None
-        for i, item in enumerate(uniques):
-            if done is not None and done[i]:  # already "1234.50": stored as is
-                values[i] = item
-                blank[i] = False
-                continue
+        todo: Iterable[int] = range(count)
+        if f.kind == AMOUNT:  # those already "1234.50" are stored as they are
+            done = _canonical_amounts(uniques)
+            values[:count][done] = uniques[done]
+            blank[:count][done] = False
+            todo = np.flatnonzero(~done)
+        for i in todo:
+            item = uniques[i]
             blank[i] = _is_blank(item)
             try:
                 value = parse(item)

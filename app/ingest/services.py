@@ -200,13 +200,16 @@ def _load(spec: SourceSpec, batch: ImportBatch, chunks: Iterator[Chunk]) -> Batc
     ctx = _context()
     writer = BatchWriter(spec, batch.id, batch.started_at)
     rows = 0
-    for chunk in chunks:
-        writer.headers = writer.headers or chunk.headers
-        checked = check_chunk(chunk.frame, spec, ctx)
-        rows += checked.rows
-        writer.add_rejections(checked.rejections)
-        writer.add_rows(checked.valid)
-    counts = writer.finish()
+    try:
+        for chunk in chunks:
+            writer.headers = writer.headers or chunk.headers
+            checked = check_chunk(chunk.frame, spec, ctx)
+            rows += checked.rows
+            writer.add_rejections(checked.rejections)
+            writer.add_rows(checked.valid)
+        counts = writer.finish()
+    finally:
+        writer.close()
     rejected = (
         db.session.scalar(
             select(func.count(func.distinct(ImportRejection.row))).where(

@@ -2,8 +2,10 @@
 
 Valid rows are staged in a TEMP table (PostgreSQL: COPY; SQLite: executemany), then
 whole-batch SQL does the rest: unknown enterprises, the collection-consent filter,
-duplicate keys, the correction history and one `INSERT … ON CONFLICT … DO UPDATE …
-WHERE values differ`. Counts come from the same statements, so they are exact:
+duplicate keys, the correction history, one `UPDATE … FROM` of the keys whose values
+differ and one `INSERT … SELECT` of the new keys (an upsert split in two, because the
+classifying pass counts both anyway). Counts come from the same statements, so they are
+exact:
 
     inserted  = staged keys not yet in the table
     updated   = staged keys whose values differ (= history rows written)
@@ -13,6 +15,7 @@ WHERE values differ`. Counts come from the same statements, so they are exact:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,11 +40,9 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    true,
     tuple_,
+    update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.consent.services import collecting_enterprise_ids
 from app.enterprises.models import Enterprise
@@ -59,6 +60,10 @@ class WriteCounts:
     unchanged: int = 0
     skipped_no_consent: int = 0
     touched_usccs: list[str] = field(default_factory=list)
+
+
+# PostgreSQL work_mem while a batch is matched against its target (see `finish`).
+HASH_WORK_MEM = "256MB"
 
 
 def _quoted(names: Sequence[str]) -> str:
@@ -100,6 +105,12 @@ class BatchWriter:
         )
         self.stage.drop(self.conn, checkfirst=True)
         self.stage.create(self.conn)
+        # PostgreSQL: each chunk's COPY runs in a sender thread while this one reads and
+        # checks the next chunk (the server parses and stores it on another core). At most
+        # one COPY is in flight, and nothing else may use the connection meanwhile: every
+        # other statement of the batch waits for it first (`_wait_for_copy`).
+        self.sender = ThreadPoolExecutor(1, "ingest-copy") if self.postgres else None
+        self.in_flight: Future | None = None
 
     # --- per chunk -------------------------------------------------------------------
 
@@ -139,6 +150,12 @@ class BatchWriter:
         if self.extra:
             parts.append(np.full(len(frame), "t", dtype=object))
         data = "\n".join(map("\t".join, zip(*parts, strict=True))) + "\n"
+        self._wait_for_copy()
+        assert self.sender is not None
+        self.in_flight = self.sender.submit(self._send, names, data)
+
+    def _send(self, names: list[str], data: str) -> None:
+        """COPY one chunk's text into the stage (in the sender thread)."""
         raw = self.conn.connection.driver_connection
         with (
             raw.cursor() as cursor,  # type: ignore[union-attr]
@@ -146,9 +163,23 @@ class BatchWriter:
         ):
             copy.write(data)
 
+    def _wait_for_copy(self) -> None:
+        """Let the COPY in flight finish; its error, if any, is raised here."""
+        if self.in_flight is not None:
+            in_flight, self.in_flight = self.in_flight, None
+            in_flight.result()
+
+    def close(self) -> None:
+        """Stop the sender thread, after the COPY in flight if the batch failed part-way
+        (so that the rollback that follows finds the connection idle)."""
+        if self.sender is not None:
+            self.sender.shutdown(wait=True)
+            self.sender = None
+
     def add_rejections(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:
             return
+        self._wait_for_copy()
         texts: dict[tuple[str | None, str], tuple[str, str]] = {}
         payload = []
         for r in rejections:
@@ -193,6 +224,19 @@ class BatchWriter:
         return self.conn.execute(delete(s).where(where)).rowcount
 
     def finish(self) -> WriteCounts:
+        if not self.postgres:
+            return self._finish()
+        self._wait_for_copy()
+        # The whole-batch joins below match up to millions of staged rows against the
+        # target: give them memory for hash joins for this batch. With the default 4 MB
+        # work_mem PostgreSQL probes the unique index once per staged row instead, ~7x slower.
+        previous = self.conn.exec_driver_sql("SHOW work_mem").scalar()
+        self.conn.exec_driver_sql(f"SET LOCAL work_mem = '{HASH_WORK_MEM}'")
+        counts = self._finish()
+        self.conn.exec_driver_sql("SELECT set_config('work_mem', %s, true)", (previous,))
+        return counts
+
+    def _finish(self) -> WriteCounts:
         counts = WriteCounts()
         s, t, spec = self.stage, self.target, self.spec
         e = Enterprise.__table__
@@ -215,9 +259,14 @@ class BatchWriter:
 
         on_key = and_(*(t.c[k] == s.c[k] for k in spec.key))
         differs = or_(*(t.c[c].is_distinct_from(s.c[c]) for c in self.compare))
-        staged = self.conn.scalar(select(func.count()).select_from(s)) or 0
-        matched = self.conn.scalar(select(func.count()).select_from(s.join(t, on_key))) or 0
-        counts.updated = self._write_history(on_key, differs) if matched else 0
+        # One pass classifies every staged row: its key is new (no target row), or it
+        # exists with equal values, or it exists with other values (a correction).
+        staged, matched, changed = self.conn.execute(
+            select(
+                func.count(), func.count(t.c.id), func.count(t.c.id).filter(differs)
+            ).select_from(s.outerjoin(t, on_key))
+        ).one()
+        counts.updated = self._write_history(on_key, differs) if changed else 0
         counts.inserted = staged - matched
         counts.unchanged += matched - counts.updated
         if counts.inserted or counts.updated:
@@ -227,8 +276,11 @@ class BatchWriter:
                     or_(t.c.id.is_(None), differs)
                 )
             counts.touched_usccs = list(self.conn.scalars(touched))
-        if counts.inserted or counts.updated:  # a re-import writes nothing at all
-            self._upsert()
+        # A re-import writes nothing at all.
+        if counts.updated:
+            self._update(on_key, differs)
+        if counts.inserted:
+            self._insert(on_key, only_new=matched > 0)
         self.stage.drop(self.conn)
         return counts
 
@@ -280,28 +332,37 @@ class BatchWriter:
         result = self.conn.execute(statement.execution_options(preserve_rowcount=True))
         return result.rowcount
 
-    def _upsert(self) -> None:
+    def _update(self, on_key, differs) -> None:
+        """The corrections: existing keys whose values differ (their history is written)."""
+        s, t = self.stage, self.target
+        self.conn.execute(
+            update(t)
+            .where(on_key, differs)
+            .values(
+                {
+                    **{c: s.c[c] for c in self.compare},
+                    "batch_id": self.batch_id,
+                    "updated_at": literal(self.now, UTCDateTime()),
+                }
+            )
+        )
+
+    def _insert(self, on_key, *, only_new: bool) -> None:
+        """The new keys. When none of the staged keys exists (`only_new` false: a first
+        load), a plain INSERT: no per-row probe of the unique index as with ON CONFLICT
+        or an anti-join, which makes it about twice as fast. Counts and inserts run in
+        this one transaction; should another batch commit one of these keys in between,
+        the unique constraint fails ours as a whole (rolled back, recorded as failed)
+        rather than overwriting its row without history."""
         s, t, spec = self.stage, self.target, self.spec
         names = [*spec.field_names, *self.extra]
         now = literal(self.now, UTCDateTime())
-        query = select(*(s.c[n] for n in names), literal(self.batch_id), now, now).where(
-            true() if self.postgres else s.c[ROW].is_not(None)
+        query = select(*(s.c[n] for n in names), literal(self.batch_id), now, now)
+        if only_new:
+            query = query.where(~exists().where(on_key))
+        self.conn.execute(
+            insert(t).from_select([*names, "batch_id", "created_at", "updated_at"], query)
         )
-        dialect_insert = pg_insert if self.postgres else sqlite_insert
-        stmt = dialect_insert(t).from_select(
-            [*names, "batch_id", "created_at", "updated_at"], query
-        )
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c[k] for k in spec.key],
-            set_={
-                **{c: excluded[c] for c in self.compare},
-                "batch_id": excluded.batch_id,
-                "updated_at": excluded.updated_at,
-            },
-            where=or_(*(t.c[c].is_distinct_from(excluded[c]) for c in self.compare)),
-        )
-        self.conn.execute(stmt)
 
 
 def enterprise_ids_for(usccs: Sequence[str]) -> list[int]:
