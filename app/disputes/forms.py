@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.disputes.services import EVIDENCE_MAX, NOTE_MAX, REASON_MAX
@@ -18,9 +19,9 @@ STATUS_LABELS = {
 STATUS_BADGES = {"open": "badge-warn", "corrected": "badge-ok", "withdrawn": "badge-ok",
                  "upheld": ""}  # fmt: skip
 OUTCOME_CHOICES = [
-    ("corrected", _l("更正：按下列值改正记录")),
-    ("withdrawn", _l("撤销：该记录不再使用")),
-    ("upheld", _l("维持：记录无误，说明理由")),
+    SelectChoice("corrected", _l("更正：按下列值改正记录")),
+    SelectChoice("withdrawn", _l("撤销：该记录不再使用")),
+    SelectChoice("upheld", _l("维持：记录无误，说明理由")),
 ]
 FIELD_LABELS = {
     "category": _l("类别"), "ref_no": _l("决定文书号"), "authority": _l("决定机关"),

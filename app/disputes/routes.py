@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
@@ -78,7 +79,10 @@ def file(source: str, record_id: int):
     record = services.get_own_record(current_user.enterprise_id, source, record_id)
     fields = services.contestable_fields(source)
     form = DisputeForm()
-    form.field.choices = [("", "—"), *((f, FIELD_LABELS.get(f, f)) for f in fields)]
+    form.field.choices = [
+        SelectChoice("", "—"),
+        *(SelectChoice(f, FIELD_LABELS.get(f, f)) for f in fields),
+    ]
     status = 200
     if form.validate_on_submit():
         try:

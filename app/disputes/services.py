@@ -154,10 +154,13 @@ def own_records(
         raise NotFound(_("企业不存在"))
     today = today or local_today()
     model = RECORD_MODELS[source]
-    order = {
-        "public_credit": (model.decided_on.desc(), model.id.desc()),
-        "tax_ratings": (model.year.desc(),),
-    }.get(source, (model.period.desc(), model.id))
+    order: tuple[Any, ...]
+    if source == "public_credit":
+        order = (model.decided_on.desc(), model.id.desc())
+    elif source == "tax_ratings":
+        order = (model.year.desc(),)
+    else:
+        order = (model.period.desc(), model.id)
     records = db.session.scalars(
         select(model)
         .where(model.uscc == enterprise.uscc, _window_filter(source, today))
