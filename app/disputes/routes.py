@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -116,6 +116,7 @@ def file(source: str, record_id: int):
         record_key=key,
         record_values=values,
         standing=services.standing_dispute(source, record_id),
+        working_days=current_app.config["DISPUTE_WORKING_DAYS"],
     ), status
 
 
