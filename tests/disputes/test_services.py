@@ -311,3 +311,24 @@ def test_without_the_profiles_module_the_rebuild_is_skipped_with_a_warning(world
     with caplog.at_level(logging.WARNING, logger="app.disputes.services"):
         _resolve(world, dispute, "upheld")
     assert "not rebuilt" in caplog.text and dispute.status == "upheld"
+
+
+def test_the_exclusion_works_on_the_lightweight_tables_feature_extraction_uses(world):
+    """features.py reads through `table()` clauses; adding an `id` column and the condition
+    is all it takes to leave withdrawn records out."""
+    from sqlalchemy import Integer, String, column, table
+
+    tax_payments_t = table(
+        "tax_payments", column("id", Integer), column("uscc", String), column("period", String)
+    )
+    dispute = _file(world)
+    _resolve(world, dispute, "withdrawn", note="重复记录")
+    periods = db.session.scalars(
+        select(tax_payments_t.c.period)
+        .where(
+            tax_payments_t.c.uscc.in_([world.enterprise.uscc, world.other.uscc]),
+            services.not_withdrawn("tax_payments", tax_payments_t.c.id),
+        )
+        .order_by(tax_payments_t.c.period)
+    ).all()
+    assert periods == ["2026-03", "2026-03", "2026-04"]  # the other's April stays
