@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.consent.forms import CATEGORY_LABELS
+from app.disputes import records as contested
 from app.disputes import services
 from app.disputes.forms import (
     FIELD_LABELS,
@@ -19,6 +20,7 @@ from app.disputes.forms import (
     resolve_form,
 )
 from app.disputes.models import SOURCES, STATUSES
+from app.disputes.workdays import local_today
 from app.enterprises.profile import VALUE_LABELS
 from app.errors import ServiceError
 from app.extensions import db
@@ -35,7 +37,7 @@ def _labels():
         "value_labels": VALUE_LABELS,
         "status_labels": STATUS_LABELS,
         "status_badges": STATUS_BADGES,
-        "today": services.local_today(),
+        "today": local_today(),
         "days_left": services.working_days_left,
         "is_overdue": services.is_overdue,
     }
@@ -60,12 +62,12 @@ def records():
     source = request.args.get("source") or SOURCES[0]
     if source not in SOURCES:
         abort(404)
-    rows = services.own_records(current_user.enterprise_id, source)
+    rows = contested.own_records(current_user.enterprise_id, source)
     return render_template(
         "disputes/records.html",
         source=source,
         sources=SOURCES,
-        fields=services.contestable_fields(source),
+        fields=contested.contestable_fields(source),
         rows=rows,
     )
 
@@ -76,8 +78,8 @@ def file(source: str, record_id: int):
     """提出异议: the record, then the reason (a refused form keeps what was typed)."""
     if source not in SOURCES:
         abort(404)
-    record = services.get_own_record(current_user.enterprise_id, source, record_id)
-    fields = services.contestable_fields(source)
+    record = contested.get_own_record(current_user.enterprise_id, source, record_id)
+    fields = contested.contestable_fields(source)
     form = DisputeForm()
     form.field.choices = [
         SelectChoice("", "—"),
@@ -108,14 +110,14 @@ def file(source: str, record_id: int):
             return redirect(url_for("disputes.mine_detail", dispute_id=dispute.id))
     elif form.errors:
         status = 422
-    key, values = services.snapshot(source, record)
+    key, values = contested.snapshot(source, record)
     return render_template(
         "disputes/file.html",
         form=form,
         source=source,
         record_key=key,
         record_values=values,
-        standing=services.standing_dispute(source, record_id),
+        standing=contested.standing_dispute(source, record_id),
         working_days=current_app.config["DISPUTE_WORKING_DAYS"],
     ), status
 
@@ -157,8 +159,8 @@ def detail(dispute_id: int):
     """One dispute: the record now and at filing, its history, the events, the decision."""
     dispute = services.get_dispute(dispute_id)
     spec = SPECS[dispute.source]
-    record = services.get_record(dispute.source, dispute.record_id)
-    current = services.snapshot(dispute.source, record)[1] if record is not None else {}
+    record = contested.get_record(dispute.source, dispute.record_id)
+    current = contested.snapshot(dispute.source, record)[1] if record is not None else {}
     form = resolve_form(spec.value_fields, current)
     status = 200
     if request.method == "POST" and not dispute.is_open:
@@ -186,7 +188,7 @@ def detail(dispute_id: int):
             _field_error(form, exc)
             status = exc.status
             dispute = services.get_dispute(dispute_id)
-            record = services.get_record(dispute.source, dispute.record_id)
+            record = contested.get_record(dispute.source, dispute.record_id)
         else:
             db.session.commit()
             flash(_("异议已处理，企业画像已重新生成"), "success")
@@ -197,8 +199,8 @@ def detail(dispute_id: int):
         "disputes/detail.html",
         dispute=dispute,
         form=form,
-        record=services.snapshot(dispute.source, record) if record is not None else None,
+        record=contested.snapshot(dispute.source, record) if record is not None else None,
         value_fields=spec.value_fields,
         key_fields=spec.key,
-        history=services.record_history(dispute),
+        history=contested.record_history(dispute),
     ), status

@@ -13,184 +13,35 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, cast
 
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, CursorResult, exists, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
 from app.auth.services import require_role
-from app.disputes.models import OUTCOMES, SOURCES, STATUSES, Dispute, DisputeEvent
-from app.disputes.workdays import add_working_days, working_days_between
-from app.enterprises.models import Enterprise
+from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent
+from app.disputes.records import contestable_fields, get_own_record, get_record, plain, snapshot
+from app.disputes.records import spec_for as _spec
+from app.disputes.workdays import add_working_days, local_today, working_days_between
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
-from app.ingest.models import (
-    PublicCreditRecord,
-    RecordHistory,
-    SocialInsuranceRecord,
-    TaxPayment,
-    TaxRating,
-    UtilityBill,
-)
-from app.ingest.specs import SPECS, SourceSpec
+from app.ingest.specs import SourceSpec
 from app.util import to_local, utcnow
 
 log = logging.getLogger(__name__)
 
-RECORD_MODELS: dict[str, Any] = {
-    "public_credit": PublicCreditRecord,
-    "tax_ratings": TaxRating,
-    "tax_payments": TaxPayment,
-    "utility_bills": UtilityBill,
-    "social_insurance": SocialInsuranceRecord,
-}
 REASON_MAX = 2000
 NOTE_MAX = 2000
 EVIDENCE_MAX = 1000
-WINDOW_MONTHS = 36  # the records page shows what the profile reads
-RECORDS_SHOWN = 500
 _CHUNK = 5000  # USCCs per IN (…) list
 
 
-# --- records -----------------------------------------------------------------------------
-
-
-def _spec(source: str) -> SourceSpec:
-    if source not in SOURCES:
-        raise ValidationFailed(
-            "source", _("未知的数据类别：%(source)s", source=source), code="unknown_source"
-        )
-    return SPECS[source]
-
-
-def contestable_fields(source: str) -> tuple[str, ...]:
-    """The fields of a record an enterprise may name (everything but its own code)."""
-    return tuple(name for name in _spec(source).field_names if name != "uscc")
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: dates as ISO text, money as a decimal string."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def snapshot(source: str, record: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(natural key, values) of a record, JSON-ready, as record history stores them."""
-    spec = _spec(source)
-    key = {name: _plain(getattr(record, name)) for name in spec.key}
-    values = {name: _plain(getattr(record, name)) for name in spec.value_fields}
-    return key, values
-
-
-def get_record(source: str, record_id: int) -> Any | None:
-    return db.session.get(RECORD_MODELS[source], record_id) if source in RECORD_MODELS else None
-
-
-def get_own_record(enterprise_id: int, source: str, record_id: int) -> Any:
-    """One of the enterprise's records; another's (or none) is NotFound."""
-    enterprise = db.session.get(Enterprise, enterprise_id)
-    record = get_record(source, record_id)
-    if enterprise is None or record is None or record.uscc != enterprise.uscc:
-        raise NotFound(_("记录不存在"), code="record_not_found")
-    return record
-
-
-def standing_dispute(source: str, record_id: int) -> Dispute | None:
-    """The record's open dispute, or the one that withdrew it."""
-    return db.session.scalar(
-        select(Dispute)
-        .where(
-            Dispute.source == source,
-            Dispute.record_id == record_id,
-            Dispute.status.in_(("open", "withdrawn")),
-        )
-        .order_by(Dispute.id.desc())
-        .limit(1)
-    )
-
-
-def _window_filter(source: str, today: date) -> ColumnElement[bool]:
-    """The last 36 months of a source (plus public-credit decisions still in force)."""
-    model = RECORD_MODELS[source]
-    index = today.year * 12 + today.month - 1 - WINDOW_MONTHS
-    first_period = f"{index // 12:04d}-{index % 12 + 1:02d}"
-    if source == "public_credit":
-        since = date(index // 12, index % 12 + 1, 1)
-        return or_(model.decided_on >= since, model.valid_until >= today)
-    if source == "tax_ratings":
-        return model.year >= today.year - WINDOW_MONTHS // 12
-    return model.period >= first_period
-
-
-@dataclass
-class RecordRow:
-    id: int
-    values: dict[str, Any]
-    dispute: Dispute | None  # the open dispute, or the one that withdrew the record
-
-    @property
-    def status(self) -> str | None:
-        return self.dispute.status if self.dispute else None
-
-
-def own_records(
-    enterprise_id: int, source: str, *, today: date | None = None, limit: int = RECORDS_SHOWN
-) -> list[RecordRow]:
-    """The enterprise's records of one source (latest 36 months), newest first, each with
-    its open (or withdrawing) dispute. Two queries, whatever the number of rows."""
-    _spec(source)
-    enterprise = db.session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound(_("企业不存在"))
-    today = today or local_today()
-    model = RECORD_MODELS[source]
-    order: tuple[Any, ...]
-    if source == "public_credit":
-        order = (model.decided_on.desc(), model.id.desc())
-    elif source == "tax_ratings":
-        order = (model.year.desc(),)
-    else:
-        order = (model.period.desc(), model.id)
-    records = db.session.scalars(
-        select(model)
-        .where(model.uscc == enterprise.uscc, _window_filter(source, today))
-        .order_by(*order)
-        .limit(limit)
-    )
-    marked = {
-        d.record_id: d
-        for d in db.session.scalars(
-            select(Dispute).where(
-                Dispute.source == source,
-                Dispute.uscc == enterprise.uscc,
-                Dispute.status.in_(("open", "withdrawn")),
-            )
-        )
-    }
-    fields = contestable_fields(source)
-    return [
-        RecordRow(r.id, {f: _plain(getattr(r, f)) for f in fields}, marked.get(r.id))
-        for r in records
-    ]
-
-
 # --- filing ------------------------------------------------------------------------------
-
-
-def local_today() -> date:
-    local = to_local(utcnow())
-    assert local is not None
-    return local.date()
 
 
 def _user(user_id: int) -> User:
@@ -382,7 +233,7 @@ def _apply_correction(
     record = get_record(dispute.source, dispute.record_id)
     if record is None:
         raise NotFound(_("记录不存在"), code="record_not_found")
-    row = {name: _plain(getattr(record, name)) for name in spec.field_names}
+    row = {name: plain(getattr(record, name)) for name in spec.field_names}
     row = {name: "" if v is None else str(v) for name, v in row.items()}
     row.update(corrections)
     summary = ingest_records(
@@ -405,7 +256,7 @@ def _apply_correction(
             "corrected_values", _("更正后的值与现有记录相同"), code="nothing_changed"
         )
     db.session.refresh(record)
-    return {name: _plain(getattr(record, name)) for name in corrections}
+    return {name: plain(getattr(record, name)) for name in corrections}
 
 
 def _rebuild_profile(enterprise_id: int) -> None:
@@ -485,32 +336,6 @@ def working_days_left(dispute: Dispute, today: date | None = None) -> int:
 
 def is_overdue(dispute: Dispute, today: date | None = None) -> bool:
     return dispute.status == "open" and (today or local_today()) > dispute.deadline
-
-
-def record_history(dispute: Dispute, *, limit: int = 1000) -> list[dict[str, Any]]:
-    """Earlier values of the contested record (import corrections and dispute corrections),
-    newest first: [{replaced_at, batch_id, old_values}]."""
-    import json
-
-    wanted = {k: str(v) for k, v in dispute.record_key.items()}
-    rows = db.session.scalars(
-        select(RecordHistory)
-        .where(RecordHistory.source == dispute.source, RecordHistory.uscc == dispute.uscc)
-        .order_by(RecordHistory.id.desc())
-        .limit(limit)
-    )
-    found = []
-    for row in rows:
-        key = json.loads(row.natural_key)
-        if {k: str(v) for k, v in key.items()} == wanted:
-            found.append(
-                {
-                    "replaced_at": row.replaced_at,
-                    "batch_id": row.batch_id,
-                    "old_values": json.loads(row.old_values),
-                }
-            )
-    return found
 
 
 # --- what the readers (profile sections, feature extraction) use ------------------------

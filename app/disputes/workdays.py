@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
+from app.util import to_local, utcnow
+
 log = logging.getLogger(__name__)
 
 
@@ -42,3 +44,10 @@ def working_days_between(start: date, end: date) -> int:
         day += timedelta(days=1)
         count += is_workday(day)
     return count
+
+
+def local_today() -> date:
+    """Today in Asia/Shanghai (deadlines are local days)."""
+    local = to_local(utcnow())
+    assert local is not None
+    return local.date()

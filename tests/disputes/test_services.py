@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Role
-from app.disputes import services
+from app.disputes import records, services
 from app.disputes.models import Dispute, DisputeEvent
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
@@ -122,7 +122,7 @@ def test_bad_source_field_and_overlong_reason_name_their_field(world):
 
 def test_upheld_keeps_the_record_and_records_who_when_and_why(world):
     dispute = _file(world)
-    record_before = services.snapshot("tax_payments", world.unpaid_tax)
+    record_before = records.snapshot("tax_payments", world.unpaid_tax)
     before = utcnow()
     _resolve(world, dispute, "upheld", note="税务系统显示该笔税款至今未缴")
     db.session.commit()
@@ -132,7 +132,7 @@ def test_upheld_keeps_the_record_and_records_who_when_and_why(world):
     assert [(e.from_status, e.to_status, e.user_id) for e in dispute.events] == [
         (None, "open", world.owner.id), ("open", "upheld", world.admin.id)]  # fmt: skip
     assert dispute.events[1].note == "税务系统显示该笔税款至今未缴"
-    assert services.snapshot("tax_payments", world.unpaid_tax) == record_before
+    assert records.snapshot("tax_payments", world.unpaid_tax) == record_before
     assert services.disputed_record_ids("tax_payments", [world.enterprise.uscc]) == set()
 
 
@@ -160,7 +160,7 @@ def test_corrected_changes_the_value_and_keeps_the_old_one_in_history(world):
         f"dispute #{dispute.id}",
         1,
     )
-    assert services.record_history(dispute)[0]["old_values"]["paid_on"] is None
+    assert records.record_history(dispute)[0]["old_values"]["paid_on"] is None
     assert [e.to_status for e in dispute.events] == ["open", "corrected"]
 
 
