@@ -25,7 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent
-from app.disputes.records import contestable_fields, get_own_record, get_record, plain, snapshot
+from app.disputes.records import (
+    contestable_fields,
+    get_own_record,
+    get_record,
+    plain,
+    snapshot,
+    standing_dispute,
+)
 from app.disputes.records import spec_for as _spec
 from app.disputes.workdays import add_working_days, local_today, working_days_between
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -91,18 +98,10 @@ def file_dispute(
     if isinstance(record_id, bool) or not isinstance(record_id, int):
         raise NotFound(_("记录不存在"), code="record_not_found")
     record = get_own_record(enterprise_id, source, record_id)
-    standing = set(
-        db.session.scalars(
-            select(Dispute.status).where(
-                Dispute.source == source,
-                Dispute.record_id == record.id,
-                Dispute.status.in_(("open", "withdrawn")),
-            )
-        )
-    )
-    if "withdrawn" in standing:
+    standing = standing_dispute(source, record.id)
+    if standing is not None and standing.status == "withdrawn":
         raise Conflict(_("该记录已被撤销，不再使用"), code="record_withdrawn")
-    if "open" in standing:
+    if standing is not None:
         raise Conflict(_("该记录已有一项正在处理的异议"), code="dispute_open")
 
     now = now or utcnow()
