@@ -65,6 +65,9 @@ class Config:
     SCHEDULER_JOBS = os.environ.get("XYD_SCHEDULER_JOBS", "")  # comma list; empty = all
     SCHEDULER_TEST_JOB = _bool("XYD_SCHEDULER_TEST_JOB", False)  # adds a 1-second heartbeat
 
+    # Disputes (异议): the operator resolves within this many Chinese working days of filing.
+    DISPUTE_WORKING_DAYS = int(os.environ.get("DISPUTE_WORKING_DAYS", "15"))
+
 
 class TestConfig(Config):
     TESTING = True

@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.consent.routes import bp as consent_bp
+    from app.disputes.routes import bp as disputes_bp
     from app.enterprises.routes import bp as enterprises_bp
     from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(scoring_bp)
+    app.register_blueprint(disputes_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 

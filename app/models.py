@@ -9,6 +9,7 @@ from app.consent.models import (  # noqa: F401
     ConsentText,
     PullRequest,
 )
+from app.disputes.models import Dispute, DisputeEvent  # noqa: F401
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
 from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401

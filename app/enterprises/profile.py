@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 
 from app.auth.models import User
 from app.consent.guard import ALL_CATEGORIES, AccessDecision, check_bank_access
+from app.disputes.services import disputed_record_ids, not_withdrawn
 from app.enterprises import services
 from app.enterprises.models import Enterprise
 from app.errors import NotFound
@@ -78,25 +79,39 @@ def _date(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _disputed(row: dict, flag) -> dict:
+    """Rows with an open dispute carry `disputed: true` (others have no such key)."""
+    if flag:
+        row["disputed"] = True
+    return row
+
+
 @section_reader("public_credit")
 def _public_credit(enterprise: Enterprise) -> dict:
+    disputed = disputed_record_ids("public_credit", [enterprise.uscc])
     rows = db.session.scalars(
         select(PublicCreditRecord)
-        .where(PublicCreditRecord.uscc == enterprise.uscc)
+        .where(
+            PublicCreditRecord.uscc == enterprise.uscc,
+            not_withdrawn("public_credit", PublicCreditRecord.id),
+        )
         .order_by(PublicCreditRecord.decided_on.desc())
         .limit(RECORDS_SHOWN)
     )
     records = [
-        {
-            "category": r.category,
-            "ref_no": r.ref_no,
-            "authority": r.authority,
-            "decided_on": _date(r.decided_on),
-            "valid_until": _date(r.valid_until),
-            "content": r.content,
-            "penalty_amount": _money(r.penalty_amount),
-            "severity": r.severity,
-        }
+        _disputed(
+            {
+                "category": r.category,
+                "ref_no": r.ref_no,
+                "authority": r.authority,
+                "decided_on": _date(r.decided_on),
+                "valid_until": _date(r.valid_until),
+                "content": r.content,
+                "penalty_amount": _money(r.penalty_amount),
+                "severity": r.severity,
+            },
+            r.id in disputed,
+        )
         for r in rows
     ]
     counts: dict[str, int] = {}
@@ -107,12 +122,13 @@ def _public_credit(enterprise: Enterprise) -> dict:
 
 @section_reader("tax_ratings")
 def _tax_ratings(enterprise: Enterprise) -> dict:
+    disputed = disputed_record_ids("tax_ratings", [enterprise.uscc])
     rows = db.session.execute(
-        select(TaxRating.year, TaxRating.grade)
-        .where(TaxRating.uscc == enterprise.uscc)
+        select(TaxRating.id, TaxRating.year, TaxRating.grade)
+        .where(TaxRating.uscc == enterprise.uscc, not_withdrawn("tax_ratings", TaxRating.id))
         .order_by(TaxRating.year.desc())
     )
-    records = [{"year": year, "grade": grade} for year, grade in rows]
+    records = [_disputed({"year": y, "grade": g}, i in disputed) for i, y, g in rows]
     return {"count": len(records), "records": records}
 
 
@@ -121,8 +137,14 @@ def _late(paid_on, due_on):
     return case((due_on.is_(None), 0), (paid_on.is_(None), 1), (paid_on > due_on, 1), else_=0)
 
 
+def _any_of(column, ids: set[int]):
+    """1 for a group holding any of `ids` (the open disputes of the section)."""
+    return func.max(case((column.in_(sorted(ids)), 1), else_=0))
+
+
 @section_reader("tax_payments")
 def _tax_payments(enterprise: Enterprise) -> dict:
+    disputed = disputed_record_ids("tax_payments", [enterprise.uscc])
     rows = db.session.execute(
         select(
             TaxPayment.period,
@@ -130,24 +152,27 @@ def _tax_payments(enterprise: Enterprise) -> dict:
             func.count(),
             func.sum(_late(TaxPayment.paid_on, TaxPayment.due_on)),
             func.sum(case((TaxPayment.paid_on.is_(None), 1), else_=0)),
+            _any_of(TaxPayment.id, disputed),
         )
-        .where(TaxPayment.uscc == enterprise.uscc)
+        .where(TaxPayment.uscc == enterprise.uscc, not_withdrawn("tax_payments", TaxPayment.id))
         .group_by(TaxPayment.period)
         .order_by(TaxPayment.period.desc())
         .limit(MONTHS_SHOWN)
     )
     monthly = [
-        {"period": p, "amount": _money(a), "payments": n, "late": int(late or 0),
-         "unpaid": int(unpaid or 0)}
-        for p, a, n, late, unpaid in rows
+        _disputed({"period": p, "amount": _money(a), "payments": n, "late": int(late or 0),
+                   "unpaid": int(unpaid or 0)}, flag)
+        for p, a, n, late, unpaid, flag in rows
     ]  # fmt: skip
     return {"months": len(monthly), "monthly": monthly}
 
 
 @section_reader("utility_bills")
 def _utility_bills(enterprise: Enterprise) -> dict:
+    disputed = disputed_record_ids("utility_bills", [enterprise.uscc])
     rows = db.session.execute(
         select(
+            UtilityBill.id,
             UtilityBill.period,
             UtilityBill.utility,
             UtilityBill.amount_due,
@@ -155,42 +180,50 @@ def _utility_bills(enterprise: Enterprise) -> dict:
             UtilityBill.due_on,
             UtilityBill.paid_on,
         )
-        .where(UtilityBill.uscc == enterprise.uscc)
+        .where(UtilityBill.uscc == enterprise.uscc, not_withdrawn("utility_bills", UtilityBill.id))
         .order_by(UtilityBill.period.desc(), UtilityBill.utility)
         .limit(MONTHS_SHOWN * 4)
     )
     monthly = [
-        {
-            "period": period,
-            "utility": utility,
-            "amount_due": _money(due),
-            "amount_paid": _money(paid),
-            "arrears": _money(max(due - paid, 0)),
-            "late": bool(due_on and (paid_on is None or paid_on > due_on)),
-        }
-        for period, utility, due, paid, due_on, paid_on in rows
+        _disputed(
+            {
+                "period": period,
+                "utility": utility,
+                "amount_due": _money(due),
+                "amount_paid": _money(paid),
+                "arrears": _money(max(due - paid, 0)),
+                "late": bool(due_on and (paid_on is None or paid_on > due_on)),
+            },
+            record_id in disputed,
+        )
+        for record_id, period, utility, due, paid, due_on, paid_on in rows
     ]
     return {"months": len({m["period"] for m in monthly}), "monthly": monthly}
 
 
 @section_reader("social_insurance")
 def _social_insurance(enterprise: Enterprise) -> dict:
+    disputed = disputed_record_ids("social_insurance", [enterprise.uscc])
     rows = db.session.execute(
         select(
+            SocialInsuranceRecord.id,
             SocialInsuranceRecord.period,
             SocialInsuranceRecord.headcount,
             SocialInsuranceRecord.amount_due,
             SocialInsuranceRecord.amount_paid,
             SocialInsuranceRecord.paid_on,
         )
-        .where(SocialInsuranceRecord.uscc == enterprise.uscc)
+        .where(
+            SocialInsuranceRecord.uscc == enterprise.uscc,
+            not_withdrawn("social_insurance", SocialInsuranceRecord.id),
+        )
         .order_by(SocialInsuranceRecord.period.desc())
         .limit(MONTHS_SHOWN)
     )
     monthly = [
-        {"period": p, "headcount": h, "amount_due": _money(d), "amount_paid": _money(a),
-         "paid_on": _date(paid_on)}
-        for p, h, d, a, paid_on in rows
+        _disputed({"period": p, "headcount": h, "amount_due": _money(d),
+                   "amount_paid": _money(a), "paid_on": _date(paid_on)}, i in disputed)
+        for i, p, h, d, a, paid_on in rows
     ]  # fmt: skip
     return {"months": len(monthly), "monthly": monthly}
 

@@ -1,0 +1,16 @@
+"""Disputes (异议): an enterprise contests one of its own records; the operator resolves it.
+
+    models.py    Dispute (one per objection, a frozen copy of the record) and DisputeEvent
+    records.py   the contested records: key and values, the enterprise's records, history
+    workdays.py  deadlines in Chinese working days (chinese-calendar)
+    services.py  file, resolve, list; the readers' set-based markers and the exclusion
+    routes.py    the enterprise's records and objections; the operator's queue
+
+Decisions worth knowing:
+- A record with an open dispute shows `disputed: true` to banks (the key is absent on other
+  rows, so existing consumers see no change of shape).
+- `withdrawn` hides the record without touching the ingest tables: readers and feature
+  extraction add `not_withdrawn(source, Model.id)`, a NOT EXISTS against `disputes`.
+- `corrected` goes through the import path (`ingest_records`, one record, origin `push`,
+  labelled with the dispute): same validation, the old values kept in `record_history`.
+"""

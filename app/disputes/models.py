@@ -1,0 +1,104 @@
+"""Disputes (异议) and every transition of one, with who and when."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.enterprises.models import Enterprise
+from app.extensions import db
+from app.types import UTCDateTime
+from app.util import utcnow
+
+# The record sources an enterprise may contest (the registry itself is not one of them).
+SOURCES = ("public_credit", "tax_ratings", "tax_payments", "utility_bills", "social_insurance")
+STATUSES = ("open", "corrected", "withdrawn", "upheld")
+OUTCOMES = STATUSES[1:]
+
+
+class Dispute(db.Model):
+    """One objection to one record, from filing to resolution.
+
+    `record_key` / `record_values` are the record as it stood when filed (the record may
+    change later). `deadline` is the last local day (Asia/Shanghai) for the operator to
+    resolve it: `DISPUTE_WORKING_DAYS` Chinese working days after the filing day.
+    At most one open dispute per record (partial unique index).
+    """
+
+    __tablename__ = "disputes"
+    __table_args__ = (
+        CheckConstraint(
+            "source IN ('public_credit','tax_ratings','tax_payments','utility_bills',"
+            "'social_insurance')",
+            name="source",
+        ),
+        CheckConstraint("status IN ('open','corrected','withdrawn','upheld')", name="status"),
+        Index(
+            "uq_disputes_one_open",
+            "source",
+            "record_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        # the readers' "which of these records are disputed / withdrawn" and the exclusion
+        Index("ix_disputes_source_record", "source", "record_id", "status"),
+        Index("ix_disputes_uscc_status", "uscc", "status"),
+        Index("ix_disputes_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18))  # the records are keyed by USCC
+    source: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int] = mapped_column(Integer)  # no FK: one of five tables
+    record_key: Mapped[dict[str, Any]] = mapped_column(JSON)
+    record_values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    field: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deadline: Mapped[date] = mapped_column(Date)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    corrected_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id], lazy="joined")
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id], lazy="joined")
+    events: Mapped[list[DisputeEvent]] = relationship(
+        back_populates="dispute", order_by="DisputeEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def __repr__(self) -> str:
+        return f"<Dispute #{self.id} {self.source}:{self.record_id} {self.status}>"
+
+
+class DisputeEvent(db.Model):
+    """A transition of a dispute: filed (None → open) and resolved (open → outcome)."""
+
+    __tablename__ = "dispute_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    dispute: Mapped[Dispute] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship(lazy="joined")

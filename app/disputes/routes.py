@@ -1,0 +1,206 @@
+"""Disputes on the web: the enterprise's records and objections, the operator's queue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.decorators import role_required
+from app.auth.models import Role
+from app.consent.forms import CATEGORY_LABELS
+from app.disputes import records as contested
+from app.disputes import services
+from app.disputes.forms import (
+    FIELD_LABELS,
+    STATUS_BADGES,
+    STATUS_LABELS,
+    DisputeForm,
+    resolve_form,
+)
+from app.disputes.models import SOURCES, STATUSES
+from app.disputes.workdays import local_today
+from app.enterprises.profile import VALUE_LABELS
+from app.errors import ServiceError
+from app.extensions import db
+from app.ingest.specs import SPECS
+
+bp = Blueprint("disputes", __name__)
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "source_labels": CATEGORY_LABELS,
+        "field_labels": FIELD_LABELS,
+        "value_labels": VALUE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "status_badges": STATUS_BADGES,
+        "today": local_today(),
+        "days_left": services.working_days_left,
+        "is_overdue": services.is_overdue,
+    }
+
+
+def _field_error(form, exc: ServiceError) -> None:
+    """Show a service's complaint next to its field, else as a flash."""
+    target = getattr(form, exc.field or "", None) or getattr(form, f"value_{exc.field}", None)
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+# --- the enterprise ----------------------------------------------------------------------
+
+
+@bp.route("/enterprise/records")
+@role_required(Role.ENTERPRISE)
+def records():
+    """The enterprise's own records of one source (latest 36 months), each contestable."""
+    source = request.args.get("source") or SOURCES[0]
+    if source not in SOURCES:
+        abort(404)
+    rows = contested.own_records(current_user.enterprise_id, source)
+    return render_template(
+        "disputes/records.html",
+        source=source,
+        sources=SOURCES,
+        fields=contested.contestable_fields(source),
+        rows=rows,
+    )
+
+
+@bp.route("/enterprise/records/<source>/<int:record_id>/dispute", methods=["GET", "POST"])
+@role_required(Role.ENTERPRISE)
+def file(source: str, record_id: int):
+    """提出异议: the record, then the reason (a refused form keeps what was typed)."""
+    if source not in SOURCES:
+        abort(404)
+    record = contested.get_own_record(current_user.enterprise_id, source, record_id)
+    fields = contested.contestable_fields(source)
+    form = DisputeForm()
+    form.field.choices = [
+        SelectChoice("", "—"),
+        *(SelectChoice(f, FIELD_LABELS.get(f, f)) for f in fields),
+    ]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            dispute = services.file_dispute(
+                current_user.enterprise_id,
+                source,
+                record_id,
+                reason=form.reason.data,
+                field=form.field.data or None,
+                evidence=form.evidence.data,
+                user_id=current_user.id,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(
+                _("异议已提交，平台将在 %(date)s 前处理", date=dispute.deadline.isoformat()),
+                "success",
+            )
+            return redirect(url_for("disputes.mine_detail", dispute_id=dispute.id))
+    elif form.errors:
+        status = 422
+    key, values = contested.snapshot(source, record)
+    return render_template(
+        "disputes/file.html",
+        form=form,
+        source=source,
+        record_key=key,
+        record_values=values,
+        standing=contested.standing_dispute(source, record_id),
+        working_days=current_app.config["DISPUTE_WORKING_DAYS"],
+    ), status
+
+
+@bp.route("/enterprise/disputes")
+@role_required(Role.ENTERPRISE)
+def mine():
+    """我的异议: every objection of the enterprise, with its status and deadline."""
+    disputes = services.list_for_enterprise(current_user.enterprise_id)
+    return render_template("disputes/mine.html", disputes=disputes)
+
+
+@bp.route("/enterprise/disputes/<int:dispute_id>")
+@role_required(Role.ENTERPRISE)
+def mine_detail(dispute_id: int):
+    dispute = services.get_own_dispute(dispute_id, current_user.enterprise_id)
+    return render_template("disputes/mine_detail.html", dispute=dispute)
+
+
+# --- the operator ------------------------------------------------------------------------
+
+
+@bp.route("/admin/disputes")
+@role_required(Role.ADMIN)
+def queue():
+    """Open disputes by deadline (overdue first), or every dispute of one status."""
+    status = request.args.get("status") or "open"
+    if status not in (*STATUSES, "all"):
+        abort(404)
+    disputes = services.list_disputes(None if status == "all" else status)
+    return render_template(
+        "disputes/queue.html", disputes=disputes, status=status, statuses=STATUSES
+    )
+
+
+@bp.route("/admin/disputes/<int:dispute_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def detail(dispute_id: int):
+    """One dispute: the record now and at filing, its history, the events, the decision."""
+    dispute = services.get_dispute(dispute_id)
+    spec = SPECS[dispute.source]
+    record = contested.get_record(dispute.source, dispute.record_id)
+    current = contested.snapshot(dispute.source, record)[1] if record is not None else {}
+    form = resolve_form(spec.value_fields, current)
+    status = 200
+    if request.method == "POST" and not dispute.is_open:
+        flash(_("该异议已处理"), "error")
+        status = 409
+    elif form.validate_on_submit():
+        corrections = None
+        if form.outcome.data == "corrected":
+            corrections = {}
+            for name in spec.value_fields:
+                typed = (getattr(form, f"value_{name}").data or "").strip()
+                was = current.get(name)
+                if typed != ("" if was is None else str(was)):
+                    corrections[name] = typed
+        try:
+            services.resolve(
+                dispute.id,
+                form.outcome.data,
+                user_id=current_user.id,
+                note=form.note.data,
+                corrected_values=corrections,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+            status = exc.status
+            dispute = services.get_dispute(dispute_id)
+            record = contested.get_record(dispute.source, dispute.record_id)
+        else:
+            db.session.commit()
+            flash(_("异议已处理，企业画像已重新生成"), "success")
+            return redirect(url_for("disputes.detail", dispute_id=dispute.id))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "disputes/detail.html",
+        dispute=dispute,
+        form=form,
+        record=contested.snapshot(dispute.source, record) if record is not None else None,
+        value_fields=spec.value_fields,
+        key_fields=spec.key,
+        history=contested.record_history(dispute),
+    ), status

@@ -1,0 +1,367 @@
+"""Disputes (异议): the rules for filing and resolving, and what readers need to know.
+
+An enterprise contests one of its own records (`file_dispute`); while the dispute is open the
+record is shown to banks as disputed (`disputed_record_ids`). The operator resolves it within
+a deadline counted in Chinese working days (`resolve`): `corrected` rewrites the record
+through the import path (old values kept in record history), `withdrawn` takes the record out
+of everything the profile and banks read (`not_withdrawn`), `upheld` keeps it. Every outcome
+carries a note, every transition is an event, and the profile is rebuilt.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, cast
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, CursorResult, exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import Role, User
+from app.auth.services import require_role
+from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent
+from app.disputes.records import (
+    contestable_fields,
+    get_own_record,
+    get_record,
+    plain,
+    snapshot,
+    standing_dispute,
+)
+from app.disputes.records import spec_for as _spec
+from app.disputes.workdays import add_working_days, local_today, working_days_between
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.extensions import db
+from app.ingest.specs import SourceSpec
+from app.util import to_local, utcnow
+
+log = logging.getLogger(__name__)
+
+REASON_MAX = 2000
+NOTE_MAX = 2000
+EVIDENCE_MAX = 1000
+_CHUNK = 5000  # USCCs per IN (…) list
+
+
+# --- filing ------------------------------------------------------------------------------
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        raise Forbidden(_("用户不存在或已停用"))
+    return user
+
+
+def _text(value: Any, field: str, limit: int, *, required: bool, message: str) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        if required:
+            raise ValidationFailed(field, message, code="required")
+        return None
+    if len(text) > limit:
+        raise ValidationFailed(field, _("内容过长（最多 %(n)s 字）", n=limit), code="too_long")
+    return text
+
+
+def file_dispute(
+    enterprise_id: int,
+    source: str,
+    record_id: int,
+    *,
+    reason: str | None,
+    field: str | None = None,
+    evidence: str | None = None,
+    user_id: int,
+    now: datetime | None = None,
+) -> Dispute:
+    """The enterprise contests one of its own records.
+
+    Another enterprise's record, or an unknown one, is NotFound (its existence is not
+    confirmed). A record with an open dispute is a Conflict; so is a withdrawn record.
+    The deadline is `DISPUTE_WORKING_DAYS` working days after the (local) filing day.
+    """
+    user = _user(user_id)
+    if user.role != Role.ENTERPRISE or user.enterprise_id != enterprise_id:
+        raise Forbidden(_("只能对本企业的记录提出异议"))
+    spec = _spec(source)
+    reason = _text(reason, "reason", REASON_MAX, required=True, message=_("请填写异议理由"))
+    evidence = _text(evidence, "evidence", EVIDENCE_MAX, required=False, message="")
+    field = (field or "").strip() or None
+    if field is not None and field not in contestable_fields(source):
+        raise ValidationFailed("field", _("该记录没有字段：%(field)s", field=field))
+    if isinstance(record_id, bool) or not isinstance(record_id, int):
+        raise NotFound(_("记录不存在"), code="record_not_found")
+    record = get_own_record(enterprise_id, source, record_id)
+    standing = standing_dispute(source, record.id)
+    if standing is not None and standing.status == "withdrawn":
+        raise Conflict(_("该记录已被撤销，不再使用"), code="record_withdrawn")
+    if standing is not None:
+        raise Conflict(_("该记录已有一项正在处理的异议"), code="dispute_open")
+
+    now = now or utcnow()
+    filed_on = to_local(now).date()  # type: ignore[union-attr]
+    key, values = snapshot(spec.name, record)
+    dispute = Dispute(
+        enterprise_id=enterprise_id,
+        uscc=record.uscc,
+        source=source,
+        record_id=record.id,
+        record_key=key,
+        record_values=values,
+        field=field,
+        reason=reason,
+        evidence=evidence,
+        status="open",
+        filed_by_id=user.id,
+        filed_at=now,
+        deadline=add_working_days(filed_on, current_app.config["DISPUTE_WORKING_DAYS"]),
+    )
+    dispute.events.append(
+        DisputeEvent(user_id=user.id, at=now, from_status=None, to_status="open", note=reason)
+    )
+    try:
+        with db.session.begin_nested():  # a concurrent filing loses on the unique index
+            db.session.add(dispute)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("该记录已有一项正在处理的异议"), code="dispute_open") from None
+    return dispute
+
+
+# --- resolving ---------------------------------------------------------------------------
+
+
+def resolve(
+    dispute_id: int,
+    outcome: str,
+    *,
+    user_id: int,
+    note: str | None,
+    corrected_values: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Dispute:
+    """The operator's decision on an open dispute; then the enterprise's profile is rebuilt.
+
+    - `corrected`: `corrected_values` ({field: new value}, value fields only) are written
+      through the import path, so they are validated like any imported value and the old
+      values are kept in record history;
+    - `withdrawn`: the record is no longer used (profile, features, banks);
+    - `upheld`: the record stands; the note says why.
+    Two operators deciding at once: the first wins, the second gets a Conflict.
+    """
+    user = _user(user_id)
+    require_role(user, Role.ADMIN)
+    if outcome not in OUTCOMES:
+        raise ValidationFailed(
+            "outcome", _("处理结果应为 corrected、withdrawn 或 upheld"), code="invalid_outcome"
+        )
+    note = _text(note, "note", NOTE_MAX, required=True, message=_("请填写处理说明"))
+    dispute = get_dispute(dispute_id)
+    if dispute.status != "open":
+        raise Conflict(_("该异议已处理"), code="already_resolved")
+    spec = _spec(dispute.source)
+    if outcome == "corrected":
+        corrected_values = _check_corrections(spec, corrected_values)
+    elif corrected_values:
+        raise ValidationFailed(
+            "corrected_values", _("只有“更正”才能填写更正后的值"), code="not_a_correction"
+        )
+
+    now = now or utcnow()
+    claim = update(Dispute).where(Dispute.id == dispute.id, Dispute.status == "open")
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            claim.values(
+                status=outcome, resolved_by_id=user.id, resolved_at=now, resolution_note=note
+            ).execution_options(synchronize_session=False)
+        ),
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(_("该异议已处理"), code="already_resolved")
+    db.session.expire(dispute)
+    if outcome == "corrected":
+        assert corrected_values is not None
+        dispute.corrected_values = _apply_correction(dispute, spec, corrected_values, user.id)
+    db.session.add(
+        DisputeEvent(
+            dispute_id=dispute.id,
+            user_id=user.id,
+            at=now,
+            from_status="open",
+            to_status=outcome,
+            note=note,
+        )
+    )
+    db.session.flush()
+    db.session.expire(dispute, ["events"])
+    _rebuild_profile(dispute.enterprise_id)
+    return dispute
+
+
+def _check_corrections(spec: SourceSpec, values: Any) -> dict[str, str]:
+    if not isinstance(values, dict) or not values:
+        raise ValidationFailed(
+            "corrected_values", _("请填写更正后的值"), code="corrections_missing"
+        )
+    unknown = sorted(str(name) for name in values if name not in spec.value_fields)
+    if unknown:
+        raise ValidationFailed(
+            "corrected_values",
+            _("这些字段不能更正：%(fields)s", fields=", ".join(unknown)),
+            code="not_correctable",
+        )
+    return {name: "" if v is None else str(v).strip() for name, v in values.items()}
+
+
+def _apply_correction(
+    dispute: Dispute, spec: SourceSpec, corrections: dict[str, str], user_id: int
+) -> dict[str, Any]:
+    """Rewrite the record as one import batch (origin push, labelled with the dispute).
+
+    Returns the values as stored after parsing (e.g. "1,200" → "1200.00").
+    """
+    from app.ingest.services import ingest_records
+
+    record = get_record(dispute.source, dispute.record_id)
+    if record is None:
+        raise NotFound(_("记录不存在"), code="record_not_found")
+    row = {name: plain(getattr(record, name)) for name in spec.field_names}
+    row = {name: "" if v is None else str(v) for name, v in row.items()}
+    row.update(corrections)
+    summary = ingest_records(
+        spec.name, [row], origin="push", user_id=user_id, label=f"dispute #{dispute.id}"
+    )
+    if summary.rejections:
+        first = summary.rejections[0]
+        english = str(get_locale() or "zh").startswith("en")
+        raise ValidationFailed(
+            first["column"] or "corrected_values",
+            f"{first['column']}: {first['reason_en' if english else 'reason']}",
+            code="invalid_correction",
+        )
+    if summary.skipped_no_consent:
+        raise Conflict(
+            _("该企业未授权平台采集此类数据，不能写入更正"), code="no_collection_consent"
+        )
+    if not summary.updated:
+        raise ValidationFailed(
+            "corrected_values", _("更正后的值与现有记录相同"), code="nothing_changed"
+        )
+    db.session.refresh(record)
+    return {name: plain(getattr(record, name)) for name in corrections}
+
+
+def _rebuild_profile(enterprise_id: int) -> None:
+    """Rebuild the enterprise's profile (app.scoring.profiles, when that module exists)."""
+    try:
+        profiles = importlib.import_module("app.scoring.profiles")
+    except ModuleNotFoundError as exc:
+        if exc.name != "app.scoring.profiles":
+            raise
+        log.warning("app.scoring.profiles is missing: profile of enterprise %s not rebuilt",
+                    enterprise_id)  # fmt: skip
+        return
+    profiles.rebuild([enterprise_id], trigger="dispute")
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_dispute(dispute_id: int) -> Dispute:
+    dispute = db.session.get(Dispute, dispute_id)
+    if dispute is None:
+        raise NotFound(_("异议不存在"))
+    return dispute
+
+
+def get_own_dispute(dispute_id: int, enterprise_id: int) -> Dispute:
+    """The enterprise's own dispute; another's is NotFound (not Forbidden)."""
+    dispute = db.session.get(Dispute, dispute_id)
+    if dispute is None or dispute.enterprise_id != enterprise_id:
+        raise NotFound(_("异议不存在"))
+    return dispute
+
+
+def list_for_enterprise(enterprise_id: int) -> list[Dispute]:
+    return list(
+        db.session.scalars(
+            select(Dispute)
+            .where(Dispute.enterprise_id == enterprise_id)
+            .order_by(Dispute.filed_at.desc(), Dispute.id.desc())
+        )
+    )
+
+
+def list_disputes(status: str | None = None, *, limit: int = 500) -> list[Dispute]:
+    """The operator's list: open ones by deadline (overdue first), others newest first."""
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed(
+            "status", _("状态应为 open、corrected、withdrawn 或 upheld"), code="invalid_status"
+        )
+    if status == "open":
+        return list_open(limit=limit)
+    query = select(Dispute).order_by(Dispute.filed_at.desc(), Dispute.id.desc()).limit(limit)
+    if status:
+        query = query.where(Dispute.status == status)
+    return list(db.session.scalars(query))
+
+
+def list_open(overdue_first: bool = True, *, limit: int = 500) -> list[Dispute]:
+    """Open disputes; by deadline (the overdue first) or newest first."""
+    order = (
+        (Dispute.deadline, Dispute.filed_at, Dispute.id)
+        if overdue_first
+        else (Dispute.filed_at.desc(), Dispute.id.desc())
+    )
+    return list(
+        db.session.scalars(
+            select(Dispute).where(Dispute.status == "open").order_by(*order).limit(limit)
+        )
+    )
+
+
+def working_days_left(dispute: Dispute, today: date | None = None) -> int:
+    """Working days from `today` (exclusive) to the deadline (inclusive); 0 on the deadline
+    itself, negative once overdue (the working days past it)."""
+    return working_days_between(today or local_today(), dispute.deadline)
+
+
+def is_overdue(dispute: Dispute, today: date | None = None) -> bool:
+    return dispute.status == "open" and (today or local_today()) > dispute.deadline
+
+
+# --- what the readers (profile sections, feature extraction) use ------------------------
+
+
+def disputed_record_ids(source: str, usccs: Iterable[str]) -> set[int]:
+    """Ids of `source` records of these enterprises that have an open dispute (one query
+    per 5,000 codes)."""
+    codes = list(usccs)
+    found: set[int] = set()
+    for start in range(0, len(codes), _CHUNK):
+        found.update(
+            db.session.scalars(
+                select(Dispute.record_id).where(
+                    Dispute.source == source,
+                    Dispute.status == "open",
+                    Dispute.uscc.in_(codes[start : start + _CHUNK]),
+                )
+            )
+        )
+    return found
+
+
+def not_withdrawn(source: str, record_id: Any) -> ColumnElement[bool]:
+    """SQL condition: the record (`record_id`, e.g. `TaxPayment.id` or a Core column) has
+    not been withdrawn by a dispute. Readers and feature extraction add it to their WHERE;
+    it is an anti-join on the `ix_disputes_source_record` index."""
+    return ~exists().where(
+        Dispute.source == source, Dispute.record_id == record_id, Dispute.status == "withdrawn"
+    )
