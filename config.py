@@ -65,6 +65,12 @@ class Config:
     SCHEDULER_JOBS = os.environ.get("XYD_SCHEDULER_JOBS", "")  # comma list; empty = all
     SCHEDULER_TEST_JOB = _bool("XYD_SCHEDULER_TEST_JOB", False)  # adds a 1-second heartbeat
 
+    # Loans: working days a bank has to accept (受理); where notifications go beyond the site.
+    RESPONSE_WORKING_DAYS = int(os.environ.get("RESPONSE_WORKING_DAYS", "3"))
+    NOTIFICATION_SENDER = os.environ.get(
+        "NOTIFICATION_SENDER", "app.notifications.senders:LoggingSender"
+    )
+
 
 class TestConfig(Config):
     TESTING = True
