@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.applications import services, workdays
 from app.applications.forms import (
@@ -33,7 +34,7 @@ def _consent_text():
 
 
 def _category_choices(form) -> None:
-    form.categories.choices = [(c, CATEGORY_LABELS[c]) for c in consent.ALL_CATEGORIES]
+    form.categories.choices = [SelectChoice(c, CATEGORY_LABELS[c]) for c in consent.ALL_CATEGORIES]
     if not form.is_submitted():
         form.categories.data = list(consent.ALL_CATEGORIES)
 

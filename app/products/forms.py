@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from app.products.models import GRADES, TAX_GRADES
@@ -21,7 +22,7 @@ class ProductForm(FlaskForm):
     form keeps what the user typed when it refuses."""
 
     name = StringField(_l("产品名称"))
-    type = SelectField(_l("产品类型"), choices=list(TYPE_LABELS.items()))
+    type = SelectField(_l("产品类型"), choices=[SelectChoice(k, v) for k, v in TYPE_LABELS.items()])
     tags = StringField(_l("标签（逗号分隔，如 信易贷,税易贷,政采贷）"), validators=[Optional()])
     description = TextAreaField(_l("产品说明"), validators=[Optional()])
     amount_min = StringField(_l("最低金额（元）"))
@@ -33,12 +34,14 @@ class ProductForm(FlaskForm):
     regions = StringField(_l("适用地区代码（逗号分隔，空 = 不限）"), validators=[Optional()])
     industries = StringField(_l("适用行业代码（逗号分隔，空 = 不限）"), validators=[Optional()])
     min_grade = SelectField(
-        _l("最低信用等级"), choices=[("", _l("不限"))] + [(g, g) for g in GRADES]
+        _l("最低信用等级"),
+        choices=[SelectChoice("", _l("不限"))] + [SelectChoice(g, g) for g in GRADES],
     )
     min_score = StringField(_l("最低信用评分（0–1000）"), validators=[Optional()])
     min_years = StringField(_l("最短经营年限（年）"), validators=[Optional()])
     min_tax_grade = SelectField(
-        _l("最低纳税信用级别"), choices=[("", _l("不限"))] + [(g, g) for g in TAX_GRADES]
+        _l("最低纳税信用级别"),
+        choices=[SelectChoice("", _l("不限"))] + [SelectChoice(g, g) for g in TAX_GRADES],
     )
     exclude_black_list = BooleanField(_l("不受理严重失信主体（黑名单）"), default=True)
     version = StringField(validators=[Optional()])

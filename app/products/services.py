@@ -136,6 +136,7 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationFailed(field, _("年利率最多保留四位小数"))
     if rate_min > rate_max:
         raise ValidationFailed("rate_max", _("最高年利率不能小于最低年利率"))
+    rate_min, rate_max = rate_min.quantize(Decimal("0.0001")), rate_max.quantize(Decimal("0.0001"))
 
     min_grade = str(data.get("min_grade") or "").strip().upper() or None
     if min_grade is not None and min_grade not in GRADES:
