@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.applications import workdays
@@ -408,8 +409,9 @@ def accept(application_id: int, user: User, *, now: datetime | None = None) -> A
             ),
         },
     )
+    bank_name = user.bank.name if user.bank else ""
     if was_open:
-        text = _("%(bank)s 已受理您的融资需求，请授权该行查询贵企业数据", bank=user.bank.name)
+        text = _("%(bank)s 已受理您的融资需求，请授权该行查询贵企业数据", bank=bank_name)
         try:
             link = url_for("applications.authorize", application_id=app.id)
         except RuntimeError:
@@ -418,7 +420,7 @@ def accept(application_id: int, user: User, *, now: datetime | None = None) -> A
     else:
         notify(
             "application_accepted",
-            _("%(bank)s 已受理您的贷款申请", bank=user.bank.name),
+            _("%(bank)s 已受理您的贷款申请", bank=bank_name),
             link=_link(app.id),
             enterprise_id=app.enterprise_id,
         )
@@ -713,21 +715,22 @@ def inbox(bank_id: int, now: datetime | None = None) -> dict[str, list[InboxRow]
 
 
 STATE_LABELS = {
-    "draft": "草稿", "submitted": "已提交", "accepted": "已受理", "approved": "已批准",
-    "rejected": "已拒绝", "disbursed": "已放款", "withdrawn": "已撤回", "expired": "已过期",
+    "draft": _l("草稿"), "submitted": _l("已提交"), "accepted": _l("已受理"),
+    "approved": _l("已批准"), "rejected": _l("已拒绝"), "disbursed": _l("已放款"),
+    "withdrawn": _l("已撤回"), "expired": _l("已过期"),
 }  # fmt: skip
 ACTION_LABELS = {
-    "create": "创建", "submit": "提交", "accept": "受理", "approve": "批准", "reject": "拒绝",
-    "disburse": "放款", "withdraw": "撤回", "expire": "过期",
+    "create": _l("创建"), "submit": _l("提交"), "accept": _l("受理"), "approve": _l("批准"),
+    "reject": _l("拒绝"), "disburse": _l("放款"), "withdraw": _l("撤回"), "expire": _l("过期"),
 }  # fmt: skip
 
 
 def state_label(state: str) -> str:
-    return _(STATE_LABELS.get(state, state))
+    return str(STATE_LABELS.get(state, state))
 
 
 def action_label(action: str) -> str:
-    return _(ACTION_LABELS.get(action, action))
+    return str(ACTION_LABELS.get(action, action))
 
 
 def summary(app: Application) -> dict[str, Any]:

@@ -379,7 +379,8 @@ def bank_response_medians(bank_ids: Sequence[int], now=None) -> dict[int, float]
     )
     days: dict[int, list[int]] = {}
     for bank_id, value in rows:
-        days.setdefault(bank_id, []).append(value)
+        if bank_id is not None and value is not None:
+            days.setdefault(bank_id, []).append(value)
     return {bank_id: float(statistics.median(values)) for bank_id, values in days.items()}
 
 
@@ -391,7 +392,7 @@ def _rank(matches: list[Match], amount: Decimal, term: int, _=_) -> None:
     for m in matches:
         p = m.product
         rate_score = float(best_rate / p.rate_min)
-        fit = (float(min(amount / p.amount_max, 1)) + min(term / p.term_max_months, 1)) / 2
+        fit = (min(float(amount / p.amount_max), 1.0) + min(term / p.term_max_months, 1.0)) / 2
         median = medians.get(p.bank_id)
         response = 0.5 if median is None else 1 / (1 + median)
         m.rank_score = 0.5 * rate_score + 0.3 * fit + 0.2 * response

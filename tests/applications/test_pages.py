@@ -74,7 +74,7 @@ def test_officer_inbox_accept_approve_disburse(login_as, factories, product):
     owner = factories.user(Role.ENTERPRISE)
     app = services.create_application(owner.enterprise_id, product_id=product.id,
         amount="200000", term_months=12, purpose="备货", user_id=owner.id)  # fmt: skip
-    client, officer = login_as(Role.BANK_OFFICER, bank=product.bank)
+    client, _officer = login_as(Role.BANK_OFFICER, bank=product.bank)
     inbox = client.get("/bank/inbox").get_data(as_text=True)
     assert "待受理" in inbox and "3 个工作日" in inbox
     assert "匿名企业" in inbox  # no query authorization yet

@@ -65,37 +65,42 @@ def contenders(app):
         db.session.commit()
 
 
+def _race(app, demand_id: int, officer_ids: list[int]) -> list[tuple[int, str]]:
+    """Both officers accept `demand_id` at the same instant; what each got."""
+    barrier = threading.Barrier(len(officer_ids))
+    outcomes: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def accept(officer_id: int) -> None:
+        with app.app_context():
+            officer = db.session.get(User, officer_id)
+            barrier.wait(timeout=10)
+            try:
+                services.accept(demand_id, officer)
+                db.session.commit()
+                result = "won"
+            except (Conflict, NotFound) as exc:
+                db.session.rollback()
+                result = f"lost:{exc.status}"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append((officer_id, result))
+
+    threads = [threading.Thread(target=accept, args=(o,)) for o in officer_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes
+
+
 def test_exactly_one_bank_wins_each_open_demand(app, contenders):
     for demand_id in contenders["demands"]:
-        barrier = threading.Barrier(2)
-        outcomes: list[tuple[int, str]] = []
-        lock = threading.Lock()
-
-        def accept(officer_id: int, demand_id: int = demand_id) -> None:
-            with app.app_context():
-                officer = db.session.get(User, officer_id)
-                barrier.wait(timeout=10)
-                try:
-                    services.accept(demand_id, officer)
-                    db.session.commit()
-                    result = "won"
-                except (Conflict, NotFound) as exc:
-                    db.session.rollback()
-                    result = f"lost:{exc.status}"
-                finally:
-                    db.session.remove()
-                with lock:
-                    outcomes.append((officer_id, result))
-
-        threads = [threading.Thread(target=accept, args=(o,)) for o in contenders["officers"]]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
+        outcomes = _race(app, demand_id, contenders["officers"])
         results = sorted(r for _o, r in outcomes)
-        assert results[1] == "won" and results[0].startswith("lost:"), outcomes
-        # The loser saw a 409 (lost the UPDATE) or a 404 (the demand was already taken).
-        assert results[0] in ("lost:409", "lost:404")
+        # The loser lost the conditional UPDATE (409), or found the demand already taken (404).
+        assert results[1] == "won" and results[0] in ("lost:409", "lost:404"), outcomes
         with app.app_context():
             demand = db.session.get(Application, demand_id)
             winner = next(o for o, r in outcomes if r == "won")
