@@ -53,7 +53,7 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     bank = browser.new_context(locale="zh-CN").new_page()
 
     _login(owner, base, "owner@loan.test")
-    owner.get_by_role("link", name="为我匹配").click()
+    owner.get_by_role("navigation").get_by_role("link", name="为我匹配").click()
     owner.get_by_label("需要金额（元）").fill("300000")
     owner.get_by_label("期限（月）").fill("24")
     owner.get_by_label("资金用途").fill("采购原材料")
@@ -73,7 +73,7 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     detail_url = owner.url
 
     _login(bank, base, "officer@loan.test")
-    bank.get_by_role("link", name="申请处理").click()
+    bank.get_by_role("navigation").get_by_role("link", name="申请处理").click()
     new = bank.locator("#tab-new")
     assert new.get_by_text("沣东贷款测试有限公司").is_visible()  # authorized with the application
     assert new.get_by_text("3 个工作日").is_visible()
