@@ -76,10 +76,14 @@ def create_application():
         raise ValidationFailed("product_id", _("产品编号应为整数"))
     grant = body.get("consent")
     if grant and product_id is not None:
+        if not isinstance(grant, dict):
+            raise ValidationFailed("consent", _("consent 应为 JSON 对象"))
         version = grant.get("consent_text_version")
+        if version is not None and not str(version).isdigit():
+            raise ValidationFailed("consent_text_version", _("授权书版本应为整数"))
         text = (
             consent.get_text_version("query", int(version))
-            if version
+            if version is not None
             else consent.current_text("query")
         )
         app = services.apply_with_consent(

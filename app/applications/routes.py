@@ -173,7 +173,10 @@ def act(application_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.act(action, application_id, current_user, request.form.to_dict())
+        payload = request.form.to_dict()
+        if action == "disburse":  # an unticked box is absent from the form: not a first loan
+            payload["first_loan"] = "first_loan" in request.form
+        services.act(action, application_id, current_user, payload)
     except ServiceError as exc:
         db.session.rollback()
         if exc.status == 404:

@@ -90,6 +90,23 @@ def test_officer_inbox_accept_approve_disburse(login_as, factories, product):
     assert "不能执行“受理”" in refused.get_data(as_text=True)
 
 
+def test_unticked_first_loan_is_recorded_as_not_first(login_as, factories, product):
+    owner = factories.user(Role.ENTERPRISE)
+    app = services.create_application(owner.enterprise_id, product_id=product.id,
+        amount="200000", term_months=12, purpose="备货", user_id=owner.id)  # fmt: skip
+    client, officer = login_as(Role.BANK_OFFICER, bank=product.bank)
+    services.accept(app.id, officer)
+    services.approve(app.id, officer, amount="100000", rate="4", term_months=12)
+    db.session.commit()
+    client.post(f"/applications/{app.id}/disburse", {"amount": "100000",
+                "disbursed_on": date.today().isoformat()})  # fmt: skip
+    db.session.expire_all()
+    done = db.session.get(Application, app.id)
+    assert (done.state, done.first_loan) == ("disbursed", False)
+    refused = client.post(f"/applications/{app.id}/accept", follow_redirects=True)
+    assert "不能执行“受理”" in refused.get_data(as_text=True)
+
+
 def test_bank_detail_links_to_guarded_profile_once_authorized(login_as, factories, product):
     from app.consent import services as consent
 
