@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, not_, or_, select, true
+from sqlalchemy import and_, case, not_, or_, select, true
 
 from app.applications.models import Application
 from app.banks.models import Bank
@@ -166,21 +166,26 @@ def years_in_operation(established_on: date | None, today: date) -> int | None:
 def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts:
     today = today or date.today()
     profile = _latest_profile(enterprise.id)
-    tax_grade = db.session.scalar(
-        select(TaxRating.grade)
-        .where(TaxRating.uscc == enterprise.uscc)
-        .order_by(TaxRating.year.desc())
-        .limit(1)
-    )
-    black = db.session.scalar(
-        select(func.count())
-        .select_from(PublicCreditRecord)
-        .where(
-            PublicCreditRecord.uscc == enterprise.uscc,
-            PublicCreditRecord.category == "black_list",
-            or_(PublicCreditRecord.valid_until.is_(None), PublicCreditRecord.valid_until >= today),
+    # One round trip: the latest tax grade and whether a black-list entry is in force.
+    tax_grade, black = db.session.execute(
+        select(
+            select(TaxRating.grade)
+            .where(TaxRating.uscc == enterprise.uscc)
+            .order_by(TaxRating.year.desc())
+            .limit(1)
+            .scalar_subquery(),
+            select(PublicCreditRecord.id)
+            .where(
+                PublicCreditRecord.uscc == enterprise.uscc,
+                PublicCreditRecord.category == "black_list",
+                or_(
+                    PublicCreditRecord.valid_until.is_(None),
+                    PublicCreditRecord.valid_until >= today,
+                ),
+            )
+            .exists(),
         )
-    )
+    ).one()
     return Facts(
         region_code=enterprise.region_code,
         industry_code=enterprise.industry_code,
