@@ -146,6 +146,12 @@ def detail(application_id: int):
         app=app,
         is_bank=is_bank,
         identified=identified,
+        # An open demand taken by a bank the enterprise has not authorized yet.
+        needs_authorization=not is_bank
+        and app.product_id is None
+        and app.bank_id is not None
+        and app.state in ("accepted", "approved")
+        and not services.identified_for_bank(app, app.bank_id),
         summary=services.summary(app) if is_bank and not identified else None,
         events=services.events(app.id),
         labels=services.STATE_LABELS,

@@ -169,6 +169,8 @@ def test_open_demand_page_then_authorize_the_winner(login_as, factories, product
     services.accept(app.id, officer)
     db.session.commit()
     assert "未读" in client.get("/notifications").get_data(as_text=True)
+    detail = client.get(f"/applications/{app.id}").get_data(as_text=True)
+    assert "点此授权该行查询" in detail
     page = client.get(f"/applications/{app.id}/authorize").get_data(as_text=True)
     assert "授权 秦岭银行 查询" in page
     response = client.post(f"/applications/{app.id}/authorize", {
@@ -178,3 +180,4 @@ def test_open_demand_page_then_authorize_the_winner(login_as, factories, product
     auth = db.session.scalars(select(Authorization).where(
         Authorization.application_id == app.id)).one()  # fmt: skip
     assert auth.grantee_bank_id == product.bank_id
+    assert "点此授权该行查询" not in client.get(f"/applications/{app.id}").get_data(as_text=True)
