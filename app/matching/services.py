@@ -51,6 +51,7 @@ class Facts:
     profile_id: int | None
     tax_grade: str | None
     black_listed: bool
+    industry_section: str | None = None  # the GB/T 4754 section of a division code
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts
     today = today or date.today()
     profile = _latest_profile(enterprise.id)
     # One round trip: the latest tax grade and whether a black-list entry is in force.
-    tax_grade, black = db.session.execute(
+    tax_grade, black, section = db.session.execute(
         select(
             select(TaxRating.grade)
             .where(TaxRating.uscc == enterprise.uscc)
@@ -184,6 +185,9 @@ def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts
                 ),
             )
             .exists(),
+            select(Industry.parent_code)
+            .where(Industry.code == (enterprise.industry_code or "")[:2])
+            .scalar_subquery(),
         )
     ).one()
     return Facts(
@@ -195,6 +199,7 @@ def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts
         profile_id=getattr(profile, "id", None),
         tax_grade=tax_grade,
         black_listed=bool(black),
+        industry_section=section,
     )
 
 
@@ -205,7 +210,7 @@ def region_candidates(code: str | None) -> list[str]:
     return sorted({code, code[:4] + "00", code[:2] + "0000"})
 
 
-def industry_candidates(code: str | None) -> list[str]:
+def industry_candidates(code: str | None, section: str | None = None) -> list[str]:
     """The product industry codes that cover this industry: its division and its section."""
     if not code:
         return []
@@ -213,7 +218,8 @@ def industry_candidates(code: str | None) -> list[str]:
     if code.isalpha():
         return [code]
     division = code[:2]
-    section = db.session.scalar(select(Industry.parent_code).where(Industry.code == division))
+    if section is None:
+        section = db.session.scalar(select(Industry.parent_code).where(Industry.code == division))
     return [c for c in (division, section) if c]
 
 
@@ -436,7 +442,7 @@ def match(
     amount_d, term = check_need(amount, term_months)
     facts = facts or enterprise_facts(enterprise)
     regions = region_candidates(facts.region_code)
-    industries = industry_candidates(facts.industry_code)
+    industries = industry_candidates(facts.industry_code, facts.industry_section)
     failed = _failed_count(_criteria_sql(facts, amount_d, term, regions, industries))
     failed_label = failed.label("failed")
     rows = db.session.execute(
@@ -466,7 +472,7 @@ def fitting_bank_ids(enterprise: Enterprise, amount: Decimal, term_months: int) 
         amount,
         term_months,
         region_candidates(facts.region_code),
-        industry_candidates(facts.industry_code),
+        industry_candidates(facts.industry_code, facts.industry_section),
     )
     return set(
         db.session.scalars(
