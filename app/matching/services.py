@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, not_, or_, select, true
+from sqlalchemy import BindParameter, and_, bindparam, case, not_, or_, select, true
 
 from app.applications.models import Application
 from app.banks.models import Bank
@@ -257,12 +257,6 @@ def _criteria_sql(facts: Facts, amount: Decimal, term: int, regions, industries)
     }
 
 
-def _failed_count(criteria: dict):
-    """SQL: how many of the criteria the product fails."""
-    parts = [case((ok, 0), else_=1) for ok in criteria.values()]
-    return functools.reduce(operator.add, parts)
-
-
 # --- explaining each check in Chinese ----------------------------------------------------
 
 
@@ -311,19 +305,23 @@ def _explain(p: ProductView, facts: Facts, amount: Decimal, term: int, regions, 
             True,
             _("期限在 %(a)d–%(b)d 个月范围内", a=p.term_min_months, b=p.term_max_months),
         )
-    for criterion, codes, mine, all_text, ok_text, bad_text, unknown_text in (
-        ("region", p.region_codes, regions, _("不限地区"), _("所在地区在服务范围内"),
-         _("所在地区不在服务范围内"), _("企业登记地区未知")),
-        ("industry", p.industry_codes, industries, _("不限行业"), _("所属行业在支持范围内"),
-         _("所属行业不在支持范围内"), _("企业所属行业未知")),
-    ):  # fmt: skip
-        if not codes:
-            add(criterion, True, all_text)
-        elif not mine:
-            add(criterion, False, unknown_text)
-        else:
-            passed = bool(set(codes) & set(mine))
-            add(criterion, passed, ok_text if passed else bad_text)
+    # Each message translated only when it is the one shown.
+    if not p.regions:
+        add("region", True, _("不限地区"))
+    elif not regions:
+        add("region", False, _("企业登记地区未知"))
+    elif any(f",{code}," in p.regions for code in regions):
+        add("region", True, _("所在地区在服务范围内"))
+    else:
+        add("region", False, _("所在地区不在服务范围内"))
+    if not p.industries:
+        add("industry", True, _("不限行业"))
+    elif not industries:
+        add("industry", False, _("企业所属行业未知"))
+    elif any(f",{code}," in p.industries for code in industries):
+        add("industry", True, _("所属行业在支持范围内"))
+    else:
+        add("industry", False, _("所属行业不在支持范围内"))
     if p.min_grade is None:
         add("min_grade", True, _("不限信用等级"))
     elif facts.grade is None:
@@ -419,6 +417,57 @@ def _rank(matches: list[Match], amount: Decimal, term: int, _=_) -> None:
         m.rank = position
 
 
+@functools.lru_cache(maxsize=512)
+def _match_statement(
+    n_regions: int,
+    n_industries: int,
+    has_grade: bool,
+    has_score: bool,
+    has_years: bool,
+    has_tax_grade: bool,
+    black_listed: bool,
+    near_miss_max: int,
+    limit: int,
+):
+    """The matching query for one shape of facts, with bound parameters for the values.
+
+    Built once per shape and reused: constructing the expression (nine criteria, a CASE
+    each) costs more Python time than running it. Statements are immutable, so sharing
+    them between requests and threads is safe.
+    """
+
+    def listed(column, prefix: str, n: int):
+        return or_(column == "", *[column.like(bindparam(f"{prefix}{i}")) for i in range(n)])
+
+    amount: BindParameter[Decimal] = bindparam("amount")
+    term: BindParameter[int] = bindparam("term")
+    criteria = [
+        and_(Product.amount_min <= amount, Product.amount_max >= amount),
+        and_(Product.term_min_months <= term, Product.term_max_months >= term),
+        listed(Product.regions, "region", n_regions),
+        listed(Product.industries, "industry", n_industries),
+        or_(Product.min_grade.is_(None), Product.min_grade.in_(bindparam("grades", expanding=True)))
+        if has_grade else Product.min_grade.is_(None),
+        or_(Product.min_score.is_(None), Product.min_score <= bindparam("score"))
+        if has_score else Product.min_score.is_(None),
+        or_(Product.min_years.is_(None), Product.min_years <= bindparam("years"))
+        if has_years else Product.min_years.is_(None),
+        or_(Product.min_tax_grade.is_(None),
+            Product.min_tax_grade.in_(bindparam("tax_grades", expanding=True)))
+        if has_tax_grade else Product.min_tax_grade.is_(None),
+        not_(Product.exclude_black_list) if black_listed else true(),
+    ]  # fmt: skip
+    failed = functools.reduce(operator.add, [case((ok, 0), else_=1) for ok in criteria])
+    failed_label = failed.label("failed")
+    return (
+        select(*_VIEW_COLUMNS, failed_label)
+        .join(Bank, Bank.id == Product.bank_id)
+        .where(Product.status == "published", failed <= near_miss_max)
+        .order_by(failed_label, Product.rate_min, Product.id)
+        .limit(limit)
+    )
+
+
 # --- entry points ------------------------------------------------------------------------
 
 
@@ -443,15 +492,23 @@ def match(
     facts = facts or enterprise_facts(enterprise)
     regions = region_candidates(facts.region_code)
     industries = industry_candidates(facts.industry_code, facts.industry_section)
-    failed = _failed_count(_criteria_sql(facts, amount_d, term, regions, industries))
-    failed_label = failed.label("failed")
-    rows = db.session.execute(
-        select(*_VIEW_COLUMNS, failed_label)
-        .join(Bank, Bank.id == Product.bank_id)
-        .where(Product.status == "published", failed <= near_miss_max)
-        .order_by(failed_label, Product.rate_min, Product.id)
-        .limit(limit)
-    ).all()
+    statement = _match_statement(
+        len(regions), len(industries), facts.grade in GRADES, facts.score is not None,
+        facts.years is not None, facts.tax_grade in TAX_GRADES, facts.black_listed,
+        near_miss_max, limit,
+    )  # fmt: skip
+    params: dict[str, Any] = {"amount": amount_d, "term": term}
+    params |= {f"region{i}": f"%,{code},%" for i, code in enumerate(regions)}
+    params |= {f"industry{i}": f"%,{code},%" for i, code in enumerate(industries)}
+    if facts.grade in GRADES:
+        params["grades"] = list(GRADES[GRADES.index(facts.grade) :])
+    if facts.tax_grade in TAX_GRADES:
+        params["tax_grades"] = list(TAX_GRADES[TAX_GRADES.index(facts.tax_grade) :])
+    if facts.score is not None:
+        params["score"] = facts.score
+    if facts.years is not None:
+        params["years"] = facts.years
+    rows = db.session.execute(statement, params).all()
     if not rows:
         return []
     matches = []
