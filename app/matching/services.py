@@ -31,7 +31,8 @@ from app.products.models import GRADES, TAX_GRADES, Product
 from app.util import utcnow
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
-RESULT_LIMIT = 50
+RESULT_LIMIT = 30  # the best 30 (eligible first); the API may ask for up to MAX_LIMIT
+MAX_LIMIT = 100
 RESPONSE_WINDOW_DAYS = 90
 CRITERIA = (
     "amount", "term", "region", "industry", "min_grade", "min_score", "min_years",

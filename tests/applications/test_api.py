@@ -53,6 +53,9 @@ def test_full_journey_over_the_api(api, world):
     bad = api.post(f"/api/v1/applications/{app_id}/approve",
                    {"amount": "abc", "rate": "4", "term_months": 12}, token=officer)  # fmt: skip
     assert bad.status_code == 422 and bad.json["error"]["field"] == "amount"
+    too_many = api.get("/api/v1/me/matches?amount=1&term_months=1&limit=500",
+                       token=world["owner_token"])  # fmt: skip
+    assert too_many.status_code == 422 and too_many.json["error"]["field"] == "limit"
     approved = api.post(f"/api/v1/applications/{app_id}/approve",
                         {"amount": "180000", "rate": "4.35", "term_months": 12}, token=officer)  # fmt: skip
     assert approved.json["state"] == "approved" and approved.json["approved_rate"] == "4.3500"
@@ -174,3 +177,6 @@ def test_matches_endpoint(api, world):
     assert len(match["checks"]) == 9 and all(c["passed"] for c in match["checks"])
     bad = api.get("/api/v1/me/matches?amount=&term_months=12", token=world["owner_token"])
     assert bad.status_code == 422 and bad.json["error"]["field"] == "amount"
+    too_many = api.get("/api/v1/me/matches?amount=1&term_months=1&limit=500",
+                       token=world["owner_token"])  # fmt: skip
+    assert too_many.status_code == 422 and too_many.json["error"]["field"] == "limit"
