@@ -11,7 +11,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def load_routes() -> None:
     """Import the route modules (called once by the app factory)."""
-    from app.api import (  # noqa: F401  # noqa: F401
+    from app.api import (  # noqa: F401
         applications,
         audit,
         authorizations,
