@@ -1,4 +1,4 @@
-"""loan products applications notifications
+"""Loan products, applications and their events, notifications (issue 6)
 
 Revision ID: 0010
 Revises: 0007
