@@ -67,6 +67,11 @@ class Config:
 
     # Disputes (异议): the operator resolves within this many Chinese working days of filing.
     DISPUTE_WORKING_DAYS = int(os.environ.get("DISPUTE_WORKING_DAYS", "15"))
+    # Loans: working days a bank has to accept (受理); where notifications go beyond the site.
+    RESPONSE_WORKING_DAYS = int(os.environ.get("RESPONSE_WORKING_DAYS", "3"))
+    NOTIFICATION_SENDER = os.environ.get(
+        "NOTIFICATION_SENDER", "app.notifications.senders:LoggingSender"
+    )
 
 
 class TestConfig(Config):

@@ -88,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.api import load_routes
+    from app.applications.routes import bp as applications_bp
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.consent.routes import bp as consent_bp
@@ -95,6 +96,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.enterprises.routes import bp as enterprises_bp
     from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
+    from app.matching.routes import bp as matching_bp
+    from app.notifications.routes import bp as notifications_bp
+    from app.products.routes import bp as products_bp
     from app.scheduler.routes import bp as scheduler_bp
     from app.scoring.routes import bp as scoring_bp
     from app.sources.routes import bp as sources_bp
@@ -111,6 +115,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(scoring_bp)
     app.register_blueprint(disputes_bp)
+    for loans_bp in (products_bp, matching_bp, applications_bp, notifications_bp):
+        app.register_blueprint(loans_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 

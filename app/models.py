@@ -1,5 +1,6 @@
 """Every domain's models, imported so that Alembic and relationships see them all."""
 
+from app.applications.models import Application, ApplicationEvent  # noqa: F401
 from app.audit.models import AccessLogEntry, AuditVerification  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.banks.models import Bank  # noqa: F401
@@ -12,6 +13,8 @@ from app.consent.models import (  # noqa: F401
 from app.disputes.models import Dispute, DisputeEvent  # noqa: F401
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
 from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
+from app.notifications.models import Notification  # noqa: F401
+from app.products.models import Product  # noqa: F401
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401

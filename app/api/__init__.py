@@ -12,6 +12,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def load_routes() -> None:
     """Import the route modules (called once by the app factory)."""
     from app.api import (  # noqa: F401
+        applications,
         audit,
         authorizations,
         consent,
@@ -20,4 +21,6 @@ def load_routes() -> None:
         docs,
         enterprises,
         ingest,
+        matching,
+        products,
     )

@@ -23,6 +23,7 @@ class Job:
 
 def registered_jobs(app: Flask) -> list[Job]:
     """The jobs this process schedules, after `SCHEDULER_JOBS` filtering (empty = all)."""
+    from app.applications import tasks as application_tasks
     from app.audit import tasks as audit_tasks
     from app.consent import tasks as consent_tasks
     from app.scheduler import tasks as scheduler_tasks
@@ -52,6 +53,18 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_VERIFY_LOG_SECONDS", 86400)),
             audit_tasks.verify_access_log,
             "校验查询日志哈希链（每日）",
+        ),
+        Job(
+            "remind_applications",
+            int(config.get("SCHEDULER_REMIND_SECONDS", 3600)),
+            application_tasks.remind_applications,
+            "受理时限剩 1 个工作日时提醒银行",
+        ),
+        Job(
+            "expire_applications",
+            int(config.get("SCHEDULER_EXPIRE_APPLICATIONS_SECONDS", 900)),
+            application_tasks.expire_applications,
+            "超过受理时限未受理的申请置为已过期",
         ),
     ]
     if config.get("SCHEDULER_TEST_JOB"):

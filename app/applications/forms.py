@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import Optional
+
+
+class ApplyForm(FlaskForm):
+    """Step 1: the need (and, for a product, what its bank may see); step 2 confirms the
+    consent text (`confirm=1`, with the text's id and hash)."""
+
+    product_id = HiddenField()
+    amount = StringField(_l("申请金额（元）"))
+    term_months = StringField(_l("期限（月）"))
+    purpose = StringField(_l("资金用途"))
+    categories = SelectMultipleField(
+        _l("允许该银行查看的数据"),
+        choices=[],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+    days = IntegerField(_l("授权有效期（天）"), default=30, validators=[Optional()])
+    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
+    text_sha256 = HiddenField(validators=[Optional()])
+    confirm = HiddenField(default="")
+
+
+class AuthorizeForm(FlaskForm):
+    categories = SelectMultipleField(
+        _l("允许该银行查看的数据"),
+        choices=[],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+    days = IntegerField(_l("授权有效期（天）"), default=30, validators=[Optional()])
+    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
+    text_sha256 = HiddenField(validators=[Optional()])
+
+
+class ApproveForm(FlaskForm):
+    amount = StringField(_l("批准金额（元）"))
+    rate = StringField(_l("年利率（%）"))
+    term_months = StringField(_l("期限（月）"))
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("拒绝原因"))
+
+
+class DisburseForm(FlaskForm):
+    amount = StringField(_l("放款金额（元）"))
+    disbursed_on = StringField(_l("放款日期（YYYY-MM-DD）"))
+    first_loan = BooleanField(_l("首贷（该企业首次获得贷款）"))
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token (accept, withdraw)."""

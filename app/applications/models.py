@@ -1,0 +1,96 @@
+"""Loan applications (a demand for one product, or an open demand) and their events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.banks.models import Bank
+from app.enterprises.models import Enterprise
+from app.extensions import db
+from app.products.models import Product
+from app.types import Money, Rate, UTCDateTime
+from app.util import utcnow
+
+STATES = (
+    "draft", "submitted", "accepted", "approved", "rejected", "disbursed", "withdrawn", "expired",
+)  # fmt: skip
+
+
+class Application(db.Model):
+    """An enterprise's request for a loan.
+
+    `product_id` null = an open demand (抢单): any bank with a fitting product may accept it;
+    the first one wins and `bank_id` is set. `version` is bumped by every transition, which
+    is a conditional UPDATE, so two concurrent decisions cannot both win.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('draft','submitted','accepted','approved','rejected','disbursed',"
+            "'withdrawn','expired')",
+            name="state",
+        ),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("term_months > 0", name="term_positive"),
+        Index("ix_applications_bank_state", "bank_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id"), nullable=True, index=True
+    )
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    term_months: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(300), default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The bank must accept (受理) by then: end of the Nth working day after submission.
+    respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    response_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    approved_rate: Mapped[Decimal | None] = mapped_column(Rate(), nullable=True)
+    approved_term_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    disbursed_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    disbursed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    first_loan: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # 首贷
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    product: Mapped[Product | None] = relationship(lazy="joined")
+    bank: Mapped[Bank | None] = relationship(lazy="joined")
+
+    @property
+    def is_open_demand(self) -> bool:
+        return self.product_id is None
+
+    def __repr__(self) -> str:
+        return f"<Application {self.id} {self.state}>"
+
+
+class ApplicationEvent(db.Model):
+    """One transition of an application: who, when, from, to, note."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

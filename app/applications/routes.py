@@ -1,0 +1,252 @@
+"""Web pages of the application life cycle: apply, follow, withdraw; the bank's inbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.applications import services, workdays
+from app.applications.forms import (
+    ActionForm,
+    ApplyForm,
+    ApproveForm,
+    AuthorizeForm,
+    DisburseForm,
+    RejectForm,
+)
+from app.auth.decorators import role_required
+from app.auth.models import BANK_ROLES, Role
+from app.consent import services as consent
+from app.consent.forms import CATEGORY_LABELS
+from app.errors import ServiceError, ValidationFailed
+from app.extensions import db
+from app.products import services as products
+from app.util import utcnow
+
+bp = Blueprint("applications", __name__)
+
+
+def _consent_text():
+    return consent.current_text_for_display("query", str(get_locale() or "zh"))
+
+
+def _category_choices(form) -> None:
+    form.categories.choices = [SelectChoice(c, CATEGORY_LABELS[c]) for c in consent.ALL_CATEGORIES]
+    if not form.is_submitted():
+        form.categories.data = list(consent.ALL_CATEGORIES)
+
+
+def _field_error(form, exc: ServiceError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@role_required(Role.ENTERPRISE)
+def new():
+    """A product application (two steps: the need, then what the bank will see and the
+    consent text) or, without a product, an open demand (one step)."""
+    from app.enterprises.profile import own_preview, template_context
+
+    form = ApplyForm()
+    if not form.is_submitted():
+        form.product_id.data = request.args.get("product_id", "")
+        form.amount.data = request.args.get("amount", "")
+        form.term_months.data = request.args.get("term_months", "")
+        form.purpose.data = request.args.get("purpose", "")
+    _category_choices(form)
+    raw_product = (form.product_id.data or "").strip()
+    product = products.get_published(int(raw_product)) if raw_product.isdigit() else None
+    text = _consent_text()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if product is None:
+                app = services.create_application(
+                    current_user.enterprise_id,
+                    product_id=None,
+                    amount=form.amount.data,
+                    term_months=form.term_months.data,
+                    purpose=form.purpose.data or "",
+                    user_id=current_user.id,
+                )
+                db.session.commit()
+                flash(_("融资需求已发布，符合条件的银行受理后会通知您"), "success")
+                return redirect(url_for("applications.detail", application_id=app.id))
+            services.parse_amount(form.amount.data)
+            services.parse_term(form.term_months.data)
+            if not (form.purpose.data or "").strip():
+                raise ValidationFailed("purpose", _("请填写资金用途"))
+            if not form.categories.data:
+                raise ValidationFailed("categories", _("请至少选择一类数据"))
+            if form.confirm.data != "1":
+                form.confirm.data = "1"
+                form.text_id.data = text.id if text else None
+                form.text_sha256.data = text.sha256 if text else None
+                return render_template(
+                    "applications/confirm.html",
+                    form=form,
+                    product=product,
+                    text=text,
+                    preview=own_preview(current_user.enterprise, form.categories.data),
+                    **template_context(),
+                )
+            app = services.apply_with_consent(
+                current_user.enterprise_id,
+                product_id=product.id,
+                amount=form.amount.data,
+                term_months=form.term_months.data,
+                purpose=form.purpose.data or "",
+                categories=form.categories.data,
+                days=form.days.data,
+                user_id=current_user.id,
+                ip=request.remote_addr,
+                text_id=form.text_id.data,
+                text_hash=form.text_sha256.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+            form.confirm.data = ""
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(
+                _("申请已提交，%(bank)s 已获得本次申请的查询授权", bank=product.bank.name),
+                "success",
+            )
+            return redirect(url_for("applications.detail", application_id=app.id))
+    return render_template("applications/new.html", form=form, product=product), status
+
+
+@bp.route("/applications")
+@role_required(Role.ENTERPRISE)
+def index():
+    return render_template(
+        "applications/index.html",
+        applications=services.list_for_enterprise(current_user.enterprise_id),
+        labels=services.STATE_LABELS,
+    )
+
+
+@bp.route("/applications/<int:application_id>")
+@role_required(Role.ENTERPRISE, *BANK_ROLES)
+def detail(application_id: int):
+    app = services.get_for_user(application_id, current_user)
+    is_bank = current_user.role in BANK_ROLES
+    identified = is_bank and services.identified_for_bank(app, current_user.bank_id)
+    return render_template(
+        "applications/detail.html",
+        app=app,
+        is_bank=is_bank,
+        identified=identified,
+        # An open demand taken by a bank the enterprise has not authorized yet.
+        needs_authorization=not is_bank
+        and app.product_id is None
+        and app.bank_id is not None
+        and app.state in ("accepted", "approved")
+        and not services.identified_for_bank(app, app.bank_id),
+        summary=services.summary(app) if is_bank and not identified else None,
+        events=services.events(app.id),
+        labels=services.STATE_LABELS,
+        action_labels=services.ACTION_LABELS,
+        action_form=ActionForm(),
+        approve_form=ApproveForm(formdata=None, amount=app.amount, term_months=app.term_months),
+        reject_form=RejectForm(formdata=None),
+        disburse_form=DisburseForm(
+            formdata=None,
+            amount=app.approved_amount,
+            disbursed_on=utcnow().date().isoformat(),
+            first_loan=services.is_first_loan(app.enterprise_id, app.id),
+        ),
+        days_left=workdays.working_days_left(app.respond_by, utcnow())
+        if app.state == "submitted" and app.respond_by
+        else None,
+    )
+
+
+@bp.route("/applications/<int:application_id>/<action>", methods=["POST"])
+@role_required(Role.ENTERPRISE, *BANK_ROLES)
+def act(application_id: int, action: str):
+    if action not in services.TRANSITIONS or action in ("submit", "expire"):
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        payload = request.form.to_dict()
+        if action == "disburse":  # an unticked box is absent from the form: not a first loan
+            payload["first_loan"] = "first_loan" in request.form
+        services.act(action, application_id, current_user, payload)
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已%(a)s", a=services.action_label(action)), "success")
+    return redirect(url_for("applications.detail", application_id=application_id))
+
+
+@bp.route("/applications/<int:application_id>/authorize", methods=["GET", "POST"])
+@role_required(Role.ENTERPRISE)
+def authorize(application_id: int):
+    """After a bank accepted an open demand: authorize that bank for this application."""
+    from app.enterprises.profile import own_preview, template_context
+
+    app = services.get_for_enterprise(application_id, current_user.enterprise_id)
+    if app.bank_id is None:
+        flash(_("尚无银行受理该需求"), "warning")
+        return redirect(url_for("applications.detail", application_id=app.id))
+    text = _consent_text()
+    form = AuthorizeForm()
+    _category_choices(form)
+    if not form.is_submitted() and text is not None:
+        form.text_id.data = text.id
+        form.text_sha256.data = text.sha256
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.authorize_bank(
+                app.id,
+                current_user.enterprise_id,
+                categories=form.categories.data or [],
+                days=form.days.data,
+                user_id=current_user.id,
+                ip=request.remote_addr,
+                text_id=form.text_id.data,
+                text_hash=form.text_sha256.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(_("授权已生效：%(bank)s 可查看所选数据", bank=app.bank.name), "success")
+            return redirect(url_for("applications.detail", application_id=app.id))
+    return render_template(
+        "applications/authorize.html",
+        app=app,
+        form=form,
+        text=text,
+        preview=own_preview(current_user.enterprise, form.categories.data or []),
+        **template_context(),
+    ), status
+
+
+@bp.route("/bank/inbox")
+@role_required(*BANK_ROLES)
+def inbox():
+    return render_template(
+        "applications/inbox.html",
+        tabs=services.inbox(current_user.bank_id),
+        labels=services.STATE_LABELS,
+        summary=services.summary,
+    )

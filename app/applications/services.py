@@ -1,0 +1,791 @@
+"""The application life cycle: one transition table, every transition an event row.
+
+Each transition is one conditional UPDATE (`WHERE id = … AND state = … AND version = …`,
+plus `bank_id IS NULL` when a bank picks up an open demand): when two people decide at the
+same instant only one UPDATE matches a row; the other gets a 409. Access is checked here:
+an enterprise sees only its applications, a bank only its own and the open demands that fit
+one of its published products (anonymously until the enterprise authorizes it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from app.applications import workdays
+from app.applications.models import Application, ApplicationEvent
+from app.auth.models import BANK_ROLES, User
+from app.consent import services as consent
+from app.consent.guard import covering_authorizations
+from app.enterprises.models import Enterprise
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.extensions import db
+from app.notifications.services import notify
+from app.products import services as products
+from app.util import money, to_local, utcnow
+
+# action → (states it may start from, state it leads to, who may do it)
+TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
+    "submit": (frozenset({"draft"}), "submitted", "enterprise"),
+    "accept": (frozenset({"submitted"}), "accepted", "bank"),  # 受理
+    "approve": (frozenset({"accepted"}), "approved", "bank"),
+    "reject": (frozenset({"submitted", "accepted"}), "rejected", "bank"),
+    "disburse": (frozenset({"approved"}), "disbursed", "bank"),
+    "withdraw": (frozenset({"draft", "submitted", "accepted"}), "withdrawn", "enterprise"),
+    "expire": (frozenset({"submitted"}), "expired", "system"),
+}
+OPEN_STATES = ("draft", "submitted", "accepted")
+DECIDED_STATES = ("approved", "rejected", "disbursed", "withdrawn", "expired")
+MAX_AMOUNT = Decimal("100000000000")
+MAX_TERM = 360
+MAX_RATE = Decimal("36")
+
+
+# --- parsing the numbers people type -------------------------------------------------------
+
+
+def parse_amount(value: Any, field: str = "amount") -> Decimal:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationFailed(field, _("请填写金额"))
+    if isinstance(value, bool):
+        raise ValidationFailed(field, _("金额不是有效的数字"))
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise ValidationFailed(field, _("金额不是有效的数字")) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationFailed(field, _("金额应大于 0"))
+    if amount > MAX_AMOUNT:
+        raise ValidationFailed(field, _("金额过大"))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed(field, _("金额最多保留两位小数"))
+    return money(amount)
+
+
+def parse_term(value: Any, field: str = "term_months") -> int:
+    if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, bool):
+        raise ValidationFailed(field, _("请填写期限（月）"))
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed(field, _("期限应为整数个月")) from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValidationFailed(field, _("期限应为整数个月"))
+    if not 1 <= number <= MAX_TERM:
+        raise ValidationFailed(field, _("期限应为 1 至 %(n)d 个月", n=MAX_TERM))
+    return int(number)
+
+
+def parse_rate(value: Any, field: str = "rate") -> Decimal:
+    if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, bool):
+        raise ValidationFailed(field, _("请填写年利率"))
+    try:
+        rate = Decimal(str(value).strip().rstrip("%"))
+    except InvalidOperation:
+        raise ValidationFailed(field, _("年利率不是有效的数字")) from None
+    if not rate.is_finite() or rate <= 0 or rate > MAX_RATE:
+        raise ValidationFailed(field, _("年利率应在 0 至 %(max)s%% 之间", max=MAX_RATE))
+    return rate.quantize(Decimal("0.0001"))
+
+
+def parse_date(value: Any, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise ValidationFailed(field, _("日期格式应为 YYYY-MM-DD")) from None
+
+
+def _bool(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on", "y"}
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+def get_for_enterprise(application_id: int, enterprise_id: int) -> Application:
+    app = db.session.get(Application, application_id)
+    if app is None or app.enterprise_id != enterprise_id:
+        raise NotFound(_("申请不存在"))
+    return app
+
+
+def bank_may_see(app: Application, bank_id: int) -> bool:
+    """Its own applications; an open demand still waiting, when one of its products fits."""
+    if app.bank_id == bank_id:
+        return True
+    if app.bank_id is None and app.product_id is None and app.state == "submitted":
+        from app.matching.services import fitting_bank_ids
+
+        return bank_id in fitting_bank_ids(app.enterprise, app.amount, app.term_months)
+    return False
+
+
+def get_for_bank(application_id: int, bank_id: int) -> Application:
+    app = db.session.get(Application, application_id)
+    if app is None or not bank_may_see(app, bank_id):
+        raise NotFound(_("申请不存在"))
+    return app
+
+
+def get_for_user(application_id: int, user: User) -> Application:
+    if user.role == "enterprise" and user.enterprise_id is not None:
+        return get_for_enterprise(application_id, user.enterprise_id)
+    if user.role in BANK_ROLES and user.bank_id is not None:
+        return get_for_bank(application_id, user.bank_id)
+    raise NotFound(_("申请不存在"))
+
+
+def identified_for_bank(app: Application, bank_id: int) -> bool:
+    """A bank sees who applied only once the enterprise authorizes it (双授权)."""
+    return app.bank_id == bank_id and bool(covering_authorizations(app.enterprise_id, bank_id))
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+
+def _transition(
+    app: Application,
+    action: str,
+    *,
+    user_id: int | None,
+    bank_id: int | None = None,
+    note: str = "",
+    values: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Application:
+    starts, target, _who = TRANSITIONS[action]
+    if app.state not in starts:
+        raise Conflict(
+            _(
+                "申请当前状态为“%(s)s”，不能执行“%(a)s”",
+                s=state_label(app.state),
+                a=action_label(action),
+            ),
+            code="invalid_transition",
+        )
+    now = now or utcnow()
+    where = [
+        Application.id == app.id,
+        Application.state == app.state,
+        Application.version == app.version,
+    ]
+    if action == "accept" and app.bank_id is None:
+        where.append(Application.bank_id.is_(None))  # an open demand: the first bank wins
+    result = db.session.execute(
+        update(Application)
+        .where(*where)
+        .values(state=target, version=Application.version + 1, updated_at=now, **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        if app in db.session:
+            db.session.expire(app)
+        raise Conflict(_("该申请已被他人处理，请刷新后查看"), code="concurrent_change")
+    db.session.add(
+        ApplicationEvent(
+            application_id=app.id,
+            user_id=user_id,
+            bank_id=bank_id,
+            action=action,
+            from_state=app.state,
+            to_state=target,
+            note=note,
+            at=now,
+        )
+    )
+    db.session.flush()
+    db.session.refresh(app)
+    return app
+
+
+def _check_bank_user(user: User) -> int:
+    if user.role not in BANK_ROLES or user.bank_id is None:
+        raise Forbidden(_("只有银行人员可以处理申请"), code="wrong_role")
+    return user.bank_id
+
+
+def _link(application_id: int) -> str:
+    try:
+        return url_for("applications.detail", application_id=application_id)
+    except RuntimeError:  # no request (scheduler): a relative path works in the site too
+        return f"/applications/{application_id}"
+
+
+def create_application(
+    enterprise_id: int,
+    *,
+    product_id: int | None,
+    amount: Any,
+    term_months: Any,
+    purpose: str,
+    user_id: int | None,
+    now: datetime | None = None,
+) -> Application:
+    """A submitted application for one product, or an open demand (product_id None)."""
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(_("企业不存在"))
+    if not enterprise.verified:
+        raise Forbidden(_("企业登记信息尚未核验，暂不能申请贷款"), code="unverified")
+    amount_d = parse_amount(amount)
+    term = parse_term(term_months)
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise ValidationFailed("purpose", _("请填写资金用途"))
+    if len(purpose) > 300:
+        raise ValidationFailed("purpose", _("资金用途不能超过 300 字"))
+    bank_id = None
+    if product_id is not None:
+        product = products.get_published(int(product_id))
+        from app.matching.services import wan
+
+        if amount_d > product.amount_max:
+            raise ValidationFailed("amount", _("金额超出上限 %(v)s", v=wan(product.amount_max)))
+        if amount_d < product.amount_min:
+            raise ValidationFailed("amount", _("金额低于下限 %(v)s", v=wan(product.amount_min)))
+        if not product.term_min_months <= term <= product.term_max_months:
+            raise ValidationFailed(
+                "term_months",
+                _(
+                    "期限应在 %(a)d 至 %(b)d 个月之间",
+                    a=product.term_min_months,
+                    b=product.term_max_months,
+                ),
+            )
+        bank_id = product.bank_id
+    now = now or utcnow()
+    app = Application(
+        enterprise_id=enterprise_id,
+        product_id=product_id,
+        bank_id=bank_id,
+        state="draft",
+        amount=amount_d,
+        term_months=term,
+        purpose=purpose,
+        version=1,
+        created_at=now,
+    )
+    db.session.add(app)
+    db.session.flush()
+    days = int(current_app.config.get("RESPONSE_WORKING_DAYS", 3))
+    _transition(
+        app,
+        "submit",
+        user_id=user_id,
+        values={"submitted_at": now, "respond_by": workdays.deadline_after(now, days)},
+        now=now,
+    )
+    _announce(app)
+    return app
+
+
+def _announce(app: Application) -> None:
+    from app.matching.services import fitting_bank_ids, wan
+
+    if app.bank_id is not None:
+        notify(
+            "application_new",
+            _(
+                "新的贷款申请：%(p)s，%(a)s，%(t)d 个月",
+                p=app.product.name if app.product else "",
+                a=wan(app.amount),
+                t=app.term_months,
+            ),
+            link=_link(app.id),
+            bank_id=app.bank_id,
+        )
+        return
+    for bank_id in sorted(fitting_bank_ids(app.enterprise, app.amount, app.term_months)):
+        notify(
+            "demand_new",
+            _("新的融资需求：%(a)s，%(t)d 个月，先受理者得", a=wan(app.amount), t=app.term_months),
+            link=_link(app.id),
+            bank_id=bank_id,
+        )
+
+
+def apply_with_consent(
+    enterprise_id: int,
+    *,
+    product_id: int,
+    amount: Any,
+    term_months: Any,
+    purpose: str,
+    categories: Iterable[str],
+    user_id: int | None,
+    ip: str | None,
+    text_id: int | None,
+    text_hash: str | None = None,
+    days: int | None = None,
+) -> Application:
+    """Apply to a product and, in the same transaction, let its bank view `categories`."""
+    app = create_application(
+        enterprise_id,
+        product_id=product_id,
+        amount=amount,
+        term_months=term_months,
+        purpose=purpose,
+        user_id=user_id,
+    )
+    assert app.bank_id is not None
+    consent.grant_query(
+        enterprise_id,
+        app.bank_id,
+        categories,
+        purpose=_("贷款申请 #%(id)d：%(p)s", id=app.id, p=app.purpose),
+        user_id=user_id,
+        ip=ip,
+        text_id=text_id,
+        text_hash=text_hash,
+        days=days,
+        application_id=app.id,
+    )
+    return app
+
+
+def authorize_bank(
+    application_id: int,
+    enterprise_id: int,
+    *,
+    categories: Iterable[str],
+    user_id: int | None,
+    ip: str | None,
+    text_id: int | None,
+    text_hash: str | None = None,
+    days: int | None = None,
+):
+    """After a bank picked up an open demand: let that bank view the enterprise's data."""
+    app = get_for_enterprise(application_id, enterprise_id)
+    if app.bank_id is None or app.state not in ("accepted", "approved"):
+        raise Conflict(_("该申请目前无需授权"), code="nothing_to_authorize")
+    return consent.grant_query(
+        enterprise_id,
+        app.bank_id,
+        categories,
+        purpose=_("贷款申请 #%(id)d：%(p)s", id=app.id, p=app.purpose),
+        user_id=user_id,
+        ip=ip,
+        text_id=text_id,
+        text_hash=text_hash,
+        days=days,
+        application_id=app.id,
+    )
+
+
+def accept(application_id: int, user: User, *, now: datetime | None = None) -> Application:
+    """受理. On an open demand the first bank wins; the enterprise is asked to authorize it."""
+    bank_id = _check_bank_user(user)
+    app = get_for_bank(application_id, bank_id)
+    now = now or utcnow()
+    submitted = to_local(app.submitted_at or now)
+    today = to_local(now)
+    assert submitted is not None and today is not None
+    was_open = app.bank_id is None
+    _transition(
+        app,
+        "accept",
+        user_id=user.id,
+        bank_id=bank_id,
+        now=now,
+        values={
+            "bank_id": bank_id,
+            "accepted_at": now,
+            "response_working_days": max(
+                0, workdays.working_days_between(submitted.date(), today.date())
+            ),
+        },
+    )
+    bank_name = user.bank.name if user.bank else ""
+    if was_open:
+        text = _("%(bank)s 已受理您的融资需求，请授权该行查询贵企业数据", bank=bank_name)
+        try:
+            link = url_for("applications.authorize", application_id=app.id)
+        except RuntimeError:
+            link = f"/applications/{app.id}/authorize"
+        notify("demand_accepted", text, link=link, enterprise_id=app.enterprise_id)
+    else:
+        notify(
+            "application_accepted",
+            _("%(bank)s 已受理您的贷款申请", bank=bank_name),
+            link=_link(app.id),
+            enterprise_id=app.enterprise_id,
+        )
+    return app
+
+
+def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_months: Any):
+    bank_id = _check_bank_user(user)
+    app = get_for_bank(application_id, bank_id)
+    amount_d, rate_d, term = parse_amount(amount), parse_rate(rate), parse_term(term_months)
+    _transition(
+        app,
+        "approve",
+        user_id=user.id,
+        bank_id=bank_id,
+        note=f"{amount_d} / {rate_d}% / {term}",
+        values={
+            "approved_amount": amount_d,
+            "approved_rate": rate_d,
+            "approved_term_months": term,
+            "decided_at": utcnow(),
+        },
+    )
+    notify(
+        "application_approved",
+        _(
+            "您的贷款申请已获批准：%(a)s 元，年利率 %(r)s%%，%(t)d 个月",
+            a=amount_d,
+            r=rate_d.normalize(),
+            t=term,
+        ),
+        link=_link(app.id),
+        enterprise_id=app.enterprise_id,
+    )
+    return app
+
+
+def reject(application_id: int, user: User, *, reason: Any):
+    bank_id = _check_bank_user(user)
+    app = get_for_bank(application_id, bank_id)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationFailed("reason", _("请填写拒绝原因"))
+    if app.bank_id is None:  # an open demand is passed over, not rejected for everyone
+        raise Conflict(_("开放需求请先受理再决定"), code="invalid_transition")
+    _transition(
+        app,
+        "reject",
+        user_id=user.id,
+        bank_id=bank_id,
+        note=reason[:2000],
+        values={"reject_reason": reason[:2000], "decided_at": utcnow()},
+    )
+    notify(
+        "application_rejected",
+        _("您的贷款申请未获批准：%(r)s", r=reason[:200]),
+        link=_link(app.id),
+        enterprise_id=app.enterprise_id,
+    )
+    return app
+
+
+def is_first_loan(enterprise_id: int, excluding: int) -> bool:
+    """首贷: no other disbursement of this enterprise on record."""
+    other = db.session.scalar(
+        select(Application.id)
+        .where(
+            Application.enterprise_id == enterprise_id,
+            Application.state == "disbursed",
+            Application.id != excluding,
+        )
+        .limit(1)
+    )
+    return other is None
+
+
+def disburse(
+    application_id: int, user: User, *, amount: Any, disbursed_on: Any, first_loan: Any = None
+):
+    bank_id = _check_bank_user(user)
+    app = get_for_bank(application_id, bank_id)
+    amount_d = parse_amount(amount)
+    if app.approved_amount is not None and amount_d > app.approved_amount:
+        raise ValidationFailed("amount", _("放款金额不能超过批准金额"))
+    day = parse_date(disbursed_on, "disbursed_on")
+    today = to_local(utcnow())
+    assert today is not None
+    if day > today.date():
+        raise ValidationFailed("disbursed_on", _("放款日期不能晚于今天"))
+    accepted = to_local(app.accepted_at) if app.accepted_at else None
+    if accepted is not None and day < accepted.date():
+        raise ValidationFailed("disbursed_on", _("放款日期不能早于受理日期"))
+    first = _bool(first_loan)
+    if first is None:
+        first = is_first_loan(app.enterprise_id, app.id)
+    _transition(
+        app,
+        "disburse",
+        user_id=user.id,
+        bank_id=bank_id,
+        note=f"{amount_d} {day.isoformat()}" + (" 首贷" if first else ""),
+        values={"disbursed_amount": amount_d, "disbursed_on": day, "first_loan": first},
+    )
+    notify(
+        "application_disbursed",
+        _("贷款已放款：%(a)s 元（%(d)s）", a=amount_d, d=day.isoformat()),
+        link=_link(app.id),
+        enterprise_id=app.enterprise_id,
+    )
+    return app
+
+
+def withdraw(application_id: int, user: User, *, note: str = ""):
+    if user.role != "enterprise" or user.enterprise_id is None:
+        raise Forbidden(_("只有申请企业可以撤回"), code="wrong_role")
+    app = get_for_enterprise(application_id, user.enterprise_id)
+    _transition(app, "withdraw", user_id=user.id, note=(note or "").strip()[:500])
+    if app.bank_id is not None:
+        notify(
+            "application_withdrawn",
+            _("申请 #%(id)d 已被企业撤回", id=app.id),
+            link=_link(app.id),
+            bank_id=app.bank_id,
+        )
+    return app
+
+
+def act(action: str, application_id: int, user: User, payload: dict[str, Any]) -> Application:
+    """One entry point for the API: `action` with its JSON payload."""
+    if action == "accept":
+        return accept(application_id, user)
+    if action == "approve":
+        return approve(
+            application_id,
+            user,
+            amount=payload.get("amount"),
+            rate=payload.get("rate"),
+            term_months=payload.get("term_months"),
+        )
+    if action == "reject":
+        return reject(application_id, user, reason=payload.get("reason"))
+    if action == "disburse":
+        return disburse(
+            application_id,
+            user,
+            amount=payload.get("amount"),
+            disbursed_on=payload.get("disbursed_on"),
+            first_loan=payload.get("first_loan"),
+        )
+    if action == "withdraw":
+        return withdraw(application_id, user, note=str(payload.get("note") or ""))
+    raise NotFound(_("未知操作"))
+
+
+# --- scheduler: remind, then expire ------------------------------------------------------
+
+
+def remind_due(now: datetime | None = None) -> int:
+    """Remind the bank once when one working day (or less) is left to accept."""
+    now = now or utcnow()
+    due = list(
+        db.session.scalars(
+            select(Application).where(
+                Application.state == "submitted",
+                Application.reminded_at.is_(None),
+                Application.respond_by.is_not(None),
+                Application.respond_by >= now,
+            )
+        )
+    )
+    count = 0
+    for app in due:
+        assert app.respond_by is not None
+        if workdays.working_days_left(app.respond_by, now) > 1:
+            continue
+        app.reminded_at = now
+        if app.bank_id is not None:
+            notify(
+                "application_reminder",
+                _("申请 #%(id)d 将于 1 个工作日内到期，请及时受理", id=app.id),
+                link=_link(app.id),
+                bank_id=app.bank_id,
+            )
+        count += 1
+    db.session.flush()
+    return count
+
+
+def expire_overdue(now: datetime | None = None) -> int:
+    """Submitted applications past their deadline expire; the enterprise is told."""
+    now = now or utcnow()
+    overdue = list(
+        db.session.scalars(
+            select(Application).where(
+                Application.state == "submitted", Application.respond_by < now
+            )
+        )
+    )
+    count = 0
+    for app in overdue:
+        try:
+            _transition(app, "expire", user_id=None, note=_("超过受理时限"), now=now)
+        except Conflict:  # accepted meanwhile
+            continue
+        notify(
+            "application_expired",
+            _("申请 #%(id)d 未在时限内获受理，已过期", id=app.id),
+            link=_link(app.id),
+            enterprise_id=app.enterprise_id,
+        )
+        count += 1
+    return count
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def events(application_id: int) -> list[ApplicationEvent]:
+    return list(
+        db.session.scalars(
+            select(ApplicationEvent)
+            .where(ApplicationEvent.application_id == application_id)
+            .order_by(ApplicationEvent.id)
+        )
+    )
+
+
+def list_for_enterprise(enterprise_id: int) -> list[Application]:
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.enterprise_id == enterprise_id)
+            .order_by(Application.id.desc())
+        )
+    )
+
+
+def open_demands_for_bank(bank_id: int, limit: int = 200) -> list[Application]:
+    from app.matching.services import fitting_bank_ids
+
+    waiting = db.session.scalars(
+        select(Application)
+        .where(
+            Application.state == "submitted",
+            Application.product_id.is_(None),
+            Application.bank_id.is_(None),
+        )
+        .order_by(Application.id.desc())
+        .limit(limit)
+    )
+    return [
+        a for a in waiting if bank_id in fitting_bank_ids(a.enterprise, a.amount, a.term_months)
+    ]
+
+
+def list_for_bank(bank_id: int) -> list[Application]:
+    own = list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.bank_id == bank_id)
+            .order_by(Application.id.desc())
+        )
+    )
+    return open_demands_for_bank(bank_id) + own
+
+
+@dataclass
+class InboxRow:
+    application: Application
+    identified: bool
+    days_left: int | None
+
+
+def inbox(bank_id: int, now: datetime | None = None) -> dict[str, list[InboxRow]]:
+    """新 (to accept), 审查中 (accepted), 已决 (decided) for one bank."""
+    now = now or utcnow()
+    tabs: dict[str, list[InboxRow]] = {"new": [], "review": [], "decided": []}
+    for app in list_for_bank(bank_id):
+        left = (
+            workdays.working_days_left(app.respond_by, now)
+            if app.state == "submitted" and app.respond_by
+            else None
+        )
+        row = InboxRow(app, identified_for_bank(app, bank_id), left)
+        if app.state == "submitted":
+            tabs["new"].append(row)
+        elif app.state in ("accepted", "approved"):
+            tabs["review"].append(row)
+        else:
+            tabs["decided"].append(row)
+    return tabs
+
+
+STATE_LABELS = {
+    "draft": _l("草稿"), "submitted": _l("已提交"), "accepted": _l("已受理"),
+    "approved": _l("已批准"), "rejected": _l("已拒绝"), "disbursed": _l("已放款"),
+    "withdrawn": _l("已撤回"), "expired": _l("已过期"),
+}  # fmt: skip
+ACTION_LABELS = {
+    "create": _l("创建"), "submit": _l("提交"), "accept": _l("受理"), "approve": _l("批准"),
+    "reject": _l("拒绝"), "disburse": _l("放款"), "withdraw": _l("撤回"), "expire": _l("过期"),
+}  # fmt: skip
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def summary(app: Application) -> dict[str, Any]:
+    """What a bank sees before it is authorized: no name, no code."""
+    from app.enterprises.services import industry_names, region_names
+
+    e = app.enterprise
+    return {
+        "industry": industry_names().get(e.industry_code or "", e.industry_code),
+        "region": region_names().get(e.region_code or "", e.region_code),
+        "scale": e.scale,
+    }
+
+
+def to_dict(app: Application, viewer: User) -> dict[str, Any]:
+    """The application contract; a bank sees the enterprise only once authorized."""
+    body: dict[str, Any] = {
+        "id": app.id,
+        "product_id": app.product_id,
+        "product": app.product.name if app.product else None,
+        "bank": app.bank.code if app.bank else None,
+        "state": app.state,
+        "amount": str(app.amount),
+        "term_months": app.term_months,
+        "purpose": app.purpose,
+        "submitted_at": app.submitted_at.isoformat() if app.submitted_at else None,
+        "respond_by": app.respond_by.isoformat() if app.respond_by else None,
+        "approved_amount": None if app.approved_amount is None else str(app.approved_amount),
+        "approved_rate": None if app.approved_rate is None else str(app.approved_rate),
+        "approved_term_months": app.approved_term_months,
+        "reject_reason": app.reject_reason,
+        "disbursed_amount": None if app.disbursed_amount is None else str(app.disbursed_amount),
+        "disbursed_on": app.disbursed_on.isoformat() if app.disbursed_on else None,
+        "first_loan": app.first_loan,
+        "version": app.version,
+        "events": [
+            {
+                "action": ev.action,
+                "from": ev.from_state,
+                "to": ev.to_state,
+                "note": ev.note,
+                "at": ev.at.isoformat(),
+                "user_id": ev.user_id,
+            }
+            for ev in events(app.id)
+        ],
+    }
+    if viewer.role in BANK_ROLES:
+        assert viewer.bank_id is not None
+        if identified_for_bank(app, viewer.bank_id):
+            body["enterprise"] = {"uscc": app.enterprise.uscc, "name": app.enterprise.name}
+        else:
+            body["enterprise"] = None
+            body["summary"] = summary(app)
+            body["purpose"] = None
+    else:
+        body["enterprise"] = {"uscc": app.enterprise.uscc, "name": app.enterprise.name}
+    return body

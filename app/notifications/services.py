@@ -1,0 +1,84 @@
+"""Notifications: stored for the site (list page, unread count) and handed to the sender."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+
+from app.auth.models import BANK_ROLES, User
+from app.errors import NotFound
+from app.extensions import db
+from app.notifications.models import Notification
+from app.notifications.senders import configured_sender
+from app.util import utcnow
+
+
+def notify(
+    kind: str,
+    text: str,
+    *,
+    link: str = "",
+    user_id: int | None = None,
+    bank_id: int | None = None,
+    enterprise_id: int | None = None,
+) -> Notification:
+    """Store a notification for a user, a bank's staff or an enterprise's users, and send it."""
+    note = Notification(
+        kind=kind,
+        text=text,
+        link=link,
+        user_id=user_id,
+        bank_id=bank_id,
+        enterprise_id=enterprise_id,
+    )
+    db.session.add(note)
+    db.session.flush()
+    configured_sender().send(note)
+    return note
+
+
+def _for_user(user: User):
+    clauses = [Notification.user_id == user.id]
+    if user.role in BANK_ROLES and user.bank_id is not None:
+        clauses.append(Notification.bank_id == user.bank_id)
+    if user.enterprise_id is not None:
+        clauses.append(Notification.enterprise_id == user.enterprise_id)
+    return or_(*clauses)
+
+
+def list_for(user: User, limit: int = 100) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(_for_user(user))
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(_for_user(user), Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) notification of this user read."""
+    query = update(Notification).where(_for_user(user), Notification.read_at.is_(None))
+    if notification_id is not None:
+        own = db.session.scalar(
+            select(Notification.id).where(Notification.id == notification_id, _for_user(user))
+        )
+        if own is None:
+            raise NotFound(_("通知不存在"))
+        query = query.where(Notification.id == notification_id)
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(
+        synchronize_session=False))  # fmt: skip
+    db.session.flush()
+    return result.rowcount  # type: ignore[attr-defined]

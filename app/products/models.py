@@ -1,0 +1,81 @@
+"""Loan products published by banks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.banks.models import Bank
+from app.extensions import db
+from app.types import Money, Rate, UTCDateTime
+from app.util import utcnow
+
+PRODUCT_TYPES = ("credit", "collateral", "guarantee")  # 信用贷 / 抵押 / 担保
+PRODUCT_STATES = ("draft", "published", "suspended", "retired")
+GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "C")  # best → worst
+TAX_GRADES = ("A", "B", "M", "C", "D")  # best → worst
+
+
+def _codes(text: str | None) -> list[str]:
+    return [code for code in (text or "").split(",") if code]
+
+
+class Product(db.Model):
+    """A bank's loan product and its eligibility criteria.
+
+    Regions and industries are stored as ",code,code," (empty = all) so that matching
+    filters them in SQL with LIKE on both databases; `region_codes` / `industry_codes`
+    give the lists.
+    """
+
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("type IN ('credit','collateral','guarantee')", name="type"),
+        CheckConstraint("status IN ('draft','published','suspended','retired')", name="status"),
+        CheckConstraint("amount_min > 0 AND amount_min <= amount_max", name="amount_range"),
+        CheckConstraint(
+            "term_min_months > 0 AND term_min_months <= term_max_months", name="term_range"
+        ),
+        CheckConstraint("rate_min > 0 AND rate_min <= rate_max", name="rate_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(12))
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount_min: Mapped[Decimal] = mapped_column(Money())
+    amount_max: Mapped[Decimal] = mapped_column(Money())
+    term_min_months: Mapped[int] = mapped_column(Integer)
+    term_max_months: Mapped[int] = mapped_column(Integer)
+    rate_min: Mapped[Decimal] = mapped_column(Rate())
+    rate_max: Mapped[Decimal] = mapped_column(Rate())
+    regions: Mapped[str] = mapped_column(Text, default="")
+    industries: Mapped[str] = mapped_column(Text, default="")
+    min_grade: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    min_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_tax_grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    exclude_black_list: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    bank: Mapped[Bank] = relationship(lazy="joined")
+
+    @property
+    def region_codes(self) -> list[str]:
+        return _codes(self.regions)
+
+    @property
+    def industry_codes(self) -> list[str]:
+        return _codes(self.industries)
+
+    def __repr__(self) -> str:
+        return f"<Product {self.id} {self.name}>"

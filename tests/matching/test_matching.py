@@ -1,0 +1,171 @@
+"""Matching: each criterion failing alone, eligible first, near misses, explained ranking."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from app.applications.models import Application
+from app.extensions import db
+from app.ingest.models import PublicCreditRecord, TaxRating
+from app.matching import services
+from app.util import utcnow
+from tests.products.helpers import make_product
+
+
+@pytest.fixture
+def enterprise(factories):
+    # Xi'an, Yanta district (610113); manufacturing division 13 (section C); est. 2015
+    return factories.enterprise(region_code="610113", industry_code="13",
+                                established_on=date(2015, 6, 1))  # fmt: skip
+
+
+@pytest.fixture
+def facts(enterprise):
+    return replace(services.enterprise_facts(enterprise), grade="A", score=720, profile_id=1)
+
+
+def _checks(enterprise, facts, amount="200000", term=12):
+    matches = services.match(enterprise, amount, term, facts=facts)
+    assert len(matches) == 1
+    return matches[0]
+
+
+FAILING_ALONE = [
+    ("amount", {"amount_max": "150000"}, "金额超出上限 15万"),
+    ("amount", {"amount_min": "300000"}, "金额低于下限 30万"),
+    ("term", {"term_max_months": 6}, "期限超出上限 6 个月"),
+    ("term", {"term_min_months": 24}, "期限低于下限 24 个月"),
+    ("region", {"regions": ["610200"]}, "所在地区不在服务范围内"),
+    ("industry", {"industries": ["F"]}, "所属行业不在支持范围内"),
+    ("min_grade", {"min_grade": "AA"}, "信用等级 A 低于要求 AA"),
+    ("min_score", {"min_score": 800}, "信用评分 720 低于要求 800"),
+    ("min_years", {"min_years": 20}, "不足 20 年"),
+    ("min_tax_grade", {"min_tax_grade": "A"}, "纳税信用 B 级低于要求 A 级"),
+]
+
+
+@pytest.mark.parametrize(("criterion", "fields", "detail"), FAILING_ALONE)
+def test_each_criterion_fails_alone(factories, enterprise, facts, criterion, fields, detail):
+    make_product(factories.bank(), **fields)
+    m = _checks(enterprise, replace(facts, tax_grade="B"))
+    failed = [c for c in m.checks if not c["passed"]]
+    assert [c["criterion"] for c in failed] == [criterion]
+    assert detail in failed[0]["detail"]
+    assert m.eligible is False
+
+
+def test_black_list_excludes_with_the_reason(factories, enterprise):
+    make_product(factories.bank())
+    db.session.add(PublicCreditRecord(
+        uscc=enterprise.uscc, batch_id=0, category="black_list", ref_no="HM-1",
+        authority="市发改委", decided_on=date(2024, 1, 1), valid_until=None,
+    ))  # fmt: skip
+    db.session.flush()
+    facts = services.enterprise_facts(enterprise)
+    assert facts.black_listed
+    m = _checks(enterprise, facts)
+    failed = [c for c in m.checks if not c["passed"]]
+    assert [(c["criterion"], c["detail"]) for c in failed] == [("black_list", "黑名单主体不予受理")]
+
+
+def test_expired_black_list_entry_does_not_count(factories, enterprise):
+    db.session.add(PublicCreditRecord(
+        uscc=enterprise.uscc, batch_id=0, category="black_list", ref_no="HM-2",
+        authority="市发改委", decided_on=date(2020, 1, 1),
+        valid_until=date.today() - timedelta(days=1),
+    ))  # fmt: skip
+    db.session.flush()
+    assert services.enterprise_facts(enterprise).black_listed is False
+
+
+def test_product_that_accepts_black_listed_passes(factories, enterprise, facts):
+    make_product(factories.bank(), exclude_black_list=False)
+    m = _checks(enterprise, replace(facts, black_listed=True))
+    assert m.eligible
+
+
+def test_latest_tax_rating_is_used(factories, enterprise):
+    for year, grade in ((2023, "A"), (2024, "C")):
+        db.session.add(TaxRating(uscc=enterprise.uscc, batch_id=0, year=year, grade=grade))
+    db.session.flush()
+    assert services.enterprise_facts(enterprise).tax_grade == "C"
+
+
+def test_missing_profile_fails_grade_and_score_checks(factories, enterprise):
+    make_product(factories.bank(), min_grade="BBB", min_score=600)
+    facts = replace(services.enterprise_facts(enterprise), grade=None, score=None)
+    m = _checks(enterprise, facts)
+    details = {c["criterion"]: c["detail"] for c in m.checks if not c["passed"]}
+    assert details == {"min_grade": "暂无信用画像", "min_score": "暂无信用画像"}
+
+
+def test_city_code_covers_its_counties_and_division_is_covered_by_section(
+    factories, enterprise, facts
+):
+    make_product(factories.bank(), regions=["610100"], industries=["C"])
+    assert _checks(enterprise, facts).eligible
+
+
+def test_eligible_first_then_near_misses_by_fewest_failures(factories, enterprise, facts):
+    bank = factories.bank()
+    two_off = make_product(bank, name="差两项", amount_max="150000", min_years=30)
+    one_off = make_product(bank, name="差一项", amount_max="150000")
+    fits = make_product(bank, name="符合")
+    make_product(bank, name="差四项", amount_max="150000", min_years=30, regions=["610200"],
+                 industries=["F"])  # fmt: skip
+    make_product(bank, name="草稿", status="draft")
+    matches = services.match(enterprise, "200000", 12, facts=facts)
+    assert [m.product.id for m in matches] == [fits.id, one_off.id, two_off.id]
+    assert [m.rank for m in matches] == [1, 2, 3]
+    assert [m.eligible for m in matches] == [True, False, False]
+    body = matches[0].to_dict()
+    assert set(body) >= {"product_id", "bank", "name", "eligible", "rank", "checks"}
+    assert {c["criterion"] for c in body["checks"]} == set(services.CRITERIA)
+
+
+def test_ranking_prefers_lower_rate_and_explains_it(factories, enterprise, facts):
+    cheap = make_product(factories.bank(), name="低利率", rate_min="3.2")
+    dear = make_product(factories.bank(), name="高利率", rate_min="5.5", rate_max="8")
+    matches = services.match(enterprise, "200000", 12, facts=facts)
+    assert [m.product.id for m in matches] == [cheap.id, dear.id]
+    assert matches[0].rank_reasons[0] == "最低年利率 3.2%"
+    assert "该行近 90 天无受理记录" in matches[0].rank_reasons
+
+
+def test_ranking_uses_the_banks_response_record(factories, enterprise, facts):
+    slow_bank, fast_bank = factories.bank(), factories.bank()
+    slow = make_product(slow_bank, name="慢")
+    fast = make_product(fast_bank, name="快")
+    now = utcnow()
+    for bank, days in ((slow_bank, 3), (slow_bank, 3), (fast_bank, 0), (fast_bank, 1)):
+        db.session.add(Application(
+            enterprise_id=enterprise.id, bank_id=bank.id, state="accepted",
+            amount=Decimal("1"), term_months=1, accepted_at=now, response_working_days=days,
+        ))  # fmt: skip
+    db.session.flush()
+    matches = services.match(enterprise, "200000", 12, facts=facts)
+    assert [m.product.id for m in matches] == [fast.id, slow.id]
+    assert "该行近 90 天受理中位数 0.5 个工作日" in matches[0].rank_reasons
+    assert "该行近 90 天受理中位数 3 个工作日" in matches[1].rank_reasons
+
+
+@pytest.mark.parametrize(
+    ("amount", "term", "field"),
+    [("", 12, "amount"), ("-1", 12, "amount"), ("1000", "x", "term_months")],
+)
+def test_bad_need_names_the_field(enterprise, amount, term, field):
+    from app.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.match(enterprise, amount, term)
+    assert excinfo.value.field == field
+
+
+def test_wan_formatting():
+    assert services.wan(Decimal("500000")) == "50万"
+    assert services.wan(Decimal("1250000")) == "125万"
+    assert services.wan(Decimal("8000")) == "8000.00元"
