@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.enterprises.routes import bp as enterprises_bp
     from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
+    from app.profiles.routes import bp as profiles_bp
     from app.scheduler.routes import bp as scheduler_bp
     from app.scoring.routes import bp as scoring_bp
     from app.sources.routes import bp as sources_bp
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(scoring_bp)
+    app.register_blueprint(profiles_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 
@@ -119,12 +121,13 @@ def _register_cli(app: Flask) -> None:
     from app.consent.cli import consent_cli
     from app.demo.cli import demo_cli
     from app.ingest.cli import ingest_cli
+    from app.profiles.cli import profiles_cli
     from app.scheduler.cli import scheduler_cli
     from app.scoring.cli import scorecards_cli
     from app.sources.cli import pull_command, sources_cli
 
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
-    groups += [ingest_cli, scorecards_cli, sources_cli]
+    groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

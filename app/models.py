@@ -11,6 +11,7 @@ from app.consent.models import (  # noqa: F401
 )
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
 from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
+from app.profiles.models import CurrentProfile, ProfileSnapshot  # noqa: F401
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401

@@ -11,4 +11,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def load_routes() -> None:
     """Import the route modules (called once by the app factory)."""
-    from app.api import audit, authorizations, consent, core, docs, enterprises, ingest  # noqa: F401
+    from app.api import (  # noqa: F401
+        audit,
+        authorizations,
+        consent,
+        core,
+        docs,
+        enterprises,
+        ingest,
+        profiles,
+    )

@@ -25,6 +25,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     """The jobs this process schedules, after `SCHEDULER_JOBS` filtering (empty = all)."""
     from app.audit import tasks as audit_tasks
     from app.consent import tasks as consent_tasks
+    from app.profiles import tasks as profile_tasks
     from app.scheduler import tasks as scheduler_tasks
 
     config = app.config
@@ -52,6 +53,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_VERIFY_LOG_SECONDS", 86400)),
             audit_tasks.verify_access_log,
             "校验查询日志哈希链（每日）",
+        ),
+        Job(
+            "rebuild_profiles",
+            int(config.get("SCHEDULER_REBUILD_PROFILES_SECONDS", 86400)),
+            profile_tasks.rebuild_profiles,
+            "每日全量重建企业画像（未变化的不写入）",
         ),
     ]
     if config.get("SCHEDULER_TEST_JOB"):
