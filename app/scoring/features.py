@@ -20,7 +20,7 @@ same statements run on PostgreSQL and SQLite (dates compare as ISO text on SQLit
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -118,12 +118,16 @@ class Features:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimal as string, dates ISO, derived ratios included."""
-        out: dict[str, Any] = {}
-        for key, val in asdict(self).items():
-            out[key] = _jsonable(val)
+        # Field by field, not dataclasses.asdict (a deep copy): a full rebuild calls this
+        # 100,000 times.
+        out: dict[str, Any] = {name: _jsonable(getattr(self, name)) for name in _FIELD_NAMES}
+        out["coverage"] = dict(self.coverage)
         for name in DERIVED:
             out[name] = getattr(self, name)
         return out
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Features) if f.name != "coverage")
 
 
 def _jsonable(val: Any) -> Any:
