@@ -88,9 +88,7 @@ def load(url: str, files: dict[str, str]) -> dict[str, float]:
             started = time.perf_counter()
             names = list(columns)
             staging = f"stage_{source}"
-            conn.execute(
-                f"CREATE TEMP TABLE {staging} ({', '.join(f'{c} text' for c in names)})"
-            )
+            conn.execute(f"CREATE TEMP TABLE {staging} ({', '.join(f'{c} text' for c in names)})")
             statement = f"COPY {staging} FROM STDIN (FORMAT csv, HEADER true)"
             with conn.cursor() as cur, open(files[source], "rb") as f, cur.copy(statement) as cp:
                 while block := f.read(COPY_BLOCK):
@@ -115,9 +113,10 @@ def batch_file(files: dict[str, str], work: Path) -> tuple[Path, list[str]]:
     """10,000 corrected tax rows: each enterprise's first row, amount + 1 yuan."""
     out = work / "tax_batch.csv"
     seen: set[str] = set()
-    with open(files["tax_payments"], encoding="utf-8", newline="") as f, open(
-        out, "w", encoding="utf-8", newline=""
-    ) as g:
+    with (
+        open(files["tax_payments"], encoding="utf-8", newline="") as f,
+        open(out, "w", encoding="utf-8", newline="") as g,
+    ):
         reader, writer = csv.reader(f), csv.writer(g)
         header = next(reader)
         writer.writerow(header)

@@ -234,7 +234,7 @@ class _SnapshotWriter:
             .scalars()
             .all()
         )
-        raw = connection.connection.driver_connection
+        raw: Any = connection.connection.driver_connection  # the psycopg connection
         statement = f"COPY profile_snapshots ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
         out = []
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
