@@ -93,6 +93,14 @@ def load(url: str, files: dict[str, str]) -> dict[str, float]:
             with conn.cursor() as cur, open(files[source], "rb") as f, cur.copy(statement) as cp:
                 while block := f.read(COPY_BLOCK):
                     cp.write(block)
+            # Build the unique index once after the load, not row by row during it.
+            constraints = conn.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'u'",
+                (table,),
+            ).fetchall()
+            for name, _definition in constraints:
+                conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
             casts = ", ".join(f"NULLIF({c}, '')::{t}" for c, t in columns.items())
             extra, values = "batch_id, created_at, updated_at", "0, now(), now()"
             if source == "enterprises":
@@ -102,6 +110,8 @@ def load(url: str, files: dict[str, str]) -> dict[str, float]:
                 f"SELECT {casts}, {values} FROM {staging}"
             )
             conn.execute(f"DROP TABLE {staging}")
+            for name, definition in constraints:
+                conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
             conn.commit()
             seconds[source] = round(time.perf_counter() - started, 1)
         conn.autocommit = True
@@ -168,7 +178,8 @@ def _op_rebuild(step: dict) -> dict:
 def _op_authorize(step: dict) -> dict:
     from app.demo.services import authorize_collection
 
-    return {"authorizations": authorize_collection({("tax_payments",): step["usccs"]})}
+    usccs = json.loads(Path(step["path"]).read_text(encoding="utf-8"))
+    return {"authorizations": authorize_collection({("tax_payments",): usccs})}
 
 
 def _op_batch(step: dict) -> dict:
@@ -249,7 +260,9 @@ def profiles(ctx: Context) -> dict:
         loaded = load(url, gen["files"])
         ctx.log(f"profiles: loaded {loaded}")
         batch, usccs = batch_file(gen["files"], work)
-        run_child(url, [{"op": "authorize", "usccs": usccs}])
+        listed = work / "batch_usccs.json"
+        listed.write_text(json.dumps(usccs), encoding="utf-8")
+        run_child(url, [{"op": "authorize", "path": str(listed)}])
         report = run_child(
             url, [{"op": "rebuild"}, {"op": "rebuild"}, {"op": "batch", "path": str(batch)}]
         )

@@ -97,6 +97,7 @@ def test_run_once_runs_every_job_and_releases(app):
         "process_pull_requests": "succeeded",
         "pull_sources": "skipped",
         "verify_access_log": "succeeded",
+        "rebuild_profiles": "succeeded",
     }
     assert not services.holds_lease("cron:5:aaa")
 

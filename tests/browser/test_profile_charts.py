@@ -13,7 +13,6 @@ from app.extensions import db
 from app.ingest.models import SocialInsuranceRecord, TaxPayment, UtilityBill
 from app.profiles import services
 from app.profiles.models import CurrentProfile, ProfileSnapshot
-from tests.browser.conftest import browser, live_server, page  # noqa: F401 - fixtures
 from tests.factories import Factories
 from tests.profiles.conftest import paid_day, recent_periods
 from tests.scoring.conftest import Sources
@@ -23,7 +22,7 @@ PASSWORD = "Qinling2026ok"
 
 
 @pytest.fixture
-def scored_login(live_server):  # noqa: F811
+def scored_login(live_server):
     app, base = live_server
     with app.app_context():
         factories, sources = Factories(), Sources()
@@ -51,7 +50,7 @@ def scored_login(live_server):  # noqa: F811
         assert auth_services.get_user_by_email("chart@example.test") is None
 
 
-def test_profile_page_draws_the_charts(scored_login, page, tmp_path):  # noqa: F811
+def test_profile_page_draws_the_charts(scored_login, page, tmp_path):
     base = scored_login
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
