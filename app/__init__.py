@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.matching.routes import bp as matching_bp
     from app.notifications.routes import bp as notifications_bp
     from app.products.routes import bp as products_bp
+    from app.profiles.routes import bp as profiles_bp
     from app.scheduler.routes import bp as scheduler_bp
     from app.scoring.routes import bp as scoring_bp
     from app.sources.routes import bp as sources_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(disputes_bp)
     for loans_bp in (products_bp, matching_bp, applications_bp, notifications_bp):
         app.register_blueprint(loans_bp)
+    app.register_blueprint(profiles_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 
@@ -127,12 +129,13 @@ def _register_cli(app: Flask) -> None:
     from app.consent.cli import consent_cli
     from app.demo.cli import demo_cli
     from app.ingest.cli import ingest_cli
+    from app.profiles.cli import profiles_cli
     from app.scheduler.cli import scheduler_cli
     from app.scoring.cli import scorecards_cli
     from app.sources.cli import pull_command, sources_cli
 
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
-    groups += [ingest_cli, scorecards_cli, sources_cli]
+    groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

@@ -15,6 +15,7 @@ from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
 from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
 from app.notifications.models import Notification  # noqa: F401
 from app.products.models import Product  # noqa: F401
+from app.profiles.models import CurrentProfile, ProfileSnapshot  # noqa: F401
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401

@@ -28,3 +28,8 @@ def to_local(value: datetime | None) -> datetime | None:
 def money(value: Decimal | int | str) -> Decimal:
     """Yuan rounded to the cent."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def local_today():
+    """Today's date in Asia/Shanghai (business dates: due dates, decisions, disbursements)."""
+    return utcnow().astimezone(SHANGHAI).date()

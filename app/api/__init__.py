@@ -23,4 +23,5 @@ def load_routes() -> None:
         ingest,
         matching,
         products,
+        profiles,
     )

@@ -25,10 +25,32 @@ PROFILE_SCHEMA = {
         "reasons": {"type": "array", "items": {"type": "object"}},
         "coverage": {"type": "object"},
         "features": {"type": "object"},
+        "snapshot_id": {"type": "integer", "nullable": True},
+        "score_authorized": {"type": "boolean"},
+        "score_requires": {"type": "array", "items": {"type": "string"}},
         "categories": {"type": "array", "items": {"type": "string"}},
         "sections": {"type": "object"},
     },
 }
+
+
+def profile_fields(scoring: dict) -> dict:
+    """The DESIGN profile keys from a scoring view (None / empty when withheld or absent)."""
+    return {
+        "score": scoring.get("score"),
+        "grade": scoring.get("grade"),
+        "model_version": scoring.get("model_version"),
+        "computed_at": scoring.get("computed_at"),
+        "dimensions": [
+            {k: d[k] for k in ("code", "name", "score", "weight")}
+            for d in scoring.get("dimensions") or []
+        ],
+        "reasons": [
+            {"code": r["code"], "message": r["message"]} for r in scoring.get("reasons") or []
+        ],
+        "features": scoring.get("features") or {},
+        "snapshot_id": scoring.get("snapshot_id"),
+    }
 
 
 @bp.route("/enterprises/<uscc>/profile")
@@ -38,8 +60,11 @@ def enterprise_profile(uscc: str):
     """An enterprise's profile as the caller's bank is authorized to see it.
 
     403 without an in-force query authorization of this enterprise to the caller's bank;
-    sections the authorization does not cover come back as {"authorized": false}. Every call,
-    allowed or denied, is written to the enterprise's access log.
+    sections the authorization does not cover come back as {"authorized": false}. The score,
+    grade, dimensions, reasons and features are given only when the authorization covers
+    every non-public category that fed the score (else null, with `score_requires` naming
+    what is missing); `snapshot_id` names the profile snapshot shown. Every call, allowed or
+    denied, is written to the enterprise's access log.
     """
     profile = bank_profile(
         current_api_user(), uscc, endpoint=request.path, channel="api", ip=request.remote_addr
@@ -49,18 +74,14 @@ def enterprise_profile(uscc: str):
             403, "not_authorized", _("该企业未授权贵行查询其数据"), summary=profile.data["summary"]
         )
     data = profile.data
+    scoring = data["scoring"]
     body = {
         "uscc": data["uscc"],
         "name": data["name"],
-        # The scorecard arrives with the profile issue; until then these stay empty.
-        "score": None,
-        "grade": None,
-        "model_version": None,
-        "computed_at": None,
-        "dimensions": [],
-        "reasons": [],
+        **profile_fields(scoring),
         "coverage": data.get("coverage", {}),
-        "features": {},
+        "score_authorized": scoring["authorized"],
+        "score_requires": scoring["requires"],
         "categories": data["categories"],
         "authorization": data["authorization"],
         "sections": data["sections"],

@@ -24,7 +24,7 @@ from app.consent.forms import CATEGORY_LABELS
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
 from app.products import services as products
-from app.util import utcnow
+from app.util import local_today, utcnow
 
 bp = Blueprint("applications", __name__)
 
@@ -162,7 +162,7 @@ def detail(application_id: int):
         disburse_form=DisburseForm(
             formdata=None,
             amount=app.approved_amount,
-            disbursed_on=utcnow().date().isoformat(),
+            disbursed_on=local_today().isoformat(),
             first_loan=services.is_first_loan(app.enterprise_id, app.id),
         ),
         days_left=workdays.working_days_left(app.respond_by, utcnow())

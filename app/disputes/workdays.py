@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from app.util import to_local, utcnow
+from app.util import local_today  # noqa: F401 - re-exported for the disputes package
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,3 @@ def working_days_between(start: date, end: date) -> int:
         day += timedelta(days=1)
         count += is_workday(day)
     return count
-
-
-def local_today() -> date:
-    """Today in Asia/Shanghai (deadlines are local days)."""
-    local = to_local(utcnow())
-    assert local is not None
-    return local.date()

@@ -3,6 +3,11 @@
 `bank_profile()` is the single place that assembles a bank-facing profile; the web page, the
 API and exports all call it, and it calls `consent.guard.check_bank_access()` first. Sections
 the decision does not cover are returned as `{"authorized": False}` and never read.
+
+The score (score, grade, dimensions, reasons, features) is derived from every source that fed
+it, so it is shown only when the decision covers every non-public category in which the
+current snapshot had data (`score_covered`); otherwise `scoring.authorized` is False and it
+names the categories still needed. Coverage is always limited to the authorized sources.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app.auth.models import User
 from app.consent.guard import ALL_CATEGORIES, AccessDecision, check_bank_access
+from app.consent.services import NON_PUBLIC_CATEGORIES
 from app.disputes.services import disputed_record_ids, not_withdrawn
 from app.enterprises import services
 from app.enterprises.models import Enterprise
@@ -28,6 +35,9 @@ from app.ingest.models import (
     TaxRating,
     UtilityBill,
 )
+from app.profiles.charts import chart_data
+from app.profiles.models import ProfileSnapshot
+from app.profiles.services import latest_profile, profile_dict
 
 # category → reader(enterprise) → JSON-ready data. Record sources register their readers here.
 SECTION_READERS: dict[str, Callable[[Enterprise], dict]] = {}
@@ -315,16 +325,54 @@ def bank_profile(
             decision, enterprise, {"authorized": False, "summary": anonymous_summary(enterprise)}
         )
     sections = _sections(enterprise, decision.categories)
+    snapshot = latest_profile(enterprise.id)
+    scoring = scoring_view(snapshot, decision.categories, str(get_locale() or "zh"))
     data = {
-        "coverage": coverage(sections),
+        "coverage": scoring["coverage"] if snapshot else coverage(sections),
+        "scoring": scoring,
         "authorized": True,
         "uscc": enterprise.uscc,
         "name": enterprise.name,
         "authorization": {"id": decision.authorization_id, "purpose": decision.purpose},
         "categories": sorted(decision.categories),
         "sections": sections,
+        "charts": chart_data(scoring if scoring["authorized"] else None, sections),
     }
     return BankProfile(decision, enterprise, data)
+
+
+def score_requires(snapshot: ProfileSnapshot, covered) -> list[str]:
+    """The non-public categories that fed `snapshot` with data and `covered` lacks."""
+    fed = (c for c in NON_PUBLIC_CATEGORIES if (snapshot.coverage or {}).get(c, 0) > 0)
+    return sorted(c for c in fed if c not in covered)
+
+
+def scoring_view(snapshot: ProfileSnapshot | None, covered, locale: str) -> dict:
+    """The score part a bank may see under an authorization covering `covered`.
+
+    `{authorized, available, requires, snapshot_id, model_version, computed_at, as_of,
+    coverage}` plus, when authorized, `score, grade, grade_label, confidence, dimensions,
+    reasons, features` (else those are None / empty).
+    """
+    if snapshot is None:
+        return {"available": False, "authorized": False, "requires": [], "coverage": {}}
+    full = profile_dict(snapshot, locale)
+    shown = {k: v for k, v in full["coverage"].items() if k in covered and k != "enterprises"}
+    missing = score_requires(snapshot, covered)
+    view = {
+        "available": True,
+        "authorized": not missing,
+        "requires": missing,
+        "snapshot_id": snapshot.id,
+        "model_version": snapshot.scorecard_version,
+        "computed_at": full["computed_at"],
+        "as_of": full["as_of"],
+        "coverage": shown,
+    }
+    if missing:
+        withheld = ("score", "grade", "grade_label", "confidence", "confidence_level")
+        return {**view, **dict.fromkeys(withheld), "dimensions": [], "reasons": [], "features": {}}
+    return {**full, **view}
 
 
 def own_preview(enterprise: Enterprise, categories) -> dict:

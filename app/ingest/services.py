@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +51,17 @@ __all__ = [
 
 # How many rejections a summary carries; all of them are stored with the batch.
 SUMMARY_REJECTIONS = 10_000
+
+# Run after a batch's rows are written, inside the batch's transaction (the profile rebuild
+# registers here): a batch and what it implies are committed together or not at all.
+AFTER_BATCH: list[Callable[[BatchSummary], None]] = []
+
+
+def after_batch(fn: Callable[[BatchSummary], None]) -> Callable[[BatchSummary], None]:
+    """Register `fn(summary)` to run after every successful batch, before its commit."""
+    if fn not in AFTER_BATCH:
+        AFTER_BATCH.append(fn)
+    return fn
 
 
 @dataclass
@@ -167,6 +178,8 @@ def _run(
         db.session.flush()
         summary = _load(spec, batch, chunks)
         batch.checksum = checksum()
+        for hook in AFTER_BATCH:
+            hook(summary)
     except Exception as exc:
         db.session.rollback()
         message = exc.message if isinstance(exc, UnusableInput) else f"{type(exc).__name__}: {exc}"

@@ -28,7 +28,7 @@ from app.enterprises.models import Enterprise, Industry
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.products.models import GRADES, TAX_GRADES, Product
-from app.util import utcnow
+from app.util import local_today, utcnow
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
 RESULT_LIMIT = 30  # the best 30 (eligible first); the API may ask for up to MAX_LIMIT
@@ -166,7 +166,7 @@ def years_in_operation(established_on: date | None, today: date) -> int | None:
 
 
 def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts:
-    today = today or date.today()
+    today = today or local_today()
     profile = _latest_profile(enterprise.id)
     # One round trip: the latest tax grade and whether a black-list entry is in force.
     tax_grade, black, section = db.session.execute(

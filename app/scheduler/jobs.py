@@ -26,6 +26,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.applications import tasks as application_tasks
     from app.audit import tasks as audit_tasks
     from app.consent import tasks as consent_tasks
+    from app.profiles import tasks as profile_tasks
     from app.scheduler import tasks as scheduler_tasks
 
     config = app.config
@@ -65,6 +66,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_EXPIRE_APPLICATIONS_SECONDS", 900)),
             application_tasks.expire_applications,
             "超过受理时限未受理的申请置为已过期",
+        ),
+        Job(
+            "rebuild_profiles",
+            int(config.get("SCHEDULER_REBUILD_PROFILES_SECONDS", 86400)),
+            profile_tasks.rebuild_profiles,
+            "每日全量重建企业画像（未变化的不写入）",
         ),
     ]
     if config.get("SCHEDULER_TEST_JOB"):

@@ -20,7 +20,7 @@ same statements run on PostgreSQL and SQLite (dates compare as ISO text on SQLit
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -41,6 +41,7 @@ from sqlalchemy import (
     table,
 )
 
+from app.disputes.services import not_withdrawn
 from app.util import money
 
 WINDOW_MONTHS = 36
@@ -118,12 +119,16 @@ class Features:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimal as string, dates ISO, derived ratios included."""
-        out: dict[str, Any] = {}
-        for key, val in asdict(self).items():
-            out[key] = _jsonable(val)
+        # Field by field, not dataclasses.asdict (a deep copy): a full rebuild calls this
+        # 100,000 times.
+        out: dict[str, Any] = {name: _jsonable(getattr(self, name)) for name in _FIELD_NAMES}
+        out["coverage"] = dict(self.coverage)
         for name in DERIVED:
             out[name] = getattr(self, name)
         return out
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Features) if f.name != "coverage")
 
 
 def _jsonable(val: Any) -> Any:
@@ -332,6 +337,7 @@ enterprises_t = table(
 )
 public_credit_t = table(
     "public_credit_records",
+    column("id", Integer),
     column("uscc", String),
     column("category", String),
     column("decided_on", Date),
@@ -340,10 +346,15 @@ public_credit_t = table(
     column("severity", String),
 )
 tax_ratings_t = table(
-    "tax_ratings", column("uscc", String), column("year", Integer), column("grade", String)
+    "tax_ratings",
+    column("id", Integer),
+    column("uscc", String),
+    column("year", Integer),
+    column("grade", String),
 )
 tax_payments_t = table(
     "tax_payments",
+    column("id", Integer),
     column("uscc", String),
     column("period", String),
     column("amount", _MONEY),
@@ -352,6 +363,7 @@ tax_payments_t = table(
 )
 utility_bills_t = table(
     "utility_bills",
+    column("id", Integer),
     column("uscc", String),
     column("period", String),
     column("amount_due", _MONEY),
@@ -361,6 +373,7 @@ utility_bills_t = table(
 )
 social_insurance_t = table(
     "social_insurance_records",
+    column("id", Integer),
     column("uscc", String),
     column("period", String),
     column("headcount", Integer),
@@ -398,13 +411,15 @@ def extract_features(
 def _extract(session: Any, ids: list[int] | None, as_of: date) -> dict[int, Features]:
     w = windows(as_of)
     e = enterprises_t
-    registry = select(e.c.id, e.c.established_on, e.c.registered_capital)
+    registry = select(e.c.id, e.c.uscc, e.c.established_on, e.c.registered_capital)
     if ids is not None:
         registry = registry.where(e.c.id.in_(ids))
 
     rows: dict[int, dict[str, Any]] = {}
     coverage: dict[int, dict[str, int]] = {}
-    for eid, established_on, capital in session.execute(registry):
+    chunk_usccs: list[str] = []
+    for eid, uscc, established_on, capital in session.execute(registry):
+        chunk_usccs.append(uscc)
         rows[eid] = {
             "as_of": as_of,
             "age_years": _age(established_on, as_of),
@@ -412,17 +427,20 @@ def _extract(session: Any, ids: list[int] | None, as_of: date) -> dict[int, Feat
         }
         coverage[eid] = {"enterprises": 1 if established_on is not None else 0}
 
+    # A chunk filters each source by its codes (an index range per code on the natural key,
+    # which starts with uscc); everyone = one scan per source, no filter.
+    usccs = None if ids is None else chunk_usccs
     for source, found in (
-        ("tax_payments", _tax_payments(session, ids, w, as_of)),
-        ("utility_bills", _utility_bills(session, ids, w, as_of)),
-        ("social_insurance", _social_insurance(session, ids, w, as_of)),
-        ("tax_ratings", _tax_ratings(session, ids, as_of)),
+        ("tax_payments", _tax_payments(session, usccs, w, as_of)),
+        ("utility_bills", _utility_bills(session, usccs, w, as_of)),
+        ("social_insurance", _social_insurance(session, usccs, w, as_of)),
+        ("tax_ratings", _tax_ratings(session, usccs, as_of)),
     ):
         for eid, values, cov in found:
             if eid in rows:  # an enterprise registered after the first query: next rebuild
                 rows[eid].update(values)
                 coverage[eid][source] = cov
-    public = dict(_public_credit(session, ids, w, as_of))
+    public = dict(_public_credit(session, usccs, w, as_of))
 
     for eid, values in rows.items():
         listed = public.get(eid)
@@ -468,18 +486,30 @@ def _one(flag) -> Any:
     return case((flag, 1), else_=0)
 
 
-def _per_enterprise(source, ids: list[int] | None, where: list, *aggregates) -> Any:
+DISPUTE_SOURCE = {
+    "public_credit_records": "public_credit",
+    "tax_ratings": "tax_ratings",
+    "tax_payments": "tax_payments",
+    "utility_bills": "utility_bills",
+    "social_insurance_records": "social_insurance",
+}
+
+
+def _per_enterprise(source, usccs: list[str] | None, where: list, *aggregates) -> Any:
     """`SELECT enterprise id, aggregates` of one source table.
 
-    Aggregates by USCC on the source table alone (one pass, no join per record; a chunk is a
-    semi-join on the enterprises it names), then joins the one row per USCC to its id.
+    Aggregates by USCC on the source table alone (one pass, no join per record; a chunk is
+    `uscc IN (its codes)`), then joins the one row per USCC to its id. Measured on PostgreSQL
+    with 100,000 enterprises: a chunk of 5,000 codes as a list is read through the natural-key
+    index, where a semi-join on enterprise ids scanned the whole table.
     Measured on PostgreSQL: about 2× faster than joining every record to `enterprises` first,
     and 5× faster than grouping by month in a subquery.
     """
     e = enterprises_t
-    conditions = list(where)
-    if ids is not None:
-        conditions.append(source.c.uscc.in_(select(e.c.uscc).where(e.c.id.in_(ids))))
+    # Records withdrawn through a dispute (异议) no longer count.
+    conditions = [*where, not_withdrawn(DISPUTE_SOURCE[source.name], source.c.id)]
+    if usccs is not None:
+        conditions.append(source.c.uscc.in_(usccs))
     labelled = [agg.label(f"a{i}") for i, agg in enumerate(aggregates)]
     per_uscc = (
         select(source.c.uscc.label("uscc"), *labelled)
@@ -492,7 +522,7 @@ def _per_enterprise(source, ids: list[int] | None, where: list, *aggregates) -> 
     )
 
 
-def _tax_payments(session: Any, ids: list[int] | None, w: Windows, as_of: date) -> Iterable:
+def _tax_payments(session: Any, usccs: list[str] | None, w: Windows, as_of: date) -> Iterable:
     """Month-level flags without a per-month subquery: a month is unpaid (late) when any of
     its records is, so paid months = months − months with an unpaid record."""
     t = tax_payments_t
@@ -503,7 +533,7 @@ def _tax_payments(session: Any, ids: list[int] | None, w: Windows, as_of: date) 
     paid_amount = case((settled, t.c.amount))
     query = _per_enterprise(
         t,
-        ids,
+        usccs,
         [t.c.period.between(w.start, w.end), not_(pending)],
         func.count(distinct(t.c.period)),
         func.count(distinct(case((not_(settled), t.c.period)))),
@@ -529,7 +559,7 @@ def _tax_payments(session: Any, ids: list[int] | None, w: Windows, as_of: date) 
         )
 
 
-def _utility_bills(session: Any, ids: list[int] | None, w: Windows, as_of: date) -> Iterable:
+def _utility_bills(session: Any, usccs: list[str] | None, w: Windows, as_of: date) -> Iterable:
     u = utility_bills_t
     settled = and_(
         u.c.paid_on.is_not(None), u.c.paid_on <= as_of, u.c.amount_paid >= u.c.amount_due
@@ -538,7 +568,7 @@ def _utility_bills(session: Any, ids: list[int] | None, w: Windows, as_of: date)
     pending = and_(not_(settled), u.c.due_on.is_not(None), u.c.due_on > as_of)
     query = _per_enterprise(
         u,
-        ids,
+        usccs,
         [u.c.period.between(w.start, w.end), not_(pending)],
         func.count(distinct(u.c.period)),
         func.count(),
@@ -557,7 +587,7 @@ def _utility_bills(session: Any, ids: list[int] | None, w: Windows, as_of: date)
         )
 
 
-def _social_insurance(session: Any, ids: list[int] | None, w: Windows, as_of: date) -> Iterable:
+def _social_insurance(session: Any, usccs: list[str] | None, w: Windows, as_of: date) -> Iterable:
     s = social_insurance_t
     paid_full = and_(
         s.c.paid_on.is_not(None), s.c.paid_on <= as_of, s.c.amount_paid >= s.c.amount_due
@@ -565,7 +595,7 @@ def _social_insurance(session: Any, ids: list[int] | None, w: Windows, as_of: da
     in_prev = and_(s.c.period >= w.prev12, s.c.period < w.last12)
     query = _per_enterprise(
         s,
-        ids,
+        usccs,
         [s.c.period.between(w.start, w.end)],
         func.min(s.c.period),
         func.max(s.c.period),
@@ -591,7 +621,7 @@ def _social_insurance(session: Any, ids: list[int] | None, w: Windows, as_of: da
         )
 
 
-def _public_credit(session: Any, ids: list[int] | None, w: Windows, as_of: date) -> Iterable:
+def _public_credit(session: Any, usccs: list[str] | None, w: Windows, as_of: date) -> Iterable:
     p = public_credit_t
 
     def in_force(category: str):
@@ -606,7 +636,7 @@ def _public_credit(session: Any, ids: list[int] | None, w: Windows, as_of: date)
     severe = and_(penalty36, p.c.severity == "severe")
     query = _per_enterprise(
         p,
-        ids,
+        usccs,
         [p.c.decided_on <= as_of],
         func.count(),
         func.sum(_one(minor)),
@@ -637,11 +667,11 @@ def _public_credit(session: Any, ids: list[int] | None, w: Windows, as_of: date)
         )
 
 
-def _tax_ratings(session: Any, ids: list[int] | None, as_of: date) -> Iterable:
+def _tax_ratings(session: Any, usccs: list[str] | None, as_of: date) -> Iterable:
     r = tax_ratings_t
     # year Y's grade is published in the spring of Y+1
     latest = _per_enterprise(
-        r, ids, [r.c.year < as_of.year], func.max(r.c.year), func.count()
+        r, usccs, [r.c.year < as_of.year], func.max(r.c.year), func.count()
     ).subquery()
     e_id, year, years = latest.c
     query = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from app.applications.models import Application
 from app.auth.models import Role
 from app.consent.models import Authorization
 from app.extensions import db
+from app.util import local_today
 from tests.products.helpers import make_product
 
 
@@ -82,7 +82,7 @@ def test_officer_inbox_accept_approve_disburse(login_as, factories, product):
     client.post(f"/applications/{app.id}/approve", {"amount": "150000", "rate": "4.2",
                 "term_months": "12"})  # fmt: skip
     client.post(f"/applications/{app.id}/disburse", {"amount": "150000",
-                "disbursed_on": date.today().isoformat(), "first_loan": "y"})  # fmt: skip
+                "disbursed_on": local_today().isoformat(), "first_loan": "y"})  # fmt: skip
     db.session.expire_all()
     done = db.session.get(Application, app.id)
     assert (done.state, done.first_loan, str(done.approved_rate)) == ("disbursed", True, "4.2000")
@@ -99,7 +99,7 @@ def test_unticked_first_loan_is_recorded_as_not_first(login_as, factories, produ
     services.approve(app.id, officer, amount="100000", rate="4", term_months=12)
     db.session.commit()
     client.post(f"/applications/{app.id}/disburse", {"amount": "100000",
-                "disbursed_on": date.today().isoformat()})  # fmt: skip
+                "disbursed_on": local_today().isoformat()})  # fmt: skip
     db.session.expire_all()
     done = db.session.get(Application, app.id)
     assert (done.state, done.first_loan) == ("disbursed", False)

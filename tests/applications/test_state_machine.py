@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
@@ -12,6 +10,7 @@ from app.applications.models import STATES, Application, ApplicationEvent
 from app.auth.models import Role
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
+from app.util import local_today
 from tests.products.helpers import make_product
 
 
@@ -45,7 +44,7 @@ ACTIONS = {
     ),
     "reject": lambda app, officer, owner: services.reject(app.id, officer, reason="流水不足"),
     "disburse": lambda app, officer, owner: services.disburse(
-        app.id, officer, amount="150000", disbursed_on=date.today(), first_loan=True
+        app.id, officer, amount="150000", disbursed_on=local_today(), first_loan=True
     ),
     "withdraw": lambda app, officer, owner: services.withdraw(app.id, owner),
     "expire": lambda app, officer, owner: services._transition(app, "expire", user_id=None),
@@ -150,12 +149,12 @@ def test_approve_and_disburse_validate_their_fields(world):
     assert excinfo.value.field == "rate"
     services.approve(app.id, officer, amount="100000", rate="4.35", term_months=12)
     with pytest.raises(ValidationFailed) as excinfo:
-        services.disburse(app.id, officer, amount="100001", disbursed_on=date.today())
+        services.disburse(app.id, officer, amount="100001", disbursed_on=local_today())
     assert excinfo.value.field == "amount"
     with pytest.raises(ValidationFailed) as excinfo:
         services.disburse(app.id, officer, amount="100000", disbursed_on="2999-01-01")
     assert excinfo.value.field == "disbursed_on"
-    services.disburse(app.id, officer, amount="100000", disbursed_on=date.today())
+    services.disburse(app.id, officer, amount="100000", disbursed_on=local_today())
     assert app.state == "disbursed" and app.first_loan is True  # 首贷 on record by default
 
 

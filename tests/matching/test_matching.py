@@ -12,7 +12,7 @@ from app.applications.models import Application
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.matching import services
-from app.util import utcnow
+from app.util import local_today, utcnow
 from tests.products.helpers import make_product
 
 
@@ -76,7 +76,7 @@ def test_expired_black_list_entry_does_not_count(factories, enterprise):
     db.session.add(PublicCreditRecord(
         uscc=enterprise.uscc, batch_id=0, category="black_list", ref_no="HM-2",
         authority="市发改委", decided_on=date(2020, 1, 1),
-        valid_until=date.today() - timedelta(days=1),
+        valid_until=local_today() - timedelta(days=1),
     ))  # fmt: skip
     db.session.flush()
     assert services.enterprise_facts(enterprise).black_listed is False

@@ -99,6 +99,7 @@ def test_run_once_runs_every_job_and_releases(app):
         "verify_access_log": "succeeded",
         "remind_applications": "succeeded",
         "expire_applications": "succeeded",
+        "rebuild_profiles": "succeeded",
     }
     assert not services.holds_lease("cron:5:aaa")
 

@@ -1,0 +1,1 @@
+"""Enterprise credit profiles: snapshots of the scorecard applied to the merged records."""
