@@ -74,6 +74,21 @@ def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
     return [Covering(i, p, frozenset(c)) for i, (p, c) in found.items()]
 
 
+def _commit_keeping_objects() -> None:
+    """Commit the log row without expiring what the request already loaded.
+
+    The guard runs before the read it guards; nothing it commits changes the user or the
+    enterprise, so reloading them after the commit (the default) would only cost round trips.
+    """
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+
+
 def check_bank_access(
     user: User,
     enterprise: Enterprise,
@@ -125,8 +140,8 @@ def check_bank_access(
         ip=ip,
         reason=decision.reason,
     )
-    log_id = entry.id  # read before the commit expires it
-    db.session.commit()
+    log_id = entry.id
+    _commit_keeping_objects()
     return AccessDecision(
         decision.allowed,
         decision.categories,

@@ -324,6 +324,15 @@ def bank_profile(
         return BankProfile(
             decision, enterprise, {"authorized": False, "summary": anonymous_summary(enterprise)}
         )
+    return BankProfile(decision, enterprise, authorized_view(enterprise, decision))
+
+
+def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
+    """What `decision` (made by the guard) lets a bank see of `enterprise`.
+
+    Only `bank_profile` calls it for banks; the guard benchmark calls it directly to measure
+    the same read without the guard.
+    """
     sections = _sections(enterprise, decision.categories)
     snapshot = latest_profile(enterprise.id)
     scoring = scoring_view(snapshot, decision.categories, str(get_locale() or "zh"))
@@ -338,7 +347,7 @@ def bank_profile(
         "sections": sections,
         "charts": chart_data(scoring if scoring["authorized"] else None, sections),
     }
-    return BankProfile(decision, enterprise, data)
+    return data
 
 
 def score_requires(snapshot: ProfileSnapshot, covered) -> list[str]:
