@@ -24,7 +24,7 @@ from app.applications import workdays
 from app.applications.models import Application, ApplicationEvent
 from app.auth.models import BANK_ROLES, User
 from app.consent import services as consent
-from app.consent.guard import covering_authorizations
+from app.consent.guard import enterprises_authorizing
 from app.enterprises.models import Enterprise
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
@@ -151,7 +151,7 @@ def get_for_user(application_id: int, user: User) -> Application:
 
 def identified_for_bank(app: Application, bank_id: int) -> bool:
     """A bank sees who applied only once the enterprise authorizes it (双授权)."""
-    return app.bank_id == bank_id and bool(covering_authorizations(app.enterprise_id, bank_id))
+    return app.bank_id == bank_id and bool(enterprises_authorizing([app.enterprise_id], bank_id))
 
 
 # --- transitions ----------------------------------------------------------------------------
@@ -341,19 +341,8 @@ def apply_with_consent(
         purpose=purpose,
         user_id=user_id,
     )
-    assert app.bank_id is not None
-    consent.grant_query(
-        enterprise_id,
-        app.bank_id,
-        categories,
-        purpose=_("贷款申请 #%(id)d：%(p)s", id=app.id, p=app.purpose),
-        user_id=user_id,
-        ip=ip,
-        text_id=text_id,
-        text_hash=text_hash,
-        days=days,
-        application_id=app.id,
-    )
+    _grant_for_application(app, categories, user_id=user_id, ip=ip, text_id=text_id,
+                           text_hash=text_hash, days=days)  # fmt: skip
     return app
 
 
@@ -372,17 +361,20 @@ def authorize_bank(
     app = get_for_enterprise(application_id, enterprise_id)
     if app.bank_id is None or app.state not in ("accepted", "approved"):
         raise Conflict(_("该申请目前无需授权"), code="nothing_to_authorize")
+    return _grant_for_application(app, categories, user_id=user_id, ip=ip, text_id=text_id,
+                                  text_hash=text_hash, days=days)  # fmt: skip
+
+
+def _grant_for_application(app: Application, categories: Iterable[str], **consent_args):
+    """The query authorization of `app`'s bank, for this application (双授权, second half)."""
+    assert app.bank_id is not None
     return consent.grant_query(
-        enterprise_id,
+        app.enterprise_id,
         app.bank_id,
         categories,
         purpose=_("贷款申请 #%(id)d：%(p)s", id=app.id, p=app.purpose),
-        user_id=user_id,
-        ip=ip,
-        text_id=text_id,
-        text_hash=text_hash,
-        days=days,
         application_id=app.id,
+        **consent_args,
     )
 
 
@@ -698,13 +690,15 @@ def inbox(bank_id: int, now: datetime | None = None) -> dict[str, list[InboxRow]
     """新 (to accept), 审查中 (accepted), 已决 (decided) for one bank."""
     now = now or utcnow()
     tabs: dict[str, list[InboxRow]] = {"new": [], "review": [], "decided": []}
-    for app in list_for_bank(bank_id):
+    apps = list_for_bank(bank_id)
+    authorizing = enterprises_authorizing({a.enterprise_id for a in apps}, bank_id)
+    for app in apps:
         left = (
             workdays.working_days_left(app.respond_by, now)
             if app.state == "submitted" and app.respond_by
             else None
         )
-        row = InboxRow(app, identified_for_bank(app, bank_id), left)
+        row = InboxRow(app, app.bank_id == bank_id and app.enterprise_id in authorizing, left)
         if app.state == "submitted":
             tabs["new"].append(row)
         elif app.state in ("accepted", "approved"):

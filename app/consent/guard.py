@@ -74,6 +74,29 @@ def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
     return [Covering(i, p, frozenset(c)) for i, (p, c) in found.items()]
 
 
+def enterprises_authorizing(enterprise_ids, bank_id: int) -> set[int]:
+    """Which of `enterprise_ids` have a query authorization in force to `bank_id` now.
+
+    One statement for a whole list (the bank's inbox); it only tells *whether* the bank may
+    know who an applicant is — reading the enterprise's data still goes through
+    `check_bank_access`.
+    """
+    ids = set(enterprise_ids)
+    if not ids:
+        return set()
+    rows = db.session.scalars(
+        select(Authorization.enterprise_id)
+        .where(
+            Authorization.kind == "query",
+            Authorization.enterprise_id.in_(ids),
+            Authorization.grantee_bank_id == bank_id,
+            _in_force(utcnow()),
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
 def _commit_keeping_objects() -> None:
     """Commit the log row without expiring what the request already loaded.
 
