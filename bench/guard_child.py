@@ -72,6 +72,7 @@ def _setup(log_rows: int) -> tuple:
 
 def main(argv: list[str]) -> int:
     from app import create_app
+    from app.auth.models import User
     from app.consent.guard import ALL_CATEGORIES, AccessDecision
     from app.enterprises import profile
     from app.enterprises.services import get_by_uscc
@@ -84,14 +85,18 @@ def main(argv: list[str]) -> int:
 
         upgrade(directory="migrations")
         officer, enterprise = _setup(opts["log_rows"])
-        uscc = enterprise.uscc
+        officer_id, uscc = officer.id, enterprise.uscc
 
+        # Both paths load the user first, as every request does (Flask-Login), so that the
+        # difference is the guard alone.
         def guarded():
-            profile.bank_profile(officer, uscc, endpoint="/bench", channel="api", ip="127.0.0.1")
+            user = db.session.get(User, officer_id)
+            profile.bank_profile(user, uscc, endpoint="/bench", channel="api", ip="127.0.0.1")
 
         everything = AccessDecision(True, frozenset(ALL_CATEGORIES))
 
         def bypassed():  # the same read and assembly, minus the guard and its log row
+            db.session.get(User, officer_id)
             profile.authorized_view(get_by_uscc(uscc), everything)
             db.session.commit()
 

@@ -14,11 +14,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import LargeBinary, bindparam, func, insert, select, text
 
 from app.audit.models import GENESIS_HASH, AccessLogEntry, AuditVerification
 from app.extensions import db
+from app.types import UTCDateTime
 from app.util import utcnow
 
 # Any constant unique to this lock; pg_advisory_xact_lock takes a bigint.
@@ -53,6 +55,28 @@ def _join(categories: Iterable[str] | None) -> str:
     return ",".join(sorted(set(categories or ())))
 
 
+@dataclass(frozen=True)
+class Appended:
+    """A row just written to the chain: its id, hashes and the fields they cover."""
+
+    id: int
+    prev_hash: str
+    row_hash: str
+    at: datetime
+    user_id: int | None
+    bank_id: int | None
+    enterprise_id: int | None
+    authorization_id: int | None
+    requested: str
+    granted: str
+    purpose: str
+    endpoint: str
+    channel: str
+    ip: str | None
+    outcome: str
+    reason: str
+
+
 def append(
     *,
     user_id: int | None,
@@ -67,15 +91,15 @@ def append(
     purpose: str = "",
     ip: str | None = None,
     reason: str = "",
-) -> AccessLogEntry:
-    """Append one row to the chain (flushes; the caller commits promptly to free the lock)."""
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-    prev = session.scalar(
-        select(AccessLogEntry.row_hash).order_by(AccessLogEntry.id.desc()).limit(1)
-    )
-    fields = {
+) -> Appended:
+    """Append one row to the chain (the caller commits promptly to free the lock).
+
+    It runs on every bank read. On PostgreSQL it is one statement: a subquery takes the
+    chain's advisory lock and reads the last hash (`access_log_lock_tail`, migration 0011)
+    and the server hashes it with the canonical bytes computed here, exactly as `row_hash`
+    does. On SQLite the single writer lock serialises appends and Python hashes.
+    """
+    fields: dict[str, Any] = {
         "at": utcnow(),
         "user_id": user_id,
         "bank_id": bank_id,
@@ -90,11 +114,33 @@ def append(
         "outcome": outcome,
         "reason": reason,
     }
-    prev_hash = prev or GENESIS_HASH
-    entry = AccessLogEntry(**fields, prev_hash=prev_hash, row_hash=row_hash(prev_hash, fields))
-    session.add(entry)
-    session.flush()
-    return entry
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        params = {**fields, "key": ADVISORY_LOCK_KEY, "canonical": canonical(fields)}
+        new_id, prev_hash, digest = session.execute(_PG_APPEND, params).one()
+    else:
+        prev_hash = session.scalar(_LAST_HASH) or GENESIS_HASH
+        digest = row_hash(prev_hash, fields)
+        new_id = session.execute(
+            insert(AccessLogEntry).values(**fields, prev_hash=prev_hash, row_hash=digest)
+            .returning(AccessLogEntry.id)
+        ).scalar_one()  # fmt: skip
+    return Appended(id=new_id, prev_hash=prev_hash, row_hash=digest, **fields)
+
+
+_LAST_HASH = select(AccessLogEntry.row_hash).order_by(AccessLogEntry.id.desc()).limit(1)
+_COLUMNS = ", ".join(CANONICAL_FIELDS)
+_VALUES = ", ".join(":" + name for name in CANONICAL_FIELDS)
+# Built from constants only; every value is a bound parameter.
+_PG_APPEND_SQL = (
+    f"INSERT INTO access_log ({_COLUMNS}, prev_hash, row_hash) SELECT {_VALUES}, tail.prev, "  # noqa: S608
+    "encode(sha256(convert_to(tail.prev, 'UTF8') || '\\x0a'::bytea || :canonical), 'hex') "
+    f"FROM (SELECT coalesce(access_log_lock_tail(:key), '{GENESIS_HASH}') AS prev) AS tail "
+    "RETURNING id, prev_hash, row_hash"
+)
+_PG_APPEND = text(_PG_APPEND_SQL).bindparams(
+    bindparam("at", type_=UTCDateTime()), bindparam("canonical", type_=LargeBinary())
+)
 
 
 @dataclass
