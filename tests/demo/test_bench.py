@@ -88,3 +88,20 @@ def test_merge_keeps_old_sections(tmp_path):
     assert data["benchmarks"]["a"] == {"date": "d1", "x": 1}
     assert data["benchmarks"]["b"] == {"date": "d2", "y": 2}
     assert data["machine"] == {"date": "d2"}
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
+def test_serving_section_drives_both_servers_and_drops_its_database(tmp_path):
+    """Small: 20 enterprises, 2 seconds per server; every answer must be a 200."""
+    from bench import serving
+
+    url = _bench_url()
+    ctx = Context(out=tmp_path, rows=200, pg_url=url, log=lambda _msg: None)
+    result = serving.serving(ctx)
+    assert result["bare"]["requests"] > 0 and result["profile"]["requests"] > 0
+    assert result["bare"]["statuses"] == {"200": result["bare"]["requests"]}
+    assert result["profile"]["statuses"] == {"200": result["profile"]["requests"]}
+    assert result["ratio_to_bare"] > 0
+    with psycopg.connect(conninfo(url, "postgres")) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
+    assert "xyd_bench_serving" not in names
