@@ -19,3 +19,4 @@ from app.profiles.models import CurrentProfile, ProfileSnapshot  # noqa: F401
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401
+from app.workcalendar.models import CalendarDay  # noqa: F401

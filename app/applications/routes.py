@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.applications import services, workdays
+from app.applications import services
 from app.applications.forms import (
     ActionForm,
     ApplyForm,
@@ -25,6 +25,7 @@ from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
 from app.products import services as products
 from app.util import local_today, utcnow
+from app.workcalendar import services as workdays
 
 bp = Blueprint("applications", __name__)
 

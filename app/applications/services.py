@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from app.applications import workdays
 from app.applications.models import Application, ApplicationEvent
 from app.auth.models import BANK_ROLES, User
 from app.consent import services as consent
@@ -31,6 +30,7 @@ from app.extensions import db
 from app.notifications.services import notify
 from app.products import services as products
 from app.util import money, to_local, utcnow
+from app.workcalendar import services as workdays
 
 # action → (states it may start from, state it leads to, who may do it)
 TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {

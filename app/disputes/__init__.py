@@ -2,7 +2,6 @@
 
     models.py    Dispute (one per objection, a frozen copy of the record) and DisputeEvent
     records.py   the contested records: key and values, the enterprise's records, history
-    workdays.py  deadlines in Chinese working days (chinese-calendar)
     services.py  file, resolve, list; the readers' set-based markers and the exclusion
     routes.py    the enterprise's records and objections; the operator's queue
 

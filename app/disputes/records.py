@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, or_, select
 
 from app.disputes.models import SOURCES, Dispute
-from app.disputes.workdays import local_today
 from app.enterprises.models import Enterprise
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -29,6 +28,7 @@ from app.ingest.models import (
     UtilityBill,
 )
 from app.ingest.specs import SPECS, SourceSpec
+from app.util import local_today
 
 RECORD_MODELS: dict[str, Any] = {
     "public_credit": PublicCreditRecord,

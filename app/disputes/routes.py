@@ -20,11 +20,11 @@ from app.disputes.forms import (
     resolve_form,
 )
 from app.disputes.models import SOURCES, STATUSES
-from app.disputes.workdays import local_today
 from app.enterprises.profile import VALUE_LABELS
 from app.errors import ServiceError
 from app.extensions import db
 from app.ingest.specs import SPECS
+from app.util import local_today
 
 bp = Blueprint("disputes", __name__)
 

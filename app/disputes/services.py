@@ -34,11 +34,11 @@ from app.disputes.records import (
     standing_dispute,
 )
 from app.disputes.records import spec_for as _spec
-from app.disputes.workdays import add_working_days, local_today, working_days_between
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.ingest.specs import SourceSpec
-from app.util import to_local, utcnow
+from app.util import local_today, to_local, utcnow
+from app.workcalendar.services import add_working_days, working_days_between
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from app.applications import workdays
+from app.workcalendar import services as workdays
 
 
 def test_holidays_and_adjusted_days_from_the_package():

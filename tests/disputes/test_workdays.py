@@ -14,7 +14,7 @@ import chinese_calendar
 import pytest
 
 from app.disputes import services
-from app.disputes.workdays import add_working_days, working_days_between
+from app.workcalendar.services import add_working_days, working_days_between
 
 
 def test_the_package_holds_the_2025_national_day_arrangement():
@@ -41,8 +41,9 @@ def test_working_days_between_counts_after_the_first_day_up_to_the_last():
     assert working_days_between(date(2025, 10, 30), date(2025, 10, 28)) == -2
 
 
-def test_a_year_the_package_does_not_know_counts_monday_to_friday(caplog):
-    with caplog.at_level(logging.WARNING, logger="app.disputes.workdays"):
+def test_a_year_the_package_does_not_know_counts_monday_to_friday(caplog, monkeypatch):
+    monkeypatch.setattr("app.workcalendar.services._WARNED", set())  # warned once per process
+    with caplog.at_level(logging.WARNING, logger="app.workcalendar.services"):
         assert add_working_days(date(2027, 3, 5), 1) == date(2027, 3, 8)  # Fri → Mon
     assert "no data for 2027" in caplog.text
 
