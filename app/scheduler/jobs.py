@@ -28,6 +28,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.consent import tasks as consent_tasks
     from app.profiles import tasks as profile_tasks
     from app.scheduler import tasks as scheduler_tasks
+    from app.workcalendar import tasks as calendar_tasks
 
     config = app.config
     jobs = [
@@ -72,6 +73,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_REBUILD_PROFILES_SECONDS", 86400)),
             profile_tasks.rebuild_profiles,
             "每日全量重建企业画像（未变化的不写入）",
+        ),
+        Job(
+            "check_calendar",
+            int(config.get("SCHEDULER_CHECK_CALENDAR_SECONDS", 86400)),
+            calendar_tasks.check_calendar,
+            "检查今明两年的节假日安排是否已知（每日）",
         ),
     ]
     if config.get("SCHEDULER_TEST_JOB"):

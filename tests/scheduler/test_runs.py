@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -89,7 +89,8 @@ def test_no_run_without_the_lease(app):
     assert calls == [] and _runs("demo_lease") == []
 
 
-def test_run_once_runs_every_job_and_releases(app):
+def test_run_once_runs_every_job_and_releases(app, monkeypatch):
+    monkeypatch.setattr("app.workcalendar.tasks.local_today", lambda: date(2026, 6, 1))
     runner = SchedulerRunner(app, holder="cron:5:aaa")
     outcomes = runner.run_once()
     assert outcomes == {
@@ -100,6 +101,7 @@ def test_run_once_runs_every_job_and_releases(app):
         "remind_applications": "succeeded",
         "expire_applications": "succeeded",
         "rebuild_profiles": "succeeded",
+        "check_calendar": "succeeded",
     }
     assert not services.holds_lease("cron:5:aaa")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.workcalendar import services
@@ -111,3 +112,28 @@ def test_status_exits_1_while_next_year_is_unknown(app, monkeypatch):
     services.set_day(date(2027, 1, 1), False, "元旦")
     result = runner.invoke(args=["calendar", "status"])
     assert result.exit_code == 0 and "2027: 1 days entered" in result.output
+
+
+def test_the_daily_job_fails_in_november_while_next_year_is_unknown(app, monkeypatch):
+    from datetime import timedelta
+
+    from app.scheduler.jobs import registered_jobs
+    from app.scheduler.models import JobRun
+    from app.scheduler.runner import SchedulerRunner
+    from app.util import utcnow
+
+    runner = SchedulerRunner(app, holder="calendar-test:1:abc")
+    assert runner.acquire()
+    job = next(j for j in registered_jobs(app) if j.name == "check_calendar")
+    ticks = iter(utcnow() - timedelta(days=n) for n in range(3))
+    monkeypatch.setattr("app.workcalendar.tasks.local_today", lambda: date(2026, 10, 31))
+    assert runner.run_job(job, next(ticks)) == "succeeded"  # before November: this year only
+    monkeypatch.setattr("app.workcalendar.tasks.local_today", lambda: date(2026, 11, 27))
+    assert runner.run_job(job, next(ticks)) == "failed"
+    run = db.session.scalars(
+        select(JobRun).where(JobRun.job == "check_calendar").order_by(JobRun.id.desc())
+    ).first()
+    assert "2027 年的节假日安排未知" in run.error
+    services.set_day(date(2027, 1, 1), False, "元旦")
+    db.session.commit()
+    assert runner.run_job(job, next(ticks)) == "succeeded"
