@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.spec import doc
-from app.applications import services
+from app.applications import queries, services
 from app.auth.models import Role
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -108,7 +108,7 @@ def create_application():
             user_id=user.id,
         )
     db.session.commit()
-    return jsonify(services.to_dict(app, user)), 201
+    return jsonify(queries.to_dict(app, user)), 201
 
 
 @bp.route("/applications")
@@ -118,10 +118,10 @@ def list_applications():
     """An enterprise's own applications; a bank's own plus the open demands that fit it."""
     user = current_api_user()
     if user.role == Role.ENTERPRISE:
-        items = services.list_for_enterprise(user.enterprise_id)
+        items = queries.list_for_enterprise(user.enterprise_id)
     else:
-        items = services.list_for_bank(user.bank_id)
-    return jsonify([services.to_dict(a, user) for a in items])
+        items = queries.list_for_bank(user.bank_id)
+    return jsonify([queries.to_dict(a, user) for a in items])
 
 
 @bp.route("/applications/<int:application_id>")
@@ -130,7 +130,7 @@ def list_applications():
 def get_application(application_id: int):
     """One application with its timeline (404 for another's)."""
     user = current_api_user()
-    return jsonify(services.to_dict(services.get_for_user(application_id, user), user))
+    return jsonify(queries.to_dict(services.get_for_user(application_id, user), user))
 
 
 def _action_view(action: str, roles: tuple[str, ...]):
@@ -140,7 +140,7 @@ def _action_view(action: str, roles: tuple[str, ...]):
         user = current_api_user()
         app = services.act(action, application_id, user, _body())
         db.session.commit()
-        return jsonify(services.to_dict(app, user))
+        return jsonify(queries.to_dict(app, user))
 
     view.__name__ = f"application_{action}"
     view.__doc__ = f"{action.capitalize()} the application (409 when its state does not allow it)."

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.applications import services
+from app.applications import queries, services
 from app.applications.forms import (
     ActionForm,
     ApplyForm,
@@ -131,7 +131,7 @@ def new():
 def index():
     return render_template(
         "applications/index.html",
-        applications=services.list_for_enterprise(current_user.enterprise_id),
+        applications=queries.list_for_enterprise(current_user.enterprise_id),
         labels=services.STATE_LABELS,
     )
 
@@ -153,8 +153,8 @@ def detail(application_id: int):
         and app.bank_id is not None
         and app.state in ("accepted", "approved")
         and not services.identified_for_bank(app, app.bank_id),
-        summary=services.summary(app) if is_bank and not identified else None,
-        events=services.events(app.id),
+        summary=queries.summary(app) if is_bank and not identified else None,
+        events=queries.events(app.id),
         labels=services.STATE_LABELS,
         action_labels=services.ACTION_LABELS,
         action_form=ActionForm(),
@@ -247,7 +247,7 @@ def authorize(application_id: int):
 def inbox():
     return render_template(
         "applications/inbox.html",
-        tabs=services.inbox(current_user.bank_id),
+        tabs=queries.inbox(current_user.bank_id),
         labels=services.STATE_LABELS,
-        summary=services.summary,
+        summary=queries.summary,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.applications import services
+from app.applications import queries, services
 from app.applications.models import STATES, Application, ApplicationEvent
 from app.auth.models import Role
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -96,7 +96,7 @@ def test_apply_records_create_and_submit_with_a_deadline(world):
     app = _apply(owner, product)
     assert app.state == "submitted"
     assert app.respond_by is not None and app.respond_by > app.submitted_at
-    events = services.events(app.id)
+    events = queries.events(app.id)
     assert [(e.from_state, e.to_state) for e in events] == [("draft", "submitted")]
 
 

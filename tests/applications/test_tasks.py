@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app.applications import services, tasks
+from app.applications import queries, services, tasks
 from app.auth.models import Role
 from app.extensions import db
 from app.notifications.models import Notification
@@ -40,7 +40,7 @@ def test_remind_once_with_one_working_day_left_then_expire(factories):
     assert services.expire_overdue(datetime(2025, 10, 11, 16, 0, tzinfo=UTC)) == 1
     assert app.state == "expired"
     assert "application_expired" in _kinds(enterprise_id=app.enterprise_id)
-    assert [e.to_state for e in services.events(app.id)][-1] == "expired"
+    assert [e.to_state for e in queries.events(app.id)][-1] == "expired"
 
 
 def test_accepted_applications_do_not_expire(factories):
