@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import BANK_ROLES, ApiToken, Role, User
@@ -243,9 +244,9 @@ def user_for_token(plaintext: str) -> User | None:
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
     token = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == _hash_token(plaintext), ApiToken.revoked_at.is_(None)
-        )
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # one round trip on every API call
+        .where(ApiToken.token_hash == _hash_token(plaintext), ApiToken.revoked_at.is_(None))
     )
     if token is None or not token.user.active:
         return None

@@ -1,7 +1,7 @@
 """Disputes (异议): the rules for filing and resolving, and what readers need to know.
 
 An enterprise contests one of its own records (`file_dispute`); while the dispute is open the
-record is shown to banks as disputed (`disputed_record_ids`). The operator resolves it within
+record is shown to banks as disputed (`open_disputed_ids`). The operator resolves it within
 a deadline counted in Chinese working days (`resolve`): `corrected` rewrites the record
 through the import path (old values kept in record history), `withdrawn` takes the record out
 of everything the profile and banks read (`not_withdrawn`), `upheld` keeps it. Every outcome
@@ -340,22 +340,17 @@ def is_overdue(dispute: Dispute, today: date | None = None) -> bool:
 # --- what the readers (profile sections, feature extraction) use ------------------------
 
 
-def disputed_record_ids(source: str, usccs: Iterable[str]) -> set[int]:
-    """Ids of `source` records of these enterprises that have an open dispute (one query
-    per 5,000 codes)."""
-    codes = list(usccs)
-    found: set[int] = set()
-    for start in range(0, len(codes), _CHUNK):
-        found.update(
-            db.session.scalars(
-                select(Dispute.record_id).where(
-                    Dispute.source == source,
-                    Dispute.status == "open",
-                    Dispute.uscc.in_(codes[start : start + _CHUNK]),
-                )
-            )
+def open_disputed_ids(uscc: str, sources: Iterable[str]) -> dict[str, frozenset[int]]:
+    """Per source, the ids of this enterprise's records under an open dispute (one query for
+    all the sections of a profile)."""
+    found: dict[str, set[int]] = {}
+    for source, record_id in db.session.execute(
+        select(Dispute.source, Dispute.record_id).where(
+            Dispute.uscc == uscc, Dispute.status == "open", Dispute.source.in_(list(sources))
         )
-    return found
+    ):
+        found.setdefault(source, set()).add(record_id)
+    return {source: frozenset(ids) for source, ids in found.items()}
 
 
 def not_withdrawn(source: str, record_id: Any) -> ColumnElement[bool]:

@@ -23,7 +23,7 @@ from sqlalchemy import case, func, select
 from app.auth.models import User
 from app.consent.guard import ALL_CATEGORIES, AccessDecision, check_bank_access
 from app.consent.services import NON_PUBLIC_CATEGORIES
-from app.disputes.services import disputed_record_ids, not_withdrawn
+from app.disputes.services import not_withdrawn, open_disputed_ids
 from app.enterprises import services
 from app.enterprises.models import Enterprise
 from app.errors import NotFound
@@ -39,12 +39,14 @@ from app.profiles.charts import chart_data
 from app.profiles.models import ProfileSnapshot
 from app.profiles.services import latest_profile, profile_dict
 
-# category → reader(enterprise) → JSON-ready data. Record sources register their readers here.
-SECTION_READERS: dict[str, Callable[[Enterprise], dict]] = {}
+# category → reader(enterprise, disputed) → JSON-ready data, where `disputed` holds the ids of
+# the category's records under an open dispute. Record sources register their readers here.
+Reader = Callable[[Enterprise, frozenset[int]], dict]
+SECTION_READERS: dict[str, Reader] = {}
 
 
 def section_reader(category: str):
-    def register(fn: Callable[[Enterprise], dict]):
+    def register(fn: Reader):
         SECTION_READERS[category] = fn
         return fn
 
@@ -52,7 +54,7 @@ def section_reader(category: str):
 
 
 @section_reader("enterprises")
-def _registry(enterprise: Enterprise) -> dict:
+def _registry(enterprise: Enterprise, _disputed: frozenset[int]) -> dict:
     regions, industries = services.region_names(), services.industry_names()
     return {
         "uscc": enterprise.uscc,
@@ -97,8 +99,7 @@ def _disputed(row: dict, flag) -> dict:
 
 
 @section_reader("public_credit")
-def _public_credit(enterprise: Enterprise) -> dict:
-    disputed = disputed_record_ids("public_credit", [enterprise.uscc])
+def _public_credit(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
     rows = db.session.scalars(
         select(PublicCreditRecord)
         .where(
@@ -131,8 +132,7 @@ def _public_credit(enterprise: Enterprise) -> dict:
 
 
 @section_reader("tax_ratings")
-def _tax_ratings(enterprise: Enterprise) -> dict:
-    disputed = disputed_record_ids("tax_ratings", [enterprise.uscc])
+def _tax_ratings(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
     rows = db.session.execute(
         select(TaxRating.id, TaxRating.year, TaxRating.grade)
         .where(TaxRating.uscc == enterprise.uscc, not_withdrawn("tax_ratings", TaxRating.id))
@@ -153,8 +153,7 @@ def _any_of(column, ids: set[int]):
 
 
 @section_reader("tax_payments")
-def _tax_payments(enterprise: Enterprise) -> dict:
-    disputed = disputed_record_ids("tax_payments", [enterprise.uscc])
+def _tax_payments(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
     rows = db.session.execute(
         select(
             TaxPayment.period,
@@ -178,8 +177,7 @@ def _tax_payments(enterprise: Enterprise) -> dict:
 
 
 @section_reader("utility_bills")
-def _utility_bills(enterprise: Enterprise) -> dict:
-    disputed = disputed_record_ids("utility_bills", [enterprise.uscc])
+def _utility_bills(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
     rows = db.session.execute(
         select(
             UtilityBill.id,
@@ -212,8 +210,7 @@ def _utility_bills(enterprise: Enterprise) -> dict:
 
 
 @section_reader("social_insurance")
-def _social_insurance(enterprise: Enterprise) -> dict:
-    disputed = disputed_record_ids("social_insurance", [enterprise.uscc])
+def _social_insurance(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
     rows = db.session.execute(
         select(
             SocialInsuranceRecord.id,
@@ -401,6 +398,7 @@ def own_preview(enterprise: Enterprise, categories) -> dict:
 def _sections(enterprise: Enterprise, covered) -> dict:
     """Every category: its data when covered, else `{"authorized": False}` (never read)."""
     sections = {}
+    disputed = open_disputed_ids(enterprise.uscc, covered)
     for category in ALL_CATEGORIES:
         reader = SECTION_READERS.get(category)
         if category not in covered:
@@ -408,5 +406,8 @@ def _sections(enterprise: Enterprise, covered) -> dict:
         elif reader is None:
             sections[category] = {"authorized": True, "available": False}
         else:
-            sections[category] = {"authorized": True, **reader(enterprise)}
+            sections[category] = {
+                "authorized": True,
+                **reader(enterprise, disputed.get(category, frozenset())),
+            }
     return sections

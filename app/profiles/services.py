@@ -325,16 +325,15 @@ def snapshot_history(enterprise_id: int, limit: int = 20) -> list[ProfileSnapsho
     )
 
 
-def _dimension_names(scorecard_id: int) -> dict[str, tuple[str, str]]:
+def _scorecard_labels(
+    scorecard_id: int,
+) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """(dimension code → (zh, en) name, grade → (zh, en) label) of one scorecard version."""
     card = db.session.get(Scorecard, scorecard_id)
-    dims = card.definition.get("dimensions", []) if card else []
-    return {d["code"]: (d["name_zh"], d["name_en"]) for d in dims}
-
-
-def _grade_labels(scorecard_id: int) -> dict[str, tuple[str, str]]:
-    card = db.session.get(Scorecard, scorecard_id)
-    grades = card.definition.get("grades", []) if card else []
-    return {g["grade"]: (g["label_zh"], g["label_en"]) for g in grades}
+    definition = card.definition if card else {}
+    dims = {d["code"]: (d["name_zh"], d["name_en"]) for d in definition.get("dimensions", [])}
+    grades = {g["grade"]: (g["label_zh"], g["label_en"]) for g in definition.get("grades", [])}
+    return dims, grades
 
 
 def profile_dict(snapshot: ProfileSnapshot, locale: str = "zh") -> dict[str, Any]:
@@ -343,8 +342,7 @@ def profile_dict(snapshot: ProfileSnapshot, locale: str = "zh") -> dict[str, Any
     confidence_level, dimensions [{code, name, score, weight, data_share}], reasons [{code,
     message, kind}], coverage, features`."""
     english = locale == "en"
-    names = _dimension_names(snapshot.scorecard_id)
-    labels = _grade_labels(snapshot.scorecard_id)
+    names, labels = _scorecard_labels(snapshot.scorecard_id)
     grade_label = labels.get(snapshot.grade, (snapshot.grade, snapshot.grade))
     return {
         "snapshot_id": snapshot.id,
