@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app.auth import services as auth_services
 from app.auth.models import Role
@@ -59,13 +60,13 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     owner.get_by_label("资金用途").fill("采购原材料")
     owner.get_by_role("button", name="匹配产品").click()
     card = owner.locator("section.match").filter(has_text="长安税易贷")
-    assert card.get_by_text("符合条件").is_visible()
-    assert card.get_by_text("金额在 10万–50万 范围内").is_visible()
+    expect(card.get_by_text("符合条件")).to_be_visible()
+    expect(card.get_by_text("金额在 10万–50万 范围内")).to_be_visible()
     card.get_by_role("link", name="申请").click()
     assert owner.get_by_label("申请金额（元）").input_value() == "300000"
     owner.get_by_label("水电气暖缴费").uncheck()
     owner.get_by_role("button", name="下一步：查看银行将看到的内容").click()
-    assert owner.get_by_role("heading", name="确认申请并授权 长安信贷测试银行").is_visible()
+    expect(owner.get_by_role("heading", name="确认申请并授权 长安信贷测试银行")).to_be_visible()
     owner.screenshot(path=str(tmp_path / "confirm.png"), full_page=True)
     owner.get_by_role("button", name="我已阅读并同意授权书，提交申请").click()
     owner.wait_for_url(re.compile(r".*/applications/\d+$"))
@@ -75,8 +76,10 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     _login(bank, base, "officer@loan.test")
     bank.get_by_role("navigation").get_by_role("link", name="申请处理").click()
     new = bank.locator("#tab-new")
-    assert new.get_by_text("沣东贷款测试有限公司").is_visible()  # authorized with the application
-    assert new.get_by_text("3 个工作日").is_visible()
+    expect(
+        new.get_by_text("沣东贷款测试有限公司")
+    ).to_be_visible()  # authorized with the application
+    expect(new.get_by_text("3 个工作日")).to_be_visible()
     new.locator("tbody a").first.click()
     bank.get_by_role("button", name="受理").click()
     assert bank.locator("#state").inner_text() == "已受理"
@@ -89,7 +92,7 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     bank.get_by_label("首贷（该企业首次获得贷款）").check()
     bank.get_by_role("button", name="登记放款").click()
     assert bank.locator("#state").inner_text() == "已放款"
-    assert bank.get_by_role("link", name="查看企业画像（经授权，留痕）").is_visible()
+    expect(bank.get_by_role("link", name="查看企业画像（经授权，留痕）")).to_be_visible()
 
     owner.goto(detail_url)
     assert owner.locator("#state").inner_text() == "已放款"
@@ -99,7 +102,7 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     assert timeline.count() == 4
     assert owner.locator("#unread-count").inner_text() == "3"
     owner.locator("#notifications-link").click()
-    assert owner.get_by_text("贷款已放款：280000.00 元").is_visible()
+    expect(owner.get_by_text("贷款已放款：280000.00 元")).to_be_visible()
     owner.screenshot(path=str(tmp_path / "timeline.png"), full_page=True)
     owner.context.close()
     bank.context.close()

@@ -4,6 +4,7 @@ with the vendored ECharts (canvas in each container) and nothing is blocked."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import delete
 
 from app.auth import services as auth_services
@@ -66,6 +67,6 @@ def test_profile_page_draws_the_charts(scored_login, page, tmp_path):
         canvas = page.locator(f'[data-chart="{chart}"] canvas')
         canvas.first.wait_for(state="attached", timeout=10_000)
         assert canvas.first.bounding_box()["height"] > 100
-    assert page.get_by_test_id("grade").is_visible()
+    expect(page.get_by_test_id("grade")).to_be_visible()
     page.screenshot(path=str(tmp_path / "profile.png"), full_page=True)
     assert problems == []

@@ -4,6 +4,7 @@ the bank is refused, and the enterprise reads both looks in its access log."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.auth import services as auth_services
 from app.auth.models import Role
@@ -51,35 +52,37 @@ def test_grant_look_revoke_and_read_the_log(live_server, browser, accounts, tmp_
     owner.get_by_label("水电气暖缴费").uncheck()
     owner.get_by_label("授权用途").fill("流动资金贷款审查")
     owner.get_by_role("button", name="下一步：预览银行将看到的内容").click()
-    assert owner.get_by_role("heading", name="确认授权 浏览器测试银行 查看以下内容").is_visible()
-    assert owner.get_by_text("渭河授权测试有限公司").first.is_visible()
+    expect(
+        owner.get_by_role("heading", name="确认授权 浏览器测试银行 查看以下内容")
+    ).to_be_visible()
+    expect(owner.get_by_text("渭河授权测试有限公司").first).to_be_visible()
     owner.screenshot(path=str(tmp_path / "preview.png"), full_page=True)
     owner.get_by_role("button", name="我已阅读并同意上述授权书，确认授权").click()
     owner.wait_for_url(base + "/consent/banks")
-    assert owner.get_by_text("授权已生效").is_visible()
+    expect(owner.get_by_text("授权已生效")).to_be_visible()
 
     _login(bank, base, "officer@brw.test")
     bank.get_by_role("link", name="查询企业").click()
     bank.get_by_label("统一社会信用代码").fill(uscc)
     bank.get_by_role("button", name="查询").click()
-    assert bank.get_by_role("heading", name="渭河授权测试有限公司").is_visible()
-    assert bank.get_by_text("企业未授权本行查看此类数据。").first.is_visible()  # utility bills
+    expect(bank.get_by_role("heading", name="渭河授权测试有限公司")).to_be_visible()
+    expect(bank.get_by_text("企业未授权本行查看此类数据。").first).to_be_visible()  # utility bills
 
     owner.get_by_role("link", name="撤销").first.click()
     owner.get_by_role("button", name="确认撤销").click()
     owner.wait_for_url(base + "/consent/banks")
-    assert owner.get_by_text("授权已撤销").is_visible()
+    expect(owner.get_by_text("授权已撤销")).to_be_visible()
 
     bank.reload()
-    assert bank.get_by_role("heading", name="匿名企业概况").is_visible()
+    expect(bank.get_by_role("heading", name="匿名企业概况")).to_be_visible()
     assert bank.get_by_text("渭河授权测试有限公司").count() == 0
 
     owner.get_by_role("link", name="查询记录").click()
     rows = owner.locator("tbody tr")
     assert rows.count() == 2
-    assert rows.nth(0).get_by_text("已拒绝").is_visible()
-    assert rows.nth(1).get_by_text("已允许").is_visible()
-    assert rows.nth(1).get_by_text("浏览器测试银行").is_visible()
+    expect(rows.nth(0).get_by_text("已拒绝")).to_be_visible()
+    expect(rows.nth(1).get_by_text("已允许")).to_be_visible()
+    expect(rows.nth(1).get_by_text("浏览器测试银行")).to_be_visible()
     owner.screenshot(path=str(tmp_path / "access-log.png"), full_page=True)
     owner.context.close()
     bank.context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from playwright.sync_api import expect
 
 from app.demo.uscc import make_uscc
 
@@ -28,7 +29,7 @@ def test_register_login_and_switch_language(live_server, page, tmp_path):
     page.get_by_label("确认密码").fill("Qinling2026ok")
     page.get_by_role("button", name="注册").click()
     # The wrong check character is refused in Chinese, and the typed name is kept.
-    assert page.get_by_text("统一社会信用代码校验位不正确").is_visible()
+    expect(page.get_by_text("统一社会信用代码校验位不正确")).to_be_visible()
     assert page.get_by_label("企业名称").input_value() == "西安浏览器测试有限公司"
 
     page.get_by_label("统一社会信用代码").fill(uscc)
@@ -36,8 +37,8 @@ def test_register_login_and_switch_language(live_server, page, tmp_path):
     page.get_by_label("确认密码").fill("Qinling2026ok")
     page.get_by_role("button", name="注册").click()
     page.wait_for_url(base + "/enterprise")
-    assert page.get_by_role("heading", name="西安浏览器测试有限公司").is_visible()
-    assert page.get_by_text("待核验").first.is_visible()
+    expect(page.get_by_role("heading", name="西安浏览器测试有限公司")).to_be_visible()
+    expect(page.get_by_text("待核验").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "enterprise-home.png"), full_page=True)
 
     page.get_by_role("button", name="退出").click()
@@ -50,8 +51,8 @@ def test_register_login_and_switch_language(live_server, page, tmp_path):
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("button", name="Log out").is_visible()
-    assert page.get_by_text("Pending verification").first.is_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_text("Pending verification").first).to_be_visible()
 
     # Remembered for the user: a new browser context logs in and gets English.
     context = page.context.browser.new_context(locale="zh-CN")
