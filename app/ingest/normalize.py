@@ -218,12 +218,14 @@ def _is_blank(raw: object) -> bool:
     return isinstance(raw, str) and not raw.strip()
 
 
-# Amounts already in stored form (`1234.50`, ASCII digits: `\d` would let full-width
-# digits through to the database). Amounts are nearly all distinct, so factorizing them
+# Amounts already in stored form: `1234.50` exactly as the database prints it back (ASCII
+# digits: `\d` would let full-width ones through; no leading zeros), so that stored text
+# compares equal to the database's. Amounts are nearly all distinct, so factorizing them
 # gains nothing; most files write them in this form, and one regex over the whole column
 # joined by newlines (in C) tells whether they all are.
-_CANONICAL_AMOUNT = re.compile(r"[0-9]{1,15}\.[0-9]{2}")
-_CANONICAL_AMOUNTS = re.compile(r"(?:[0-9]{1,15}\.[0-9]{2}\n)*[0-9]{1,15}\.[0-9]{2}")
+_AMOUNT_FORM = r"(?:0|[1-9][0-9]{0,14})\.[0-9]{2}"
+_CANONICAL_AMOUNT = re.compile(_AMOUNT_FORM)
+_CANONICAL_AMOUNTS = re.compile(rf"(?:{_AMOUNT_FORM}\n)*{_AMOUNT_FORM}")
 
 
 def _all_canonical_amounts(column: np.ndarray) -> bool:

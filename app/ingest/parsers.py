@@ -135,7 +135,8 @@ def parse_amount(raw: object) -> Decimal | None:
         raise Invalid("invalid_amount")
     if value < 0:
         raise Invalid("negative_value")
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # abs: "-0" is zero, stored and compared as "0.00" (the databases have no negative zero)
+    return abs(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def parse_int(raw: object) -> int | None:

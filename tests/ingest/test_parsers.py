@@ -141,6 +141,7 @@ def _chunk(amounts):
         (["1.00", "1234.50"], ["1.00", "1234.50"]),  # the whole-column fast path
         (["１２３.４５", "7.10"], ["123.45", "7.10"]),  # full-width digits are folded
         (["1,234.5", "2.00"], ["1234.50", "2.00"]),
+        (["0123.45", "-0", "0.00"], ["123.45", "0.00", "0.00"]),  # one stored form
         ([12.5, "2.00"], ["12.50", "2.00"]),  # numbers (XLSX cells, records)
         (["99.99", None], ["99.99"]),  # a missing amount is rejected, not stored
     ],
