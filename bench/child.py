@@ -1,7 +1,8 @@
 """A measured child process: `python -m bench.child '<json steps>'` with DATABASE_URL set.
 
 Steps: {"op": "upgrade"} migrates the database (what `flask db upgrade` runs);
-{"op": "ingest", "source", "path"} calls `ingest_file` and commits;
+{"op": "ingest", "source", "path"} calls `ingest_file` and commits (and says how long
+the after-batch hooks took); {"op": "parse", "source", "path"} only reads and checks it;
 {"op": "authorize", "path"} records the collection authorizations listed in a JSON file
 ({"categories": [...], "usccs": [...]} items). Prints one JSON line: each step's seconds
 and result, and the peak RSS of this process (ru_maxrss).
@@ -17,11 +18,50 @@ from pathlib import Path
 
 
 def _ingest(step: dict) -> dict:
-    from app.ingest.services import ingest_file
+    """`ingest_file` and the commit; `after_batch_seconds` is the part spent in the
+    after-batch hooks (the profile rebuild), inside the same call."""
+    from app.ingest import services
 
-    summary = ingest_file(step["source"], Path(step["path"])).to_dict()
+    spent = [0.0]
+
+    def timed(hook):
+        def run(summary):
+            started = time.perf_counter()
+            try:
+                hook(summary)
+            finally:
+                spent[0] += time.perf_counter() - started
+
+        return run
+
+    hooks = list(services.AFTER_BATCH)
+    services.AFTER_BATCH[:] = [timed(h) for h in hooks]
+    try:
+        summary = services.ingest_file(step["source"], Path(step["path"])).to_dict()
+    finally:
+        services.AFTER_BATCH[:] = hooks
     summary["rejections"] = summary.get("rejections", [])[:5]
+    summary["after_batch_seconds"] = round(spent[0], 3)
     return summary
+
+
+def _parse(step: dict) -> dict:
+    """Read and check the file as `ingest_file` does, writing nothing: the Python side
+    alone (encoding check, pandas reading, normalisation and validation)."""
+    from app.ingest.normalize import check_chunk
+    from app.ingest.readers import file_checksum, read_file
+    from app.ingest.services import _context, get_spec
+
+    spec = get_spec(step["source"])
+    path = Path(step["path"])
+    file_checksum(path)
+    ctx = _context()
+    rows = valid = 0
+    for chunk in read_file(path, spec):
+        checked = check_chunk(chunk.frame, spec, ctx)
+        rows += checked.rows
+        valid += len(checked.valid)
+    return {"rows": rows, "valid": valid}
 
 
 def _authorize(step: dict) -> dict:
@@ -39,7 +79,7 @@ def _upgrade(step: dict) -> dict:
     return {}
 
 
-OPS = {"upgrade": _upgrade, "ingest": _ingest, "authorize": _authorize}
+OPS = {"upgrade": _upgrade, "ingest": _ingest, "parse": _parse, "authorize": _authorize}
 
 
 def main(argv: list[str]) -> int:

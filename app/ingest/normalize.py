@@ -218,12 +218,29 @@ def _is_blank(raw: object) -> bool:
     return isinstance(raw, str) and not raw.strip()
 
 
-_CANONICAL_AMOUNT = re.compile(r"\d{1,15}\.\d{2}")
+# Amounts already in stored form: `1234.50` exactly as the database prints it back (ASCII
+# digits: `\d` would let full-width ones through; no leading zeros), so that stored text
+# compares equal to the database's. Amounts are nearly all distinct, so factorizing them
+# gains nothing; most files write them in this form, and one regex over the whole column
+# joined by newlines (in C) tells whether they all are.
+_AMOUNT_FORM = r"(?:0|[1-9][0-9]{0,14})\.[0-9]{2}"
+_CANONICAL_AMOUNT = re.compile(_AMOUNT_FORM)
+_CANONICAL_AMOUNTS = re.compile(rf"(?:{_AMOUNT_FORM}\n)*{_AMOUNT_FORM}")
+
+
+def _all_canonical_amounts(column: np.ndarray) -> bool:
+    """Whether every cell is a string already in stored form (then it is stored as is)."""
+    if not len(column):
+        return False
+    try:
+        joined = "\n".join(column)
+    except TypeError:  # numbers, None (XLSX cells, records)
+        return False
+    return _CANONICAL_AMOUNTS.fullmatch(joined) is not None
 
 
 def _canonical_amounts(uniques: np.ndarray) -> np.ndarray:
-    """Which distinct amounts are already in stored form (a fast path: amounts are
-    nearly all distinct, and most files write them as `1234.50`)."""
+    """Which distinct amounts are already in stored form."""
     match = _CANONICAL_AMOUNT.fullmatch
     return np.fromiter(
         (isinstance(u, str) and match(u) is not None for u in uniques),
@@ -250,7 +267,13 @@ def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedC
             stored[f.name] = np.full(n, None, dtype=object)
             errors[f.name] = np.full(n, "missing_value" if f.required else None, dtype=object)
             continue
-        codes, uniques = pd.factorize(chunk[f.name].to_numpy(dtype=object), use_na_sentinel=True)
+        column = chunk[f.name].to_numpy(dtype=object)
+        if f.kind == AMOUNT and _all_canonical_amounts(column):
+            stored[f.name] = column
+            errors[f.name] = np.full(n, None, dtype=object)
+            blank_row[:] = False
+            continue
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
         parse = _parser(f, ctx)
         count = len(uniques)
         # one slot per distinct value, and a last one for missing cells (code -1)
@@ -294,5 +317,12 @@ def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedC
             rejections.append(Rejection(int(rows[i]), f.name, str(errors[f.name][i]), value))
     rejections.sort(key=lambda r: r.row)
     ok = keep & ~bad
-    valid = pd.DataFrame({ROW: rows[ok], **{name: column[ok] for name, column in stored.items()}})
+    # object columns kept as such (pandas 3 would infer its `str` dtype from arrays of str,
+    # a conversion there and another back when the writer takes them out)
+    valid = pd.DataFrame(
+        {
+            ROW: rows[ok],
+            **{name: pd.Series(column[ok], dtype=object) for name, column in stored.items()},
+        }
+    )
     return CheckedChunk(rows=int(keep.sum()), valid=valid, rejections=rejections)

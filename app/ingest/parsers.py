@@ -135,7 +135,8 @@ def parse_amount(raw: object) -> Decimal | None:
         raise Invalid("invalid_amount")
     if value < 0:
         raise Invalid("negative_value")
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # abs: "-0" is zero, stored and compared as "0.00" (the databases have no negative zero)
+    return abs(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def parse_int(raw: object) -> int | None:
@@ -153,10 +154,29 @@ def parse_int(raw: object) -> int | None:
     return int(value)
 
 
+# GB 32100-2015: 8 digits, 10 characters of the code alphabet, the last a check character
+# (the same rule python-stdnum applies; here without its clean-up passes, for the codes
+# that are already in normal form: nearly all of them, and a batch reads thousands).
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUES = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_FORM = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
+def _valid_normal_uscc(text: str) -> bool:
+    """A valid code already in normal form (upper-case, no separators)."""
+    if _USCC_FORM.fullmatch(text) is None:
+        return False
+    total = sum(_USCC_VALUES[c] * w for c, w in zip(text, _USCC_WEIGHTS))  # noqa: B905
+    return text[17] == _USCC_ALPHABET[(31 - total) % 31]
+
+
 def parse_uscc(raw: object) -> str | None:
     text = as_text(raw)
     if not text:
         return None
+    if _valid_normal_uscc(text):
+        return text
     code = normalize_uscc(text)
     if uscc_error(code) is None:
         return code

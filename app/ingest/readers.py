@@ -28,7 +28,12 @@ from app.ingest.specs import SourceSpec, display_name, header_map, missing_requi
 
 CHUNK_ROWS = 50_000
 _BLOCK = 1 << 20
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Control characters (NUL…) other than tab, LF and CR. Checked on the raw bytes: in UTF-8
+# and GB18030 these byte values only ever stand for themselves (never inside a multi-byte
+# character), and deleting every other byte value (`bytes.translate`) is ~10x faster
+# than a regex search of the decoded text.
+_CONTROL = frozenset([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 UTF8_EVIDENCE = 8  # valid multi-byte UTF-8 characters that rule GB18030 out
 XLSX_MAGIC = b"PK\x03\x04"
@@ -110,7 +115,7 @@ def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
                 raise UnusableInput(
                     _("文件含有无效的 UTF-8 字节，可能已损坏"), code="corrupt_file"
                 ) from None
-            if _CONTROL.search(text):
+            if block.translate(None, _NOT_CONTROL):
                 raise UnusableInput(_("文件含有控制字符，可能已损坏"), code="corrupt_file")
             if non_ascii < UTF8_EVIDENCE:
                 non_ascii += len(_NON_ASCII.findall(text))
@@ -132,7 +137,9 @@ def read_csv(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Ite
             encoding=encoding,
             sep=separator,
             header=None,
-            dtype=str,
+            # plain Python str cells (pandas 3's `str` dtype costs a conversion each way);
+            # with na_filter off, empty and missing trailing cells are "" (never NaN)
+            dtype=object,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
@@ -148,7 +155,6 @@ def read_csv(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Ite
                     frame = frame.iloc[1:]
                 data = frame[list(mapping)].copy()
                 data.columns = list(mapping.values())
-                data = data.astype(object).where(data.notna(), None)
                 data.insert(0, ROW, frame.index.to_numpy() + 1)
                 yield Chunk(data, headers)
     except pd.errors.EmptyDataError:

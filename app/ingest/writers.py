@@ -289,7 +289,8 @@ class BatchWriter:
         ones are all rejected. Returns the number of identical extras removed."""
         s, key = self.stage, self.spec.key
         hashes = np.concatenate(self.key_hashes) if self.key_hashes else np.array([])
-        if len(np.unique(hashes)) == len(hashes):  # all keys distinct (no false negatives)
+        # all keys distinct (no false negatives)? A hash table in C, ~30x faster than np.unique
+        if not pd.Series(hashes, copy=False).duplicated().any():
             return 0
         key_cols = [s.c[k] for k in key]
         variants = select(*(s.c[n] for n in self.spec.field_names)).distinct().subquery()

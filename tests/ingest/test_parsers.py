@@ -98,3 +98,59 @@ def test_codes_keep_leading_zeros_and_full_width_is_folded():
     assert as_text("０１") == "01"
     assert as_text(610113.0) == "610113"
     assert as_text("  注册资本（万元） ") == "注册资本(万元)"
+
+
+def test_uscc_fast_path_agrees_with_stdnum():
+    """Codes already in normal form are checked without python-stdnum's clean-up; the
+    result must be the same as its `is_valid` for valid and wrong check characters."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    from app.ingest.parsers import _valid_normal_uscc, parse_uscc
+
+    base = "91610113MA6TG1234"
+    right = base + stdnum_uscc.calc_check_digit(base)
+    assert _valid_normal_uscc(right) and parse_uscc(right) == right
+    assert parse_uscc(" " + right.lower() + " ") == right  # the slow path normalises
+    for check in "0123456789ABCDEFGHJKLMNPQRTUWXY":
+        code = base + check
+        assert _valid_normal_uscc(code) == stdnum_uscc.is_valid(code)
+    assert not _valid_normal_uscc("91610113MA6TG1234I")  # not in the code alphabet
+
+
+def _chunk(amounts):
+    import pandas as pd
+    from stdnum.cn import uscc as stdnum_uscc
+
+    from app.ingest.normalize import ROW
+
+    code = "91610113MA6TG1234" + stdnum_uscc.calc_check_digit("91610113MA6TG1234")
+    return pd.DataFrame(
+        {
+            ROW: list(range(2, 2 + len(amounts))),
+            "uscc": [code] * len(amounts),
+            "period": ["2024-03"] * len(amounts),
+            "tax_type": [f"税{i}" for i in range(len(amounts))],
+            "amount": pd.Series(amounts, dtype=object),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("amounts", "stored"),
+    [
+        (["1.00", "1234.50"], ["1.00", "1234.50"]),  # the whole-column fast path
+        (["１２３.４５", "7.10"], ["123.45", "7.10"]),  # full-width digits are folded
+        (["1,234.5", "2.00"], ["1234.50", "2.00"]),
+        (["0123.45", "-0", "0.00"], ["123.45", "0.00", "0.00"]),  # one stored form
+        ([12.5, "2.00"], ["12.50", "2.00"]),  # numbers (XLSX cells, records)
+        (["99.99", None], ["99.99"]),  # a missing amount is rejected, not stored
+    ],
+)
+def test_amount_columns_in_a_chunk(amounts, stored):
+    from app.ingest.normalize import Context, check_chunk
+    from app.ingest.specs import SPECS
+
+    ctx = Context(date(2026, 1, 1), frozenset(), frozenset(), frozenset())
+    checked = check_chunk(_chunk(amounts), SPECS["tax_payments"], ctx)
+    assert checked.valid["amount"].tolist() == stored
+    assert [r.code for r in checked.rejections] == ["missing_value"] * (len(amounts) - len(stored))
