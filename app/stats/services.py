@@ -292,7 +292,7 @@ def _days_condition(clause):
 
 def cells_for(
     query: Query, *, now: datetime | None = None, live_only: bool = False
-) -> dict[str, Cell]:
+) -> tuple[dict[str, Cell], int]:
     """Each group's cell: rolled-up completed months plus the rest computed live."""
     dim = query.group_by
     this = current_month(now)
@@ -308,7 +308,7 @@ def cells_for(
     if dim == "month":  # every month of the period has a row, empty or not
         for m in months:
             cells.setdefault(str(m), Cell())
-    return cells
+    return cells, len(rolled)
 
 
 # --- figures and suppression -----------------------------------------------------------------
@@ -550,7 +550,7 @@ def _bank_code(bank_id: int | None) -> str | None:
 def summarize(query: Query, *, now: datetime | None = None, live_only: bool = False) -> Summary:
     """One row per group (suppressed where too few enterprises) and the totals."""
     dim = query.group_by
-    cells = cells_for(query, now=now, live_only=live_only)
+    cells, rolled = cells_for(query, now=now, live_only=live_only)
     n = min_enterprises()
     labels, product_banks = _labels(dim, cells)
     hidden = suppress(dim, cells, n, product_banks)
@@ -571,8 +571,6 @@ def summarize(query: Query, *, now: datetime | None = None, live_only: bool = Fa
             row["bank"] = bank_codes.get(int(bank_id)) if bank_id else None
         row.update(_shown(cells[key], key in hidden))
         rows.append(row)
-    this = current_month(now)
-    rolled = 0 if live_only else len(rolled_months([m for m in query.months if m <= this]))
     return Summary(
         query, rows, _shown(total, too_small(total, n)), rolled, len(query.months) - rolled
     )
