@@ -692,8 +692,8 @@ def months_to_roll_up(now: datetime | None = None) -> list[int]:
 
 def roll_up(months: Sequence[int] | None = None, *, now: datetime | None = None) -> dict:
     """(Re)compute the rollup rows of `months` (default: `months_to_roll_up`)."""
-    started = utcnow()
-    now = now or started
+    now = now or utcnow()
+    started = now
     sync_calendar()
     months = list(months) if months is not None else months_to_roll_up(now)
     this = current_month(now)
