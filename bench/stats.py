@@ -111,7 +111,7 @@ def _generate(steps: dict) -> dict:
               (i * 31) % (:np) AS pk,
               (SELECT min(id) FROM products) AS p0, (SELECT min(id) FROM banks) AS b0,
               (SELECT min(id) FROM enterprises) AS e0, (SELECT count(*) FROM enterprises) AS ne
-            FROM generate_series(1, :n) i
+            FROM generate_series(1::bigint, :n) i
           ) g0
           CROSS JOIN LATERAL (SELECT LEAST(acc0, now()) AS acc,
                                      LEAST(acc0 + (2 + i % 9) * interval '1 day', now()) AS dec) t

@@ -320,7 +320,7 @@ def compute_cells(
     if not months:
         return cells
     a = Application
-    one = literal_column("1")
+    one: Any = literal_column("1")
     is_open = a.product_id.is_(None)
     opts = {"by_month": by_month, "by_type": by_type}
     session = db.session

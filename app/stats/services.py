@@ -186,10 +186,6 @@ def scope(user: User | None, query: Query) -> Query:
     raise Forbidden(_("您的角色无权查看统计"), code="wrong_role")
 
 
-def may_read(user: User | None) -> bool:
-    return bool(user) and user.role in (Role.REGULATOR, Role.ADMIN, *BANK_ROLES)  # type: ignore[union-attr]
-
-
 # --- where the cells come from ---------------------------------------------------------------
 
 
@@ -271,7 +267,8 @@ def _rollup_cells(dim: str, where: list, months: Sequence[int]) -> dict[str, Cel
         .where(d.dim == rdim, d.month.in_(months), *day_where)
         .group_by(*group, d.kind, d.days)
     )
-    for key, kind, days, n in db.session.execute(query):
+    for hist in db.session.execute(query):
+        key, kind, days, n = tuple(hist)
         cell = cells.setdefault(str(key), Cell())
         (cell.accept_days if kind == "accept" else cell.disburse_days)[int(days)] += int(n)
     return cells
@@ -287,7 +284,7 @@ def _days_condition(clause):
             return StatsMonthlyDays.__table__.c[element.name]
         return None
 
-    return replacement_traverse(clause, {}, swap)
+    return replacement_traverse(clause, {}, swap)  # type: ignore[call-overload]
 
 
 def cells_for(
@@ -456,7 +453,7 @@ def _has_figures(cell: Cell) -> bool:
                 or cell.rejected or cell.disbursed_count)  # fmt: skip
 
 
-_SECTIONS: dict[str, str] = {}
+_SECTIONS: dict[str, str | None] = {}
 
 
 def _section_of(key: str) -> str | None:
@@ -489,8 +486,11 @@ def _labels(dim: str, keys: Iterable[str]) -> tuple[dict[str, str], dict[str, st
         return {k: names.get(k, k) if k else unknown for k in keys}, {}
     if dim == "bank":
         ids = [int(k) for k in keys if k]
-        names = dict(db.session.execute(select(Bank.id, Bank.name).where(Bank.id.in_(ids))).all())
-        return {k: names.get(int(k), k) if k else str(_l("未受理的开放需求")) for k in keys}, {}
+        found = db.session.execute(select(Bank.id, Bank.name).where(Bank.id.in_(ids)))
+        bank_names: dict[int, str] = {int(i): str(n) for i, n in found}
+        return {
+            k: bank_names.get(int(k), k) if k else str(_l("未受理的开放需求")) for k in keys
+        }, {}
     ids = [int(k) for k in keys if k]
     rows = db.session.execute(
         select(Product.id, Product.name, Bank.name, Product.bank_id)

@@ -54,23 +54,49 @@ def test_by_month_each_figure_in_its_event_month():
     # January: submitted 1, 2, 3, 4; accepted 1, 2, 3, 4 (4 an open demand); decided 1, 2, 4
     # approved and 3 rejected; disbursed 1
     assert (jan["demand_count"], jan["demand_amount"], jan["open_demands"]) == (4, "650000.00", 1)
-    assert (jan["accepted"], jan["picked_up"], jan["lapsed"], jan["pickup_rate"]) == (4, 1, 0, "1.0000")
+    assert (jan["accepted"], jan["picked_up"], jan["lapsed"], jan["pickup_rate"]) == (
+        4,
+        1,
+        0,
+        "1.0000",
+    )
     assert (jan["approved"], jan["rejected"], jan["approval_rate"]) == (3, 1, "0.7500")
-    assert (jan["disbursed_count"], jan["disbursed_amount"], jan["first_loans"]) == (1, "100000.00", 1)
-    assert (jan["credit_share"], jan["avg_rate"], jan["avg_term_months"]) == ("1.0000", "4.00", "12.0")
+    assert (jan["disbursed_count"], jan["disbursed_amount"], jan["first_loans"]) == (
+        1,
+        "100000.00",
+        1,
+    )
+    assert (jan["credit_share"], jan["avg_rate"], jan["avg_term_months"]) == (
+        "1.0000",
+        "4.00",
+        "12.0",
+    )
     assert (jan["median_days_to_accept"], jan["median_days_to_disburse"]) == (1.0, 7.0)
     # February: submitted 5, 6, 10; accepted 6; 5 lapsed; 6 approved; disbursed 2 and 4
     assert (feb["demand_count"], feb["demand_amount"], feb["open_demands"]) == (3, "300000.00", 1)
-    assert (feb["accepted"], feb["picked_up"], feb["lapsed"], feb["pickup_rate"]) == (1, 0, 1, "0.0000")
+    assert (feb["accepted"], feb["picked_up"], feb["lapsed"], feb["pickup_rate"]) == (
+        1,
+        0,
+        1,
+        "0.0000",
+    )
     assert (feb["approved"], feb["rejected"], feb["approval_rate"]) == (1, 0, "1.0000")
     assert (feb["disbursed_count"], feb["disbursed_amount"]) == (2, "250000.00")
     assert (feb["first_loans"], feb["first_loan_amount"]) == (1, "200000.00")
     # credit share: 200k credit (app 2) of 200k typed (app 4 is an open demand)
-    assert (feb["credit_share"], feb["avg_rate"], feb["avg_term_months"]) == ("1.0000", "5.50", "15.0")
+    assert (feb["credit_share"], feb["avg_rate"], feb["avg_term_months"]) == (
+        "1.0000",
+        "5.50",
+        "15.0",
+    )
     assert (feb["median_days_to_accept"], feb["median_days_to_disburse"]) == (2.0, 16.0)
     # March (live): submitted 7, 8; 7 picked up; 6 disbursed 120k (guarantee)
     assert (mar["demand_count"], mar["demand_amount"], mar["picked_up"]) == (2, "150000.00", 1)
-    assert (mar["disbursed_count"], mar["disbursed_amount"], mar["credit_share"]) == (1, "120000.00", "0.0000")
+    assert (mar["disbursed_count"], mar["disbursed_amount"], mar["credit_share"]) == (
+        1,
+        "120000.00",
+        "0.0000",
+    )
     assert (mar["approval_rate"], mar["median_days_to_disburse"]) == (None, 15.0)
 
 
@@ -82,7 +108,10 @@ def test_by_place():
     assert (cities["610100"]["demand_count"], cities["610100"]["demand_amount"]) == (6, "900000.00")
     assert cities["610100"]["disbursed_amount"] == "420000.00"
     # 宝鸡 (E4, E5): apps 4, 5, 10 → 200k; disbursed 4
-    assert (cities["610300"]["demand_count"], cities["610300"]["disbursed_amount"]) == (3, "50000.00")
+    assert (cities["610300"]["demand_count"], cities["610300"]["disbursed_amount"]) == (
+        3,
+        "50000.00",
+    )
     assert cities["610300"]["pickup_rate"] == "0.5000"  # 4 picked up, 5 lapsed
     counties = _rows(_summary("county", place="610100"))
     assert set(counties) == {"610113", "610104"}  # the drill-down into 西安 only
