@@ -69,6 +69,8 @@ class Config:
     DISPUTE_WORKING_DAYS = int(os.environ.get("DISPUTE_WORKING_DAYS", "15"))
     # Loans: working days a bank has to accept (受理); where notifications go beyond the site.
     RESPONSE_WORKING_DAYS = int(os.environ.get("RESPONSE_WORKING_DAYS", "3"))
+    # Statistics: a group resting on fewer enterprises than this is suppressed (at most 10).
+    STATS_MIN_ENTERPRISES = int(os.environ.get("STATS_MIN_ENTERPRISES", "3"))
     NOTIFICATION_SENDER = os.environ.get(
         "NOTIFICATION_SENDER", "app.notifications.senders:LoggingSender"
     )

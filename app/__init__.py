@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.scheduler.routes import bp as scheduler_bp
     from app.scoring.routes import bp as scoring_bp
     from app.sources.routes import bp as sources_bp
+    from app.stats.routes import bp as stats_bp
 
     load_routes()
     app.register_blueprint(main_bp)
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     for loans_bp in (products_bp, matching_bp, applications_bp, notifications_bp):
         app.register_blueprint(loans_bp)
     app.register_blueprint(profiles_bp)
+    app.register_blueprint(stats_bp)
     csrf.exempt(api_bp)  # token-authenticated: no cookies, no CSRF
 
 

@@ -19,4 +19,10 @@ from app.profiles.models import CurrentProfile, ProfileSnapshot  # noqa: F401
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401
+from app.stats.models import (  # noqa: F401
+    StatsCalendar,
+    StatsMonthly,
+    StatsMonthlyDays,
+    StatsRollupMonth,
+)
 from app.workcalendar.models import CalendarDay  # noqa: F401

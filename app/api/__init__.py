@@ -24,4 +24,5 @@ def load_routes() -> None:
         matching,
         products,
         profiles,
+        stats,
     )

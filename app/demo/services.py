@@ -231,9 +231,13 @@ class DemoLoad:
     logins: list[tuple[str, str, str]]
     summaries: list[dict] = field(default_factory=list)
     authorizations: int = 0
+    applications: int = 0
 
     def summary_lines(self) -> list[str]:
-        lines = [f"collection authorizations recorded: {self.authorizations}"]
+        lines = [
+            f"collection authorizations recorded: {self.authorizations}",
+            f"demo loan applications added: {self.applications}",
+        ]
         for s in self.summaries:
             lines.append(
                 f"{s['source']:<17} rows {s['rows']:>6}  inserted {s['inserted']:>6}  "
@@ -265,4 +269,10 @@ def load_demo_data(
         result.authorizations = authorize_collection(generated.consents)
         summaries += ingest_sources(generated.files, SOURCES[1:])
     result.summaries = summaries
+    # Products and a year of applications, then the statistics rollup of the past months.
+    from app.demo.loans import load_demo_loans
+    from app.stats.services import roll_up
+
+    result.applications = load_demo_loans()
+    roll_up()
     return result

@@ -28,6 +28,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.consent import tasks as consent_tasks
     from app.profiles import tasks as profile_tasks
     from app.scheduler import tasks as scheduler_tasks
+    from app.stats import tasks as stats_tasks
     from app.workcalendar import tasks as calendar_tasks
 
     config = app.config
@@ -73,6 +74,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_REBUILD_PROFILES_SECONDS", 86400)),
             profile_tasks.rebuild_profiles,
             "每日全量重建企业画像（未变化的不写入）",
+        ),
+        Job(
+            "roll_up_stats",
+            int(config.get("SCHEDULER_ROLL_UP_STATS_SECONDS", 3600)),
+            stats_tasks.roll_up_stats,
+            "汇总已结束月份的融资统计（有变动的月份重算）",
         ),
         Job(
             "check_calendar",

@@ -1,0 +1,87 @@
+"""Lending statistics for the financial office (and a bank's own figures)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from app.api import bp
+from app.api.auth import api_auth, current_api_user
+from app.api.spec import doc
+from app.auth.models import Role
+from app.stats import services
+
+_NUMBER = {"type": "number", "nullable": True}
+_STRING = {"type": "string", "nullable": True}
+_INT = {"type": "integer", "nullable": True}
+FIGURES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "suppressed": {"type": "boolean"},
+        **{
+            name: _STRING
+            if name.endswith(("amount", "rate", "share", "term_months"))
+            else _NUMBER
+            if name.startswith("median")
+            else _INT
+            for name in services.FIGURES
+        },
+    },
+}
+SUMMARY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "group_by": {"type": "string", "enum": list(services.GROUPINGS)},
+        "from": {"type": "string"},
+        "to": {"type": "string"},
+        "filters": {"type": "object"},
+        "min_enterprises": {"type": "integer"},
+        "rows": {
+            "type": "array",
+            "items": {
+                "allOf": [
+                    {"properties": {"key": _STRING, "label": {"type": "string"}}},
+                    FIGURES_SCHEMA,
+                ]
+            },
+        },
+        "totals": FIGURES_SCHEMA,
+    },
+}
+_PARAMS = [
+    {"name": "group_by", "in": "query", "schema": {"type": "string",
+     "enum": [*services.GROUPINGS, "industry"]}},
+    {"name": "from", "in": "query", "schema": {"type": "string", "example": "2025-01"}},
+    {"name": "to", "in": "query", "schema": {"type": "string", "example": "2025-12"}},
+    {"name": "place", "in": "query", "schema": {"type": "string"},
+     "description": "GB/T 2260 city or county code"},
+    {"name": "industry", "in": "query", "schema": {"type": "string"},
+     "description": "GB/T 4754 section letter or two-digit division"},
+    {"name": "bank", "in": "query", "schema": {"type": "string"}, "description": "bank code"},
+    {"name": "product_type", "in": "query",
+     "schema": {"type": "string", "enum": ["credit", "collateral", "guarantee"]}},
+]  # fmt: skip
+
+
+@bp.route("/stats/summary")
+@api_auth(Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
+@doc(response=SUMMARY_SCHEMA, params=_PARAMS, tag="stats")
+def stats_summary():
+    """Lending figures per group: demand, approvals, disbursements, first loans, credit share.
+
+    `group_by` = month | city | county | section (alias industry) | division | bank | product;
+    `from` / `to` = YYYY-MM (default: the last 12 months). Each figure counts in the month of
+    its own event (docs/stats.md). Groups resting on fewer enterprises than the configured
+    minimum are `suppressed` (figures null). A bank token sees only its own bank's figures.
+    Money and ratios are decimal strings; rates are annual percent.
+    """
+    summary = services.summary_for(current_api_user(), request.args.to_dict())
+    return jsonify(summary.to_dict())
+
+
+@bp.route("/stats/indicators")
+@api_auth(Role.REGULATOR, Role.ADMIN)
+@doc(tag="stats")
+def stats_indicators():
+    """Data indicators: records per source, enterprises covered, enterprises with a
+    collection authorization in force."""
+    return jsonify(services.data_indicators(current_api_user()))

@@ -1,0 +1,149 @@
+"""What the dashboard shows: the month trend and one breakdown under the same filters,
+the choices of the filter form, drill-down links and chart data (all through services)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.auth.models import Role, User
+from app.banks.models import Bank
+from app.enterprises.models import Industry, Region
+from app.extensions import db
+from app.stats import services
+
+DEFAULT_BREAKDOWN = "city"
+# group → (the grouping it drills into, the filter its key sets)
+DRILL = {"city": ("county", "place"), "section": ("division", "industry"),
+         "bank": ("product", "bank")}  # fmt: skip
+
+
+@dataclass
+class View:
+    args: dict[str, str]
+    trend: services.Summary
+    breakdown: services.Summary
+    indicators: dict | None
+    choices: dict[str, Any]
+    drill: dict[str, str] | None
+    charts: dict[str, Any]
+    is_bank: bool
+
+
+def _args(raw: dict[str, Any]) -> dict[str, str]:
+    keep = ("group_by", "from", "to", "place", "industry", "bank", "product_type")
+    args = {k: str(raw.get(k) or "").strip() for k in keep}
+    args["group_by"] = args["group_by"] or DEFAULT_BREAKDOWN
+    if args["group_by"] == "month":
+        args["group_by"] = DEFAULT_BREAKDOWN  # the trend is always shown
+    return args
+
+
+def breakdown(user: User, raw: dict[str, Any]) -> services.Summary:
+    """The breakdown the page shows (what the exports write)."""
+    args = _args(raw)
+    return services.summary_for(user, {k: v for k, v in args.items() if v})
+
+
+def build(user: User, raw: dict[str, Any]) -> View:
+    args = _args(raw)
+    given = {k: v for k, v in args.items() if v}
+    table = services.summary_for(user, given)
+    trend = services.summarize(replace(table.query, group_by="month"))
+    # The form shows what was applied (a bank user's bank is forced).
+    args["from"] = services.month_label(table.query.first)
+    args["to"] = services.month_label(table.query.last)
+    is_bank = user.role not in (Role.REGULATOR, Role.ADMIN)
+    drill = None
+    if args["group_by"] in DRILL and not (is_bank and args["group_by"] == "bank"):
+        target, param = DRILL[args["group_by"]]
+        drill = {"group_by": target, "param": param}
+    return View(
+        args=args,
+        trend=trend,
+        breakdown=table,
+        indicators=None if is_bank else services.data_indicators(user),
+        choices=_choices(args, is_bank),
+        drill=drill,
+        charts=_charts(trend, table),
+        is_bank=is_bank,
+    )
+
+
+def _choices(args: dict[str, str], is_bank: bool) -> dict[str, Any]:
+    regions = db.session.execute(
+        select(Region.code, Region.name, Region.level, Region.parent_code)
+        .where(Region.level.in_(("city", "county")))
+        .order_by(Region.code)
+    ).all()
+    industries = db.session.execute(
+        select(Industry.code, Industry.name, Industry.level, Industry.parent_code).order_by(
+            Industry.code
+        )
+    ).all()
+    groupings = [g for g in services.GROUPINGS if g != "month"]
+    if is_bank:
+        groupings = [g for g in groupings if g != "bank"]
+    return {
+        "groupings": [(g, str(services.GROUP_LABELS[g])) for g in groupings],
+        "places": [(c, n if level == "city" else "　" + n) for c, n, level, _p in regions],
+        "industries": [
+            (c, f"{c} {n}" if level == "section" else f"　{c} {n}")
+            for c, n, level, _p in _sections_first(industries)
+        ],
+        "banks": []
+        if is_bank
+        else db.session.execute(select(Bank.code, Bank.name).order_by(Bank.code)).all(),
+        "types": [(t, str(label)) for t, label in services.TYPE_LABELS.items()],
+    }
+
+
+def _sections_first(rows):
+    """Sections, each followed by its divisions."""
+    by_parent: dict[str, list] = {}
+    for row in rows:
+        if row[2] == "division":
+            by_parent.setdefault(row[3], []).append(row)
+    ordered = []
+    for row in rows:
+        if row[2] == "section":
+            ordered.append(row)
+            ordered += by_parent.get(row[0], [])
+    return ordered
+
+
+def _series(summary: services.Summary, name: str) -> list:
+    return [row[name] for row in summary.rows]
+
+
+def _charts(trend: services.Summary, table: services.Summary) -> dict[str, Any]:
+    """Chart data (suppressed groups are gaps: null)."""
+    return {
+        "labels": {
+            "demand_amount": _("需求金额（元）"),
+            "disbursed_amount": _("放款金额（元）"),
+            "demand_count": _("需求笔数"),
+            "disbursed_count": _("放款笔数"),
+            "first_loans": _("首贷笔数"),
+        },
+        "trend": {
+            "categories": [row["label"] for row in trend.rows],
+            **{
+                name: _series(trend, name)
+                for name in (
+                    "demand_amount",
+                    "disbursed_amount",
+                    "demand_count",
+                    "disbursed_count",
+                    "first_loans",
+                )
+            },
+        },
+        "breakdown": {
+            "categories": [row["label"] for row in table.rows],
+            **{name: _series(table, name) for name in ("demand_amount", "disbursed_amount")},
+        },
+    }

@@ -1,0 +1,132 @@
+"""Who reads what, on the web and through the API: the office and the operator everything,
+a bank only its own figures, an enterprise nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from app.auth.models import Role
+from app.extensions import db
+
+
+@pytest.fixture(autouse=True)
+def _setup(lending, one_enterprise_enough):
+    return lending
+
+
+PERIOD = "from=2025-01&to=2025-03"
+
+
+@pytest.mark.parametrize("role", [Role.REGULATOR, Role.ADMIN])
+def test_office_and_operator_see_every_bank(role, api, factories):
+    token = factories.token(factories.user(role))
+    db.session.commit()
+    body = api.get(f"/api/v1/stats/summary?group_by=bank&{PERIOD}", token=token).get_json()
+    assert {row["key"] for row in body["rows"]} == {"STBA", "STBB", None}
+    assert body["totals"]["demand_amount"] == "1100000.00"
+    indicators = api.get("/api/v1/stats/indicators", token=token)
+    assert indicators.status_code == 200 and indicators.get_json()["enterprises"] >= 5
+
+
+@pytest.mark.parametrize("role", [Role.BANK_OFFICER, Role.BANK_ADMIN])
+def test_bank_sees_only_its_own(role, api, factories, lending):
+    token = factories.token(factories.user(role, bank=lending.banks["BB"]))
+    db.session.commit()
+    for group_by in ("bank", "month", "product", "city"):
+        body = api.get(f"/api/v1/stats/summary?group_by={group_by}&{PERIOD}", token=token)
+        data = body.get_json()
+        assert data["filters"]["bank"] == "STBB"
+        # BB: apps 4 (picked-up open demand) and 6 only
+        assert data["totals"]["demand_amount"] == "200000.00", group_by
+    rows = api.get(f"/api/v1/stats/summary?group_by=bank&{PERIOD}", token=token).get_json()["rows"]
+    assert [row["key"] for row in rows] == ["STBB"]  # no other bank, no cross-bank breakdown
+    other = api.get(f"/api/v1/stats/summary?group_by=month&bank=STBA&{PERIOD}", token=token)
+    assert other.status_code == 403 and other.get_json()["error"]["code"] == "other_bank"
+    assert api.get("/api/v1/stats/indicators", token=token).status_code == 403
+
+
+def test_enterprise_is_refused(api, factories, login_as):
+    token = factories.token(factories.user(Role.ENTERPRISE))
+    db.session.commit()
+    response = api.get("/api/v1/stats/summary", token=token)
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "wrong_role"
+    assert api.get("/api/v1/stats/summary").status_code == 401
+    web, _user = login_as(Role.ENTERPRISE)
+    for path in ("/stats", "/stats/export.csv", "/stats/export.xlsx"):
+        assert web.get(path).status_code == 403
+
+
+def test_anonymous_web_is_sent_to_login(web):
+    response = web.get("/stats")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("group_by=colour", "group_by"), ("from=2025-13", "from"), ("to=25-01", "to"),
+     ("from=2025-03&to=2025-01", "from"), ("to=2099-01", "to"), ("place=999999", "place"),
+     ("industry=ZZ", "industry"), ("bank=NOPE", "bank"), ("product_type=cash", "product_type")],
+)  # fmt: skip
+def test_bad_arguments_name_the_field(api, factories, query, field):
+    token = factories.token(factories.user(Role.REGULATOR))
+    db.session.commit()
+    response = api.get(f"/api/v1/stats/summary?{query}", token=token)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_api_contract_and_openapi(api, factories):
+    token = factories.token(factories.user(Role.REGULATOR))
+    db.session.commit()
+    body = api.get(f"/api/v1/stats/summary?group_by=industry&{PERIOD}", token=token).get_json()
+    assert body["group_by"] == "section" and body["from"] == "2025-01" and body["to"] == "2025-03"
+    row = body["rows"][0]
+    for name in ("demand_count", "demand_amount", "approved", "disbursed_count",
+                 "disbursed_amount", "first_loans", "credit_share", "median_days_to_accept",
+                 "median_days_to_disburse", "suppressed", "label", "key"):  # fmt: skip
+        assert name in row
+    assert isinstance(body["totals"]["disbursed_amount"], str)
+    spec = api.get("/api/v1/openapi.json").get_json()
+    summary = spec["paths"]["/api/v1/stats/summary"]["get"]
+    assert set(summary["x-roles"]) == {"regulator", "admin", "bank_officer", "bank_admin"}
+    assert {p["name"] for p in summary["parameters"]} >= {"group_by", "from", "to", "place"}
+
+
+@pytest.mark.parametrize("role", [Role.REGULATOR, Role.ADMIN])
+def test_dashboard_for_the_office(role, login_as):
+    web, _user = login_as(role)
+    page = web.get(f"/stats?group_by=city&{PERIOD}").get_data(as_text=True)
+    assert "融资统计" in page and 'data-stats-chart="trend"' in page
+    assert "西安市" in page and "宝鸡市" in page and "数据指标" in page
+    assert "stats-charts.js" in page and "vendor/echarts/echarts.min.js" in page
+    # drill-down: the city links to its counties
+    assert "group_by=county" in page and "place=610100" in page
+    home = web.get("/").get_data(as_text=True)
+    assert 'href="/stats"' in home  # the nav entry
+
+
+@pytest.mark.parametrize("role", [Role.BANK_OFFICER, Role.BANK_ADMIN])
+def test_dashboard_for_a_bank(role, login_as, lending):
+    web, _user = login_as(role, bank=lending.banks["BB"])
+    page = web.get(f"/stats?group_by=bank&{PERIOD}").get_data(as_text=True)
+    assert "统计乙银行" in page and "统计甲银行" not in page and "数据指标" not in page
+    assert 'name="bank"' not in page  # no bank choice for a bank
+    refused = web.get(f"/stats?bank=STBA&{PERIOD}")
+    assert refused.status_code == 403
+
+
+def test_exports_follow_the_view(login_as):
+    web, _user = login_as(Role.REGULATOR)
+    csv = web.get(f"/stats/export.csv?group_by=city&{PERIOD}")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    text = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert text[0].startswith("分组,需求笔数,需求金额")
+    assert text[1].startswith("西安市,6,900000.00") and text[-1].startswith("合计,9,1100000.00")
+    xlsx = web.get(f"/stats/export.xlsx?group_by=city&{PERIOD}")
+    assert "spreadsheetml" in xlsx.mimetype
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet["A2"].value == "西安市" and sheet["C2"].value == 900000
+    assert sheet.cell(row=sheet.max_row, column=1).value == "合计"
