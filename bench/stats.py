@@ -79,8 +79,9 @@ def _generate(steps: dict) -> dict:
         INSERT INTO applications (enterprise_id, product_id, bank_id, state, amount, term_months,
           purpose, submitted_at, respond_by, accepted_at, response_working_days, decided_at,
           approved_amount, approved_rate, approved_term_months, reject_reason, disbursed_amount,
-          disbursed_on, first_loan, version, created_at, updated_at)
-        SELECT e0 + (i * 7919) % ne,
+          disbursed_on, first_loan, version, created_at, updated_at, region_code,
+          industry_section, industry_division)
+        SELECT g.eid,
           CASE WHEN open THEN NULL ELSE p0 + pk END,
           CASE WHEN open AND h < 13 THEN NULL WHEN open THEN b0 + (i * 13) % 50
                ELSE pb END,
@@ -92,9 +93,11 @@ def _generate(steps: dict) -> dict:
           CASE WHEN st = 'disbursed' THEN amt END,
           CASE WHEN st = 'disbursed' THEN dis END,
           CASE WHEN st = 'disbursed' THEN i % 3 = 0 END,
-          2, sub, GREATEST(sub, acc, dec)
+          2, sub, GREATEST(sub, acc, dec), e.region_code,
+          CASE WHEN length(e.industry_code) = 1 THEN e.industry_code ELSE d.parent_code END,
+          CASE WHEN length(e.industry_code) = 1 THEN e.industry_code ELSE d.code END
         FROM (
-          SELECT i, h, open, sub, acc, dec, amt, pk, p0, b0, e0, ne,
+          SELECT i, h, open, sub, acc, dec, amt, pk, p0, b0, e0 + (i * 7919) % ne AS eid,
             b0 + pk / :per AS pb,
             LEAST((dec + interval '3 days')::date, current_date) AS dis,
             CASE WHEN h < 8 THEN CASE WHEN sub > now() - interval '5 days' THEN 'submitted'
@@ -116,6 +119,10 @@ def _generate(steps: dict) -> dict:
           CROSS JOIN LATERAL (SELECT LEAST(acc0, now()) AS acc,
                                      LEAST(acc0 + (2 + i % 9) * interval '1 day', now()) AS dec) t
         ) g
+        JOIN enterprises e ON e.id = g.eid
+        LEFT JOIN industries d ON d.code = substr(e.industry_code, 1, 2) AND d.level = 'division'
+        -- in submission order, as a live table fills: a month's rows lie together on disk
+        ORDER BY g.sub
     """), {"n": steps["applications"], "np": BANKS * PRODUCTS_PER_BANK,
            "per": PRODUCTS_PER_BANK})  # fmt: skip
     s.commit()

@@ -5,11 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    case,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.banks.models import Bank
-from app.enterprises.models import Enterprise
+from app.enterprises.models import Enterprise, Industry
 from app.extensions import db
 from app.products.models import Product
 from app.types import Money, Rate, UTCDateTime
@@ -64,6 +78,12 @@ class Application(db.Model):
     disbursed_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     disbursed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     first_loan: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # 首贷
+    # Where the enterprise was registered and in which industry when it applied, copied on
+    # insert (`_copy_enterprise_dims`): statistics group and filter by these without joining
+    # the registry, and a later change of the registry does not rewrite past figures.
+    region_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    industry_section: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    industry_division: Mapped[str | None] = mapped_column(String(2), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -94,3 +114,33 @@ class ApplicationEvent(db.Model):
     to_state: Mapped[str] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def enterprise_dims_query(enterprise_ids):
+    """(id, region_code, industry section, industry division key) of these enterprises, as
+    the statistics group them: a code naming only a section groups as that letter among the
+    divisions too."""
+    division = aliased(Industry, name="dims_division")
+    code = Enterprise.industry_code
+    letter = case((func.length(code) == 1, code), else_=None)
+    return (
+        select(
+            Enterprise.id,
+            Enterprise.region_code,
+            func.coalesce(division.parent_code, letter),
+            func.coalesce(division.code, letter),
+        )
+        .outerjoin(
+            division,
+            and_(division.code == func.substr(code, 1, 2), division.level == "division"),
+        )
+        .where(Enterprise.id.in_(list(enterprise_ids)))
+    )
+
+
+@event.listens_for(Application, "before_insert")
+def _copy_enterprise_dims(_mapper, connection, target: Application) -> None:
+    if target.region_code is None and target.industry_division is None:
+        row = connection.execute(enterprise_dims_query([target.enterprise_id])).one_or_none()
+        if row is not None:
+            _id, target.region_code, target.industry_section, target.industry_division = row

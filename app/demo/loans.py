@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from app.applications.models import Application, ApplicationEvent
+from app.applications.models import Application, ApplicationEvent, enterprise_dims_query
 from app.banks.models import Bank
 from app.enterprises.models import Enterprise
 from app.extensions import db
@@ -74,6 +74,13 @@ def load_demo_loans(count: int = DEMO_APPLICATIONS, seed: int = SEED) -> int:
         rows.append(row)
         histories.append(history)
     _first_loans(rows)
+    dims = {
+        eid: {"region_code": region, "industry_section": section, "industry_division": division}
+        for eid, region, section, division in db.session.execute(
+            enterprise_dims_query({row["enterprise_id"] for row in rows})
+        )
+    }
+    rows = [{**row, **dims.get(row["enterprise_id"], {})} for row in rows]
     columns = sorted({key for row in rows for key in row})
     rows = [{key: row.get(key) for key in columns} for row in rows]
     query = insert(Application).returning(Application.id, sort_by_parameter_order=True)

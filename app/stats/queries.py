@@ -37,7 +37,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from app.applications.models import Application
-from app.enterprises.models import Enterprise, Industry
 from app.extensions import db
 from app.products.models import Product
 from app.stats.models import StatsCalendar
@@ -181,35 +180,23 @@ class Filters:
     bank_id: int | None = None
     product_type: str | None = None
 
-    def needs_enterprise(self) -> bool:
-        return any((self.city, self.county, self.section, self.division))
 
-    def needs_industry(self) -> bool:
-        return bool(self.section or self.division)
-
-
-_DIVISION = aliased(Industry, name="stats_division")
+# The enterprise's region and industry as copied onto each application when it applied
+# (`Application.region_code`, `industry_section`, `industry_division`): no join needed.
 
 
 def _section_expr():
-    return case(
-        (_DIVISION.parent_code.is_not(None), _DIVISION.parent_code),
-        (func.length(Enterprise.industry_code) == 1, Enterprise.industry_code),
-        else_=None,
-    )
+    return Application.industry_section
 
 
 def _division_expr():
-    # A code that names only a section groups as that section letter among the divisions.
-    return func.coalesce(
-        _DIVISION.code,
-        case((func.length(Enterprise.industry_code) == 1, Enterprise.industry_code), else_=None),
-    )
+    return Application.industry_division
 
 
 def _region_key(city: bool):
-    province = or_(Enterprise.region_code.is_(None), Enterprise.region_code.like("__0000"))
-    value = func.substr(Enterprise.region_code, 1, 4) + "00" if city else Enterprise.region_code
+    code = Application.region_code
+    province = or_(code.is_(None), code.like("__0000"))
+    value = func.substr(code, 1, 4) + "00" if city else code
     return case((province, None), else_=value)
 
 
@@ -233,27 +220,8 @@ def _key_expr(dim: str, month_expr):
     raise ValueError(dim)
 
 
-def _needs(dim: str, filters: Filters, by_type: bool) -> tuple[bool, bool, bool]:
-    """(join enterprises, join industries, join products)."""
-    industry = dim in ("section", "division") or filters.needs_industry()
-    enterprise = industry or dim in ("city", "county") or filters.needs_enterprise()
-    product = by_type or filters.product_type is not None
-    return enterprise, industry, product
-
-
 def _from(query, dim: str, filters: Filters, by_type: bool):
-    enterprise, industry, product = _needs(dim, filters, by_type)
-    if enterprise:
-        query = query.join(Enterprise, Enterprise.id == Application.enterprise_id)
-    if industry:
-        query = query.outerjoin(
-            _DIVISION,
-            and_(
-                _DIVISION.code == func.substr(Enterprise.industry_code, 1, 2),
-                _DIVISION.level == "division",
-            ),
-        )
-    if product:
+    if by_type or filters.product_type is not None:
         query = query.outerjoin(Product, Product.id == Application.product_id)
     return query
 
@@ -261,9 +229,9 @@ def _from(query, dim: str, filters: Filters, by_type: bool):
 def _where(filters: Filters) -> list:
     clauses = []
     if filters.county:
-        clauses.append(Enterprise.region_code == filters.county)
+        clauses.append(Application.region_code == filters.county)
     elif filters.city:
-        clauses.append(Enterprise.region_code.like(filters.city[:4] + "%"))
+        clauses.append(Application.region_code.like(filters.city[:4] + "%"))
     if filters.division:
         clauses.append(_division_expr() == filters.division)
     elif filters.section:

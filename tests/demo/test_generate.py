@@ -286,8 +286,11 @@ def test_encodings(tmp_path, encoding):
 
 def test_xlsx_has_date_cells_and_text_codes(tmp_path):
     generated = DemoData(10, 6, seed=1, today=TODAY).write(tmp_path, fmt="xlsx", headers="en")
-    sheet = load_workbook(generated.files["enterprises"], read_only=True).worksheets[0]
-    head, first = list(sheet.iter_rows(max_row=2, values_only=True))
+    book = load_workbook(generated.files["enterprises"], read_only=True)
+    try:  # a read-only workbook keeps its file open until closed
+        head, first = list(book.worksheets[0].iter_rows(max_row=2, values_only=True))
+    finally:
+        book.close()
     row = dict(zip(head, first, strict=True))
     assert isinstance(row["established_on"], date)
     assert isinstance(row["region_code"], str) and isinstance(row["uscc"], str)
