@@ -46,18 +46,24 @@ def server_version(url: str) -> str:
         return str(conn.execute("SHOW server_version").fetchone()[0])
 
 
+def sibling_url(url: str, suffix: str) -> str:
+    """A database next to `url`'s, named after it (`xyd_bench` → `xyd_bench_guard`), so that
+    two runs against different base databases never share one."""
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(hide_password=False)
+
+
 def _env(url: str) -> dict[str, str]:
     env = dict(os.environ, DATABASE_URL=url, XYD_ENV="development")
     env.pop("TEST_DATABASE_URL", None)
     return env
 
 
-def run_child(url: str, steps: list[dict]) -> dict:
-    """Run `steps` (see bench.child) in a fresh Python process against `url`; returns its
-    report: per-step seconds and results, and the process's peak RSS."""
-    started = time.perf_counter()
+def run_module(module: str, url: str, payload) -> dict:
+    """`python -m module '<payload as JSON>'` in a fresh process against `url`; the JSON
+    object on the last line of its output. A failing child raises with its stderr's end."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.child", json.dumps(steps)],
+        [sys.executable, "-m", module, json.dumps(payload)],
         cwd=ROOT,
         env=_env(url),
         capture_output=True,
@@ -65,6 +71,13 @@ def run_child(url: str, steps: list[dict]) -> dict:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"child failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_child(url: str, steps: list[dict]) -> dict:
+    """Run `steps` (see bench.child) in a fresh Python process against `url`; returns its
+    report: per-step seconds and results, and the process's peak RSS."""
+    started = time.perf_counter()
+    report = run_module("bench.child", url, steps)
     report["process_seconds"] = round(time.perf_counter() - started, 3)
     return report

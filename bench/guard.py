@@ -6,14 +6,8 @@ bypassed, in the same run, on PostgreSQL.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-from sqlalchemy.engine import make_url
-
-from bench.db import _env, create_database, drop_database
-from bench.registry import ROOT, Context, benchmark, metric
+from bench.db import create_database, drop_database, run_module, sibling_url
+from bench.registry import Context, benchmark, metric
 
 TARGET_MS = 5.0
 
@@ -22,19 +16,13 @@ TARGET_MS = 5.0
 def guard(ctx: Context) -> dict:
     if not ctx.pg_url:
         return {"skipped": "no PostgreSQL URL", "metrics": []}
-    url = make_url(ctx.pg_url).set(database="xyd_bench_guard").render_as_string(hide_password=False)
+    url = sibling_url(ctx.pg_url, "guard")
     small = ctx.rows < 100_000  # the smoke test
     opts = {"iterations": 30 if small else 400, "warmup": 5 if small else 30,
             "log_rows": 100 if small else 10_000}  # fmt: skip
     create_database(url)
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.guard_child", json.dumps(opts)],
-            cwd=ROOT, env=_env(url), capture_output=True, text=True,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise RuntimeError(f"child failed: {proc.stderr.strip()[-2000:]}")
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result = run_module("bench.guard_child", url, opts)
     finally:
         if not ctx.keep:
             drop_database(url)

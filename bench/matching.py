@@ -10,10 +10,8 @@ facts, the SQL pass over every published product, the explained checks and the r
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 
@@ -131,15 +129,7 @@ def child(steps: dict) -> dict:
 
 
 def _run(url: str, steps: dict) -> dict:
-    env = dict(os.environ, DATABASE_URL=url, XYD_ENV="development")
-    env.pop("TEST_DATABASE_URL", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.matching", json.dumps(steps)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(f"child failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return db.run_module("bench.matching", url, steps)
 
 
 def _metrics(label: str, r: dict) -> list[dict]:
@@ -161,7 +151,7 @@ def matching(ctx: Context) -> dict:
     result: dict = {"products": products}
     metrics: list[dict] = []
     if ctx.pg_url:
-        url = ctx.pg_url.rsplit("/", 1)[0] + "/xyd_bench_matching"
+        url = db.sibling_url(ctx.pg_url, "matching")
         db.create_database(url)
         try:
             result["postgresql"] = _run(url, steps)

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -228,18 +226,7 @@ CHILD_OPS = {
 
 
 def run_child(url: str, steps: list[dict]) -> dict:
-    env = dict(os.environ, DATABASE_URL=url, XYD_ENV="development")
-    env.pop("TEST_DATABASE_URL", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.profiles", json.dumps(steps)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"child failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return db.run_module("bench.profiles", url, steps)
 
 
 # --- the section ---------------------------------------------------------------------------

@@ -14,7 +14,6 @@ every request goes through the consent guard and appends to the access log.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
 import socket
@@ -25,9 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from bench.db import _env, create_database, drop_database
+from bench.db import _env, create_database, drop_database, run_module, sibling_url
 from bench.registry import ROOT, Context, benchmark, metric
 
 CLIENTS = 32
@@ -138,13 +135,7 @@ def drive(port: int, paths: list[str], headers: dict, seconds: float, warmup: fl
 
 
 def _seed(url: str, enterprises: int) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.serving_seed", json.dumps({"enterprises": enterprises})],
-        cwd=ROOT, env=_env(url), capture_output=True, text=True,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(f"seed failed: {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_module("bench.serving_seed", url, {"enterprises": enterprises})
 
 
 @benchmark("serving")
@@ -153,8 +144,7 @@ def serving(ctx: Context) -> dict:
         return {"skipped": "no PostgreSQL URL", "metrics": []}
     small = ctx.rows < 100_000  # the smoke test
     seconds, warmup, enterprises = (2.0, 0.5, 20) if small else (20.0, 3.0, 200)
-    url = make_url(ctx.pg_url).set(database="xyd_bench_serving")
-    url_text = url.render_as_string(hide_password=False)
+    url_text = sibling_url(ctx.pg_url, "serving")
     create_database(url_text)
     try:
         seeded = _seed(url_text, enterprises)

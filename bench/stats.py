@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -241,15 +240,7 @@ def child(steps: dict) -> dict:
 
 
 def _run(url: str, steps: dict) -> dict:
-    env = dict(os.environ, DATABASE_URL=url, XYD_ENV="development")
-    env.pop("TEST_DATABASE_URL", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.stats", json.dumps(steps)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(f"child failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return db.run_module("bench.stats", url, steps)
 
 
 def run_postgres(ctx: Context, steps: dict) -> dict:

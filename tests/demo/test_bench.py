@@ -104,4 +104,4 @@ def test_serving_section_drives_both_servers_and_drops_its_database(tmp_path):
     assert result["ratio_to_bare"] > 0
     with psycopg.connect(conninfo(url, "postgres")) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
-    assert "xyd_bench_serving" not in names
+    assert make_url(url).database + "_serving" not in names
