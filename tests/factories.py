@@ -33,13 +33,14 @@ class Factories:
 
     def enterprise(self, **fields) -> Enterprise:
         n = next(_seq)
+        region = fields.pop("region_code", "610113")
         values = {
-            "uscc": self.uscc(fields.pop("region_code", "610113")),
+            "uscc": self.uscc(region),
             "name": f"测试企业{n}有限公司",
             "legal_rep": "王五",
             "established_on": date(2015, 6, 1),
             "registered_capital": Decimal("500.00"),
-            "region_code": "610113",
+            "region_code": region,
             "industry_code": "C",
             "scale": "small",
             "employees": 25,

@@ -42,7 +42,7 @@ def list_for_enterprise(enterprise_id: int) -> list[Application]:
 
 
 def open_demands_for_bank(bank_id: int, limit: int = 200) -> list[Application]:
-    from app.matching.services import fitting_bank_ids
+    from app.matching.services import demands_fitting_bank
 
     waiting = db.session.scalars(
         select(Application)
@@ -54,9 +54,7 @@ def open_demands_for_bank(bank_id: int, limit: int = 200) -> list[Application]:
         .order_by(Application.id.desc())
         .limit(limit)
     )
-    return [
-        a for a in waiting if bank_id in fitting_bank_ids(a.enterprise, a.amount, a.term_months)
-    ]
+    return demands_fitting_bank(bank_id, list(waiting))
 
 
 def list_for_bank(bank_id: int) -> list[Application]:

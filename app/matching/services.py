@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import operator
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import BindParameter, and_, bindparam, case, not_, or_, select, true
+from sqlalchemy import BindParameter, and_, bindparam, case, func, not_, or_, select, true
 
 from app.applications.models import Application
 from app.banks.models import Bank
@@ -159,31 +159,41 @@ def years_in_operation(established_on: date | None, today: date) -> int | None:
 
 
 def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts:
+    return enterprise_facts_many([enterprise], today)[enterprise.id]
+
+
+def enterprise_facts_many(
+    enterprises: Iterable[Enterprise], today: date | None = None
+) -> dict[int, Facts]:
+    """Facts of several enterprises in one round trip: each one's current profile, latest
+    tax grade, whether a black-list entry is in force, and its industry's section."""
     today = today or local_today()
+    by_id = {e.id: e for e in enterprises}
+    if not by_id:
+        return {}
 
     def current(column):  # a column of the enterprise's current profile snapshot
         return (
             select(column)
             .join(CurrentProfile, CurrentProfile.snapshot_id == ProfileSnapshot.id)
-            .where(CurrentProfile.enterprise_id == enterprise.id)
+            .where(CurrentProfile.enterprise_id == Enterprise.id)
             .scalar_subquery()
         )
 
-    # One round trip: the current profile, the latest tax grade, whether a black-list entry
-    # is in force, and the industry's section.
-    profile_id, grade, score, tax_grade, black, section = db.session.execute(
+    rows = db.session.execute(
         select(
+            Enterprise.id,
             current(ProfileSnapshot.id),
             current(ProfileSnapshot.grade),
             current(ProfileSnapshot.score),
             select(TaxRating.grade)
-            .where(TaxRating.uscc == enterprise.uscc)
+            .where(TaxRating.uscc == Enterprise.uscc)
             .order_by(TaxRating.year.desc())
             .limit(1)
             .scalar_subquery(),
             select(PublicCreditRecord.id)
             .where(
-                PublicCreditRecord.uscc == enterprise.uscc,
+                PublicCreditRecord.uscc == Enterprise.uscc,
                 PublicCreditRecord.category == "black_list",
                 or_(
                     PublicCreditRecord.valid_until.is_(None),
@@ -192,21 +202,25 @@ def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts
             )
             .exists(),
             select(Industry.parent_code)
-            .where(Industry.code == (enterprise.industry_code or "")[:2])
+            .where(Industry.code == func.substr(Enterprise.industry_code, 1, 2))
             .scalar_subquery(),
-        )
-    ).one()
-    return Facts(
-        region_code=enterprise.region_code,
-        industry_code=enterprise.industry_code,
-        years=years_in_operation(enterprise.established_on, today),
-        grade=grade,
-        score=score,
-        profile_id=profile_id,
-        tax_grade=tax_grade,
-        black_listed=bool(black),
-        industry_section=section,
+        ).where(Enterprise.id.in_(list(by_id)))
     )
+    facts = {}
+    for enterprise_id, profile_id, grade, score, tax_grade, black, section in rows:
+        enterprise = by_id[enterprise_id]
+        facts[enterprise_id] = Facts(
+            region_code=enterprise.region_code,
+            industry_code=enterprise.industry_code,
+            years=years_in_operation(enterprise.established_on, today),
+            grade=grade,
+            score=score,
+            profile_id=profile_id,
+            tax_grade=tax_grade,
+            black_listed=bool(black),
+            industry_section=section,
+        )
+    return facts
 
 
 def region_candidates(code: str | None) -> list[str]:
@@ -553,3 +567,40 @@ def fitting_bank_ids(enterprise: Enterprise, amount: Decimal, term_months: int) 
             .distinct()
         )
     )
+
+
+def demands_fitting_bank(bank_id: int, demands: Sequence[Application]) -> list[Application]:
+    """The open demands that at least one of this bank's published products fits: one query
+    for the products, one for all the enterprises' facts, then the same checks the
+    enterprise sees on its matches page (`_explain`), untranslated."""
+    if not demands:
+        return []
+    products = [
+        ProductView.from_row(row)
+        for row in db.session.execute(
+            select(*_VIEW_COLUMNS)
+            .join(Bank, Bank.id == Product.bank_id)
+            .where(Product.bank_id == bank_id, Product.status == "published")
+        )
+    ]
+    if not products:
+        return []
+    facts = enterprise_facts_many({d.enterprise for d in demands})
+
+    def untranslated(message: str, **_variables) -> str:
+        return message
+
+    fitting = []
+    for demand in demands:
+        f = facts[demand.enterprise_id]
+        regions = region_candidates(f.region_code)
+        industries = industry_candidates(f.industry_code, f.industry_section)
+        amount, term = Decimal(demand.amount), demand.term_months
+        if any(
+            all(
+                c["passed"] for c in _explain(p, f, amount, term, regions, industries, untranslated)
+            )
+            for p in products
+        ):
+            fitting.append(demand)
+    return fitting

@@ -169,3 +169,41 @@ def test_wan_formatting():
     assert services.wan(Decimal("500000")) == "50万"
     assert services.wan(Decimal("1250000")) == "125万"
     assert services.wan(Decimal("8000")) == "8000.00元"
+
+
+def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
+    """The inbox's batched check (`demands_fitting_bank`: one query for the products, one for
+    every enterprise's facts, the explained checks) says what `fitting_bank_ids` says in SQL,
+    demand by demand, across regions, industries, amounts, terms, tax grades and black lists."""
+    bank = factories.bank()
+    make_product(bank, name="西安制造", regions=["610100"], industries=["C"],
+                 amount_max="500000", min_tax_grade="B")  # fmt: skip
+    make_product(bank, name="宝鸡长期", regions=["610300"], term_min_months=24,
+                 exclude_black_list=True)  # fmt: skip
+    make_product(factories.bank(), name="他行通用")  # another bank's product fits everyone
+    people = [
+        factories.enterprise(region_code="610113", industry_code="13"),  # Xi'an, manufacturing
+        factories.enterprise(region_code="610113", industry_code="51"),  # Xi'an, wholesale
+        factories.enterprise(region_code="610302", industry_code="13"),  # Baoji
+        factories.enterprise(region_code="610302", industry_code="13"),  # Baoji, black-listed
+    ]
+    db.session.add(TaxRating(uscc=people[0].uscc, batch_id=0, year=2025, grade="C"))
+    db.session.add(PublicCreditRecord(
+        uscc=people[3].uscc, batch_id=0, category="black_list", ref_no="B-1", authority="法院",
+        decided_on=date(2025, 1, 1), valid_until=None, content="失信被执行人",
+    ))  # fmt: skip
+    demands = []
+    for person in people:
+        for amount, term in (("200000", 12), ("900000", 12), ("200000", 36)):
+            demand = Application(enterprise_id=person.id, state="submitted",
+                                 amount=Decimal(amount), term_months=term)  # fmt: skip
+            db.session.add(demand)
+            demands.append(demand)
+    db.session.flush()
+    fitting = services.demands_fitting_bank(bank.id, demands)
+    expected = [
+        d for d in demands
+        if bank.id in services.fitting_bank_ids(d.enterprise, d.amount, d.term_months)
+    ]  # fmt: skip
+    assert fitting == expected
+    assert 0 < len(fitting) < len(demands)  # some fit, some do not
