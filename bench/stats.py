@@ -168,7 +168,7 @@ def child(steps: dict) -> dict:
     from app.auth import services as auth_services
     from app.auth.models import Role
     from app.extensions import db as sa_db
-    from app.stats import services
+    from app.stats import queries, rollup, services
 
     app = create_app("development")
     app.config.update(WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
@@ -177,7 +177,7 @@ def child(steps: dict) -> dict:
         upgrade(directory=str(ROOT / "migrations"))
         result.update(_generate(steps))
         t0 = time.perf_counter()
-        rolled = services.roll_up()
+        rolled = rollup.roll_up()
         sa_db.session.commit()
         result["rollup_seconds"] = round(time.perf_counter() - t0, 2)
         result["rollup"] = rolled
@@ -195,8 +195,8 @@ def child(steps: dict) -> dict:
         sa_db.session.commit()
         this = services.current_month()
         fill = {
-            "from24": services.month_label(services._add_months(this, -23)),
-            "from6": services.month_label(services._add_months(this, -5)),
+            "from24": services.month_label(queries._add_months(this, -23)),
+            "from6": services.month_label(queries._add_months(this, -5)),
         }
     views: dict[str, dict] = {}
     runs = steps["runs"]

@@ -9,6 +9,7 @@ from app.api.auth import api_auth, current_api_user
 from app.api.spec import doc
 from app.auth.models import Role
 from app.stats import services
+from app.stats.suppression import FIGURES
 
 _NUMBER = {"type": "number", "nullable": True}
 _STRING = {"type": "string", "nullable": True}
@@ -23,7 +24,7 @@ FIGURES_SCHEMA = {
             else _NUMBER
             if name.startswith("median")
             else _INT
-            for name in services.FIGURES
+            for name in FIGURES
         },
     },
 }

@@ -271,7 +271,7 @@ def load_demo_data(
     result.summaries = summaries
     # Products and a year of applications, then the statistics rollup of the past months.
     from app.demo.loans import load_demo_loans
-    from app.stats.services import roll_up
+    from app.stats.rollup import roll_up
 
     result.applications = load_demo_loans()
     roll_up()

@@ -40,7 +40,7 @@ from app.applications.models import Application
 from app.extensions import db
 from app.products.models import Product
 from app.stats.models import StatsCalendar
-from app.util import SHANGHAI
+from app.util import SHANGHAI, utcnow
 
 SKETCH_K = 10  # ids kept per sketch: the suppression threshold may not exceed it
 FAMILIES = ("applicants", "deciders", "borrowers")
@@ -110,6 +110,28 @@ def month_start(month: int) -> date:
 def next_month(month: int) -> int:
     year, m = divmod(month, 100)
     return (year + 1) * 100 + 1 if m == 12 else month + 1
+
+
+def current_month(now: datetime | None = None) -> int:
+    local = (now or utcnow()).astimezone(SHANGHAI)
+    return local.year * 100 + local.month
+
+
+def month_label(month: int) -> str:
+    return f"{month // 100:04d}-{month % 100:02d}"
+
+
+def months_between(first: int, last: int) -> list[int]:
+    months = [first]
+    while months[-1] < last:
+        months.append(next_month(months[-1]))
+    return months
+
+
+def _add_months(month: int, n: int) -> int:
+    year, m = divmod(month, 100)
+    total = year * 12 + (m - 1) + n
+    return (total // 12) * 100 + total % 12 + 1
 
 
 def month_runs(months: Iterable[int]) -> list[tuple[int, int]]:

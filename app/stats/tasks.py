@@ -5,6 +5,6 @@ from __future__ import annotations
 
 def roll_up_stats() -> dict:
     """Roll up the completed months not done yet and those an application changed since."""
-    from app.stats.services import roll_up
+    from app.stats.rollup import roll_up
 
     return roll_up()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.stats import services
+from app.stats import rollup, services
 from app.stats.models import StatsMonthly, StatsRollupMonth
 from app.util import SHANGHAI
 from tests.stats.conftest import NOW
@@ -26,8 +26,8 @@ def _setup(lending, one_enterprise_enough):
 
 
 def test_rollup_covers_completed_months_only():
-    assert services.months_to_roll_up(NOW) == [202501, 202502]
-    result = services.roll_up(now=NOW)
+    assert rollup.months_to_roll_up(NOW) == [202501, 202502]
+    result = rollup.roll_up(now=NOW)
     assert result["months"] == 2
     assert set(db.session.scalars(select(StatsRollupMonth.month))) == {202501, 202502}
     jan = db.session.scalar(
@@ -36,12 +36,12 @@ def test_rollup_covers_completed_months_only():
         )
     )
     assert jan == 4
-    assert services.months_to_roll_up(NOW) == []  # nothing changed since
+    assert rollup.months_to_roll_up(NOW) == []  # nothing changed since
 
 
 @pytest.mark.parametrize("group_by", services.GROUPINGS)
 def test_rollup_plus_live_equals_all_live(group_by):
-    services.roll_up(now=NOW)
+    rollup.roll_up(now=NOW)
     for args in FILTERS:
         query = services.parse_query(
             {"group_by": group_by, "from": "2024-12", "to": "2025-03", **args}, NOW
@@ -55,7 +55,7 @@ def test_rollup_plus_live_equals_all_live(group_by):
 
 
 def test_a_late_change_to_a_closed_month_is_rolled_up_again(lending):
-    services.roll_up(now=NOW)
+    rollup.roll_up(now=NOW)
     # A bank reports on 03-16 a disbursement dated in February (a business date).
     app = lending.apps[3]
     later = datetime(2025, 3, 16, 9, tzinfo=SHANGHAI)
@@ -66,8 +66,8 @@ def test_a_late_change_to_a_closed_month_is_rolled_up_again(lending):
     query = services.parse_query({"group_by": "month", "from": "2025-01", "to": "2025-03"}, NOW)
     stale = services.summarize(query, now=later)
     assert {r["key"]: r["disbursed_count"] for r in stale.rows}["2025-02"] == 2
-    assert services.months_to_roll_up(later) == [202501, 202502]
-    services.roll_up(now=later)
+    assert rollup.months_to_roll_up(later) == [202501, 202502]
+    rollup.roll_up(now=later)
     fresh = services.summarize(query, now=later)
     assert {r["key"]: r["disbursed_count"] for r in fresh.rows}["2025-02"] == 3
     assert fresh.rows == services.summarize(query, now=later, live_only=True).rows

@@ -3,7 +3,7 @@ group where the total would otherwise give the hidden one away."""
 
 from __future__ import annotations
 
-from app.stats import services
+from app.stats import services, suppression
 from tests.stats.conftest import NOW
 
 
@@ -26,7 +26,7 @@ def test_small_groups_are_null_and_flagged(lending):
     rows = _rows(_summary("city"))
     # 西安: 3 applicants (E1-E3), 3 deciders, but 2 borrowers (E1, E2) → hidden
     assert rows["610100"]["suppressed"] is True
-    assert all(rows["610100"][name] is None for name in services.FIGURES)
+    assert all(rows["610100"][name] is None for name in suppression.FIGURES)
     # 宝鸡: 2 applicants → hidden anyway
     assert rows["610300"]["suppressed"] is True
     # the province as a whole: 5 applicants, 4 deciders, 3 borrowers (E1, E2, E4)
@@ -53,7 +53,7 @@ def test_hidden_child_is_not_its_parent_minus_siblings(app, monkeypatch, lending
     # they still have one borrower, so one more goes: 雁塔区 (610113, E1 and E2, fine on its
     # own), the sibling under 西安, whose own row the city table shows.
     assert counties["610104"]["suppressed"] and counties["610302"]["suppressed"]
-    assert not services.too_small(_cell_of("610113"), 2)
+    assert not suppression.too_small(_cell_of("610113"), 2)
     assert counties["610113"]["suppressed"]
 
 
@@ -68,10 +68,10 @@ def test_suppression_rule_unit():
     big = Cell(demand_count=5, applicants=[1, 2, 3])
     small = Cell(demand_count=1, applicants=[4])
     mid = Cell(demand_count=2, applicants=[5, 6, 7])
-    hidden = services.suppress("city", {"a": big, "b": small, "c": mid}, 3)
+    hidden = suppression.suppress("city", {"a": big, "b": small, "c": mid}, 3)
     assert hidden == {"b", "c"}  # c is smaller than a
-    assert services.suppress("city", {"a": big, "c": mid}, 3) == set()
-    assert services.too_small(Cell(), 3) is False  # nothing at all reveals nobody
+    assert suppression.suppress("city", {"a": big, "c": mid}, 3) == set()
+    assert suppression.too_small(Cell(), 3) is False  # nothing at all reveals nobody
 
 
 def test_sketch_merge_is_exact_below_k():
