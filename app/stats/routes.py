@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.ingest.forms import SOURCE_LABELS
 from app.stats import dashboard, services
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -21,7 +22,7 @@ READERS = (Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
 @role_required(*READERS)
 def index():
     view = dashboard.build(current_user, request.args.to_dict())
-    return render_template("stats/dashboard.html", view=view)
+    return render_template("stats/dashboard.html", view=view, source_labels=SOURCE_LABELS)
 
 
 def _export_name(summary: services.Summary, ext: str) -> str:
