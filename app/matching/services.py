@@ -246,37 +246,6 @@ def industry_candidates(code: str | None, section: str | None = None) -> list[st
 # --- criteria as SQL ---------------------------------------------------------------------
 
 
-def _listed(column, codes: Sequence[str]):
-    if not codes:
-        return column == ""
-    return or_(column == "", *[column.like(f"%,{c},%") for c in codes])
-
-
-def _at_least(column, value: str | None, scale: Sequence[str]):
-    """`column` (a minimum on `scale`, best first) is met by `value`."""
-    if value is None or value not in scale:
-        return column.is_(None)
-    return or_(column.is_(None), column.in_(scale[scale.index(value) :]))
-
-
-def _criteria_sql(facts: Facts, amount: Decimal, term: int, regions, industries) -> dict:
-    return {
-        "amount": and_(Product.amount_min <= amount, Product.amount_max >= amount),
-        "term": and_(Product.term_min_months <= term, Product.term_max_months >= term),
-        "region": _listed(Product.regions, regions),
-        "industry": _listed(Product.industries, industries),
-        "min_grade": _at_least(Product.min_grade, facts.grade, GRADES),
-        "min_score": Product.min_score.is_(None)
-        if facts.score is None
-        else or_(Product.min_score.is_(None), Product.min_score <= facts.score),
-        "min_years": Product.min_years.is_(None)
-        if facts.years is None
-        else or_(Product.min_years.is_(None), Product.min_years <= facts.years),
-        "min_tax_grade": _at_least(Product.min_tax_grade, facts.tax_grade, TAX_GRADES),
-        "black_list": not_(Product.exclude_black_list) if facts.black_listed else true(),
-    }
-
-
 # --- explaining each check in Chinese ----------------------------------------------------
 
 
@@ -437,23 +406,50 @@ def _rank(matches: list[Match], amount: Decimal, term: int, _=_) -> None:
         m.rank = position
 
 
-@functools.lru_cache(maxsize=512)
-def _match_statement(
-    n_regions: int,
-    n_industries: int,
-    has_grade: bool,
-    has_score: bool,
-    has_years: bool,
-    has_tax_grade: bool,
-    black_listed: bool,
-    near_miss_max: int,
-    limit: int,
-):
-    """The matching query for one shape of facts, with bound parameters for the values.
+@dataclass(frozen=True)
+class Shape:
+    """What the matching SQL depends on besides bound values (one statement per shape)."""
 
-    Built once per shape and reused: constructing the expression (nine criteria, a CASE
-    each) costs more Python time than running it. Statements are immutable, so sharing
-    them between requests and threads is safe.
+    n_regions: int
+    n_industries: int
+    has_grade: bool
+    has_score: bool
+    has_years: bool
+    has_tax_grade: bool
+    black_listed: bool
+
+
+def _bound(facts: Facts, amount: Decimal, term: int) -> tuple[Shape, dict[str, Any], list, list]:
+    """The statement shape, the bound values, and the region and industry codes that
+    cover this enterprise."""
+    regions = region_candidates(facts.region_code)
+    industries = industry_candidates(facts.industry_code, facts.industry_section)
+    shape = Shape(
+        len(regions), len(industries), facts.grade in GRADES, facts.score is not None,
+        facts.years is not None, facts.tax_grade in TAX_GRADES, facts.black_listed,
+    )  # fmt: skip
+    params: dict[str, Any] = {"amount": amount, "term": term}
+    params |= {f"region{i}": f"%,{code},%" for i, code in enumerate(regions)}
+    params |= {f"industry{i}": f"%,{code},%" for i, code in enumerate(industries)}
+    if facts.grade in GRADES:
+        params["grades"] = list(GRADES[GRADES.index(str(facts.grade)) :])
+    if facts.tax_grade in TAX_GRADES:
+        params["tax_grades"] = list(TAX_GRADES[TAX_GRADES.index(str(facts.tax_grade)) :])
+    if shape.has_score:
+        params["score"] = facts.score
+    if shape.has_years:
+        params["years"] = facts.years
+    return shape, params, regions, industries
+
+
+@functools.lru_cache(maxsize=512)
+def _criteria(shape: Shape) -> tuple:
+    """The nine criteria in SQL for one shape of facts, with bound parameters for the values
+    (the same rules as `_explain`, which words them).
+
+    Built once per shape and reused: constructing the expressions costs more Python time than
+    running them. Expressions are immutable, so sharing them between requests and threads is
+    safe.
     """
 
     def listed(column, prefix: str, n: int):
@@ -461,23 +457,29 @@ def _match_statement(
 
     amount: BindParameter[Decimal] = bindparam("amount")
     term: BindParameter[int] = bindparam("term")
-    criteria = [
+    return (
         and_(Product.amount_min <= amount, Product.amount_max >= amount),
         and_(Product.term_min_months <= term, Product.term_max_months >= term),
-        listed(Product.regions, "region", n_regions),
-        listed(Product.industries, "industry", n_industries),
+        listed(Product.regions, "region", shape.n_regions),
+        listed(Product.industries, "industry", shape.n_industries),
         or_(Product.min_grade.is_(None), Product.min_grade.in_(bindparam("grades", expanding=True)))
-        if has_grade else Product.min_grade.is_(None),
+        if shape.has_grade else Product.min_grade.is_(None),
         or_(Product.min_score.is_(None), Product.min_score <= bindparam("score"))
-        if has_score else Product.min_score.is_(None),
+        if shape.has_score else Product.min_score.is_(None),
         or_(Product.min_years.is_(None), Product.min_years <= bindparam("years"))
-        if has_years else Product.min_years.is_(None),
+        if shape.has_years else Product.min_years.is_(None),
         or_(Product.min_tax_grade.is_(None),
             Product.min_tax_grade.in_(bindparam("tax_grades", expanding=True)))
-        if has_tax_grade else Product.min_tax_grade.is_(None),
-        not_(Product.exclude_black_list) if black_listed else true(),
-    ]  # fmt: skip
-    failed = functools.reduce(operator.add, [case((ok, 0), else_=1) for ok in criteria])
+        if shape.has_tax_grade else Product.min_tax_grade.is_(None),
+        not_(Product.exclude_black_list) if shape.black_listed else true(),
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=512)
+def _match_statement(shape: Shape, near_miss_max: int, limit: int):
+    """Every published product scored on every criterion (failed = how many it misses); the
+    best `limit` with at most `near_miss_max` misses."""
+    failed = functools.reduce(operator.add, [case((ok, 0), else_=1) for ok in _criteria(shape)])
     failed_label = failed.label("failed")
     # The best `limit` products by (failed, rate) are chosen on narrow rows first; only they
     # are joined to their full columns and their bank (a third less time than sorting wide
@@ -519,24 +521,8 @@ def match(
     """Published products for this need: eligible ones first, then the near misses."""
     amount_d, term = check_need(amount, term_months)
     facts = facts or enterprise_facts(enterprise)
-    regions = region_candidates(facts.region_code)
-    industries = industry_candidates(facts.industry_code, facts.industry_section)
-    statement = _match_statement(
-        len(regions), len(industries), facts.grade in GRADES, facts.score is not None,
-        facts.years is not None, facts.tax_grade in TAX_GRADES, facts.black_listed,
-        near_miss_max, limit,
-    )  # fmt: skip
-    params: dict[str, Any] = {"amount": amount_d, "term": term}
-    params |= {f"region{i}": f"%,{code},%" for i, code in enumerate(regions)}
-    params |= {f"industry{i}": f"%,{code},%" for i, code in enumerate(industries)}
-    if facts.grade in GRADES:
-        params["grades"] = list(GRADES[GRADES.index(facts.grade) :])
-    if facts.tax_grade in TAX_GRADES:
-        params["tax_grades"] = list(TAX_GRADES[TAX_GRADES.index(facts.tax_grade) :])
-    if facts.score is not None:
-        params["score"] = facts.score
-    if facts.years is not None:
-        params["years"] = facts.years
+    shape, params, regions, industries = _bound(facts, amount_d, term)
+    statement = _match_statement(shape, near_miss_max, limit)
     rows = db.session.execute(statement, params).all()
     if not rows:
         return []
@@ -552,21 +538,9 @@ def match(
 
 def fitting_bank_ids(enterprise: Enterprise, amount: Decimal, term_months: int) -> set[int]:
     """Banks with at least one published product this enterprise is eligible for."""
-    facts = enterprise_facts(enterprise)
-    criteria = _criteria_sql(
-        facts,
-        amount,
-        term_months,
-        region_candidates(facts.region_code),
-        industry_candidates(facts.industry_code, facts.industry_section),
-    )
-    return set(
-        db.session.scalars(
-            select(Product.bank_id)
-            .where(Product.status == "published", *criteria.values())
-            .distinct()
-        )
-    )
+    shape, params, _regions, _industries = _bound(enterprise_facts(enterprise), amount, term_months)
+    query = select(Product.bank_id).where(Product.status == "published", *_criteria(shape))
+    return set(db.session.scalars(query.distinct(), params))
 
 
 def demands_fitting_bank(bank_id: int, demands: Sequence[Application]) -> list[Application]:
