@@ -8,10 +8,16 @@ from flask_wtf import FlaskForm
 from app.errors import ServiceError
 
 
-def attach_error(form: FlaskForm, exc: ServiceError) -> None:
-    """Show a service error beside its field (keeping what was typed), or as a flash."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
+def attach_error(form: FlaskForm, exc: ServiceError, *, prefix: str = "") -> None:
+    """Show a service error beside its field (keeping what was typed), or as a flash.
+
+    `prefix` names a second place to look: a form that renders a record's value `amount`
+    as the field `value_amount` passes "value_".
+    """
+    field = None
+    if exc.field:
+        field = getattr(form, exc.field, None) or getattr(form, prefix + exc.field, None)
+    if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, exc.message]
     else:
         flash(exc.message, "error")

@@ -23,6 +23,7 @@ from app.consent import services as consent
 from app.consent.forms import CATEGORY_LABELS
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
+from app.forms import attach_error
 from app.products import services as products
 from app.util import local_today, utcnow
 from app.workcalendar import services as workdays
@@ -38,14 +39,6 @@ def _category_choices(form) -> None:
     form.categories.choices = [SelectChoice(c, CATEGORY_LABELS[c]) for c in consent.ALL_CATEGORIES]
     if not form.is_submitted():
         form.categories.data = list(consent.ALL_CATEGORIES)
-
-
-def _field_error(form, exc: ServiceError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
@@ -113,7 +106,7 @@ def new():
             )
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            attach_error(form, exc)
             form.confirm.data = ""
             status = exc.status
         else:
@@ -226,7 +219,7 @@ def authorize(application_id: int):
             )
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            attach_error(form, exc)
             status = exc.status
         else:
             db.session.commit()

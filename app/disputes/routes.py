@@ -23,6 +23,7 @@ from app.disputes.models import SOURCES, STATUSES
 from app.enterprises.profile import VALUE_LABELS
 from app.errors import ServiceError
 from app.extensions import db
+from app.forms import attach_error
 from app.ingest.specs import SPECS
 from app.util import local_today
 
@@ -41,15 +42,6 @@ def _labels():
         "days_left": services.working_days_left,
         "is_overdue": services.is_overdue,
     }
-
-
-def _field_error(form, exc: ServiceError) -> None:
-    """Show a service's complaint next to its field, else as a flash."""
-    target = getattr(form, exc.field or "", None) or getattr(form, f"value_{exc.field}", None)
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, exc.message]
-    else:
-        flash(exc.message, "error")
 
 
 # --- the enterprise ----------------------------------------------------------------------
@@ -99,7 +91,7 @@ def file(source: str, record_id: int):
             )
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            attach_error(form, exc, prefix="value_")
             status = exc.status
         else:
             db.session.commit()
@@ -185,7 +177,7 @@ def detail(dispute_id: int):
             )
         except ServiceError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            attach_error(form, exc, prefix="value_")
             status = exc.status
             dispute = services.get_dispute(dispute_id)
             record = contested.get_record(dispute.source, dispute.record_id)
