@@ -10,8 +10,6 @@ carries a note, every transition is an event, and the profile is rebuilt.
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, cast
@@ -39,8 +37,6 @@ from app.extensions import db
 from app.ingest.specs import SourceSpec
 from app.util import local_today, to_local, utcnow
 from app.workcalendar.services import add_working_days, working_days_between
-
-log = logging.getLogger(__name__)
 
 REASON_MAX = 2000
 NOTE_MAX = 2000
@@ -259,15 +255,10 @@ def _apply_correction(
 
 
 def _rebuild_profile(enterprise_id: int) -> None:
-    """Rebuild the enterprise's profile (app.scoring.profiles, when that module exists)."""
-    try:
-        profiles = importlib.import_module("app.scoring.profiles")
-    except ModuleNotFoundError as exc:
-        if exc.name != "app.scoring.profiles":
-            raise
-        log.warning("app.scoring.profiles is missing: profile of enterprise %s not rebuilt",
-                    enterprise_id)  # fmt: skip
-        return
+    """Rebuild the enterprise's profile from its records as they now stand."""
+    # Imported here: profile features read `not_withdrawn` from this module.
+    from app.profiles import services as profiles
+
     profiles.rebuild([enterprise_id], trigger="dispute")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from decimal import Decimal
 
 import pytest
@@ -290,7 +289,8 @@ def test_lists_and_the_readers_marker(world):
 
 
 def test_resolving_rebuilds_the_profile(world, monkeypatch):
-    profiles = pytest.importorskip("app.scoring.profiles")
+    from app.profiles import services as profiles
+
     calls = []
     real = profiles.rebuild
 
@@ -303,17 +303,6 @@ def test_resolving_rebuilds_the_profile(world, monkeypatch):
     assert calls == []  # filing changes nothing the score reads
     _resolve(world, dispute, "withdrawn")
     assert calls == [([world.enterprise.id], {"trigger": "dispute"})]
-
-
-def test_without_the_profiles_module_the_rebuild_is_skipped_with_a_warning(world, caplog):
-    import importlib.util
-
-    if importlib.util.find_spec("app.scoring.profiles") is not None:
-        pytest.skip("app.scoring.profiles exists: the rebuild runs")
-    dispute = _file(world)
-    with caplog.at_level(logging.WARNING, logger="app.disputes.services"):
-        _resolve(world, dispute, "upheld")
-    assert "not rebuilt" in caplog.text and dispute.status == "upheld"
 
 
 def test_the_exclusion_works_on_the_lightweight_tables_feature_extraction_uses(world):

@@ -13,7 +13,6 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.profiles import services
 from app.profiles.models import CurrentProfile, ProfileSnapshot
-from app.scoring import profiles as scoring_profiles
 from app.scoring import services as scoring_services
 from tests.profiles.conftest import paid_day, recent_periods
 
@@ -125,11 +124,11 @@ def test_full_rebuild_covers_every_enterprise(factories, punctual):
     assert ids <= set(services.latest_profiles(list(ids)))
 
 
-def test_disputes_interface_is_importable_from_scoring(punctual):
+def test_a_rebuild_records_its_trigger(punctual):
     enterprise = punctual()
-    summary = scoring_profiles.rebuild([enterprise.id], trigger="dispute")
+    summary = services.rebuild([enterprise.id], trigger="dispute")
     assert summary.written == 1
-    assert scoring_profiles.latest_profile(enterprise.id).trigger == "dispute"
+    assert services.latest_profile(enterprise.id).trigger == "dispute"
 
 
 def test_a_late_payer_scores_below_a_punctual_one(punctual, factories, sources):
