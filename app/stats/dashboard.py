@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.banks.models import Bank
 from app.enterprises.models import Industry, Region
 from app.extensions import db
@@ -56,7 +56,7 @@ def build(user: User, raw: dict[str, Any]) -> View:
     # The form shows what was applied (a bank user's bank is forced).
     args["from"] = services.month_label(table.query.first)
     args["to"] = services.month_label(table.query.last)
-    is_bank = user.role not in (Role.REGULATOR, Role.ADMIN)
+    is_bank = not services.sees_every_bank(user)
     drill = None
     if args["group_by"] in DRILL and not (is_bank and args["group_by"] == "bank"):
         target, param = DRILL[args["group_by"]]

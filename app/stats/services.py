@@ -138,12 +138,19 @@ def _parse_filters(arg) -> Filters:
     return filters
 
 
+OFFICE_ROLES = (Role.REGULATOR, Role.ADMIN)  # see every bank and the data indicators
+
+
+def sees_every_bank(user: User | None) -> bool:
+    return user is not None and user.role in OFFICE_ROLES
+
+
 def scope(user: User | None, query: Query) -> Query:
     """Who may read what: the office and the operator everything; a bank only its own
     figures (the bank filter is forced, another bank is refused); nobody else."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise Forbidden(_("请先登录"))
-    if user.role in (Role.REGULATOR, Role.ADMIN):
+    if sees_every_bank(user):
         return query
     if user.role in BANK_ROLES and user.bank_id is not None:
         if query.filters.bank_id not in (None, user.bank_id):
@@ -299,7 +306,7 @@ def summary_for(user: User | None, args: dict[str, Any], *, now: datetime | None
 def data_indicators(user: User | None) -> dict[str, Any]:
     """Records per source, enterprises in the registry, enterprises with a collection
     authorization in force (the office and the operator only: these are platform-wide)."""
-    if user is None or user.role not in (Role.REGULATOR, Role.ADMIN):
+    if not sees_every_bank(user):
         raise Forbidden(_("您的角色无权查看数据指标"), code="wrong_role")
     from app.ingest.models import (
         PublicCreditRecord,
