@@ -17,11 +17,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.auth.models import BANK_ROLES, Role, User
 from app.banks.models import Bank
 from app.consent.models import Authorization
+from app.consent.services import _in_force
 from app.enterprises.models import Enterprise, Industry, Region
 from app.enterprises.services import industry_names, region_names
 from app.errors import Forbidden, ValidationFailed
@@ -317,30 +318,31 @@ def data_indicators(user: User | None) -> dict[str, Any]:
     )
 
     models = {
-        "public_credit": PublicCreditRecord, "tax_ratings": TaxRating,
+        "enterprises": Enterprise, "public_credit": PublicCreditRecord, "tax_ratings": TaxRating,
         "tax_payments": TaxPayment, "utility_bills": UtilityBill,
         "social_insurance": SocialInsuranceRecord,
     }  # fmt: skip
-    records = {"enterprises": db.session.scalar(select(func.count()).select_from(Enterprise)) or 0}
-    for source, model in models.items():
-        records[source] = db.session.scalar(select(func.count()).select_from(model)) or 0
-    now = utcnow()
-    authorized = db.session.scalar(
-        select(func.count(func.distinct(Authorization.enterprise_id))).where(
-            Authorization.kind == "collection",
-            Authorization.state == "active",
-            Authorization.valid_from <= now,
-            or_(Authorization.valid_until.is_(None), Authorization.valid_until > now),
+
+    def count(model, *where):
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    # One round trip: every count is a subquery of the same SELECT.
+    row = db.session.execute(
+        select(
+            *[count(model).label(source) for source, model in models.items()],
+            count(Enterprise, Enterprise.verified.is_(True)).label("verified"),
+            select(func.count(func.distinct(Authorization.enterprise_id)))
+            .where(Authorization.kind == "collection", _in_force(utcnow()))
+            .scalar_subquery()
+            .label("authorized"),
         )
-    )
+    ).one()
+    records = {source: getattr(row, source) or 0 for source in models}
     return {
         "records": records,
         "enterprises": records["enterprises"],
-        "enterprises_verified": db.session.scalar(
-            select(func.count()).select_from(Enterprise).where(Enterprise.verified.is_(True))
-        )
-        or 0,
-        "enterprises_with_collection_authorization": authorized or 0,
+        "enterprises_verified": row.verified or 0,
+        "enterprises_with_collection_authorization": row.authorized or 0,
     }
 
 

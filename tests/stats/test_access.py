@@ -131,3 +131,30 @@ def test_exports_follow_the_view(login_as):
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet["A2"].value == "西安市" and sheet["C2"].value == 900000
     assert sheet.cell(row=sheet.max_row, column=1).value == "合计"
+
+
+def test_data_indicators_count_records_and_authorizations_in_force(factories):
+    """Deltas against what the fixture holds: two enterprises, one tax rating, one collection
+    authorization in force and one lapsed (not counted)."""
+    from datetime import timedelta
+
+    from app.consent import services as consent
+    from app.ingest.models import TaxRating
+    from app.stats import services
+    from app.util import utcnow
+
+    office = factories.user(Role.REGULATOR)
+    before = services.data_indicators(office)
+    current, lapsed = factories.enterprise(), factories.enterprise()
+    db.session.add(TaxRating(uscc=current.uscc, batch_id=0, year=2025, grade="A"))
+    text = consent.current_text("collection")
+    consent.grant_collection(current.id, ["tax_ratings"], user_id=None, ip=None, text_id=text.id)
+    consent.grant_collection(lapsed.id, ["tax_ratings"], user_id=None, ip=None, text_id=text.id,
+                             days=1, now=utcnow() - timedelta(days=3))  # fmt: skip
+    db.session.flush()
+    after = services.data_indicators(office)
+    assert after["enterprises"] - before["enterprises"] == 2
+    assert after["records"]["tax_ratings"] - before["records"]["tax_ratings"] == 1
+    assert after["records"]["tax_payments"] == before["records"]["tax_payments"]
+    assert (after["enterprises_with_collection_authorization"]
+            - before["enterprises_with_collection_authorization"]) == 1  # fmt: skip
