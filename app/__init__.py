@@ -10,7 +10,7 @@ import os
 from decimal import Decimal
 
 from flask import Flask, flash, g, has_request_context, render_template, request, session
-from flask_babel import format_decimal, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -207,9 +207,21 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("yuan")
     def yuan(value):
+        # Both UI languages group by commas with a decimal point (Babel's "#,##0.00" for
+        # zh and en); formatted directly, since a statistics table shows a thousand amounts.
         if value is None:
             return "—"
-        return "¥" + format_decimal(Decimal(value), format="#,##0.00")
+        return f"¥{Decimal(value):,.2f}"
+
+    @app.template_filter("pct")
+    def pct(value):
+        """A ratio as a percentage with one decimal ("—" when there is none)."""
+        return "—" if value is None else f"{float(value) * 100:.1f}%"
+
+    @app.template_filter("dash")
+    def dash(value):
+        """The value, or "—" when there is none."""
+        return "—" if value is None else value
 
     @app.context_processor
     def inject_globals():

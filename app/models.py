@@ -22,7 +22,6 @@ from app.sources.models import DataSource  # noqa: F401
 from app.stats.models import (  # noqa: F401
     StatsCalendar,
     StatsMonthly,
-    StatsMonthlyDays,
     StatsRollupMonth,
 )
 from app.workcalendar.models import CalendarDay  # noqa: F401

@@ -81,9 +81,9 @@ class Application(db.Model):
     # Where the enterprise was registered and in which industry when it applied, copied on
     # insert (`_copy_enterprise_dims`): statistics group and filter by these without joining
     # the registry, and a later change of the registry does not rewrite past figures.
-    region_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    region_code: Mapped[str | None] = mapped_column(String(6), nullable=True, index=True)
     industry_section: Mapped[str | None] = mapped_column(String(1), nullable=True)
-    industry_division: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    industry_division: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

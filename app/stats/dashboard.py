@@ -52,7 +52,8 @@ def build(user: User, raw: dict[str, Any]) -> View:
     args = _args(raw)
     given = {k: v for k, v in args.items() if v}
     table = services.summary_for(user, given)
-    trend = services.summarize(replace(table.query, group_by="month"))
+    # The trend's live month is the union of the breakdown's groups: not computed twice.
+    trend = services.summarize(replace(table.query, group_by="month"), known=table.live)
     # The form shows what was applied (a bank user's bank is forced).
     args["from"] = services.month_label(table.query.first)
     args["to"] = services.month_label(table.query.last)

@@ -8,47 +8,67 @@ figures stop changing once the month is over (see docs/stats.md):
   `updated_at` (their last transition);
 - approvals and rejections: `decided_at`;  disbursements: `disbursed_on` (a business date).
 
-One query per family of figures, each grouped by the dimension's key (and by month and
-product type for the rollup); the working-day histograms ride along in the same queries.
-Distinct enterprises come from three more queries that keep the K smallest ids per group.
+One statement reads each application with an event in the period once and computes every
+family of figures with `FILTER (WHERE <its event in the period>)`, grouped by the axes asked
+for (and the product type for the rollup); distinct enterprises are bottom-K sketches of the
+same pass. A second statement gives the working-day histograms. The rollup stores these
+statements' rows month by month (`rollup.py`); the current month is read from them live.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Integer,
+    String,
     and_,
     case,
     cast,
+    distinct,
     func,
     literal,
     literal_column,
     or_,
     select,
-    union,
+    type_coerce,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from app.applications.models import Application
+from app.enterprises.models import Industry
 from app.extensions import db
 from app.products.models import Product
-from app.stats.models import StatsCalendar
+from app.stats.models import AXES, StatsCalendar
 from app.util import SHANGHAI, utcnow
 
 SKETCH_K = 10  # ids kept per sketch: the suppression threshold may not exceed it
 FAMILIES = ("applicants", "deciders", "borrowers")
+# A group known to rest on at least K enterprises without reading which (the rollup stops
+# reading ids once one row has K): K placeholder ids. They merge like any sketch — a union
+# holding them keeps K ids — so counts stay right; no figure shows an id.
+SATURATED = tuple(range(-SKETCH_K, 0))
 
 
 def merge_sketch(a: Sequence[int], b: Sequence[int]) -> list[int]:
     """The K smallest distinct ids of both (exact distinct count while below K)."""
     return sorted(set(a) | set(b))[:SKETCH_K]
+
+
+def parse_sketch(text: str | None, n: int | None) -> list[int]:
+    """A stored or computed sketch: comma-separated ids (SQLite gives them all, unsorted),
+    or saturated when its count reached K."""
+    if n is not None and n >= SKETCH_K:
+        return list(SATURATED)
+    return sorted({int(x) for x in (text or "").split(",") if x})[:SKETCH_K]
 
 
 @dataclass
@@ -86,13 +106,21 @@ class Cell:
         "term_sum", "term_n",
     )  # fmt: skip
 
+    DECIMALS = frozenset(
+        ("demand_amount", "disbursed_amount", "first_loan_amount", "credit_amount",
+         "typed_amount", "rate_sum")
+    )  # fmt: skip
+
     def merge(self, other: Cell) -> Cell:
         for name in self.SUMS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.accept_days.update(other.accept_days)
         self.disburse_days.update(other.disburse_days)
         for family in FAMILIES:
-            setattr(self, family, merge_sketch(getattr(self, family), getattr(other, family)))
+            theirs = getattr(other, family)
+            if theirs:
+                mine = getattr(self, family)
+                setattr(self, family, merge_sketch(mine, theirs) if mine else list(theirs))
         return self
 
     def distinct(self, family: str) -> int:
@@ -151,35 +179,11 @@ def _utc_bounds(first: int, last: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _in_months(column, months: Sequence[int], *, is_date: bool = False):
-    clauses = []
-    for first, last in month_runs(months):
-        start, end = _utc_bounds(first, last)
-        if is_date:
-            clauses.append(and_(column >= start.date(), column < end.date()))
-        else:
-            clauses.append(and_(column >= start, column < end))
-    return or_(*clauses) if clauses else literal(False)
-
-
 # --- dialect-specific expressions ----------------------------------------------------------
 
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
-
-
-def _local_month(column):
-    if _dialect() == "postgresql":
-        local = func.timezone("Asia/Shanghai", column)
-        return cast(func.to_char(local, "YYYYMM"), Integer)
-    return cast(func.strftime("%Y%m", column, "+8 hours"), Integer)
-
-
-def _date_month(column):
-    if _dialect() == "postgresql":
-        return cast(func.to_char(column, "YYYYMM"), Integer)
-    return cast(func.strftime("%Y%m", column), Integer)
 
 
 def _local_date(column):
@@ -188,7 +192,31 @@ def _local_date(column):
     return func.date(column, "+8 hours")
 
 
-# --- dimensions and filters ----------------------------------------------------------------
+def _sketch(eid, condition) -> tuple[Any, Any]:
+    """(the K smallest distinct ids meeting `condition`, comma-separated; how many, at most
+    K). SQLite has no arrays: it gives every id and readers cut to K."""
+    if _dialect() == "postgresql":
+        ids = func.array_agg(aggregate_order_by(distinct(eid), eid)).filter(condition)
+        kept = type_coerce(ids, ARRAY(Integer))[1:SKETCH_K]
+        return func.coalesce(func.array_to_string(kept, ","), ""), func.coalesce(
+            func.cardinality(kept), 0
+        )
+    ids = func.group_concat(distinct(eid)).filter(condition)
+    return func.coalesce(ids, ""), func.min(func.count(distinct(eid)).filter(condition), SKETCH_K)
+
+
+def concat(column, where=None):
+    """The strings of a group joined by commas (string_agg / group_concat), those meeting
+    `where` only when given."""
+    joined = (
+        func.string_agg(column, ",")
+        if _dialect() == "postgresql"
+        else func.group_concat(column, ",")
+    )
+    return joined if where is None else joined.filter(where)
+
+
+# --- axes, levels and filters --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -203,16 +231,45 @@ class Filters:
     product_type: str | None = None
 
 
+# A grouping's axis and level; "month" has none (the trend).
+DIM_AXIS = {
+    "city": ("place", "city"), "county": ("place", "county"),
+    "section": ("industry", "section"), "division": ("industry", "division"),
+    "bank": ("bank", "bank"), "product": ("bank", "product"),
+}  # fmt: skip
+
+
+def filter_levels(filters: Filters) -> dict[str, str]:
+    """The level each filtered axis is restricted at."""
+    levels = {}
+    if filters.county or filters.city:
+        levels["place"] = "county" if filters.county else "city"
+    if filters.division or filters.section:
+        levels["industry"] = "division" if filters.division else "section"
+    if filters.bank_id is not None:
+        levels["bank"] = "bank"
+    return levels
+
+
+def grain_of(dim: str, filters: Filters) -> str:
+    """The rollup grain that answers `dim` under `filters`: each axis at the finer of the
+    grouping's and the filter's level."""
+    levels = filter_levels(filters)
+    if dim in DIM_AXIS:
+        axis, level = DIM_AXIS[dim]
+        order = AXES[axis]
+        if axis not in levels or order.index(level) > order.index(levels[axis]):
+            levels[axis] = level
+    return "+".join(levels[axis] for axis in AXES if axis in levels) or "all"
+
+
+def grain_levels(grain: str) -> dict[str, str]:
+    levels = {} if grain == "all" else dict.fromkeys(grain.split("+"))
+    return {axis: level for axis, options in AXES.items() for level in options if level in levels}
+
+
 # The enterprise's region and industry as copied onto each application when it applied
 # (`Application.region_code`, `industry_section`, `industry_division`): no join needed.
-
-
-def _section_expr():
-    return Application.industry_section
-
-
-def _division_expr():
-    return Application.industry_division
 
 
 def _region_key(city: bool):
@@ -222,30 +279,60 @@ def _region_key(city: bool):
     return case((province, None), else_=value)
 
 
-def _key_expr(dim: str, month_expr):
-    if dim == "all":
-        return literal_column("''")
-    if dim == "month":
-        return month_expr
-    if dim == "city":
-        return _region_key(True)
-    if dim == "county":
-        return _region_key(False)
-    if dim == "section":
-        return _section_expr()
-    if dim == "division":
-        return _division_expr()
-    if dim == "bank":
-        return Application.bank_id
-    if dim == "product":
-        return Application.product_id
-    raise ValueError(dim)
+def _axis_key(level: str):
+    """An application's key at `level`, as text ("" when not known)."""
+    a = Application
+    expr = {
+        "city": _region_key(True), "county": _region_key(False),
+        "section": a.industry_section, "division": a.industry_division,
+        "bank": cast(a.bank_id, String), "product": _product_key(),
+    }[level]  # fmt: skip
+    return func.coalesce(expr, "")
 
 
-def _from(query, dim: str, filters: Filters, by_type: bool):
-    if by_type or filters.product_type is not None:
-        query = query.outerjoin(Product, Product.id == Application.product_id)
-    return query
+OPEN_PREFIX = "o"  # an open demand taken by a bank, at product level: "o" + the bank's id
+
+
+def _product_key():
+    """The product, or for an open demand the bank that took it ("o7"), so that a product
+    breakdown can still be restricted to one bank; `group_key` folds these into ""."""
+    a = Application
+    return case(
+        (a.product_id.is_not(None), cast(a.product_id, String)),
+        (a.bank_id.is_not(None), literal_column(f"'{OPEN_PREFIX}'") + cast(a.bank_id, String)),
+        else_=literal_column("''"),
+    )
+
+
+def group_key(dim: str, key: str) -> str:
+    """A stored or computed key as the grouping `dim` shows it: every open demand is one
+    group of the product breakdown; a county's key grouped by city is its city's, a
+    division's grouped by section its section's (a filter on one county or division
+    makes the rollup grain finer than the grouping)."""
+    if dim == "product" and key.startswith(OPEN_PREFIX):
+        return ""
+    if dim == "city" and key:
+        return key[:4] + "00"
+    if dim == "section" and key:
+        return section_of(key) or ""
+    return key
+
+
+_SECTIONS: dict[str, str | None] = {}
+
+
+def section_of(key: str) -> str | None:
+    """The GB/T 4754 section of a division code (a section letter is its own)."""
+    if not key:
+        return None
+    if len(key) == 1:
+        return key
+    if not _SECTIONS:
+        rows = db.session.execute(
+            select(Industry.code, Industry.parent_code).where(Industry.level == "division")
+        )
+        _SECTIONS.update({code: parent for code, parent in rows})
+    return _SECTIONS.get(key)
 
 
 def _where(filters: Filters) -> list:
@@ -255,9 +342,9 @@ def _where(filters: Filters) -> list:
     elif filters.city:
         clauses.append(Application.region_code.like(filters.city[:4] + "%"))
     if filters.division:
-        clauses.append(_division_expr() == filters.division)
+        clauses.append(Application.industry_division == filters.division)
     elif filters.section:
-        clauses.append(_section_expr() == filters.section)
+        clauses.append(Application.industry_section == filters.section)
     if filters.bank_id is not None:
         clauses.append(Application.bank_id == filters.bank_id)
     if filters.product_type:
@@ -265,145 +352,7 @@ def _where(filters: Filters) -> list:
     return clauses
 
 
-# --- the families of figures ---------------------------------------------------------------
-
-GroupKey = tuple[Any, Any, Any]  # (month or None, key, product type or None)
-
-
-def _group_cols(dim: str, month_expr, by_month: bool, by_type: bool) -> list:
-    return [
-        (month_expr if by_month else literal_column("NULL")).label("g_month"),
-        _key_expr(dim, month_expr).label("g_key"),
-        (Product.type if by_type else literal_column("NULL")).label("g_type"),
-    ]
-
-
-def _grouped(dim, filters, months, *, column, is_date, by_month, by_type, measures, extra=(),
-             product=False):  # fmt: skip
-    month_expr = _date_month(column) if is_date else _local_month(column)
-    groups = _group_cols(dim, month_expr, by_month, by_type)
-    query = select(*groups, *measures)
-    query = _from(query.select_from(Application), dim, filters, by_type or product)
-    query = query.where(_in_months(column, months, is_date=is_date), *extra, *_where(filters))
-    names = [c.name for c in groups] + [m.name for m in measures if m.name.startswith("gd_")]
-    return query.group_by(*[literal_column(n) for n in names])
-
-
-def _cell(cells: dict[GroupKey, Cell], row, by_type: bool) -> Cell:
-    return cells.setdefault(_gk(row, by_type), Cell())
-
-
-def _dec(value) -> Decimal:
-    return Decimal(0) if value is None else Decimal(value)
-
-
-def compute_cells(
-    dim: str,
-    filters: Filters,
-    months: Sequence[int],
-    *,
-    by_month: bool = False,
-    by_type: bool = False,
-) -> dict[GroupKey, Cell]:
-    """Every figure of `months` for `dim`'s groups, straight from the applications."""
-    cells: dict[GroupKey, Cell] = {}
-    if not months:
-        return cells
-    a = Application
-    one: Any = literal_column("1")
-    is_open = a.product_id.is_(None)
-    opts = {"by_month": by_month, "by_type": by_type}
-    session = db.session
-
-    demand = _grouped(
-        dim, filters, months, column=a.submitted_at, is_date=False, **opts,
-        measures=[
-            func.count().label("n"),
-            func.sum(a.amount).label("amount"),
-            func.sum(case((is_open, one), else_=0)).label("open_n"),
-        ],
-    )  # fmt: skip
-    for row in session.execute(demand):
-        c = _cell(cells, row, by_type)
-        c.demand_count += row.n
-        c.demand_amount += _dec(row.amount)
-        c.open_demands += int(row.open_n or 0)
-
-    accepted = _grouped(
-        dim, filters, months, column=a.accepted_at, is_date=False, **opts,
-        measures=[
-            a.response_working_days.label("gd_days"),
-            func.count().label("n"),
-            func.sum(case((is_open, one), else_=0)).label("picked"),
-        ],
-    )  # fmt: skip
-    for row in session.execute(accepted):
-        c = _cell(cells, row, by_type)
-        c.accepted += row.n
-        c.picked_up += int(row.picked or 0)
-        if row.gd_days is not None:
-            c.accept_days[int(row.gd_days)] += row.n
-
-    lapsed = _grouped(
-        dim, filters, months, column=a.updated_at, is_date=False, **opts,
-        measures=[func.count().label("n")],
-        extra=LAPSED(),
-    )  # fmt: skip
-    for row in session.execute(lapsed):
-        _cell(cells, row, by_type).lapsed += row.n
-
-    decided = _grouped(
-        dim, filters, months, column=a.decided_at, is_date=False, **opts,
-        measures=[
-            func.sum(case((a.approved_amount.is_not(None), one), else_=0)).label("approved"),
-            func.sum(case((a.state == "rejected", one), else_=0)).label("rejected"),
-        ],
-    )  # fmt: skip
-    for row in session.execute(decided):
-        c = _cell(cells, row, by_type)
-        c.approved += int(row.approved or 0)
-        c.rejected += int(row.rejected or 0)
-
-    end_day = aliased(StatsCalendar, name="stats_end_day")
-    start_day = aliased(StatsCalendar, name="stats_start_day")
-    amount = a.disbursed_amount
-    first = a.first_loan.is_(True)
-    disbursed = _grouped(
-        dim, filters, months, column=a.disbursed_on, is_date=True, product=True, **opts,
-        measures=[
-            (end_day.ordinal - start_day.ordinal).label("gd_days"),
-            func.count().label("n"),
-            func.sum(amount).label("amount"),
-            func.sum(case((first, one), else_=0)).label("first"),
-            func.sum(case((first, amount), else_=None)).label("first_amount"),
-            func.sum(case((Product.type == "credit", amount), else_=None)).label("credit"),
-            func.sum(case((Product.type.is_not(None), amount), else_=None)).label("typed"),
-            func.sum(a.approved_rate).label("rate_sum"),
-            func.count(a.approved_rate).label("rate_n"),
-            func.sum(a.approved_term_months).label("term_sum"),
-            func.count(a.approved_term_months).label("term_n"),
-        ],
-    )  # fmt: skip
-    disbursed = disbursed.outerjoin(end_day, end_day.day == a.disbursed_on).outerjoin(
-        start_day, start_day.day == _local_date(a.submitted_at)
-    )
-    for row in session.execute(disbursed):
-        c = _cell(cells, row, by_type)
-        c.disbursed_count += row.n
-        c.disbursed_amount += _dec(row.amount)
-        c.first_loans += int(row.first or 0)
-        c.first_loan_amount += _dec(row.first_amount)
-        c.credit_amount += _dec(row.credit)
-        c.typed_amount += _dec(row.typed)
-        c.rate_sum += _dec(row.rate_sum)
-        c.rate_n += int(row.rate_n or 0)
-        c.term_sum += int(row.term_sum or 0)
-        c.term_n += int(row.term_n or 0)
-        if row.gd_days is not None:
-            c.disburse_days[int(row.gd_days)] += row.n
-
-    _sketches(cells, dim, filters, months, by_month, by_type)
-    return cells
+# --- the figures of a period in one pass ---------------------------------------------------
 
 
 def LAPSED() -> list:  # noqa: N802 - a fixed set of conditions
@@ -412,54 +361,223 @@ def LAPSED() -> list:  # noqa: N802 - a fixed set of conditions
     return [a.product_id.is_(None), a.accepted_at.is_(None), a.state.in_(("withdrawn", "expired"))]
 
 
-def _population(dim, filters, months, by_month, by_type, column, is_date, extra=()):
-    month_expr = _date_month(column) if is_date else _local_month(column)
-    groups = _group_cols(dim, month_expr, by_month, by_type)
-    query = _from(
-        select(*groups, Application.enterprise_id.label("eid")).select_from(Application),
-        dim,
-        filters,
-        by_type,
-    )
-    return query.where(_in_months(column, months, is_date=is_date), *extra, *_where(filters))
-
-
-def _bottom_k(populations) -> Any:
-    both = union(*populations).subquery("stats_pop")
-    ranked = select(
-        both.c.g_month,
-        both.c.g_key,
-        both.c.g_type,
-        both.c.eid,
-        func.row_number()
-        .over(partition_by=(both.c.g_month, both.c.g_key, both.c.g_type), order_by=both.c.eid)
-        .label("rn"),
-    ).subquery("stats_ranked")
-    return select(ranked.c.g_month, ranked.c.g_key, ranked.c.g_type, ranked.c.eid).where(
-        ranked.c.rn <= SKETCH_K
-    )
-
-
-def _sketches(cells, dim, filters, months, by_month, by_type) -> None:
+def _events(first: int, last: int) -> dict[str, Any]:
+    """Each family's event within the months `first`..`last`."""
     a = Application
-    args = (dim, filters, months, by_month, by_type)
-    families = {
-        "applicants": [_population(*args, a.submitted_at, False)],
-        "deciders": [
-            _population(*args, a.accepted_at, False),
-            _population(*args, a.decided_at, False),
-            _population(*args, a.updated_at, False, extra=LAPSED()),
-        ],
-        "borrowers": [_population(*args, a.disbursed_on, True)],
+    start, end = _utc_bounds(first, last)
+    day0, day1 = start.date(), end.date()
+
+    def within(column):
+        return and_(column >= start, column < end)
+
+    return {
+        "demand": within(a.submitted_at),
+        "accepted": within(a.accepted_at),
+        "lapsed": and_(*LAPSED(), within(a.updated_at)),
+        "decided": within(a.decided_at),
+        "disbursed": and_(a.disbursed_on >= day0, a.disbursed_on < day1),
     }
-    for family, populations in families.items():
-        found: dict[GroupKey, list[int]] = {}
-        for row in db.session.execute(_bottom_k(populations)):
-            found.setdefault(_gk(row, by_type), []).append(int(row.eid))
-        for key, ids in found.items():
-            setattr(cells.setdefault(key, Cell()), family, sorted(ids))
 
 
-def _gk(row, by_type: bool) -> GroupKey:
-    key = "" if row.g_key is None else str(row.g_key)
-    return (row.g_month, key, (row.g_type or "") if by_type else None)
+def _keys(levels: Mapping[str, str], by_type: bool) -> tuple[list, list]:
+    """(the key columns g_place, g_industry, g_bank, g_type; the names to group by)."""
+    columns, names = [], []
+    for axis in AXES:
+        name = f"g_{axis}"
+        if axis in levels:
+            columns.append(_axis_key(levels[axis]).label(name))
+            names.append(name)
+        else:
+            columns.append(literal("").label(name))
+    if by_type:
+        columns.append(func.coalesce(Product.type, "").label("g_type"))
+        names.append("g_type")
+    else:
+        columns.append(literal("").label("g_type"))
+    return columns, names
+
+
+def _calendar_days():
+    """(working days from submission to disbursement, the two calendar rows it joins)."""
+    end_day = aliased(StatsCalendar, name="stats_end_day")
+    start_day = aliased(StatsCalendar, name="stats_start_day")
+    return end_day.ordinal - start_day.ordinal, end_day, start_day
+
+
+def _join_calendar(query, end_day, start_day, *, outer: bool):
+    a = Application
+    join = query.outerjoin if outer else query.join
+    query = join(end_day, end_day.day == a.disbursed_on)
+    return (query.outerjoin if outer else query.join)(
+        start_day, start_day.day == _local_date(a.submitted_at)
+    )
+
+
+def period_select(first: int, last: int, levels: Mapping[str, str], filters: Filters, *,
+                  by_type: bool = False, days: bool = False):  # fmt: skip
+    """Every additive figure and sketch of the months `first`..`last`, one row per key of
+    `levels` (and product type): the columns of `stats_monthly` after its grain and month.
+    With `days`, also each group's working days to acceptance and to disbursement as lists
+    (`accept_list`, `disburse_list`: the live figures' histograms in the same pass)."""
+    a = Application
+    ev = _events(first, last)
+    is_open = a.product_id.is_(None)
+    first_loan = a.first_loan.is_(True)
+    disbursed = ev["disbursed"]
+
+    def count(*conditions):
+        return func.count().filter(and_(*conditions))
+
+    def total(column, *conditions):
+        return func.coalesce(func.sum(column).filter(and_(*conditions)), 0)
+
+    measures = {
+        "demand_count": count(ev["demand"]),
+        "demand_amount": total(a.amount, ev["demand"]),
+        "open_demands": count(ev["demand"], is_open),
+        "accepted": count(ev["accepted"]),
+        "picked_up": count(ev["accepted"], is_open),
+        "lapsed": count(ev["lapsed"]),
+        "approved": count(ev["decided"], a.approved_amount.is_not(None)),
+        "rejected": count(ev["decided"], a.state == "rejected"),
+        "disbursed_count": count(disbursed),
+        "disbursed_amount": total(a.disbursed_amount, disbursed),
+        "first_loans": count(disbursed, first_loan),
+        "first_loan_amount": total(a.disbursed_amount, disbursed, first_loan),
+        "credit_amount": total(a.disbursed_amount, disbursed, Product.type == "credit"),
+        "typed_amount": total(a.disbursed_amount, disbursed, Product.type.is_not(None)),
+        "rate_sum": total(a.approved_rate, disbursed),
+        "rate_n": func.count(a.approved_rate).filter(disbursed),
+        "term_sum": total(a.approved_term_months, disbursed),
+        "term_n": func.count(a.approved_term_months).filter(disbursed),
+    }
+    populations = {
+        "applicants": ev["demand"],
+        "deciders": or_(ev["accepted"], ev["decided"], ev["lapsed"]),
+        "borrowers": disbursed,
+    }
+    sketches = {family: _sketch(a.enterprise_id, c) for family, c in populations.items()}
+    keys, names = _keys(levels, by_type)
+    lists = []
+    if days:
+        rwd = a.response_working_days
+        to_disburse, end_day, start_day = _calendar_days()
+        lists = [
+            concat(cast(rwd, String), and_(ev["accepted"], rwd.is_not(None))).label("accept_list"),
+            concat(cast(to_disburse, String), and_(disbursed, to_disburse.is_not(None))).label(
+                "disburse_list"
+            ),
+        ]
+    query = (
+        select(
+            *keys,
+            *[expr.label(name) for name, expr in measures.items()],
+            *[ids.label(family) for family, (ids, _n) in sketches.items()],
+            *[n.label(f"n_{family}") for family, (_ids, n) in sketches.items()],
+            *lists,
+        )
+        .select_from(a)
+        .outerjoin(Product, Product.id == a.product_id)
+        .where(_touched(first, last), *_where(filters))
+        .group_by(*[literal_column(name) for name in names])
+    )
+    return _join_calendar(query, end_day, start_day, outer=True) if days else query
+
+
+def _touched(first: int, last: int):
+    """Applications that may have an event in the period (each family's own condition is
+    its FILTER): one index range per event time, the last change standing for lapses."""
+    a = Application
+    start, end = _utc_bounds(first, last)
+    times = (a.submitted_at, a.accepted_at, a.decided_at, a.updated_at)
+    day0, day1 = start.date(), end.date()
+    return or_(
+        *[and_(c >= start, c < end) for c in times],
+        and_(a.disbursed_on >= day0, a.disbursed_on < day1),
+    )
+
+
+def days_select(first: int, last: int, levels: Mapping[str, str], filters: Filters, *,
+                by_type: bool = False):  # fmt: skip
+    """How many applications took how many working days to acceptance (accepted in the
+    period) and to disbursement (disbursed in the period): g_* keys, kind, days, n."""
+    a = Application
+    ev = _events(first, last)
+    keys, names = _keys(levels, by_type)
+
+    def histogram(kind: str, days, *where):
+        query = select(*keys, literal(kind).label("kind"), days.label("days"),
+                       func.count().label("n"))  # fmt: skip
+        query = query.select_from(a).outerjoin(Product, Product.id == a.product_id)
+        query = query.where(*where, *_where(filters))
+        return query, [literal_column(name) for name in [*names, "days"]]
+
+    rwd = a.response_working_days
+    accept, group = histogram("accept", rwd, ev["accepted"], rwd.is_not(None))
+    to_disburse, end_day, start_day = _calendar_days()
+    disburse, _ = histogram("disburse", to_disburse, ev["disbursed"])
+    disburse = _join_calendar(disburse, end_day, start_day, outer=False)
+    return union_all(accept.group_by(*group), disburse.group_by(*group))
+
+
+def _dec(value) -> Decimal:
+    return Decimal(0) if value is None else Decimal(value)
+
+
+def cell_of(row) -> Cell:
+    """A cell from a row with Cell.SUMS, the sketches and their counts."""
+    cell = Cell()
+    for name in Cell.SUMS:
+        value = getattr(row, name)
+        setattr(cell, name, _dec(value) if name in Cell.DECIMALS else int(value or 0))
+    for family in FAMILIES:
+        setattr(cell, family, parse_sketch(getattr(row, family), getattr(row, f"n_{family}")))
+    return cell
+
+
+def histogram_text(days_rows):
+    """`days_select`'s rows folded into one row per key: accept_days and disburse_days as
+    "days:count,…" (how the rollup stores them)."""
+    rows = days_rows.subquery("stats_days")
+    pair = cast(rows.c.days, String) + ":" + cast(rows.c.n, String)
+    keys = [rows.c[f"g_{axis}"] for axis in (*AXES, "type")]
+    return select(
+        *keys,
+        concat(pair, rows.c.kind == "accept").label("accept_days"),
+        concat(pair, rows.c.kind == "disburse").label("disburse_days"),
+    ).group_by(*keys)
+
+
+def parse_histogram(text: str | None) -> Counter:
+    """The histogram of "days:count,…" (several joined by commas add up)."""
+    counts: Counter = Counter()
+    if text:
+        numbers = [x for x in text.replace(":", ",").split(",") if x]
+        for days, n in zip(numbers[::2], numbers[1::2], strict=True):
+            counts[days] += int(n)
+    return Counter({int(days): n for days, n in counts.items()})
+
+
+def live_cells(dim: str, filters: Filters, months: Sequence[int]) -> dict[str, Cell]:
+    """Every figure of `months` for `dim`'s groups, straight from the applications: one
+    pass per month for the trend, per run of months otherwise."""
+    cells: dict[str, Cell] = {}
+    axis, level = DIM_AXIS.get(dim, ("", ""))
+    levels = {axis: level} if axis else {}
+    periods = [(m, m) for m in months] if dim == "month" else month_runs(months)
+
+    def key(row, month: int) -> str:
+        return str(month) if dim == "month" else group_key(dim, getattr(row, f"g_{axis}"))
+
+    for first, last in periods:
+        for row in db.session.execute(period_select(first, last, levels, filters, days=True)):
+            cell = cell_of(row)
+            cell.accept_days = _counted(row.accept_list)
+            cell.disburse_days = _counted(row.disburse_list)
+            cells.setdefault(key(row, first), Cell()).merge(cell)
+    return cells
+
+
+def _counted(text: str | None) -> Counter:
+    """The histogram of a comma-separated list of integers."""
+    return Counter(int(x) for x in (text or "").split(",") if x)

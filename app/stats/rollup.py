@@ -1,6 +1,7 @@
 """The monthly rollup: written by the scheduler for completed months (`roll_up`), read
-back for the months it holds (`rollup_cells`). One row per month, dimension, group key and
-product type; working-day histograms beside them; see app/stats/models.py.
+back for the months it holds (`rollup_cells`). One row per month, grain, key and product
+type, computed by the same one-pass statement as the live figures (`queries.period_select`,
+with its working-day histograms) and stored by `INSERT … SELECT`; see app/stats/models.py.
 """
 
 from __future__ import annotations
@@ -8,27 +9,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select
 
 from app.applications.models import Application
 from app.enterprises.models import Industry
 from app.extensions import db
 from app.products.models import Product
 from app.stats.models import (
-    ROLLUP_DIMS,
+    GRAINS,
     StatsCalendar,
     StatsMonthly,
-    StatsMonthlyDays,
     StatsRollupMonth,
 )
 from app.stats.queries import (
+    DIM_AXIS,
     FAMILIES,
+    OPEN_PREFIX,
+    SKETCH_K,
     Cell,
     Filters,
-    compute_cells,
+    cell_of,
+    concat,
     current_month,
-    month_runs,
+    days_select,
+    grain_levels,
+    group_key,
+    histogram_text,
     months_between,
+    parse_histogram,
+    period_select,
 )
 from app.util import utcnow
 
@@ -49,90 +58,70 @@ def rolled_months(months: Iterable[int]) -> set[int]:
     return set(rows) & set(wanted)
 
 
-def _rollup_dim(dim: str) -> str:
-    return "all" if dim == "month" else dim
-
-
-def rollup_key_filter(dim: str, filters: Filters) -> tuple[bool, list]:
-    """(whether the rollup can answer `filters` for `dim`, the conditions on its rows)."""
-    m = StatsMonthly
-    where: list = []
+def _where(table, grain: str, filters: Filters) -> list:
+    """`filters` on the rows of `grain`: an equality at the grain's own level, a prefix or
+    a list of keys at a coarser one."""
+    levels = grain_levels(grain)
+    c = table.c
+    where = [c.grain == grain]
     if filters.product_type:
-        where.append(m.product_type == filters.product_type)
-    place = filters.county or filters.city
-    if place:
-        if dim == "county":
-            where.append(m.key == filters.county if filters.county else m.key.like(place[:4] + "%"))
-        elif dim == "city" and filters.city:
-            where.append(m.key == filters.city)
+        where.append(c.product_type == filters.product_type)
+    if filters.county:
+        where.append(c.place == filters.county)
+    elif filters.city:
+        by_city = levels["place"] == "city"
+        where.append(c.place == filters.city if by_city else c.place.like(filters.city[:4] + "%"))
+    if filters.division:
+        where.append(c.industry == filters.division)
+    elif filters.section:
+        if levels["industry"] == "section":
+            where.append(c.industry == filters.section)
         else:
-            return False, []
-    industry = filters.division or filters.section
-    if industry:
-        if dim == "division":
-            if filters.division:
-                where.append(m.key == filters.division)
-            else:
-                divisions = db.session.scalars(
-                    select(Industry.code).where(Industry.parent_code == filters.section)
-                )
-                where.append(m.key.in_([*divisions, filters.section]))
-        elif dim == "section" and filters.section:
-            where.append(m.key == filters.section)
-        else:
-            return False, []
+            divisions = db.session.scalars(
+                select(Industry.code).where(Industry.parent_code == filters.section)
+            )
+            where.append(c.industry.in_([*divisions, filters.section]))
     if filters.bank_id is not None:
-        if dim == "bank":
-            where.append(m.key == str(filters.bank_id))
-        elif dim == "product":
-            ids = db.session.scalars(select(Product.id).where(Product.bank_id == filters.bank_id))
-            where.append(m.key.in_([str(i) for i in ids]))
+        if levels["bank"] == "bank":
+            where.append(c.bank == str(filters.bank_id))
         else:
-            return False, []
-    return True, where
+            ids = db.session.scalars(select(Product.id).where(Product.bank_id == filters.bank_id))
+            keys = [str(i) for i in ids] + [f"{OPEN_PREFIX}{filters.bank_id}"]
+            where.append(c.bank.in_(keys))
+    return where
 
 
-def _sketch(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x]
+def rollup_cells(grain: str, dim: str, filters: Filters, months: Sequence[int]) -> dict[str, Cell]:
+    """Each group's cell over `months` from the rows of `grain`: sums added up in SQL,
+    histograms joined; sketches read only for groups whose every row rests on fewer than
+    K enterprises (a row with K already settles the count)."""
+    m = StatsMonthly.__table__
+    key = m.c.month if dim == "month" else m.c[DIM_AXIS[dim][0]]
 
+    def sketch(family: str):
+        n = func.max(m.c[f"n_{family}"])
+        return case((n >= SKETCH_K, literal("")), else_=concat(m.c[family])).label(family)
 
-def rollup_cells(dim: str, where: list, months: Sequence[int]) -> dict[str, Cell]:
-    m, d = StatsMonthly, StatsMonthlyDays
-    rdim = _rollup_dim(dim)
-    cells: dict[str, Cell] = {}
-    rows = db.session.scalars(select(m).where(m.dim == rdim, m.month.in_(months), *where))
-    for row in rows:
-        key = str(row.month) if dim == "month" else row.key
-        cell = Cell(**{name: getattr(row, name) for name in Cell.SUMS})
-        for family in FAMILIES:
-            setattr(cell, family, _sketch(getattr(row, family)))
-        cells.setdefault(key, Cell()).merge(cell)
-    # The histograms, summed in SQL (the same conditions apply to their key columns).
-    day_where = [_days_condition(c) for c in where]
-    group = [d.month] if dim == "month" else [d.key]
     query = (
-        select(*group, d.kind, d.days, func.sum(d.n))
-        .where(d.dim == rdim, d.month.in_(months), *day_where)
-        .group_by(*group, d.kind, d.days)
+        select(
+            key.label("g_key"),
+            *[func.sum(m.c[name]).label(name) for name in Cell.SUMS],
+            *[func.max(m.c[f"n_{family}"]).label(f"n_{family}") for family in FAMILIES],
+            *[sketch(family) for family in FAMILIES],
+            concat(m.c.accept_days).label("accept_days"),
+            concat(m.c.disburse_days).label("disburse_days"),
+        )
+        .where(m.c.month.in_(months), *_where(m, grain, filters))
+        .group_by(key)
     )
-    for hist in db.session.execute(query):
-        key, kind, days, n = tuple(hist)
-        cell = cells.setdefault(str(key), Cell())
-        (cell.accept_days if kind == "accept" else cell.disburse_days)[int(days)] += int(n)
+    cells: dict[str, Cell] = {}
+    for row in db.session.execute(query):
+        cell = cell_of(row)
+        cell.accept_days = parse_histogram(row.accept_days)
+        cell.disburse_days = parse_histogram(row.disburse_days)
+        key = group_key(dim, str(row.g_key))
+        cells[key] = cells[key].merge(cell) if key in cells else cell
     return cells
-
-
-def _days_condition(clause):
-    """The same condition on stats_monthly_days (its columns have the same names)."""
-    from sqlalchemy.sql.visitors import replacement_traverse
-
-    def swap(element):
-        table = getattr(element, "table", None)
-        if table is StatsMonthly.__table__:
-            return StatsMonthlyDays.__table__.c[element.name]
-        return None
-
-    return replacement_traverse(clause, {}, swap)  # type: ignore[call-overload]
 
 
 def sync_calendar(first_year: int = 2015, last_year: int | None = None) -> int:
@@ -189,6 +178,25 @@ def months_to_roll_up(now: datetime | None = None) -> list[int]:
     return sorted(wanted)
 
 
+def _month_rows(month: int, grain: str):
+    """The rows of `month` at `grain`: the figures and sketches with their histograms."""
+    levels = grain_levels(grain)
+    figures = period_select(month, month, levels, Filters(), by_type=True).subquery("stats_p")
+    days = days_select(month, month, levels, Filters(), by_type=True)
+    hist = histogram_text(days).subquery("stats_h")
+    keys = ("g_place", "g_industry", "g_bank", "g_type")
+    joined = figures.outerjoin(hist, and_(*[figures.c[k] == hist.c[k] for k in keys]))
+    stored = {"g_place": "place", "g_industry": "industry", "g_bank": "bank",
+              "g_type": "product_type"}  # fmt: skip
+    columns = [
+        literal(month).label("month"),
+        literal(grain).label("grain"),
+        *[c.label(stored.get(c.name, c.name)) for c in figures.c],
+        *[func.coalesce(hist.c[name], "").label(name) for name in ("accept_days", "disburse_days")],
+    ]
+    return select(*columns).select_from(joined)
+
+
 def roll_up(months: Sequence[int] | None = None, *, now: datetime | None = None) -> dict:
     """(Re)compute the rollup rows of `months` (default: `months_to_roll_up`)."""
     now = now or utcnow()
@@ -199,32 +207,17 @@ def roll_up(months: Sequence[int] | None = None, *, now: datetime | None = None)
     months = [m for m in months if m < this]
     if not months:
         return {"months": 0, "rows": 0}
-    m, d = StatsMonthly, StatsMonthlyDays
+    m = StatsMonthly
     db.session.execute(delete(m).where(m.month.in_(months)))
-    db.session.execute(delete(d).where(d.month.in_(months)))
     db.session.execute(delete(StatsRollupMonth).where(StatsRollupMonth.month.in_(months)))
-    written = 0
-    for first, last in month_runs(months):
-        run = months_between(first, last)
-        for dim in ROLLUP_DIMS:
-            cells = compute_cells(dim, Filters(), run, by_month=True, by_type=True)
-            rows, days = [], []
-            for (month, key, ptype), cell in cells.items():
-                ident = {"month": int(month), "dim": dim, "key": key, "product_type": ptype}
-                rows.append({
-                    **ident, **{name: getattr(cell, name) for name in Cell.SUMS},
-                    **{f: ",".join(map(str, getattr(cell, f))) for f in FAMILIES},
-                })  # fmt: skip
-                for kind, hist in (("accept", cell.accept_days), ("disburse", cell.disburse_days)):
-                    days += [{**ident, "kind": kind, "days": k, "n": v} for k, v in hist.items()]
-            for chunk in range(0, len(rows), 5000):
-                db.session.execute(insert(m), rows[chunk : chunk + 5000])
-            for chunk in range(0, len(days), 5000):
-                db.session.execute(insert(d), days[chunk : chunk + 5000])
-            written += len(rows)
+    for month in months:
+        for grain in GRAINS:
+            rows = _month_rows(month, grain)
+            db.session.execute(insert(m).from_select([c.name for c in rows.selected_columns], rows))
     db.session.execute(
         insert(StatsRollupMonth),
         [{"month": month, "computed_at": utcnow(), "started_at": started} for month in months],
     )
     db.session.flush()
+    written = db.session.scalar(select(func.count()).select_from(m).where(m.month.in_(months)))
     return {"months": len(months), "rows": written}

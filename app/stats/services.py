@@ -28,16 +28,18 @@ from app.enterprises.services import industry_names, region_names
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
 from app.products.models import PRODUCT_TYPES, Product
+from app.stats.models import GRAINS
 from app.stats.queries import (
     Cell,
     Filters,
     _add_months,
-    compute_cells,
     current_month,
+    grain_of,
+    live_cells,
     month_label,
     months_between,
 )
-from app.stats.rollup import rolled_months, rollup_cells, rollup_key_filter
+from app.stats.rollup import rolled_months, rollup_cells
 from app.stats.suppression import copy_cell, figures, min_enterprises, suppress, too_small
 from app.util import utcnow
 
@@ -160,25 +162,51 @@ def scope(user: User | None, query: Query) -> Query:
     raise Forbidden(_("您的角色无权查看统计"), code="wrong_role")
 
 
+@dataclass
+class Cells:
+    """A question's cells, and where they came from."""
+
+    by_key: dict[str, Cell]
+    rolled: int  # months read from the rollup
+    # The months computed live and their cell over every group (the trend's row for them),
+    # when they were computed one by one — the dashboard's trend reuses it.
+    live: dict[int, Cell] = field(default_factory=dict)
+
+
 def cells_for(
-    query: Query, *, now: datetime | None = None, live_only: bool = False
-) -> tuple[dict[str, Cell], int]:
-    """Each group's cell: rolled-up completed months plus the rest computed live."""
+    query: Query,
+    *,
+    now: datetime | None = None,
+    live_only: bool = False,
+    known: dict[int, Cell] | None = None,
+) -> Cells:
+    """Each group's cell: completed months from the rollup grain that answers the question,
+    the rest computed live (a month in `known` — the trend's current month already computed
+    for a breakdown — is taken as it is)."""
     dim = query.group_by
     this = current_month(now)
     months = [m for m in query.months if m <= this]
-    usable, where = rollup_key_filter(dim, query.filters)
-    rolled = rolled_months(months) if usable and not live_only else set()
-    live = [m for m in months if m not in rolled]
-    cells: dict[str, Cell] = {}
-    if rolled:
-        cells = rollup_cells(dim, where, sorted(rolled))
-    for (_month, key, _type), cell in compute_cells(dim, query.filters, live).items():
+    grain = grain_of(dim, query.filters)
+    usable = grain in GRAINS and not live_only
+    rolled = sorted(rolled_months(months)) if usable else []
+    cells = rollup_cells(grain, dim, query.filters, rolled) if rolled else {}
+    known = known or {}
+    live = [m for m in months if m not in rolled and m not in known]
+    computed = live_cells(dim, query.filters, live)
+    for key, cell in computed.items():
         cells.setdefault(key, Cell()).merge(cell)
+    for month, cell in known.items():
+        if month in months and month not in rolled:
+            cells.setdefault(str(month), Cell()).merge(cell)
     if dim == "month":  # every month of the period has a row, empty or not
         for m in months:
             cells.setdefault(str(m), Cell())
-    return cells, len(rolled)
+    whole = {}
+    if len(live) == 1:  # the groups split that month's applications: their union is its row
+        whole[live[0]] = Cell()
+        for cell in computed.values():
+            whole[live[0]].merge(cell)
+    return Cells(cells, len(rolled), whole)
 
 
 # --- labels ----------------------------------------------------------------------------------
@@ -234,6 +262,7 @@ class Summary:
     totals: dict
     rollup_months: int
     live_months: int
+    live: dict[int, Cell] = field(default_factory=dict)  # see Cells.live
 
     def to_dict(self) -> dict:
         f = self.query.filters
@@ -259,10 +288,17 @@ def _bank_code(bank_id: int | None) -> str | None:
     )
 
 
-def summarize(query: Query, *, now: datetime | None = None, live_only: bool = False) -> Summary:
+def summarize(
+    query: Query,
+    *,
+    now: datetime | None = None,
+    live_only: bool = False,
+    known: dict[int, Cell] | None = None,
+) -> Summary:
     """One row per group (suppressed where too few enterprises) and the totals."""
     dim = query.group_by
-    cells, rolled = cells_for(query, now=now, live_only=live_only)
+    found = cells_for(query, now=now, live_only=live_only, known=known)
+    cells, rolled = found.by_key, found.rolled
     n = min_enterprises()
     labels, product_banks = _labels(dim, cells)
     hidden = suppress(dim, cells, n, product_banks)
@@ -284,7 +320,12 @@ def summarize(query: Query, *, now: datetime | None = None, live_only: bool = Fa
         row.update(_shown(cells[key], key in hidden))
         rows.append(row)
     return Summary(
-        query, rows, _shown(total, too_small(total, n)), rolled, len(query.months) - rolled
+        query,
+        rows,
+        _shown(total, too_small(total, n)),
+        rolled,
+        len(query.months) - rolled,
+        found.live,
     )
 
 

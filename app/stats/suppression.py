@@ -9,11 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 
-from app.enterprises.models import Industry
-from app.extensions import db
-from app.stats.queries import FAMILIES, SKETCH_K, Cell
+from app.stats.queries import FAMILIES, SKETCH_K, Cell, section_of
 
 FOUR = Decimal("0.0001")
 TWO = Decimal("0.01")
@@ -100,7 +97,7 @@ def _parent(dim: str, key: str, product_banks: dict[str, str]) -> str | None:
     if dim == "county":
         return key[:4] if key else None
     if dim == "division":
-        return _section_of(key)
+        return section_of(key)
     if dim == "product":
         return product_banks.get(key)
     return None
@@ -156,19 +153,3 @@ def copy_cell(cell: Cell) -> Cell:
 def _has_figures(cell: Cell) -> bool:
     return bool(cell.demand_count or cell.accepted or cell.lapsed or cell.approved
                 or cell.rejected or cell.disbursed_count)  # fmt: skip
-
-
-_SECTIONS: dict[str, str | None] = {}
-
-
-def _section_of(key: str) -> str | None:
-    if not key:
-        return None
-    if len(key) == 1:
-        return key
-    if not _SECTIONS:
-        _SECTIONS.update(
-            {code: parent for code, parent in db.session.execute(
-                select(Industry.code, Industry.parent_code).where(Industry.level == "division"))}
-        )  # fmt: skip
-    return _SECTIONS.get(key)

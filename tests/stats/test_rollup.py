@@ -32,7 +32,7 @@ def test_rollup_covers_completed_months_only():
     assert set(db.session.scalars(select(StatsRollupMonth.month))) == {202501, 202502}
     jan = db.session.scalar(
         select(func.sum(StatsMonthly.demand_count)).where(
-            StatsMonthly.dim == "all", StatsMonthly.month == 202501
+            StatsMonthly.grain == "all", StatsMonthly.month == 202501
         )
     )
     assert jan == 4

@@ -59,7 +59,7 @@ def test_hidden_child_is_not_its_parent_minus_siblings(app, monkeypatch, lending
 
 def _cell_of(county):
     query = services.parse_query({"group_by": "county", "from": "2025-01", "to": "2025-03"}, NOW)
-    return services.cells_for(query, now=NOW)[0][county]
+    return services.cells_for(query, now=NOW).by_key[county]
 
 
 def test_suppression_rule_unit():
