@@ -154,6 +154,9 @@ DASHBOARD_VIEWS = [
     ("cross: city by industry C", "group_by=city&industry=C"),
     ("cross: county by bank", "group_by=county&bank=BB007"),
     ("cross: 4 filters", "group_by=section&place=610100&bank=BB007&product_type=credit"),
+    # Two fine levels: no rollup grain holds them; computed live through the indexes.
+    ("live: county by division 13", "group_by=county&industry=13"),
+    ("live: products in 雁塔区", "group_by=product&place=610113"),
 ]  # fmt: skip
 API_FILTERS = [
     ("", ""), ("6 months", "from={from6}"), ("credit", "product_type=credit"),

@@ -9,15 +9,24 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.applications.models import Application
 from app.extensions import db
-from app.stats import rollup, services
-from app.stats.models import StatsMonthly, StatsRollupMonth
+from app.stats import queries, rollup, services
+from app.stats.models import GRAINS, StatsMonthly, StatsRollupMonth
 from app.util import SHANGHAI
 from tests.stats.conftest import NOW
 
+# Single filters at each level; pairs answered by two-axis grains (a coarse filter over a
+# fine grain too: 西安 over counties, C over divisions, a bank over its products — BB's
+# January open demand 4 included); the three coarse axes together; and questions needing
+# two fine levels, which no grain holds (computed live).
 FILTERS = [{}, {"place": "610100"}, {"place": "610113"}, {"industry": "C"},
-           {"industry": "13"}, {"bank": "STBA"}, {"product_type": "credit"},
-           {"place": "610100", "product_type": "guarantee"}]  # fmt: skip
+           {"industry": "13"}, {"bank": "STBA"}, {"bank": "STBB"}, {"product_type": "credit"},
+           {"place": "610100", "product_type": "guarantee"},
+           {"place": "610100", "industry": "13"}, {"industry": "C", "bank": "STBA"},
+           {"place": "610300", "bank": "STBB", "product_type": "guarantee"},
+           {"place": "610100", "industry": "C", "bank": "STBA"},
+           {"place": "610113", "industry": "13"}, {"place": "610113", "bank": "STBA"}]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +59,9 @@ def test_rollup_plus_live_equals_all_live(group_by):
         live = services.summarize(query, now=NOW, live_only=True)
         assert mixed.rows == live.rows, args
         assert mixed.totals == live.totals, args
+        grain = queries.grain_of(query.group_by, query.filters)
+        assert mixed.rollup_months == (2 if grain in GRAINS else 0), (args, grain)
+        assert live.rollup_months == 0
     unfiltered = services.summarize(services.parse_query({"group_by": group_by}, NOW), now=NOW)
     assert unfiltered.rollup_months == 2 and unfiltered.live_months == 10
 
@@ -80,3 +92,60 @@ def test_scheduler_job_rolls_up(app):
     details = job.func()
     assert details["months"] >= 2  # every completed month since the fixture's January
     assert db.session.scalar(select(func.count()).select_from(StatsRollupMonth)) >= 2
+
+
+@pytest.mark.parametrize(
+    ("group_by", "args", "grain"),
+    [
+        ("month", {}, "all"),
+        ("county", {}, "county"),
+        ("city", {"place": "610113"}, "county"),  # a county filter makes the grain finer
+        ("bank", {"place": "610100"}, "city+bank"),
+        ("county", {"industry": "C"}, "county+section"),
+        ("section", {"place": "610100", "bank": "STBA"}, "city+section+bank"),
+        ("product", {"bank": "STBA"}, "product"),
+        ("county", {"industry": "13"}, "county+division"),  # two fine levels: not rolled up
+        ("product", {"place": "610113"}, "county+product"),
+    ],
+)
+def test_the_grain_that_answers_a_question(group_by, args, grain):
+    query = services.parse_query({"group_by": group_by, **args}, NOW)
+    assert queries.grain_of(query.group_by, query.filters) == grain
+    assert (grain in GRAINS) == (grain not in ("county+division", "county+product"))
+
+
+def test_groups_of_ten_or_more_are_counted_without_reading_their_ids(factories, lending):
+    """Twelve more applicants in January: the rollup row holds the 10 smallest ids, and the
+    reader takes "at least 10" from its count without reading them; figures, suppression
+    and totals agree with computing live."""
+    for n in range(12):
+        enterprise = factories.enterprise(industry_code="13")
+        enterprise.region_code = "610104"
+        db.session.add(
+            Application(
+                enterprise_id=enterprise.id, product_id=lending.products["PA1"].id,
+                bank_id=lending.banks["BA"].id, state="submitted", amount=Decimal(10000 + n),
+                term_months=12, purpose="多户", submitted_at=datetime(2025, 1, 9, tzinfo=SHANGHAI),
+                created_at=datetime(2025, 1, 9, tzinfo=SHANGHAI), version=1,
+                updated_at=datetime(2025, 1, 9, tzinfo=SHANGHAI),
+            )
+        )  # fmt: skip
+    db.session.flush()
+    rollup.roll_up(now=NOW)
+    row = db.session.scalars(
+        select(StatsMonthly).where(
+            StatsMonthly.grain == "county", StatsMonthly.place == "610104",
+            StatsMonthly.month == 202501, StatsMonthly.product_type == "credit",
+        )
+    ).one()  # fmt: skip
+    assert row.n_applicants == queries.SKETCH_K
+    cells = rollup.rollup_cells("county", "county", queries.Filters(), [202501, 202502])
+    assert cells["610104"].applicants == list(queries.SATURATED)
+    assert cells["610104"].distinct("applicants") == queries.SKETCH_K
+    for group_by in ("county", "city", "month"):
+        query = services.parse_query(
+            {"group_by": group_by, "from": "2025-01", "to": "2025-03"}, NOW
+        )
+        mixed = services.summarize(query, now=NOW)
+        assert mixed.rows == services.summarize(query, now=NOW, live_only=True).rows
+        assert mixed.totals == services.summarize(query, now=NOW, live_only=True).totals

@@ -80,3 +80,12 @@ def test_sketch_merge_is_exact_below_k():
     merged = merge_sketch(list(range(0, 20, 2)), list(range(0, 20, 3)))
     assert merged == sorted(set(range(0, 20, 2)) | set(range(0, 20, 3)))[:SKETCH_K]
     assert merge_sketch([1, 5], [1, 2]) == [1, 2, 5]  # 3 distinct, counted once each
+
+
+def test_a_saturated_sketch_counts_at_least_k():
+    from app.stats.queries import SATURATED, SKETCH_K, merge_sketch, parse_sketch
+
+    assert parse_sketch("", SKETCH_K) == list(SATURATED)  # its ids were not read
+    assert parse_sketch("9,3,3,5", 3) == [3, 5, 9]  # SQLite keeps every id, unsorted
+    assert len(merge := merge_sketch(list(SATURATED), [1, 2])) == SKETCH_K
+    assert len(merge_sketch(merge, list(range(100, 120)))) == SKETCH_K
