@@ -239,7 +239,28 @@ def child(steps: dict) -> dict:
             views[f"api {group_by} {label}".strip()] = _time(call_api(tokens["office"], q), runs)
     views["api bank token, by month"] = _time(call_api(tokens["officer"], "group_by=month"), runs)
     result["views"] = views
+    result["baseline"] = _baseline(app, services, runs)
     return result
+
+
+BASELINE_QUESTIONS = ["group_by=month", "group_by=county", "group_by=bank&place=610100"]
+
+
+def _baseline(app, services, runs: int) -> dict:
+    """The same summaries computed entirely live from the applications (the rollup
+    ignored), in this run: what the rollup saves."""
+    out = {}
+    with app.app_context():
+        for question in BASELINE_QUESTIONS:
+            query = services.parse_query(dict(p.split("=") for p in question.split("&")))
+            served = _time(lambda q=query: services.summarize(q), max(runs // 2, 1))
+            live = _time(lambda q=query: services.summarize(q, live_only=True), max(runs // 2, 1))
+            out[question] = {
+                "served_p50_ms": served["p50_ms"],
+                "all_live_p50_ms": live["p50_ms"],
+                "ratio": round(served["p50_ms"] / live["p50_ms"], 3) if live["p50_ms"] else None,
+            }
+    return out
 
 
 def _run(url: str, steps: dict) -> dict:
@@ -274,6 +295,10 @@ def stats(ctx: Context) -> dict:
     ]
     for name, v in result["views"].items():
         metrics.append(metric(f"  {name[:40]}", f"{v['p50_ms']} / {v['max_ms']}", "ms"))
+    for question, b in result.get("baseline", {}).items():
+        metrics.append(metric(f"  ×all-live {question[:28]}",
+                              f"{b['served_p50_ms']} / {b['all_live_p50_ms']} = {b['ratio']}",
+                              "ms"))  # fmt: skip
     ctx.log(f"stats: slowest view p50 {worst_p50} ms, max {worst} ms")
     return {"postgresql": result, "metrics": metrics}
 

@@ -35,6 +35,8 @@ def test_tiny_run_generates_rolls_up_and_times_every_view(tmp_path, monkeypatch)
     expected = len(bench_stats.DASHBOARD_VIEWS) + 1 + 7 * len(bench_stats.API_FILTERS) + 1
     assert len(pg["views"]) == expected
     assert all(v["p50_ms"] > 0 for v in pg["views"].values())
+    assert set(pg["baseline"]) == set(bench_stats.BASELINE_QUESTIONS)
+    assert all(b["all_live_p50_ms"] > 0 for b in pg["baseline"].values())
     with psycopg.connect(conninfo(ctx.pg_url, "postgres")) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
     assert name not in names  # dropped after
