@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.audit import services as audit
 from app.auth.models import BANK_ROLES, User
 from app.consent.models import Authorization, AuthorizationScope
-from app.consent.services import _in_force
+from app.consent.services import in_force
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.util import utcnow
@@ -64,7 +64,7 @@ def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
             Authorization.kind == "query",
             Authorization.enterprise_id == enterprise_id,
             Authorization.grantee_bank_id == bank_id,
-            _in_force(utcnow()),
+            in_force(utcnow()),
         )
         .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
     )
@@ -90,7 +90,7 @@ def enterprises_authorizing(enterprise_ids, bank_id: int) -> set[int]:
             Authorization.kind == "query",
             Authorization.enterprise_id.in_(ids),
             Authorization.grantee_bank_id == bank_id,
-            _in_force(utcnow()),
+            in_force(utcnow()),
         )
         .distinct()
     )

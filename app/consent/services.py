@@ -40,7 +40,9 @@ QUERY_MAX_DAYS = 90
 COLLECTION_MAX_DAYS = 3650
 
 
-def _in_force(at: datetime):
+def in_force(at: datetime):
+    """The SQL condition: an authorization active and within its validity at `at` (the one
+    rule the guard, the consent services and the statistics share)."""
     return and_(
         Authorization.state == "active",
         Authorization.valid_from <= at,
@@ -60,7 +62,7 @@ def collecting_enterprise_ids(category: str, at: datetime | None = None) -> Sele
         .where(
             Authorization.kind == "collection",
             AuthorizationScope.category == category,
-            _in_force(at),
+            in_force(at),
         )
         .distinct()
     )
@@ -76,7 +78,7 @@ def has_collection_consent(enterprise_id: int, category: str, at: datetime | Non
             Authorization.kind == "collection",
             Authorization.enterprise_id == enterprise_id,
             AuthorizationScope.category == category,
-            _in_force(at),
+            in_force(at),
         )
     )
     return bool(db.session.scalar(query))
@@ -230,7 +232,7 @@ def _replace_overlapping_collection(
                 Authorization.kind == "collection",
                 Authorization.enterprise_id == enterprise_id,
                 AuthorizationScope.category.in_(categories),
-                _in_force(now),
+                in_force(now),
             )
             .distinct()
         )
@@ -581,7 +583,7 @@ def _overlapping_collections(
                 Authorization.kind == "collection",
                 Authorization.enterprise_id.in_(part),
                 AuthorizationScope.category.in_(categories),
-                _in_force(now),
+                in_force(now),
             )
             .distinct()
             .order_by(Authorization.id)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from app.auth.models import BANK_ROLES, Role, User
 from app.banks.models import Bank
 from app.consent.models import Authorization
-from app.consent.services import _in_force
+from app.consent.services import in_force
 from app.enterprises.models import Enterprise, Industry, Region
 from app.enterprises.services import industry_names, region_names
 from app.errors import Forbidden, ValidationFailed
@@ -373,7 +373,7 @@ def data_indicators(user: User | None) -> dict[str, Any]:
             *[count(model).label(source) for source, model in models.items()],
             count(Enterprise, Enterprise.verified.is_(True)).label("verified"),
             select(func.count(func.distinct(Authorization.enterprise_id)))
-            .where(Authorization.kind == "collection", _in_force(utcnow()))
+            .where(Authorization.kind == "collection", in_force(utcnow()))
             .scalar_subquery()
             .label("authorized"),
         )
