@@ -64,19 +64,19 @@ class Application(db.Model):
     amount: Mapped[Decimal] = mapped_column(Money())
     term_months: Mapped[int] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(300), default="")
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     # The bank must accept (受理) by then: end of the Nth working day after submission.
     respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     response_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     approved_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     approved_rate: Mapped[Decimal | None] = mapped_column(Rate(), nullable=True)
     approved_term_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     disbursed_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
-    disbursed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    disbursed_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     first_loan: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # 首贷
     # Where the enterprise was registered and in which industry when it applied, copied on
     # insert (`_copy_enterprise_dims`): statistics group and filter by these without joining
@@ -86,7 +86,9 @@ class Application(db.Model):
     industry_division: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
+    )
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     product: Mapped[Product | None] = relationship(lazy="joined")
