@@ -59,11 +59,11 @@ def rolled_months(months: Iterable[int]) -> set[int]:
     return set(rows) & set(wanted)
 
 
-def _where(table, grain: str, filters: Filters) -> list:
+def _where(grain: str, filters: Filters) -> list:
     """`filters` on the rows of `grain`: an equality at the grain's own level, a prefix or
     a list of keys at a coarser one."""
     levels = grain_levels(grain)
-    c = table.c
+    c = StatsMonthly.__table__.c
     where = [c.grain == grain]
     if filters.product_type:
         where.append(c.product_type == filters.product_type)
@@ -112,7 +112,7 @@ def rollup_cells(grain: str, dim: str, filters: Filters, months: Sequence[int]) 
             concat(m.c.accept_days).label("accept_days"),
             concat(m.c.disburse_days).label("disburse_days"),
         )
-        .where(m.c.month.in_(months), *_where(m, grain, filters))
+        .where(m.c.month.in_(months), *_where(grain, filters))
         .group_by(key)
     )
     cells: dict[str, Cell] = {}
