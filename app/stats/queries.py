@@ -11,8 +11,9 @@ figures stop changing once the month is over (see docs/stats.md):
 One statement reads each application with an event in the period once and computes every
 family of figures with `FILTER (WHERE <its event in the period>)`, grouped by the axes asked
 for (and the product type for the rollup); distinct enterprises are bottom-K sketches of the
-same pass. A second statement gives the working-day histograms. The rollup stores these
-statements' rows month by month (`rollup.py`); the current month is read from them live.
+same pass, and so are the working days (as lists, live). The rollup stores the same
+statement's rows month by month (`rollup.py`), with the working days counted into
+histograms by a second statement (`days_select`); the current month is read live.
 """
 
 from __future__ import annotations
