@@ -21,6 +21,7 @@ from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401
 from app.stats.models import (  # noqa: F401
     StatsCalendar,
+    StatsIndicator,
     StatsMonthly,
     StatsRollupMonth,
 )

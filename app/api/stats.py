@@ -84,5 +84,6 @@ def stats_summary():
 @doc(tag="stats")
 def stats_indicators():
     """Data indicators: records per source, enterprises covered, enterprises with a
-    collection authorization in force."""
-    return jsonify(services.data_indicators(current_api_user()))
+    collection authorization in force, as last counted (`as_of`, UTC, ISO 8601)."""
+    indicators = services.data_indicators(current_api_user())
+    return jsonify({**indicators, "as_of": indicators["as_of"].isoformat()})

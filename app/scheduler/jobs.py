@@ -82,6 +82,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             "汇总已结束月份的融资统计（有变动的月份重算）",
         ),
         Job(
+            "count_data_indicators",
+            int(config.get("SCHEDULER_COUNT_INDICATORS_SECONDS", 900)),
+            stats_tasks.count_data_indicators,
+            "统计各来源记录数与授权企业数（数据指标）",
+        ),
+        Job(
             "check_calendar",
             int(config.get("SCHEDULER_CHECK_CALENDAR_SECONDS", 86400)),
             calendar_tasks.check_calendar,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Index, Integer, Numeric, SmallInteger, String, Text
+from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -114,3 +114,15 @@ class StatsCalendar(db.Model):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     ordinal: Mapped[int] = mapped_column(Integer)
+
+
+class StatsIndicator(db.Model):
+    """A data indicator (records per source, enterprises, enterprises with a collection
+    authorization in force) as last counted by the scheduler (`count_data_indicators`):
+    counting millions of records on every dashboard view would cost more than the view."""
+
+    __tablename__ = "stats_indicators"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

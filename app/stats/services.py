@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 
 from app.auth.models import BANK_ROLES, Role, User
 from app.banks.models import Bank
@@ -28,7 +28,7 @@ from app.enterprises.services import industry_names, region_names
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
 from app.products.models import PRODUCT_TYPES, Product
-from app.stats.models import GRAINS
+from app.stats.models import GRAINS, StatsIndicator
 from app.stats.queries import (
     Cell,
     Filters,
@@ -345,11 +345,37 @@ def summary_for(user: User | None, args: dict[str, Any], *, now: datetime | None
 # --- data indicators -------------------------------------------------------------------------
 
 
+SOURCES = ("enterprises", "public_credit", "tax_ratings", "tax_payments", "utility_bills",
+           "social_insurance")  # fmt: skip
+AUTHORIZED = "enterprises_with_collection_authorization"
+
+
 def data_indicators(user: User | None) -> dict[str, Any]:
     """Records per source, enterprises in the registry, enterprises with a collection
-    authorization in force (the office and the operator only: these are platform-wide)."""
+    authorization in force (the office and the operator only: these are platform-wide), as
+    last counted by the scheduler (`as_of`); counted now if they never were."""
     if not sees_every_bank(user):
         raise Forbidden(_("您的角色无权查看数据指标"), code="wrong_role")
+    stored = db.session.execute(
+        select(StatsIndicator.name, StatsIndicator.value, StatsIndicator.computed_at)
+    ).all()
+    if not stored:
+        count_indicators()
+        return data_indicators(user)
+    values = {name: int(value) for name, value, _at in stored}
+    records = {source: values.get(source, 0) for source in SOURCES}
+    return {
+        "records": records,
+        "enterprises": records["enterprises"],
+        "enterprises_verified": values.get("enterprises_verified", 0),
+        AUTHORIZED: values.get(AUTHORIZED, 0),
+        "as_of": min(at for _n, _v, at in stored),
+    }
+
+
+def count_indicators(now: datetime | None = None) -> dict[str, int]:
+    """Count the data indicators (one statement) and store them (the scheduler's
+    `count_data_indicators`, every 15 minutes by default)."""
     from app.ingest.models import (
         PublicCreditRecord,
         SocialInsuranceRecord,
@@ -358,11 +384,9 @@ def data_indicators(user: User | None) -> dict[str, Any]:
         UtilityBill,
     )
 
-    models = {
-        "enterprises": Enterprise, "public_credit": PublicCreditRecord, "tax_ratings": TaxRating,
-        "tax_payments": TaxPayment, "utility_bills": UtilityBill,
-        "social_insurance": SocialInsuranceRecord,
-    }  # fmt: skip
+    now = now or utcnow()
+    models = dict(zip(SOURCES, (Enterprise, PublicCreditRecord, TaxRating, TaxPayment,
+                                UtilityBill, SocialInsuranceRecord), strict=True))  # fmt: skip
 
     def count(model, *where):
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
@@ -371,20 +395,21 @@ def data_indicators(user: User | None) -> dict[str, Any]:
     row = db.session.execute(
         select(
             *[count(model).label(source) for source, model in models.items()],
-            count(Enterprise, Enterprise.verified.is_(True)).label("verified"),
+            count(Enterprise, Enterprise.verified.is_(True)).label("enterprises_verified"),
             select(func.count(func.distinct(Authorization.enterprise_id)))
-            .where(Authorization.kind == "collection", in_force(utcnow()))
+            .where(Authorization.kind == "collection", in_force(now))
             .scalar_subquery()
-            .label("authorized"),
+            .label(AUTHORIZED),
         )
     ).one()
-    records = {source: getattr(row, source) or 0 for source in models}
-    return {
-        "records": records,
-        "enterprises": records["enterprises"],
-        "enterprises_verified": row.verified or 0,
-        "enterprises_with_collection_authorization": row.authorized or 0,
-    }
+    values = {name: int(value or 0) for name, value in row._mapping.items()}
+    db.session.execute(delete(StatsIndicator))
+    db.session.execute(
+        insert(StatsIndicator),
+        [{"name": name, "value": value, "computed_at": now} for name, value in values.items()],
+    )
+    db.session.flush()
+    return values
 
 
 # --- export ----------------------------------------------------------------------------------

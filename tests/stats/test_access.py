@@ -4,9 +4,12 @@ a bank only its own figures, an enterprise nothing."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, select
 
 from app.auth.models import Role
 from app.extensions import db
@@ -29,6 +32,7 @@ def test_office_and_operator_see_every_bank(role, api, factories):
     assert body["totals"]["demand_amount"] == "1100000.00"
     indicators = api.get("/api/v1/stats/indicators", token=token)
     assert indicators.status_code == 200 and indicators.get_json()["enterprises"] >= 5
+    assert datetime.fromisoformat(indicators.get_json()["as_of"]).tzinfo is not None
 
 
 @pytest.mark.parametrize("role", [Role.BANK_OFFICER, Role.BANK_ADMIN])
@@ -135,15 +139,18 @@ def test_exports_follow_the_view(login_as):
 
 def test_data_indicators_count_records_and_authorizations_in_force(factories):
     """Deltas against what the fixture holds: two enterprises, one tax rating, one collection
-    authorization in force and one lapsed (not counted)."""
+    authorization in force and one lapsed (not counted) — shown once the scheduler's job has
+    counted them again."""
     from datetime import timedelta
 
     from app.consent import services as consent
     from app.ingest.models import TaxRating
     from app.stats import services
+    from app.stats.tasks import count_data_indicators
     from app.util import utcnow
 
     office = factories.user(Role.REGULATOR)
+    count_data_indicators()
     before = services.data_indicators(office)
     current, lapsed = factories.enterprise(), factories.enterprise()
     db.session.add(TaxRating(uscc=current.uscc, batch_id=0, year=2025, grade="A"))
@@ -152,9 +159,23 @@ def test_data_indicators_count_records_and_authorizations_in_force(factories):
     consent.grant_collection(lapsed.id, ["tax_ratings"], user_id=None, ip=None, text_id=text.id,
                              days=1, now=utcnow() - timedelta(days=3))  # fmt: skip
     db.session.flush()
+    assert services.data_indicators(office) == before  # as last counted
+    count_data_indicators()
     after = services.data_indicators(office)
+    assert after["as_of"] >= before["as_of"]
     assert after["enterprises"] - before["enterprises"] == 2
     assert after["records"]["tax_ratings"] - before["records"]["tax_ratings"] == 1
     assert after["records"]["tax_payments"] == before["records"]["tax_payments"]
     assert (after["enterprises_with_collection_authorization"]
             - before["enterprises_with_collection_authorization"]) == 1  # fmt: skip
+
+
+def test_data_indicators_are_counted_at_first_sight(factories):
+    from app.stats import services
+    from app.stats.models import StatsIndicator
+
+    db.session.execute(sa_delete(StatsIndicator))
+    shown = services.data_indicators(factories.user(Role.ADMIN))
+    assert shown["enterprises"] >= 0 and shown["as_of"]
+    stored = db.session.scalar(select(func.count()).select_from(StatsIndicator))
+    assert stored == len(services.SOURCES) + 2  # and verified, authorized
