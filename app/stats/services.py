@@ -353,29 +353,45 @@ AUTHORIZED = "enterprises_with_collection_authorization"
 def data_indicators(user: User | None) -> dict[str, Any]:
     """Records per source, enterprises in the registry, enterprises with a collection
     authorization in force (the office and the operator only: these are platform-wide), as
-    last counted by the scheduler (`as_of`); counted now if they never were."""
+    last counted by the scheduler (`as_of`); counted now, and not stored, before its first
+    run (the scheduler is their only writer)."""
     if not sees_every_bank(user):
         raise Forbidden(_("您的角色无权查看数据指标"), code="wrong_role")
     stored = db.session.execute(
         select(StatsIndicator.name, StatsIndicator.value, StatsIndicator.computed_at)
     ).all()
-    if not stored:
-        count_indicators()
-        return data_indicators(user)
-    values = {name: int(value) for name, value, _at in stored}
+    if stored:
+        values = {name: int(value) for name, value, _at in stored}
+        as_of = min(at for _n, _v, at in stored)
+    else:
+        as_of = utcnow()
+        values = _count_indicators(as_of)
     records = {source: values.get(source, 0) for source in SOURCES}
     return {
         "records": records,
         "enterprises": records["enterprises"],
         "enterprises_verified": values.get("enterprises_verified", 0),
         AUTHORIZED: values.get(AUTHORIZED, 0),
-        "as_of": min(at for _n, _v, at in stored),
+        "as_of": as_of,
     }
 
 
 def count_indicators(now: datetime | None = None) -> dict[str, int]:
-    """Count the data indicators (one statement) and store them (the scheduler's
-    `count_data_indicators`, every 15 minutes by default)."""
+    """Count the data indicators and store them (the scheduler's `count_data_indicators`,
+    every 15 minutes by default)."""
+    now = now or utcnow()
+    values = _count_indicators(now)
+    db.session.execute(delete(StatsIndicator))
+    db.session.execute(
+        insert(StatsIndicator),
+        [{"name": name, "value": value, "computed_at": now} for name, value in values.items()],
+    )
+    db.session.flush()
+    return values
+
+
+def _count_indicators(now: datetime) -> dict[str, int]:
+    """The data indicators, counted in one statement."""
     from app.ingest.models import (
         PublicCreditRecord,
         SocialInsuranceRecord,
@@ -384,7 +400,6 @@ def count_indicators(now: datetime | None = None) -> dict[str, int]:
         UtilityBill,
     )
 
-    now = now or utcnow()
     models = dict(zip(SOURCES, (Enterprise, PublicCreditRecord, TaxRating, TaxPayment,
                                 UtilityBill, SocialInsuranceRecord), strict=True))  # fmt: skip
 
@@ -402,14 +417,7 @@ def count_indicators(now: datetime | None = None) -> dict[str, int]:
             .label(AUTHORIZED),
         )
     ).one()
-    values = {name: int(value or 0) for name, value in row._mapping.items()}
-    db.session.execute(delete(StatsIndicator))
-    db.session.execute(
-        insert(StatsIndicator),
-        [{"name": name, "value": value, "computed_at": now} for name, value in values.items()],
-    )
-    db.session.flush()
-    return values
+    return {name: int(value or 0) for name, value in row._mapping.items()}
 
 
 # --- export ----------------------------------------------------------------------------------
