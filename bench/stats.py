@@ -184,6 +184,8 @@ def child(steps: dict) -> dict:
         sa_db.session.commit()
         result["rollup_seconds"] = round(time.perf_counter() - t0, 2)
         result["rollup"] = rolled
+        services.count_indicators()  # the scheduler's other statistics job
+        sa_db.session.commit()
         password = "Bench-2026-pass"
         auth_services.create_user(role=Role.REGULATOR, email="office@bench.xyd",
                                   password=password, display_name="office")  # fmt: skip
