@@ -135,10 +135,11 @@ def _register_cli(app: Flask) -> None:
     from app.scheduler.cli import scheduler_cli
     from app.scoring.cli import scorecards_cli
     from app.sources.cli import pull_command, sources_cli
+    from app.stats.cli import stats_cli
     from app.workcalendar.cli import calendar_cli
 
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
-    groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli, calendar_cli]
+    groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli, calendar_cli, stats_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

@@ -172,3 +172,18 @@ def test_the_dashboard_trend_reuses_the_breakdowns_live_month(group_by):
         reused = services.summarize(trend, now=NOW, known=table.live)
         assert reused.rows == services.summarize(trend, now=NOW).rows, args
         assert reused.totals == services.summarize(trend, now=NOW).totals, args
+
+
+def test_the_operator_can_roll_up_now(app, monkeypatch):
+    """`flask stats rollup` (after a migration that emptied the rollup, say), `--all` redoes
+    every completed month; `flask stats indicators` counts the data indicators."""
+    monkeypatch.setattr(rollup, "utcnow", lambda: NOW)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["stats", "rollup"])
+    assert first.exit_code == 0, first.output
+    assert "已汇总 2 个月（2025-01 … 2025-02）" in first.output
+    assert "没有需要汇总的月份" in runner.invoke(args=["stats", "rollup"]).output
+    again = runner.invoke(args=["stats", "rollup", "--all"])
+    assert "已汇总 2 个月" in again.output
+    indicators = runner.invoke(args=["stats", "indicators"])
+    assert indicators.exit_code == 0 and "enterprises\t" in indicators.output
