@@ -398,20 +398,33 @@ def _keys(levels: Mapping[str, str], by_type: bool) -> tuple[list, list]:
     return columns, names
 
 
-def _calendar_days():
-    """(working days from submission to disbursement, the two calendar rows it joins)."""
+@dataclass(frozen=True)
+class _WorkingDays:
+    """The two durations the medians are taken of, and which applications count for each:
+    working days to acceptance (accepted in the period), to disbursement (disbursed in it,
+    counted on `stats_calendar`, joined by `join`). One definition for the live lists and
+    the rollup's histograms."""
+
+    measures: dict[str, tuple[Any, Any]]  # kind → (days, condition)
+    end_day: Any
+    start_day: Any
+
+    def join(self, query):
+        a = Application
+        query = query.outerjoin(self.end_day, self.end_day.day == a.disbursed_on)
+        return query.outerjoin(self.start_day, self.start_day.day == _local_date(a.submitted_at))
+
+
+def _working_days(ev: dict[str, Any]) -> _WorkingDays:
+    a = Application
     end_day = aliased(StatsCalendar, name="stats_end_day")
     start_day = aliased(StatsCalendar, name="stats_start_day")
-    return end_day.ordinal - start_day.ordinal, end_day, start_day
-
-
-def _join_calendar(query, end_day, start_day, *, outer: bool):
-    a = Application
-    join = query.outerjoin if outer else query.join
-    query = join(end_day, end_day.day == a.disbursed_on)
-    return (query.outerjoin if outer else query.join)(
-        start_day, start_day.day == _local_date(a.submitted_at)
-    )
+    rwd, to_disburse = a.response_working_days, end_day.ordinal - start_day.ordinal
+    measures = {
+        "accept": (rwd, and_(ev["accepted"], rwd.is_not(None))),
+        "disburse": (to_disburse, and_(ev["disbursed"], to_disburse.is_not(None))),
+    }
+    return _WorkingDays(measures, end_day, start_day)
 
 
 def period_select(first: int, last: int, levels: Mapping[str, str], filters: Filters, *,
@@ -459,16 +472,12 @@ def period_select(first: int, last: int, levels: Mapping[str, str], filters: Fil
     }
     sketches = {family: _sketch(a.enterprise_id, c) for family, c in populations.items()}
     keys, names = _keys(levels, by_type)
-    lists = []
-    if days:
-        rwd = a.response_working_days
-        to_disburse, end_day, start_day = _calendar_days()
-        lists = [
-            concat(cast(rwd, String), and_(ev["accepted"], rwd.is_not(None))).label("accept_list"),
-            concat(cast(to_disburse, String), and_(disbursed, to_disburse.is_not(None))).label(
-                "disburse_list"
-            ),
-        ]
+    working = _working_days(ev)
+    lists = [
+        concat(cast(value, String), condition).label(f"{kind}_list")
+        for kind, (value, condition) in working.measures.items()
+        if days
+    ]
     query = (
         select(
             *keys,
@@ -482,7 +491,7 @@ def period_select(first: int, last: int, levels: Mapping[str, str], filters: Fil
         .where(_touched(first, last), *_where(filters))
         .group_by(*[literal_column(name) for name in names])
     )
-    return _join_calendar(query, end_day, start_day, outer=True) if days else query
+    return working.join(query) if days else query
 
 
 def _touched(first: int, last: int):
@@ -503,22 +512,17 @@ def days_select(first: int, last: int, levels: Mapping[str, str], filters: Filte
     """How many applications took how many working days to acceptance (accepted in the
     period) and to disbursement (disbursed in the period): g_* keys, kind, days, n."""
     a = Application
-    ev = _events(first, last)
     keys, names = _keys(levels, by_type)
-
-    def histogram(kind: str, days, *where):
+    working = _working_days(_events(first, last))
+    grouped: list[Any] = [literal_column(name) for name in [*names, "days"]]
+    histograms = []
+    for kind, (days, condition) in working.measures.items():
         query = select(*keys, literal(kind).label("kind"), days.label("days"),
                        func.count().label("n"))  # fmt: skip
         query = query.select_from(a).outerjoin(Product, Product.id == a.product_id)
-        query = query.where(*where, *_where(filters))
-        return query, [literal_column(name) for name in [*names, "days"]]
-
-    rwd = a.response_working_days
-    accept, group = histogram("accept", rwd, ev["accepted"], rwd.is_not(None))
-    to_disburse, end_day, start_day = _calendar_days()
-    disburse, _ = histogram("disburse", to_disburse, ev["disbursed"])
-    disburse = _join_calendar(disburse, end_day, start_day, outer=False)
-    return union_all(accept.group_by(*group), disburse.group_by(*group))
+        query = working.join(query) if kind == "disburse" else query
+        histograms.append(query.where(condition, *_where(filters)).group_by(*grouped))
+    return union_all(*histograms)
 
 
 def _dec(value) -> Decimal:
