@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import delete
 
 from app.extensions import db
 from app.stats import rollup, services
-from app.stats.models import StatsRollupMonth
 from app.stats.queries import month_label
 
 stats_cli = AppGroup("stats", help="Lending statistics: the rollup and the data indicators.")
@@ -19,9 +17,7 @@ stats_cli = AppGroup("stats", help="Lending statistics: the rollup and the data 
 @click.option("--all", "everything", is_flag=True, help="Every completed month, changed or not.")
 def rollup_command(everything: bool) -> None:
     """Roll up the completed months not done yet and those changed since the last run."""
-    if everything:
-        db.session.execute(delete(StatsRollupMonth))
-    months = rollup.months_to_roll_up()
+    months = rollup.months_to_roll_up(everything=everything)
     result = rollup.roll_up(months)
     db.session.commit()
     if months:

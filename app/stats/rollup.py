@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, literal, select, text
 
@@ -120,8 +121,8 @@ def rollup_cells(grain: str, dim: str, filters: Filters, months: Sequence[int]) 
         cell = cell_of(row)
         cell.accept_days = parse_histogram(row.accept_days)
         cell.disburse_days = parse_histogram(row.disburse_days)
-        key = group_key(dim, str(row.g_key))
-        cells[key] = cells[key].merge(cell) if key in cells else cell
+        group = group_key(dim, str(row.g_key))
+        cells[group] = cells[group].merge(cell) if group in cells else cell
     return cells
 
 
@@ -149,7 +150,7 @@ def sync_calendar(first_year: int = 2015, last_year: int | None = None) -> int:
     return len(changed)
 
 
-def _event_months(apps: Iterable[Application]) -> set[int]:
+def _event_months(apps: Iterable[Any]) -> set[int]:
     months: set[int] = set()
     for app in apps:
         for moment in (app.submitted_at, app.accepted_at, app.decided_at, app.updated_at):
@@ -160,20 +161,26 @@ def _event_months(apps: Iterable[Application]) -> set[int]:
     return months
 
 
-def months_to_roll_up(now: datetime | None = None) -> list[int]:
-    """Completed months never rolled up, and those an application changed since the last run."""
+def months_to_roll_up(now: datetime | None = None, *, everything: bool = False) -> list[int]:
+    """Completed months never rolled up, and those an application changed since the last run
+    (`everything`: every completed month since the first application)."""
     now = now or utcnow()
     this = current_month(now)
     first = db.session.scalar(select(func.min(Application.submitted_at)))
     if first is None:
         return []
     every = months_between(min(current_month(first), this), this)[:-1]
+    if everything:
+        return every
     done = set(db.session.scalars(select(StatsRollupMonth.month)))
     wanted = {m for m in every if m not in done}
     last_start = db.session.scalar(select(func.max(StatsRollupMonth.started_at)))
     if last_start is not None:
-        changed = db.session.scalars(
-            select(Application).where(Application.updated_at >= last_start - ROLLUP_MARGIN)
+        a = Application
+        changed = db.session.execute(  # the event times only, not whole applications
+            select(a.submitted_at, a.accepted_at, a.decided_at, a.updated_at, a.disbursed_on).where(
+                a.updated_at >= last_start - ROLLUP_MARGIN
+            )
         )
         wanted |= {m for m in _event_months(changed) if m < this}
     return sorted(wanted)
@@ -224,5 +231,7 @@ def roll_up(months: Sequence[int] | None = None, *, now: datetime | None = None)
         [{"month": month, "computed_at": utcnow(), "started_at": started} for month in months],
     )
     db.session.flush()
+    # Counted, not summed from the INSERTs: psycopg reports no row count for INSERT … SELECT
+    # through SQLAlchemy (-1).
     written = db.session.scalar(select(func.count()).select_from(m).where(m.month.in_(months)))
     return {"months": len(months), "rows": written}

@@ -39,6 +39,7 @@ def test_rollup_covers_completed_months_only():
     assert rollup.months_to_roll_up(NOW) == [202501, 202502]
     result = rollup.roll_up(now=NOW)
     assert result["months"] == 2
+    assert result["rows"] == db.session.scalar(select(func.count()).select_from(StatsMonthly))
     assert set(db.session.scalars(select(StatsRollupMonth.month))) == {202501, 202502}
     jan = db.session.scalar(
         select(func.sum(StatsMonthly.demand_count)).where(
