@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PORT ?= 5000
 
-.PHONY: venv run test test-sqlite test-postgres lint format translations bench clean
+.PHONY: venv run test test-sqlite test-postgres test-dates lint format translations bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,9 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: venv translations lint test-sqlite test-postgres
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, then
+# on SQLite at each awkward instant of tests/dates.txt (the clock is frozen in every test).
+test: venv translations lint test-sqlite test-postgres test-dates
 
 test-sqlite: venv translations
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q
@@ -47,6 +48,13 @@ test-postgres: venv translations
 		echo "== PostgreSQL: $${TEST_DATABASE_URL%%@*}@…"; \
 		$(BIN)/pytest -q -m "not browser"; \
 	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
+
+test-dates: venv translations
+	@for when in $$(grep -v '^#' tests/dates.txt); do \
+		echo "== SQLite at $$when"; \
+		XYD_TEST_NOW=$$when env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not browser" \
+			|| exit 1; \
+	done
 
 bench: venv
 	$(BIN)/python -m bench

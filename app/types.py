@@ -22,7 +22,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use app.util.utcnow()")
+            raise ValueError("naive datetime given; use app.clock.utcnow()")
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]

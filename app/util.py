@@ -1,4 +1,4 @@
-"""Small helpers shared by every domain: time and money."""
+"""Small helpers shared by every domain: time zones and money (the clock is `app.clock`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC (what we store)."""
-    return datetime.now(UTC)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -28,8 +23,3 @@ def to_local(value: datetime | None) -> datetime | None:
 def money(value: Decimal | int | str) -> Decimal:
     """Yuan rounded to the cent."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def local_today():
-    """Today's date in Asia/Shanghai (business dates: due dates, decisions, disbursements)."""
-    return utcnow().astimezone(SHANGHAI).date()

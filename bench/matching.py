@@ -35,11 +35,11 @@ def _seed(n_products: int) -> int:
     from sqlalchemy import insert, select
 
     from app.banks.models import Bank
+    from app.clock import utcnow
     from app.enterprises.models import Enterprise, Industry, Region
     from app.extensions import db as sa_db
     from app.ingest.models import TaxRating
     from app.products.models import GRADES, TAX_GRADES, Product
-    from app.util import utcnow
 
     rng = random.Random(2260)
     regions = list(sa_db.session.scalars(select(Region.code)))

@@ -1,14 +1,20 @@
 """Test fixtures: the schema once per session by migrations, each test rolled back.
 
 SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set.
+
+Time is frozen for every test at `XYD_TEST_NOW` (an ISO 8601 instant; default
+`DEFAULT_NOW`) and ticks on from there, so no test depends on the day it runs.
+`make test-dates` runs the suite again at the awkward dates in `tests/dates.txt`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -20,6 +26,30 @@ from config import TestConfig
 from tests.factories import Factories
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# A Wednesday in the middle of an ordinary month, in Asia/Shanghai working hours.
+DEFAULT_NOW = "2026-11-18T10:00:00+08:00"
+
+
+def frozen_now() -> datetime:
+    """The instant every test starts at (`XYD_TEST_NOW`, else `DEFAULT_NOW`)."""
+    return datetime.fromisoformat(os.environ.get("XYD_TEST_NOW") or DEFAULT_NOW)
+
+
+@pytest.fixture(autouse=True)
+def _clock(request):
+    """Every test starts at the same instant; the clock then ticks (timeouts still work).
+
+    Tests marked `wall_clock` compare times with other processes, which run at the wall
+    clock; they must not depend on the date themselves. Tests marked `frozen_at(ISO)` hold
+    records at fixed dates and run at that instant whatever `XYD_TEST_NOW` says.
+    """
+    if request.node.get_closest_marker("wall_clock"):
+        yield None
+        return
+    pinned = request.node.get_closest_marker("frozen_at")
+    start = datetime.fromisoformat(pinned.args[0]) if pinned else frozen_now()
+    with time_machine.travel(start, tick=True) as traveller:
+        yield traveller
 
 
 class BoundSession(FlaskSession):

@@ -9,11 +9,11 @@ from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.spec import doc
 from app.auth.models import Role
+from app.clock import utcnow
 from app.consent import services
 from app.consent.models import Authorization
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.util import utcnow
 
 AUTHORIZATION_SCHEMA = {
     "type": "object",

@@ -23,11 +23,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.banks.models import Bank
+from app.clock import utcnow
 from app.enterprises.models import Enterprise, Industry
 from app.extensions import db
 from app.products.models import Product
 from app.types import Money, Rate, UTCDateTime
-from app.util import utcnow
 
 STATES = (
     "draft", "submitted", "accepted", "approved", "rejected", "disbursed", "withdrawn", "expired",

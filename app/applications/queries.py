@@ -15,9 +15,9 @@ from sqlalchemy import select
 from app.applications.models import Application, ApplicationEvent
 from app.applications.services import identified_for_bank
 from app.auth.models import BANK_ROLES, User
+from app.clock import utcnow
 from app.consent.guard import enterprises_authorizing
 from app.extensions import db
-from app.util import utcnow
 from app.workcalendar import services as workdays
 
 

@@ -19,13 +19,13 @@ from app.applications.forms import (
 )
 from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES, Role
+from app.clock import local_today, utcnow
 from app.consent import services as consent
 from app.consent.forms import CATEGORY_LABELS
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
 from app.forms import attach_error
 from app.products import services as products
-from app.util import local_today, utcnow
 from app.workcalendar import services as workdays
 
 bp = Blueprint("applications", __name__)

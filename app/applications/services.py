@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from app.applications.models import Application, ApplicationEvent
 from app.auth.models import BANK_ROLES, User
+from app.clock import utcnow
 from app.consent import services as consent
 from app.consent.guard import enterprises_authorizing
 from app.enterprises.models import Enterprise
@@ -28,7 +29,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.notifications.services import notify
 from app.products import services as products
-from app.util import money, to_local, utcnow
+from app.util import money, to_local
 from app.workcalendar import services as workdays
 
 # action → (states it may start from, state it leads to, who may do it)

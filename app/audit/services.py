@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import LargeBinary, bindparam, func, insert, select, text
 
 from app.audit.models import GENESIS_HASH, AccessLogEntry, AuditVerification
+from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 # Any constant unique to this lock; pg_advisory_xact_lock takes a bigint.
 ADVISORY_LOCK_KEY = 0x58594441554449  # "XYDAUDI"

@@ -8,10 +8,10 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.banks.models import Bank
+from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 
 class Role(StrEnum):

@@ -15,10 +15,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import BANK_ROLES, ApiToken, Role, User
 from app.banks.services import get_bank_by_code
+from app.clock import utcnow
 from app.enterprises import services as enterprise_services
 from app.errors import Conflict, Forbidden, Locked, NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
-from app.util import utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "xyd_"

@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 
 class Bank(db.Model):

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.clock import utcnow
 from app.consent import services
 from app.errors import ServiceError
 from app.extensions import db
-from app.util import utcnow
 
 consent_cli = AppGroup("consent", help="Authorizations: paper records, expiry, consent texts.")
 

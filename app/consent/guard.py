@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from app.audit import services as audit
 from app.auth.models import BANK_ROLES, User
+from app.clock import utcnow
 from app.consent.models import Authorization, AuthorizationScope
 from app.consent.services import in_force
 from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.util import utcnow
 
 # What a bank may be shown, by source name; registry data ("enterprises") included: without
 # an authorization the bank sees only an anonymous summary, never the name or code.

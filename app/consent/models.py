@@ -23,8 +23,8 @@ from app.extensions import db
 if TYPE_CHECKING:
     from app.auth.models import User
     from app.banks.models import Bank
+from app.clock import utcnow
 from app.types import UTCDateTime
-from app.util import utcnow
 
 KINDS = ("collection", "query")
 STATES = ("active", "revoked", "expired")

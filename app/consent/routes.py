@@ -9,11 +9,11 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.clock import utcnow
 from app.consent import services
 from app.consent.forms import CATEGORY_LABELS, GrantForm, QueryGrantForm, RevokeForm
 from app.errors import ServiceError
 from app.extensions import db
-from app.util import utcnow
 
 bp = Blueprint("consent", __name__, url_prefix="/consent")
 

@@ -20,13 +20,13 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, Select, and_, exists, func, insert, literal, or_, select, update
 
 from app.banks.models import Bank
+from app.clock import utcnow
 from app.consent.models import KINDS, Authorization, AuthorizationScope, ConsentText, PullRequest
 from app.enterprises.models import Enterprise
 from app.enterprises.services import normalize_uscc, uscc_error
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 # Non-public categories: stored only under a collection authorization.
 NON_PUBLIC_CATEGORIES = ("tax_ratings", "tax_payments", "utility_bills", "social_insurance")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from app.clock import utcnow
 from app.consent import services
 from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.util import utcnow
 
 
 def expire_authorizations() -> dict:

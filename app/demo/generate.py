@@ -22,14 +22,14 @@ import random
 from bisect import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from app.clock import local_today
 from app.demo import records, vocab
 from app.demo.files import SOURCES, chinese_headers, open_writer
 from app.demo.reference import Reference, load_reference
 from app.demo.uscc import uscc_for_serial
-from app.util import SHANGHAI
 
 PERSONA_WEIGHTS = {
     "punctual": 42,
@@ -131,10 +131,6 @@ class Generated:
     consents: dict[tuple[str, ...], list[str]]
 
 
-def shanghai_today() -> date:
-    return datetime.now(SHANGHAI).date()
-
-
 def month_window(months: int, today: date) -> list[Month]:
     """The last `months` calendar months ending with the month before `today`'s."""
     out = []
@@ -173,7 +169,7 @@ class DemoData:
             raise ValueError("fewer enterprises than fixed ones")
         self.count = enterprises
         self.seed = seed
-        self.today = today or shanghai_today()
+        self.today = today or local_today()
         self.window = month_window(months, self.today)
         self.cap = self.today.toordinal() - 1  # latest date written: yesterday
         self.fixed = list(fixed)

@@ -18,11 +18,12 @@ from sqlalchemy import insert, select
 
 from app.applications.models import Application, ApplicationEvent, enterprise_dims_query
 from app.banks.models import Bank
+from app.clock import local_today, utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.products import services as product_services
 from app.products.models import Product
-from app.util import SHANGHAI, local_today, utcnow
+from app.util import SHANGHAI
 from app.workcalendar import services as workdays
 
 # bank code → (name, type, amount min, amount max, term min, term max, rate min, rate max)

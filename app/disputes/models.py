@@ -9,10 +9,10 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
+from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 # The record sources an enterprise may contest (the registry itself is not one of them).
 SOURCES = ("public_credit", "tax_ratings", "tax_payments", "utility_bills", "social_insurance")

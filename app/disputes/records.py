@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, or_, select
 
+from app.clock import local_today
 from app.disputes.models import SOURCES, Dispute
 from app.enterprises.models import Enterprise
 from app.errors import NotFound, ValidationFailed
@@ -28,7 +29,6 @@ from app.ingest.models import (
     UtilityBill,
 )
 from app.ingest.specs import SPECS, SourceSpec
-from app.util import local_today
 
 RECORD_MODELS: dict[str, Any] = {
     "public_credit": PublicCreditRecord,

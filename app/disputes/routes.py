@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.clock import local_today
 from app.consent.forms import CATEGORY_LABELS
 from app.disputes import records as contested
 from app.disputes import services
@@ -25,7 +26,6 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.forms import attach_error
 from app.ingest.specs import SPECS
-from app.util import local_today
 
 bp = Blueprint("disputes", __name__)
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
 from app.auth.services import require_role
+from app.clock import local_today, utcnow
 from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent
 from app.disputes.records import (
     contestable_fields,
@@ -35,7 +36,7 @@ from app.disputes.records import spec_for as _spec
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.ingest.specs import SourceSpec
-from app.util import local_today, to_local, utcnow
+from app.util import to_local
 from app.workcalendar.services import add_working_days, working_days_between
 
 REASON_MAX = 2000

@@ -6,9 +6,9 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from app.types import Money, UTCDateTime
-from app.util import utcnow
 
 SCALES = ("micro", "small", "medium", "large")
 

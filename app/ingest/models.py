@@ -24,9 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
+from app.clock import utcnow
 from app.extensions import db
 from app.types import Money, UTCDateTime
-from app.util import utcnow
 
 ORIGINS = ("file", "pull", "push")
 BATCH_STATES = ("running", "succeeded", "failed")

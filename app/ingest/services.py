@@ -16,13 +16,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.clock import local_today, utcnow
 from app.enterprises.models import Industry, Region
 from app.errors import NotFound
 from app.extensions import db
@@ -38,7 +38,6 @@ from app.ingest.readers import (
 )
 from app.ingest.specs import SOURCES, SPECS, SourceSpec
 from app.ingest.writers import BatchWriter, enterprise_ids_for
-from app.util import SHANGHAI, utcnow
 
 __all__ = [
     "SOURCES",
@@ -149,7 +148,7 @@ def ingest_records(
 def _context() -> Context:
     industries = db.session.execute(select(Industry.code, Industry.level)).all()
     return Context(
-        today=datetime.now(SHANGHAI).date(),
+        today=local_today(),
         regions=frozenset(db.session.scalars(select(Region.code))),
         sections=frozenset(c for c, level in industries if level == "section"),
         divisions=frozenset(c for c, level in industries if level == "division"),

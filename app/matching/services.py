@@ -24,12 +24,12 @@ from sqlalchemy import BindParameter, and_, bindparam, case, func, not_, or_, se
 
 from app.applications.models import Application
 from app.banks.models import Bank
+from app.clock import local_today, utcnow
 from app.enterprises.models import Enterprise, Industry
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.products.models import GRADES, TAX_GRADES, Product
 from app.profiles.models import CurrentProfile, ProfileSnapshot
-from app.util import local_today, utcnow
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
 RESULT_LIMIT = 30  # the best 30 (eligible first); the API may ask for up to MAX_LIMIT

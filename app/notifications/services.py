@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from app.auth.models import BANK_ROLES, User
+from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.senders import configured_sender
-from app.util import utcnow
 
 
 def notify(

@@ -9,9 +9,9 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.banks.models import Bank
+from app.clock import utcnow
 from app.extensions import db
 from app.types import Money, Rate, UTCDateTime
-from app.util import utcnow
 
 PRODUCT_TYPES = ("credit", "collateral", "guarantee")  # 信用贷 / 抵押 / 担保
 PRODUCT_STATES = ("draft", "published", "suspended", "retired")

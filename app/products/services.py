@@ -14,11 +14,12 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.enterprises.models import Industry, Region
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.products.models import GRADES, PRODUCT_STATES, PRODUCT_TYPES, TAX_GRADES, Product
-from app.util import money, utcnow
+from app.util import money
 
 FIELDS = (
     "name", "type", "tags", "description", "amount_min", "amount_max", "term_min_months",

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from app.auth import services as auth_services
 from app.auth.models import ApiToken, Role, User
+from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
-from app.util import utcnow
 
 
 def _own_officer(bank_id: int, user_id: int) -> User:

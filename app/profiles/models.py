@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 
 class ProfileSnapshot(db.Model):

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,6 +28,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.clock import local_today, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.ingest import services as ingest_services
@@ -36,7 +37,6 @@ from app.scoring import services as scoring_services
 from app.scoring.features import CHUNK_SIZE, Features, extract_features
 from app.scoring.models import Scorecard
 from app.scoring.scorecard import REASONS, CompiledScorecard, Result, score
-from app.util import SHANGHAI, utcnow
 
 TRIGGER_KINDS = ("batch", "full", "dispute", "manual", "schedule")
 _TRIGGER = re.compile(r"^(" + "|".join(TRIGGER_KINDS) + r")(:[\w.\-]{1,48})?$")
@@ -58,11 +58,6 @@ class RebuildSummary:
         body = asdict(self)
         body["as_of"] = self.as_of.isoformat()
         return body
-
-
-def today() -> date:
-    """The rebuild day: today in Asia/Shanghai (the windows are calendar months there)."""
-    return datetime.now(SHANGHAI).date()
 
 
 def check_trigger(trigger: str) -> str:
@@ -91,8 +86,8 @@ def rebuild(
     """
     started = time.perf_counter()
     check_trigger(trigger)
-    as_of = as_of or today()
-    if as_of > today():
+    as_of = as_of or local_today()
+    if as_of > local_today():
         raise ValidationFailed("as_of", _("画像日期不能晚于今天"), code="future_as_of")
     card, compiled = scoring_services.compiled_active()
     summary = RebuildSummary(trigger=trigger, as_of=as_of, scorecard_version=card.version)

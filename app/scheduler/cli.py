@@ -8,10 +8,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.clock import utcnow
 from app.scheduler import services
 from app.scheduler.jobs import registered_jobs
 from app.scheduler.runner import LeaseHeld, SchedulerRunner
-from app.util import to_local, utcnow
+from app.util import to_local
 
 scheduler_cli = AppGroup("scheduler", help="Run and inspect scheduled jobs.")
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 OUTCOMES = ("succeeded", "failed", "skipped")
 

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, render_template, request
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.clock import utcnow
 from app.scheduler import services
 from app.scheduler.jobs import registered_jobs
-from app.util import utcnow
 
 bp = Blueprint("scheduler", __name__, url_prefix="/admin/scheduler")
 

@@ -27,9 +27,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import utcnow
 from app.extensions import db
 from app.scheduler.models import JobRun, SchedulerLease
-from app.util import utcnow
 
 LEASE_NAME = "scheduler"
 

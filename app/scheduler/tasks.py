@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from app.util import utcnow
+from app.clock import utcnow
 
 
 class JobSkipped(Exception):

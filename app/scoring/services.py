@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 
 from app.auth.models import Role, User
 from app.auth.services import require_role
+from app.clock import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.scoring.features import FEATURES, SOURCES, TAX_GRADES
 from app.scoring.models import Scorecard
 from app.scoring.scorecard import REASONS, CompiledScorecard, compile_definition
-from app.util import utcnow
 
 WEIGHT_TOLERANCE = 1e-6
 

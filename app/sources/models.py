@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 # The six source names (DESIGN); the same tuple as app.ingest.services.SOURCES.
 SOURCE_NAMES = (

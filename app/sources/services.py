@@ -30,13 +30,14 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
+from app.clock import utcnow
 from app.enterprises.services import validate_uscc
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
 from app.ingest.services import BatchSummary, ingest_records
 from app.sources.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from app.sources.models import SOURCE_NAMES, DataSource
-from app.util import to_local, utcnow
+from app.util import to_local
 
 logger = logging.getLogger(__name__)
 

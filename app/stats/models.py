@@ -20,9 +20,9 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Date, Index, Integer, Numeric, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from app.types import Money, UTCDateTime
-from app.util import utcnow
 
 # The axes and their levels, coarse to fine (a filter at a coarser level than its grain's
 # is a prefix or a list of keys: a city over counties, a section over divisions, a bank

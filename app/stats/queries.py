@@ -45,11 +45,12 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from app.applications.models import Application
+from app.clock import utcnow
 from app.enterprises.models import Industry
 from app.extensions import db
 from app.products.models import Product
 from app.stats.models import AXES, StatsCalendar
-from app.util import SHANGHAI, utcnow
+from app.util import SHANGHAI
 
 SKETCH_K = 10  # ids kept per sketch: the suppression threshold may not exceed it
 FAMILIES = ("applicants", "deciders", "borrowers")

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, literal, select, text
 
 from app.applications.models import Application
+from app.clock import utcnow
 from app.enterprises.models import Industry
 from app.extensions import db
 from app.products.models import Product
@@ -40,7 +41,6 @@ from app.stats.queries import (
     parse_histogram,
     period_select,
 )
-from app.util import utcnow
 
 # Applications touched this long before a rollup started are looked at again by the next
 # run (a transaction that began before the run may commit after it).

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select
 
 from app.auth.models import BANK_ROLES, Role, User
 from app.banks.models import Bank
+from app.clock import utcnow
 from app.consent.models import Authorization
 from app.consent.services import in_force
 from app.enterprises.models import Enterprise, Industry, Region
@@ -41,7 +42,6 @@ from app.stats.queries import (
 )
 from app.stats.rollup import rolled_months, rollup_cells
 from app.stats.suppression import copy_cell, figures, min_enterprises, suppress, too_small
-from app.util import utcnow
 
 GROUPINGS = ("month", "city", "county", "section", "division", "bank", "product")
 GROUP_LABELS = {

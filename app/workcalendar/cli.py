@@ -7,8 +7,8 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from app.clock import local_today
 from app.extensions import db
-from app.util import local_today
 from app.workcalendar import services
 
 calendar_cli = AppGroup("calendar", help="Working days: holidays and adjusted working days.")

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
-from app.util import utcnow
 
 
 class CalendarDay(db.Model):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.util import local_today
+from app.clock import local_today
 from app.workcalendar import services
 
 # The State Council announces next year's holidays in the autumn (for 2026: November 2025).

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from app.auth.models import Role
+from app.clock import local_today
 from app.consent.models import Authorization
 from app.extensions import db
 from app.notifications.models import Notification
-from app.util import local_today
 from tests.products.helpers import make_product
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.applications import services
 from app.applications.models import Application
 from app.auth.models import Role
+from app.clock import local_today
 from app.consent.models import Authorization
 from app.extensions import db
-from app.util import local_today
 from tests.products.helpers import make_product
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from app.applications import queries, services
 from app.applications.models import STATES, Application, ApplicationEvent
 from app.auth.models import Role
+from app.clock import local_today
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
-from app.util import local_today
 from tests.products.helpers import make_product
 
 

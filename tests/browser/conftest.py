@@ -26,6 +26,9 @@ def live_server(tmp_path_factory):
 
     class LiveConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        # The server runs at the tests' frozen instant, Chromium at the wall clock: a session
+        # cookie that expires 8 h after the frozen instant would already be stale to it.
+        PERMANENT_SESSION_LIFETIME = 50 * 365 * 24 * 3600
 
     app = create_app(LiveConfig)
     with app.app_context():

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.clock import utcnow
 from app.consent import services
 from app.consent.models import Authorization
 from app.extensions import db
-from app.util import utcnow
 
 
 def _count() -> int:

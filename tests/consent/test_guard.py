@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from app.audit.models import AccessLogEntry
 from app.auth.models import Role
+from app.clock import utcnow
 from app.consent.guard import check_bank_access
 from app.consent.models import Authorization, AuthorizationScope
 from app.extensions import db
-from app.util import utcnow
 
 
 def grant_query(enterprise, bank, categories, *, days=30, state="active", valid_from=None):

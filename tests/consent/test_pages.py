@@ -133,7 +133,7 @@ def test_another_enterprise_gets_404_on_revoke(login_as, factories, collection_t
 def test_history_shows_paper_expired_and_revoked(login_as, collection_text):
     from datetime import timedelta
 
-    from app.util import utcnow
+    from app.clock import utcnow
 
     web, user = login_as("enterprise")
     services.grant_collection(

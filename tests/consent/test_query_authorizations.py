@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import Role
+from app.clock import utcnow
 from app.consent import services
 from app.consent.guard import check_bank_access
 from app.consent.models import Authorization
 from app.extensions import db
-from app.util import utcnow
 
 
 @pytest.fixture

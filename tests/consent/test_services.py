@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.clock import utcnow
 from app.consent import services
 from app.consent.models import Authorization, PullRequest
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.util import utcnow
 
 
 def test_seeded_texts_are_hashed_exactly_and_cover_the_essentials(collection_text):

@@ -15,7 +15,8 @@ from bench.__main__ import main, merge_results
 from bench.db import conninfo
 from bench.registry import BENCHMARKS, Context
 
-pytestmark = pytest.mark.bench
+# The bench runs its parts in child processes, which run at the wall clock.
+pytestmark = [pytest.mark.bench, pytest.mark.wall_clock]
 
 
 def _bench_url() -> str | None:

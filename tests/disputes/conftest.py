@@ -22,6 +22,14 @@ from app.ingest.models import (
 from app.ingest.services import ingest_records
 
 NON_PUBLIC = ["tax_ratings", "tax_payments", "utility_bills", "social_insurance"]
+# The records below sit at fixed dates (2019 … 2026-05): the tests run at one instant after them.
+RECORDS_SEEN_AT = "2026-11-18T10:00:00+08:00"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/disputes/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.frozen_at(RECORDS_SEEN_AT))
 
 
 def load_records(uscc: str, *, penalty_ref: str = "陕市监罚〔2026〕12号") -> None:

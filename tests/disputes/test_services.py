@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Role
+from app.clock import utcnow
 from app.disputes import records, services
 from app.disputes.models import Dispute, DisputeEvent
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.ingest.models import ImportBatch, RecordHistory, TaxPayment
-from app.util import utcnow
 
 
 def _file(world, record=None, source="tax_payments", **kw):

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.clock import utcnow
 from app.consent.models import Authorization, AuthorizationScope
 from app.enterprises.models import Enterprise
 from app.extensions import db
@@ -23,7 +24,6 @@ from app.ingest.models import (
     UtilityBill,
 )
 from app.ingest.services import ingest_file
-from app.util import utcnow
 
 NON_PUBLIC = ("tax_ratings", "tax_payments", "utility_bills", "social_insurance")
 TABLES = (

@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.consent import services as consent
 from app.consent.models import Authorization, PullRequest
 from app.extensions import db
 from app.ingest.models import RecordHistory, TaxPayment
 from app.ingest.services import ingest_records
-from app.util import utcnow
 from tests.ingest.conftest import batches, table_counts
 
 TAX = ["uscc", "period", "tax_type", "amount", "due_on", "paid_on"]

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from app.applications.models import Application
+from app.clock import local_today, utcnow
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.matching import services
-from app.util import local_today, utcnow
 from tests.products.helpers import make_product
 
 

@@ -7,22 +7,30 @@ from datetime import date
 
 import pytest
 
-from app.profiles.services import today
+from app.clock import local_today
 from app.scoring.features import period_of, shift_month
 from tests.scoring.conftest import Sources, v1_definition  # noqa: F401 - a fixture
 
 
 def recent_periods(n: int) -> list[str]:
     """The last `n` complete months before today's (the scorecard's window), oldest first."""
-    now = today()
+    now = local_today()
     return [period_of(*shift_month(now.year, now.month, -k)) for k in range(n, 0, -1)]
 
 
 def paid_day(period: str, late: bool = False) -> tuple[date, date]:
-    """(due date, paid date) for a period: due the 15th of the next month."""
-    year, month = shift_month(int(period[:4]), int(period[5:]), 1)
-    due = date(year, month, 15)
-    return due, date(year, month, 20 if late else 10)
+    """(due date, paid date) for a period, both fixed by the period alone.
+
+    Paid on the 28th of the period's own month, which has passed for every complete month
+    whatever today is: on time against a due date of the 15th of the next month, late
+    against the 10th of the period's month.
+    """
+    year, month = int(period[:4]), int(period[5:])
+    paid = date(year, month, 28)
+    if late:
+        return date(year, month, 10), paid
+    next_year, next_month = shift_month(year, month, 1)
+    return date(next_year, next_month, 15), paid
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AccessLogEntry
 from app.auth.models import Role
+from app.clock import local_today
 from app.extensions import db
 from app.profiles import services
 from tests.consent.test_guard import grant_query
@@ -25,7 +26,7 @@ CHART_DATA = re.compile(
 def scored(punctual, sources):
     """A punctual enterprise with a minor penalty, rebuilt and committed."""
     enterprise = punctual(name="秦川画像测试有限公司")
-    sources.public(enterprise.uscc, "penalty", services.today() - timedelta(days=40),
+    sources.public(enterprise.uscc, "penalty", local_today() - timedelta(days=40),
                    amount="2000", severity="minor")  # fmt: skip
     services.rebuild([enterprise.id], trigger="manual")
     db.session.commit()

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.clock import local_today
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.profiles import services
@@ -29,11 +30,11 @@ def test_rebuild_writes_one_snapshot_each_with_the_active_version(punctual, fact
     empty = factories.enterprise()
     summary = services.rebuild([good.id, empty.id, good.id], trigger="manual")
     assert (summary.enterprises, summary.written, summary.unchanged) == (2, 2, 0)
-    assert summary.scorecard_version == 1 and summary.as_of == services.today()
+    assert summary.scorecard_version == 1 and summary.as_of == local_today()
 
     snap = services.latest_profile(good.id)
     assert snap.scorecard_version == 1 and snap.trigger == "manual"
-    assert snap.as_of == services.today()
+    assert snap.as_of == local_today()
     assert 0 <= snap.score <= 1000 and snap.grade in {"AAA", "AA", "A"}
     assert snap.coverage["tax_payments"] == 24 and snap.coverage["social_insurance"] == 24
     assert snap.features["tax_months"] == 24 and snap.features["tax_on_time_ratio"] == 1.0
@@ -64,7 +65,7 @@ def test_a_changed_record_writes_a_new_snapshot_and_keeps_the_old(punctual, sour
     enterprise = punctual()
     services.rebuild([enterprise.id], trigger="manual")
     before = services.latest_profile(enterprise.id)
-    sources.public(enterprise.uscc, "penalty", services.today() - timedelta(days=30),
+    sources.public(enterprise.uscc, "penalty", local_today() - timedelta(days=30),
                    amount="50000", severity="major")  # fmt: skip
     summary = services.rebuild([enterprise.id], trigger="dispute:7")
     assert summary.written == 1
@@ -98,12 +99,12 @@ def test_a_past_as_of_is_kept_but_does_not_replace_the_current_profile(punctual)
     enterprise = punctual()
     services.rebuild([enterprise.id], trigger="full")
     current = services.latest_profile(enterprise.id)
-    past = services.today() - timedelta(days=400)
+    past = local_today() - timedelta(days=400)
     summary = services.rebuild([enterprise.id], trigger="manual", as_of=past)
     assert summary.written == 1
     assert services.latest_profile(enterprise.id).id == current.id
     pointer = db.session.get(CurrentProfile, enterprise.id)
-    assert pointer.as_of == services.today()
+    assert pointer.as_of == local_today()
     old = services.snapshot_history(enterprise.id)[0]
     assert old.as_of == past and old.features["as_of"] == past.isoformat()
 
@@ -113,7 +114,7 @@ def test_bad_trigger_and_future_date_are_refused(factories):
     with pytest.raises(ValidationFailed, match="触发方式"):
         services.rebuild([enterprise.id], trigger="whenever")
     with pytest.raises(ValidationFailed):
-        services.rebuild([enterprise.id], trigger="manual", as_of=services.today() + timedelta(1))
+        services.rebuild([enterprise.id], trigger="manual", as_of=local_today() + timedelta(1))
     assert _snapshots(enterprise.id) == 0
 
 

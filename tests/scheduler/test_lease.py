@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.clock import utcnow
 from app.scheduler import services
-from app.util import utcnow
 
 TTL = 10
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from app.clock import utcnow
 from app.extensions import db
 from app.scheduler import services
-from app.util import utcnow
 
 
 def test_admin_sees_lease_jobs_and_runs_newest_first(login_as):

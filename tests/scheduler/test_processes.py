@@ -22,10 +22,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.util import as_utc, utcnow
+from app.clock import utcnow
+from app.util import as_utc
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.committing
+pytestmark = [pytest.mark.committing, pytest.mark.wall_clock]
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.consent import services as consent_services
 from app.consent.models import PullRequest
 from app.extensions import db
@@ -16,7 +17,6 @@ from app.scheduler.jobs import Job, registered_jobs
 from app.scheduler.models import JobRun
 from app.scheduler.runner import SchedulerRunner
 from app.scheduler.tasks import JobSkipped
-from app.util import utcnow
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.clock import utcnow
 from app.consent.models import Authorization, AuthorizationScope
 from app.extensions import db
 from app.ingest import models as ingest_models
 from app.sources import services
 from app.sources.services import SourceError
-from app.util import utcnow
 from tests.sources.conftest import TOKEN, Answer, paged
 
 

@@ -146,11 +146,11 @@ def test_data_indicators_count_records_and_authorizations_in_force(factories):
     counted them again."""
     from datetime import timedelta
 
+    from app.clock import utcnow
     from app.consent import services as consent
     from app.ingest.models import TaxRating
     from app.stats import services
     from app.stats.tasks import count_data_indicators
-    from app.util import utcnow
 
     office = factories.user(Role.REGULATOR)
     count_data_indicators()

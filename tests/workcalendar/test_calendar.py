@@ -117,10 +117,10 @@ def test_status_exits_1_while_next_year_is_unknown(app, monkeypatch):
 def test_the_daily_job_fails_in_november_while_next_year_is_unknown(app, monkeypatch):
     from datetime import timedelta
 
+    from app.clock import utcnow
     from app.scheduler.jobs import registered_jobs
     from app.scheduler.models import JobRun
     from app.scheduler.runner import SchedulerRunner
-    from app.util import utcnow
 
     runner = SchedulerRunner(app, holder="calendar-test:1:abc")
     assert runner.acquire()
