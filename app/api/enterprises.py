@@ -29,6 +29,7 @@ PROFILE_SCHEMA = {
         "score_authorized": {"type": "boolean"},
         "score_requires": {"type": "array", "items": {"type": "string"}},
         "categories": {"type": "array", "items": {"type": "string"}},
+        "facts": {"type": "object", "description": "key facts of the authorized categories"},
         "sections": {"type": "object"},
     },
 }
@@ -84,6 +85,7 @@ def enterprise_profile(uscc: str):
         "score_requires": scoring["requires"],
         "categories": data["categories"],
         "authorization": data["authorization"],
+        "facts": data["facts"],
         "sections": data["sections"],
     }
     return jsonify(body)

@@ -14,18 +14,15 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    and_,
-    case,
     event,
-    func,
-    select,
 )
-from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.banks.models import Bank
 from app.clock import utcnow
-from app.enterprises.models import Enterprise, Industry
+from app.enterprises.models import Enterprise
 from app.extensions import db
+from app.facts.registry import dimensions_query
 from app.products.models import Product
 from app.types import Money, Rate, UTCDateTime
 
@@ -118,31 +115,9 @@ class ApplicationEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-def enterprise_dims_query(enterprise_ids):
-    """(id, region_code, industry section, industry division key) of these enterprises, as
-    the statistics group them: a code naming only a section groups as that letter among the
-    divisions too."""
-    division = aliased(Industry, name="dims_division")
-    code = Enterprise.industry_code
-    letter = case((func.length(code) == 1, code), else_=None)
-    return (
-        select(
-            Enterprise.id,
-            Enterprise.region_code,
-            func.coalesce(division.parent_code, letter),
-            func.coalesce(division.code, letter),
-        )
-        .outerjoin(
-            division,
-            and_(division.code == func.substr(code, 1, 2), division.level == "division"),
-        )
-        .where(Enterprise.id.in_(list(enterprise_ids)))
-    )
-
-
 @event.listens_for(Application, "before_insert")
 def _copy_enterprise_dims(_mapper, connection, target: Application) -> None:
     if target.region_code is None and target.industry_division is None:
-        row = connection.execute(enterprise_dims_query([target.enterprise_id])).one_or_none()
+        row = connection.execute(dimensions_query([target.enterprise_id])).one_or_none()
         if row is not None:
             _id, target.region_code, target.industry_section, target.industry_division = row

@@ -24,6 +24,7 @@ from app.consent import services as consent
 from app.consent.forms import CATEGORY_LABELS
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
+from app.facts.services import is_first_loan
 from app.forms import attach_error
 from app.products import services as products
 from app.workcalendar import services as workdays
@@ -157,7 +158,7 @@ def detail(application_id: int):
             formdata=None,
             amount=app.approved_amount,
             disbursed_on=local_today().isoformat(),
-            first_loan=services.is_first_loan(app.enterprise_id, app.id),
+            first_loan=is_first_loan(app.enterprise_id, excluding=app.id),
         ),
         days_left=workdays.working_days_left(app.respond_by, utcnow())
         if app.state == "submitted" and app.respond_by

@@ -27,6 +27,7 @@ from app.consent.guard import enterprises_authorizing
 from app.enterprises.models import Enterprise
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
+from app.facts.services import is_first_loan
 from app.notifications.services import notify
 from app.products import services as products
 from app.util import money, to_local
@@ -493,20 +494,6 @@ def reject(application_id: int, user: User, *, reason: Any):
     return app
 
 
-def is_first_loan(enterprise_id: int, excluding: int) -> bool:
-    """首贷: no other disbursement of this enterprise on record."""
-    other = db.session.scalar(
-        select(Application.id)
-        .where(
-            Application.enterprise_id == enterprise_id,
-            Application.state == "disbursed",
-            Application.id != excluding,
-        )
-        .limit(1)
-    )
-    return other is None
-
-
 def disburse(
     application_id: int, user: User, *, amount: Any, disbursed_on: Any, first_loan: Any = None
 ):
@@ -525,7 +512,7 @@ def disburse(
         raise ValidationFailed("disbursed_on", _("放款日期不能早于受理日期"))
     first = _bool(first_loan)
     if first is None:
-        first = is_first_loan(app.enterprise_id, app.id)
+        first = is_first_loan(app.enterprise_id, excluding=app.id)
     _transition(
         app,
         "disburse",

@@ -16,11 +16,13 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from app.applications.models import Application, ApplicationEvent, enterprise_dims_query
+from app.applications.models import Application, ApplicationEvent
 from app.banks.models import Bank
 from app.clock import local_today, utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
+from app.facts.registry import dimensions_query
+from app.facts.services import enterprises_that_borrowed
 from app.products import services as product_services
 from app.products.models import Product
 from app.util import SHANGHAI
@@ -78,7 +80,7 @@ def load_demo_loans(count: int = DEMO_APPLICATIONS, seed: int = SEED) -> int:
     dims = {
         eid: {"region_code": region, "industry_section": section, "industry_division": division}
         for eid, region, section, division in db.session.execute(
-            enterprise_dims_query({row["enterprise_id"] for row in rows})
+            dimensions_query({row["enterprise_id"] for row in rows})
         )
     }
     rows = [{**row, **dims.get(row["enterprise_id"], {})} for row in rows]
@@ -155,13 +157,10 @@ def _event(action: str, from_state: str | None, to_state: str, at: datetime,
 
 
 def _first_loans(rows: list[dict]) -> None:
-    """首贷: an enterprise's first disbursement on record (as `applications.services` sets it)."""
+    """首贷: an enterprise's first disbursement on record (`facts.services.is_first_loan`,
+    asked for all the demo's enterprises at once)."""
     seen: set[int] = set()
-    existing = set(
-        db.session.scalars(
-            select(Application.enterprise_id).where(Application.state == "disbursed")
-        )
-    )
+    existing = enterprises_that_borrowed({row["enterprise_id"] for row in rows})
     for row in sorted(rows, key=lambda r: r.get("disbursed_on") or date.max):
         if row["state"] != "disbursed":
             continue

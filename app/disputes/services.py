@@ -4,8 +4,9 @@ An enterprise contests one of its own records (`file_dispute`); while the disput
 record is shown to banks as disputed (`open_disputed_ids`). The operator resolves it within
 a deadline counted in Chinese working days (`resolve`): `corrected` rewrites the record
 through the import path (old values kept in record history), `withdrawn` takes the record out
-of everything the profile and banks read (`not_withdrawn`), `upheld` keeps it. Every outcome
-carries a note, every transition is an event, and the profile is rebuilt.
+of everything the profile, matching and banks read (a record rule of `app/facts/records.py`),
+`upheld` keeps it. Every outcome carries a note, every transition is an event, and the
+profile is rebuilt.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, CursorResult, exists, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
@@ -257,7 +258,7 @@ def _apply_correction(
 
 def _rebuild_profile(enterprise_id: int) -> None:
     """Rebuild the enterprise's profile from its records as they now stand."""
-    # Imported here: profile features read `not_withdrawn` from this module.
+    # Imported here: profiles sit above disputes (their features read the facts' record rules).
     from app.profiles import services as profiles
 
     profiles.rebuild([enterprise_id], trigger="dispute")
@@ -329,7 +330,7 @@ def is_overdue(dispute: Dispute, today: date | None = None) -> bool:
     return dispute.status == "open" and (today or local_today()) > dispute.deadline
 
 
-# --- what the readers (profile sections, feature extraction) use ------------------------
+# --- what the readers (profile sections) use --------------------------------------------
 
 
 def open_disputed_ids(uscc: str, sources: Iterable[str]) -> dict[str, frozenset[int]]:
@@ -343,12 +344,3 @@ def open_disputed_ids(uscc: str, sources: Iterable[str]) -> dict[str, frozenset[
     ):
         found.setdefault(source, set()).add(record_id)
     return {source: frozenset(ids) for source, ids in found.items()}
-
-
-def not_withdrawn(source: str, record_id: Any) -> ColumnElement[bool]:
-    """SQL condition: the record (`record_id`, e.g. `TaxPayment.id` or a Core column) has
-    not been withdrawn by a dispute. Readers and feature extraction add it to their WHERE;
-    it is an anti-join on the `ix_disputes_source_record` index."""
-    return ~exists().where(
-        Dispute.source == source, Dispute.record_id == record_id, Dispute.status == "withdrawn"
-    )

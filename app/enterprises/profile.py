@@ -21,13 +21,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app.auth.models import User
+from app.clock import local_today
 from app.consent.guard import ALL_CATEGORIES, AccessDecision, check_bank_access
 from app.consent.services import NON_PUBLIC_CATEGORIES
-from app.disputes.services import not_withdrawn, open_disputed_ids
+from app.disputes.services import open_disputed_ids
 from app.enterprises import services
 from app.enterprises.models import Enterprise
 from app.errors import NotFound
 from app.extensions import db
+from app.facts import services as facts
+from app.facts.records import counts
 from app.ingest.models import (
     PublicCreditRecord,
     SocialInsuranceRecord,
@@ -104,7 +107,7 @@ def _public_credit(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
         select(PublicCreditRecord)
         .where(
             PublicCreditRecord.uscc == enterprise.uscc,
-            not_withdrawn("public_credit", PublicCreditRecord.id),
+            counts("public_credit", PublicCreditRecord, local_today()),
         )
         .order_by(PublicCreditRecord.decided_on.desc())
         .limit(RECORDS_SHOWN)
@@ -125,17 +128,17 @@ def _public_credit(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
         )
         for r in rows
     ]
-    counts: dict[str, int] = {}
+    by_category: dict[str, int] = {}
     for r in records:
-        counts[r["category"]] = counts.get(r["category"], 0) + 1
-    return {"count": len(records), "by_category": counts, "records": records}
+        by_category[r["category"]] = by_category.get(r["category"], 0) + 1
+    return {"count": len(records), "by_category": by_category, "records": records}
 
 
 @section_reader("tax_ratings")
 def _tax_ratings(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
     rows = db.session.execute(
         select(TaxRating.id, TaxRating.year, TaxRating.grade)
-        .where(TaxRating.uscc == enterprise.uscc, not_withdrawn("tax_ratings", TaxRating.id))
+        .where(TaxRating.uscc == enterprise.uscc, counts("tax_ratings", TaxRating, local_today()))
         .order_by(TaxRating.year.desc())
     )
     records = [_disputed({"year": y, "grade": g}, i in disputed) for i, y, g in rows]
@@ -163,7 +166,9 @@ def _tax_payments(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
             func.sum(case((TaxPayment.paid_on.is_(None), 1), else_=0)),
             _any_of(TaxPayment.id, disputed),
         )
-        .where(TaxPayment.uscc == enterprise.uscc, not_withdrawn("tax_payments", TaxPayment.id))
+        .where(
+            TaxPayment.uscc == enterprise.uscc, counts("tax_payments", TaxPayment, local_today())
+        )
         .group_by(TaxPayment.period)
         .order_by(TaxPayment.period.desc())
         .limit(MONTHS_SHOWN)
@@ -188,7 +193,10 @@ def _utility_bills(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
             UtilityBill.due_on,
             UtilityBill.paid_on,
         )
-        .where(UtilityBill.uscc == enterprise.uscc, not_withdrawn("utility_bills", UtilityBill.id))
+        .where(
+            UtilityBill.uscc == enterprise.uscc,
+            counts("utility_bills", UtilityBill, local_today()),
+        )
         .order_by(UtilityBill.period.desc(), UtilityBill.utility)
         .limit(MONTHS_SHOWN * 4)
     )
@@ -222,7 +230,7 @@ def _social_insurance(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
         )
         .where(
             SocialInsuranceRecord.uscc == enterprise.uscc,
-            not_withdrawn("social_insurance", SocialInsuranceRecord.id),
+            counts("social_insurance", SocialInsuranceRecord, local_today()),
         )
         .order_by(SocialInsuranceRecord.period.desc())
         .limit(MONTHS_SHOWN)
@@ -268,6 +276,7 @@ VALUE_LABELS = {
     "license": _l("行政许可"), "penalty": _l("行政处罚"), "red_list": _l("守信激励"),
     "black_list": _l("严重失信"), "minor": _l("一般"), "major": _l("较重"), "severe": _l("严重"),
     "water": _l("水"), "electricity": _l("电"), "gas": _l("燃气"), "heating": _l("供暖"),
+    "micro": _l("微型"), "small": _l("小型"), "medium": _l("中型"), "large": _l("大型"),
 }  # fmt: skip
 
 
@@ -275,7 +284,12 @@ def template_context() -> dict:
     """What `enterprises/_sections.html` needs besides the profile itself."""
     from app.consent.forms import CATEGORY_LABELS
 
-    return {"labels": CATEGORY_LABELS, "columns": SECTION_COLUMNS, "value_labels": VALUE_LABELS}
+    return {
+        "labels": CATEGORY_LABELS,
+        "columns": SECTION_COLUMNS,
+        "value_labels": VALUE_LABELS,
+        "fact_labels": [(item.name, item.label) for item in facts.SHOWN_TO_BANKS],
+    }
 
 
 def coverage(sections: dict) -> dict:
@@ -331,6 +345,7 @@ def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
     the same read without the guard.
     """
     sections = _sections(enterprise, decision.categories)
+    shown_facts = facts.shown_to_bank(facts.facts_of(enterprise.id), decision.categories)
     snapshot = latest_profile(enterprise.id)
     scoring = scoring_view(snapshot, decision.categories, str(get_locale() or "zh"))
     data = {
@@ -341,6 +356,7 @@ def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
         "name": enterprise.name,
         "authorization": {"id": decision.authorization_id, "purpose": decision.purpose},
         "categories": sorted(decision.categories),
+        "facts": shown_facts,
         "sections": sections,
         "charts": chart_data(scoring if scoring["authorized"] else None, sections),
     }
@@ -386,12 +402,13 @@ def own_preview(enterprise: Enterprise, categories) -> dict:
 
     For the enterprise itself (its own data), before it confirms a query authorization.
     """
-    sections = _sections(enterprise, set(categories or ()))
+    covered = set(categories or ())
     return {
         "authorized": True,
         "uscc": enterprise.uscc,
         "name": enterprise.name,
-        "sections": sections,
+        "facts": facts.shown_to_bank(facts.facts_of(enterprise.id), covered),
+        "sections": _sections(enterprise, covered),
     }
 
 

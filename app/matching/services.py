@@ -1,10 +1,10 @@
 """Matching an enterprise's need against published products, criterion by criterion.
 
 Set-based: one SQL query scores every published product on every criterion at once (the
-enterprise's facts are constants in it) and keeps the eligible ones and the near misses;
-Python then explains each candidate's checks in Chinese and ranks them. The ranking is
-explained too: rate, how well the amount and term fit the product, and the bank's response
-record (median working days to accept, last 90 days).
+enterprise's facts, from `app/facts`, are constants in it) and keeps the eligible ones and
+the near misses; Python then explains each candidate's checks in Chinese and ranks them. The
+ranking is explained too: rate, how well the amount and term fit the product, and the bank's
+response record (median working days to accept, last 90 days).
 """
 
 from __future__ import annotations
@@ -12,24 +12,23 @@ from __future__ import annotations
 import functools
 import operator
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import BindParameter, and_, bindparam, case, func, not_, or_, select, true
+from sqlalchemy import BindParameter, and_, bindparam, case, not_, or_, select, true
 
 from app.applications.models import Application
 from app.banks.models import Bank
-from app.clock import local_today, utcnow
-from app.enterprises.models import Enterprise, Industry
+from app.clock import utcnow
+from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.ingest.models import PublicCreditRecord, TaxRating
+from app.facts.services import EnterpriseFacts, facts_for, facts_of
 from app.products.models import GRADES, TAX_GRADES, Product
-from app.profiles.models import CurrentProfile, ProfileSnapshot
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
 RESULT_LIMIT = 30  # the best 30 (eligible first); the API may ask for up to MAX_LIMIT
@@ -39,21 +38,6 @@ CRITERIA = (
     "amount", "term", "region", "industry", "min_grade", "min_score", "min_years",
     "min_tax_grade", "black_list",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What matching knows about the enterprise (None = unknown)."""
-
-    region_code: str | None
-    industry_code: str | None
-    years: int | None
-    grade: str | None
-    score: int | None
-    profile_id: int | None
-    tax_grade: str | None
-    black_listed: bool
-    industry_section: str | None = None  # the GB/T 4754 section of a division code
 
 
 @dataclass(frozen=True)
@@ -146,81 +130,7 @@ class Match:
         }
 
 
-# --- the enterprise's facts ------------------------------------------------------------
-
-
-def years_in_operation(established_on: date | None, today: date) -> int | None:
-    if established_on is None:
-        return None
-    years = today.year - established_on.year
-    if (today.month, today.day) < (established_on.month, established_on.day):
-        years -= 1
-    return max(0, years)
-
-
-def enterprise_facts(enterprise: Enterprise, today: date | None = None) -> Facts:
-    return enterprise_facts_many([enterprise], today)[enterprise.id]
-
-
-def enterprise_facts_many(
-    enterprises: Iterable[Enterprise], today: date | None = None
-) -> dict[int, Facts]:
-    """Facts of several enterprises in one round trip: each one's current profile, latest
-    tax grade, whether a black-list entry is in force, and its industry's section."""
-    today = today or local_today()
-    by_id = {e.id: e for e in enterprises}
-    if not by_id:
-        return {}
-
-    def current(column):  # a column of the enterprise's current profile snapshot
-        return (
-            select(column)
-            .join(CurrentProfile, CurrentProfile.snapshot_id == ProfileSnapshot.id)
-            .where(CurrentProfile.enterprise_id == Enterprise.id)
-            .scalar_subquery()
-        )
-
-    rows = db.session.execute(
-        select(
-            Enterprise.id,
-            current(ProfileSnapshot.id),
-            current(ProfileSnapshot.grade),
-            current(ProfileSnapshot.score),
-            select(TaxRating.grade)
-            .where(TaxRating.uscc == Enterprise.uscc)
-            .order_by(TaxRating.year.desc())
-            .limit(1)
-            .scalar_subquery(),
-            select(PublicCreditRecord.id)
-            .where(
-                PublicCreditRecord.uscc == Enterprise.uscc,
-                PublicCreditRecord.category == "black_list",
-                or_(
-                    PublicCreditRecord.valid_until.is_(None),
-                    PublicCreditRecord.valid_until >= today,
-                ),
-            )
-            .exists(),
-            select(Industry.parent_code)
-            .where(Industry.code == func.substr(Enterprise.industry_code, 1, 2))
-            .scalar_subquery(),
-        ).where(Enterprise.id.in_(list(by_id)))
-    )
-    facts = {}
-    for enterprise_id, profile_id, grade, score, tax_grade, black, section in rows:
-        enterprise = by_id[enterprise_id]
-        facts[enterprise_id] = Facts(
-            region_code=enterprise.region_code,
-            industry_code=enterprise.industry_code,
-            years=years_in_operation(enterprise.established_on, today),
-            grade=grade,
-            score=score,
-            profile_id=profile_id,
-            tax_grade=tax_grade,
-            black_listed=bool(black),
-            industry_section=section,
-        )
-    return facts
+# --- which product codes cover the enterprise --------------------------------------------
 
 
 def region_candidates(code: str | None) -> list[str]:
@@ -230,17 +140,9 @@ def region_candidates(code: str | None) -> list[str]:
     return sorted({code, code[:4] + "00", code[:2] + "0000"})
 
 
-def industry_candidates(code: str | None, section: str | None = None) -> list[str]:
+def industry_candidates(facts: EnterpriseFacts) -> list[str]:
     """The product industry codes that cover this industry: its division and its section."""
-    if not code:
-        return []
-    code = code.upper()
-    if code.isalpha():
-        return [code]
-    division = code[:2]
-    if section is None:
-        section = db.session.scalar(select(Industry.parent_code).where(Industry.code == division))
-    return [c for c in (division, section) if c]
+    return list(dict.fromkeys(c for c in (facts.industry_division, facts.industry_section) if c))
 
 
 # --- criteria as SQL ---------------------------------------------------------------------
@@ -270,7 +172,9 @@ def _translator():
     return translate
 
 
-def _explain(p: ProductView, facts: Facts, amount: Decimal, term: int, regions, industries, _=_):
+def _explain(
+    p: ProductView, facts: EnterpriseFacts, amount: Decimal, term: int, regions, industries, _=_
+):
     checks = []
 
     def add(criterion: str, passed: bool, detail: str) -> None:
@@ -329,12 +233,12 @@ def _explain(p: ProductView, facts: Facts, amount: Decimal, term: int, regions, 
         add("min_score", False, _("信用评分 %(s)d 低于要求 %(m)d", s=facts.score, m=p.min_score))
     if p.min_years is None:
         add("min_years", True, _("不限经营年限"))
-    elif facts.years is None:
+    elif (years := facts.years_in_business) is None:
         add("min_years", False, _("成立日期未知"))
-    elif facts.years >= p.min_years:
-        add("min_years", True, _("经营 %(y)d 年，满足 %(m)d 年要求", y=facts.years, m=p.min_years))
+    elif years >= p.min_years:
+        add("min_years", True, _("经营 %(y)d 年，满足 %(m)d 年要求", y=years, m=p.min_years))
     else:
-        add("min_years", False, _("经营 %(y)d 年，不足 %(m)d 年", y=facts.years, m=p.min_years))
+        add("min_years", False, _("经营 %(y)d 年，不足 %(m)d 年", y=years, m=p.min_years))
     if p.min_tax_grade is None:
         add("min_tax_grade", True, _("不限纳税信用级别"))
     elif facts.tax_grade is None:
@@ -419,14 +323,16 @@ class Shape:
     black_listed: bool
 
 
-def _bound(facts: Facts, amount: Decimal, term: int) -> tuple[Shape, dict[str, Any], list, list]:
+def _bound(
+    facts: EnterpriseFacts, amount: Decimal, term: int
+) -> tuple[Shape, dict[str, Any], list, list]:
     """The statement shape, the bound values, and the region and industry codes that
     cover this enterprise."""
     regions = region_candidates(facts.region_code)
-    industries = industry_candidates(facts.industry_code, facts.industry_section)
+    industries = industry_candidates(facts)
     shape = Shape(
         len(regions), len(industries), facts.grade in GRADES, facts.score is not None,
-        facts.years is not None, facts.tax_grade in TAX_GRADES, facts.black_listed,
+        facts.years_in_business is not None, facts.tax_grade in TAX_GRADES, facts.black_listed,
     )  # fmt: skip
     params: dict[str, Any] = {"amount": amount, "term": term}
     params |= {f"region{i}": f"%,{code},%" for i, code in enumerate(regions)}
@@ -438,7 +344,7 @@ def _bound(facts: Facts, amount: Decimal, term: int) -> tuple[Shape, dict[str, A
     if shape.has_score:
         params["score"] = facts.score
     if shape.has_years:
-        params["years"] = facts.years
+        params["years"] = facts.years_in_business
     return shape, params, regions, industries
 
 
@@ -516,11 +422,11 @@ def match(
     *,
     limit: int = RESULT_LIMIT,
     near_miss_max: int = NEAR_MISS_MAX,
-    facts: Facts | None = None,
+    facts: EnterpriseFacts | None = None,
 ) -> list[Match]:
     """Published products for this need: eligible ones first, then the near misses."""
     amount_d, term = check_need(amount, term_months)
-    facts = facts or enterprise_facts(enterprise)
+    facts = facts or facts_of(enterprise.id)
     shape, params, regions, industries = _bound(facts, amount_d, term)
     statement = _match_statement(shape, near_miss_max, limit)
     rows = db.session.execute(statement, params).all()
@@ -538,7 +444,7 @@ def match(
 
 def fitting_bank_ids(enterprise: Enterprise, amount: Decimal, term_months: int) -> set[int]:
     """Banks with at least one published product this enterprise is eligible for."""
-    shape, params, _regions, _industries = _bound(enterprise_facts(enterprise), amount, term_months)
+    shape, params, _regions, _industries = _bound(facts_of(enterprise.id), amount, term_months)
     query = select(Product.bank_id).where(Product.status == "published", *_criteria(shape))
     return set(db.session.scalars(query.distinct(), params))
 
@@ -559,7 +465,7 @@ def demands_fitting_bank(bank_id: int, demands: Sequence[Application]) -> list[A
     ]
     if not products:
         return []
-    facts = enterprise_facts_many({d.enterprise for d in demands})
+    facts = facts_for({d.enterprise_id for d in demands})
 
     def untranslated(message: str, **_variables) -> str:
         return message
@@ -568,7 +474,7 @@ def demands_fitting_bank(bank_id: int, demands: Sequence[Application]) -> list[A
     for demand in demands:
         f = facts[demand.enterprise_id]
         regions = region_candidates(f.region_code)
-        industries = industry_candidates(f.industry_code, f.industry_section)
+        industries = industry_candidates(f)
         amount, term = Decimal(demand.amount), demand.term_months
         if any(
             all(

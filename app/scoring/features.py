@@ -11,6 +11,10 @@ Windows, relative to `as_of` (the day of the rebuild):
 - dated public-credit records use the days (as_of − 36 months, as_of];
 - anything dated after `as_of` is ignored, so a past profile can be rebuilt exactly.
 
+Which records count at all (disputes, decided in the future), which list entries are in
+force and which tax grade is current are the enterprise facts' rules (`app/facts/records.py`),
+the same ones matching and the bank's view apply.
+
 `extract_features()` runs one aggregate query per source (GROUP BY enterprise) for a whole chunk
 of enterprises at once; the SQL is SQLAlchemy Core over lightweight `table()` clauses, so the
 same statements run on PostgreSQL and SQLite (dates compare as ISO text on SQLite, periods as
@@ -41,7 +45,8 @@ from sqlalchemy import (
     table,
 )
 
-from app.disputes.services import not_withdrawn
+from app.facts.records import counts, in_force, tax_rating_current
+from app.facts.registry import age_in_years
 from app.util import money
 
 WINDOW_MONTHS = 36
@@ -90,7 +95,7 @@ class Features:
     black_listed: bool | None = None  # 严重失信主体名单, in force on as_of
     red_listed: bool | None = None  # 守信激励 (red list), in force
     licenses_in_force: int | None = None  # 行政许可 in force
-    # tax_ratings: the grade of the latest year before as_of's year (A/B/M/C/D).
+    # tax_ratings: the grade in use on as_of (A/B/M/C/D; `facts.records.tax_rating_current`).
     tax_grade: str | None = None
     tax_grade_year: int | None = None
     # enterprises (registry).
@@ -422,7 +427,7 @@ def _extract(session: Any, ids: list[int] | None, as_of: date) -> dict[int, Feat
         chunk_usccs.append(uscc)
         rows[eid] = {
             "as_of": as_of,
-            "age_years": _age(established_on, as_of),
+            "age_years": age_in_years(established_on, as_of),
             "registered_capital": None if capital is None else money(capital),
         }
         coverage[eid] = {"enterprises": 1 if established_on is not None else 0}
@@ -469,12 +474,6 @@ _CLEAN_PUBLIC_RECORD: dict[str, Any] = {
 }
 
 
-def _age(established_on: date | None, as_of: date) -> float | None:
-    if established_on is None:
-        return None
-    return round(max(0, (as_of - established_on).days) / 365.25, 2)
-
-
 def _trend(last: Any, prev: Any) -> float | None:
     """last / previous; None unless both windows hold data and the previous is positive."""
     if last is None or prev is None or prev <= 0:
@@ -486,7 +485,8 @@ def _one(flag) -> Any:
     return case((flag, 1), else_=0)
 
 
-DISPUTE_SOURCE = {
+# Source name (as the facts' record rules name it) of each table read here.
+TABLE_SOURCE = {
     "public_credit_records": "public_credit",
     "tax_ratings": "tax_ratings",
     "tax_payments": "tax_payments",
@@ -495,7 +495,7 @@ DISPUTE_SOURCE = {
 }
 
 
-def _per_enterprise(source, usccs: list[str] | None, where: list, *aggregates) -> Any:
+def _per_enterprise(source, usccs: list[str] | None, as_of: date, where: list, *aggregates) -> Any:
     """`SELECT enterprise id, aggregates` of one source table.
 
     Aggregates by USCC on the source table alone (one pass, no join per record; a chunk is
@@ -506,8 +506,8 @@ def _per_enterprise(source, usccs: list[str] | None, where: list, *aggregates) -
     and 5× faster than grouping by month in a subquery.
     """
     e = enterprises_t
-    # Records withdrawn through a dispute (异议) no longer count.
-    conditions = [*where, not_withdrawn(DISPUTE_SOURCE[source.name], source.c.id)]
+    # Only the records that count on as_of (withdrawn after a dispute, decided later: not).
+    conditions = [*where, counts(TABLE_SOURCE[source.name], source, as_of)]
     if usccs is not None:
         conditions.append(source.c.uscc.in_(usccs))
     labelled = [agg.label(f"a{i}") for i, agg in enumerate(aggregates)]
@@ -534,6 +534,7 @@ def _tax_payments(session: Any, usccs: list[str] | None, w: Windows, as_of: date
     query = _per_enterprise(
         t,
         usccs,
+        as_of,
         [t.c.period.between(w.start, w.end), not_(pending)],
         func.count(distinct(t.c.period)),
         func.count(distinct(case((not_(settled), t.c.period)))),
@@ -569,6 +570,7 @@ def _utility_bills(session: Any, usccs: list[str] | None, w: Windows, as_of: dat
     query = _per_enterprise(
         u,
         usccs,
+        as_of,
         [u.c.period.between(w.start, w.end), not_(pending)],
         func.count(distinct(u.c.period)),
         func.count(),
@@ -596,6 +598,7 @@ def _social_insurance(session: Any, usccs: list[str] | None, w: Windows, as_of: 
     query = _per_enterprise(
         s,
         usccs,
+        as_of,
         [s.c.period.between(w.start, w.end)],
         func.min(s.c.period),
         func.max(s.c.period),
@@ -623,30 +626,23 @@ def _social_insurance(session: Any, usccs: list[str] | None, w: Windows, as_of: 
 
 def _public_credit(session: Any, usccs: list[str] | None, w: Windows, as_of: date) -> Iterable:
     p = public_credit_t
-
-    def in_force(category: str):
-        return and_(
-            p.c.category == category,
-            p.c.decided_on <= as_of,
-            or_(p.c.valid_until.is_(None), p.c.valid_until >= as_of),
-        )
-
     penalty36 = and_(p.c.category == "penalty", p.c.decided_on > w.since36, p.c.decided_on <= as_of)
     minor = and_(penalty36, or_(p.c.severity.is_(None), p.c.severity == "minor"))
     severe = and_(penalty36, p.c.severity == "severe")
     query = _per_enterprise(
         p,
         usccs,
-        [p.c.decided_on <= as_of],
+        as_of,
+        [],
         func.count(),
         func.sum(_one(minor)),
         func.sum(_one(and_(penalty36, p.c.severity == "major"))),
         func.sum(_one(severe)),
         func.sum(_one(and_(severe, p.c.decided_on > w.since12))),
         func.sum(case((penalty36, func.coalesce(p.c.penalty_amount, 0)), else_=0)),
-        func.max(_one(in_force("black_list"))),
-        func.max(_one(in_force("red_list"))),
-        func.sum(_one(in_force("license"))),
+        func.max(_one(in_force(p, "black_list", as_of))),
+        func.max(_one(in_force(p, "red_list", as_of))),
+        func.sum(_one(in_force(p, "license", as_of))),
     )
     for eid, records, mnr, mjr, sev, sev12, amount, black, red, lic in session.execute(query):
         yield (
@@ -669,9 +665,16 @@ def _public_credit(session: Any, usccs: list[str] | None, w: Windows, as_of: dat
 
 def _tax_ratings(session: Any, usccs: list[str] | None, as_of: date) -> Iterable:
     r = tax_ratings_t
-    # year Y's grade is published in the spring of Y+1
+    # The latest grade still current (year Y is published in the spring of Y+1; older than
+    # the facts' validity window it is stale); coverage counts the years on record, and an
+    # enterprise with stale ratings only has none (they fed nothing).
     latest = _per_enterprise(
-        r, usccs, [r.c.year < as_of.year], func.max(r.c.year), func.count()
+        r,
+        usccs,
+        as_of,
+        [],
+        func.max(case((tax_rating_current(r, as_of), r.c.year))),
+        func.count(),
     ).subquery()
     e_id, year, years = latest.c
     query = (

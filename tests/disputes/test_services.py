@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Role
-from app.clock import utcnow
+from app.clock import local_today, utcnow
 from app.disputes import records, services
 from app.disputes.models import Dispute, DisputeEvent
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
+from app.facts.records import counts
 from app.ingest.models import ImportBatch, RecordHistory, TaxPayment
 
 
@@ -203,7 +204,7 @@ def test_withdrawn_hides_the_record_from_what_banks_and_the_profile_read(world):
     kept = db.session.scalars(
         select(penalty.__class__.id).where(
             penalty.__class__.uscc == world.enterprise.uscc,
-            services.not_withdrawn("public_credit", penalty.__class__.id),
+            counts("public_credit", penalty.__class__, local_today()),
         )
     ).all()
     assert penalty.id not in kept and len(kept) == 1
@@ -319,7 +320,7 @@ def test_the_exclusion_works_on_the_lightweight_tables_feature_extraction_uses(w
         select(tax_payments_t.c.period)
         .where(
             tax_payments_t.c.uscc.in_([world.enterprise.uscc, world.other.uscc]),
-            services.not_withdrawn("tax_payments", tax_payments_t.c.id),
+            counts("tax_payments", tax_payments_t, local_today()),
         )
         .order_by(tax_payments_t.c.period)
     ).all()

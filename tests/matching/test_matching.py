@@ -11,6 +11,7 @@ import pytest
 from app.applications.models import Application
 from app.clock import local_today, utcnow
 from app.extensions import db
+from app.facts.services import facts_of
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.matching import services
 from tests.products.helpers import make_product
@@ -25,7 +26,7 @@ def enterprise(factories):
 
 @pytest.fixture
 def facts(enterprise):
-    return replace(services.enterprise_facts(enterprise), grade="A", score=720, profile_id=1)
+    return replace(facts_of(enterprise.id), grade="A", score=720, profile_id=1)
 
 
 def _checks(enterprise, facts, amount="200000", term=12):
@@ -65,7 +66,7 @@ def test_black_list_excludes_with_the_reason(factories, enterprise):
         authority="市发改委", decided_on=date(2024, 1, 1), valid_until=None,
     ))  # fmt: skip
     db.session.flush()
-    facts = services.enterprise_facts(enterprise)
+    facts = facts_of(enterprise.id)
     assert facts.black_listed
     m = _checks(enterprise, facts)
     failed = [c for c in m.checks if not c["passed"]]
@@ -79,7 +80,7 @@ def test_expired_black_list_entry_does_not_count(factories, enterprise):
         valid_until=local_today() - timedelta(days=1),
     ))  # fmt: skip
     db.session.flush()
-    assert services.enterprise_facts(enterprise).black_listed is False
+    assert facts_of(enterprise.id).black_listed is False
 
 
 def test_product_that_accepts_black_listed_passes(factories, enterprise, facts):
@@ -89,15 +90,16 @@ def test_product_that_accepts_black_listed_passes(factories, enterprise, facts):
 
 
 def test_latest_tax_rating_is_used(factories, enterprise):
-    for year, grade in ((2023, "A"), (2024, "C")):
+    last_year = local_today().year - 1
+    for year, grade in ((last_year - 1, "A"), (last_year, "C")):
         db.session.add(TaxRating(uscc=enterprise.uscc, batch_id=0, year=year, grade=grade))
     db.session.flush()
-    assert services.enterprise_facts(enterprise).tax_grade == "C"
+    assert facts_of(enterprise.id).tax_grade == "C"
 
 
 def test_missing_profile_fails_grade_and_score_checks(factories, enterprise):
     make_product(factories.bank(), min_grade="BBB", min_score=600)
-    facts = replace(services.enterprise_facts(enterprise), grade=None, score=None)
+    facts = replace(facts_of(enterprise.id), grade=None, score=None)
     m = _checks(enterprise, facts)
     details = {c["criterion"]: c["detail"] for c in m.checks if not c["passed"]}
     assert details == {"min_grade": "暂无信用画像", "min_score": "暂无信用画像"}
@@ -187,7 +189,8 @@ def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
         factories.enterprise(region_code="610302", industry_code="13"),  # Baoji
         factories.enterprise(region_code="610302", industry_code="13"),  # Baoji, black-listed
     ]
-    db.session.add(TaxRating(uscc=people[0].uscc, batch_id=0, year=2025, grade="C"))
+    db.session.add(TaxRating(uscc=people[0].uscc, batch_id=0, year=local_today().year - 1,
+                              grade="C"))  # fmt: skip
     db.session.add(PublicCreditRecord(
         uscc=people[3].uscc, batch_id=0, category="black_list", ref_no="B-1", authority="法院",
         decided_on=date(2025, 1, 1), valid_until=None, content="失信被执行人",

@@ -1,0 +1,201 @@
+"""The facts about an enterprise that products, banks and statistics ask about.
+
+`facts_for(ids, as_of)` reads, in one statement for any number of enterprises: the registry
+(region, industry section and division, years in business, declared scale, registered
+capital), the current profile (grade, score), the tax credit grade in use, black- and
+red-list membership in force, and whether it has borrowed before (首贷 = an enterprise's
+first loan). Every record is read through `records.counts`, so a record withdrawn after a
+dispute, decided in the future, or no longer valid changes every reader at once: matching,
+the bank's inbox and who may see an open demand, the bank's view of an enterprise, and the
+first-loan flag the statistics count. Scoring reads the same record rules in its own
+aggregate queries (`scoring/features.py`).
+
+Adding a fact: a field on `EnterpriseFacts`, its SQL column in `_facts_statement`, and, if
+banks should see it, a line in `SHOWN_TO_BANKS` naming the category that must be authorized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
+
+from app.applications.models import Application
+from app.clock import local_today
+from app.enterprises.models import Enterprise
+from app.extensions import db
+from app.facts.records import counts, in_force, tax_rating_current
+from app.facts.registry import industry_levels, years_in_business
+from app.ingest.models import PublicCreditRecord, TaxRating
+from app.profiles.models import CurrentProfile, ProfileSnapshot
+
+
+@dataclass(frozen=True)
+class EnterpriseFacts:
+    """What is known of one enterprise on `as_of` (None = unknown)."""
+
+    enterprise_id: int
+    as_of: date
+    region_code: str | None
+    industry_code: str | None
+    industry_section: str | None  # GB/T 4754 section letter
+    industry_division: str | None  # two-digit division (the letter for a section-only code)
+    established_on: date | None
+    years_in_business: int | None
+    scale: str | None  # declared: micro / small / medium / large
+    registered_capital: Decimal | None  # 万元
+    grade: str | None  # of the current profile
+    score: int | None
+    profile_id: int | None
+    scorecard_version: int | None  # the version that scored the current profile
+    tax_grade: str | None  # the grade in use (`records.tax_rating_current`)
+    tax_grade_year: int | None
+    black_listed: bool  # an entry of 严重失信主体名单 in force
+    red_listed: bool  # an entry of 守信激励 (red list) in force
+    borrowed_before: bool  # a loan disbursed on the platform (so the next is not 首贷)
+
+
+def facts_for(
+    enterprise_ids: Iterable[int], as_of: date | None = None
+) -> dict[int, EnterpriseFacts]:
+    """Facts of these enterprises on `as_of` (default today), keyed by id; unknown ids are
+    absent. One statement, whatever the number of enterprises."""
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        return {}
+    as_of = as_of or local_today()
+    facts = {}
+    for row in db.session.execute(_facts_statement(ids, as_of)):
+        values = row._asdict()
+        values["years_in_business"] = years_in_business(values["established_on"], as_of)
+        values["black_listed"] = bool(values["black_listed"])
+        values["red_listed"] = bool(values["red_listed"])
+        values["borrowed_before"] = bool(values["borrowed_before"])
+        facts[row.enterprise_id] = EnterpriseFacts(as_of=as_of, **values)
+    return facts
+
+
+def facts_of(enterprise_id: int, as_of: date | None = None) -> EnterpriseFacts:
+    """Facts of one enterprise (KeyError when it is not in the registry)."""
+    return facts_for([enterprise_id], as_of)[enterprise_id]
+
+
+def _listed(category: str, as_of: date):
+    p = PublicCreditRecord
+    return (
+        select(p.id)
+        .where(
+            p.uscc == Enterprise.uscc,
+            counts("public_credit", p, as_of),
+            in_force(p, category, as_of),
+        )
+        .exists()
+    )
+
+
+def _facts_statement(ids: list[int], as_of: date) -> Select:
+    levels = industry_levels()
+    snapshot = aliased(ProfileSnapshot, name="current_snapshot")
+    r = TaxRating
+    rating = (
+        select(r.grade, r.year)
+        .where(
+            r.uscc == Enterprise.uscc, counts("tax_ratings", r, as_of), tax_rating_current(r, as_of)
+        )
+        .order_by(r.year.desc())
+        .limit(1)
+    )
+    return (
+        select(
+            Enterprise.id.label("enterprise_id"),
+            Enterprise.region_code,
+            Enterprise.industry_code,
+            levels.section.label("industry_section"),
+            levels.division.label("industry_division"),
+            Enterprise.established_on,
+            Enterprise.scale,
+            Enterprise.registered_capital,
+            snapshot.grade,
+            snapshot.score,
+            snapshot.id.label("profile_id"),
+            snapshot.scorecard_version,
+            rating.with_only_columns(r.grade).scalar_subquery().label("tax_grade"),
+            rating.with_only_columns(r.year).scalar_subquery().label("tax_grade_year"),
+            _listed("black_list", as_of).label("black_listed"),
+            _listed("red_list", as_of).label("red_listed"),
+            _borrowed(Enterprise.id).exists().label("borrowed_before"),
+        )
+        .outerjoin(levels.table, levels.onclause)
+        .outerjoin(CurrentProfile, CurrentProfile.enterprise_id == Enterprise.id)
+        .outerjoin(snapshot, snapshot.id == CurrentProfile.snapshot_id)
+        .where(Enterprise.id.in_(ids))
+    )
+
+
+# --- first loans (首贷) ----------------------------------------------------------------------
+
+
+def _borrowed(enterprise_id: Any, excluding: int | None = None) -> Select:
+    query = select(Application.id).where(
+        Application.enterprise_id == enterprise_id, Application.state == "disbursed"
+    )
+    if excluding is not None:
+        query = query.where(Application.id != excluding)
+    return query
+
+
+def is_first_loan(enterprise_id: int, excluding: int | None = None) -> bool:
+    """首贷: no loan of this enterprise disbursed on the platform (besides `excluding`, the
+    application being disbursed)."""
+    return db.session.scalar(_borrowed(enterprise_id, excluding).limit(1)) is None
+
+
+def enterprises_that_borrowed(enterprise_ids: Iterable[int]) -> set[int]:
+    """Which of these enterprises have a disbursed loan on the platform (set-based)."""
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Application.enterprise_id)
+            .where(Application.enterprise_id.in_(ids), Application.state == "disbursed")
+            .distinct()
+        )
+    )
+
+
+# --- what a bank is shown --------------------------------------------------------------------
+
+
+class Shown(NamedTuple):
+    name: str  # the EnterpriseFacts field
+    category: str  # the data category a bank's authorization must cover
+    label: Any  # lazy msgid
+
+
+SHOWN_TO_BANKS = (
+    Shown("years_in_business", "enterprises", _l("经营年限（年）")),
+    Shown("registered_capital", "enterprises", _l("注册资本（万元）")),
+    Shown("scale", "enterprises", _l("企业规模（自报）")),
+    Shown("black_listed", "public_credit", _l("列入严重失信主体名单")),
+    Shown("red_listed", "public_credit", _l("列入守信激励名单")),
+    Shown("tax_grade", "tax_ratings", _l("纳税信用级别")),
+    Shown("tax_grade_year", "tax_ratings", _l("纳税信用评价年度")),
+)
+
+
+def shown_to_bank(facts: EnterpriseFacts, covered: Iterable[str]) -> dict[str, Any]:
+    """The facts a bank may see under an authorization covering `covered` (JSON-ready)."""
+    allowed = set(covered)
+    shown: dict[str, Any] = {}
+    for item in SHOWN_TO_BANKS:
+        if item.category in allowed:
+            value = getattr(facts, item.name)
+            shown[item.name] = str(value) if isinstance(value, Decimal) else value
+    return shown
