@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PORT ?= 5000
 
-.PHONY: venv run test test-sqlite test-postgres test-dates lint format translations bench clean
+.PHONY: venv run test test-sqlite test-postgres test-dates lint format translations docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# docs/formats.md and docs/cli.md are generated from the code (tests/test_docs.py checks them).
+docs: venv
+	$(BIN)/python scripts/docs.py
 
 format: venv
 	$(BIN)/ruff format .

@@ -1,4 +1,4 @@
-"""`make bench`: the performance targets of DESIGN, measured on this machine.
+"""`make bench`: the performance targets (bench/README.md, "Targets"), measured on this machine.
 
 Each benchmark is a function registered in `bench.registry` that returns a dict; the runner
 (`python -m bench`) merges the results, with the machine they ran on, into

@@ -4,7 +4,7 @@
 (b) `ingest_file("tax_payments", path)` (parse, validate, consent check, upsert) in a child
     process whose peak RSS is measured, then again on the loaded data (re-import);
 (c) the same file into SQLite.
-Targets (DESIGN): (b) within 2x of (a); peak RSS under 1 GiB.
+Targets: (b) within 2x of (a); peak RSS under 1 GiB.
 Also measured, for context: the same COPY into a table shaped and indexed like the target
 (`copy_floor`), the least any importer into that table pays; the file read and checked
 without writing anything (`parse_seconds`, the Python side alone); and, within the

@@ -1,4 +1,4 @@
-"""Profile rebuild benchmark on PostgreSQL (DESIGN target: 100,000 enterprises × 36 months of
+"""Profile rebuild benchmark on PostgreSQL (target: 100,000 enterprises × 36 months of
 records rebuilt in under 2 minutes on 2 cores).
 
 Setup (not measured): `flask demo generate`'s generator writes the registry and the five record

@@ -1,6 +1,6 @@
 """Section `serving`: the profile API under 32 concurrent clients (gunicorn, PostgreSQL).
 
-DESIGN's target: p99 under 150 ms and at least half the requests per second of a bare Flask
+The target: p99 under 150 ms and at least half the requests per second of a bare Flask
 endpoint that runs one query, in the same run. Both are served the same way — gunicorn,
 `WORKERS` processes of `THREADS` threads on 127.0.0.1 — and driven by the same closed-loop
 client: `CLIENTS` threads, each with its own keep-alive connection, sending the next request

@@ -1,4 +1,4 @@
-"""Section `stats`: the statistics dashboard and API over 1,000,000 applications (DESIGN
+"""Section `stats`: the statistics dashboard and API over 1,000,000 applications (the
 target: any dashboard view under 300 ms on PostgreSQL).
 
 Setup, in a child process against a fresh migrated database: 50 banks, 500 products (ten

@@ -36,7 +36,7 @@ PROFILE_SCHEMA = {
 
 
 def profile_fields(scoring: dict) -> dict:
-    """The DESIGN profile keys from a scoring view (None / empty when withheld or absent)."""
+    """The profile keys of the API from a scoring view (None / empty when withheld or absent)."""
     return {
         "score": scoring.get("score"),
         "grade": scoring.get("grade"),

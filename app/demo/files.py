@@ -1,7 +1,7 @@
 """Source-file layout for generated demo data: headers (English or Chinese) and writers.
 
-The field names and their Chinese names are DESIGN's file contract; the generator writes
-the English field order below, with either header row.
+The field names and their Chinese names are the file contract (docs/formats.md); the
+generator writes the English field order below, with either header row.
 """
 
 from __future__ import annotations

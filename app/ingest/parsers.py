@@ -1,6 +1,6 @@
 """Value parsers: a raw cell (text, number, date cell) → the value stored, or `Invalid`.
 
-Accepted spellings follow DESIGN.md: dates `2024-03-05`, `2024/3/5`, `20240305`,
+Accepted spellings (docs/formats.md): dates `2024-03-05`, `2024/3/5`, `20240305`,
 `2024年3月5日` or Excel serials; periods `2024-03`, `202403`, `2024年3月`; amounts with
 thousands separators, `¥` / `￥` or `元`. Everything is NFKC-normalised first, so
 full-width digits and punctuation read as their ASCII forms.

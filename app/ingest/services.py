@@ -80,7 +80,10 @@ class BatchSummary:
     touched_enterprise_ids: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """The DESIGN summary: source, counts, batch_id and rejections {row, column, reason}."""
+        """The import summary (`ingest file --json`): source, counts, batch_id, rejections.
+
+        Rejections are {row, column, reason}, rows numbered as a spreadsheet shows them.
+        """
         body = {
             "source": self.source,
             "rows": self.rows,

@@ -1,6 +1,6 @@
 """What each source looks like: fields, Chinese aliases, kinds, natural keys, targets.
 
-One data-driven spec per source (DESIGN.md, "Files"), shared by files, pulls and pushes.
+One data-driven spec per source (rendered as docs/formats.md), shared by files, pulls and pushes.
 The parsers in `app.ingest.normalize` read the `kind` and `choices`; the writers read
 `table`, `key` and the field names.
 """

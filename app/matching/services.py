@@ -111,7 +111,7 @@ class Match:
         return self.failed == 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The matches contract of DESIGN.md, plus the product's terms and the rank's reasons."""
+        """The matches contract of the API, plus the product's terms and the rank's reasons."""
         p = self.product
         return {
             "product_id": p.id,

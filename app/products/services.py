@@ -276,7 +276,7 @@ def list_bank_products(bank_id: int) -> list[Product]:
 
 
 def product_to_dict(product: Product) -> dict[str, Any]:
-    """The product contract of DESIGN.md (money as decimal strings, rates in percent)."""
+    """The product contract of the API (money as decimal strings, rates in percent)."""
     return {
         "id": product.id,
         "bank": product.bank.code if product.bank else None,

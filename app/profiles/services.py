@@ -332,7 +332,7 @@ def _scorecard_labels(
 
 
 def profile_dict(snapshot: ProfileSnapshot, locale: str = "zh") -> dict[str, Any]:
-    """The scoring part of the DESIGN profile shape for one snapshot, in `locale`:
+    """The scoring part of the API's profile shape for one snapshot, in `locale`:
     `snapshot_id, score, grade, grade_label, model_version, computed_at, as_of, confidence,
     confidence_level, dimensions [{code, name, score, weight, data_share}], reasons [{code,
     message, kind}], coverage, features`."""

@@ -52,7 +52,7 @@ from app.util import money
 WINDOW_MONTHS = 36
 CHUNK_SIZE = 5000
 
-# Source names as in DESIGN (coverage keys).
+# Source names (the coverage keys).
 SOURCES = (
     "enterprises",
     "public_credit",

@@ -303,7 +303,7 @@ class Result:
     missing_sources: tuple[str, ...]
 
     def to_dict(self, locale: str = "zh") -> dict[str, Any]:
-        """The scoring part of the DESIGN profile shape (plus confidence)."""
+        """The scoring part of the API's profile shape (plus confidence)."""
         return {
             "score": self.score,
             "grade": self.grade,

@@ -11,7 +11,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
 
-# The six source names (DESIGN); the same tuple as app.ingest.services.SOURCES.
+# The six source names; the same tuple as app.ingest.services.SOURCES.
 SOURCE_NAMES = (
     "enterprises",
     "public_credit",

@@ -1,6 +1,6 @@
 """HTTP data sources: configuration, fetching pages, and pulls into import batches.
 
-Protocol (DESIGN): `GET {base_url}/{source}?uscc=…&since=YYYY-MM&page=N` with
+Protocol (docs/formats.md): `GET {base_url}/{source}?uscc=…&since=YYYY-MM&page=N` with
 `Authorization: Bearer TOKEN` answers `{"records": [...], "next_page": N|null}`.
 Requests time out, 5xx answers and connection errors are retried with backoff (urllib3
 `Retry`), 4xx answers are not. The pages of one pull stream into one import batch of

@@ -48,7 +48,7 @@ GROUP_LABELS = {
     "month": _l("月份"), "city": _l("市"), "county": _l("区县"), "section": _l("行业门类"),
     "division": _l("行业大类"), "bank": _l("银行"), "product": _l("产品"),
 }  # fmt: skip
-# `industry` is accepted as a synonym of `section` in the API (DESIGN.md names "industry").
+# `industry` is accepted as a synonym of `section` in the API (the documented parameter name).
 ALIASES = {"industry": "section"}
 TYPE_LABELS = {"credit": _l("信用贷"), "collateral": _l("抵押贷"), "guarantee": _l("担保贷")}
 DEFAULT_MONTHS = 12

@@ -1,4 +1,4 @@
-"""The demo generator writes files in DESIGN's layout with realistic, varied content."""
+"""The demo generator writes files in the documented layout with realistic, varied content."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from app.demo.reference import REFERENCE_DIR
 
 TODAY = date(2026, 11, 27)
 YESTERDAY = "2026-11-26"
-# DESIGN's file contract, written out here independently of app/demo/files.py.
-DESIGN_FIELDS = {
+# The documented file contract (docs/formats.md), written out here independently of app/demo/files.py.
+DOCUMENTED_FIELDS = {
     "enterprises": {
         "uscc": "统一社会信用代码", "name": "企业名称", "legal_rep": "法定代表人",
         "established_on": "成立日期", "registered_capital": "注册资本(万元)",
@@ -65,14 +65,14 @@ def _reference(name: str) -> dict[str, dict[str, str]]:
 def read(path: Path, source: str, encoding: str = "utf-8") -> list[dict[str, str]]:
     """Rows keyed by the English field name, whichever header language the file uses."""
     to_field = {}
-    for en, zh in DESIGN_FIELDS[source].items():
+    for en, zh in DOCUMENTED_FIELDS[source].items():
         to_field[en] = to_field[zh] = en
     with open(path, encoding=encoding, newline="") as f:
         reader = csv.reader(f)
         head = next(reader)
         assert set(head) <= set(to_field), f"{source}: unknown headers {head}"
         fields = [to_field[h] for h in head]
-        assert sorted(fields) == sorted(DESIGN_FIELDS[source]), source
+        assert sorted(fields) == sorted(DOCUMENTED_FIELDS[source]), source
         return [dict(zip(fields, row, strict=True)) for row in reader]
 
 
@@ -303,7 +303,9 @@ def test_cli_generate(app, tmp_path):
               str(tmp_path), "--headers", "en", "--seed", "5"]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{s}.csv" for s in DESIGN_FIELDS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{s}.csv" for s in DOCUMENTED_FIELDS
+    )
     assert "tax_payments" in result.output
     assert len(read(tmp_path / "enterprises.csv", "enterprises")) == 30
 

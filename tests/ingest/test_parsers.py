@@ -1,4 +1,4 @@
-"""The value parsers: dates, periods, amounts, codes as DESIGN lists them."""
+"""The value parsers: dates, periods, amounts, codes as docs/formats.md lists them."""
 
 from __future__ import annotations
 
