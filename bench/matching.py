@@ -38,10 +38,12 @@ def _seed(n_products: int) -> int:
     from app.clock import utcnow
     from app.enterprises.models import Enterprise, Industry, Region
     from app.extensions import db as sa_db
-    from app.ingest.models import TaxRating
-    from app.products.models import GRADES, TAX_GRADES, Product
+    from app.ingest.models import TAX_GRADES, TaxRating
+    from app.products.models import Product
+    from app.scoring.services import active_grade_order
 
     rng = random.Random(2260)
+    grades = active_grade_order()
     regions = list(sa_db.session.scalars(select(Region.code)))
     industries = list(sa_db.session.scalars(select(Industry.code)))
     sa_db.session.execute(
@@ -65,7 +67,7 @@ def _seed(n_products: int) -> int:
             "regions": "," + ",".join(rng.sample(regions, 3)) + "," if limited_regions else "",
             "industries": "," + ",".join(rng.sample(industries, 2)) + ","
             if limited_industries else "",
-            "min_grade": rng.choice([None, None, *GRADES[:5]]),
+            "min_grade": rng.choice([None, None, *grades[:5]]),
             "min_score": rng.choice([None, None, 500, 600, 700]),
             "min_years": rng.choice([None, 1, 2, 3, 5]),
             "min_tax_grade": rng.choice([None, None, *TAX_GRADES[:3]]),

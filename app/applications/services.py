@@ -28,6 +28,7 @@ from app.enterprises.models import Enterprise
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.services import is_first_loan
+from app.matching.criteria import wan
 from app.notifications.services import notify
 from app.products import services as products
 from app.util import money, to_local
@@ -270,8 +271,6 @@ def create_application(
     bank_id = None
     if product_id is not None:
         product = products.get_published(int(product_id))
-        from app.matching.services import wan
-
         if amount_d > product.amount_max:
             raise ValidationFailed("amount", _("金额超出上限 %(v)s", v=wan(product.amount_max)))
         if amount_d < product.amount_min:
@@ -313,7 +312,7 @@ def create_application(
 
 
 def _announce(app: Application) -> None:
-    from app.matching.services import fitting_bank_ids, wan
+    from app.matching.services import fitting_bank_ids
 
     if app.bank_id is not None:
         notify(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -30,6 +31,20 @@ from app.types import Money, UTCDateTime
 
 ORIGINS = ("file", "pull", "push")
 BATCH_STATES = ("running", "succeeded", "failed")
+
+
+class TaxGrade(StrEnum):
+    """纳税信用级别 (the tax office's annual credit grade), best first; M = 新设立 (a newly
+    registered taxpayer, ranked between B and C)."""
+
+    A = "A"
+    B = "B"
+    M = "M"
+    C = "C"
+    D = "D"
+
+
+TAX_GRADES: tuple[str, ...] = tuple(TaxGrade)  # best → worst
 
 
 class ImportBatch(db.Model):
@@ -134,7 +149,7 @@ class TaxRating(_SourceRecord, db.Model):
     __tablename__ = "tax_ratings"
     __table_args__ = (
         UniqueConstraint("uscc", "year"),
-        CheckConstraint("grade IN ('A','B','M','C','D')", name="grade"),
+        CheckConstraint("grade IN (" + ",".join(f"'{g}'" for g in TAX_GRADES) + ")", name="grade"),
     )
 
     year: Mapped[int] = mapped_column(Integer)

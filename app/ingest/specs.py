@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from app.consent.services import NON_PUBLIC_CATEGORIES
+from app.ingest.models import TAX_GRADES
 
 # Value kinds understood by the normaliser.
 USCC, TEXT, DATE, PERIOD, YEAR, AMOUNT, INT, ENUM, REGION, INDUSTRY = (
@@ -101,7 +102,7 @@ UTILITIES = _choices(
     ("gas", ("气", "燃气", "燃气费")),
     ("heating", ("暖", "供暖", "暖气", "供暖费")),
 )
-GRADES = _choices(*((grade, ()) for grade in "ABMCD"))  # a → A
+GRADES = _choices(*((grade, ()) for grade in TAX_GRADES))  # a → A
 
 SPECS: dict[str, SourceSpec] = {
     spec.name: spec

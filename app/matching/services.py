@@ -1,8 +1,9 @@
 """Matching an enterprise's need against published products, criterion by criterion.
 
-Set-based: one SQL query scores every published product on every criterion at once (the
-enterprise's facts, from `app/facts`, are constants in it) and keeps the eligible ones and
-the near misses; Python then explains each candidate's checks in Chinese and ranks them. The
+Set-based: one SQL query judges every published product on every criterion of
+`criteria.CRITERIA` at once (the enterprise's facts, from `app/facts`, are bound values in
+it) and keeps the eligible ones and the near misses; Python then words each verdict SQL gave
+and ranks the candidates. The
 ranking is explained too: rate, how well the amount and term fit the product, and the bank's
 response record (median working days to accept, last 90 days).
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import BindParameter, and_, bindparam, case, not_, or_, select, true
+from sqlalchemy import case, select
 
 from app.applications.models import Application
 from app.banks.models import Bank
@@ -28,16 +29,15 @@ from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.facts.services import EnterpriseFacts, facts_for, facts_of
-from app.products.models import GRADES, TAX_GRADES, Product
+from app.matching import criteria
+from app.matching.criteria import CRITERIA
+from app.products.models import Product
+from app.scoring.services import active_grade_order
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
 RESULT_LIMIT = 30  # the best 30 (eligible first); the API may ask for up to MAX_LIMIT
 MAX_LIMIT = 100
 RESPONSE_WINDOW_DAYS = 90
-CRITERIA = (
-    "amount", "term", "region", "industry", "min_grade", "min_score", "min_years",
-    "min_tax_grade", "black_list",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -130,36 +130,6 @@ class Match:
         }
 
 
-# --- which product codes cover the enterprise --------------------------------------------
-
-
-def region_candidates(code: str | None) -> list[str]:
-    """The product region codes that cover this county: itself, its city, its province."""
-    if not code or len(code) != 6:
-        return []
-    return sorted({code, code[:4] + "00", code[:2] + "0000"})
-
-
-def industry_candidates(facts: EnterpriseFacts) -> list[str]:
-    """The product industry codes that cover this industry: its division and its section."""
-    return list(dict.fromkeys(c for c in (facts.industry_division, facts.industry_section) if c))
-
-
-# --- criteria as SQL ---------------------------------------------------------------------
-
-
-# --- explaining each check in Chinese ----------------------------------------------------
-
-
-def wan(value: Decimal) -> str:
-    """Yuan as people say it: 500000 → "50万", 1234.5 → "1234.50元"."""
-    value = Decimal(value)
-    if value >= 10000:
-        text = f"{(value / 10000).normalize():f}"
-        return f"{text}万"
-    return f"{value:.2f}元"
-
-
 def _translator():
     """`gettext` with the translations looked up once: matching explains hundreds of checks
     per call, and Flask-Babel's lookup per message would be most of its time."""
@@ -170,98 +140,6 @@ def _translator():
         return text % variables if variables else text
 
     return translate
-
-
-def _explain(
-    p: ProductView, facts: EnterpriseFacts, amount: Decimal, term: int, regions, industries, _=_
-):
-    checks = []
-
-    def add(criterion: str, passed: bool, detail: str) -> None:
-        checks.append({"criterion": criterion, "passed": passed, "detail": detail})
-
-    if amount > p.amount_max:
-        add("amount", False, _("金额超出上限 %(v)s", v=wan(p.amount_max)))
-    elif amount < p.amount_min:
-        add("amount", False, _("金额低于下限 %(v)s", v=wan(p.amount_min)))
-    else:
-        add(
-            "amount", True, _("金额在 %(a)s–%(b)s 范围内", a=wan(p.amount_min), b=wan(p.amount_max))
-        )
-    if term > p.term_max_months:
-        add("term", False, _("期限超出上限 %(n)d 个月", n=p.term_max_months))
-    elif term < p.term_min_months:
-        add("term", False, _("期限低于下限 %(n)d 个月", n=p.term_min_months))
-    else:
-        add(
-            "term",
-            True,
-            _("期限在 %(a)d–%(b)d 个月范围内", a=p.term_min_months, b=p.term_max_months),
-        )
-    # Each message translated only when it is the one shown.
-    if not p.regions:
-        add("region", True, _("不限地区"))
-    elif not regions:
-        add("region", False, _("企业登记地区未知"))
-    elif any(f",{code}," in p.regions for code in regions):
-        add("region", True, _("所在地区在服务范围内"))
-    else:
-        add("region", False, _("所在地区不在服务范围内"))
-    if not p.industries:
-        add("industry", True, _("不限行业"))
-    elif not industries:
-        add("industry", False, _("企业所属行业未知"))
-    elif any(f",{code}," in p.industries for code in industries):
-        add("industry", True, _("所属行业在支持范围内"))
-    else:
-        add("industry", False, _("所属行业不在支持范围内"))
-    if p.min_grade is None:
-        add("min_grade", True, _("不限信用等级"))
-    elif facts.grade is None:
-        add("min_grade", False, _("暂无信用画像"))
-    elif GRADES.index(facts.grade) <= GRADES.index(p.min_grade):
-        add("min_grade", True, _("信用等级 %(g)s 达到要求 %(m)s", g=facts.grade, m=p.min_grade))
-    else:
-        add("min_grade", False, _("信用等级 %(g)s 低于要求 %(m)s", g=facts.grade, m=p.min_grade))
-    if p.min_score is None:
-        add("min_score", True, _("不限信用评分"))
-    elif facts.score is None:
-        add("min_score", False, _("暂无信用画像"))
-    elif facts.score >= p.min_score:
-        add("min_score", True, _("信用评分 %(s)d 达到要求 %(m)d", s=facts.score, m=p.min_score))
-    else:
-        add("min_score", False, _("信用评分 %(s)d 低于要求 %(m)d", s=facts.score, m=p.min_score))
-    if p.min_years is None:
-        add("min_years", True, _("不限经营年限"))
-    elif (years := facts.years_in_business) is None:
-        add("min_years", False, _("成立日期未知"))
-    elif years >= p.min_years:
-        add("min_years", True, _("经营 %(y)d 年，满足 %(m)d 年要求", y=years, m=p.min_years))
-    else:
-        add("min_years", False, _("经营 %(y)d 年，不足 %(m)d 年", y=years, m=p.min_years))
-    if p.min_tax_grade is None:
-        add("min_tax_grade", True, _("不限纳税信用级别"))
-    elif facts.tax_grade is None:
-        add("min_tax_grade", False, _("暂无纳税信用评价"))
-    elif TAX_GRADES.index(facts.tax_grade) <= TAX_GRADES.index(p.min_tax_grade):
-        add(
-            "min_tax_grade",
-            True,
-            _("纳税信用 %(g)s 级达到要求 %(m)s 级", g=facts.tax_grade, m=p.min_tax_grade),
-        )
-    else:
-        add(
-            "min_tax_grade",
-            False,
-            _("纳税信用 %(g)s 级低于要求 %(m)s 级", g=facts.tax_grade, m=p.min_tax_grade),
-        )
-    if facts.black_listed and p.exclude_black_list:
-        add("black_list", False, _("黑名单主体不予受理"))
-    elif p.exclude_black_list:
-        add("black_list", True, _("不在严重失信主体名单"))
-    else:
-        add("black_list", True, _("本产品不排除名单主体"))
-    return checks
 
 
 # --- ranking -----------------------------------------------------------------------------
@@ -310,82 +188,19 @@ def _rank(matches: list[Match], amount: Decimal, term: int, _=_) -> None:
         m.rank = position
 
 
-@dataclass(frozen=True)
-class Shape:
-    """What the matching SQL depends on besides bound values (one statement per shape)."""
+@functools.lru_cache(maxsize=64)
+def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
+    """Every published product judged on every criterion (failed = how many it misses); the
+    best `limit` with at most `near_miss_max` misses, with each criterion's verdict
+    (`ok_<code>`) for the wording.
 
-    n_regions: int
-    n_industries: int
-    has_grade: bool
-    has_score: bool
-    has_years: bool
-    has_tax_grade: bool
-    black_listed: bool
-
-
-def _bound(
-    facts: EnterpriseFacts, amount: Decimal, term: int
-) -> tuple[Shape, dict[str, Any], list, list]:
-    """The statement shape, the bound values, and the region and industry codes that
-    cover this enterprise."""
-    regions = region_candidates(facts.region_code)
-    industries = industry_candidates(facts)
-    shape = Shape(
-        len(regions), len(industries), facts.grade in GRADES, facts.score is not None,
-        facts.years_in_business is not None, facts.tax_grade in TAX_GRADES, facts.black_listed,
-    )  # fmt: skip
-    params: dict[str, Any] = {"amount": amount, "term": term}
-    params |= {f"region{i}": f"%,{code},%" for i, code in enumerate(regions)}
-    params |= {f"industry{i}": f"%,{code},%" for i, code in enumerate(industries)}
-    if facts.grade in GRADES:
-        params["grades"] = list(GRADES[GRADES.index(str(facts.grade)) :])
-    if facts.tax_grade in TAX_GRADES:
-        params["tax_grades"] = list(TAX_GRADES[TAX_GRADES.index(str(facts.tax_grade)) :])
-    if shape.has_score:
-        params["score"] = facts.score
-    if shape.has_years:
-        params["years"] = facts.years_in_business
-    return shape, params, regions, industries
-
-
-@functools.lru_cache(maxsize=512)
-def _criteria(shape: Shape) -> tuple:
-    """The nine criteria in SQL for one shape of facts, with bound parameters for the values
-    (the same rules as `_explain`, which words them).
-
-    Built once per shape and reused: constructing the expressions costs more Python time than
-    running them. Expressions are immutable, so sharing them between requests and threads is
-    safe.
+    Built once per grade order and reused: constructing the expressions costs more Python
+    time than running them. Expressions are immutable, so sharing them between requests and
+    threads is safe.
     """
-
-    def listed(column, prefix: str, n: int):
-        return or_(column == "", *[column.like(bindparam(f"{prefix}{i}")) for i in range(n)])
-
-    amount: BindParameter[Decimal] = bindparam("amount")
-    term: BindParameter[int] = bindparam("term")
-    return (
-        and_(Product.amount_min <= amount, Product.amount_max >= amount),
-        and_(Product.term_min_months <= term, Product.term_max_months >= term),
-        listed(Product.regions, "region", shape.n_regions),
-        listed(Product.industries, "industry", shape.n_industries),
-        or_(Product.min_grade.is_(None), Product.min_grade.in_(bindparam("grades", expanding=True)))
-        if shape.has_grade else Product.min_grade.is_(None),
-        or_(Product.min_score.is_(None), Product.min_score <= bindparam("score"))
-        if shape.has_score else Product.min_score.is_(None),
-        or_(Product.min_years.is_(None), Product.min_years <= bindparam("years"))
-        if shape.has_years else Product.min_years.is_(None),
-        or_(Product.min_tax_grade.is_(None),
-            Product.min_tax_grade.in_(bindparam("tax_grades", expanding=True)))
-        if shape.has_tax_grade else Product.min_tax_grade.is_(None),
-        not_(Product.exclude_black_list) if shape.black_listed else true(),
-    )  # fmt: skip
-
-
-@functools.lru_cache(maxsize=512)
-def _match_statement(shape: Shape, near_miss_max: int, limit: int):
-    """Every published product scored on every criterion (failed = how many it misses); the
-    best `limit` with at most `near_miss_max` misses."""
-    failed = functools.reduce(operator.add, [case((ok, 0), else_=1) for ok in _criteria(shape)])
+    need = criteria.need_parameters()
+    oks = criteria.predicates(need, grades)
+    failed = functools.reduce(operator.add, [case((ok, 0), else_=1) for ok in oks])
     failed_label = failed.label("failed")
     # The best `limit` products by (failed, rate) are chosen on narrow rows first; only they
     # are joined to their full columns and their bank (a third less time than sorting wide
@@ -397,11 +212,24 @@ def _match_statement(shape: Shape, near_miss_max: int, limit: int):
         .limit(limit)
         .subquery("top")
     )
+    verdicts = [
+        case((ok, 1), else_=0).label(f"ok_{c.code}") for c, ok in zip(CRITERIA, oks, strict=True)
+    ]
     return (
-        select(*_VIEW_COLUMNS, top.c.failed)
+        select(*_VIEW_COLUMNS, top.c.failed, *verdicts)
         .join_from(top, Product, Product.id == top.c.id)
         .join(Bank, Bank.id == Product.bank_id)
         .order_by(top.c.failed, Product.rate_min, Product.id)
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _fitting_statement(grades: tuple[str, ...]):
+    need = criteria.need_parameters()
+    return (
+        select(Product.bank_id)
+        .where(Product.status == "published", *criteria.predicates(need, grades))
+        .distinct()
     )
 
 
@@ -427,60 +255,64 @@ def match(
     """Published products for this need: eligible ones first, then the near misses."""
     amount_d, term = check_need(amount, term_months)
     facts = facts or facts_of(enterprise.id)
-    shape, params, regions, industries = _bound(facts, amount_d, term)
-    statement = _match_statement(shape, near_miss_max, limit)
-    rows = db.session.execute(statement, params).all()
+    grades = active_grade_order()
+    values = criteria.need_values(facts, amount_d, term, grades)
+    rows = db.session.execute(_match_statement(grades, near_miss_max, limit), values).all()
     if not rows:
         return []
     matches = []
     translate = _translator()
+    case_ = criteria.Case(facts, amount_d, term, grades)
     for row in rows:
         product = ProductView.from_row(row)
-        checks = _explain(product, facts, amount_d, term, regions, industries, translate)
-        matches.append(Match(product, checks, sum(1 for c in checks if not c["passed"])))
+        checks = []
+        for criterion in CRITERIA:
+            passed = bool(row._mapping[f"ok_{criterion.code}"])
+            detail = criterion.wording(passed, product, case_, translate)
+            checks.append({"criterion": criterion.code, "passed": passed, "detail": detail})
+        matches.append(Match(product, checks, row.failed))
     _rank(matches, amount_d, term, translate)
     return matches
 
 
 def fitting_bank_ids(enterprise: Enterprise, amount: Decimal, term_months: int) -> set[int]:
-    """Banks with at least one published product this enterprise is eligible for."""
-    shape, params, _regions, _industries = _bound(facts_of(enterprise.id), amount, term_months)
-    query = select(Product.bank_id).where(Product.status == "published", *_criteria(shape))
-    return set(db.session.scalars(query.distinct(), params))
+    """Banks with at least one published product this enterprise is eligible for (the
+    banks told of an open demand, and those that may see it)."""
+    grades = active_grade_order()
+    values = criteria.need_values(facts_of(enterprise.id), amount, term_months, grades)
+    return set(db.session.scalars(_fitting_statement(grades), values))
+
+
+INBOX_CHUNK = 200  # demands per statement (SQLite allows 500 SELECTs in one UNION)
 
 
 def demands_fitting_bank(bank_id: int, demands: Sequence[Application]) -> list[Application]:
-    """The open demands that at least one of this bank's published products fits: one query
-    for the products, one for all the enterprises' facts, then the same checks the
-    enterprise sees on its matches page (`_explain`), untranslated."""
+    """The open demands that at least one of this bank's published products fits: the same
+    criteria in SQL as `fitting_bank_ids`, one row of facts per demand, one statement per
+    200 demands."""
     if not demands:
         return []
-    products = [
-        ProductView.from_row(row)
-        for row in db.session.execute(
-            select(*_VIEW_COLUMNS)
-            .join(Bank, Bank.id == Product.bank_id)
-            .where(Product.bank_id == bank_id, Product.status == "published")
-        )
-    ]
-    if not products:
-        return []
+    grades = active_grade_order()
     facts = facts_for({d.enterprise_id for d in demands})
-
-    def untranslated(message: str, **_variables) -> str:
-        return message
-
-    fitting = []
-    for demand in demands:
-        f = facts[demand.enterprise_id]
-        regions = region_candidates(f.region_code)
-        industries = industry_candidates(f)
-        amount, term = Decimal(demand.amount), demand.term_months
-        if any(
-            all(
-                c["passed"] for c in _explain(p, f, amount, term, regions, industries, untranslated)
+    fitting: set[int] = set()
+    for start in range(0, len(demands), INBOX_CHUNK):
+        rows = [
+            (i, criteria.need_values(facts[d.enterprise_id], Decimal(d.amount), d.term_months,
+                                     grades))
+            for i, d in enumerate(demands[start : start + INBOX_CHUNK], start=start)
+            if d.enterprise_id in facts
+        ]  # fmt: skip
+        if not rows:
+            continue
+        need = criteria.need_rows(rows)
+        fits = (
+            select(Product.id)
+            .where(
+                Product.bank_id == bank_id,
+                Product.status == "published",
+                *criteria.predicates(criteria.need_of(need), grades),
             )
-            for p in products
-        ):
-            fitting.append(demand)
-    return fitting
+            .exists()
+        )
+        fitting.update(db.session.scalars(select(need.c.key).where(fits)))
+    return [d for i, d in enumerate(demands) if i in fitting]

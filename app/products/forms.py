@@ -6,7 +6,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from app.products.models import GRADES, TAX_GRADES
+from app.ingest.models import TAX_GRADES
+from app.scoring.services import active_grade_order
 
 TYPE_LABELS = {"credit": _l("信用贷"), "collateral": _l("抵押贷"), "guarantee": _l("担保贷")}
 STATUS_LABELS = {
@@ -33,10 +34,7 @@ class ProductForm(FlaskForm):
     rate_max = StringField(_l("最高年利率（%）"))
     regions = StringField(_l("适用地区代码（逗号分隔，空 = 不限）"), validators=[Optional()])
     industries = StringField(_l("适用行业代码（逗号分隔，空 = 不限）"), validators=[Optional()])
-    min_grade = SelectField(
-        _l("最低信用等级"),
-        choices=[SelectChoice("", _l("不限"))] + [SelectChoice(g, g) for g in GRADES],
-    )
+    min_grade = SelectField(_l("最低信用等级"))  # the active scorecard's grades (__init__)
     min_score = StringField(_l("最低信用评分（0–1000）"), validators=[Optional()])
     min_years = StringField(_l("最短经营年限（年）"), validators=[Optional()])
     min_tax_grade = SelectField(
@@ -45,6 +43,13 @@ class ProductForm(FlaskForm):
     )
     exclude_black_list = BooleanField(_l("不受理严重失信主体（黑名单）"), default=True)
     version = StringField(validators=[Optional()])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        grades = active_grade_order()
+        self.min_grade.choices = [SelectChoice("", _l("不限"))] + [
+            SelectChoice(g, g) for g in grades
+        ]
 
 
 class StatusForm(FlaskForm):

@@ -15,8 +15,6 @@ from app.types import Money, Rate, UTCDateTime
 
 PRODUCT_TYPES = ("credit", "collateral", "guarantee")  # 信用贷 / 抵押 / 担保
 PRODUCT_STATES = ("draft", "published", "suspended", "retired")
-GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "C")  # best → worst
-TAX_GRADES = ("A", "B", "M", "C", "D")  # best → worst
 
 
 def _codes(text: str | None) -> list[str]:
@@ -56,6 +54,8 @@ class Product(db.Model):
     rate_max: Mapped[Decimal] = mapped_column(Rate())
     regions: Mapped[str] = mapped_column(Text, default="")
     industries: Mapped[str] = mapped_column(Text, default="")
+    # A grade code of the active scorecard (`scoring.services.active_grade_order`): a product
+    # whose code the active version no longer defines fits no enterprise until it is edited.
     min_grade: Mapped[str | None] = mapped_column(String(3), nullable=True)
     min_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     min_years: Mapped[int | None] = mapped_column(Integer, nullable=True)

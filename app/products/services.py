@@ -18,7 +18,9 @@ from app.clock import utcnow
 from app.enterprises.models import Industry, Region
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.products.models import GRADES, PRODUCT_STATES, PRODUCT_TYPES, TAX_GRADES, Product
+from app.ingest.models import TAX_GRADES
+from app.products.models import PRODUCT_STATES, PRODUCT_TYPES, Product
+from app.scoring.services import active_grade_order
 from app.util import money
 
 FIELDS = (
@@ -140,8 +142,9 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     rate_min, rate_max = rate_min.quantize(Decimal("0.0001")), rate_max.quantize(Decimal("0.0001"))
 
     min_grade = str(data.get("min_grade") or "").strip().upper() or None
-    if min_grade is not None and min_grade not in GRADES:
-        raise ValidationFailed("min_grade", _("信用等级应为 %(g)s 之一", g="/".join(GRADES)))
+    grades = active_grade_order()
+    if min_grade is not None and min_grade not in grades:
+        raise ValidationFailed("min_grade", _("信用等级应为 %(g)s 之一", g="/".join(grades)))
     min_score = _int("min_score", data.get("min_score"), label=_("最低评分"), optional=True)
     if min_score is not None and not 0 <= min_score <= 1000:
         raise ValidationFailed("min_score", _("最低评分应在 0 至 1000 之间"))

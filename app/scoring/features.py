@@ -61,7 +61,6 @@ SOURCES = (
     "utility_bills",
     "social_insurance",
 )
-TAX_GRADES = ("D", "C", "M", "B", "A")  # worst → best; M = 新设立 (newly registered) taxpayer
 
 
 @dataclass(frozen=True)

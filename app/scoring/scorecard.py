@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.scoring.features import FEATURES, TAX_GRADES, Features
+from app.scoring.features import FEATURES, Features
 
 # Stable reason codes → (Chinese, English). Codes are the contract; wording may improve.
 REASONS: dict[str, tuple[str, str]] = {
@@ -230,9 +230,10 @@ def compile_definition(definition: Mapping[str, Any]) -> CompiledScorecard:
         dims.append(
             Dimension(d["code"], d["name_zh"], d["name_en"], float(d["weight"]), tuple(rules))
         )
+    by_code = {g["grade"]: g for g in definition["grades"]}
     grades = tuple(
-        Grade(g["grade"], int(g["min"]), g["label_zh"], g["label_en"])
-        for g in sorted(definition["grades"], key=lambda g: -g["min"])
+        Grade(code, int(by_code[code]["min"]), by_code[code]["label_zh"], by_code[code]["label_en"])
+        for code in grade_order(definition)
     )
     caps = tuple(
         Cap(
@@ -427,15 +428,15 @@ def _confidence(card: CompiledScorecard, coverage: Mapping[str, int]) -> float:
     return round(got / total, 2)
 
 
-def grade_order(card: CompiledScorecard) -> list[str]:
-    """Grades best first (for products' minimum-grade checks)."""
-    return [g.grade for g in card.grades]
+def grade_order(definition: Mapping[str, Any]) -> tuple[str, ...]:
+    """A definition's grade codes, best first (highest minimum score first), as
+    `compile_definition` orders them."""
+    return tuple(g["grade"] for g in sorted(definition["grades"], key=lambda g: -g["min"]))
 
 
 __all__ = [
     "MISSING_REASON",
     "REASONS",
-    "TAX_GRADES",
     "CompiledScorecard",
     "Result",
     "compile_definition",

@@ -21,9 +21,10 @@ from app.auth.services import require_role
 from app.clock import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.scoring.features import FEATURES, SOURCES, TAX_GRADES
+from app.ingest.models import TAX_GRADES
+from app.scoring.features import FEATURES, SOURCES
 from app.scoring.models import Scorecard
-from app.scoring.scorecard import REASONS, CompiledScorecard, compile_definition
+from app.scoring.scorecard import REASONS, CompiledScorecard, compile_definition, grade_order
 
 WEIGHT_TOLERANCE = 1e-6
 
@@ -43,6 +44,13 @@ def compiled_active() -> tuple[Scorecard, CompiledScorecard]:
     """The active version and its compiled form, for scoring many enterprises."""
     card = active_scorecard()
     return card, compile_definition(card.definition)
+
+
+def active_grade_order() -> tuple[str, ...]:
+    """The active scorecard's grade codes, best first (what products' minimum grade and
+    matching compare with); empty when no version is active."""
+    definition = db.session.scalar(select(Scorecard.definition).where(Scorecard.status == "active"))
+    return () if definition is None else grade_order(definition)
 
 
 def get_version(version: int) -> Scorecard:
@@ -268,7 +276,7 @@ def _check_rule(rule: Any, path: str, bad) -> None:
         if not isinstance(mapping, Mapping) or set(mapping) != set(TAX_GRADES):
             bad(path, _("map 应为每个纳税信用级别（A/B/M/C/D）给出分值"))
             return
-        values = [mapping[g] for g in TAX_GRADES]  # worst → best
+        values = [mapping[g] for g in reversed(TAX_GRADES)]  # worst → best
     if not all(_number(v) and v >= 0 for v in values):
         bad(path, _("分值应为非负数"))
         return
@@ -310,7 +318,7 @@ def _check_caps(caps: Any, grade_codes: list[str], bad) -> None:
             ok = (
                 isinstance(among, list)
                 and bool(among)
-                and set(among) == set(TAX_GRADES[: len(among)])
+                and set(among) == set(TAX_GRADES[::-1][: len(among)])  # the worst ones
             )
         elif spec.better == "lower":
             ok = _number(cap.get("at_least")) and "at_most" not in cap

@@ -23,6 +23,7 @@ from app.facts.registry import age_in_years, dimensions_query, years_in_business
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.ingest.services import ingest_records
 from app.matching import services as matching
+from app.notifications.models import Notification
 from app.profiles import services as profiles
 from tests.consent.test_guard import grant_query
 from tests.products.helpers import make_product
@@ -75,6 +76,23 @@ def world(factories):
     }  # fmt: skip
 
 
+def _told_of_a_new_demand(world) -> bool:
+    """Whether the bank is notified of a new open demand of the enterprise (rolled back)."""
+    savepoint = db.session.begin_nested()
+    demand = applications.create_application(
+        world["enterprise"].id, product_id=None, amount="200000", term_months=12,
+        purpose="补充流动资金", user_id=world["owner"].id,
+    )  # fmt: skip
+    told = db.session.scalar(
+        select(Notification.id).where(
+            Notification.bank_id == world["bank"].id, Notification.kind == "demand_new",
+            Notification.link.like(f"%/{demand.id}"),
+        )
+    )  # fmt: skip
+    savepoint.rollback()
+    return told is not None
+
+
 def _everywhere(api, world) -> dict:
     """What each reader says of the enterprise now."""
     enterprise, bank = world["enterprise"], world["bank"]
@@ -91,6 +109,7 @@ def _everywhere(api, world) -> dict:
         "view_black_listed": view.json["facts"]["black_listed"],
         "view_records": [r["category"] for r in view.json["sections"]["public_credit"]["records"]],
         "profile_black_listed": view.json["features"]["black_listed"],
+        "notified": _told_of_a_new_demand(world),
     }
 
 
@@ -99,7 +118,7 @@ def test_a_withdrawn_black_list_record_makes_the_enterprise_eligible_everywhere_
     assert before == {
         "matching": False, "fitting_banks": False, "inbox": False,
         "bank_may_open_demand": False, "view_black_listed": True,
-        "view_records": ["black_list"], "profile_black_listed": True,
+        "view_records": ["black_list"], "profile_black_listed": True, "notified": False,
     }  # fmt: skip
 
     dispute = disputes.file_dispute(world["enterprise"].id, "public_credit", world["record"].id,
@@ -112,7 +131,7 @@ def test_a_withdrawn_black_list_record_makes_the_enterprise_eligible_everywhere_
     assert _everywhere(api, world) == {
         "matching": True, "fitting_banks": True, "inbox": True,
         "bank_may_open_demand": True, "view_black_listed": False,
-        "view_records": [], "profile_black_listed": False,
+        "view_records": [], "profile_black_listed": False, "notified": True,
     }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from app.clock import local_today, utcnow
 from app.extensions import db
 from app.facts.services import facts_of
 from app.ingest.models import PublicCreditRecord, TaxRating
-from app.matching import services
+from app.matching import criteria, services
 from tests.products.helpers import make_product
 
 
@@ -126,7 +127,7 @@ def test_eligible_first_then_near_misses_by_fewest_failures(factories, enterpris
     assert [m.eligible for m in matches] == [True, False, False]
     body = matches[0].to_dict()
     assert set(body) >= {"product_id", "bank", "name", "eligible", "rank", "checks"}
-    assert {c["criterion"] for c in body["checks"]} == set(services.CRITERIA)
+    assert [c["criterion"] for c in body["checks"]] == list(criteria.CODES)
 
 
 def test_ranking_prefers_lower_rate_and_explains_it(factories, enterprise, facts):
@@ -168,9 +169,9 @@ def test_bad_need_names_the_field(enterprise, amount, term, field):
 
 
 def test_wan_formatting():
-    assert services.wan(Decimal("500000")) == "50万"
-    assert services.wan(Decimal("1250000")) == "125万"
-    assert services.wan(Decimal("8000")) == "8000.00元"
+    assert criteria.wan(Decimal("500000")) == "50万"
+    assert criteria.wan(Decimal("1250000")) == "125万"
+    assert criteria.wan(Decimal("8000")) == "8000.00元"
 
 
 def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
@@ -210,3 +211,56 @@ def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
     ]  # fmt: skip
     assert fitting == expected
     assert 0 < len(fitting) < len(demands)  # some fit, some do not
+
+
+def test_a_scorecard_with_other_grade_codes_keeps_matching_working(factories, enterprise, facts):
+    """Grades are the active scorecard's data: products and matching ask its order."""
+    from app.errors import ValidationFailed
+    from app.scoring import services as scoring
+    from tests.scoring.conftest import V1_FILE
+
+    old_product = make_product(factories.bank(), name="旧等级", min_grade="AA")
+    definition = json.loads(V1_FILE.read_text(encoding="utf-8"))["definition"]
+    renamed = dict(zip(("AAA", "AA", "A", "BBB", "BB", "B", "C"),
+                       ("甲", "甲", "乙", "乙", "丙", "丙", "丁"), strict=True))  # fmt: skip
+    definition["grades"] = [
+        {"grade": "甲", "min": 800, "label_zh": "优", "label_en": "Excellent"},
+        {"grade": "乙", "min": 600, "label_zh": "良", "label_en": "Good"},
+        {"grade": "丙", "min": 400, "label_zh": "中", "label_en": "Fair"},
+        {"grade": "丁", "min": 0, "label_zh": "差", "label_en": "Poor"},
+    ]
+    for cap in definition["caps"]:
+        cap["max_grade"] = renamed[cap["max_grade"]]
+    card = scoring.create_version(definition, user_id=None)
+    scoring.activate(card.version, user_id=None)
+    assert scoring.active_grade_order() == ("甲", "乙", "丙", "丁")
+
+    with pytest.raises(ValidationFailed) as refused:
+        make_product(factories.bank(), min_grade="AA")
+    assert refused.value.field == "min_grade" and "甲/乙/丙/丁" in refused.value.message
+    bank = factories.bank()
+    fits = make_product(bank, name="乙级可贷", min_grade="乙")
+    above = make_product(factories.bank(), name="甲级专享", min_grade="甲")
+
+    verdicts = {
+        m.product.id: (m.eligible, [c["detail"] for c in m.checks if c["criterion"] == "min_grade"])
+        for m in services.match(enterprise, "200000", 12, facts=replace(facts, grade="乙"))
+    }
+    assert verdicts == {
+        fits.id: (True, ["信用等级 乙 达到要求 乙"]),
+        above.id: (False, ["信用等级 乙 低于要求 甲"]),
+        old_product.id: (False, ["要求的信用等级 AA 不在现行评分卡中"]),
+    }
+    # A profile scored by the previous version ("A") ranks nowhere in the new order.
+    (stale,) = [m for m in services.match(enterprise, "200000", 12, facts=facts)
+                if m.product.id == fits.id]  # fmt: skip
+    assert [c["detail"] for c in stale.checks if not c["passed"]] == [
+        "信用等级 A 不在现行评分卡中，待重新评分"
+    ]
+    # The SQL-only readers take the same order (no profile yet: only unlimited products fit).
+    assert bank.id not in services.fitting_bank_ids(enterprise, Decimal("200000"), 12)
+    demand = Application(enterprise_id=enterprise.id, state="submitted",
+                         amount=Decimal("200000"), term_months=12)  # fmt: skip
+    db.session.add(demand)
+    db.session.flush()
+    assert services.demands_fitting_bank(bank.id, [demand]) == []
