@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +12,7 @@ from app.audit import services
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.consent.forms import CATEGORY_LABELS
+from app.spreadsheets import csv_response
 from app.util import SHANGHAI, to_local
 
 bp = Blueprint("audit", __name__)
@@ -63,32 +62,23 @@ def access_log_csv():
     entries = services.entries_for_enterprise(
         current_user.enterprise_id, log_filter_from_args(request.args), limit=None
     )
-    out = io.StringIO()
-    out.write("\ufeff")  # so that Excel opens UTF-8
-    writer = csv.writer(out)
-    writer.writerow(
-        [_("时间"), _("银行"), _("查询人"), _("获准类别"), _("请求类别"), _("用途"), _("渠道"),
-         _("结果"), "IP"]
-    )  # fmt: skip
-    for e in entries:
-        writer.writerow(
-            [
-                to_local(e["at"]).strftime("%Y-%m-%d %H:%M:%S"),
-                e["bank"] or "",
-                e["user"] or "",
-                " ".join(e["categories"]),
-                " ".join(e["requested"]),
-                e["purpose"],
-                e["channel"],
-                e["outcome"],
-                e["ip"] or "",
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=access-log.csv"},
+    header = [_("时间"), _("银行"), _("查询人"), _("获准类别"), _("请求类别"), _("用途"),
+              _("渠道"), _("结果"), "IP"]  # fmt: skip
+    rows = (
+        [
+            to_local(e["at"]).strftime("%Y-%m-%d %H:%M:%S"),
+            e["bank"],
+            e["user"],
+            " ".join(e["categories"]),
+            " ".join(e["requested"]),
+            e["purpose"],
+            e["channel"],
+            e["outcome"],
+            e["ip"],
+        ]
+        for e in entries
     )
+    return csv_response("access-log.csv", header, rows)
 
 
 @bp.route("/admin/audit")

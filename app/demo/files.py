@@ -6,11 +6,12 @@ generator writes the English field order below, with either header row.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
+
+from app.spreadsheets import CsvSheet, XlsxSheet
 
 SOURCES = (
     "enterprises",
@@ -111,15 +112,14 @@ class RowWriter(Protocol):
 
 
 class CsvRows:
-    """Streams rows to a CSV file (csv module; nothing is kept in memory)."""
+    """Streams rows to a CSV file through the shared writer (nothing is kept in memory)."""
 
     def __init__(self, path: Path, head: list[str], encoding: str) -> None:
         self._file = open(path, "w", encoding=encoding, newline="")  # noqa: SIM115
-        self._writer = csv.writer(self._file)
-        self._writer.writerow(head)
+        self._sheet = CsvSheet(self._file, head)
 
     def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
-        self._writer.writerows(rows)
+        self._sheet.writerows(rows)
 
     def close(self) -> None:
         self._file.close()
@@ -130,12 +130,8 @@ class XlsxRows:
     real date cells and numbers; codes stay text."""
 
     def __init__(self, path: Path, source: str, head: list[str]) -> None:
-        from openpyxl import Workbook
-
         self._path = path
-        self._book = Workbook(write_only=True)
-        self._sheet = self._book.create_sheet(source)
-        self._sheet.append(head)
+        self._sheet = XlsxSheet(source, head)
         names = [en for en, _cn in FIELDS[source]]
         self._dates = [i for i, n in enumerate(names) if n in DATE_FIELDS]
         self._numbers = [i for i, n in enumerate(names) if n in NUMBER_FIELDS]
@@ -150,10 +146,10 @@ class XlsxRows:
                 cells[i] = float(cells[i]) if cells[i] != "" else None
             for i in self._ints:
                 cells[i] = int(cells[i])
-            self._sheet.append(cells)
+            self._sheet.writerow(cells)
 
     def close(self) -> None:
-        self._book.save(self._path)
+        self._sheet.save(self._path)
 
 
 def open_writer(

@@ -3,10 +3,7 @@ corrections history. Admin only."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +14,7 @@ from app.extensions import db
 from app.forms import attach_error
 from app.ingest import services
 from app.ingest.forms import SOURCE_LABELS, UploadForm
+from app.spreadsheets import csv_response
 
 bp = Blueprint("ingest", __name__, url_prefix="/admin/ingest")
 
@@ -90,20 +88,13 @@ def batch(batch_id: int):
 def rejections_csv(batch_id: int):
     """The rejections as CSV, UTF-8 with a BOM so that Excel shows the Chinese."""
     found = services.get_batch(batch_id)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(["row", "column", "code", "value", "reason_zh", "reason_en"])
-    for r in services.batch_rejections(found.id):
-        writer.writerow([r.row, r.column or "", r.code, r.value or "", r.reason_zh, r.reason_en])
-    return Response(
-        buffer.getvalue().encode("utf-8"),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=batch-{found.id}-{found.source}-rejections.csv"
-            )
-        },
+    return csv_response(
+        f"batch-{found.id}-{found.source}-rejections.csv",
+        ["row", "column", "code", "value", "reason_zh", "reason_en"],
+        (
+            [r.row, r.column, r.code, r.value, r.reason_zh, r.reason_en]
+            for r in services.batch_rejections(found.id)
+        ),
     )
 
 
