@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.enterprises.routes import bp as enterprises_bp
     from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
+    from app.market.routes import bp as market_bp
     from app.matching.routes import bp as matching_bp
     from app.notifications.routes import bp as notifications_bp
     from app.products.routes import bp as products_bp
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
 
     load_routes()
     app.register_blueprint(main_bp)
+    app.register_blueprint(market_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(consent_bp)
     app.register_blueprint(scheduler_bp)
