@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.routes import bp as main_bp
     from app.market.routes import bp as market_bp
     from app.matching.routes import bp as matching_bp
+    from app.notices.routes import bp as notices_bp
     from app.notifications.routes import bp as notifications_bp
     from app.products.routes import bp as products_bp
     from app.profiles.routes import bp as profiles_bp
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     load_routes()
     app.register_blueprint(main_bp)
     app.register_blueprint(market_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(consent_bp)
     app.register_blueprint(scheduler_bp)

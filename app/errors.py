@@ -33,6 +33,21 @@ class ValidationFailed(ServiceError):
         super().__init__(message, code=code, field=field)
 
 
+class FieldErrors(ValidationFailed):
+    """Several fields wrong at once: every one is named, so that a form can mark them all
+    and an API client fix them all in one go. `field` / `message` are the first of them."""
+
+    def __init__(self, errors: dict[str, str]):
+        if not errors:
+            raise ValueError("FieldErrors needs at least one error")
+        self.errors = {name: str(message) for name, message in errors.items()}
+        first = next(iter(self.errors))
+        super().__init__(first, self.errors[first])
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "fields": dict(self.errors)}
+
+
 class NotFound(ServiceError):
     status = 404
     code = "not_found"
