@@ -17,7 +17,7 @@ from app.banks.models import Bank
 from app.enterprises.models import Enterprise
 from app.enterprises.services import industry_names, region_names
 from app.extensions import db
-from app.matching.services import region_candidates
+from app.matching.criteria import region_candidates
 from app.products.models import PRODUCT_TYPES, Product
 
 PER_PAGE = 20
