@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Numeric
@@ -39,3 +40,8 @@ def Money() -> Numeric:  # noqa: N802 - reads as a type in column definitions
 def Rate() -> Numeric:  # noqa: N802
     """Annual rate in percent, e.g. 3.8500."""
     return Numeric(6, 4, asdecimal=True)
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """A CHECK constraint's SQL allowing only `values` (a closed set's enum) in `column`."""
+    return f"{column} IN (" + ",".join(f"'{v}'" for v in values) + ")"

@@ -22,7 +22,7 @@ def error_response(status: int, code: str, message: str, **extra):
 
 def service_error_response(exc: ServiceError):
     db.session.rollback()
-    extra = {"field": exc.field} if exc.field else {}
+    extra = {k: v for k, v in exc.to_dict().items() if k not in ("code", "message")}
     return error_response(exc.status, exc.code, exc.message, **extra)
 
 

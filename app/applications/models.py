@@ -18,17 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.applications.states import State
 from app.banks.models import Bank
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.facts.registry import dimensions_query
 from app.products.models import Product
-from app.types import Money, Rate, UTCDateTime
-
-STATES = (
-    "draft", "submitted", "accepted", "approved", "rejected", "disbursed", "withdrawn", "expired",
-)  # fmt: skip
+from app.types import Money, Rate, UTCDateTime, one_of
 
 
 class Application(db.Model):
@@ -41,11 +38,7 @@ class Application(db.Model):
 
     __tablename__ = "applications"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('draft','submitted','accepted','approved','rejected','disbursed',"
-            "'withdrawn','expired')",
-            name="state",
-        ),
+        CheckConstraint(one_of("state", State), name="state"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("term_months > 0", name="term_positive"),
         Index("ix_applications_bank_state", "bank_id", "state"),
@@ -57,7 +50,7 @@ class Application(db.Model):
         ForeignKey("products.id"), nullable=True, index=True
     )
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id"), nullable=True)
-    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(12), default=State.DRAFT.value, index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
     term_months: Mapped[int] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(300), default="")

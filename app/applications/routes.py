@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from app.applications import queries, services
@@ -17,6 +18,7 @@ from app.applications.forms import (
     DisburseForm,
     RejectForm,
 )
+from app.applications.states import ACTION_LABELS, STATE_LABELS, Action
 from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES, Role
 from app.clock import local_today, utcnow
@@ -126,17 +128,36 @@ def index():
     return render_template(
         "applications/index.html",
         applications=queries.list_for_enterprise(current_user.enterprise_id),
-        labels=services.STATE_LABELS,
+        labels=STATE_LABELS,
     )
 
 
 @bp.route("/applications/<int:application_id>")
 @role_required(Role.ENTERPRISE, *BANK_ROLES)
 def detail(application_id: int):
-    app = services.get_for_user(application_id, current_user)
+    return _detail_page(services.get_for_user(application_id, current_user))
+
+
+# The decisions with fields: a refused one is shown again with what was typed.
+DECISION_FORMS = {"approve": ApproveForm, "reject": RejectForm, "disburse": DisburseForm}
+
+
+def _detail_page(app, refused: tuple[str, FlaskForm] | None = None, status: int = 200):
     is_bank = current_user.role in BANK_ROLES
     identified = is_bank and services.identified_for_bank(app, current_user.bank_id)
-    return render_template(
+    forms = {
+        "approve_form": ApproveForm(formdata=None, amount=app.amount, term_months=app.term_months),
+        "reject_form": RejectForm(formdata=None),
+        "disburse_form": DisburseForm(
+            formdata=None,
+            amount=app.approved_amount,
+            disbursed_on=local_today().isoformat(),
+            first_loan=is_first_loan(app.enterprise_id, excluding=app.id),
+        ),
+    }
+    if refused is not None:
+        forms[f"{refused[0]}_form"] = refused[1]
+    page = render_template(
         "applications/detail.html",
         app=app,
         is_bank=is_bank,
@@ -149,27 +170,21 @@ def detail(application_id: int):
         and not services.identified_for_bank(app, app.bank_id),
         summary=queries.summary(app) if is_bank and not identified else None,
         events=queries.events(app.id),
-        labels=services.STATE_LABELS,
-        action_labels=services.ACTION_LABELS,
+        labels=STATE_LABELS,
+        action_labels=ACTION_LABELS,
         action_form=ActionForm(),
-        approve_form=ApproveForm(formdata=None, amount=app.amount, term_months=app.term_months),
-        reject_form=RejectForm(formdata=None),
-        disburse_form=DisburseForm(
-            formdata=None,
-            amount=app.approved_amount,
-            disbursed_on=local_today().isoformat(),
-            first_loan=is_first_loan(app.enterprise_id, excluding=app.id),
-        ),
         days_left=workdays.working_days_left(app.respond_by, utcnow())
         if app.state == "submitted" and app.respond_by
         else None,
+        **forms,
     )
+    return page, status
 
 
 @bp.route("/applications/<int:application_id>/<action>", methods=["POST"])
 @role_required(Role.ENTERPRISE, *BANK_ROLES)
 def act(application_id: int, action: str):
-    if action not in services.TRANSITIONS or action in ("submit", "expire"):
+    if action not in services.USER_ACTIONS:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -178,6 +193,16 @@ def act(application_id: int, action: str):
         if action == "disburse":  # an unticked box is absent from the form: not a first loan
             payload["first_loan"] = "first_loan" in request.form
         services.act(action, application_id, current_user, payload)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form_class = DECISION_FORMS.get(action)
+        if form_class is None:
+            flash(exc.message, "error")
+            return redirect(url_for("applications.detail", application_id=application_id))
+        form = form_class()  # what was typed, each wrong field marked
+        attach_error(form, exc)
+        app = services.get_for_user(application_id, current_user)
+        return _detail_page(app, (action, form), 422)
     except ServiceError as exc:
         db.session.rollback()
         if exc.status == 404:
@@ -185,7 +210,7 @@ def act(application_id: int, action: str):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(_("已%(a)s", a=services.action_label(action)), "success")
+        flash(_("已%(a)s", a=Action(action).label), "success")
     return redirect(url_for("applications.detail", application_id=application_id))
 
 
@@ -242,6 +267,6 @@ def inbox():
     return render_template(
         "applications/inbox.html",
         tabs=queries.inbox(current_user.bank_id),
-        labels=services.STATE_LABELS,
+        labels=STATE_LABELS,
         summary=queries.summary,
     )

@@ -9,23 +9,23 @@ one of its published products (anonymously until the enterprise authorizes it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.applications.models import Application, ApplicationEvent
-from app.auth.models import BANK_ROLES, User
+from app.applications.states import Action, Actor, check_actor, step
+from app.auth.models import BANK_ROLES, Role, User
 from app.clock import utcnow
 from app.consent import services as consent
 from app.consent.guard import enterprises_authorizing
 from app.enterprises.models import Enterprise
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.services import is_first_loan
 from app.matching.criteria import wan
@@ -34,39 +34,20 @@ from app.products import services as products
 from app.util import money, to_local
 from app.workcalendar import services as workdays
 
-# action → (states it may start from, state it leads to, who may do it)
-TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
-    "submit": (frozenset({"draft"}), "submitted", "enterprise"),
-    "accept": (frozenset({"submitted"}), "accepted", "bank"),  # 受理
-    "approve": (frozenset({"accepted"}), "approved", "bank"),
-    "reject": (frozenset({"submitted", "accepted"}), "rejected", "bank"),
-    "disburse": (frozenset({"approved"}), "disbursed", "bank"),
-    "withdraw": (frozenset({"draft", "submitted", "accepted"}), "withdrawn", "enterprise"),
-    "expire": (frozenset({"submitted"}), "expired", "system"),
-}
-OPEN_STATES = ("draft", "submitted", "accepted")
-DECIDED_STATES = ("approved", "rejected", "disbursed", "withdrawn", "expired")
 MAX_AMOUNT = Decimal("100000000000")
 MAX_TERM = 360
 MAX_RATE = Decimal("36")
 
-STATE_LABELS = {
-    "draft": _l("草稿"), "submitted": _l("已提交"), "accepted": _l("已受理"),
-    "approved": _l("已批准"), "rejected": _l("已拒绝"), "disbursed": _l("已放款"),
-    "withdrawn": _l("已撤回"), "expired": _l("已过期"),
-}  # fmt: skip
-ACTION_LABELS = {
-    "create": _l("创建"), "submit": _l("提交"), "accept": _l("受理"), "approve": _l("批准"),
-    "reject": _l("拒绝"), "disburse": _l("放款"), "withdraw": _l("撤回"), "expire": _l("过期"),
-}  # fmt: skip
 
-
-def state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
-
-
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+def actor_of(user: User | None) -> Actor | None:
+    """Who `user` is in the state machine (None: no user = the scheduler)."""
+    if user is None:
+        return Actor.SYSTEM
+    if user.role == Role.ENTERPRISE and user.enterprise_id is not None:
+        return Actor.ENTERPRISE
+    if user.role in BANK_ROLES and user.bank_id is not None:
+        return Actor.BANK
+    return None
 
 
 # --- parsing the numbers people type -------------------------------------------------------
@@ -179,31 +160,25 @@ def identified_for_bank(app: Application, bank_id: int) -> bool:
 
 def _transition(
     app: Application,
-    action: str,
+    action: Action,
     *,
+    actor: Actor | None,
     user_id: int | None,
     bank_id: int | None = None,
     note: str = "",
     values: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Application:
-    starts, target, _who = TRANSITIONS[action]
-    if app.state not in starts:
-        raise Conflict(
-            _(
-                "申请当前状态为“%(s)s”，不能执行“%(a)s”",
-                s=state_label(app.state),
-                a=action_label(action),
-            ),
-            code="invalid_transition",
-        )
+    """Take `action` on `app` as `actor`: the table decides whether it may (`states.step`),
+    one conditional UPDATE makes it so, an event row records it."""
+    target = step(app.state, action, actor)
     now = now or utcnow()
     where = [
         Application.id == app.id,
         Application.state == app.state,
         Application.version == app.version,
     ]
-    if action == "accept" and app.bank_id is None:
+    if action == Action.ACCEPT and app.bank_id is None:
         where.append(Application.bank_id.is_(None))  # an open demand: the first bank wins
     result = db.session.execute(
         update(Application)
@@ -232,10 +207,14 @@ def _transition(
     return app
 
 
-def _check_bank_user(user: User) -> int:
-    if user.role not in BANK_ROLES or user.bank_id is None:
-        raise Forbidden(_("只有银行人员可以处理申请"), code="wrong_role")
-    return user.bank_id
+def _load(action: Action, application_id: int, user: User) -> Application:
+    """The application `user` is about to act on: 403 when its role never takes `action`,
+    404 when it may not see the application."""
+    actor = actor_of(user)
+    check_actor(action, actor)
+    app = get_for_user(application_id, user)
+    step(app.state, action, actor)  # 409 before the fields are read
+    return app
 
 
 def _link(application_id: int) -> str:
@@ -302,7 +281,8 @@ def create_application(
     days = int(current_app.config.get("RESPONSE_WORKING_DAYS", 3))
     _transition(
         app,
-        "submit",
+        Action.SUBMIT,
+        actor=Actor.ENTERPRISE,
         user_id=user_id,
         values={"submitted_at": now, "respond_by": workdays.deadline_after(now, days)},
         now=now,
@@ -398,8 +378,8 @@ def _grant_for_application(app: Application, categories: Iterable[str], **consen
 
 def accept(application_id: int, user: User, *, now: datetime | None = None) -> Application:
     """受理. On an open demand the first bank wins; the enterprise is asked to authorize it."""
-    bank_id = _check_bank_user(user)
-    app = get_for_bank(application_id, bank_id)
+    app = _load(Action.ACCEPT, application_id, user)
+    bank_id = user.bank_id
     now = now or utcnow()
     submitted = to_local(app.submitted_at or now)
     today = to_local(now)
@@ -407,7 +387,8 @@ def accept(application_id: int, user: User, *, now: datetime | None = None) -> A
     was_open = app.bank_id is None
     _transition(
         app,
-        "accept",
+        Action.ACCEPT,
+        actor=Actor.BANK,
         user_id=user.id,
         bank_id=bank_id,
         now=now,
@@ -437,15 +418,56 @@ def accept(application_id: int, user: User, *, now: datetime | None = None) -> A
     return app
 
 
+def check_approval(app: Application, amount: Any, rate: Any, term_months: Any):
+    """The terms a bank approves, or ValidationFailed naming every wrong field: the amount
+    within the product's range and not above the request (the platform has no counter-offer
+    for the enterprise to accept), the term and the rate within the product's ranges (an
+    open demand has no product: only the request and the general limits apply)."""
+    problems: dict[str, str] = {}
+    parsed: dict[str, Any] = {}
+    given = {"amount": amount, "rate": rate, "term_months": term_months}
+    for field, parse in (
+        ("amount", parse_amount),
+        ("rate", parse_rate),
+        ("term_months", parse_term),
+    ):
+        try:
+            parsed[field] = parse(given[field], field)
+        except ValidationFailed as exc:
+            problems[field] = exc.message
+    p = app.product
+    if (value := parsed.get("amount")) is not None:
+        if value > app.amount:
+            problems["amount"] = _("批准金额不能超过申请金额 %(v)s", v=wan(app.amount))
+        elif p is not None and value > p.amount_max:
+            problems["amount"] = _("批准金额超出产品上限 %(v)s", v=wan(p.amount_max))
+        elif p is not None and value < p.amount_min:
+            problems["amount"] = _("批准金额低于产品下限 %(v)s", v=wan(p.amount_min))
+    rate, term = parsed.get("rate"), parsed.get("term_months")
+    if p is not None and rate is not None and not p.rate_min <= rate <= p.rate_max:
+        problems["rate"] = _(
+            "年利率应在产品的 %(a)s%% 至 %(b)s%% 之间",
+            a=p.rate_min.normalize(),
+            b=p.rate_max.normalize(),
+        )
+    if p is not None and term is not None and not p.term_min_months <= term <= p.term_max_months:
+        problems["term_months"] = _(
+            "期限应在 %(a)d 至 %(b)d 个月之间", a=p.term_min_months, b=p.term_max_months
+        )
+    if problems:
+        raise FieldErrors(problems)
+    return parsed["amount"], parsed["rate"], parsed["term_months"]
+
+
 def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_months: Any):
-    bank_id = _check_bank_user(user)
-    app = get_for_bank(application_id, bank_id)
-    amount_d, rate_d, term = parse_amount(amount), parse_rate(rate), parse_term(term_months)
+    app = _load(Action.APPROVE, application_id, user)
+    amount_d, rate_d, term = check_approval(app, amount, rate, term_months)
     _transition(
         app,
-        "approve",
+        Action.APPROVE,
+        actor=Actor.BANK,
         user_id=user.id,
-        bank_id=bank_id,
+        bank_id=user.bank_id,
         note=f"{amount_d} / {rate_d}% / {term}",
         values={
             "approved_amount": amount_d,
@@ -469,8 +491,7 @@ def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_mon
 
 
 def reject(application_id: int, user: User, *, reason: Any):
-    bank_id = _check_bank_user(user)
-    app = get_for_bank(application_id, bank_id)
+    app = _load(Action.REJECT, application_id, user)
     reason = str(reason or "").strip()
     if not reason:
         raise ValidationFailed("reason", _("请填写拒绝原因"))
@@ -478,9 +499,10 @@ def reject(application_id: int, user: User, *, reason: Any):
         raise Conflict(_("开放需求请先受理再决定"), code="invalid_transition")
     _transition(
         app,
-        "reject",
+        Action.REJECT,
+        actor=Actor.BANK,
         user_id=user.id,
-        bank_id=bank_id,
+        bank_id=user.bank_id,
         note=reason[:2000],
         values={"reject_reason": reason[:2000], "decided_at": utcnow()},
     )
@@ -496,8 +518,7 @@ def reject(application_id: int, user: User, *, reason: Any):
 def disburse(
     application_id: int, user: User, *, amount: Any, disbursed_on: Any, first_loan: Any = None
 ):
-    bank_id = _check_bank_user(user)
-    app = get_for_bank(application_id, bank_id)
+    app = _load(Action.DISBURSE, application_id, user)
     amount_d = parse_amount(amount)
     if app.approved_amount is not None and amount_d > app.approved_amount:
         raise ValidationFailed("amount", _("放款金额不能超过批准金额"))
@@ -514,9 +535,10 @@ def disburse(
         first = is_first_loan(app.enterprise_id, excluding=app.id)
     _transition(
         app,
-        "disburse",
+        Action.DISBURSE,
+        actor=Actor.BANK,
         user_id=user.id,
-        bank_id=bank_id,
+        bank_id=user.bank_id,
         note=f"{amount_d} {day.isoformat()}" + (" 首贷" if first else ""),
         values={"disbursed_amount": amount_d, "disbursed_on": day, "first_loan": first},
     )
@@ -530,10 +552,11 @@ def disburse(
 
 
 def withdraw(application_id: int, user: User, *, note: str = ""):
-    if user.role != "enterprise" or user.enterprise_id is None:
-        raise Forbidden(_("只有申请企业可以撤回"), code="wrong_role")
-    app = get_for_enterprise(application_id, user.enterprise_id)
-    _transition(app, "withdraw", user_id=user.id, note=(note or "").strip()[:500])
+    app = _load(Action.WITHDRAW, application_id, user)
+    _transition(
+        app, Action.WITHDRAW, actor=Actor.ENTERPRISE, user_id=user.id,
+        note=(note or "").strip()[:500],
+    )  # fmt: skip
     if app.bank_id is not None:
         notify(
             "application_withdrawn",
@@ -545,30 +568,29 @@ def withdraw(application_id: int, user: User, *, note: str = ""):
 
 
 def act(action: str, application_id: int, user: User, payload: dict[str, Any]) -> Application:
-    """One entry point for the API: `action` with its JSON payload."""
-    if action == "accept":
-        return accept(application_id, user)
-    if action == "approve":
-        return approve(
-            application_id,
-            user,
-            amount=payload.get("amount"),
-            rate=payload.get("rate"),
-            term_months=payload.get("term_months"),
-        )
-    if action == "reject":
-        return reject(application_id, user, reason=payload.get("reason"))
-    if action == "disburse":
-        return disburse(
-            application_id,
-            user,
-            amount=payload.get("amount"),
-            disbursed_on=payload.get("disbursed_on"),
-            first_loan=payload.get("first_loan"),
-        )
-    if action == "withdraw":
-        return withdraw(application_id, user, note=str(payload.get("note") or ""))
-    raise NotFound(_("未知操作"))
+    """One entry point for the API and the web: a user's `action` with its payload."""
+    handler = USER_ACTIONS.get(action)
+    if handler is None:
+        raise NotFound(_("未知操作"))
+    return handler(application_id, user, payload)
+
+
+# The actions people take (submitting is part of applying; expiring is the scheduler's).
+USER_ACTIONS: dict[str, Callable[[int, User, dict[str, Any]], Application]] = {
+    Action.ACCEPT: lambda i, user, _p: accept(i, user),
+    Action.APPROVE: lambda i, user, p: approve(
+        i, user, amount=p.get("amount"), rate=p.get("rate"), term_months=p.get("term_months")
+    ),
+    Action.REJECT: lambda i, user, p: reject(i, user, reason=p.get("reason")),
+    Action.DISBURSE: lambda i, user, p: disburse(
+        i,
+        user,
+        amount=p.get("amount"),
+        disbursed_on=p.get("disbursed_on"),
+        first_loan=p.get("first_loan"),
+    ),
+    Action.WITHDRAW: lambda i, user, p: withdraw(i, user, note=str(p.get("note") or "")),
+}
 
 
 # --- scheduler: remind, then expire ------------------------------------------------------
@@ -618,7 +640,10 @@ def expire_overdue(now: datetime | None = None) -> int:
     count = 0
     for app in overdue:
         try:
-            _transition(app, "expire", user_id=None, note=_("超过受理时限"), now=now)
+            _transition(
+                app, Action.EXPIRE, actor=Actor.SYSTEM, user_id=None, note=_("超过受理时限"),
+                now=now,
+            )  # fmt: skip
         except Conflict:  # accepted meanwhile
             continue
         notify(

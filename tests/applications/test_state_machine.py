@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import select
 
 from app.applications import queries, services
-from app.applications.models import STATES, Application, ApplicationEvent
+from app.applications.models import Application, ApplicationEvent
+from app.applications.states import TRANSITIONS, Action, Actor, State, step
 from app.auth.models import Role
 from app.clock import local_today
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -37,58 +40,79 @@ def _put(app: Application, state: str) -> Application:
     return app
 
 
-ACTIONS = {
-    "accept": lambda app, officer, owner: services.accept(app.id, officer),
-    "approve": lambda app, officer, owner: services.approve(
-        app.id, officer, amount="150000", rate="4.2", term_months=12
-    ),
-    "reject": lambda app, officer, owner: services.reject(app.id, officer, reason="流水不足"),
-    "disburse": lambda app, officer, owner: services.disburse(
-        app.id, officer, amount="150000", disbursed_on=local_today(), first_loan=True
-    ),
-    "withdraw": lambda app, officer, owner: services.withdraw(app.id, owner),
-    "expire": lambda app, officer, owner: services._transition(app, "expire", user_id=None),
+PAYLOADS = {
+    Action.APPROVE: {"amount": "150000", "rate": "4.2", "term_months": 12},
+    Action.REJECT: {"reason": "流水不足"},
+    Action.DISBURSE: {"amount": "150000", "disbursed_on": None, "first_loan": True},
 }
-ALLOWED = {
-    (action, start) for action, (starts, _t, _w) in services.TRANSITIONS.items() for start in starts
-}
+ROLES = (Role.ENTERPRISE, Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
+ACTOR = {Role.ENTERPRISE: Actor.ENTERPRISE, Role.BANK_OFFICER: Actor.BANK,
+         Role.BANK_ADMIN: Actor.BANK}  # fmt: skip
+TABLE = {(t.start, t.action, t.who): t.end for t in TRANSITIONS}
+
+
+def test_the_one_function_follows_the_table_for_every_state_action_and_actor():
+    for state, action, actor in itertools.product(State, Action, [*Actor, None]):
+        if (state, action, actor) in TABLE:
+            assert step(state, action, actor) == TABLE[state, action, actor]
+        elif actor is None or actor not in {w for (_s, a, w) in TABLE if a == action}:
+            with pytest.raises(Forbidden):
+                step(state, action, actor)
+        else:
+            with pytest.raises(Conflict):
+                step(state, action, actor)
 
 
 @pytest.mark.parametrize(
-    ("action", "start"),
-    sorted((a, s) for a in ACTIONS for s in STATES if (a, s) in ALLOWED),
+    ("start", "action", "role"),
+    list(itertools.product(State, services.USER_ACTIONS, ROLES)),
+    ids=lambda v: str(v),
 )
-def test_allowed_transition_moves_and_records_an_event(world, action, start):
-    _bank, officer, owner, product = world
-    app = _put(_apply(owner, product), start)
-    if start in ("approved",):
-        app.approved_amount = app.amount
-    version = app.version
-    ACTIONS[action](app, officer, owner)
-    assert app.state == services.TRANSITIONS[action][1]
-    assert app.version == version + 1
-    event = db.session.scalars(
-        select(ApplicationEvent)
-        .where(ApplicationEvent.application_id == app.id)
-        .order_by(ApplicationEvent.id.desc())
-    ).first()
-    assert (event.action, event.from_state, event.to_state) == (action, start, app.state)
-
-
-@pytest.mark.parametrize(
-    ("action", "start"),
-    sorted((a, s) for a in ACTIONS for s in STATES if (a, s) not in ALLOWED),
-)
-def test_refused_transition_is_a_409_and_changes_nothing(world, action, start):
-    _bank, officer, owner, product = world
+def test_every_state_action_and_role_does_what_the_table_says(
+    world, factories, start, action, role
+):
+    """Moves and records an event when the table has the row; 403 when the role never takes
+    the action; 409 (nothing changed) when the state does not allow it."""
+    bank, _officer, owner, product = world
     app = _put(_apply(owner, product), start)
     app.approved_amount = app.amount
     version = app.version
-    with pytest.raises(Conflict) as excinfo:
-        ACTIONS[action](app, officer, owner)
-    assert excinfo.value.status == 409
+    user = owner if role == Role.ENTERPRISE else factories.user(
+        role, bank=bank if role in (Role.BANK_OFFICER, Role.BANK_ADMIN) else None
+    )  # fmt: skip
+    payload = dict(PAYLOADS.get(action, {}))
+    if action == Action.DISBURSE:
+        payload["disbursed_on"] = local_today().isoformat()
+    end = TABLE.get((start, action, ACTOR.get(role)))
+    takes_it = ACTOR.get(role) in services_who(action)
+    if end is not None:
+        services.act(action, app.id, user, payload)
+        assert (app.state, app.version) == (end, version + 1)
+        event = db.session.scalars(
+            select(ApplicationEvent)
+            .where(ApplicationEvent.application_id == app.id)
+            .order_by(ApplicationEvent.id.desc())
+        ).first()
+        assert (event.action, event.from_state, event.to_state) == (action, start, end)
+        return
+    with pytest.raises(Forbidden if not takes_it else Conflict) as excinfo:
+        services.act(action, app.id, user, payload)
+    assert excinfo.value.status == (403 if not takes_it else 409)
     db.session.refresh(app)
     assert (app.state, app.version) == (start, version)
+
+
+def services_who(action) -> set:
+    return {w for (_s, a, w) in TABLE if a == action}
+
+
+def test_expiry_is_the_schedulers_alone(world):
+    _bank, _officer, owner, product = world
+    app = _apply(owner, product)
+    with pytest.raises(NotFound):  # no user may ask for it
+        services.act("expire", app.id, owner, {})
+    services._transition(app, Action.EXPIRE, actor=Actor.SYSTEM, user_id=None)
+    assert app.state == State.EXPIRED
 
 
 def test_apply_records_create_and_submit_with_a_deadline(world):
@@ -110,7 +134,7 @@ def test_stale_version_loses(world):
     # What the second officer had loaded: accepted, at the old version.
     stale = Application(id=app.id, state="accepted", version=stale_version)
     with pytest.raises(Conflict) as excinfo:
-        services._transition(stale, "approve", user_id=officer.id)
+        services._transition(stale, Action.APPROVE, actor=Actor.BANK, user_id=officer.id)
     assert excinfo.value.code == "concurrent_change"
     db.session.expire_all()
     assert db.session.get(Application, app.id).state == "rejected"

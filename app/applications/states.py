@@ -1,0 +1,114 @@
+"""The application life cycle as one table: (from, action, to, who).
+
+`State` gives the column's CHECK constraint, the labels and the lists; `TRANSITIONS` is the
+whole state machine, and `step` is the one function that enforces it: who may take an
+action at all (403 otherwise), and from which states (409 otherwise).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.errors import Conflict, Forbidden
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"  # 受理: the bank took it up
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DISBURSED = "disbursed"  # 放款
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"  # not accepted in time
+
+    @property
+    def label(self) -> str:
+        return str(STATE_LABELS[self])
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    APPROVE = "approve"
+    REJECT = "reject"
+    DISBURSE = "disburse"
+    WITHDRAW = "withdraw"
+    EXPIRE = "expire"
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS[self])
+
+
+class Actor(StrEnum):
+    """Who takes an action: the applying enterprise, the bank deciding, or the scheduler."""
+
+    ENTERPRISE = "enterprise"
+    BANK = "bank"
+    SYSTEM = "system"
+
+
+STATE_LABELS = {
+    State.DRAFT: _l("草稿"), State.SUBMITTED: _l("已提交"), State.ACCEPTED: _l("已受理"),
+    State.APPROVED: _l("已批准"), State.REJECTED: _l("已拒绝"), State.DISBURSED: _l("已放款"),
+    State.WITHDRAWN: _l("已撤回"), State.EXPIRED: _l("已过期"),
+}  # fmt: skip
+ACTION_LABELS = {
+    Action.SUBMIT: _l("提交"), Action.ACCEPT: _l("受理"), Action.APPROVE: _l("批准"),
+    Action.REJECT: _l("拒绝"), Action.DISBURSE: _l("放款"), Action.WITHDRAW: _l("撤回"),
+    Action.EXPIRE: _l("过期"),
+}  # fmt: skip
+
+
+class Transition(NamedTuple):
+    start: State
+    action: Action
+    end: State
+    who: Actor
+
+
+S, A, W = State, Action, Actor
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(S.DRAFT, A.SUBMIT, S.SUBMITTED, W.ENTERPRISE),
+    Transition(S.SUBMITTED, A.ACCEPT, S.ACCEPTED, W.BANK),
+    Transition(S.ACCEPTED, A.APPROVE, S.APPROVED, W.BANK),
+    Transition(S.SUBMITTED, A.REJECT, S.REJECTED, W.BANK),
+    Transition(S.ACCEPTED, A.REJECT, S.REJECTED, W.BANK),
+    Transition(S.APPROVED, A.DISBURSE, S.DISBURSED, W.BANK),
+    Transition(S.DRAFT, A.WITHDRAW, S.WITHDRAWN, W.ENTERPRISE),
+    Transition(S.SUBMITTED, A.WITHDRAW, S.WITHDRAWN, W.ENTERPRISE),
+    Transition(S.ACCEPTED, A.WITHDRAW, S.WITHDRAWN, W.ENTERPRISE),
+    Transition(S.SUBMITTED, A.EXPIRE, S.EXPIRED, W.SYSTEM),
+)
+del S, A, W
+
+# Open = not decided yet: the states the enterprise may still withdraw from.
+OPEN_STATES = tuple(t.start for t in TRANSITIONS if t.action == Action.WITHDRAW)
+
+
+def who_may(action: Action | str) -> frozenset[Actor]:
+    return frozenset(t.who for t in TRANSITIONS if t.action == action)
+
+
+def check_actor(action: Action | str, actor: Actor | None) -> None:
+    """Forbidden (403) unless `actor` is the one who takes `action`."""
+    if actor is None or actor not in who_may(action):
+        raise Forbidden(_("无权执行“%(a)s”", a=Action(action).label), code="wrong_role")
+
+
+def step(state: State | str, action: Action | str, actor: Actor | None) -> State:
+    """The state `action` by `actor` leads to from `state`: 403 for the wrong actor, 409 when
+    the table has no such move."""
+    check_actor(action, actor)
+    for t in TRANSITIONS:
+        if t.start == state and t.action == action and t.who == actor:
+            return t.end
+    raise Conflict(
+        _("申请当前状态为“%(s)s”，不能执行“%(a)s”", s=State(state).label, a=Action(action).label),
+        code="invalid_transition",
+    )
