@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.consent.routes import bp as consent_bp
     from app.disputes.routes import bp as disputes_bp
     from app.enterprises.routes import bp as enterprises_bp
+    from app.identity.routes import bp as identity_bp
     from app.ingest.routes import bp as ingest_bp
     from app.main.routes import bp as main_bp
     from app.market.routes import bp as market_bp
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(market_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(identity_bp)
     app.register_blueprint(consent_bp)
     app.register_blueprint(scheduler_bp)
     app.register_blueprint(ingest_bp)

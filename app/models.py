@@ -1,6 +1,10 @@
 """Every domain's models, imported so that Alembic and relationships see them all."""
 
-from app.applications.models import Application, ApplicationEvent  # noqa: F401
+from app.applications.models import (  # noqa: F401
+    Application,
+    ApplicationDraft,
+    ApplicationEvent,
+)
 from app.audit.models import AccessLogEntry, AuditVerification  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.banks.models import Bank  # noqa: F401
@@ -12,6 +16,7 @@ from app.consent.models import (  # noqa: F401
 )
 from app.disputes.models import Dispute, DisputeEvent  # noqa: F401
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
+from app.identity.models import AccountEvent  # noqa: F401
 from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
 from app.notices.models import Notice  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401

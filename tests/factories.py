@@ -54,7 +54,8 @@ class Factories:
 
     def user(self, role: str = Role.ENTERPRISE, *, email: str | None = None,
              bank: Bank | None = None, enterprise: Enterprise | None = None,
-             password: str | None = None) -> User:  # fmt: skip
+             password: str | None = None, verified: bool = True) -> User:  # fmt: skip
+        """A user; an enterprise account is verified unless `verified=False`."""
         n = next(_seq)
         if role in (Role.BANK_ADMIN, Role.BANK_OFFICER) and bank is None:
             bank = self.bank()
@@ -67,6 +68,7 @@ class Factories:
             display_name=f"{role} {n}",
             bank_id=bank.id if bank else None,
             enterprise_id=enterprise.id if enterprise else None,
+            verification_state="verified" if verified else "unverified",
         )
         db.session.add(user)
         db.session.flush()

@@ -24,10 +24,12 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
-def api_auth(*roles: str):
+def api_auth(*roles: str, unverified_ok: bool = False):
     """Require a valid bearer token whose user holds one of `roles` (any role when empty).
 
-    The roles are recorded on the view for the OpenAPI document.
+    An unverified enterprise account gets 403 `enterprise_not_verified` unless the view
+    shows only public facts (`unverified_ok`). The roles are recorded on the view for the
+    OpenAPI document.
     """
 
     def decorator(view):
@@ -39,12 +41,12 @@ def api_auth(*roles: str):
             user = user_for_token(token)
             if user is None:
                 raise Unauthorized(_("令牌无效或已吊销"), code="token_invalid")
-            if roles:
-                require_role(user, *roles)
+            require_role(user, *roles, unverified_ok=unverified_ok)
             g.api_user = user
             return view(*args, **kwargs)
 
         wrapped.api_roles = roles  # type: ignore[attr-defined]
+        wrapped.unverified_ok = unverified_ok  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

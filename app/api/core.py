@@ -12,6 +12,7 @@ from app.auth.models import Role
 from app.banks.services import list_banks
 from app.enterprises.models import Industry, Region
 from app.extensions import db
+from app.identity.services import is_verified
 
 USER_SCHEMA = {
     "type": "object",
@@ -22,12 +23,17 @@ USER_SCHEMA = {
         "bank": {"type": "string", "nullable": True},
         "uscc": {"type": "string", "nullable": True},
         "locale": {"type": "string", "nullable": True},
+        "verified": {
+            "type": "boolean",
+            "nullable": True,
+            "description": "Enterprise accounts: verified (核验) or not; null for other roles.",
+        },
     },
 }
 
 
 @bp.route("/me")
-@api_auth()
+@api_auth(unverified_ok=True)
 @doc(response=USER_SCHEMA, tag="me")
 def me():
     """The account that owns the token."""
@@ -39,14 +45,18 @@ def me():
         bank=user.bank.code if user.bank else None,
         uscc=user.enterprise.uscc if user.enterprise else None,
         locale=user.locale,
+        verified=is_verified(user) if user.role == Role.ENTERPRISE else None,
     )
 
 
 @bp.route("/me/enterprise")
-@api_auth(Role.ENTERPRISE)
+@api_auth(Role.ENTERPRISE, unverified_ok=True)
 @doc(tag="me")
 def my_enterprise():
-    """The registry record of the caller's own enterprise."""
+    """The registry record of the caller's own enterprise (public facts).
+
+    `verified` says whether the registry knows the enterprise, not whether this account is
+    verified (that is `verified` of `/me`)."""
     e = current_api_user().enterprise
     return jsonify(
         uscc=e.uscc,
@@ -62,7 +72,7 @@ def my_enterprise():
 
 
 @bp.route("/regions")
-@api_auth()
+@api_auth(unverified_ok=True)
 @doc(tag="reference")
 def regions():
     """GB/T 2260 regions of Shaanxi (province, cities, counties)."""
@@ -76,7 +86,7 @@ def regions():
 
 
 @bp.route("/industries")
-@api_auth()
+@api_auth(unverified_ok=True)
 @doc(tag="reference")
 def industries():
     """GB/T 4754-2017 sections and divisions."""

@@ -108,6 +108,23 @@ class ApplicationEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ApplicationDraft(db.Model):
+    """What an account typed into the application form before it was allowed to apply
+    (an unverified enterprise account): one per user, as typed, offered again once the
+    account is verified. Personal to the user, so neither the enterprise's other accounts
+    nor any bank see it."""
+
+    __tablename__ = "application_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), nullable=True)
+    amount: Mapped[str] = mapped_column(String(40), default="")
+    term_months: Mapped[str] = mapped_column(String(20), default="")
+    purpose: Mapped[str] = mapped_column(String(300), default="")
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 @event.listens_for(Application, "before_insert")
 def _copy_enterprise_dims(_mapper, connection, target: Application) -> None:
     if target.region_code is None and target.industry_division is None:

@@ -44,8 +44,20 @@ def _category_choices(form) -> None:
         form.categories.data = list(consent.ALL_CATEGORIES)
 
 
+def _keep_draft() -> None:
+    """An unverified account's refused application: kept as typed (see `role_required`)."""
+    form = request.form
+    services.save_draft(
+        current_user.id,
+        product_id=form.get("product_id"),
+        amount=form.get("amount"),
+        term_months=form.get("term_months"),
+        purpose=form.get("purpose"),
+    )
+
+
 @bp.route("/applications/new", methods=["GET", "POST"])
-@role_required(Role.ENTERPRISE)
+@role_required(Role.ENTERPRISE, draft=_keep_draft)
 def new():
     """A product application (two steps: the need, then what the bank will see and the
     consent text) or, without a product, an open demand (one step)."""
@@ -73,6 +85,7 @@ def new():
                     purpose=form.purpose.data or "",
                     user_id=current_user.id,
                 )
+                services.discard_draft(current_user.id)
                 db.session.commit()
                 flash(_("融资需求已发布，符合条件的银行受理后会通知您"), "success")
                 return redirect(url_for("applications.detail", application_id=app.id))
@@ -107,6 +120,7 @@ def new():
                 text_id=form.text_id.data,
                 text_hash=form.text_sha256.data,
             )
+            services.discard_draft(current_user.id)
         except ServiceError as exc:
             db.session.rollback()
             attach_error(form, exc)

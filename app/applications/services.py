@@ -18,7 +18,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from app.applications.models import Application, ApplicationEvent
+from app.applications.models import Application, ApplicationDraft, ApplicationEvent
 from app.applications.states import Action, Actor, check_actor, step
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import utcnow
@@ -289,6 +289,41 @@ def create_application(
     )
     _announce(app)
     return app
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+
+def save_draft(
+    user_id: int, *, product_id: Any, amount: Any, term_months: Any, purpose: Any
+) -> ApplicationDraft:
+    """Keep what was typed into the application form, as typed (one draft per user)."""
+    draft = db.session.scalar(select(ApplicationDraft).where(ApplicationDraft.user_id == user_id))
+    if draft is None:
+        draft = ApplicationDraft(user_id=user_id)
+        db.session.add(draft)
+    raw_product = str(product_id or "").strip()
+    try:
+        draft.product_id = products.get_published(int(raw_product)).id
+    except (ValueError, NotFound):
+        draft.product_id = None
+    draft.amount = str(amount or "").strip()[:40]
+    draft.term_months = str(term_months or "").strip()[:20]
+    draft.purpose = str(purpose or "").strip()[:300]
+    draft.saved_at = utcnow()
+    db.session.flush()
+    return draft
+
+
+def draft_for(user_id: int) -> ApplicationDraft | None:
+    return db.session.scalar(select(ApplicationDraft).where(ApplicationDraft.user_id == user_id))
+
+
+def discard_draft(user_id: int) -> None:
+    draft = draft_for(user_id)
+    if draft is not None:
+        db.session.delete(draft)
+        db.session.flush()
 
 
 def _announce(app: Application) -> None:

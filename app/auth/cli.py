@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from app.auth import services
 from app.errors import ServiceError
 from app.extensions import db
+from app.identity import services as identity
 
 users_cli = AppGroup("users", help="Manage user accounts and API tokens.")
 
@@ -21,8 +22,14 @@ users_cli = AppGroup("users", help="Manage user accounts and API tokens.")
 @click.option("--uscc", help="Enterprise code, for enterprise accounts.")
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--password", help="Password; when omitted a one-time password is printed.")
-def create(role, email, bank_code, uscc, display_name, password) -> None:
-    """Create an account. Bank, office and operator accounts are made only here."""
+@click.option(
+    "--verified", is_flag=True, help="Enterprise accounts: already checked by the operator."
+)
+def create(role, email, bank_code, uscc, display_name, password, verified) -> None:
+    """Create an account. Bank, office and operator accounts are made only here.
+
+    An enterprise account is unverified (待核验) unless --verified is given.
+    """
     try:
         user, generated = services.create_user(
             role=role,
@@ -31,11 +38,13 @@ def create(role, email, bank_code, uscc, display_name, password) -> None:
             bank_code=bank_code,
             uscc=uscc,
             display_name=display_name,
+            verified=verified,
         )
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     db.session.commit()
-    click.echo(f"created {user.role} {user.email}")
+    state = f" ({user.verification_state})" if user.role == "enterprise" else ""
+    click.echo(f"created {user.role} {user.email}{state}")
     if generated:
         click.echo(f"one-time password: {generated}")
 
@@ -52,3 +61,22 @@ def token(email: str, name: str) -> None:
     db.session.commit()
     click.echo(f"token for {user.email} ({user.role}), shown once:")
     click.echo(plaintext)
+
+
+@users_cli.command("verify")
+@click.argument("email")
+@click.option("--evidence", required=True, help="Reference of the in-person or paper check.")
+def verify(email: str, evidence: str) -> None:
+    """Mark the enterprise account EMAIL verified after an in-person or paper check.
+
+    The evidence reference is recorded in the account's history.
+    """
+    user = services.get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        identity.verify_by_operator(user, evidence)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"verified {user.email} ({evidence.strip()})")

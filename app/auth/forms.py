@@ -3,14 +3,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class RegisterForm(FlaskForm):
     uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=40)])
     company_name = StringField(_l("企业名称"), validators=[DataRequired(), Length(max=200)])
     contact_name = StringField(_l("联系人"), validators=[DataRequired(), Length(max=100)])
-    phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(

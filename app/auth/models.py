@@ -11,7 +11,8 @@ from app.banks.models import Bank
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.types import UTCDateTime
+from app.identity.models import VerificationState
+from app.types import UTCDateTime, one_of
 
 
 class Role(StrEnum):
@@ -36,6 +37,7 @@ class User(UserMixin, db.Model):
             "(role NOT IN ('bank_officer','bank_admin')) OR bank_id IS NOT NULL", name="bank"
         ),
         CheckConstraint("role <> 'enterprise' OR enterprise_id IS NOT NULL", name="enterprise"),
+        CheckConstraint(one_of("verification_state", VerificationState), name="verification"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +58,13 @@ class User(UserMixin, db.Model):
     # Bumped on password change so that other sessions of this user end.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Enterprise accounts only (see `identity.services.is_verified`): registration claims
+    # the enterprise, verification proves it.
+    verification_state: Mapped[str] = mapped_column(
+        String(12), default=VerificationState.UNVERIFIED
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    verification_method: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
     bank: Mapped[Bank | None] = relationship(lazy="joined")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")

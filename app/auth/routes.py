@@ -15,9 +15,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from app.auth import services
+from app.auth.decorators import role_required
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm, TokenForm
 from app.errors import ServiceError
 from app.extensions import db, limiter
@@ -47,7 +48,6 @@ def register():
                 uscc=form.uscc.data,
                 company_name=form.company_name.data,
                 contact_name=form.contact_name.data,
-                phone=form.phone.data or "",
                 email=form.email.data,
                 password=form.password.data,
             )
@@ -58,14 +58,11 @@ def register():
             db.session.commit()
             login_user(user)
             session.permanent = True
-            if not user.enterprise.verified:
-                flash(
-                    _("注册成功。登记库中暂未找到贵企业，账户标记为“待核验”，数据归集后自动核验。"),
-                    "warning",
-                )
-            else:
-                flash(_("注册成功，欢迎使用信易贷平台"), "success")
-            return redirect(url_for("main.home"))
+            flash(
+                _("注册成功。账户目前为“待核验”：完成核验后才能查看非公开数据和办理业务。"),
+                "warning",
+            )
+            return redirect(url_for("identity.verify"))
     return render_template("auth/register.html", form=form), (422 if form.errors else 200)
 
 
@@ -101,7 +98,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@role_required(unverified_ok=True)
 def logout():
     logout_user()
     session.clear()
@@ -110,7 +107,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@role_required(unverified_ok=True)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -131,7 +128,7 @@ def change_password():
 
 
 @bp.route("/account/settings")
-@login_required
+@role_required(unverified_ok=True)
 def settings():
     return render_template(
         "auth/settings.html",
@@ -143,7 +140,7 @@ def settings():
 
 
 @bp.route("/account/tokens", methods=["POST"])
-@login_required
+@role_required()
 def create_token():
     form = TokenForm()
     if form.validate_on_submit():
@@ -158,7 +155,7 @@ def create_token():
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
-@login_required
+@role_required(unverified_ok=True)
 def revoke_token(token_id: int):
     form = EmptyForm()
     if form.validate_on_submit():

@@ -19,6 +19,8 @@ from app.clock import utcnow
 from app.enterprises import services as enterprise_services
 from app.errors import Conflict, Forbidden, Locked, NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
+from app.identity import services as identity
+from app.identity.models import EventKind, VerificationMethod, VerificationState
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "xyd_"
@@ -79,9 +81,14 @@ def get_user(user_id: int) -> User | None:
 
 
 def register_enterprise(
-    *, uscc: str, company_name: str, contact_name: str, phone: str, email: str, password: str
+    *, uscc: str, company_name: str, contact_name: str, email: str, password: str
 ) -> User:
-    """Register a small business. One account per USCC; the registry row may be unverified."""
+    """Register a small business's account: a *claim* to the USCC, unverified until proved.
+
+    A code is printed on every invoice, so registering proves nothing: the account sees only
+    public facts until `identity` verifies it. Several people may claim a code until one
+    is verified; after that, newcomers are refused (the enterprise invites its staff).
+    """
     code = enterprise_services.validate_uscc(uscc)
     if not company_name.strip():
         raise ValidationFailed("company_name", _("请填写企业名称"))
@@ -90,24 +97,31 @@ def register_enterprise(
     enterprise = enterprise_services.get_by_uscc(code)
     if enterprise is not None:
         taken = db.session.scalar(
-            select(func.count()).select_from(User).where(User.enterprise_id == enterprise.id)
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.enterprise_id == enterprise.id,
+                User.verification_state == VerificationState.VERIFIED,
+            )
         )
         if taken:
             raise Conflict(
-                _("该统一社会信用代码已注册，请直接登录或联系平台"), code="uscc_taken", field="uscc"
+                _("该企业已有核验通过的账户，请联系贵企业的账户管理员或平台"),
+                code="uscc_taken",
+                field="uscc",
             )
-    enterprise = enterprise_services.get_or_create_for_registration(
-        code, company_name, contact_name, phone
-    )
+    enterprise = enterprise_services.get_or_create_for_registration(code, company_name)
     user = User(
         email=email,
         password_hash=hash_password(password),
         role=Role.ENTERPRISE,
         display_name=contact_name.strip() or company_name.strip(),
         enterprise_id=enterprise.id,
+        verification_state=VerificationState.UNVERIFIED,
     )
     db.session.add(user)
     db.session.flush()
+    identity.record_event(user, EventKind.REGISTERED, company_name.strip())
     return user
 
 
@@ -119,8 +133,12 @@ def create_user(
     bank_code: str | None = None,
     uscc: str | None = None,
     display_name: str = "",
+    verified: bool = False,
 ) -> tuple[User, str | None]:
-    """An operator-made account. Returns the user and the generated password, if any."""
+    """An operator-made account. Returns the user and the generated password, if any.
+
+    An enterprise account is unverified unless `verified` (the operator checked who it is).
+    """
     if role not in {r.value for r in Role}:
         raise ValidationFailed("role", f"unknown role {role!r}")
     email = _check_email(email)
@@ -152,9 +170,12 @@ def create_user(
         display_name=display_name or email.split("@")[0],
         bank_id=bank_id,
         enterprise_id=enterprise_id,
+        verification_state=VerificationState.UNVERIFIED,
     )
     db.session.add(user)
     db.session.flush()
+    if verified and role == Role.ENTERPRISE:
+        identity.mark_verified(user, VerificationMethod.CREATED)
     return user, generated
 
 
@@ -209,12 +230,17 @@ def set_locale(user: User, locale: str) -> None:
     db.session.flush()
 
 
-def require_role(user: User | None, *roles: str) -> User:
-    """The user if it holds one of `roles`; Unauthorized / Forbidden otherwise."""
+def require_role(user: User | None, *roles: str, unverified_ok: bool = False) -> User:
+    """The user if it holds one of `roles` (any role when none is named); Unauthorized /
+    Forbidden otherwise. An unverified enterprise account is refused too
+    (`identity.require_verified`) unless the view shows only public facts (`unverified_ok`).
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         raise Unauthorized(_("请先登录"))
-    if user.role not in roles:
+    if roles and user.role not in roles:
         raise Forbidden(_("您的角色无权执行此操作"), code="wrong_role")
+    if not unverified_ok:
+        identity.require_verified(user)
     return user
 
 

@@ -179,6 +179,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 bank_code=bank_or_uscc if role in (Role.BANK_ADMIN, Role.BANK_OFFICER) else None,
                 uscc=enterprises[0].uscc if role == Role.ENTERPRISE else None,
                 display_name=name,
+                verified=True,
             )
         logins.append((role.value, email, DEMO_PASSWORD))
     db.session.flush()

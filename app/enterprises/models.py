@@ -39,7 +39,9 @@ class Enterprise(db.Model):
     """The registry of enterprises, filled by the `enterprises` source.
 
     A business that registers on the site before the registry knows it gets a row with
-    `verified = False`; the registry import later fills and verifies it.
+    `verified = False` (not in the registry yet); the registry import later fills it and sets
+    `verified`. Whether an *account* may act for the enterprise is another question,
+    answered by `identity` (`User.verification_state`).
     """
 
     __tablename__ = "enterprises"
@@ -60,6 +62,7 @@ class Enterprise(db.Model):
     employees: Mapped[int | None] = mapped_column(Integer, nullable=True)
     address: Mapped[str | None] = mapped_column(String(300), nullable=True)
     contact_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # 联系电话 from the registry (企业年报); verification codes go to this number only.
     contact_phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

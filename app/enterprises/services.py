@@ -49,17 +49,15 @@ def get_by_uscc(code: str) -> Enterprise | None:
     return db.session.scalar(select(Enterprise).where(Enterprise.uscc == normalize_uscc(code)))
 
 
-def get_or_create_for_registration(
-    code: str, name: str, contact_name: str, contact_phone: str
-) -> Enterprise:
-    """The registry row for a registering business; unverified when the registry lacks it."""
+def get_or_create_for_registration(code: str, name: str) -> Enterprise:
+    """The registry row for a registering business; a placeholder (`verified` False: not in
+    the registry yet) when the registry lacks it. What the registrant typed never changes a
+    registry row: its contact phone is where verification codes go."""
     enterprise = get_by_uscc(code)
     if enterprise is None:
         enterprise = Enterprise(uscc=code, name=name.strip(), verified=False)
         db.session.add(enterprise)
-    enterprise.contact_name = contact_name.strip() or None
-    enterprise.contact_phone = contact_phone.strip() or None
-    db.session.flush()
+        db.session.flush()
     return enterprise
 
 

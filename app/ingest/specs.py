@@ -122,6 +122,8 @@ SPECS: dict[str, SourceSpec] = {
                 Field("scale", ("企业规模",), ENUM, choices=SCALES),
                 Field("employees", ("从业人数",), INT),
                 Field("address", ("注册地址",), TEXT, max_length=300),
+                # 联系电话 (企业年报): account verification codes go to this number only.
+                Field("contact_phone", ("联系电话", "企业联系电话"), TEXT, max_length=30),
             ),
         ),
         SourceSpec(

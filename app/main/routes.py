@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import text
 
+from app.applications.services import draft_for
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.enterprises.services import industry_names, region_names
 from app.extensions import db
+from app.identity import services as identity
 from app.main import services
 
 bp = Blueprint("main", __name__)
@@ -27,13 +29,13 @@ def index():
 
 
 @bp.route("/home")
-@login_required
+@role_required(unverified_ok=True)
 def home():
     return redirect(url_for(HOME_ENDPOINTS[Role(current_user.role)]))
 
 
 @bp.route("/enterprise")
-@role_required(Role.ENTERPRISE)
+@role_required(Role.ENTERPRISE, unverified_ok=True)
 def enterprise_home():
     enterprise = current_user.enterprise
     return render_template(
@@ -41,6 +43,10 @@ def enterprise_home():
         enterprise=enterprise,
         region=region_names().get(enterprise.region_code or ""),
         industry=industry_names().get(enterprise.industry_code or ""),
+        state=identity.state_of(current_user),
+        verified=identity.is_verified(current_user),
+        phone=identity.masked_phone(current_user),
+        draft=draft_for(current_user.id),
     )
 
 

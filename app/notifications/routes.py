@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.applications.forms import ActionForm
+from app.auth.decorators import role_required
 from app.extensions import db
 from app.notifications import services
 
@@ -23,7 +24,7 @@ def unread_notifications():
 
 
 @bp.route("/notifications")
-@login_required
+@role_required()
 def index():
     return render_template(
         "notifications/index.html", items=services.list_for(current_user), form=ActionForm()
@@ -32,7 +33,7 @@ def index():
 
 @bp.route("/notifications/read", methods=["POST"])
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
-@login_required
+@role_required()
 def mark_read(notification_id: int | None = None):
     if not ActionForm().validate_on_submit():
         abort(400)

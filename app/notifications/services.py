@@ -9,6 +9,7 @@ from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
+from app.identity.services import is_verified
 from app.notifications.models import Notification
 from app.notifications.senders import configured_sender
 
@@ -41,7 +42,8 @@ def _for_user(user: User):
     clauses = [Notification.user_id == user.id]
     if user.role in BANK_ROLES and user.bank_id is not None:
         clauses.append(Notification.bank_id == user.bank_id)
-    if user.enterprise_id is not None:
+    # What is addressed to the enterprise is for its verified accounts only.
+    if user.enterprise_id is not None and is_verified(user):
         clauses.append(Notification.enterprise_id == user.enterprise_id)
     return or_(*clauses)
 

@@ -42,6 +42,7 @@ def test_token_identifies_its_user(api, factories):
         "bank": "TOKBANK",
         "uscc": None,
         "locale": None,
+        "verified": None,
     }
 
 

@@ -34,13 +34,44 @@ def test_register_unknown_enterprise_is_unverified_and_logged_in(web, factories)
     assert "待核验" in home.get_data(as_text=True)
 
 
-def test_register_known_enterprise_links_registry_row(web, factories):
+def test_register_known_enterprise_links_registry_row_but_stays_unverified(web, factories):
+    """The probe of issue 12: a known code with a wrong company name registers, and the
+    account is only a claim (待核验) until verified."""
     known = factories.enterprise()
-    response = web.post("/register", _form(factories, uscc=known.uscc.lower()))
+    response = web.post(
+        "/register", _form(factories, uscc=known.uscc.lower(), company_name="西安众飞机电有限公司")
+    )
     assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account/verification")
     user = db.session.scalar(select(User).where(User.email == "owner@example.test"))
     assert user.enterprise_id == known.id
-    assert "已核验" in web.get("/enterprise").get_data(as_text=True)
+    assert user.verification_state == "unverified"
+    home = web.get("/enterprise").get_data(as_text=True)
+    assert "待核验" in home and "已核验" not in home
+    assert known.name in home  # the registry's name, not the one typed
+
+
+def test_registering_does_not_change_the_phone_on_file(web, factories):
+    known = factories.enterprise(contact_phone="13912345678", contact_name="王五")
+    web.post("/register", _form(factories, uscc=known.uscc, phone="13800000000"))
+    db.session.refresh(known)
+    assert (known.contact_phone, known.contact_name) == ("13912345678", "王五")
+
+
+def test_a_second_claim_is_allowed_until_an_account_is_verified(web, app, factories):
+    known = factories.enterprise()
+    factories.user(enterprise=known, verified=False)
+    db.session.commit()
+    assert web.post("/register", _form(factories, uscc=known.uscc)).status_code == 302
+    verified_one = factories.enterprise()
+    factories.user(enterprise=verified_one)
+    db.session.commit()
+    other = type(web)(app.test_client())
+    response = other.post(
+        "/register", _form(factories, uscc=verified_one.uscc, email="late@example.test")
+    )
+    assert response.status_code == 422
+    assert "已有核验通过的账户" in response.get_data(as_text=True)
 
 
 def test_full_width_uscc_is_normalised(web, factories):
@@ -61,13 +92,9 @@ def test_wrong_check_character_is_refused_in_chinese_and_keeps_input(web, factor
     assert db.session.scalar(select(User).where(User.email == "owner@example.test")) is None
 
 
-def test_duplicate_registration_is_refused(web, factories, app):
+def test_duplicate_email_is_refused(web, factories, app):
     data = _form(factories)
     assert web.post("/register", data).status_code == 302
-    other = type(web)(app.test_client())
-    response = other.post("/register", {**data, "email": "second@example.test"})
-    assert response.status_code == 422
-    assert "该统一社会信用代码已注册" in response.get_data(as_text=True)
     again = type(web)(app.test_client())
     response = again.post("/register", _form(factories, email="OWNER@example.test"))
     assert "该邮箱已注册" in response.get_data(as_text=True)

@@ -90,7 +90,7 @@ def test_a_correction_is_updated_and_the_old_value_kept(consenting, load):
     assert first.batch_id != second.batch_id
 
 
-def test_enterprises_source_verifies_a_registered_business_and_keeps_contacts(factories, load):
+def test_enterprises_source_fills_a_registered_business_and_its_contact_phone(factories, load):
     registered = factories.enterprise(
         verified=False,
         contact_name="李四",
@@ -98,13 +98,15 @@ def test_enterprises_source_verifies_a_registered_business_and_keeps_contacts(fa
         established_on=None,
         legal_rep=None,
     )
-    header = ["uscc", "name", "established_on", "region_code", "industry_code", "legal_rep"]
-    row = [registered.uscc, registered.name, "2015-06-01", "610113", "C", "王五"]
+    header = ["uscc", "name", "established_on", "region_code", "industry_code", "legal_rep",
+              "联系电话"]  # fmt: skip
+    row = [registered.uscc, registered.name, "2015-06-01", "610113", "C", "王五", "13911112222"]
     summary = load("enterprises", header, [row])
     assert (summary.inserted, summary.updated) == (0, 1)
     db.session.refresh(registered)
     assert registered.verified and registered.legal_rep == "王五"
-    assert (registered.contact_name, registered.contact_phone) == ("李四", "13800000000")
+    # The contact phone is the registry's (企业年报 联系电话): verification codes go there.
+    assert (registered.contact_name, registered.contact_phone) == ("李四", "13911112222")
 
 
 def test_records_with_chinese_keys_from_a_generator(consenting):

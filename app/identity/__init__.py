@@ -1,0 +1,1 @@
+"""Who is who: an enterprise account becomes the enterprise only once verified."""

@@ -1,0 +1,93 @@
+"""Verification state of enterprise accounts and the account-history events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.clock import utcnow
+from app.extensions import db
+from app.types import UTCDateTime, one_of
+
+
+class VerificationState(StrEnum):
+    """Whether an enterprise account has proved it acts for its enterprise.
+
+    Registration only *claims* a USCC (it is printed on every invoice); until verified the
+    account sees the public registry facts and nothing else.
+    """
+
+    UNVERIFIED = "unverified"  # 待核验
+    PENDING = "pending"  # 审核中: evidence handed in, waiting for the operator
+    VERIFIED = "verified"  # 已核验
+    REJECTED = "rejected"  # 未通过: the operator refused the evidence
+
+    @property
+    def label(self) -> str:
+        return str(VERIFICATION_LABELS[self])
+
+
+VERIFICATION_LABELS = {
+    VerificationState.UNVERIFIED: _l("待核验"),
+    VerificationState.PENDING: _l("审核中"),
+    VerificationState.VERIFIED: _l("已核验"),
+    VerificationState.REJECTED: _l("未通过"),
+}
+
+
+class VerificationMethod(StrEnum):
+    """How an account was verified."""
+
+    PHONE = "phone"  # a code sent to the registry's contact phone (联系电话)
+    OPERATOR = "operator"  # the operator, after an in-person or paper check
+    CREATED = "created"  # made verified by the operator (`flask users create --verified`)
+
+
+class EventKind(StrEnum):
+    """What happened to an account (shown on its history page)."""
+
+    REGISTERED = "registered"
+    CODE_SENT = "code_sent"
+    CODE_FAILED = "code_failed"  # a wrong or expired code
+    CODE_LOCKED = "code_locked"  # too many wrong codes
+    VERIFIED = "verified"
+    LOGIN = "login"
+    LOGOUT_EVERYWHERE = "logout_everywhere"
+    PASSWORD_CHANGED = "password_changed"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS[self])
+
+
+EVENT_LABELS = {
+    EventKind.REGISTERED: _l("注册账户"),
+    EventKind.CODE_SENT: _l("发送短信验证码"),
+    EventKind.CODE_FAILED: _l("验证码错误或已过期"),
+    EventKind.CODE_LOCKED: _l("验证码错误次数过多"),
+    EventKind.VERIFIED: _l("账户核验通过"),
+    EventKind.LOGIN: _l("登录"),
+    EventKind.LOGOUT_EVERYWHERE: _l("退出全部设备"),
+    EventKind.PASSWORD_CHANGED: _l("修改密码"),
+}
+
+
+class AccountEvent(db.Model):
+    """One verification or account-security event of a user (never updated)."""
+
+    __tablename__ = "account_events"
+    __table_args__ = (CheckConstraint(one_of("kind", EventKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # Free text for the reader: the method, the evidence reference, the masked phone…
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    # Who did it when not the user (the operator's account; None for the CLI or the user).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
