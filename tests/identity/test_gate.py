@@ -20,8 +20,9 @@ from app.notifications.services import notify
 from tests.conftest import WebClient
 from tests.products.helpers import make_product
 
-# Endpoints an unverified enterprise account may open: public pages, its own account, and
-# the enterprise's public registry facts. Everything else must refuse it.
+# Endpoints an unverified enterprise account may open besides the pages open to anyone: its
+# own account and the enterprise's public registry facts. Everything else must refuse it,
+# and nothing it opens may show the enterprise's non-public data.
 PUBLIC = {
     "static", "main.index", "main.healthz", "main.readyz", "main.home", "main.enterprise_home",
     "auth.login", "auth.register", "auth.logout", "auth.change_password", "auth.settings",
@@ -64,13 +65,23 @@ def unverified(factories):
 
 
 def _path(rule, ids) -> str:
-    return re.sub(r"<(?:[a-z]+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+    return re.sub(r"<(?:[a-z]+:)?(\w+)>", lambda m: str(ids.get(m.group(1), 1)), rule.rule)
 
 
 def _routes(app):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             yield rule, method
+
+
+def _open_to_anyone(app, path: str, method: str) -> bool:
+    """A page for visitors who are not logged in (the product market, public figures…)."""
+    anonymous = WebClient(app.test_client())
+    response = anonymous.client.open(
+        path, method=method, data={"csrf_token": anonymous.csrf_token()}
+    )
+    login_page = "/login" in response.headers.get("Location", "")
+    return response.status_code not in (401, 403) and not login_page
 
 
 def test_every_route_gives_an_unverified_account_only_public_facts(app, unverified, api):
@@ -102,7 +113,11 @@ def test_every_route_gives_an_unverified_account_only_public_facts(app, unverifi
                 continue
             if response.status_code == 403:  # a page for other roles
                 continue
-        allowed = rule.endpoint in PUBLIC or (rule.endpoint in FORM_ONLY and method == "GET")
+        allowed = (
+            rule.endpoint in PUBLIC
+            or (rule.endpoint in FORM_ONLY and method == "GET")
+            or _open_to_anyone(app, path, method)
+        )
         assert allowed, f"{method} {path} answered {response.status_code} to an unverified account"
         for secret in SECRETS:
             assert secret not in body, f"{method} {path} shows non-public data"

@@ -5,15 +5,15 @@ Existing enterprise accounts become unverified (the users table does not record 
 the operator made one; the operator verifies those with `flask users verify EMAIL
 --evidence REF`); the demo enterprise account (sme@demo.xyd) is verified.
 
-Revision ID: 0017_identity
-Revises: 0016
+Revision ID: 0018_identity
+Revises: 0017_lead
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_identity"
-down_revision = "0016"
+revision = "0018_identity"
+down_revision = "0017_lead"
 branch_labels = None
 depends_on = None
 
