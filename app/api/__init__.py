@@ -15,7 +15,6 @@ def load_routes() -> None:
         applications,
         audit,
         authorizations,
-        consent,
         core,
         disputes,
         docs,

@@ -1,4 +1,12 @@
-"""The enterprise's authorizations: GET / POST /api/v1/authorizations, DELETE …/{id}."""
+"""The enterprise's authorizations, both kinds in one API: GET / POST /api/v1/authorizations,
+DELETE …/{id}. `grantee: "platform"` is the collection authorization (the platform may
+collect the non-public categories), a bank code a query authorization (that bank may view
+them, for a purpose).
+
+A consent text version that does not exist is bad input (422 naming
+`consent_text_version`); one that exists but is no longer current is refused by the service
+with 409 `stale_consent_text`, whatever the kind.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ from app.api.spec import doc
 from app.auth.models import Role
 from app.banks.services import get_bank_by_code
 from app.consent import services
-from app.consent.models import Authorization
+from app.consent.models import KINDS, Authorization
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
@@ -40,11 +48,16 @@ GRANT_SCHEMA = {
         "categories": {"type": "array", "items": {"type": "string"}},
         "purpose": {"type": "string"},
         "application_id": {"type": "integer", "nullable": True},
-        "days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30},
+        "days": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "query: 30 unless given, at most 90; collection: until revoked",
+        },
         "consent_text_version": {
             "type": "integer",
             "description": "the version shown to the user; the current one when omitted",
         },
+        "locale": {"type": "string", "default": "zh", "description": "of the text shown"},
     },
 }
 
@@ -70,8 +83,11 @@ def authorization_json(auth: Authorization) -> dict:
 @api_auth(Role.ENTERPRISE)
 @doc(response={"type": "array", "items": AUTHORIZATION_SCHEMA}, tag="authorizations")
 def list_authorizations():
-    """The caller's own authorizations (collection and bank query), newest first."""
+    """The caller's own authorizations (collection and bank query), newest first;
+    `?kind=collection` or `?kind=query` for one kind."""
     kind = request.args.get("kind")
+    if kind not in (None, "", *KINDS):
+        raise ValidationFailed("kind", _("kind 应为 collection 或 query"))
     items = services.list_authorizations(current_api_user().enterprise_id, kind or None)
     return jsonify([authorization_json(a) for a in items])
 
@@ -103,10 +119,11 @@ def create_authorization():
     user = current_api_user()
     kind = "collection" if grantee.lower() == "platform" else "query"
     version = _int(body, "consent_text_version")
+    locale = str(body.get("locale") or "zh")
     text = (
-        services.get_text_version(kind, version)
+        services.get_text_version(kind, version, locale)
         if version is not None
-        else services.current_text(kind)
+        else services.current_text(kind, locale)
     )
     if text is None:
         raise ValidationFailed("consent_text_version", _("授权书版本不存在"))

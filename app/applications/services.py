@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.applications.models import Application, ApplicationDraft, ApplicationEvent
-from app.applications.states import Action, Actor, check_actor, step
+from app.applications.states import OPEN_STATES, Action, Actor, check_actor, step
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import utcnow
 from app.consent import services as consent
@@ -264,6 +264,11 @@ def create_application(
                 ),
             )
         bank_id = product.bank_id
+    if (same := _same_open_application(enterprise_id, product_id, amount_d, term)) is not None:
+        raise Conflict(
+            _("已有一笔相同的申请正在办理（#%(id)d），请勿重复提交", id=same),
+            code="duplicate_application",
+        )
     now = now or utcnow()
     app = Application(
         enterprise_id=enterprise_id,
@@ -324,6 +329,34 @@ def discard_draft(user_id: int) -> None:
     if draft is not None:
         db.session.delete(draft)
         db.session.flush()
+
+
+def _same_open_application(
+    enterprise_id: int, product_id: int | None, amount: Decimal, term: int
+) -> int | None:
+    """The enterprise's open application for the same product (or the same open demand),
+    amount and term, if any: applying twice is one application. The enterprise's row is
+    locked first, so two identical requests at the same instant are serialised and the
+    second sees the first (PostgreSQL; SQLite has one writer anyway)."""
+    db.session.execute(
+        select(Enterprise.id).where(Enterprise.id == enterprise_id).with_for_update()
+    )
+    product = (
+        Application.product_id.is_(None)
+        if product_id is None
+        else Application.product_id == product_id
+    )
+    return db.session.scalar(
+        select(Application.id)
+        .where(
+            Application.enterprise_id == enterprise_id,
+            product,
+            Application.amount == amount,
+            Application.term_months == term,
+            Application.state.in_(OPEN_STATES),
+        )
+        .limit(1)
+    )
 
 
 def _announce(app: Application) -> None:

@@ -241,6 +241,22 @@ def _replace_overlapping_collection(
     return overlapping, carried
 
 
+def _check_application(application_id: int, enterprise_id: int, bank_id: int | None) -> None:
+    """An authorization tied to an application: the enterprise's own, to the bank that has
+    it (an open demand no bank took yet may be tied to any)."""
+    from app.applications.models import Application
+
+    row = db.session.execute(
+        select(Application.enterprise_id, Application.bank_id).where(
+            Application.id == application_id
+        )
+    ).one_or_none()
+    if row is None or row.enterprise_id != enterprise_id:
+        raise ValidationFailed("application_id", _("申请不存在"))
+    if bank_id is None or (row.bank_id is not None and row.bank_id != bank_id):
+        raise ValidationFailed("application_id", _("该申请不是向被授权银行提出的"))
+
+
 def grant(
     kind: str,
     enterprise_id: int,
@@ -272,6 +288,8 @@ def grant(
     if db.session.get(Enterprise, enterprise_id, with_for_update=True) is None:
         raise NotFound(_("企业不存在"))
     chosen, valid_days = _KIND_RULES[kind](categories, grantee_bank_id, days)
+    if application_id is not None:
+        _check_application(application_id, enterprise_id, grantee_bank_id)
     text: ConsentText | None = None
     if method == "online":
         text = _check_text(kind, text_id, text_hash)

@@ -36,10 +36,10 @@ def contenders(app):
         owner = f.user(Role.ENTERPRISE)
         demands = [
             services.create_application(
-                owner.enterprise_id, product_id=None, amount="200000", term_months=12,
+                owner.enterprise_id, product_id=None, amount=str(200000 + i), term_months=12,
                 purpose="竞争测试", user_id=owner.id,
             ).id
-            for _ in range(ROUNDS)
+            for i in range(ROUNDS)
         ]  # fmt: skip
         db.session.commit()
         ids = {

@@ -80,7 +80,7 @@ def _told_of_a_new_demand(world) -> bool:
     """Whether the bank is notified of a new open demand of the enterprise (rolled back)."""
     savepoint = db.session.begin_nested()
     demand = applications.create_application(
-        world["enterprise"].id, product_id=None, amount="200000", term_months=12,
+        world["enterprise"].id, product_id=None, amount="210000", term_months=12,
         purpose="补充流动资金", user_id=world["owner"].id,
     )  # fmt: skip
     told = db.session.scalar(
