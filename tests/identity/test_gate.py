@@ -126,7 +126,7 @@ def test_every_route_gives_an_unverified_account_only_public_facts(app, unverifi
     assert {"profiles.enterprise_profile", "consent.collection", "consent.banks",
             "applications.index", "disputes.records", "audit.access_log", "matching.index",
             "notifications.index", "auth.create_token", "api.my_profile",
-            "api.grant_collection_authorization", "api.create_application",
+            "api.create_authorization", "api.create_application",
             "api.file_dispute", "api.list_authorizations"} <= refused  # fmt: skip
     assert {"main.enterprise_home", "api.me", "identity.verify"} <= opened
 
