@@ -9,7 +9,7 @@ from app.api.auth import api_auth, current_api_user
 from app.api.spec import doc
 from app.auth.models import Role
 from app.stats import services
-from app.stats.suppression import FIGURES
+from app.stats.suppression import FAMILY_NAMES, FIGURES
 
 _NUMBER = {"type": "number", "nullable": True}
 _STRING = {"type": "string", "nullable": True}
@@ -17,7 +17,12 @@ _INT = {"type": "integer", "nullable": True}
 FIGURES_SCHEMA = {
     "type": "object",
     "properties": {
-        "suppressed": {"type": "boolean"},
+        "suppressed": {"type": "boolean", "description": "some figures are withheld"},
+        "suppressed_families": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(FAMILY_NAMES.values())},
+            "description": "the families whose figures are null: too few enterprises",
+        },
         **{
             name: _STRING
             if name.endswith(("amount", "rate", "share", "term_months"))
@@ -71,8 +76,10 @@ def stats_summary():
 
     `group_by` = month | city | county | section (alias industry) | division | bank | product;
     `from` / `to` = YYYY-MM (default: the last 12 months). Each figure counts in the month of
-    its own event (docs/stats.md). Groups resting on fewer enterprises than the configured
-    minimum are `suppressed` (figures null). A bank token sees only its own bank's figures.
+    its own event (docs/stats.md). Each family of figures (demand, decisions, disbursements)
+    resting on fewer enterprises than the configured minimum, or that would give such a group
+    away by subtraction, is null and named in `suppressed_families`. A bank token sees only
+    its own bank's figures.
     Money and ratios are decimal strings; rates are annual percent.
     """
     summary = services.summary_for(current_api_user(), request.args.to_dict())

@@ -31,6 +31,7 @@ class View:
     drill: dict[str, str] | None
     charts: dict[str, Any]
     is_bank: bool
+    withheld_label: str = ""  # the families withheld from the totals, in words
 
 
 def _args(raw: dict[str, Any]) -> dict[str, str]:
@@ -51,9 +52,12 @@ def breakdown(user: User, raw: dict[str, Any]) -> services.Summary:
 def build(user: User, raw: dict[str, Any]) -> View:
     args = _args(raw)
     given = {k: v for k, v in args.items() if v}
-    table = services.summary_for(user, given)
+    decided: dict = {}  # the tables both suppress against (a filter's table above): once
+    table = services.summary_for(user, given, decided=decided)
     # The trend's live month is the union of the breakdown's groups: not computed twice.
-    trend = services.summarize(replace(table.query, group_by="month"), known=table.live)
+    trend = services.summarize(
+        replace(table.query, group_by="month"), known=table.live, decided=decided
+    )
     # The form shows what was applied (a bank user's bank is forced).
     args["from"] = services.month_label(table.query.first)
     args["to"] = services.month_label(table.query.last)
@@ -71,6 +75,7 @@ def build(user: User, raw: dict[str, Any]) -> View:
         drill=drill,
         charts=_charts(trend, table),
         is_bank=is_bank,
+        withheld_label=services.families_label(table.totals["suppressed_families"]),
     )
 
 

@@ -296,8 +296,8 @@ OPEN_PREFIX = "o"  # an open demand taken by a bank, at product level: "o" + the
 
 
 def _product_key():
-    """The product, or for an open demand the bank that took it ("o7"), so that a product
-    breakdown can still be restricted to one bank; `group_key` folds these into ""."""
+    """The product, or for an open demand the bank that took it ("o7"): an open demand
+    belongs to the bank that picked it up, in the product breakdown as in the bank's."""
     a = Application
     return case(
         (a.product_id.is_not(None), cast(a.product_id, String)),
@@ -307,12 +307,11 @@ def _product_key():
 
 
 def group_key(dim: str, key: str) -> str:
-    """A stored or computed key as the grouping `dim` shows it: every open demand is one
-    group of the product breakdown; a county's key grouped by city is its city's, a
-    division's grouped by section its section's (a filter on one county or division
-    makes the rollup grain finer than the grouping)."""
-    if dim == "product" and key.startswith(OPEN_PREFIX):
-        return ""
+    """A stored or computed key as the grouping `dim` shows it: a county's key grouped by
+    city is its city's, a division's grouped by section its section's (a filter on one
+    county or division makes the rollup grain finer than the grouping). In the product
+    breakdown the open demands a bank picked up stay that bank's own group ("o" + its id),
+    so that the products refine the banks exactly."""
     if dim == "city" and key:
         return key[:4] + "00"
     if dim == "section" and key:

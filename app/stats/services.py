@@ -31,6 +31,7 @@ from app.extensions import db
 from app.products.models import PRODUCT_TYPES, Product
 from app.stats.models import GRAINS, StatsIndicator
 from app.stats.queries import (
+    OPEN_PREFIX,
     Cell,
     Filters,
     _add_months,
@@ -39,9 +40,19 @@ from app.stats.queries import (
     live_cells,
     month_label,
     months_between,
+    section_of,
 )
 from app.stats.rollup import rolled_months, rollup_cells
-from app.stats.suppression import copy_cell, figures, min_enterprises, suppress, too_small
+from app.stats.suppression import (
+    FAMILIES,
+    FAMILY_LABELS,
+    FAMILY_NAMES,
+    merged,
+    min_enterprises,
+    shown,
+    small_families,
+    suppress,
+)
 
 GROUPINGS = ("month", "city", "county", "section", "division", "bank", "product")
 GROUP_LABELS = {
@@ -64,6 +75,8 @@ class Query:
     group_by: str
     months: tuple[int, ...]
     filters: Filters = field(default_factory=Filters)
+    # The bank filter is a bank user's own bank (forced by `scope`), not a question's choice.
+    bank_scoped: bool = False
 
     @property
     def first(self) -> int:
@@ -158,7 +171,9 @@ def scope(user: User | None, query: Query) -> Query:
     if user.role in BANK_ROLES and user.bank_id is not None:
         if query.filters.bank_id not in (None, user.bank_id):
             raise Forbidden(_("银行只能查看本行的统计"), code="other_bank")
-        return replace(query, filters=replace(query.filters, bank_id=user.bank_id))
+        return replace(
+            query, filters=replace(query.filters, bank_id=user.bank_id), bank_scoped=True
+        )
     raise Forbidden(_("您的角色无权查看统计"), code="wrong_role")
 
 
@@ -231,7 +246,7 @@ def _labels(dim: str, keys: Iterable[str]) -> tuple[dict[str, str], dict[str, st
         return {
             k: bank_names.get(int(k), k) if k else str(_l("未受理的开放需求")) for k in keys
         }, {}
-    ids = [int(k) for k in keys if k]
+    ids = [int(k) for k in keys if k.isdigit()]
     rows = db.session.execute(
         select(Product.id, Product.name, Bank.name, Product.bank_id)
         .join(Bank, Bank.id == Product.bank_id)
@@ -239,12 +254,22 @@ def _labels(dim: str, keys: Iterable[str]) -> tuple[dict[str, str], dict[str, st
     ).all()
     labels = {str(pid): f"{bank} · {name}" for pid, name, bank, _bid in rows}
     banks = {str(pid): str(bid) for pid, _n, _b, bid in rows}
-    return {k: labels.get(k, k) if k else str(_l("开放需求")) for k in keys}, banks
+    # Open demands a bank picked up are a row of that bank ("o" + its id); those no bank
+    # picked up are the row of none, as in the bank breakdown.
+    picked = [k for k in keys if k.startswith(OPEN_PREFIX)]
+    takers = db.session.execute(
+        select(Bank.id, Bank.name).where(Bank.id.in_([int(k[1:]) for k in picked]))
+    )
+    taker_names = {f"{OPEN_PREFIX}{i}": str(name) for i, name in takers}
+    for key in picked:
+        labels[key] = f"{taker_names.get(key, key)} · {_l('开放需求')}"
+        banks[key] = key[len(OPEN_PREFIX) :]
+    return {k: labels.get(k, k) if k else str(_l("未受理的开放需求")) for k in keys}, banks
 
 
 def _public_key(dim: str, key: str, bank_codes: dict[int, str]) -> str | None:
-    if not key:
-        return None
+    if not key or (dim == "product" and key.startswith(OPEN_PREFIX)):
+        return None  # the unknown, and open demands (a product row's `bank` says whose)
     if dim == "bank":
         return bank_codes.get(int(key), key)
     if dim == "month":
@@ -294,22 +319,23 @@ def summarize(
     now: datetime | None = None,
     live_only: bool = False,
     known: dict[int, Cell] | None = None,
+    decided: dict | None = None,
 ) -> Summary:
-    """One row per group (suppressed where too few enterprises) and the totals."""
+    """One row per group and the totals, each family of figures withheld where it would
+    reveal too few enterprises (`withheld`). `decided`: the tables already decided for this
+    request (the dashboard's trend and breakdown share them)."""
     dim = query.group_by
     found = cells_for(query, now=now, live_only=live_only, known=known)
     cells, rolled = found.by_key, found.rolled
     n = min_enterprises()
     labels, product_banks = _labels(dim, cells)
-    hidden = suppress(dim, cells, n, product_banks)
+    context = _Decided(now, live_only, {} if decided is None else decided)
+    whole, hidden = withheld(query, cells, n, context, product_banks)
     bank_codes = (
         dict(db.session.execute(select(Bank.id, Bank.code)).all())
         if dim in ("bank", "product")
         else {}
     )
-    total = Cell()
-    for cell in cells.values():
-        total.merge(copy_cell(cell))
     ordered = dim in ("month", "city", "county", "section", "division")
     rows = []
     for key in sorted(cells, key=lambda k: (k == "", k if ordered else labels[k])):
@@ -317,29 +343,92 @@ def summarize(
         if dim == "product":
             bank_id = product_banks.get(key)
             row["bank"] = bank_codes.get(int(bank_id)) if bank_id else None
-        row.update(_shown(cells[key], key in hidden))
+        row.update(shown(cells[key], {family for family in FAMILIES if key in hidden[family]}))
         rows.append(row)
     return Summary(
         query,
         rows,
-        _shown(total, too_small(total, n)),
+        shown(merged(cells.values()), whole),
         rolled,
         len(query.months) - rolled,
         found.live,
     )
 
 
-def _shown(cell: Cell, hidden: bool) -> dict:
-    values = figures(cell)
-    if hidden:
-        values = dict.fromkeys(values)
-    return {"suppressed": hidden, **values}
+# --- suppression across the tables of a question ---------------------------------------------
 
 
-def summary_for(user: User | None, args: dict[str, Any], *, now: datetime | None = None) -> Summary:
+@dataclass
+class _Decided:
+    """The tables decided so far: (grouping, months, filters) → per family, the groups
+    withheld."""
+
+    now: datetime | None
+    live_only: bool
+    tables: dict
+
+
+def withheld(
+    query: Query, cells: dict[str, Cell], n: int, decided: _Decided,
+    product_banks: dict[str, str] | None = None,
+) -> tuple[set[str], dict[str, set[str]]]:  # fmt: skip
+    """(The families withheld from the question's total; per family, the groups withheld.)
+
+    The total is withheld where it rests on too few enterprises, and where it is a group
+    withheld in the table without one of the question's filters (place=西安 is 西安's row of
+    the city table; a drill-down must not show what the table above it withholds). The
+    groups follow `suppression.suppress`: counties, divisions and products as children of
+    their city, section and bank."""
+    whole = small_families(merged(cells.values()), n) | _withheld_by_filters(query, n, decided)
+    parent_of = _parent_of(query.group_by, product_banks or {})
+    hidden = suppress(cells, n, parent_of=parent_of, whole=whole)
+    decided.tables[(query.group_by, query.months, query.filters)] = hidden
+    return whole, hidden
+
+
+def _withheld_by_filters(query: Query, n: int, decided: _Decided) -> set[str]:
+    f = query.filters
+    above = []  # (the table without the filter, the filter's group in it)
+    if f.county or f.city:
+        level = "county" if f.county else "city"
+        above.append((level, str(f.county or f.city), replace(f, county=None, city=None)))
+    if f.division or f.section:
+        level = "division" if f.division else "section"
+        above.append((level, str(f.division or f.section), replace(f, division=None, section=None)))
+    if f.bank_id is not None and not query.bank_scoped:  # a bank's own figures: its own
+        above.append(("bank", str(f.bank_id), replace(f, bank_id=None)))
+    families: set[str] = set()
+    for dim, key, rest in above:
+        table = (dim, query.months, rest)
+        if table not in decided.tables:
+            question = Query(dim, query.months, rest, query.bank_scoped)
+            cells = cells_for(question, now=decided.now, live_only=decided.live_only).by_key
+            withheld(question, cells, n, decided)
+        families |= {family for family, keys in decided.tables[table].items() if key in keys}
+    return families
+
+
+def _parent_of(dim: str, product_banks: dict[str, str]):
+    """A group's parent key (its row in the coarser table), for the groupings that have one."""
+    if dim == "county":  # "" (the province, or unknown) is its own city's only county
+        return lambda key: key[:4] + "00" if key else ""
+    if dim == "division":
+        return lambda key: section_of(key) or ""
+    if dim == "product":  # open demands no bank picked up: the bank breakdown's row of none
+        return lambda key: product_banks.get(key, "")
+    return None
+
+
+def summary_for(
+    user: User | None,
+    args: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    decided: dict | None = None,
+) -> Summary:
     """The API and the dashboard: parse, scope to the user, summarize."""
     query = scope(user, parse_query(args, now))
-    return summarize(query, now=now)
+    return summarize(query, now=now, decided=decided)
 
 
 # --- data indicators -------------------------------------------------------------------------
@@ -432,7 +521,8 @@ EXPORT_COLUMNS = [
     ("first_loan_amount", _l("首贷金额（元）")), ("credit_share", _l("信用贷占比")),
     ("avg_rate", _l("平均年利率（%）")), ("avg_term_months", _l("平均期限（月）")),
     ("median_days_to_accept", _l("受理用时中位数（工作日）")),
-    ("median_days_to_disburse", _l("放款用时中位数（工作日）")), ("suppressed", _l("已抑制")),
+    ("median_days_to_disburse", _l("放款用时中位数（工作日）")),
+    ("suppressed_families", _l("已抑制")),
 ]  # fmt: skip
 
 
@@ -445,7 +535,12 @@ def export_table(summary: Summary) -> tuple[list[str], list[list[Any]]]:
     return header, body
 
 
+def families_label(families: list[str]) -> str:
+    """The withheld families (API names) in words: "需求、放款"."""
+    return "、".join(str(FAMILY_LABELS[f]) for f in FAMILIES if FAMILY_NAMES[f] in families)
+
+
 def _cell_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "Y" if value else ""
+    if isinstance(value, list):  # the withheld families, by name
+        return families_label(value)
     return "" if value is None else value

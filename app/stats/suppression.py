@@ -1,16 +1,19 @@
-"""The published figures of a cell, and small-group suppression: a group resting on 1 to
-N-1 enterprises is hidden, and so are the groups that would give it away by subtraction.
+"""The published figures of a cell, and small-group suppression, family by family (demand,
+decisions, disbursements): figures resting on 1 to N-1 enterprises are withheld, and so are
+the figures that would give them away by subtraction (docs/stats.md, "Small groups").
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-from app.stats.queries import FAMILIES, SKETCH_K, Cell, section_of
+from app.stats.queries import FAMILIES, SKETCH_K, Cell, merge_sketch
 
 FOUR = Decimal("0.0001")
 TWO = Decimal("0.01")
@@ -88,68 +91,126 @@ def min_enterprises() -> int:
     return max(1, min(n, SKETCH_K))
 
 
-def too_small(cell: Cell, n: int) -> bool:
+# --- families --------------------------------------------------------------------------------
+# Each family of figures rests on its own enterprises (a sketch per family, `queries.FAMILIES`)
+# and is shown or withheld on its own: a month with many applicants shows its demand even
+# when only two firms borrowed in it.
+
+FAMILY_FIGURES = {
+    "applicants": ("demand_count", "demand_amount", "open_demands"),
+    "deciders": ("picked_up", "lapsed", "pickup_rate", "accepted", "approved", "rejected",
+                 "approval_rate", "median_days_to_accept"),
+    "borrowers": ("disbursed_count", "disbursed_amount", "first_loans", "first_loan_amount",
+                  "credit_amount", "credit_share", "avg_rate", "avg_term_months",
+                  "median_days_to_disburse"),
+}  # fmt: skip
+# The names the API and exports give the families.
+FAMILY_NAMES = {"applicants": "demand", "deciders": "decisions", "borrowers": "disbursements"}
+FAMILY_LABELS = {
+    "applicants": _l("需求数据"), "deciders": _l("审批数据"), "borrowers": _l("放款数据"),
+}  # fmt: skip
+
+
+def small(cell: Cell, family: str, n: int) -> bool:
     """A family of figures resting on 1..n-1 enterprises would reveal them."""
-    return any(0 < cell.distinct(family) < n for family in FAMILIES)
+    return 0 < cell.distinct(family) < n
 
 
-def _parent(dim: str, key: str, product_banks: dict[str, str]) -> str | None:
-    if dim == "county":
-        return key[:4] if key else None
-    if dim == "division":
-        return section_of(key)
-    if dim == "product":
-        return product_banks.get(key)
-    return None
+def small_families(cell: Cell, n: int) -> set[str]:
+    return {family for family in FAMILIES if small(cell, family, n)}
 
 
-def suppress(
-    dim: str, cells: dict[str, Cell], n: int, product_banks: dict[str, str] | None = None
-) -> set[str]:
-    """The keys to hide: groups under `n` enterprises, then complementary ones.
+def _size(cell: Cell, family: str, key: str) -> tuple[int, int, str]:
+    """Which shown group to withhold first: the fewest enterprises, then events, then key
+    (so every table that holds the same groups withholds the same ones)."""
+    if family == "applicants":
+        events = cell.demand_count
+    elif family == "deciders":
+        events = cell.accepted + cell.lapsed + cell.approved + cell.rejected
+    else:
+        events = cell.disbursed_count
+    return cell.distinct(family), events, key
 
-    While the hidden groups together could be recovered by subtracting the shown ones from
-    the total (one hidden group, or hidden groups that together still rest on fewer than
-    `n` enterprises), the smallest shown group is hidden too — a sibling under the same
-    parent (city, section, bank) first, since the parent's own row is shown elsewhere.
-    """
-    hidden = {key for key, cell in cells.items() if too_small(cell, n)}
-    if not hidden:
-        return hidden
-    banks = product_banks or {}
 
-    def exposed() -> bool:
-        union = Cell()
-        for key in hidden:
-            union.merge(copy_cell(cells[key]))
-        return len(hidden) == 1 or too_small(union, n)
+def _distinct(cells: dict[str, Cell], keys: Iterable[str], family: str) -> int:
+    ids: list[int] = []
+    for key in keys:
+        ids = merge_sketch(ids, getattr(cells[key], family))
+    return len(ids)
 
-    def size(key: str) -> tuple:
-        cell = cells[key]
-        return (cell.distinct("applicants") + cell.distinct("borrowers"), cell.demand_count, key)
 
-    while exposed():
-        shown = [key for key in cells if key not in hidden and _has_figures(cells[key])]
-        if not shown:
+def _one_level(cells: dict[str, Cell], keys: list[str], family: str, n: int) -> set[str]:
+    """Of groups that add up to a shown figure (the total, or their parent), the ones to
+    hide: those resting on 1..n-1 enterprises, then — while the hidden ones together, which
+    the shown figure minus the shown groups gives away, rest on 1..n-1 — the smallest shown
+    one, again and again."""
+    hidden = {key for key in keys if small(cells[key], family, n)}
+    while 0 < _distinct(cells, hidden, family) < n:
+        others = [key for key in keys if key not in hidden and cells[key].distinct(family)]
+        if not others:  # then the hidden ones are the whole: too small, and hidden with them
             break
-        parents = {_parent(dim, key, banks) for key in hidden} - {None}
-        siblings = [key for key in shown if _parent(dim, key, banks) in parents]
-        hidden.add(min(siblings or shown, key=size))
-    # Per parent too: one hidden child of a shown parent is its parent minus its siblings.
-    if dim in ("county", "division", "product"):
-        for parent in {_parent(dim, key, banks) for key in hidden} - {None}:
-            children = [key for key in cells if _parent(dim, key, banks) == parent]
-            mine = [key for key in children if key in hidden]
-            rest = [key for key in children if key not in hidden and _has_figures(cells[key])]
-            if len(mine) == 1 and rest:
-                hidden.add(min(rest, key=size))
+        hidden.add(min(others, key=lambda k: _size(cells[k], family, k)))
     return hidden
 
 
-def copy_cell(cell: Cell) -> Cell:
-    return Cell().merge(cell)
+def suppress(
+    cells: dict[str, Cell],
+    n: int,
+    *,
+    parent_of: Callable[[str], str] | None = None,
+    whole: Iterable[str] = (),
+) -> dict[str, set[str]]:
+    """Per family, the groups whose figures of that family are withheld.
+
+    `whole`: the families withheld from the table's total; every group of such a family is
+    withheld too (the groups add up to the total). Otherwise the groups are decided as a
+    level under the total (`_one_level`) — or, for children (`parent_of`: counties of a
+    city, divisions of a section, products of a bank), first their parents exactly as the
+    parents' own table decides them, then every child of a withheld parent (they add up to
+    it), then each shown parent's children as a level under it. So the total minus the shown
+    groups, and a parent minus its shown children, each rest on no enterprise or on n or
+    more; and the same children are withheld whether the table shows every parent or is
+    filtered on one (the dashboard's drill-down).
+    """
+    whole = set(whole)
+    hidden: dict[str, set[str]] = {}
+    for family in FAMILIES:
+        if family in whole:
+            hidden[family] = set(cells)
+        elif parent_of is None:
+            hidden[family] = _one_level(cells, list(cells), family, n)
+        else:
+            children: dict[str, list[str]] = {}
+            for key in cells:
+                children.setdefault(parent_of(key), []).append(key)
+            parents = {parent: merged(cells[k] for k in keys) for parent, keys in children.items()}
+            withheld = _one_level(parents, list(parents), family, n)
+            hidden[family] = set()
+            for parent, keys in children.items():
+                if parent in withheld:
+                    hidden[family].update(keys)
+                else:
+                    hidden[family] |= _one_level(cells, keys, family, n)
+    return hidden
 
 
-def _has_figures(cell: Cell) -> bool:
-    return bool(cell.demand_count or cell.accepted or cell.lapsed or cell.approved
-                or cell.rejected or cell.disbursed_count)  # fmt: skip
+def merged(cells: Iterable[Cell]) -> Cell:
+    """One cell of several (the inputs are left as they are)."""
+    total = Cell()
+    for cell in cells:
+        total.merge(cell)
+    return total
+
+
+def shown(cell: Cell, withheld: Iterable[str]) -> dict[str, Any]:
+    """A row as published: the figures, those of the `withheld` families null;
+    `suppressed` when any is, `suppressed_families` naming them."""
+    values = figures(cell)
+    families = [family for family in FAMILIES if family in set(withheld)]
+    for family in families:
+        values.update(dict.fromkeys(FAMILY_FIGURES[family]))
+    return {
+        "suppressed": bool(families),
+        "suppressed_families": [FAMILY_NAMES[family] for family in families],
+        **values,
+    }

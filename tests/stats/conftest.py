@@ -126,3 +126,14 @@ def lending(factories) -> Lending:
 def one_enterprise_enough(app, monkeypatch):
     """Figures tests look at every group: no suppression."""
     monkeypatch.setitem(app.config, "STATS_MIN_ENTERPRISES", 1)
+
+
+def demand(enterprise, when: datetime, amount: int = 100000, **fields) -> Application:
+    """A submitted application of `enterprise` (its region and industry copied on insert)."""
+    row = Application(
+        enterprise_id=enterprise.id, product_id=None, bank_id=None, state="submitted",
+        amount=Decimal(amount), term_months=12, purpose="统计测试", submitted_at=when,
+        version=1, created_at=when, updated_at=when, **fields,
+    )  # fmt: skip
+    db.session.add(row)
+    return row

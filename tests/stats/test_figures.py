@@ -26,7 +26,7 @@ def _setup(lending, one_enterprise_enough):
 def test_totals_of_the_quarter():
     t = _summary().totals
     assert t == {
-        "suppressed": False,
+        "suppressed": False, "suppressed_families": [],
         # apps 1-8 and 10 were submitted (9 is a draft): 100+200+300+50+80+150+60+90+70 thousand
         "demand_count": 9, "demand_amount": "1100000.00", "open_demands": 3,
         # open demands: 4 and 7 picked up, 5 expired unpicked → 2 / 3

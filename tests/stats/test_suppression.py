@@ -3,6 +3,7 @@ group where the total would otherwise give the hidden one away."""
 
 from __future__ import annotations
 
+from app.extensions import db
 from app.stats import services, suppression
 from tests.stats.conftest import NOW
 
@@ -22,15 +23,33 @@ def test_default_minimum_is_three(app, lending):
     assert services.min_enterprises() == 3
 
 
-def test_small_groups_are_null_and_flagged(lending):
-    rows = _rows(_summary("city"))
-    # 西安: 3 applicants (E1-E3), 3 deciders, but 2 borrowers (E1, E2) → hidden
-    assert rows["610100"]["suppressed"] is True
-    assert all(rows["610100"][name] is None for name in suppression.FIGURES)
-    # 宝鸡: 2 applicants → hidden anyway
-    assert rows["610300"]["suppressed"] is True
-    # the province as a whole: 5 applicants, 4 deciders, 3 borrowers (E1, E2, E4)
-    assert _summary("city").totals["suppressed"] is False
+def test_each_family_is_withheld_on_its_own(lending):
+    months = _rows(_summary("month"))
+    jan = months["2025-01"]
+    # January: 4 applicants and 4 deciders (E1-E4), but one borrower (E1): its demand and
+    # decisions are shown, its disbursements withheld
+    assert jan["suppressed"] is True and jan["suppressed_families"] == ["disbursements"]
+    assert (jan["demand_count"], jan["demand_amount"], jan["open_demands"]) == (4, "650000.00", 1)
+    assert (jan["accepted"], jan["approved"], jan["rejected"]) == (4, 3, 1)
+    assert all(jan[name] is None for name in suppression.FAMILY_FIGURES["borrowers"])
+    # February and March rest on two enterprises or fewer in every family
+    for month in ("2025-02", "2025-03"):
+        assert months[month]["suppressed_families"] == ["demand", "decisions", "disbursements"]
+        assert all(months[month][name] is None for name in suppression.FIGURES)
+    # the quarter: 5 applicants, 5 deciders, 3 borrowers (E1, E2, E4)
+    assert _summary("month").totals["suppressed_families"] == []
+
+
+def test_a_table_of_two_rows_withholds_both(lending):
+    cities = _rows(_summary("city"))
+    # 宝鸡 rests on two applicants, two deciders, one borrower; 西安 would be the total minus
+    # 宝鸡, so it goes too (its own two borrowers would have anyway)
+    for city in ("610100", "610300"):
+        assert cities[city]["suppressed_families"] == ["demand", "decisions", "disbursements"]
+    # the totals are shown, and the counties of a withheld city are withheld with it
+    counties = _rows(_summary("county"))
+    assert all(row["suppressed_families"] == ["demand", "decisions", "disbursements"]
+               for row in counties.values())  # fmt: skip
 
 
 def test_one_hidden_group_takes_the_next_smallest_with_it(app, monkeypatch, lending):
@@ -49,12 +68,25 @@ def test_one_hidden_group_takes_the_next_smallest_with_it(app, monkeypatch, lend
 def test_hidden_child_is_not_its_parent_minus_siblings(app, monkeypatch, lending):
     monkeypatch.setitem(app.config, "STATS_MIN_ENTERPRISES", 2)
     counties = _rows(_summary("county"))
-    # 莲湖区 (610104): E3 alone → hidden; 渭滨区 (610302): one borrower (E4) → hidden. Together
-    # they still have one borrower, so one more goes: 雁塔区 (610113, E1 and E2, fine on its
-    # own), the sibling under 西安, whose own row the city table shows.
-    assert counties["610104"]["suppressed"] and counties["610302"]["suppressed"]
-    assert not suppression.too_small(_cell_of("610113"), 2)
-    assert counties["610113"]["suppressed"]
+    # 莲湖区 (610104): E3 alone applied and was decided: withheld. 西安 minus 雁塔区 (610113,
+    # E1 and E2, fine on its own) would be 莲湖区: 雁塔区's demand and decisions go too.
+    assert counties["610104"]["demand_count"] is None and counties["610104"]["accepted"] is None
+    assert counties["610113"]["demand_count"] is None and counties["610113"]["accepted"] is None
+    assert not suppression.small(_cell_of("610113"), "applicants", 2)
+    # Disbursements: 宝鸡 has one borrower (E4), so the city table withholds it and 西安 (the
+    # total minus 宝鸡); the counties of both then withhold theirs (they add up to them).
+    cities = _rows(_summary("city"))
+    assert cities["610100"]["suppressed_families"] == ["disbursements"]
+    assert cities["610300"]["suppressed_families"] == ["disbursements"]
+    assert all(row["disbursed_amount"] is None for row in counties.values())
+    # 渭滨区 (610302): two applicants (E4, E5), two deciders: shown
+    assert counties["610302"]["suppressed_families"] == ["disbursements"]
+    assert counties["610302"]["demand_count"] == 3
+    # The drill-down (西安's counties) withholds exactly what the county table does.
+    drill = _rows(_summary("county", place="610100"))
+    for county in ("610104", "610113"):
+        assert drill[county]["suppressed_families"] == counties[county]["suppressed_families"]
+    assert _summary("county", place="610100").totals["suppressed_families"] == ["disbursements"]
 
 
 def _cell_of(county):
@@ -68,10 +100,25 @@ def test_suppression_rule_unit():
     big = Cell(demand_count=5, applicants=[1, 2, 3])
     small = Cell(demand_count=1, applicants=[4])
     mid = Cell(demand_count=2, applicants=[5, 6, 7])
-    hidden = suppression.suppress("city", {"a": big, "b": small, "c": mid}, 3)
-    assert hidden == {"b", "c"}  # c is smaller than a
-    assert suppression.suppress("city", {"a": big, "c": mid}, 3) == set()
-    assert suppression.too_small(Cell(), 3) is False  # nothing at all reveals nobody
+    hidden = suppression.suppress({"a": big, "b": small, "c": mid}, 3)
+    assert hidden["applicants"] == {"b", "c"}  # c is smaller than a
+    assert hidden["deciders"] == hidden["borrowers"] == set()
+    assert suppression.suppress({"a": big, "c": mid}, 3)["applicants"] == set()
+    assert suppression.small(Cell(), "applicants", 3) is False  # nothing reveals nobody
+    # a family withheld from the total is withheld from every group
+    assert suppression.suppress({"a": big, "c": mid}, 3, whole=["applicants"])["applicants"] == {
+        "a",
+        "c",
+    }
+    # children: x1 and x2 (one applicant each) under x; y1 alone under y. The parents' table
+    # hides y (one applicant) and x with it; then all their children.
+    cells = {"x1": Cell(applicants=[1]), "x2": Cell(applicants=[2]), "x3": Cell(applicants=[3, 4, 5]),
+             "y1": Cell(applicants=[6])}  # fmt: skip
+    parent = {"x1": "x", "x2": "x", "x3": "x", "y1": "y"}.get
+    assert suppression.suppress(cells, 3, parent_of=parent)["applicants"] == set(cells)
+    # with y resting on three, x's two small children need a third: x3
+    cells["y1"] = Cell(applicants=[6, 7, 8])
+    assert suppression.suppress(cells, 3, parent_of=parent)["applicants"] == {"x1", "x2", "x3"}
 
 
 def test_sketch_merge_is_exact_below_k():
@@ -89,3 +136,26 @@ def test_a_saturated_sketch_counts_at_least_k():
     assert parse_sketch("9,3,3,5", 3) == [3, 5, 9]  # SQLite keeps every id, unsorted
     assert len(merge := merge_sketch(list(SATURATED), [1, 2])) == SKETCH_K
     assert len(merge_sketch(merge, list(range(100, 120)))) == SKETCH_K
+
+
+def test_two_hidden_siblings_do_not_show_as_their_parent_minus_the_third(factories):
+    """西安's counties 莲湖 and 雁塔 rest on one applicant each, 未央 on three; 宝鸡's 渭滨 on
+    one, 金台 on three. The three small counties together rest on three enterprises, so the
+    table as a whole is safe — but 西安 (shown in the city table) minus 未央 would be the
+    two small counties of 西安 together: two enterprises."""
+    from tests.stats.conftest import at, demand
+
+    counts = {"610104": 1, "610113": 1, "610112": 3, "610302": 1, "610303": 3}
+    for county, count in counts.items():
+        for _ in range(count):
+            demand(factories.enterprise(region_code=county), at(1, 6))
+    db.session.flush()
+    cities, counties = _rows(_summary("city")), _rows(_summary("county"))
+    assert cities["610100"]["demand_count"] == 5  # 西安: five applicants, shown
+    assert counties["610104"]["demand_count"] is None  # one applicant each: hidden
+    assert counties["610113"]["demand_count"] is None
+    assert counties["610302"]["demand_count"] is None
+    # 西安 − 未央 = 莲湖 + 雁塔 (two enterprises): 未央 must go too
+    assert counties["610112"]["demand_count"] is None
+    # and so must 金台, or 宝鸡 − 金台 = 渭滨
+    assert counties["610303"]["demand_count"] is None
