@@ -138,6 +138,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.ingest.cli import ingest_cli
     from app.profiles.cli import profiles_cli
+    from app.publicity.cli import publicity_cli
     from app.scheduler.cli import scheduler_cli
     from app.scoring.cli import scorecards_cli
     from app.sources.cli import pull_command, sources_cli
@@ -146,6 +147,7 @@ def _register_cli(app: Flask) -> None:
 
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
     groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli, calendar_cli, stats_cli]
+    groups += [publicity_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

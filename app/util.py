@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import calendar
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -23,3 +24,11 @@ def to_local(value: datetime | None) -> datetime | None:
 def money(value: Decimal | int | str) -> Decimal:
     """Yuan rounded to the cent."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (earlier when negative), clamped to the month's end:
+    2026-01-31 + 1 month = 2026-02-28."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -23,5 +23,6 @@ def load_routes() -> None:
         matching,
         products,
         profiles,
+        records,
         stats,
     )

@@ -20,6 +20,7 @@ from app.disputes.models import SOURCES, Dispute
 from app.enterprises.models import Enterprise
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.facts.records import counts
 from app.ingest.models import (
     PublicCreditRecord,
     RecordHistory,
@@ -116,10 +117,36 @@ class RecordRow:
     id: int
     values: dict[str, Any]
     dispute: Dispute | None  # the open dispute, or the one that withdrew the record
+    shown: bool = True  # counts today (`app/facts/records.counts`): banks and the score see it
+    tier: str | None = None  # public credit: the publicity tier, None = not graded
+    shown_from: date | None = None
+    shown_until: date | None = None
+    as_of: date | None = None
 
     @property
     def status(self) -> str | None:
         return self.dispute.status if self.dispute else None
+
+    @property
+    def publicity(self) -> str | None:
+        """Why a graded record is not shown (else `shown`): `not_published` (its tier is
+        never shown), `expired` (公示期满), `withdrawn` (after a dispute), `pending` (decided after
+        today); None = not graded."""
+        if self.tier is None:
+            return None
+        if self.shown:
+            return "shown"
+        if self.status == "withdrawn":
+            return "withdrawn"
+        if self.shown_from is None:
+            return "not_published"
+        if (
+            self.shown_until is not None
+            and self.as_of is not None
+            and self.shown_until < self.as_of
+        ):
+            return "expired"
+        return "pending"
 
 
 def own_records(
@@ -140,12 +167,12 @@ def own_records(
         order = (model.year.desc(),)
     else:
         order = (model.period.desc(), model.id)
-    records = db.session.scalars(
-        select(model)
+    records = db.session.execute(
+        select(model, counts(source, model, today).label("shown"))
         .where(model.uscc == enterprise.uscc, _window_filter(source, today))
         .order_by(*order)
         .limit(limit)
-    )
+    ).all()
     marked = {
         d.record_id: d
         for d in db.session.scalars(
@@ -158,8 +185,17 @@ def own_records(
     }
     fields = contestable_fields(source)
     return [
-        RecordRow(r.id, {f: plain(getattr(r, f)) for f in fields}, marked.get(r.id))
-        for r in records
+        RecordRow(
+            r.id,
+            {f: plain(getattr(r, f)) for f in fields},
+            marked.get(r.id),
+            bool(shown),
+            getattr(r, "tier", None),
+            getattr(r, "shown_from", None),
+            getattr(r, "shown_until", None),
+            today,
+        )
+        for r, shown in records
     ]
 
 

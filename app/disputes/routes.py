@@ -26,6 +26,7 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.forms import attach_error
 from app.ingest.specs import SPECS
+from app.publicity.labels import PUBLICITY_STATES, TIER_LABELS
 
 bp = Blueprint("disputes", __name__)
 
@@ -41,6 +42,8 @@ def _labels():
         "today": local_today(),
         "days_left": services.working_days_left,
         "is_overdue": services.is_overdue,
+        "publicity_labels": TIER_LABELS,
+        "publicity_states": PUBLICITY_STATES,
     }
 
 

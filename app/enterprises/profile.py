@@ -274,7 +274,8 @@ SECTION_COLUMNS = {
 # Codes shown in words on the page (the API keeps the codes).
 VALUE_LABELS = {
     "license": _l("行政许可"), "penalty": _l("行政处罚"), "red_list": _l("守信激励"),
-    "black_list": _l("严重失信"), "minor": _l("一般"), "major": _l("较重"), "severe": _l("严重"),
+    "black_list": _l("严重失信"), "slight": _l("轻微"), "minor": _l("一般"), "major": _l("较重"),
+    "severe": _l("严重"),
     "water": _l("水"), "electricity": _l("电"), "gas": _l("燃气"), "heating": _l("供暖"),
     "micro": _l("微型"), "small": _l("小型"), "medium": _l("中型"), "large": _l("大型"),
 }  # fmt: skip

@@ -8,6 +8,9 @@ the source with `@record_rule`; today:
 - **disputes (异议)**: a record withdrawn after the enterprise's objection no longer counts.
   A *corrected* record needs no rule: the correction rewrites the record itself through the
   import path (the old values go to record history), so every reader sees the new values.
+- **publicity periods (公示期)**: a penalty or black-list entry counts only within the
+  dates its tier gives it (`within_publicity`; the tiers are the rule table of
+  `app/publicity`); a tier that is not published (轻微) never counts.
 - **decided in the future**: a public-credit decision dated after `as_of`, a tax rating of
   `as_of`'s own year or later (year Y is published in the spring of Y+1) and a monthly record
   of a later month do not count yet, so a past profile can be rebuilt exactly.
@@ -19,7 +22,7 @@ On top of `counts`, two validity rules describe facts rather than records:
 - `tax_rating_current`: the tax credit grade in use is the latest of the
   `TAX_RATING_VALID_YEARS` years before `as_of`'s year; an older rating is stale.
 
-Adding a rule (for example "hidden once its publicity period ends, or once repaired"):
+Adding a rule (for example "hidden once repaired"):
 write `def rule(source, c, as_of) -> SQL condition` over the record's columns `c` and
 decorate it with `@record_rule("public_credit")`; every reader above applies it at once.
 The module imports only models, so any domain may ask it.
@@ -85,6 +88,18 @@ def not_withdrawn(source: str, c: Any, as_of: date) -> ColumnElement[bool]:
 @record_rule("public_credit")
 def decided_by(source: str, c: Any, as_of: date) -> ColumnElement[bool]:
     return c.decided_on <= as_of
+
+
+@record_rule("public_credit")
+def within_publicity(source: str, c: Any, as_of: date) -> ColumnElement[bool]:
+    """Publicity periods (公示期): a graded record (a penalty, a black-list entry) counts from
+    `shown_from` to `shown_until`, both stored by `app/publicity` from its rule table; an
+    unpublished tier (no `shown_from`) never counts; ungraded records (no tier) are not
+    limited."""
+    return or_(
+        c.tier.is_(None),
+        and_(c.shown_from <= as_of, or_(c.shown_until.is_(None), c.shown_until >= as_of)),
+    )
 
 
 @record_rule("tax_ratings")

@@ -131,6 +131,8 @@ class PublicCreditRecord(_SourceRecord, db.Model):
         CheckConstraint(
             "category IN ('license','penalty','red_list','black_list')", name="category"
         ),
+        # the daily expiry's "shown until before today, not yet marked"
+        Index("ix_public_credit_records_shown_until", "shown_until"),
     )
 
     category: Mapped[str] = mapped_column(String(20))
@@ -141,6 +143,12 @@ class PublicCreditRecord(_SourceRecord, db.Model):
     content: Mapped[str | None] = mapped_column(Text, nullable=True)
     penalty_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # The publicity period (公示期), assigned by app/publicity from its rule table (not
+    # imported): no tier = not graded (licences, red list); no shown_from = not shown at all.
+    tier: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    shown_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    shown_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    publicity_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class TaxRating(_SourceRecord, db.Model):

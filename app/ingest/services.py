@@ -56,10 +56,13 @@ SUMMARY_REJECTIONS = 10_000
 AFTER_BATCH: list[Callable[[BatchSummary], None]] = []
 
 
-def after_batch(fn: Callable[[BatchSummary], None]) -> Callable[[BatchSummary], None]:
-    """Register `fn(summary)` to run after every successful batch, before its commit."""
+def after_batch(
+    fn: Callable[[BatchSummary], None], *, first: bool = False
+) -> Callable[[BatchSummary], None]:
+    """Register `fn(summary)` to run after every successful batch, before its commit;
+    `first`: before the hooks already registered (what the others read is completed first)."""
     if fn not in AFTER_BATCH:
-        AFTER_BATCH.append(fn)
+        AFTER_BATCH.insert(0, fn) if first else AFTER_BATCH.append(fn)
     return fn
 
 

@@ -95,7 +95,9 @@ CATEGORIES = _choices(
     ("red_list", ("守信激励", "红名单")),
     ("black_list", ("严重失信", "黑名单", "严重失信主体名单")),
 )
-SEVERITIES = _choices(("minor", ("一般",)), ("major", ("较重",)), ("severe", ("严重",)))
+SEVERITIES = _choices(
+    ("slight", ("轻微",)), ("minor", ("一般",)), ("major", ("较重",)), ("severe", ("严重",))
+)
 UTILITIES = _choices(
     ("water", ("水", "水费")),
     ("electricity", ("电", "电费")),

@@ -24,8 +24,9 @@ class ProfileSnapshot(db.Model):
     """One enterprise's profile as computed by one rebuild (immutable once written).
 
     `trigger` says what caused the rebuild: `batch:<import batch id>`, `full`, `dispute`,
-    `manual`, `schedule` (optionally `kind:reference`). `fingerprint` is the SHA-256 of the
-    scorecard version, the record-derived features and the result (see services.fingerprint).
+    `manual`, `schedule`, `publicity`, `repair` (optionally `kind:reference`). `fingerprint`
+    is the SHA-256 of the scorecard version, the record-derived features and the result
+    (see services.fingerprint).
     JSON columns hold codes and numbers only; names and messages come from the scorecard
     version and `scoring.scorecard.REASONS` when shown, in the reader's language.
     """

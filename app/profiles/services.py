@@ -38,7 +38,7 @@ from app.scoring.features import CHUNK_SIZE, Features, extract_features
 from app.scoring.models import Scorecard
 from app.scoring.scorecard import REASONS, CompiledScorecard, Result, score
 
-TRIGGER_KINDS = ("batch", "full", "dispute", "manual", "schedule")
+TRIGGER_KINDS = ("batch", "full", "dispute", "manual", "schedule", "publicity", "repair")
 _TRIGGER = re.compile(r"^(" + "|".join(TRIGGER_KINDS) + r")(:[\w.\-]{1,48})?$")
 # Features that move with the calendar alone, left out of the fingerprint.
 _CALENDAR_FEATURES = ("as_of", "age_years")

@@ -27,6 +27,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.audit import tasks as audit_tasks
     from app.consent import tasks as consent_tasks
     from app.profiles import tasks as profile_tasks
+    from app.publicity import tasks as publicity_tasks
     from app.scheduler import tasks as scheduler_tasks
     from app.stats import tasks as stats_tasks
     from app.workcalendar import tasks as calendar_tasks
@@ -86,6 +87,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_COUNT_INDICATORS_SECONDS", 900)),
             stats_tasks.count_data_indicators,
             "统计各来源记录数与授权企业数（数据指标）",
+        ),
+        Job(
+            "expire_publicity",
+            int(config.get("SCHEDULER_EXPIRE_PUBLICITY_SECONDS", 86400)),
+            publicity_tasks.expire_publicity,
+            "公示期满的公共信用记录不再公示，并重建相关画像（每日）",
         ),
         Job(
             "check_calendar",

@@ -47,7 +47,7 @@ from sqlalchemy import (
 
 from app.facts.records import counts, in_force, tax_rating_current
 from app.facts.registry import age_in_years
-from app.util import money
+from app.util import add_months, money
 
 WINDOW_MONTHS = 36
 CHUNK_SIZE = 5000
@@ -297,13 +297,7 @@ def months_between(first: str, last: str) -> int:
 
 def months_before(day: date, months: int) -> date:
     """The same day `months` earlier (clamped to the month's end)."""
-    year, month = shift_month(day.year, day.month, -months)
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return add_months(day, -months)
 
 
 class Windows(NamedTuple):
@@ -348,6 +342,9 @@ public_credit_t = table(
     column("valid_until", Date),
     column("penalty_amount", _MONEY),
     column("severity", String),
+    column("tier", String),  # the publicity period (app/publicity), read by the record rules
+    column("shown_from", Date),
+    column("shown_until", Date),
 )
 tax_ratings_t = table(
     "tax_ratings",
@@ -626,7 +623,7 @@ def _social_insurance(session: Any, usccs: list[str] | None, w: Windows, as_of: 
 def _public_credit(session: Any, usccs: list[str] | None, w: Windows, as_of: date) -> Iterable:
     p = public_credit_t
     penalty36 = and_(p.c.category == "penalty", p.c.decided_on > w.since36, p.c.decided_on <= as_of)
-    minor = and_(penalty36, or_(p.c.severity.is_(None), p.c.severity == "minor"))
+    minor = and_(penalty36, or_(p.c.severity.is_(None), p.c.severity.in_(("slight", "minor"))))
     severe = and_(penalty36, p.c.severity == "severe")
     query = _per_enterprise(
         p,
