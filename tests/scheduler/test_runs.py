@@ -103,6 +103,7 @@ def test_run_once_runs_every_job_and_releases(app, monkeypatch):
         "rebuild_profiles": "succeeded",
         "roll_up_stats": "succeeded",
         "count_data_indicators": "succeeded",
+        "expire_publicity": "succeeded",
         "check_calendar": "succeeded",
     }
     assert not services.holds_lease("cron:5:aaa")
