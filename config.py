@@ -67,6 +67,16 @@ class Config:
 
     # Disputes (异议): the operator resolves within this many Chinese working days of filing.
     DISPUTE_WORKING_DAYS = int(os.environ.get("DISPUTE_WORKING_DAYS", "15"))
+    # Credit repair: the decision within 3 working days, extendable once by 3 (Shenzhen's
+    # rules); evidence files (PDF / JPEG / PNG) of at most this size, kept outside the web
+    # root (default: the instance folder's repair_evidence/).
+    REPAIR_WORKING_DAYS = int(os.environ.get("REPAIR_WORKING_DAYS", "3"))
+    REPAIR_EXTENSION_WORKING_DAYS = int(os.environ.get("REPAIR_EXTENSION_WORKING_DAYS", "3"))
+    REPAIR_EVIDENCE_MAX_MB = float(os.environ.get("REPAIR_EVIDENCE_MAX_MB", "10"))
+    REPAIR_EVIDENCE_MAX_FILES = int(os.environ.get("REPAIR_EVIDENCE_MAX_FILES", "5"))
+    REPAIR_EVIDENCE_DIR = os.environ.get("REPAIR_EVIDENCE_DIR") or None
+    # Banks that read a repaired record within this many months are told of the repair.
+    REPAIR_NOTIFY_MONTHS = int(os.environ.get("REPAIR_NOTIFY_MONTHS", "6"))
     # Loans: working days a bank has to accept (受理); where notifications go beyond the site.
     RESPONSE_WORKING_DAYS = int(os.environ.get("RESPONSE_WORKING_DAYS", "3"))
     # Statistics: a group resting on fewer enterprises than this is suppressed (at most 10).

@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.notifications.routes import bp as notifications_bp
     from app.products.routes import bp as products_bp
     from app.profiles.routes import bp as profiles_bp
+    from app.repairs.routes import bp as repairs_bp
     from app.scheduler.routes import bp as scheduler_bp
     from app.scoring.routes import bp as scoring_bp
     from app.sources.routes import bp as sources_bp
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(scoring_bp)
     app.register_blueprint(disputes_bp)
+    app.register_blueprint(repairs_bp)
     for loans_bp in (products_bp, matching_bp, applications_bp, notifications_bp):
         app.register_blueprint(loans_bp)
     app.register_blueprint(profiles_bp)
@@ -139,6 +141,7 @@ def _register_cli(app: Flask) -> None:
     from app.ingest.cli import ingest_cli
     from app.profiles.cli import profiles_cli
     from app.publicity.cli import publicity_cli
+    from app.repairs.cli import repairs_cli
     from app.scheduler.cli import scheduler_cli
     from app.scoring.cli import scorecards_cli
     from app.sources.cli import pull_command, sources_cli
@@ -147,7 +150,7 @@ def _register_cli(app: Flask) -> None:
 
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
     groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli, calendar_cli, stats_cli]
-    groups += [publicity_cli]
+    groups += [publicity_cli, repairs_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

@@ -23,6 +23,12 @@ from app.notifications.models import Notification  # noqa: F401
 from app.products.models import Product  # noqa: F401
 from app.profiles.models import CurrentProfile, ProfileSnapshot  # noqa: F401
 from app.publicity.models import PublicityRule, PublicityTier  # noqa: F401
+from app.repairs.models import (  # noqa: F401
+    CommitmentText,
+    Repair,
+    RepairEvent,
+    RepairFile,
+)
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401

@@ -24,5 +24,6 @@ def load_routes() -> None:
         products,
         profiles,
         records,
+        repairs,
         stats,
     )

@@ -49,9 +49,11 @@ RECORD_SCHEMA = {
         "publicity": {
             "type": "string",
             "nullable": True,
-            "enum": ["shown", "pending", "expired", "not_published", "withdrawn", None],
+            "enum": ["shown", "pending", "expired", "not_published", "withdrawn", "repaired", None],
             "description": "graded records: shown, or why not (expired = 公示期满)",
         },
+        "repaired": {"type": "boolean", "description": "public credit: a repair was approved"},
+        "expired": {"type": "boolean", "description": "public credit: its publicity ended"},
     },
 }
 
@@ -70,6 +72,8 @@ def record_json(source: str, row: own.RecordRow) -> dict:
             shown_from=row.shown_from.isoformat() if row.shown_from else None,
             shown_until=row.shown_until.isoformat() if row.shown_until else None,
             publicity=row.publicity,
+            repaired=row.repaired,
+            expired=row.publicity == "expired",
         )
     return body
 

@@ -31,12 +31,13 @@ _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
 
 def doc(*, request: dict | None = None, response: dict | None = None, params: list | None = None,
-        tag: str | None = None):  # fmt: skip
-    """Attach OpenAPI details to an API view."""
+        tag: str | None = None, request_type: str = "application/json"):  # fmt: skip
+    """Attach OpenAPI details to an API view (`request_type`: the request body's media type,
+    e.g. multipart/form-data for an upload)."""
 
     def decorator(view):
         view.api_doc = {"request": request, "response": response, "params": params or [],
-                        "tag": tag}  # fmt: skip
+                        "tag": tag, "request_type": request_type}  # fmt: skip
         return view
 
     return decorator
@@ -93,7 +94,9 @@ def build_spec(app: Flask) -> dict:
             if extra.get("request") and method in {"POST", "PUT", "PATCH"}:
                 operation["requestBody"] = {
                     "required": True,
-                    "content": {"application/json": {"schema": extra["request"]}},
+                    "content": {
+                        extra.get("request_type", "application/json"): {"schema": extra["request"]}
+                    },
                 }
             paths.setdefault(path, {})[method.lower()] = operation
     return {

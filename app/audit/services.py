@@ -282,3 +282,21 @@ def banks_that_looked(enterprise_id: int) -> list[tuple[str, str]]:
         .order_by(Bank.code)
     )
     return [(code, name) for code, name in rows]
+
+
+def banks_that_read(enterprise_id: int, category: str, since: datetime) -> list[int]:
+    """Ids of the banks given `category` of this enterprise's data since `since` (allowed
+    reads in the access log): whom a change to that data concerns."""
+    rows = db.session.scalars(
+        select(AccessLogEntry.bank_id)
+        .where(
+            AccessLogEntry.enterprise_id == enterprise_id,
+            AccessLogEntry.outcome == "allowed",
+            AccessLogEntry.bank_id.is_not(None),
+            AccessLogEntry.at >= since,
+            # `granted` is a sorted comma list of category names
+            ("," + AccessLogEntry.granted + ",").contains(f",{category},"),
+        )
+        .distinct()
+    )
+    return sorted(bank_id for bank_id in rows if bank_id is not None)

@@ -30,6 +30,7 @@ from app.ingest.models import (
     UtilityBill,
 )
 from app.ingest.specs import SPECS, SourceSpec
+from app.repairs.models import Repair
 
 RECORD_MODELS: dict[str, Any] = {
     "public_credit": PublicCreditRecord,
@@ -122,6 +123,7 @@ class RecordRow:
     shown_from: date | None = None
     shown_until: date | None = None
     as_of: date | None = None
+    repaired: bool = False  # public credit: a credit repair was approved (信用修复)
 
     @property
     def status(self) -> str | None:
@@ -130,14 +132,16 @@ class RecordRow:
     @property
     def publicity(self) -> str | None:
         """Why a graded record is not shown (else `shown`): `not_published` (its tier is
-        never shown), `expired` (公示期满), `withdrawn` (after a dispute), `pending` (decided after
-        today); None = not graded."""
+        never shown), `expired` (公示期满), `withdrawn` (after a dispute), `repaired` (信用修复),
+        `pending` (decided after today); None = not graded."""
         if self.tier is None:
             return None
         if self.shown:
             return "shown"
         if self.status == "withdrawn":
             return "withdrawn"
+        if self.repaired:
+            return "repaired"
         if self.shown_from is None:
             return "not_published"
         if (
@@ -183,6 +187,16 @@ def own_records(
             )
         )
     }
+    repaired: set[int] = set()
+    if source == "public_credit" and records:
+        repaired = set(
+            db.session.scalars(
+                select(Repair.record_id).where(
+                    Repair.record_id.in_([r.id for r, _shown in records]),
+                    Repair.status == "approved",
+                )
+            )
+        )
     fields = contestable_fields(source)
     return [
         RecordRow(
@@ -194,6 +208,7 @@ def own_records(
             getattr(r, "shown_from", None),
             getattr(r, "shown_until", None),
             today,
+            r.id in repaired,
         )
         for r, shown in records
     ]

@@ -11,6 +11,8 @@ the source with `@record_rule`; today:
 - **publicity periods (公示期)**: a penalty or black-list entry counts only within the
   dates its tier gives it (`within_publicity`; the tiers are the rule table of
   `app/publicity`); a tier that is not published (轻微) never counts.
+- **credit repair (信用修复)**: a record whose repair was approved no longer counts from the
+  day of the approval (`not_repaired`; `app/repairs`).
 - **decided in the future**: a public-credit decision dated after `as_of`, a tax rating of
   `as_of`'s own year or later (year Y is published in the spring of Y+1) and a monthly record
   of a later month do not count yet, so a past profile can be rebuilt exactly.
@@ -22,7 +24,7 @@ On top of `counts`, two validity rules describe facts rather than records:
 - `tax_rating_current`: the tax credit grade in use is the latest of the
   `TAX_RATING_VALID_YEARS` years before `as_of`'s year; an older rating is stale.
 
-Adding a rule (for example "hidden once repaired"):
+Adding a rule:
 write `def rule(source, c, as_of) -> SQL condition` over the record's columns `c` and
 decorate it with `@record_rule("public_credit")`; every reader above applies it at once.
 The module imports only models, so any domain may ask it.
@@ -37,6 +39,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, true
 
 from app.disputes.models import Dispute
+from app.repairs.models import Repair
 
 # The record sources an enterprise's facts are read from (the registry aside).
 RECORD_SOURCES = ("public_credit", "tax_ratings", "tax_payments", "utility_bills",
@@ -99,6 +102,16 @@ def within_publicity(source: str, c: Any, as_of: date) -> ColumnElement[bool]:
     return or_(
         c.tier.is_(None),
         and_(c.shown_from <= as_of, or_(c.shown_until.is_(None), c.shown_until >= as_of)),
+    )
+
+
+@record_rule("public_credit")
+def not_repaired(source: str, c: Any, as_of: date) -> ColumnElement[bool]:
+    """Credit repair (信用修复): a record whose repair was approved on or before `as_of`
+    no longer counts (a revoked repair counts for nothing; an anti-join on
+    `ix_repairs_record_status`)."""
+    return ~exists().where(
+        Repair.record_id == c.id, Repair.status == "approved", Repair.repaired_on <= as_of
     )
 
 

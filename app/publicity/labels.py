@@ -11,4 +11,5 @@ PUBLICITY_STATES = {
     "expired": _l("公示期满，不再公示"),
     "not_published": _l("依规不予公示"),
     "withdrawn": _l("记录已撤销"),
+    "repaired": _l("已信用修复，不再公示"),
 }

@@ -1,0 +1,59 @@
+"""The repair application (enterprise) and the decision (operator), with display labels."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, MultipleFileField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from app.repairs.services import NOTE_MAX, STATEMENT_MAX
+
+STATUS_LABELS = {
+    "pending": _l("待处理"),
+    "extended": _l("已延期处理"),
+    "approved": _l("已修复"),
+    "rejected": _l("未通过"),
+    "revoked": _l("修复已撤销"),
+}
+STATUS_BADGES = {"pending": "badge-warn", "extended": "badge-warn", "approved": "badge-ok",
+                 "rejected": "badge-err", "revoked": "badge-err"}  # fmt: skip
+OUTCOME_CHOICES = [
+    SelectChoice("approved", _l("准予修复：该记录不再公示、不再计入评分")),
+    SelectChoice("rejected", _l("不予修复：说明理由，企业可见")),
+    SelectChoice("extended", _l("延期处理（仅一次）：说明理由")),
+]
+
+
+class RepairForm(FlaskForm):
+    """What the enterprise did, its evidence and the commitment it signs."""
+
+    statement = TextAreaField(
+        _l("履行义务、纠正失信行为的情况"),
+        validators=[
+            DataRequired(message=_l("请说明已履行的义务或已纠正的行为")),
+            Length(max=STATEMENT_MAX, message=_l("内容过长")),
+        ],
+    )
+    evidence = MultipleFileField(_l("证明材料（PDF、JPEG 或 PNG）"))
+    commitment_version = HiddenField()
+    agree = BooleanField(
+        _l("本企业已阅读并签署上述信用承诺书"),
+        validators=[DataRequired(message=_l("请阅读并签署信用承诺书"))],
+    )
+
+
+class DecideForm(FlaskForm):
+    outcome = RadioField(
+        _l("处理结果"),
+        choices=OUTCOME_CHOICES,
+        validators=[DataRequired(message=_l("请选择处理结果"))],
+    )
+    note = TextAreaField(
+        _l("处理说明"),
+        validators=[
+            DataRequired(message=_l("请填写处理说明")),
+            Length(max=NOTE_MAX, message=_l("内容过长")),
+        ],
+    )

@@ -1,0 +1,138 @@
+"""Repairs (信用修复), each transition of one, their evidence files and the credit commitment
+texts (信用承诺书) an enterprise signs, versioned and hashed like the consent texts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.clock import utcnow
+from app.enterprises.models import Enterprise
+from app.extensions import db
+from app.ingest.models import PublicCreditRecord
+from app.types import UTCDateTime
+
+# pending → extended (once) → approved | rejected; approved → revoked (found unjustified)
+STATUSES = ("pending", "extended", "approved", "rejected", "revoked")
+OPEN_STATUSES = ("pending", "extended")
+OUTCOMES = ("approved", "rejected", "extended")
+CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
+
+class CommitmentText(db.Model):
+    """A version of the 信用承诺书; its SHA-256 is kept with each repair that signed it."""
+
+    __tablename__ = "commitment_texts"
+    __table_args__ = (db.UniqueConstraint("version", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Repair(db.Model):
+    """One application to repair one public-credit record.
+
+    `deadline` is the last local day (Asia/Shanghai) for the operator's decision:
+    `REPAIR_WORKING_DAYS` Chinese working days after the filing day, extended once by
+    `REPAIR_EXTENSION_WORKING_DAYS`. `repaired_on` is the local day of the approval: from it
+    the record no longer counts. At most one open or approved repair per record.
+    """
+
+    __tablename__ = "repairs"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        Index(
+            "uq_repairs_one_standing",
+            "record_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending','extended','approved')"),
+            sqlite_where=text("status IN ('pending','extended','approved')"),
+        ),
+        # the record rule's anti-join and the queue
+        Index("ix_repairs_record_status", "record_id", "status"),
+        Index("ix_repairs_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("public_credit_records.id"))
+    statement: Mapped[str] = mapped_column(Text)
+    commitment_text_id: Mapped[int] = mapped_column(ForeignKey("commitment_texts.id"))
+    commitment_version: Mapped[int] = mapped_column(Integer)
+    commitment_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deadline: Mapped[date] = mapped_column(Date)
+    extension_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    repaired_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    record: Mapped[PublicCreditRecord] = relationship(lazy="joined")
+    filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+    commitment: Mapped[CommitmentText] = relationship()
+    events: Mapped[list[RepairEvent]] = relationship(
+        back_populates="repair", order_by="RepairEvent.id", cascade="all, delete-orphan"
+    )
+    files: Mapped[list[RepairFile]] = relationship(
+        back_populates="repair", order_by="RepairFile.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Repair #{self.id} record={self.record_id} {self.status}>"
+
+
+class RepairEvent(db.Model):
+    """A transition: filed (None → pending), extended, approved, rejected, revoked."""
+
+    __tablename__ = "repair_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    repair: Mapped[Repair] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class RepairFile(db.Model):
+    """An evidence file, stored under the instance folder as `stored_name` (never the name
+    the enterprise gave, which is kept for display only)."""
+
+    __tablename__ = "repair_files"
+    __table_args__ = (CheckConstraint(_in("content_type", CONTENT_TYPES), name="content_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    repair: Mapped[Repair] = relationship(back_populates="files")

@@ -1,0 +1,205 @@
+"""Credit repair on the web: the enterprise applies and follows, the operator decides."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.auth.models import Role
+from app.clock import local_today
+from app.disputes import records as own_records
+from app.disputes.forms import FIELD_LABELS
+from app.enterprises.profile import VALUE_LABELS
+from app.errors import ServiceError
+from app.extensions import db
+from app.forms import attach_error
+from app.publicity.labels import TIER_LABELS
+from app.publicity.services import window_of
+from app.repairs import evidence, services
+from app.repairs.forms import STATUS_BADGES, STATUS_LABELS, DecideForm, RepairForm
+from app.repairs.models import STATUSES
+
+bp = Blueprint("repairs", __name__)
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "repair_status_labels": STATUS_LABELS,
+        "repair_status_badges": STATUS_BADGES,
+        "tier_labels": TIER_LABELS,
+        "field_labels": FIELD_LABELS,
+        "value_labels": VALUE_LABELS,
+        "today": local_today(),
+        "repair_days_left": services.working_days_left,
+        "repair_overdue": services.is_overdue,
+    }
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh")
+
+
+def _record_values(record) -> dict:
+    return own_records.snapshot("public_credit", record)[1] | {
+        "ref_no": record.ref_no,
+        "category": record.category,
+    }
+
+
+# --- the enterprise ----------------------------------------------------------------------
+
+
+@bp.route("/enterprise/records/public_credit/<int:record_id>/repair", methods=["GET", "POST"])
+@role_required(Role.ENTERPRISE)
+def apply(record_id: int):
+    """申请信用修复: the record, what was done, evidence files, the signed commitment."""
+    record = services.own_record(current_user.enterprise_id, record_id)
+    allowed, why = services.eligibility(record)
+    commitment = services.commitment_for_display(_locale())
+    form = RepairForm()
+    status = 200
+    if request.method == "POST" and not allowed:
+        flash(why, "error")
+        status = 409
+    elif form.validate_on_submit():
+        try:
+            repair = services.apply(
+                current_user.enterprise_id,
+                record.id,
+                statement=form.statement.data,
+                commitment_version=form.commitment_version.data,
+                files=request.files.getlist(form.evidence.name),
+                user_id=current_user.id,
+                locale=_locale(),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(
+                _("修复申请已提交，平台将在 %(date)s 前作出决定", date=repair.deadline.isoformat()),
+                "success",
+            )
+            return redirect(url_for("repairs.mine_detail", repair_id=repair.id))
+    elif form.errors:
+        status = 422
+    if commitment is not None:
+        form.commitment_version.data = commitment.version
+    return render_template(
+        "repairs/apply.html",
+        form=form,
+        record=record,
+        values=_record_values(record),
+        window=window_of(record),
+        allowed=allowed,
+        why=why,
+        standing=services.standing_repair(record.id),
+        commitment=commitment,
+        working_days=current_app.config["REPAIR_WORKING_DAYS"],
+        max_mb=current_app.config["REPAIR_EVIDENCE_MAX_MB"],
+    ), status
+
+
+@bp.route("/enterprise/repairs")
+@role_required(Role.ENTERPRISE)
+def mine():
+    """我的信用修复: every application of the enterprise, its status and deadline."""
+    repairs = services.list_for_enterprise(current_user.enterprise_id)
+    return render_template("repairs/mine.html", repairs=repairs)
+
+
+@bp.route("/enterprise/repairs/<int:repair_id>")
+@role_required(Role.ENTERPRISE)
+def mine_detail(repair_id: int):
+    repair = services.get_own_repair(repair_id, current_user.enterprise_id)
+    return render_template(
+        "repairs/detail.html", repair=repair, values=_record_values(repair.record), form=None
+    )
+
+
+@bp.route("/repairs/<int:repair_id>/files/<int:file_id>")
+@role_required(Role.ENTERPRISE, Role.ADMIN)
+def evidence_file(repair_id: int, file_id: int):
+    """An evidence file, to the enterprise that filed it and to the operator only."""
+    if current_user.role == Role.ADMIN:
+        repair = services.get_repair(repair_id)
+    else:
+        repair = services.get_own_repair(repair_id, current_user.enterprise_id)
+    found = next((f for f in repair.files if f.id == file_id), None)
+    if found is None:
+        abort(404)
+    path = evidence.path_of(found.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
+    )
+
+
+# --- the operator ------------------------------------------------------------------------
+
+
+@bp.route("/admin/repairs")
+@role_required(Role.ADMIN)
+def queue():
+    """Open applications by deadline (the overdue first), or every one of one status."""
+    status = request.args.get("status") or "open"
+    if status not in (*STATUSES, "open", "all"):
+        abort(404)
+    if status == "open":
+        repairs = services.list_repairs(pending=True)
+    else:
+        repairs = services.list_repairs(status=None if status == "all" else status)
+    return render_template("repairs/queue.html", repairs=repairs, status=status,
+                           statuses=STATUSES)  # fmt: skip
+
+
+@bp.route("/admin/repairs/<int:repair_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def detail(repair_id: int):
+    """One application: the record, the statement, the evidence, the events; the decision."""
+    repair = services.get_repair(repair_id)
+    form = DecideForm()
+    status = 200
+    if request.method == "POST" and not repair.is_open:
+        flash(_("该修复申请已处理"), "error")
+        status = 409
+    elif form.validate_on_submit():
+        try:
+            services.decide(
+                repair.id, form.outcome.data, user_id=current_user.id, note=form.note.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+            status = exc.status
+            repair = services.get_repair(repair_id)
+        else:
+            db.session.commit()
+            flash(_("已处理"), "success")
+            return redirect(url_for("repairs.detail", repair_id=repair.id))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "repairs/detail.html",
+        repair=repair,
+        values=_record_values(repair.record),
+        form=form if repair.is_open else None,
+        operator=True,
+    ), status
