@@ -75,6 +75,10 @@ class Config:
     REPAIR_EVIDENCE_MAX_MB = float(os.environ.get("REPAIR_EVIDENCE_MAX_MB", "10"))
     REPAIR_EVIDENCE_MAX_FILES = int(os.environ.get("REPAIR_EVIDENCE_MAX_FILES", "5"))
     REPAIR_EVIDENCE_DIR = os.environ.get("REPAIR_EVIDENCE_DIR") or None
+    # The quarterly re-check samples this share of the repairs approved before the quarter;
+    # a revoked repair's broken commitment is recorded as a penalty decided by this body.
+    REPAIR_RECHECK_SHARE = float(os.environ.get("REPAIR_RECHECK_SHARE", "0.1"))
+    REPAIR_BREACH_AUTHORITY = os.environ.get("REPAIR_BREACH_AUTHORITY", "社会信用体系建设牵头部门")
     # Banks that read a repaired record within this many months are told of the repair.
     REPAIR_NOTIFY_MONTHS = int(os.environ.get("REPAIR_NOTIFY_MONTHS", "6"))
     # Loans: working days a bank has to accept (受理); where notifications go beyond the site.

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from app.auth.models import Role, User
 from app.errors import ServiceError
 from app.extensions import db
+from app.repairs import recheck as recheck_services
 from app.repairs import services
 
 repairs_cli = AppGroup("repairs", help="Credit repair (信用修复) applications.")
@@ -15,13 +16,24 @@ repairs_cli = AppGroup("repairs", help="Credit repair (信用修复) application
 
 @repairs_cli.command("list")
 @click.option("--pending", is_flag=True, help="Only the open ones, by deadline (overdue first).")
-def list_command(pending: bool) -> None:
+@click.option("--recheck", is_flag=True, help="Only the sampled ones awaiting re-check.")
+def list_command(pending: bool, recheck: bool) -> None:
     """Repair applications: id, status, deadline (working days left), enterprise, record."""
-    for r in services.list_repairs(pending=pending):
+    rows = recheck_services.review_queue() if recheck else services.list_repairs(pending=pending)
+    for r in rows:
         left = services.working_days_left(r) if r.is_open else None
         due = f"{r.deadline.isoformat()}" + (f" ({left:+d})" if left is not None else "")
         overdue = " OVERDUE" if services.is_overdue(r) else ""
         click.echo(f"{r.id}\t{r.status}\t{due}{overdue}\t{r.enterprise.uscc}\t{r.record.ref_no}")
+
+
+def _operator(by_email: str | None) -> int | None:
+    if not by_email:
+        return None
+    user = db.session.scalar(db.select(User).where(User.email == by_email.strip().lower()))
+    if user is None or user.role != Role.ADMIN:
+        raise click.ClickException(f"不是平台管理员账号：{by_email}")
+    return user.id
 
 
 @repairs_cli.command("decide")
@@ -35,16 +47,40 @@ def decide_command(repair_id: int, outcome: str | None, note: str, by_email: str
     """Decide repair application REPAIR_ID: --approve, --reject or --extend, with --note."""
     if outcome is None:
         raise click.UsageError("--approve、--reject 或 --extend 必须指定其一")
-    user_id = None
-    if by_email:
-        user = db.session.scalar(db.select(User).where(User.email == by_email.strip().lower()))
-        if user is None or user.role != Role.ADMIN:
-            raise click.ClickException(f"不是平台管理员账号：{by_email}")
-        user_id = user.id
     try:
-        repair = services.decide(repair_id, outcome, user_id=user_id, note=note)
+        repair = services.decide(repair_id, outcome, user_id=_operator(by_email), note=note)
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"repair {repair.id}: {repair.status} (deadline {repair.deadline.isoformat()})")
+
+
+@repairs_cli.command("sample")
+def sample_command() -> None:
+    """Draw this quarter's re-check sample now (the job sample_repairs does it daily)."""
+    drawn = recheck_services.sample()
+    db.session.commit()
+    click.echo(f"sampled: {', '.join(str(r.id) for r in drawn) or 'none'}")
+
+
+@repairs_cli.command("recheck")
+@click.argument("repair_id", type=int)
+@click.option("--confirm", "outcome", flag_value="confirmed", help="The repair stands.")
+@click.option("--revoke", "outcome", flag_value="revoked", help="Not justified: revoke it.")
+@click.option("--note", required=True, help="Why.")
+@click.option("--by", "by_email", default=None, help="The operator's account e-mail.")
+def recheck_command(repair_id: int, outcome: str | None, note: str, by_email: str | None) -> None:
+    """Re-check sampled repair REPAIR_ID: --confirm, or --revoke (the record is shown again
+    and the broken commitment recorded as a public-credit penalty)."""
+    if outcome is None:
+        raise click.UsageError("--confirm 或 --revoke 必须指定其一")
+    try:
+        repair = recheck_services.recheck(
+            repair_id, outcome, user_id=_operator(by_email), note=note
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"repair {repair.id}: re-check {repair.recheck_outcome}, status {repair.status}")

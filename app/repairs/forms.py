@@ -57,3 +57,25 @@ class DecideForm(FlaskForm):
             Length(max=NOTE_MAX, message=_l("内容过长")),
         ],
     )
+
+
+RECHECK_CHOICES = [
+    SelectChoice("confirmed", _l("维持修复")),
+    SelectChoice("revoked", _l("撤销修复：记录恢复公示，违背承诺记入信用记录")),
+]
+RECHECK_LABELS = {"confirmed": _l("复查维持"), "revoked": _l("复查撤销")}
+
+
+class RecheckForm(FlaskForm):
+    recheck_outcome = RadioField(
+        _l("复查结果"),
+        choices=RECHECK_CHOICES,
+        validators=[DataRequired(message=_l("请选择复查结果"))],
+    )
+    recheck_note = TextAreaField(
+        _l("复查说明"),
+        validators=[
+            DataRequired(message=_l("请填写复查说明")),
+            Length(max=NOTE_MAX, message=_l("内容过长")),
+        ],
+    )

@@ -19,6 +19,8 @@ from app.types import UTCDateTime
 STATUSES = ("pending", "extended", "approved", "rejected", "revoked")
 OPEN_STATUSES = ("pending", "extended")
 OUTCOMES = ("approved", "rejected", "extended")
+# the quarterly re-check of a sampled approved repair
+RECHECK_OUTCOMES = ("confirmed", "revoked")
 CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
@@ -53,6 +55,7 @@ class Repair(db.Model):
     __tablename__ = "repairs"
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("recheck_outcome", RECHECK_OUTCOMES), name="recheck_outcome"),
         Index(
             "uq_repairs_one_standing",
             "record_id",
@@ -81,11 +84,20 @@ class Repair(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     repaired_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The quarterly re-check (复查): sampled on a day, then confirmed or revoked; a revocation
+    # records the broken commitment as a new public-credit record (`breach_record_id`).
+    sampled_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    recheck_outcome: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    rechecked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    rechecked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    recheck_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    breach_record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     record: Mapped[PublicCreditRecord] = relationship(lazy="joined")
     filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+    rechecked_by: Mapped[User | None] = relationship(foreign_keys=[rechecked_by_id])
     commitment: Mapped[CommitmentText] = relationship()
     events: Mapped[list[RepairEvent]] = relationship(
         back_populates="repair", order_by="RepairEvent.id", cascade="all, delete-orphan"

@@ -29,7 +29,15 @@ from app.forms import attach_error
 from app.publicity.labels import TIER_LABELS
 from app.publicity.services import window_of
 from app.repairs import evidence, services
-from app.repairs.forms import STATUS_BADGES, STATUS_LABELS, DecideForm, RepairForm
+from app.repairs import recheck as rechecks
+from app.repairs.forms import (
+    RECHECK_LABELS,
+    STATUS_BADGES,
+    STATUS_LABELS,
+    DecideForm,
+    RecheckForm,
+    RepairForm,
+)
 from app.repairs.models import STATUSES
 
 bp = Blueprint("repairs", __name__)
@@ -46,6 +54,7 @@ def _labels():
         "today": local_today(),
         "repair_days_left": services.working_days_left,
         "repair_overdue": services.is_overdue,
+        "recheck_labels": RECHECK_LABELS,
     }
 
 
@@ -160,10 +169,12 @@ def evidence_file(repair_id: int, file_id: int):
 def queue():
     """Open applications by deadline (the overdue first), or every one of one status."""
     status = request.args.get("status") or "open"
-    if status not in (*STATUSES, "open", "all"):
+    if status not in (*STATUSES, "open", "recheck", "all"):
         abort(404)
     if status == "open":
         repairs = services.list_repairs(pending=True)
+    elif status == "recheck":
+        repairs = rechecks.review_queue()
     else:
         repairs = services.list_repairs(status=None if status == "all" else status)
     return render_template("repairs/queue.html", repairs=repairs, status=status,
@@ -196,10 +207,43 @@ def detail(repair_id: int):
             return redirect(url_for("repairs.detail", repair_id=repair.id))
     elif form.errors:
         status = 422
+    return _operator_page(repair, form, RecheckForm(formdata=None), status)
+
+
+def _operator_page(repair, form, recheck_form, status: int):
+    sampled = repair.sampled_on is not None and repair.recheck_outcome is None
     return render_template(
         "repairs/detail.html",
         repair=repair,
         values=_record_values(repair.record),
         form=form if repair.is_open else None,
+        recheck_form=recheck_form if sampled and repair.status == "approved" else None,
         operator=True,
     ), status
+
+
+@bp.route("/admin/repairs/<int:repair_id>/recheck", methods=["POST"])
+@role_required(Role.ADMIN)
+def recheck(repair_id: int):
+    """复查: confirm a sampled repair, or revoke it."""
+    repair = services.get_repair(repair_id)
+    form = RecheckForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            rechecks.recheck(
+                repair.id,
+                form.recheck_outcome.data,
+                user_id=current_user.id,
+                note=form.recheck_note.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc, prefix="recheck_")
+            status = exc.status
+            repair = services.get_repair(repair_id)
+        else:
+            db.session.commit()
+            flash(_("复查已完成"), "success")
+            return redirect(url_for("repairs.detail", repair_id=repair.id))
+    return _operator_page(repair, DecideForm(formdata=None), form, status)

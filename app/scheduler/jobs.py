@@ -28,6 +28,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.consent import tasks as consent_tasks
     from app.profiles import tasks as profile_tasks
     from app.publicity import tasks as publicity_tasks
+    from app.repairs import tasks as repair_tasks
     from app.scheduler import tasks as scheduler_tasks
     from app.stats import tasks as stats_tasks
     from app.workcalendar import tasks as calendar_tasks
@@ -93,6 +94,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_EXPIRE_PUBLICITY_SECONDS", 86400)),
             publicity_tasks.expire_publicity,
             "公示期满的公共信用记录不再公示，并重建相关画像（每日）",
+        ),
+        Job(
+            "sample_repairs",
+            int(config.get("SCHEDULER_SAMPLE_REPAIRS_SECONDS", 86400)),
+            repair_tasks.sample_repairs,
+            "每季度抽取已修复案例进入复查（每日检查）",
         ),
         Job(
             "check_calendar",
