@@ -8,8 +8,8 @@ from flask.cli import AppGroup
 from app.auth.models import Role, User
 from app.errors import ServiceError
 from app.extensions import db
+from app.repairs import figures, services
 from app.repairs import recheck as recheck_services
-from app.repairs import services
 
 repairs_cli = AppGroup("repairs", help="Credit repair (信用修复) applications.")
 
@@ -84,3 +84,17 @@ def recheck_command(repair_id: int, outcome: str | None, note: str, by_email: st
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"repair {repair.id}: re-check {repair.recheck_outcome}, status {repair.status}")
+
+
+@repairs_cli.command("figures")
+@click.option("--by", type=click.Choice(figures.DIMENSIONS), default="authority")
+def figures_command(by: str) -> None:
+    """Repair figures per deciding authority or city (small groups suppressed, shown as *):
+    applied, approved, rejected, revoked, median working days to decision."""
+    data = figures.figures(by)
+    for row in [*data["groups"], data["total"]]:
+        values = [row[n] for n in ("applied", "approved", "rejected", "revoked",
+                                   "median_working_days")]  # fmt: skip
+        shown = "\t".join("*" if row["suppressed"] else str(v if v is not None else "-")
+                          for v in values)  # fmt: skip
+        click.echo(f"{row['label']}\t{shown}")

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.forms import attach_error
 from app.publicity.labels import TIER_LABELS
 from app.publicity.services import window_of
-from app.repairs import evidence, services
+from app.repairs import evidence, figures, services
 from app.repairs import recheck as rechecks
 from app.repairs.forms import (
     RECHECK_LABELS,
@@ -247,3 +247,16 @@ def recheck(repair_id: int):
             flash(_("复查已完成"), "success")
             return redirect(url_for("repairs.detail", repair_id=repair.id))
     return _operator_page(repair, DecideForm(formdata=None), form, status)
+
+
+# --- the financial office ----------------------------------------------------------------
+
+
+@bp.route("/office/repairs")
+@role_required(Role.REGULATOR, Role.ADMIN)
+def office_figures():
+    """信用修复统计: per deciding authority or per city, small groups suppressed."""
+    by = request.args.get("by") or "authority"
+    if by not in figures.DIMENSIONS:
+        abort(404)
+    return render_template("repairs/figures.html", data=figures.figures(by), by=by)
