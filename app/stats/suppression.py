@@ -173,6 +173,12 @@ def suppress(
     filtered on one (the dashboard's drill-down).
     """
     whole = set(whole)
+    children: dict[str, list[str]] = {}
+    parents: dict[str, Cell] = {}
+    if parent_of is not None:
+        for key in cells:
+            children.setdefault(parent_of(key), []).append(key)
+        parents = {parent: merged(cells[k] for k in keys) for parent, keys in children.items()}
     hidden: dict[str, set[str]] = {}
     for family in FAMILIES:
         if family in whole:
@@ -180,10 +186,6 @@ def suppress(
         elif parent_of is None:
             hidden[family] = _one_level(cells, list(cells), family, n)
         else:
-            children: dict[str, list[str]] = {}
-            for key in cells:
-                children.setdefault(parent_of(key), []).append(key)
-            parents = {parent: merged(cells[k] for k in keys) for parent, keys in children.items()}
             withheld = _one_level(parents, list(parents), family, n)
             hidden[family] = set()
             for parent, keys in children.items():
