@@ -26,6 +26,7 @@ from app.clock import local_today, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord
+from app.repairs import services
 from app.repairs.models import RECHECK_OUTCOMES, Repair, RepairEvent
 from app.repairs.services import NOTE_MAX, _text, _user, get_repair
 from app.util import to_local
@@ -129,9 +130,27 @@ def recheck(
         db.session.flush()
         db.session.expire(repair)
         repair.breach_record_id = _record_breach(repair, note, now)
+        _tell_of_revocation(repair, now)
     db.session.flush()
     db.session.expire(repair)
     return repair
+
+
+def _tell_of_revocation(repair: Repair, now: datetime) -> None:
+    """The enterprise, and the banks that read its public credit within the notification
+    window (as told of repairs), learn that the record is shown again."""
+    from app.notifications.services import notify
+
+    text = _(
+        "%(name)s 的公共信用记录（%(ref)s）的信用修复经复查被撤销，该记录恢复公示",
+        name=repair.enterprise.name,
+        ref=repair.record.ref_no,
+    )
+    for bank_id in services.banks_to_tell(repair, now):
+        notify("repair_revoked", text, link=f"/bank/enterprises/{repair.enterprise.uscc}",
+               bank_id=bank_id)  # fmt: skip
+    notify("repair_revoked", text, link=f"/enterprise/repairs/{repair.id}",
+           enterprise_id=repair.enterprise_id)  # fmt: skip
 
 
 def breach_ref(repair: Repair) -> str:

@@ -331,20 +331,29 @@ def _tell_enterprise(repair: Repair) -> None:
     notify("repair_" + repair.status, text, link=link, enterprise_id=repair.enterprise_id)
 
 
+def banks_to_tell(repair: Repair, now: datetime) -> list[int]:
+    """The banks whose allowed reads of the enterprise's public credit fall within
+    `REPAIR_NOTIFY_MONTHS` before `now`, since the record was on the platform."""
+    from app.audit.services import banks_that_read
+
+    local = to_local(now)
+    assert local is not None
+    months = current_app.config["REPAIR_NOTIFY_MONTHS"]
+    cutoff = datetime.combine(add_months(local.date(), -months), local.timetz())
+    since = max(cutoff, as_utc(repair.record.created_at))
+    return banks_that_read(repair.enterprise_id, "public_credit", since)
+
+
 def notify_banks(repair: Repair, now: datetime) -> list[int]:
     """Tell every bank that read the record within `REPAIR_NOTIFY_MONTHS` (the access log's
     allowed reads of the enterprise's public credit, since the record was on the platform)
     that it was repaired: repair results must reach the users of credit information."""
-    from app.audit.services import banks_that_read
     from app.notifications.services import notify
 
     record = repair.record
     local = to_local(now)
     assert local is not None
-    months = current_app.config["REPAIR_NOTIFY_MONTHS"]
-    cutoff = datetime.combine(add_months(local.date(), -months), local.timetz())
-    since = max(cutoff, as_utc(record.created_at))
-    bank_ids = banks_that_read(repair.enterprise_id, "public_credit", since)
+    bank_ids = banks_to_tell(repair, now)
     text = _(
         "%(name)s 的公共信用记录（%(ref)s，%(authority)s）已于 %(date)s 完成信用修复，"
         "不再公示，也不再计入评分",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord
+from app.notifications.models import Notification
 from app.profiles.services import latest_profile
 from app.repairs import recheck, services
 from app.repairs.models import Repair
@@ -107,6 +108,14 @@ def test_a_revoked_repair_shows_the_record_again_and_records_the_breach(api, wor
     assert {PENALTY_REF, breach.ref_no} <= after
     profile = latest_profile(world.enterprise.id)
     assert profile.features["penalties_major"] == 1 and profile.features["penalties_minor"] == 1
+    # the bank that read the enterprise's public credit and the enterprise are told
+    told = db.session.scalars(
+        select(Notification).where(Notification.kind == "repair_revoked")
+    ).all()
+    assert {(n.bank_id, n.enterprise_id) for n in told} == {
+        (the_bank.id, None), (None, world.enterprise.id)
+    }  # fmt: skip
+    assert all(PENALTY_REF in n.text for n in told)
     # the record may be applied for again (the revoked repair no longer stands)
     assert services.standing_repair(_record(world).id) is None
 
