@@ -235,6 +235,12 @@ def _register_template_helpers(app: Flask) -> None:
         """The value, or "—" when there is none."""
         return "—" if value is None else value
 
+    @app.template_global("source_label")
+    def _source_label(name: str) -> str:
+        from app.sources.models import source_label
+
+        return source_label(name)
+
     @app.context_processor
     def inject_globals():
         return {

@@ -12,14 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-CATEGORY_LABELS = {
-    "tax_ratings": _l("纳税信用评价"),
-    "tax_payments": _l("纳税记录"),
-    "utility_bills": _l("水电气暖缴费"),
-    "social_insurance": _l("社会保险缴纳"),
-    "enterprises": _l("工商登记"),
-    "public_credit": _l("公共信用信息"),
-}
+from app.sources.models import SOURCE_LABELS
+
+CATEGORY_LABELS = SOURCE_LABELS  # a data category is a source
 
 
 class GrantForm(FlaskForm):

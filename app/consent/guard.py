@@ -21,13 +21,11 @@ from app.consent.models import Authorization, AuthorizationScope
 from app.consent.services import in_force
 from app.enterprises.models import Enterprise
 from app.extensions import db
+from app.sources.models import SOURCE_NAMES
 
 # What a bank may be shown, by source name; registry data ("enterprises") included: without
 # an authorization the bank sees only an anonymous summary, never the name or code.
-ALL_CATEGORIES = (
-    "enterprises", "public_credit", "tax_ratings", "tax_payments", "utility_bills",
-    "social_insurance",
-)  # fmt: skip
+ALL_CATEGORIES = SOURCE_NAMES
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.sources.models import SOURCE_NAMES
 from app.spreadsheets import CsvSheet, XlsxSheet
 
-SOURCES = (
-    "enterprises",
-    "public_credit",
-    "tax_ratings",
-    "tax_payments",
-    "utility_bills",
-    "social_insurance",
-)
-NON_PUBLIC_SOURCES = ("tax_ratings", "tax_payments", "utility_bills", "social_insurance")
+SOURCES = SOURCE_NAMES
 
 # source → ((field, Chinese header), ...) in the order rows are generated.
 FIELDS: dict[str, tuple[tuple[str, str], ...]] = {

@@ -30,6 +30,7 @@ from app.demo import records, vocab
 from app.demo.files import SOURCES, chinese_headers, open_writer
 from app.demo.reference import Reference, load_reference
 from app.demo.uscc import uscc_for_serial
+from app.sources.models import NON_PUBLIC_SOURCES
 
 PERSONA_WEIGHTS = {
     "punctual": 42,
@@ -60,7 +61,7 @@ CAPITAL_STEPS = {
     "large": (5000, 50000, 1000),
 }
 # Collection authorizations: most grant all non-public categories, some only tax, some none.
-ALL_CONSENT = ("social_insurance", "tax_payments", "tax_ratings", "utility_bills")
+ALL_CONSENT = tuple(sorted(NON_PUBLIC_SOURCES))
 TAX_ONLY_CONSENT = ("tax_payments", "tax_ratings")
 
 

@@ -12,10 +12,11 @@ from app.auth.models import User
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.types import UTCDateTime
+from app.sources.models import RECORD_SOURCES
+from app.types import UTCDateTime, one_of
 
 # The record sources an enterprise may contest (the registry itself is not one of them).
-SOURCES = ("public_credit", "tax_ratings", "tax_payments", "utility_bills", "social_insurance")
+SOURCES = RECORD_SOURCES
 STATUSES = ("open", "corrected", "withdrawn", "upheld")
 OUTCOMES = STATUSES[1:]
 
@@ -31,11 +32,7 @@ class Dispute(db.Model):
 
     __tablename__ = "disputes"
     __table_args__ = (
-        CheckConstraint(
-            "source IN ('public_credit','tax_ratings','tax_payments','utility_bills',"
-            "'social_insurance')",
-            name="source",
-        ),
+        CheckConstraint(one_of("source", SOURCES), name="source"),
         CheckConstraint("status IN ('open','corrected','withdrawn','upheld')", name="status"),
         Index(
             "uq_disputes_one_open",

@@ -40,11 +40,8 @@ from sqlalchemy import ColumnElement, and_, exists, or_, true
 
 from app.disputes.models import Dispute
 from app.repairs.models import Repair
+from app.sources.models import MONTHLY_SOURCES, RECORD_SOURCES
 
-# The record sources an enterprise's facts are read from (the registry aside).
-RECORD_SOURCES = ("public_credit", "tax_ratings", "tax_payments", "utility_bills",
-                  "social_insurance")  # fmt: skip
-MONTHLY_SOURCES = ("tax_payments", "utility_bills", "social_insurance")
 # A tax credit rating of year Y is published in the spring of Y+1 and used until the next
 # one: on as_of, the grade of as_of.year - 1 or, until it is published, as_of.year - 2.
 TAX_RATING_VALID_YEARS = 2

@@ -8,15 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from app.ingest.specs import SOURCES
-
-SOURCE_LABELS = {
-    "enterprises": _l("企业登记信息"),
-    "public_credit": _l("公共信用信息（许可、处罚、红黑名单）"),
-    "tax_ratings": _l("纳税信用评级"),
-    "tax_payments": _l("纳税缴款"),
-    "utility_bills": _l("水电气暖缴费"),
-    "social_insurance": _l("社保缴纳"),
-}
+from app.sources.models import SOURCE_LABELS
 
 
 class UploadForm(FlaskForm):

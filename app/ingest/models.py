@@ -44,7 +44,7 @@ class TaxGrade(StrEnum):
     D = "D"
 
 
-TAX_GRADES: tuple[str, ...] = tuple(TaxGrade)  # best → worst
+TAX_GRADES: tuple[str, ...] = tuple(g.value for g in TaxGrade)  # best → worst
 
 
 class ImportBatch(db.Model):

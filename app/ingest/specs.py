@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from app.consent.services import NON_PUBLIC_CATEGORIES
 from app.ingest.models import TAX_GRADES
+from app.sources.models import Source
 
 # Value kinds understood by the normaliser.
 USCC, TEXT, DATE, PERIOD, YEAR, AMOUNT, INT, ENUM, REGION, INDUSTRY = (
@@ -110,7 +111,7 @@ SPECS: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
         SourceSpec(
-            "enterprises",
+            Source.ENTERPRISES,
             "enterprises",
             ("uscc",),
             (
@@ -129,7 +130,7 @@ SPECS: dict[str, SourceSpec] = {
             ),
         ),
         SourceSpec(
-            "public_credit",
+            Source.PUBLIC_CREDIT,
             "public_credit_records",
             ("uscc", "category", "ref_no"),
             (
@@ -145,7 +146,7 @@ SPECS: dict[str, SourceSpec] = {
             ),
         ),
         SourceSpec(
-            "tax_ratings",
+            Source.TAX_RATINGS,
             "tax_ratings",
             ("uscc", "year"),
             (
@@ -155,7 +156,7 @@ SPECS: dict[str, SourceSpec] = {
             ),
         ),
         SourceSpec(
-            "tax_payments",
+            Source.TAX_PAYMENTS,
             "tax_payments",
             ("uscc", "period", "tax_type"),
             (
@@ -168,7 +169,7 @@ SPECS: dict[str, SourceSpec] = {
             ),
         ),
         SourceSpec(
-            "utility_bills",
+            Source.UTILITY_BILLS,
             "utility_bills",
             ("uscc", "utility", "period"),
             (
@@ -182,7 +183,7 @@ SPECS: dict[str, SourceSpec] = {
             ),
         ),
         SourceSpec(
-            "social_insurance",
+            Source.SOCIAL_INSURANCE,
             "social_insurance_records",
             ("uscc", "period"),
             (
@@ -198,6 +199,7 @@ SPECS: dict[str, SourceSpec] = {
 }
 
 SOURCES: tuple[str, ...] = tuple(SPECS)
+assert tuple(s.value for s in Source) == SOURCES, "a spec for each source, in order"
 
 
 def header_map(headers: list[str], spec: SourceSpec) -> dict[int, str]:

@@ -8,8 +8,7 @@ from flask_login import current_user
 from app.auth.models import Role
 from app.enterprises.services import region_names
 from app.market import services
-from app.products.forms import TYPE_LABELS
-from app.products.models import Product
+from app.products.models import TYPE_LABELS, Product
 from app.products.services import get_published
 
 bp = Blueprint("market", __name__)

@@ -9,7 +9,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.errors import ValidationFailed
 from app.matching import services
-from app.products.forms import TYPE_LABELS
+from app.products.models import TYPE_LABELS
 
 bp = Blueprint("matching", __name__)
 

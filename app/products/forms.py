@@ -7,15 +7,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from app.ingest.models import TAX_GRADES
+from app.products.models import TYPE_LABELS
 from app.scoring.services import active_grade_order
-
-TYPE_LABELS = {"credit": _l("信用贷"), "collateral": _l("抵押贷"), "guarantee": _l("担保贷")}
-STATUS_LABELS = {
-    "draft": _l("草稿"),
-    "published": _l("已发布"),
-    "suspended": _l("已暂停"),
-    "retired": _l("已停用"),
-}
 
 
 class ProductForm(FlaskForm):

@@ -4,17 +4,44 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.banks.models import Bank
 from app.clock import utcnow
 from app.extensions import db
-from app.types import Money, Rate, UTCDateTime
+from app.types import Money, Rate, UTCDateTime, one_of
 
-PRODUCT_TYPES = ("credit", "collateral", "guarantee")  # 信用贷 / 抵押 / 担保
-PRODUCT_STATES = ("draft", "published", "suspended", "retired")
+
+class ProductType(StrEnum):
+    CREDIT = "credit"  # 信用贷: unsecured
+    COLLATERAL = "collateral"  # 抵押贷
+    GUARANTEE = "guarantee"  # 担保贷
+
+
+class ProductStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUSPENDED = "suspended"
+    RETIRED = "retired"  # final
+
+
+TYPE_LABELS = {
+    ProductType.CREDIT: _l("信用贷"),
+    ProductType.COLLATERAL: _l("抵押贷"),
+    ProductType.GUARANTEE: _l("担保贷"),
+}
+STATUS_LABELS = {
+    ProductStatus.DRAFT: _l("草稿"),
+    ProductStatus.PUBLISHED: _l("已发布"),
+    ProductStatus.SUSPENDED: _l("已暂停"),
+    ProductStatus.RETIRED: _l("已停用"),
+}
+PRODUCT_TYPES: tuple[str, ...] = tuple(t.value for t in ProductType)
+PRODUCT_STATES: tuple[str, ...] = tuple(s.value for s in ProductStatus)
 
 
 def _codes(text: str | None) -> list[str]:
@@ -31,8 +58,8 @@ class Product(db.Model):
 
     __tablename__ = "products"
     __table_args__ = (
-        CheckConstraint("type IN ('credit','collateral','guarantee')", name="type"),
-        CheckConstraint("status IN ('draft','published','suspended','retired')", name="status"),
+        CheckConstraint(one_of("type", PRODUCT_TYPES), name="type"),
+        CheckConstraint(one_of("status", PRODUCT_STATES), name="status"),
         CheckConstraint("amount_min > 0 AND amount_min <= amount_max", name="amount_range"),
         CheckConstraint(
             "term_min_months > 0 AND term_min_months <= term_max_months", name="term_range"

@@ -11,7 +11,8 @@ from app.auth.models import BANK_ROLES, Role
 from app.errors import ServiceError
 from app.extensions import db
 from app.products import services, staff
-from app.products.forms import STATUS_LABELS, TYPE_LABELS, OfficerForm, ProductForm, StatusForm
+from app.products.forms import OfficerForm, ProductForm, StatusForm
+from app.products.models import STATUS_LABELS, TYPE_LABELS
 
 bp = Blueprint("products", __name__)
 

@@ -47,20 +47,14 @@ from sqlalchemy import (
 
 from app.facts.records import counts, in_force, tax_rating_current
 from app.facts.registry import age_in_years
+from app.sources.models import SOURCE_NAMES
 from app.util import add_months, money
 
 WINDOW_MONTHS = 36
 CHUNK_SIZE = 5000
 
 # Source names (the coverage keys).
-SOURCES = (
-    "enterprises",
-    "public_credit",
-    "tax_ratings",
-    "tax_payments",
-    "utility_bills",
-    "social_insurance",
-)
+SOURCES = SOURCE_NAMES
 
 
 @dataclass(frozen=True)

@@ -3,23 +3,56 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
-from app.types import UTCDateTime
+from app.types import UTCDateTime, one_of
 
-# The six source names; the same tuple as app.ingest.services.SOURCES.
-SOURCE_NAMES = (
-    "enterprises",
-    "public_credit",
-    "tax_ratings",
-    "tax_payments",
-    "utility_bills",
-    "social_insurance",
-)
+
+class Source(StrEnum):
+    """The six data sources, in the order pages list them. Their names are also the data
+    categories an authorization covers. The registry and public credit information are
+    public; the other four are stored and shown only under an authorization."""
+
+    ENTERPRISES = "enterprises"  # the registry (工商登记)
+    PUBLIC_CREDIT = "public_credit"  # licences, penalties, red and black lists
+    TAX_RATINGS = "tax_ratings"  # 纳税信用评价, one grade a year
+    TAX_PAYMENTS = "tax_payments"
+    UTILITY_BILLS = "utility_bills"  # water, electricity, gas, heating
+    SOCIAL_INSURANCE = "social_insurance"
+
+    @property
+    def label(self) -> str:
+        return str(SOURCE_LABELS[self])
+
+
+SOURCE_LABELS = {
+    Source.ENTERPRISES: _l("企业登记信息"),
+    Source.PUBLIC_CREDIT: _l("公共信用信息"),
+    Source.TAX_RATINGS: _l("纳税信用评价"),
+    Source.TAX_PAYMENTS: _l("纳税记录"),
+    Source.UTILITY_BILLS: _l("水电气暖缴费"),
+    Source.SOCIAL_INSURANCE: _l("社会保险缴纳"),
+}
+# The names as plain strings (for click choices, JSON and SQL).
+SOURCE_NAMES: tuple[str, ...] = tuple(s.value for s in Source)
+PUBLIC_SOURCES: tuple[str, ...] = (Source.ENTERPRISES.value, Source.PUBLIC_CREDIT.value)
+NON_PUBLIC_SOURCES: tuple[str, ...] = tuple(s for s in SOURCE_NAMES if s not in PUBLIC_SOURCES)
+# Records about an enterprise (every source but the registry itself), and the monthly ones.
+RECORD_SOURCES: tuple[str, ...] = tuple(s for s in SOURCE_NAMES if s != Source.ENTERPRISES)
+MONTHLY_SOURCES: tuple[str, ...] = ("tax_payments", "utility_bills", "social_insurance")
+
+
+def source_label(name: str) -> str:
+    """A source's name in the reader's language (the name itself when unknown)."""
+    return Source(name).label if name in SOURCE_NAMES else name
+
+
 STATUSES = ("ok", "failed")
 
 
@@ -32,11 +65,7 @@ class DataSource(db.Model):
 
     __tablename__ = "data_sources"
     __table_args__ = (
-        CheckConstraint(
-            "source IN ('enterprises','public_credit','tax_ratings','tax_payments',"
-            "'utility_bills','social_insurance')",
-            name="source",
-        ),
+        CheckConstraint(one_of("source", SOURCE_NAMES), name="source"),
         CheckConstraint("last_status IS NULL OR last_status IN ('ok','failed')", name="status"),
         CheckConstraint("interval_minutes > 0", name="interval"),
         CheckConstraint("timeout_seconds > 0", name="timeout"),

@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.banks.models import Bank
 from app.enterprises.models import Industry, Region
 from app.extensions import db
+from app.products.models import TYPE_LABELS
 from app.stats import services
 
 DEFAULT_BREAKDOWN = "city"
@@ -103,7 +104,7 @@ def _choices(args: dict[str, str], is_bank: bool) -> dict[str, Any]:
         "banks": []
         if is_bank
         else db.session.execute(select(Bank.code, Bank.name).order_by(Bank.code)).all(),
-        "types": [(t, str(label)) for t, label in services.TYPE_LABELS.items()],
+        "types": [(t, str(label)) for t, label in TYPE_LABELS.items()],
     }
 
 

@@ -29,6 +29,7 @@ from app.enterprises.services import industry_names, region_names
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
 from app.products.models import PRODUCT_TYPES, Product
+from app.sources.models import SOURCE_NAMES
 from app.stats.models import GRAINS, StatsIndicator
 from app.stats.queries import (
     OPEN_PREFIX,
@@ -61,7 +62,6 @@ GROUP_LABELS = {
 }  # fmt: skip
 # `industry` is accepted as a synonym of `section` in the API (the documented parameter name).
 ALIASES = {"industry": "section"}
-TYPE_LABELS = {"credit": _l("信用贷"), "collateral": _l("抵押贷"), "guarantee": _l("担保贷")}
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 120
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -434,8 +434,7 @@ def summary_for(
 # --- data indicators -------------------------------------------------------------------------
 
 
-SOURCES = ("enterprises", "public_credit", "tax_ratings", "tax_payments", "utility_bills",
-           "social_insurance")  # fmt: skip
+SOURCES = SOURCE_NAMES
 AUTHORIZED = "enterprises_with_collection_authorization"
 
 

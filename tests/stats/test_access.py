@@ -105,7 +105,7 @@ def test_dashboard_for_the_office(role, login_as):
     page = web.get(f"/stats?group_by=city&{PERIOD}").get_data(as_text=True)
     assert "融资统计" in page and 'data-stats-chart="trend"' in page
     assert "西安市" in page and "宝鸡市" in page and "数据指标" in page
-    assert "记录数：纳税缴款" in page and "记录数：tax_payments" not in page  # sources by name
+    assert "记录数：纳税记录" in page and "记录数：tax_payments" not in page  # sources by name
     assert "stats-charts.js" in page and "vendor/echarts/echarts.min.js" in page
     # the quarter's totals as the KPI cards show them (tests/stats/test_figures.py)
     assert "¥1,100,000.00" in page and "66.7%" in page and "80.0%" in page
