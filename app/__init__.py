@@ -7,7 +7,7 @@ jobs run only in `flask scheduler run`.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask import Flask, flash, g, has_request_context, render_template, request, session
 from flask_babel import get_locale, gettext
@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import (
     db_events,  # noqa: F401 - engine pragmas for SQLite
+    edge,
     models,  # noqa: F401 - every table, for Alembic and relationships
 )
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -39,6 +40,7 @@ def create_app(config: type | str | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     _init_extensions(app)
+    edge.init_app(app)  # before the blueprints: their routes compile with its converter
     _register_blueprints(app)
     _register_cli(app)
     _register_error_handlers(app)
@@ -163,7 +165,7 @@ def _register_error_handlers(app: Flask) -> None:
         service_error_response,
         wants_json,
     )
-    from app.errors import ServiceError
+    from app.errors import ServiceError, ValidationFailed
 
     @app.errorhandler(ServiceError)
     def handle_service_error(exc: ServiceError):
@@ -173,6 +175,12 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template(
             "errors/error.html", status=exc.status, message=exc.message
         ), exc.status
+
+    @app.errorhandler(InvalidOperation)
+    def handle_number_out_of_range(_exc: InvalidOperation):
+        """A number too large for its decimal column that a parser let through ("1e27")."""
+        message = _("数值超出允许范围")
+        return handle_service_error(ValidationFailed(None, message, code="number_out_of_range"))
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc: CSRFError):

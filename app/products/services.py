@@ -53,6 +53,8 @@ def _decimal(field: str, value: Any, *, label: str) -> Decimal:
         raise ValidationFailed(field, _("%(label)s不是有效的数字", label=label)) from None
     if not number.is_finite():
         raise ValidationFailed(field, _("%(label)s不是有效的数字", label=label))
+    if abs(number) > MAX_AMOUNT:  # before any quantize: "1e27" has no two-decimal form
+        raise ValidationFailed(field, _("%(label)s过大", label=label))
     return number
 
 

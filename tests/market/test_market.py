@@ -97,8 +97,8 @@ def test_hostile_query_strings_do_not_break_the_page(web, shelf):
         "page=-1",
         "amount=1e27",
         "q=" + "长" * 500,
-    ):
-        assert web.get(f"/market?{query}").status_code in (200, 422), query
+    ):  # a NUL byte is refused at the edge (400)
+        assert web.get(f"/market?{query}").status_code in (200, 400, 422), query
 
 
 def test_paging(web, factories):
