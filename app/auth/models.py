@@ -29,13 +29,9 @@ BANK_ROLES = (Role.BANK_OFFICER, Role.BANK_ADMIN)
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('enterprise','bank_officer','bank_admin','regulator','admin')", name="role"
-        ),
+        CheckConstraint(one_of("role", Role), name="role"),
         # A bank user belongs to a bank; an enterprise user to an enterprise.
-        CheckConstraint(
-            "(role NOT IN ('bank_officer','bank_admin')) OR bank_id IS NOT NULL", name="bank"
-        ),
+        CheckConstraint(f"NOT ({one_of('role', BANK_ROLES)}) OR bank_id IS NOT NULL", name="bank"),
         CheckConstraint("role <> 'enterprise' OR enterprise_id IS NOT NULL", name="enterprise"),
         CheckConstraint(one_of("verification_state", VerificationState), name="verification"),
     )

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from app.auth.models import User
     from app.banks.models import Bank
 from app.clock import utcnow
-from app.types import UTCDateTime
+from app.types import UTCDateTime, one_of
 
 KINDS = ("collection", "query")
 STATES = ("active", "revoked", "expired")
@@ -51,8 +51,8 @@ class ConsentText(db.Model):
 class Authorization(db.Model):
     __tablename__ = "authorizations"
     __table_args__ = (
-        CheckConstraint("kind IN ('collection','query')", name="kind"),
-        CheckConstraint("state IN ('active','revoked','expired')", name="state"),
+        CheckConstraint(one_of("kind", KINDS), name="kind"),
+        CheckConstraint(one_of("state", STATES), name="state"),
         CheckConstraint("method IN ('online','paper')", name="method"),
         # A query authorization names a bank; a collection authorization does not.
         CheckConstraint(

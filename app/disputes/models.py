@@ -33,7 +33,7 @@ class Dispute(db.Model):
     __tablename__ = "disputes"
     __table_args__ = (
         CheckConstraint(one_of("source", SOURCES), name="source"),
-        CheckConstraint("status IN ('open','corrected','withdrawn','upheld')", name="status"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         Index(
             "uq_disputes_one_open",
             "source",

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clock import utcnow
 from app.extensions import db
-from app.types import Money, UTCDateTime
+from app.types import Money, UTCDateTime, one_of
 
 ORIGINS = ("file", "pull", "push")
 BATCH_STATES = ("running", "succeeded", "failed")
@@ -56,8 +56,8 @@ class ImportBatch(db.Model):
 
     __tablename__ = "import_batches"
     __table_args__ = (
-        CheckConstraint("origin IN ('file','pull','push')", name="origin"),
-        CheckConstraint("status IN ('running','succeeded','failed')", name="status"),
+        CheckConstraint(one_of("origin", ORIGINS), name="origin"),
+        CheckConstraint(one_of("status", BATCH_STATES), name="status"),
         Index("ix_import_batches_source_started", "source", "started_at"),
     )
 
@@ -157,7 +157,7 @@ class TaxRating(_SourceRecord, db.Model):
     __tablename__ = "tax_ratings"
     __table_args__ = (
         UniqueConstraint("uscc", "year"),
-        CheckConstraint("grade IN (" + ",".join(f"'{g}'" for g in TAX_GRADES) + ")", name="grade"),
+        CheckConstraint(one_of("grade", TAX_GRADES), name="grade"),
     )
 
     year: Mapped[int] = mapped_column(Integer)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
-from app.types import UTCDateTime
+from app.types import UTCDateTime, one_of
 
 OUTCOMES = ("succeeded", "failed", "skipped")
 
@@ -32,9 +32,7 @@ class JobRun(db.Model):
     __tablename__ = "job_runs"
     __table_args__ = (
         UniqueConstraint("job", "scheduled_for", name="uq_job_runs_job_tick"),
-        CheckConstraint(
-            "outcome IS NULL OR outcome IN ('succeeded','failed','skipped')", name="outcome"
-        ),
+        CheckConstraint(f"outcome IS NULL OR {one_of('outcome', OUTCOMES)}", name="outcome"),
         Index("ix_job_runs_started_at", "started_at"),
     )
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
-from app.types import UTCDateTime
+from app.types import UTCDateTime, one_of
 
 STATUSES = ("draft", "active", "retired")
 
@@ -36,7 +36,7 @@ class Scorecard(db.Model):
 
     __tablename__ = "scorecards"
     __table_args__ = (
-        CheckConstraint("status IN ('draft','active','retired')", name="status"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         # At most one active version (the service also retires the previous one).
         Index(
             "uq_scorecards_one_active",

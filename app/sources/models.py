@@ -66,7 +66,7 @@ class DataSource(db.Model):
     __tablename__ = "data_sources"
     __table_args__ = (
         CheckConstraint(one_of("source", SOURCE_NAMES), name="source"),
-        CheckConstraint("last_status IS NULL OR last_status IN ('ok','failed')", name="status"),
+        CheckConstraint(f"last_status IS NULL OR {one_of('last_status', STATUSES)}", name="status"),
         CheckConstraint("interval_minutes > 0", name="interval"),
         CheckConstraint("timeout_seconds > 0", name="timeout"),
     )
