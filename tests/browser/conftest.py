@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from flask_migrate import upgrade
@@ -20,9 +21,9 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("live") / "live.sqlite"
+@contextmanager
+def _serve(path):
+    """The app on its own migrated SQLite database at `path`, served on a free port."""
 
     class LiveConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
@@ -36,11 +37,27 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """One server for the journeys; they share its database and leave their data in it."""
+    with _serve(tmp_path_factory.mktemp("live") / "live.sqlite") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """A server with a database of its own, for a test whose figures count everything."""
+    with _serve(tmp_path_factory.mktemp("own") / "own.sqlite") as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

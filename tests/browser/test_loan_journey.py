@@ -28,7 +28,11 @@ def accounts(live_server):
         bank = bank_services.create_bank("LOANBANK", "长安信贷测试银行")
         enterprise = Factories().enterprise(name="沣东贷款测试有限公司")
         auth_services.create_user(
-            role=Role.ENTERPRISE, email="owner@loan.test", password=PASSWORD, uscc=enterprise.uscc
+            role=Role.ENTERPRISE,
+            email="owner@loan.test",
+            password=PASSWORD,
+            uscc=enterprise.uscc,
+            verified=True,
         )
         auth_services.create_user(
             role=Role.BANK_OFFICER, email="officer@loan.test", password=PASSWORD,

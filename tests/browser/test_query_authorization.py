@@ -23,7 +23,11 @@ def accounts(live_server):
         bank = bank_services.create_bank("BRWBANK", "浏览器测试银行")
         enterprise = Factories().enterprise(name="渭河授权测试有限公司")
         _owner, _ = auth_services.create_user(
-            role=Role.ENTERPRISE, email="owner@brw.test", password=PASSWORD, uscc=enterprise.uscc
+            role=Role.ENTERPRISE,
+            email="owner@brw.test",
+            password=PASSWORD,
+            uscc=enterprise.uscc,
+            verified=True,
         )
         _officer, _ = auth_services.create_user(
             role=Role.BANK_OFFICER, email="officer@brw.test", password=PASSWORD, bank_code=bank.code

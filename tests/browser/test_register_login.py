@@ -36,7 +36,10 @@ def test_register_login_and_switch_language(live_server, page, tmp_path):
     page.get_by_label("密码", exact=True).fill("Qinling2026ok")
     page.get_by_label("确认密码").fill("Qinling2026ok")
     page.get_by_role("button", name="注册").click()
-    page.wait_for_url(base + "/enterprise")
+    # A new account claims the company; it is the company only once verified.
+    page.wait_for_url(base + "/account/verification")
+    expect(page.get_by_text("待核验").first).to_be_visible()
+    page.goto(base + "/enterprise")
     expect(page.get_by_role("heading", name="西安浏览器测试有限公司")).to_be_visible()
     expect(page.get_by_text("待核验").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "enterprise-home.png"), full_page=True)

@@ -20,8 +20,10 @@ PASSWORD = "Qinling2026ok"
 
 
 @pytest.fixture
-def office(live_server):
-    app, base = live_server
+def office(own_server):
+    # Statistics count every application in the database, and the suppression of one bank's
+    # row depends on the others: the journeys' leftovers would change what this page may show.
+    app, base = own_server
     with app.app_context():
         factories = Factories()
         bank = factories.bank("BRSTAT", "浏览器统计银行")
@@ -68,8 +70,6 @@ def test_dashboard_draws_charts_and_filters(office, page, tmp_path):
     page.wait_for_url(base + "/office")
     page.get_by_role("link", name="融资统计").first.click()
     page.wait_for_url(base + "/stats")
-    # Other browser tests leave loans in the same database: look at this bank's alone
-    # (a bank with one borrower this month would rightly be suppressed as a whole).
     page.select_option("#f-bank", "BRSTAT")
     page.get_by_role("button", name="查询").click()
     page.wait_for_url("**bank=BRSTAT**")
