@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.ingest.forms import SOURCE_LABELS
+from app.spreadsheets import csv_response, xlsx_response
 from app.stats import dashboard, services
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -37,44 +37,24 @@ def _export_name(summary: services.Summary, ext: str) -> str:
 def export_csv():
     summary = dashboard.breakdown(current_user, request.args.to_dict())
     header, rows = services.export_table(summary)
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 with a BOM as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f"attachment; filename={_export_name(summary, 'csv')}"},
-    )
+    return csv_response(_export_name(summary, "csv"), header, rows)
 
 
 @bp.route("/export.xlsx")
 @role_required(*READERS)
 def export_xlsx():
-    from openpyxl import Workbook
-
     summary = dashboard.breakdown(current_user, request.args.to_dict())
     header, rows = services.export_table(summary)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("融资统计")[:31]
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_number(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename={_export_name(summary, 'xlsx')}"},
+    return xlsx_response(
+        _export_name(summary, "xlsx"),
+        _("融资统计"),
+        header,
+        ([_number(v) for v in row] for row in rows),
     )
 
 
 def _number(value):
     """Decimal strings become numbers in the sheet (exact: Decimal, not float)."""
-    from decimal import Decimal, InvalidOperation
-
     if isinstance(value, str) and value and value[0].isdigit():
         try:
             return Decimal(value)

