@@ -23,8 +23,29 @@ APPLICATION_SCHEMA = {
         "amount": {"type": "string"},
         "term_months": {"type": "integer"},
         "purpose": {"type": "string", "nullable": True},
-        "enterprise": {"type": "object", "nullable": True},
-        "events": {"type": "array", "items": {"type": "object"}},
+        "enterprise": {
+            "type": "object",
+            "nullable": True,
+            "description": "uscc and name; for a bank only while it may know who applied "
+            "(an in-force query authorization, or its own disbursed loan), every such "
+            "response logged in the enterprise's access log",
+        },
+        "identity_basis": {
+            "type": "string",
+            "description": "bank views: authorization | loan_servicing (when enterprise is set)",
+        },
+        "summary": {
+            "type": "object",
+            "description": "bank views without the enterprise: industry, region, scale",
+        },
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "description": "action, from, to, note, at, by (enterprise | bank | system); "
+                "user_id for the enterprise only",
+            },
+        },
     },
 }
 CREATE_SCHEMA = {
@@ -60,6 +81,13 @@ def _body() -> dict:
     if not isinstance(body, dict):
         raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
     return body
+
+
+def _shown(apps, user) -> list[dict]:
+    """The applications as `user` may see them; a bank's view of who applied is logged."""
+    return queries.for_viewer(
+        apps, user, endpoint=request.path, channel="api", ip=request.remote_addr
+    )
 
 
 @bp.route("/applications", methods=["POST"])
@@ -121,7 +149,7 @@ def list_applications():
         items = queries.list_for_enterprise(user.enterprise_id)
     else:
         items = queries.list_for_bank(user.bank_id)
-    return jsonify([queries.to_dict(a, user) for a in items])
+    return jsonify(_shown(items, user))
 
 
 @bp.route("/applications/<int:application_id>")
@@ -130,7 +158,7 @@ def list_applications():
 def get_application(application_id: int):
     """One application with its timeline (404 for another's)."""
     user = current_api_user()
-    return jsonify(queries.to_dict(services.get_for_user(application_id, user), user))
+    return jsonify(_shown([services.get_for_user(application_id, user)], user)[0])
 
 
 def _action_view(action: str, roles: tuple[str, ...]):
@@ -140,7 +168,7 @@ def _action_view(action: str, roles: tuple[str, ...]):
         user = current_api_user()
         app = services.act(action, application_id, user, _body())
         db.session.commit()
-        return jsonify(queries.to_dict(app, user))
+        return jsonify(_shown([app], user)[0])
 
     view.__name__ = f"application_{action}"
     view.__doc__ = f"{action.capitalize()} the application (409 when its state does not allow it)."

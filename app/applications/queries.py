@@ -1,7 +1,8 @@
 """Reading applications: lists, the bank's inbox, labels, and the API's shape.
 
-Access is decided in `services` (`identified_for_bank`, `get_for_*`); what is read here for a
-bank shows the enterprise only once it has authorized that bank.
+Which applications a user may see is decided in `services` (`get_for_*`); whether a bank is
+shown who applied is decided, and logged, by `consent.guard.identify_applicants` only: every
+function here that shows a bank an application takes its `Identity` from there.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.applications.models import Application, ApplicationEvent
-from app.applications.services import identified_for_bank
 from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
-from app.consent.guard import enterprises_authorizing
+from app.consent.guard import NOT_SHOWN, Identity, identify_applicants
 from app.extensions import db
 from app.workcalendar import services as workdays
 
@@ -71,23 +71,31 @@ def list_for_bank(bank_id: int) -> list[Application]:
 @dataclass
 class InboxRow:
     application: Application
-    identified: bool
+    identity: Identity
     days_left: int | None
 
+    @property
+    def identified(self) -> bool:
+        return self.identity.shown
 
-def inbox(bank_id: int, now: datetime | None = None) -> dict[str, list[InboxRow]]:
-    """新 (to accept), 审查中 (accepted), 已决 (decided) for one bank."""
+
+def inbox(
+    user: User, *, endpoint: str, channel: str, ip: str | None, now: datetime | None = None
+) -> dict[str, list[InboxRow]]:
+    """新 (to accept), 审查中 (accepted), 已决 (decided) for a bank user; who applied through
+    the guard (logged)."""
     now = now or utcnow()
     tabs: dict[str, list[InboxRow]] = {"new": [], "review": [], "decided": []}
-    apps = list_for_bank(bank_id)
-    authorizing = enterprises_authorizing({a.enterprise_id for a in apps}, bank_id)
+    assert user.bank_id is not None
+    apps = list_for_bank(user.bank_id)
+    identities = identify_applicants(user, apps, endpoint=endpoint, channel=channel, ip=ip)
     for app in apps:
         left = (
             workdays.working_days_left(app.respond_by, now)
             if app.state == "submitted" and app.respond_by
             else None
         )
-        row = InboxRow(app, app.bank_id == bank_id and app.enterprise_id in authorizing, left)
+        row = InboxRow(app, identities[app.id], left)
         if app.state == "submitted":
             tabs["new"].append(row)
         elif app.state in ("accepted", "approved"):
@@ -109,8 +117,34 @@ def summary(app: Application) -> dict[str, Any]:
     }
 
 
-def to_dict(app: Application, viewer: User) -> dict[str, Any]:
-    """The application contract; a bank sees the enterprise only once authorized."""
+def events_shown(app: Application, viewer: User, identity: Identity = NOT_SHOWN) -> list[dict]:
+    """The timeline as `viewer` may see it. A bank never gets user ids (a user's id on a
+    named application would link the same user's later anonymous demands), only who acted
+    (enterprise, bank or platform); while the applicant is anonymous to it, the notes the
+    enterprise typed are withheld like the purpose."""
+    is_bank = viewer.role in BANK_ROLES
+    shown = []
+    for ev in events(app.id):
+        by = "bank" if ev.bank_id else "enterprise" if ev.user_id else "system"
+        item: dict[str, Any] = {
+            "action": ev.action,
+            "from": ev.from_state,
+            "to": ev.to_state,
+            "note": ev.note,
+            "at": ev.at,
+            "by": by,
+        }
+        if not is_bank:
+            item["user_id"] = ev.user_id
+        elif by == "enterprise" and not identity.shown:
+            item["note"] = ""
+        shown.append(item)
+    return shown
+
+
+def to_dict(app: Application, viewer: User, identity: Identity = NOT_SHOWN) -> dict[str, Any]:
+    """The application contract; a bank sees the enterprise only when `identity` (from the
+    guard, logged) says so, and then only its name and code."""
     body: dict[str, Any] = {
         "id": app.id,
         "product_id": app.product_id,
@@ -131,21 +165,13 @@ def to_dict(app: Application, viewer: User) -> dict[str, Any]:
         "first_loan": app.first_loan,
         "version": app.version,
         "events": [
-            {
-                "action": ev.action,
-                "from": ev.from_state,
-                "to": ev.to_state,
-                "note": ev.note,
-                "at": ev.at.isoformat(),
-                "user_id": ev.user_id,
-            }
-            for ev in events(app.id)
+            {**ev, "at": ev["at"].isoformat()} for ev in events_shown(app, viewer, identity)
         ],
     }
     if viewer.role in BANK_ROLES:
-        assert viewer.bank_id is not None
-        if identified_for_bank(app, viewer.bank_id):
+        if identity.shown:
             body["enterprise"] = {"uscc": app.enterprise.uscc, "name": app.enterprise.name}
+            body["identity_basis"] = identity.basis
         else:
             body["enterprise"] = None
             body["summary"] = summary(app)
@@ -153,3 +179,15 @@ def to_dict(app: Application, viewer: User) -> dict[str, Any]:
     else:
         body["enterprise"] = {"uscc": app.enterprise.uscc, "name": app.enterprise.name}
     return body
+
+
+def for_viewer(
+    apps: list[Application], viewer: User, *, endpoint: str, channel: str, ip: str | None
+) -> list[dict[str, Any]]:
+    """`to_dict` of each application, a bank's identities decided (and logged) at once."""
+    identities = (
+        identify_applicants(viewer, apps, endpoint=endpoint, channel=channel, ip=ip)
+        if viewer.role in BANK_ROLES
+        else {}
+    )
+    return [to_dict(a, viewer, identities.get(a.id, NOT_SHOWN)) for a in apps]

@@ -24,6 +24,7 @@ from app.auth.models import BANK_ROLES, Role
 from app.clock import local_today, utcnow
 from app.consent import services as consent
 from app.consent.forms import CATEGORY_LABELS
+from app.consent.guard import LOAN_SERVICING, NOT_SHOWN, identify_applicant
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
 from app.facts.services import is_first_loan
@@ -158,7 +159,13 @@ DECISION_FORMS = {"approve": ApproveForm, "reject": RejectForm, "disburse": Disb
 
 def _detail_page(app, refused: tuple[str, FlaskForm] | None = None, status: int = 200):
     is_bank = current_user.role in BANK_ROLES
-    identified = is_bank and services.identified_for_bank(app, current_user.bank_id)
+    identity = (
+        identify_applicant(
+            current_user, app, endpoint=request.path, channel="web", ip=request.remote_addr
+        )
+        if is_bank
+        else NOT_SHOWN
+    )
     forms = {
         "approve_form": ApproveForm(formdata=None, amount=app.amount, term_months=app.term_months),
         "reject_form": RejectForm(formdata=None),
@@ -175,15 +182,11 @@ def _detail_page(app, refused: tuple[str, FlaskForm] | None = None, status: int 
         "applications/detail.html",
         app=app,
         is_bank=is_bank,
-        identified=identified,
-        # An open demand taken by a bank the enterprise has not authorized yet.
-        needs_authorization=not is_bank
-        and app.product_id is None
-        and app.bank_id is not None
-        and app.state in ("accepted", "approved")
-        and not services.identified_for_bank(app, app.bank_id),
-        summary=queries.summary(app) if is_bank and not identified else None,
-        events=queries.events(app.id),
+        identity=identity,
+        loan_servicing=LOAN_SERVICING,
+        needs_authorization=not is_bank and services.awaits_authorization(app),
+        summary=queries.summary(app) if is_bank and not identity.shown else None,
+        events=queries.events_shown(app, current_user, identity),
         labels=STATE_LABELS,
         action_labels=ACTION_LABELS,
         action_form=ActionForm(),
@@ -280,7 +283,9 @@ def authorize(application_id: int):
 def inbox():
     return render_template(
         "applications/inbox.html",
-        tabs=queries.inbox(current_user.bank_id),
+        tabs=queries.inbox(
+            current_user, endpoint=request.path, channel="web", ip=request.remote_addr
+        ),
         labels=STATE_LABELS,
         summary=queries.summary,
     )

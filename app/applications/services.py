@@ -150,9 +150,16 @@ def get_for_user(application_id: int, user: User) -> Application:
     raise NotFound(_("申请不存在"))
 
 
-def identified_for_bank(app: Application, bank_id: int) -> bool:
-    """A bank sees who applied only once the enterprise authorizes it (双授权)."""
-    return app.bank_id == bank_id and bool(enterprises_authorizing([app.enterprise_id], bank_id))
+def awaits_authorization(app: Application) -> bool:
+    """An open demand a bank took up, still in review, that the enterprise has not yet
+    authorized that bank to query (the enterprise is asked to). Who applied is shown to a
+    bank only through `consent.guard.identify_applicants`, which logs it."""
+    return (
+        app.product_id is None
+        and app.bank_id is not None
+        and app.state in ("accepted", "approved")
+        and not enterprises_authorizing([app.enterprise_id], app.bank_id)
+    )
 
 
 # --- transitions ----------------------------------------------------------------------------

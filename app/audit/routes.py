@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.audit import services
 from app.auth.decorators import role_required
 from app.auth.models import Role
-from app.consent.forms import CATEGORY_LABELS
+from app.consent.forms import BASIS_LABELS, CATEGORY_LABELS, CHANNEL_LABELS
 from app.spreadsheets import csv_response
 from app.util import SHANGHAI, to_local
 
@@ -51,6 +51,8 @@ def access_log():
         page=page,
         banks=services.banks_that_looked(enterprise_id),
         labels=CATEGORY_LABELS,
+        bases=BASIS_LABELS,
+        channels=CHANNEL_LABELS,
         args=request.args,
         filters={k: v for k, v in request.args.items() if k != "page"},
     )
@@ -71,8 +73,8 @@ def access_log_csv():
             e["user"],
             " ".join(e["categories"]),
             " ".join(e["requested"]),
-            e["purpose"],
-            e["channel"],
+            e["purpose"] or str(BASIS_LABELS.get(e["reason"], "")),
+            str(CHANNEL_LABELS.get(e["channel"], e["channel"])),
             e["outcome"],
             e["ip"],
         ]

@@ -15,6 +15,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app.sources.models import SOURCE_LABELS
 
 CATEGORY_LABELS = SOURCE_LABELS  # a data category is a source
+# The legal basis of a look that no authorization covers (the access log's `reason`).
+BASIS_LABELS = {
+    "loan_servicing": _l("贷后管理（本行已放款贷款的借款企业）"),
+    "repair_notice": _l("信用修复告知"),
+}
+CHANNEL_LABELS = {"web": _l("网页"), "api": _l("接口"), "export": _l("导出"), "notice": _l("通知")}
 
 
 class GrantForm(FlaskForm):

@@ -4,13 +4,15 @@ Every entry point that shows a bank user anything about an identified enterprise
 API, export — calls `check_bank_access()` first and shows only the categories it returns.
 The guard decides from the clock itself (an authorization past `valid_until` no longer
 counts, whether or not the expiry job has run), and logs every attempt, allowed or denied,
-on the tamper-evident access log before anything is shown.
+on the tamper-evident access log before anything is shown. Who applied (the name and code on
+a bank's own applications) is decided and logged the same way by `identify_applicants`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,6 +24,9 @@ from app.consent.services import in_force
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.sources.models import SOURCE_NAMES
+
+if TYPE_CHECKING:
+    from app.applications.models import Application
 
 # What a bank may be shown, by source name; registry data ("enterprises") included: without
 # an authorization the bank sees only an anonymous summary, never the name or code.
@@ -171,3 +176,140 @@ def check_bank_access(
         decision.reason,
         log_id,
     )
+
+
+# --- who applied: the enterprise's identity on the bank's own applications ------------------
+
+# An identity look is logged as a read of the registry category: the name and the code.
+IDENTITY_CATEGORIES = frozenset({"enterprises"})
+AUTHORIZATION = "authorization"
+# 贷后管理: the bank that lent the money keeps knowing its borrower after a revocation (it
+# sees the loan it made and the borrower's name and code, nothing the authorization covered).
+LOAN_SERVICING = "loan_servicing"
+# 信用修复告知: the platform tells a bank that read a record that it was repaired (or that the
+# repair was revoked); the notice names the enterprise.
+REPAIR_NOTICE = "repair_notice"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whether a bank user may be shown who applied, on which legal basis, and its log row."""
+
+    shown: bool
+    basis: str = ""  # AUTHORIZATION | LOAN_SERVICING | "" (not shown)
+    log_id: int | None = None
+
+
+NOT_SHOWN = Identity(False)
+
+
+# The access log's `reason` for each basis ("" = not shown).
+_LOG_REASON = {AUTHORIZATION: "", LOAN_SERVICING: LOAN_SERVICING, "": "no_authorization"}
+
+
+def _identity_basis(
+    application: Application, authorizing: dict[int, Covering]
+) -> tuple[str, Covering | None]:
+    if application.enterprise_id in authorizing:
+        return AUTHORIZATION, authorizing[application.enterprise_id]
+    if application.state == "disbursed":
+        return LOAN_SERVICING, None
+    return "", None
+
+
+def _authorizing(enterprise_ids: set[int], bank_id: int) -> dict[int, Covering]:
+    """Per enterprise, its newest in-force query authorization to `bank_id` (one statement)."""
+    if not enterprise_ids:
+        return {}
+    rows = db.session.execute(
+        select(Authorization.enterprise_id, Authorization.id, Authorization.purpose)
+        .where(
+            Authorization.kind == "query",
+            Authorization.enterprise_id.in_(enterprise_ids),
+            Authorization.grantee_bank_id == bank_id,
+            in_force(utcnow()),
+        )
+        .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
+    )
+    found: dict[int, Covering] = {}
+    for enterprise_id, auth_id, purpose in rows:
+        found.setdefault(enterprise_id, Covering(auth_id, purpose, IDENTITY_CATEGORIES))
+    return found
+
+
+def identify_applicants(
+    user: User,
+    applications: Sequence[Application],
+    *,
+    endpoint: str,
+    channel: str,
+    ip: str | None,
+) -> dict[int, Identity]:
+    """Which of `applications` may show `user` (a bank user) the enterprise that applied,
+    by application id; every look is logged before anything is shown.
+
+    A bank is asked about its own applications only (an open demand it has not taken is
+    anonymous to every bank and is no look at anyone). On one of its own it is shown the
+    enterprise while a query authorization of that enterprise to the bank is in force
+    (双授权), or, without one, when it disbursed the loan (loan servicing, a separate legal
+    basis: the borrower's name and code only); otherwise it is not, and the denial is logged.
+    One row per enterprise, basis and outcome; committed at once, like `check_bank_access`.
+    """
+    bank_id = user.bank_id
+    if user.role not in BANK_ROLES or bank_id is None:
+        return dict.fromkeys((a.id for a in applications), NOT_SHOWN)
+    own = [a for a in applications if a.bank_id == bank_id]
+    authorizing = _authorizing({a.enterprise_id for a in own}, bank_id)
+    logged: dict[tuple[int, str], int] = {}
+    result = dict.fromkeys((a.id for a in applications), NOT_SHOWN)
+    for application in own:
+        basis, covering = _identity_basis(application, authorizing)
+        key = (application.enterprise_id, basis)
+        if key not in logged:
+            logged[key] = audit.append(
+                user_id=user.id,
+                bank_id=bank_id,
+                enterprise_id=application.enterprise_id,
+                endpoint=endpoint,
+                channel=channel,
+                outcome="allowed" if basis else "denied",
+                requested=IDENTITY_CATEGORIES,
+                granted=IDENTITY_CATEGORIES if basis else (),
+                authorization_id=covering.id if covering else None,
+                purpose=covering.purpose if covering else "",
+                ip=ip,
+                reason=_LOG_REASON[basis],
+            ).id
+        result[application.id] = Identity(bool(basis), basis, logged[key])
+    if logged:
+        _commit_keeping_objects()
+    return result
+
+
+def identify_applicant(
+    user: User, application: Application, *, endpoint: str, channel: str, ip: str | None
+) -> Identity:
+    """`identify_applicants` for one application."""
+    return identify_applicants(user, [application], endpoint=endpoint, channel=channel, ip=ip)[
+        application.id
+    ]
+
+
+def disclose_to_bank(
+    bank_id: int, enterprise_id: int, *, basis: str, purpose: str, endpoint: str
+) -> int:
+    """Log a notice that names an enterprise to a bank (no user asked: the platform tells the
+    bank, e.g. that a record it read was repaired); returns the log row's id. The caller
+    decides the basis; the log shows the enterprise every bank its name was sent to."""
+    return audit.append(
+        user_id=None,
+        bank_id=bank_id,
+        enterprise_id=enterprise_id,
+        endpoint=endpoint,
+        channel="notice",
+        outcome="allowed",
+        requested=IDENTITY_CATEGORIES,
+        granted=IDENTITY_CATEGORIES,
+        purpose=purpose,
+        reason=basis,
+    ).id

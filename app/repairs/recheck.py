@@ -146,9 +146,9 @@ def _tell_of_revocation(repair: Repair, now: datetime) -> None:
         name=repair.enterprise.name,
         ref=repair.record.ref_no,
     )
+    link = f"/bank/enterprises/{repair.enterprise.uscc}"
     for bank_id in services.banks_to_tell(repair, now):
-        notify("repair_revoked", text, link=f"/bank/enterprises/{repair.enterprise.uscc}",
-               bank_id=bank_id)  # fmt: skip
+        services.tell_bank(bank_id, repair, "repair_revoked", text, link)
     notify("repair_revoked", text, link=f"/enterprise/repairs/{repair.id}",
            enterprise_id=repair.enterprise_id)  # fmt: skip
 

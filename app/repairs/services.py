@@ -348,7 +348,6 @@ def notify_banks(repair: Repair, now: datetime) -> list[int]:
     """Tell every bank that read the record within `REPAIR_NOTIFY_MONTHS` (the access log's
     allowed reads of the enterprise's public credit, since the record was on the platform)
     that it was repaired: repair results must reach the users of credit information."""
-    from app.notifications.services import notify
 
     record = repair.record
     local = to_local(now)
@@ -364,8 +363,20 @@ def notify_banks(repair: Repair, now: datetime) -> list[int]:
     )
     link = f"/bank/enterprises/{repair.enterprise.uscc}"
     for bank_id in bank_ids:
-        notify("record_repaired", text, link=link, bank_id=bank_id)
+        tell_bank(bank_id, repair, "record_repaired", text, link)
     return bank_ids
+
+
+def tell_bank(bank_id: int, repair: Repair, kind: str, text: str, link: str) -> None:
+    """A notice that names the enterprise to a bank, logged in its access log first (the
+    legal basis: repair results must reach the users of the credit information)."""
+    from app.consent.guard import REPAIR_NOTICE, disclose_to_bank
+    from app.notifications.services import notify
+
+    disclose_to_bank(
+        bank_id, repair.enterprise_id, basis=REPAIR_NOTICE, purpose="", endpoint=f"notice:{kind}"
+    )
+    notify(kind, text, link=link, bank_id=bank_id)
 
 
 def _rebuild_profile(enterprise_id: int) -> None:

@@ -97,7 +97,8 @@ def _everywhere(api, world) -> dict:
     """What each reader says of the enterprise now."""
     enterprise, bank = world["enterprise"], world["bank"]
     (match,) = matching.match(enterprise, "200000", 12)
-    inbox = [row.application.id for row in queries.inbox(bank.id)["new"]]
+    tabs = queries.inbox(world["officer"], endpoint="/bank/inbox", channel="web", ip=None)
+    inbox = [row.application.id for row in tabs["new"]]
     seen = api.get(f"/api/v1/applications/{world['demand'].id}", token=world["officer_token"])
     view = api.get(f"/api/v1/enterprises/{enterprise.uscc}/profile", token=world["officer_token"])
     assert view.status_code == 200, view.json

@@ -432,6 +432,15 @@ def test_exactly_the_banks_that_read_the_record_in_six_months_are_notified(
         select(Notification).where(Notification.kind == "record_repaired")
     ).one()
     assert PENALTY_REF in note.text and world.enterprise.uscc in note.link
+    # The notice names the enterprise to the bank: it is in the enterprise's access log.
+    from app.audit.models import AccessLogEntry
+
+    logged = db.session.scalars(
+        select(AccessLogEntry).where(AccessLogEntry.reason == "repair_notice")
+    ).all()
+    assert [(e.bank_id, e.enterprise_id, e.channel, e.outcome) for e in logged] == [
+        (banks["READER"][0].id, world.enterprise.id, "notice", "allowed")
+    ]
     own = db.session.scalars(
         select(Notification).where(Notification.enterprise_id == world.enterprise.id)
     ).all()
