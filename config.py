@@ -85,6 +85,15 @@ class Config:
     RESPONSE_WORKING_DAYS = int(os.environ.get("RESPONSE_WORKING_DAYS", "3"))
     # Statistics: a group resting on fewer enterprises than this is suppressed (at most 10).
     STATS_MIN_ENTERPRISES = int(os.environ.get("STATS_MIN_ENTERPRISES", "3"))
+    # The access log's signed checkpoints: the Ed25519 private key (PEM; generated into the
+    # instance folder when unset, except in production) and the directory outside the
+    # database the checkpoints are also written to (append-only storage in production).
+    AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE") or None
+    AUDIT_GENERATE_KEY = True
+    AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR") or None
+    SCHEDULER_AUDIT_CHECKPOINT_SECONDS = int(
+        os.environ.get("XYD_SCHEDULER_AUDIT_CHECKPOINT_SECONDS", "300")
+    )
     NOTIFICATION_SENDER = os.environ.get(
         "NOTIFICATION_SENDER", "app.notifications.senders:LoggingSender"
     )
@@ -102,6 +111,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    AUDIT_GENERATE_KEY = False  # a checkpoint is signed only with the configured key
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = "https"

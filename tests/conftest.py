@@ -93,9 +93,24 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def audit_root(tmp_path_factory):
+    """The access log's signing key and checkpoint directories live here, not in instance/."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    root = tmp_path_factory.mktemp("audit")
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (root / "signing-key.pem").write_bytes(pem)
+    return root
+
+
+@pytest.fixture(scope="session")
+def app(database_url, audit_root):
     class Cfg(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
+        AUDIT_SIGNING_KEY_FILE = str(audit_root / "signing-key.pem")
 
     app = create_app(Cfg)
     app.test_client_class = FreshContextClient
@@ -131,6 +146,16 @@ def _transaction(request, app):
             outer.rollback()
         connection.close()
         ctx.pop()
+
+
+_checkpoint_dirs = iter(range(1, 10**9))
+
+
+@pytest.fixture(autouse=True)
+def _checkpoint_dir(app, audit_root):
+    """Each test its own checkpoint directory (created on first use): the database rows of a
+    test's checkpoints are rolled back, so its files must not outlive it either."""
+    app.config["AUDIT_CHECKPOINT_DIR"] = str(audit_root / f"checkpoints-{next(_checkpoint_dirs)}")
 
 
 @pytest.fixture

@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.chain import GENESIS_HASH
 from app.extensions import db
 from app.types import UTCDateTime
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "AccessLogEntry", "AuditCheckpoint", "AuditVerification"]
 
 
 class AccessLogEntry(db.Model):
@@ -60,3 +61,21 @@ class AuditVerification(db.Model):
     last_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     first_bad_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     message: Mapped[str] = mapped_column(String(300), default="")
+
+
+class AuditCheckpoint(db.Model):
+    """A signed statement of the chain's length and head (`app.audit.chain.Statement`),
+    also written as a file to the checkpoint directory outside the database. Append-only
+    (triggers refuse UPDATE, DELETE and TRUNCATE)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[str] = mapped_column(String(40))  # exactly as signed (ISO 8601, UTC)
+    length: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    head: Mapped[str] = mapped_column(String(64))
+    previous: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))

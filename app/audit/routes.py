@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.audit import services
+from app.audit import checkpoints, services
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.consent.forms import BASIS_LABELS, CATEGORY_LABELS, CHANNEL_LABELS
@@ -90,4 +90,5 @@ def chain_status():
         "audit/chain_status.html",
         last=services.last_verification(),
         total=services.count_entries(),
+        checkpoint=checkpoints.latest(),
     )

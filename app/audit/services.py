@@ -9,46 +9,31 @@ writer lock.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import LargeBinary, bindparam, func, insert, select, text
 
-from app.audit.models import GENESIS_HASH, AccessLogEntry, AuditVerification
+from app.audit.chain import (
+    CANONICAL_FIELDS,
+    GENESIS_HASH,
+    Statement,
+    VerifyResult,
+    canonical,
+    fields_of,
+    row_hash,
+    walk,
+)
+from app.audit.models import AccessLogEntry, AuditVerification
 from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
 
 # Any constant unique to this lock; pg_advisory_xact_lock takes a bigint.
 ADVISORY_LOCK_KEY = 0x58594441554449  # "XYDAUDI"
-CANONICAL_FIELDS = (
-    "at", "user_id", "bank_id", "enterprise_id", "authorization_id", "requested", "granted",
-    "purpose", "endpoint", "channel", "ip", "outcome", "reason",
-)  # fmt: skip
-
-
-def _canonical_value(value):
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds")
-    return value
-
-
-def canonical(fields: dict) -> bytes:
-    """The bytes hashed for a row: its fields as sorted, compact JSON."""
-    data = {name: _canonical_value(fields.get(name)) for name in CANONICAL_FIELDS}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def row_hash(prev_hash: str, fields: dict) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(fields)).hexdigest()
-
-
-def _fields_of(entry: AccessLogEntry) -> dict:
-    return {name: getattr(entry, name) for name in CANONICAL_FIELDS}
 
 
 def _join(categories: Iterable[str] | None) -> str:
@@ -143,47 +128,36 @@ _PG_APPEND = text(_PG_APPEND_SQL).bindparams(
 )
 
 
-@dataclass
-class VerifyResult:
-    ok: bool
-    rows: int
-    first_bad_id: int | None = None
-    message: str = ""
-    last_id: int | None = None
-    last_hash: str | None = None
-
-
-def verify_chain(batch_size: int = 5000) -> VerifyResult:
-    """Walk the whole chain in id order; stop at the first row that does not fit."""
+def verify_chain(batch_size: int = 5000, checkpoints: Sequence[Statement] = ()) -> VerifyResult:
+    """Walk the whole chain in id order (`chain.walk`), checking it against `checkpoints`."""
     query = (
         select(AccessLogEntry).order_by(AccessLogEntry.id).execution_options(yield_per=batch_size)
     )
     entries = db.session.scalars(query)
     try:
-        return _walk(entries)
+        return walk(entries, checkpoints)
     finally:
         entries.close()  # a server-side cursor on PostgreSQL
 
 
-def _walk(entries: Iterable[AccessLogEntry]) -> VerifyResult:
-    expected_prev = GENESIS_HASH
-    rows = 0
-    last_id = None
-    for entry in entries:
-        rows += 1
-        if entry.prev_hash != expected_prev:
-            return VerifyResult(
-                False, rows, entry.id,
-                f"row {entry.id}: prev_hash does not match the row before it "
-                "(a row was removed or inserted)",
-            )  # fmt: skip
-        if row_hash(entry.prev_hash, _fields_of(entry)) != entry.row_hash:
-            return VerifyResult(
-                False, rows, entry.id, f"row {entry.id}: contents do not match its hash (altered)"
-            )
-        expected_prev = entry.row_hash
-        last_id = entry.id
-    return VerifyResult(True, rows, None, "chain intact", last_id, expected_prev)
+def export_rows(batch_size: int = 5000):
+    """Every row of the chain in id order as JSON-ready dicts: the hashed fields exactly as
+    hashed (`chain.canonical`), the id, prev_hash and row_hash."""
+    query = (
+        select(AccessLogEntry).order_by(AccessLogEntry.id).execution_options(yield_per=batch_size)
+    )
+    entries = db.session.scalars(query)
+    try:
+        for entry in entries:
+            fields = json.loads(canonical(fields_of(entry)))
+            yield {
+                **fields,
+                "id": entry.id,
+                "prev_hash": entry.prev_hash,
+                "row_hash": entry.row_hash,
+            }
+    finally:
+        entries.close()
 
 
 def record_verification(result: VerifyResult) -> AuditVerification:

@@ -54,10 +54,16 @@ def registered_jobs(app: Flask) -> list[Job]:
             "按计划从已配置的 HTTP 数据源拉取",
         ),
         Job(
+            "checkpoint_access_log",
+            int(config.get("SCHEDULER_AUDIT_CHECKPOINT_SECONDS", 300)),
+            audit_tasks.checkpoint_access_log,
+            "签署查询日志检查点（链长与链头，写入数据库和检查点目录）",
+        ),
+        Job(
             "verify_access_log",
             int(config.get("SCHEDULER_VERIFY_LOG_SECONDS", 86400)),
             audit_tasks.verify_access_log,
-            "校验查询日志哈希链（每日）",
+            "对照签名检查点校验查询日志哈希链（每日）",
         ),
         Job(
             "remind_applications",

@@ -97,6 +97,7 @@ def test_run_once_runs_every_job_and_releases(app, monkeypatch):
         "expire_authorizations": "succeeded",
         "process_pull_requests": "succeeded",
         "pull_sources": "skipped",
+        "checkpoint_access_log": "succeeded",
         "verify_access_log": "succeeded",
         "remind_applications": "succeeded",
         "expire_applications": "succeeded",

@@ -1,0 +1,233 @@
+"""Signed checkpoints: a cut chain, an edited row (even with the chain recomputed), a deleted
+or forged checkpoint are each caught by `flask audit verify` and by the offline verifier."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from app.audit import chain, checkpoints, services
+from app.audit.models import AccessLogEntry, AuditCheckpoint
+from app.auth.models import Role
+from app.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TRIGGERS = {
+    "access_log": ("access_log_no_update", "access_log_no_delete"),
+    "audit_checkpoints": ("audit_checkpoints_no_update", "audit_checkpoints_no_delete"),
+}
+
+
+def _tamper(table: str, sql: str, params: dict | None = None) -> None:
+    """Change rows behind the triggers' back, as an attacker with table access would."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        db.session.execute(text(sql), params or {})
+        db.session.execute(text("SET LOCAL session_replication_role = DEFAULT"))
+    else:
+        for trigger in TRIGGERS[table]:
+            db.session.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        db.session.execute(text(sql), params or {})  # the test's rollback restores them
+    db.session.expire_all()
+
+
+@pytest.fixture
+def rows(factories):
+    """Four rows appended to the chain."""
+    officer, enterprise = factories.user(Role.BANK_OFFICER), factories.enterprise()
+
+    def append():
+        return services.append(
+            user_id=officer.id, bank_id=officer.bank_id, enterprise_id=enterprise.id,
+            endpoint="/api/v1/enterprises/x/profile", channel="api", outcome="allowed",
+            requested=["tax_payments"], granted=["tax_payments"], ip="10.1.2.3",
+        )  # fmt: skip
+
+    made = [append() for _ in range(4)]
+    db.session.commit()
+    made.append(append)  # the last item appends one more
+    return made
+
+
+def _cli(app, *args):
+    return app.test_cli_runner().invoke(args=["audit", *args])
+
+
+def test_a_checkpoint_is_signed_into_the_database_and_the_directory(app, rows, login_as):
+    result = _cli(app, "checkpoint")
+    assert result.exit_code == 0, result.output
+    row = db.session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()))
+    assert row.last_id == rows[3].id and row.head == rows[3].row_hash
+    path = checkpoints.directory() / f"checkpoint-{row.seq:08d}.json"
+    on_disk = chain.Signed.from_json(path.read_text())
+    assert on_disk.statement.head == row.head and on_disk.signature == row.signature
+    assert chain.signature_valid(on_disk, checkpoints.public_key())
+    assert not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    rows[-1]()  # the chain grows past the checkpoint: still fine
+    verified = _cli(app, "verify")
+    assert verified.exit_code == 0, verified.output
+    assert f"matches signed checkpoint {row.seq}" in verified.output
+    web, _admin = login_as(Role.ADMIN)
+    page = web.get("/admin/audit").get_data(as_text=True)
+    assert f"第 {row.seq} 号" in page and row.head in page
+
+
+def test_a_cut_chain_is_caught(app, rows):
+    assert _cli(app, "checkpoint").exit_code == 0
+    _tamper("access_log", "DELETE FROM access_log WHERE id >= :id", {"id": rows[2].id})
+    assert services.verify_chain().ok  # the chain alone cannot tell: its tail is just gone
+    result = _cli(app, "verify")
+    assert result.exit_code == 1
+    assert f"the log was cut: the rows after row {rows[1].id} are missing" in result.output
+    assert f"up to row {rows[3].id}" in result.output
+    refused = _cli(app, "checkpoint")  # and nothing signs the shorter chain
+    assert refused.exit_code == 1 and "cut" in refused.output
+
+
+def test_an_edited_row_is_caught_even_with_the_chain_recomputed(app, rows):
+    assert _cli(app, "checkpoint").exit_code == 0
+    _tamper("access_log", "UPDATE access_log SET outcome = 'denied' WHERE id = :id",
+            {"id": rows[1].id})  # fmt: skip
+    result = _cli(app, "verify")
+    assert result.exit_code == 1 and f"row {rows[1].id}: contents do not match" in result.output
+    # The attacker recomputes every later hash: the chain is consistent again…
+    prev = rows[0].row_hash
+    for entry in db.session.scalars(
+        select(AccessLogEntry).where(AccessLogEntry.id >= rows[1].id).order_by(AccessLogEntry.id)
+    ).all():
+        new = chain.row_hash(prev, chain.fields_of(entry))
+        _tamper("access_log", "UPDATE access_log SET prev_hash = :p, row_hash = :h WHERE id = :id",
+                {"p": prev, "h": new, "id": entry.id})  # fmt: skip
+        prev = new
+    assert services.verify_chain().ok
+    # …but not with the signed head.
+    result = _cli(app, "verify")
+    assert result.exit_code == 1
+    assert f"row {rows[3].id}: does not match signed checkpoint" in result.output
+
+
+def test_a_checkpoint_deleted_from_the_database_is_caught(app, rows):
+    assert _cli(app, "checkpoint").exit_code == 0
+    seq = db.session.scalar(select(AuditCheckpoint.seq).order_by(AuditCheckpoint.seq.desc()))
+    _tamper("audit_checkpoints", "DELETE FROM audit_checkpoints WHERE seq = :s", {"s": seq})
+    result = _cli(app, "verify")
+    assert result.exit_code == 1
+    assert f"checkpoint {seq} is in the directory but missing from the database" in result.output
+
+
+def test_a_checkpoint_file_deleted_is_caught(app, rows):
+    assert _cli(app, "checkpoint").exit_code == 0
+    (path,) = checkpoints.directory().glob("checkpoint-*.json")
+    path.unlink()
+    result = _cli(app, "verify")
+    assert result.exit_code == 1 and "missing from the directory" in result.output
+
+
+def test_a_checkpoint_deleted_from_both_stores_leaves_a_gap(app, rows):
+    assert _cli(app, "checkpoint").exit_code == 0
+    rows[-1]()
+    assert _cli(app, "checkpoint").exit_code == 0
+    first = db.session.scalar(select(AuditCheckpoint.seq).order_by(AuditCheckpoint.seq))
+    _tamper("audit_checkpoints", "DELETE FROM audit_checkpoints WHERE seq = :s", {"s": first})
+    (checkpoints.directory() / f"checkpoint-{first:08d}.json").unlink()
+    result = _cli(app, "verify")
+    assert result.exit_code == 1 and f"checkpoint {first} is missing" in result.output
+
+
+def test_a_forged_checkpoint_is_caught(app, rows):
+    """An attacker who cut the log writes a checkpoint of the shorter chain: without the
+    platform's key its signature does not verify; with the numbers edited, neither."""
+    _tamper("access_log", "DELETE FROM access_log WHERE id >= :id", {"id": rows[2].id})
+    forged = chain.sign(
+        chain.Statement(1, "2026-12-05T00:00:00+00:00", 2, rows[1].id, rows[1].row_hash,
+                        chain.GENESIS_HASH),
+        Ed25519PrivateKey.generate(),
+    )  # fmt: skip
+    db.session.add(
+        AuditCheckpoint(
+            seq=1, at=forged.statement.at, length=2, last_id=rows[1].id, head=rows[1].row_hash,
+            previous=chain.GENESIS_HASH, key_id=forged.key_id, signature=forged.signature,
+        )
+    )  # fmt: skip
+    db.session.flush()
+    checkpoints.directory().mkdir(parents=True, exist_ok=True)
+    (checkpoints.directory() / "checkpoint-00000001.json").write_text(forged.to_json())
+    result = _cli(app, "verify")
+    assert result.exit_code == 1 and "checkpoint 1 (database): bad signature" in result.output
+
+
+def test_an_edited_checkpoint_is_caught(app, rows):
+    assert _cli(app, "checkpoint").exit_code == 0
+    _tamper("audit_checkpoints", "UPDATE audit_checkpoints SET length = length - 1")
+    result = _cli(app, "verify")
+    assert result.exit_code == 1 and "bad signature" in result.output
+
+
+def test_checkpoints_are_append_only_in_the_database(app, rows):
+    assert _cli(app, "checkpoint").exit_code == 0
+    for statement in ("UPDATE audit_checkpoints SET length = 0", "DELETE FROM audit_checkpoints"):
+        with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+            db.session.execute(text(statement))
+
+
+def _offline(log, folder, key) -> subprocess.CompletedProcess:
+    """The documented command, in its own process: no database, no application."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "audit_verify.py"), str(log), str(folder), str(key)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+        env={k: v for k, v in os.environ.items() if "DATABASE_URL" not in k},
+    )  # fmt: skip
+
+
+def test_offline_verification_of_an_export(app, rows, tmp_path):
+    assert _cli(app, "checkpoint").exit_code == 0
+    export = _cli(app, "export")
+    assert export.exit_code == 0
+    log = tmp_path / "access-log.jsonl"
+    log.write_text(export.output, encoding="utf-8")
+    key = tmp_path / "audit-public.pem"
+    key.write_text(_cli(app, "public-key").output)
+    folder = checkpoints.directory()
+    done = _offline(log, folder, key)
+    assert done.returncode == 0, done.stderr
+    assert "matches signed checkpoint" in done.stdout
+
+    lines = log.read_text(encoding="utf-8").splitlines()
+    edited = json.loads(lines[-2])
+    edited["outcome"] = "denied"
+    log.write_text("\n".join([*lines[:-2], json.dumps(edited), lines[-1]]), encoding="utf-8")
+    done = _offline(log, folder, key)
+    assert done.returncode == 1 and f"row {edited['id']}: contents do not match" in done.stderr
+
+    log.write_text("\n".join(lines[:-1]), encoding="utf-8")  # the newest row cut off
+    done = _offline(log, folder, key)
+    assert done.returncode == 1 and "the log was cut" in done.stderr
+
+    log.write_text("\n".join(lines), encoding="utf-8")
+    other = tmp_path / "other.pem"
+    other.write_bytes(chain.public_pem(Ed25519PrivateKey.generate().public_key()))
+    done = _offline(log, folder, other)
+    assert done.returncode == 1 and "bad signature" in done.stderr
+
+
+def test_development_generates_the_key_and_production_refuses_to(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "AUDIT_SIGNING_KEY_FILE", None)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    key = checkpoints.signing_key()
+    path = tmp_path / "audit-signing-key.pem"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert chain.key_id(checkpoints.signing_key().public_key()) == chain.key_id(key.public_key())
+    path.unlink()
+    monkeypatch.setitem(app.config, "AUDIT_GENERATE_KEY", False)
+    with pytest.raises(RuntimeError, match="AUDIT_SIGNING_KEY_FILE"):
+        checkpoints.signing_key()
