@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.consent.routes import bp as consent_bp
     from app.disputes.routes import bp as disputes_bp
+    from app.enterprises import sizing  # noqa: F401 - registers its ingest hook
     from app.enterprises.routes import bp as enterprises_bp
     from app.identity.routes import bp as identity_bp
     from app.ingest.routes import bp as ingest_bp
@@ -140,6 +141,7 @@ def _register_cli(app: Flask) -> None:
     from app.banks.cli import banks_cli
     from app.consent.cli import consent_cli
     from app.demo.cli import demo_cli
+    from app.enterprises.cli import enterprises_cli
     from app.ingest.cli import ingest_cli
     from app.profiles.cli import profiles_cli
     from app.publicity.cli import publicity_cli
@@ -152,7 +154,7 @@ def _register_cli(app: Flask) -> None:
 
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
     groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli, calendar_cli, stats_cli]
-    groups += [publicity_cli, repairs_cli]
+    groups += [publicity_cli, repairs_cli, enterprises_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

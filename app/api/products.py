@@ -10,15 +10,17 @@ from app.api.auth import _bearer_token, api_auth, current_api_user
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.auth.services import user_for_token
+from app.enterprises.size import SIZES
 from app.errors import Unauthorized, ValidationFailed
 from app.extensions import db
 from app.products import services
+from app.products.models import PRODUCT_TYPES
 
 PRODUCT_SCHEMA = {
     "type": "object",
     "properties": {
         "name": {"type": "string"},
-        "type": {"type": "string", "enum": ["credit", "collateral", "guarantee"]},
+        "type": {"type": "string", "enum": list(PRODUCT_TYPES)},
         "tags": {"type": "array", "items": {"type": "string"}},
         "amount_min": {"type": "string", "description": "yuan"},
         "amount_max": {"type": "string", "description": "yuan"},
@@ -28,6 +30,11 @@ PRODUCT_SCHEMA = {
         "rate_max": {"type": "string", "description": "annual percent"},
         "regions": {"type": "array", "items": {"type": "string"}, "description": "GB/T 2260"},
         "industries": {"type": "array", "items": {"type": "string"}, "description": "GB/T 4754"},
+        "sizes": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(SIZES)},
+            "description": "enterprise sizes served (工信部联企业〔2011〕300号); empty = any",
+        },
         "min_grade": {"type": "string", "nullable": True},
         "min_score": {"type": "integer", "nullable": True},
         "min_years": {"type": "integer", "nullable": True},

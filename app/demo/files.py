@@ -28,6 +28,8 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("industry_code", "行业代码"),
         ("scale", "企业规模"),
         ("employees", "从业人数"),
+        ("revenue", "营业收入(万元)"),
+        ("total_assets", "资产总额(万元)"),
         ("address", "注册地址"),
     ),
     "public_credit": (

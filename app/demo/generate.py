@@ -110,6 +110,17 @@ class Company:
     si_ratio: float
     arrears_from: int  # window month index from which arrears start (len(window) = never)
 
+    @property
+    def annual_revenue_wan(self) -> float:
+        """营业收入 for the registry: a year of the opening monthly revenue, in 万元."""
+        return self.revenue * 12 / 10_000
+
+    @property
+    def total_assets_wan(self) -> float:
+        """资产总额 for the registry (万元): capital plus part of a year's revenue; derived
+        without drawing from the generator, so every other figure stays as it was."""
+        return self.capital * 1.5 + self.annual_revenue_wan * 0.4
+
 
 @dataclass(frozen=True)
 class Month:

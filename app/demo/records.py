@@ -80,6 +80,8 @@ def enterprise_row(c: Company, zh: bool) -> tuple:
         c.industry_code,
         vocab.SCALE_ZH[c.scale] if zh else c.scale,
         str(c.employees),
+        f"{c.annual_revenue_wan:.2f}",
+        f"{c.total_assets_wan:.2f}",
         c.address,
     )
 

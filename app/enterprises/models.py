@@ -7,10 +7,11 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
+from app.enterprises.size import SIZES
 from app.extensions import db
-from app.types import Money, UTCDateTime
+from app.types import Money, UTCDateTime, one_of
 
-SCALES = ("micro", "small", "medium", "large")
+SCALES = SIZES  # the declared size (企业规模) takes the standard's four values
 
 
 class Region(db.Model):
@@ -45,7 +46,10 @@ class Enterprise(db.Model):
     """
 
     __tablename__ = "enterprises"
-    __table_args__ = (CheckConstraint("scale IN ('micro','small','medium','large')", name="scale"),)
+    __table_args__ = (
+        CheckConstraint(one_of("scale", SCALES), name="scale"),
+        CheckConstraint(one_of("size", SIZES), name="size"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
@@ -58,8 +62,14 @@ class Enterprise(db.Model):
         String(6), ForeignKey("regions.code"), nullable=True, index=True
     )
     industry_code: Mapped[str | None] = mapped_column(String(4), nullable=True, index=True)
+    # 企业规模 as the registry declares it; `size` is what the standard makes of the figures.
     scale: Mapped[str | None] = mapped_column(String(10), nullable=True)
     employees: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # 营业收入 and 资产总额, in 万元, as the registry reports them (for the size standard).
+    revenue: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    total_assets: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    # By 工信部联企业〔2011〕300号 (`enterprises.size`); NULL when a needed figure is unknown.
+    size: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
     address: Mapped[str | None] = mapped_column(String(300), nullable=True)
     contact_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # 联系电话 from the registry (企业年报); verification codes go to this number only.

@@ -27,6 +27,7 @@ from app.consent.services import NON_PUBLIC_CATEGORIES
 from app.disputes.services import open_disputed_ids
 from app.enterprises import services
 from app.enterprises.models import Enterprise
+from app.enterprises.size import SIZE_LABELS
 from app.errors import NotFound
 from app.extensions import db
 from app.facts import services as facts
@@ -76,7 +77,10 @@ def _registry(enterprise: Enterprise, _disputed: frozenset[int]) -> dict:
         "industry_code": enterprise.industry_code,
         "industry": industries.get(enterprise.industry_code or ""),
         "scale": enterprise.scale,
+        "size": enterprise.size,
         "employees": enterprise.employees,
+        "revenue": _money(enterprise.revenue),
+        "total_assets": _money(enterprise.total_assets),
         "address": enterprise.address,
         "verified": enterprise.verified,
     }
@@ -277,7 +281,7 @@ VALUE_LABELS = {
     "black_list": _l("严重失信"), "slight": _l("轻微"), "minor": _l("一般"), "major": _l("较重"),
     "severe": _l("严重"),
     "water": _l("水"), "electricity": _l("电"), "gas": _l("燃气"), "heating": _l("供暖"),
-    "micro": _l("微型"), "small": _l("小型"), "medium": _l("中型"), "large": _l("大型"),
+    **SIZE_LABELS,
 }  # fmt: skip
 
 

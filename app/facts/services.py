@@ -49,6 +49,7 @@ class EnterpriseFacts:
     established_on: date | None
     years_in_business: int | None
     scale: str | None  # declared: micro / small / medium / large
+    size_by_standard: str | None  # computed from the figures (`enterprises.size`)
     registered_capital: Decimal | None  # 万元
     grade: str | None  # of the current profile
     score: int | None
@@ -59,6 +60,19 @@ class EnterpriseFacts:
     black_listed: bool  # an entry of 严重失信主体名单 in force
     red_listed: bool  # an entry of 守信激励 (red list) in force
     borrowed_before: bool  # a loan disbursed on the platform (so the next is not 首贷)
+
+    @property
+    def size(self) -> str | None:
+        """The size products, the fund and statistics go by: the standard's when the figures
+        decide it, else the declared one."""
+        return self.size_by_standard or self.scale
+
+    @property
+    def size_mismatch(self) -> bool:
+        """The declared size disagrees with what the standard makes of the figures."""
+        return None not in (self.scale, self.size_by_standard) and (
+            self.scale != self.size_by_standard
+        )
 
 
 def facts_for(
@@ -120,6 +134,7 @@ def _facts_statement(ids: list[int], as_of: date) -> Select:
             levels.division.label("industry_division"),
             Enterprise.established_on,
             Enterprise.scale,
+            Enterprise.size.label("size_by_standard"),
             Enterprise.registered_capital,
             snapshot.grade,
             snapshot.score,
@@ -182,7 +197,9 @@ class Shown(NamedTuple):
 SHOWN_TO_BANKS = (
     Shown("years_in_business", "enterprises", _l("经营年限（年）")),
     Shown("registered_capital", "enterprises", _l("注册资本（万元）")),
+    Shown("size_by_standard", "enterprises", _l("企业规模（按划型标准测算）")),
     Shown("scale", "enterprises", _l("企业规模（自报）")),
+    Shown("size_mismatch", "enterprises", _l("自报规模与测算不一致")),
     Shown("black_listed", "public_credit", _l("列入严重失信主体名单")),
     Shown("red_listed", "public_credit", _l("列入守信激励名单")),
     Shown("tax_grade", "tax_ratings", _l("纳税信用级别")),

@@ -124,6 +124,8 @@ SPECS: dict[str, SourceSpec] = {
                 Field("industry_code", ("行业代码",), INDUSTRY, required=True),
                 Field("scale", ("企业规模",), ENUM, choices=SCALES),
                 Field("employees", ("从业人数",), INT),
+                Field("revenue", ("营业收入", "营业收入(万元)"), AMOUNT),
+                Field("total_assets", ("资产总额", "资产总额(万元)"), AMOUNT),
                 Field("address", ("注册地址",), TEXT, max_length=300),
                 # 联系电话 (企业年报): account verification codes go to this number only.
                 Field("contact_phone", ("联系电话", "企业联系电话"), TEXT, max_length=30),

@@ -16,6 +16,7 @@ from app.applications.models import Application
 from app.banks.models import Bank
 from app.enterprises.models import Enterprise
 from app.enterprises.services import industry_names, region_names
+from app.enterprises.size import SIZE_LABELS, Size
 from app.extensions import db
 from app.matching.criteria import region_candidates
 from app.products.models import PRODUCT_TYPES, Product
@@ -176,6 +177,9 @@ def conditions(product: Product) -> list[str]:
     if product.industry_codes:
         names = "、".join(industries.get(c, c) for c in product.industry_codes)
         words.append(_("限以下行业：%(names)s", names=names))
+    if product.size_codes:
+        names = "、".join(str(SIZE_LABELS[Size(s)]) for s in product.size_codes)
+        words.append(_("限%(sizes)s企业（按中小企业划型标准）", sizes=names))
     if product.min_grade:
         words.append(_("平台信用等级不低于 %(grade)s", grade=product.min_grade))
     if product.min_score is not None:

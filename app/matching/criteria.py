@@ -37,6 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from app.enterprises.size import SIZE_LABELS, Size
 from app.facts.services import EnterpriseFacts
 from app.ingest.models import TAX_GRADES
 from app.products.models import Product
@@ -61,6 +62,7 @@ class Need:
     years: Any
     tax_rank: Any  # 0 = A
     black_listed: Any
+    size: Any  # "%,small,%" for a LIKE on the product's sizes; NULL = size unknown
 
 
 _TYPES = {
@@ -101,6 +103,7 @@ def need_values(
         "years": facts.years_in_business,
         "tax_rank": _rank(TAX_GRADES, facts.tax_grade),
         "black_listed": facts.black_listed,
+        "size": f"%,{facts.size},%" if facts.size else None,
     }
     covering = (("region", regions, N_REGIONS), ("industry", industries, N_INDUSTRIES))
     for prefix, codes, n in covering:
@@ -263,6 +266,19 @@ def _tax_grade(passed, p, c, _):
     return _("纳税信用 %(g)s 级低于要求 %(m)s 级", g=grade, m=p.min_tax_grade)
 
 
+def _size(passed, p, c, _):
+    if not p.sizes:
+        return _("不限企业规模")
+    wanted = "、".join(str(SIZE_LABELS[Size(s)]) for s in p.size_codes)
+    size = c.facts.size
+    if size is None:
+        return _("企业规模未知（本产品限%(sizes)s企业）", sizes=wanted)
+    label = SIZE_LABELS[Size(size)]
+    if passed:
+        return _("%(size)s企业，符合本产品的规模要求", size=label)
+    return _("%(size)s企业，本产品仅限%(sizes)s企业", size=label, sizes=wanted)
+
+
 def _black_list(passed, p, c, _):
     if not p.exclude_black_list:
         return _("本产品不排除名单主体")
@@ -288,6 +304,7 @@ CRITERIA: tuple[Criterion, ...] = (
         lambda n, _g: _listed(Product.industries, n, "industry", N_INDUSTRIES),
         _industry,
     ),
+    Criterion("size", lambda n, _g: or_(Product.sizes == "", Product.sizes.like(n.size)), _size),
     Criterion(
         "min_grade",
         lambda n, grades: or_(

@@ -65,6 +65,7 @@ class ProductView:
     rate_max: Decimal
     regions: str
     industries: str
+    sizes: str
     min_grade: str | None
     min_score: int | None
     min_years: int | None
@@ -85,11 +86,15 @@ class ProductView:
     def industry_codes(self) -> list[str]:
         return [c for c in self.industries.split(",") if c]
 
+    @property
+    def size_codes(self) -> list[str]:
+        return [c for c in self.sizes.split(",") if c]
+
 
 _VIEW_FIELDS = (
     "id", "bank_id", "name", "type", "tags", "amount_min", "amount_max", "term_min_months",
-    "term_max_months", "rate_min", "rate_max", "regions", "industries", "min_grade",
-    "min_score", "min_years", "min_tax_grade", "exclude_black_list",
+    "term_max_months", "rate_min", "rate_max", "regions", "industries", "sizes",
+    "min_grade", "min_score", "min_years", "min_tax_grade", "exclude_black_list",
 )  # fmt: skip
 _VIEW_COLUMNS = [getattr(Product, name) for name in _VIEW_FIELDS] + [
     Bank.name.label("bank_name"),

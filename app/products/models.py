@@ -51,7 +51,7 @@ def _codes(text: str | None) -> list[str]:
 class Product(db.Model):
     """A bank's loan product and its eligibility criteria.
 
-    Regions and industries are stored as ",code,code," (empty = all) so that matching
+    Regions, industries and sizes are stored as ",code,code," (empty = all) so that matching
     filters them in SQL with LIKE on both databases; `region_codes` / `industry_codes`
     give the lists.
     """
@@ -81,6 +81,8 @@ class Product(db.Model):
     rate_max: Mapped[Decimal] = mapped_column(Rate())
     regions: Mapped[str] = mapped_column(Text, default="")
     industries: Mapped[str] = mapped_column(Text, default="")
+    # Enterprise sizes served (`enterprises.size`), ",small,micro," (empty = any size).
+    sizes: Mapped[str] = mapped_column(Text, default="")
     # A grade code of the active scorecard (`scoring.services.active_grade_order`): a product
     # whose code the active version no longer defines fits no enterprise until it is edited.
     min_grade: Mapped[str | None] = mapped_column(String(3), nullable=True)
@@ -103,6 +105,10 @@ class Product(db.Model):
     @property
     def industry_codes(self) -> list[str]:
         return _codes(self.industries)
+
+    @property
+    def size_codes(self) -> list[str]:
+        return _codes(self.sizes)
 
     def __repr__(self) -> str:
         return f"<Product {self.id} {self.name}>"

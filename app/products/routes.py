@@ -42,7 +42,7 @@ def _fill(form: ProductForm, product) -> None:
     data = services.product_to_dict(product)
     for name in FORM_FIELDS:
         value = data[name]
-        if isinstance(value, list):
+        if isinstance(value, list) and name != "sizes":  # sizes: one checkbox each
             value = ",".join(value)
         getattr(form, name).data = "" if value is None else value
     form.version.data = str(product.version)

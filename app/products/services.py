@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.clock import utcnow
 from app.enterprises.models import Industry, Region
+from app.enterprises.size import SIZE_LABELS, SIZES, Size
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.ingest.models import TAX_GRADES
@@ -25,7 +26,7 @@ from app.util import money
 
 FIELDS = (
     "name", "type", "tags", "description", "amount_min", "amount_max", "term_min_months",
-    "term_max_months", "rate_min", "rate_max", "regions", "industries", "min_grade",
+    "term_max_months", "rate_min", "rate_max", "regions", "industries", "sizes", "min_grade",
     "min_score", "min_years", "min_tax_grade", "exclude_black_list",
 )  # fmt: skip
 MAX_AMOUNT = Decimal("100000000000")  # 1000 亿: anything above is a typo
@@ -94,6 +95,27 @@ def _check_codes(field: str, codes: list[str], model, label: str) -> str:
             field, _("未知的%(label)s代码：%(codes)s", label=label, codes="、".join(unknown))
         )
     return "," + ",".join(codes) + ","
+
+
+def _sizes(value: Any) -> str:
+    """Enterprise sizes as ",micro,small," in the standard's order (empty = any)."""
+    if _empty(value):
+        return ""
+    if isinstance(value, str):
+        value = value.replace("，", ",").replace(" ", ",").split(",")
+    if not isinstance(value, list | tuple):
+        raise ValidationFailed("sizes", _("应为企业规模列表"))
+    chosen = {str(v).strip().lower() for v in value if str(v).strip()}
+    unknown = sorted(chosen - set(SIZES))
+    if unknown:
+        raise ValidationFailed(
+            "sizes",
+            _("未知的企业规模：%(codes)s（可选：%(all)s）", codes="、".join(unknown),
+              all="、".join(str(SIZE_LABELS[Size(s)]) for s in SIZES)),
+        )  # fmt: skip
+    if not chosen or chosen == set(SIZES):
+        return ""
+    return "," + ",".join(s for s in SIZES if s in chosen) + ","
 
 
 def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,6 +198,7 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
         "industries": _check_codes(
             "industries", _code_list(data.get("industries")), Industry, _("行业")
         ),
+        "sizes": _sizes(data.get("sizes")),
         "min_grade": min_grade,
         "min_score": min_score,
         "min_years": min_years,
@@ -298,6 +321,7 @@ def product_to_dict(product: Product) -> dict[str, Any]:
         "rate_max": str(product.rate_max),
         "regions": product.region_codes,
         "industries": product.industry_codes,
+        "sizes": product.size_codes,
         "min_grade": product.min_grade,
         "min_score": product.min_score,
         "min_years": product.min_years,

@@ -8,6 +8,7 @@ from app.auth.models import Role
 from app.clock import local_today
 from app.consent.models import Authorization
 from app.extensions import db
+from app.matching.criteria import CRITERIA
 from app.notifications.models import Notification
 from tests.products.helpers import make_product
 
@@ -174,7 +175,7 @@ def test_matches_endpoint(api, world):
     [match] = response.json
     assert match["product_id"] == world["product"].id and match["rank"] == 1
     assert match["eligible"] is True  # no minimum grade: a missing profile does not matter
-    assert len(match["checks"]) == 9 and all(c["passed"] for c in match["checks"])
+    assert len(match["checks"]) == len(CRITERIA) and all(c["passed"] for c in match["checks"])
     bad = api.get("/api/v1/me/matches?amount=&term_months=12", token=world["owner_token"])
     assert bad.status_code == 422 and bad.json["error"]["field"] == "amount"
     too_many = api.get("/api/v1/me/matches?amount=1&term_months=1&limit=500",

@@ -23,7 +23,8 @@ DOCUMENTED_FIELDS = {
         "uscc": "统一社会信用代码", "name": "企业名称", "legal_rep": "法定代表人",
         "established_on": "成立日期", "registered_capital": "注册资本(万元)",
         "region_code": "行政区划代码", "industry_code": "行业代码", "scale": "企业规模",
-        "employees": "从业人数", "address": "注册地址",
+        "employees": "从业人数", "revenue": "营业收入(万元)", "total_assets": "资产总额(万元)",
+        "address": "注册地址",
     },
     "public_credit": {
         "uscc": "统一社会信用代码", "category": "类别", "ref_no": "决定文书号",

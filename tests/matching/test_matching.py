@@ -47,6 +47,7 @@ FAILING_ALONE = [
     ("min_score", {"min_score": 800}, "信用评分 720 低于要求 800"),
     ("min_years", {"min_years": 20}, "不足 20 年"),
     ("min_tax_grade", {"min_tax_grade": "A"}, "纳税信用 B 级低于要求 A 级"),
+    ("size", {"sizes": ["medium", "large"]}, "小型企业，本产品仅限中型、大型企业"),
 ]
 
 

@@ -132,6 +132,22 @@ def test_admin_creates_publishes_and_sees_errors_with_input_kept(login_as):
     assert "已发布" in listing
 
 
+def test_sizes_are_ticked_kept_on_error_and_saved(login_as):
+    client, admin = login_as(Role.BANK_ADMIN)
+    form = {k: (",".join(v) if isinstance(v, list) else v) for k, v in DEFAULTS.items()}
+    form.update(exclude_black_list="y", min_grade="", min_tax_grade="", sizes=["micro", "small"])
+    bad = client.post("/bank/products/new", {**form, "amount_min": "900000"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert page.count("checked") == 3  # micro, small and the black-list box
+    assert 'checked id="sizes-0"' in page and 'checked id="sizes-1"' in page  # micro, small
+    assert client.post("/bank/products/new", form).status_code == 302
+    product = services.list_bank_products(admin.bank_id)[0]
+    assert product.size_codes == ["micro", "small"]
+    edit = client.get(f"/bank/products/{product.id}/edit").get_data(as_text=True)
+    assert edit.count("checked") == 3
+
+
 def test_officer_sees_products_but_cannot_edit(login_as, factories):
     client, officer = login_as(Role.BANK_OFFICER)
     product = make_product(officer.bank)
