@@ -67,7 +67,12 @@ class Application(db.Model):
     reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     disbursed_amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     disbursed_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
-    first_loan: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # 首贷
+    # 首贷 as statistics count it (`facts.services.counted_first_loan`), from what the bank
+    # declared at disbursement (NULL: it did not say) and what the platform knew then (no
+    # earlier disbursed loan of the enterprise on the platform).
+    first_loan: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    first_loan_declared: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    first_loan_platform: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     # Where the enterprise was registered and in which industry when it applied, copied on
     # insert (`_copy_enterprise_dims`): statistics group and filter by these without joining
     # the registry, and a later change of the registry does not rewrite past figures.

@@ -163,6 +163,8 @@ def to_dict(app: Application, viewer: User, identity: Identity = NOT_SHOWN) -> d
         "disbursed_amount": None if app.disbursed_amount is None else str(app.disbursed_amount),
         "disbursed_on": app.disbursed_on.isoformat() if app.disbursed_on else None,
         "first_loan": app.first_loan,
+        "first_loan_declared": app.first_loan_declared,
+        "first_loan_platform": app.first_loan_platform,
         "version": app.version,
         "events": [
             {**ev, "at": ev["at"].isoformat()} for ev in events_shown(app, viewer, identity)

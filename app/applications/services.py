@@ -27,7 +27,7 @@ from app.consent.guard import enterprises_authorizing
 from app.enterprises.models import Enterprise
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
-from app.facts.services import is_first_loan
+from app.facts.services import counted_first_loan, is_first_loan
 from app.matching.criteria import wan
 from app.notifications.services import notify
 from app.products import services as products
@@ -605,9 +605,9 @@ def disburse(
     accepted = to_local(app.accepted_at) if app.accepted_at else None
     if accepted is not None and day < accepted.date():
         raise ValidationFailed("disbursed_on", _("放款日期不能早于受理日期"))
-    first = _bool(first_loan)
-    if first is None:
-        first = is_first_loan(app.enterprise_id, excluding=app.id)
+    declared = _bool(first_loan)
+    platform = is_first_loan(app.enterprise_id, excluding=app.id)
+    first = counted_first_loan(declared, platform)
     _transition(
         app,
         Action.DISBURSE,
@@ -615,7 +615,13 @@ def disburse(
         user_id=user.id,
         bank_id=user.bank_id,
         note=f"{amount_d} {day.isoformat()}" + (" 首贷" if first else ""),
-        values={"disbursed_amount": amount_d, "disbursed_on": day, "first_loan": first},
+        values={
+            "disbursed_amount": amount_d,
+            "disbursed_on": day,
+            "first_loan": first,
+            "first_loan_declared": declared,
+            "first_loan_platform": platform,
+        },
     )
     notify(
         "application_disbursed",

@@ -164,5 +164,5 @@ def _first_loans(rows: list[dict]) -> None:
     for row in sorted(rows, key=lambda r: r.get("disbursed_on") or date.max):
         if row["state"] != "disbursed":
             continue
-        row["first_loan"] = row["enterprise_id"] not in seen | existing
+        row["first_loan"] = row["first_loan_platform"] = row["enterprise_id"] not in seen | existing
         seen.add(row["enterprise_id"])

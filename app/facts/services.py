@@ -171,6 +171,19 @@ def is_first_loan(enterprise_id: int, excluding: int | None = None) -> bool:
     return db.session.scalar(_borrowed(enterprise_id, excluding).limit(1)) is None
 
 
+def counted_first_loan(declared: bool | None, platform: bool) -> bool:
+    """Whether a disbursement counts as 首贷 in the statistics: the platform knows no earlier
+    loan of the enterprise *and* the bank, if it said, said first. A bank that says "not
+    first" is believed (it sees the credit bureau; the platform sees only its own loans); a
+    bank that says "first" against an earlier loan on the platform is not."""
+    return platform and declared is not False
+
+
+def first_loan_disagrees(declared: bool | None, platform: bool | None) -> bool:
+    """The bank's word and the platform's knowledge differ (listed for the financial office)."""
+    return declared is not None and platform is not None and declared != platform
+
+
 def enterprises_that_borrowed(enterprise_ids: Iterable[int]) -> set[int]:
     """Which of these enterprises have a disbursed loan on the platform (set-based)."""
     ids = sorted(set(enterprise_ids))

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.auth.models import Role
+from app.auth.models import BANK_ROLES, Role
 from app.ingest.forms import SOURCE_LABELS
 from app.spreadsheets import csv_response, xlsx_response
-from app.stats import dashboard, services
+from app.stats import dashboard, first_loans, services
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 READERS = (Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
@@ -22,7 +22,29 @@ READERS = (Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
 @role_required(*READERS)
 def index():
     view = dashboard.build(current_user, request.args.to_dict())
-    return render_template("stats/dashboard.html", view=view, source_labels=SOURCE_LABELS)
+    return render_template(
+        "stats/dashboard.html",
+        view=view,
+        source_labels=SOURCE_LABELS,
+        first_loan_disagreements=first_loans.count(_own_bank()),
+    )
+
+
+def _own_bank() -> int | None:
+    """A bank's staff see their own bank's loans; the office and the operator every bank's."""
+    return current_user.bank_id if current_user.role in BANK_ROLES else None
+
+
+@bp.route("/first-loans")
+@role_required(*READERS)
+def first_loan_check():
+    bank_id = _own_bank()
+    return render_template(
+        "stats/first_loans.html",
+        rows=first_loans.disagreements(bank_id),
+        total=first_loans.count(bank_id),
+        limit=first_loans.LIMIT,
+    )
 
 
 def _export_name(summary: services.Summary, ext: str) -> str:

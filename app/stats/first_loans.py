@@ -1,0 +1,70 @@
+"""首贷 checked: disbursements where the bank's word and the platform's knowledge differ.
+
+The counting rule is `facts.services.counted_first_loan`; this lists the disagreements
+(`facts.services.first_loan_disagrees`, here as SQL) for the financial office and the
+operator, and for a bank its own. No enterprise is named: a disagreement is a question to
+the bank about one of its loans, which the application number identifies to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select
+
+from app.applications.models import Application
+from app.banks.models import Bank
+from app.extensions import db
+from app.products.models import Product
+
+LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    application_id: int
+    bank: str
+    product: str
+    disbursed_on: date | None
+    amount: Decimal | None
+    declared: bool  # what the bank said: first loan or not
+    platform: bool  # what the platform knew: no earlier loan on the platform
+
+
+def _where(bank_id: int | None):
+    a = Application
+    condition = and_(
+        a.state == "disbursed",
+        a.first_loan_declared.is_not(None),
+        a.first_loan_platform.is_not(None),
+        a.first_loan_declared != a.first_loan_platform,
+    )
+    return condition if bank_id is None else and_(condition, a.bank_id == bank_id)
+
+
+def count(bank_id: int | None = None) -> int:
+    return db.session.scalar(select(func.count()).select_from(Application).where(_where(bank_id)))
+
+
+def disagreements(bank_id: int | None = None, limit: int = LIMIT) -> list[Disagreement]:
+    """Newest disbursement first; `bank_id` narrows to one bank's loans."""
+    a = Application
+    rows = db.session.execute(
+        select(
+            a.id,
+            Bank.name,
+            Product.name,
+            a.disbursed_on,
+            a.disbursed_amount,
+            a.first_loan_declared,
+            a.first_loan_platform,
+        )
+        .join(Bank, Bank.id == a.bank_id)
+        .join(Product, Product.id == a.product_id)
+        .where(_where(bank_id))
+        .order_by(a.disbursed_on.desc(), a.id.desc())
+        .limit(limit)
+    )
+    return [Disagreement(*row) for row in rows]
