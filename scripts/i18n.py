@@ -9,6 +9,7 @@ Chinese, never as a blank.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 POT = ROOT / "app" / "translations" / "messages.pot"
 PO = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+FIXED_DATE = '"POT-Creation-Date: 2026-01-01 00:00+0000\\n"'
 
 
 def extract() -> None:
@@ -28,6 +30,12 @@ def extract() -> None:
          "-o", str(POT), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
+    # A fixed creation date: the extraction time would make every branch's catalogue
+    # conflict with every other's on the header alone.
+    text = POT.read_text(encoding="utf-8")
+    POT.write_text(
+        re.sub(r'"POT-Creation-Date: [^"]*"', lambda _m: FIXED_DATE, text), encoding="utf-8"
+    )
 
 
 def update(translations: dict[str, str] | None = None) -> list[str]:

@@ -6,8 +6,8 @@ Existing disbursements: the platform's knowledge is worked out from the loans be
 one (by disbursement day, then by id); what the bank declared was not kept, so it stays
 unknown and their counted value is left as it was.
 
-Revision ID: 0024_lead
-Revises: 0023_lead
+Revision ID: 0025_lead
+Revises: 0024_lead
 Create Date: 2026-12-05 06:00:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0024_lead'
-down_revision = '0023_lead'
+revision = '0025_lead'
+down_revision = '0024_lead'
 branch_labels = None
 depends_on = None
 

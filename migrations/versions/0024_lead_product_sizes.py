@@ -1,8 +1,8 @@
 """Products name the enterprise sizes they serve (empty = any), matched against the size by
 the standard (`enterprises.size`).
 
-Revision ID: 0023_lead
-Revises: 0022_lead
+Revision ID: 0024_lead
+Revises: 0023_lead
 Create Date: 2026-12-05 05:50:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0023_lead'
-down_revision = '0022_lead'
+revision = '0024_lead'
+down_revision = '0023_lead'
 branch_labels = None
 depends_on = None
 

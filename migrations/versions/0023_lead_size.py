@@ -2,8 +2,8 @@
 营业收入 and 资产总额 (万元), and the size computed from them (`enterprises.size`) beside the
 declared one. Existing rows get their size here, as `enterprises.sizing.assign` computes it.
 
-Revision ID: 0022_lead
-Revises: 0021_repair
+Revision ID: 0023_lead
+Revises: 0022_audit
 Create Date: 2026-12-05 05:40:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0022_lead'
-down_revision = '0021_repair'
+revision = '0023_lead'
+down_revision = '0022_audit'
 branch_labels = None
 depends_on = None
 
