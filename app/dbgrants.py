@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from app.audit.models import AccessLogEntry, AuditCheckpoint
+from app.audit.models import AccessLogEntry, AuditCheckpoint, AuditCheckpointLeaf
 from app.extensions import db
 
-APPEND_ONLY = (AccessLogEntry.__tablename__, AuditCheckpoint.__tablename__)
+APPEND_ONLY = (
+    AccessLogEntry.__tablename__,
+    AuditCheckpoint.__tablename__,
+    AuditCheckpointLeaf.__tablename__,
+)
 READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
 READ_APPEND = "SELECT, INSERT"
 NOT_ON_APPEND_ONLY = ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER", "REFERENCES")

@@ -4,10 +4,11 @@
     flask --app wsgi audit public-key > audit-public.pem
     python scripts/audit_verify.py access-log.jsonl instance/audit-checkpoints audit-public.pem
 
-Exit 0: every row links to the one before and hashes to its row_hash, and the chain matches
-every checkpoint in the directory (signed by that key, numbered without gaps, each linked to
-the one before). Exit 1 naming the first bad or missing row or checkpoint. The same
-functions (`app.audit.chain`) verify the live database in `flask audit verify`.
+Exit 0: every row links to the one before it in its chain and hashes to its row_hash, the
+checkpoints in the directory are signed by that key, numbered without gaps, each linked to
+the one before, their leaves give their signed Merkle tree heads, and every chain matches
+its leaf in the latest one. Exit 1 naming the first bad or missing row or checkpoint. The
+same functions (`app.audit.chain`) verify the live database in `flask audit verify`.
 """
 
 from __future__ import annotations
@@ -41,15 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         Signed.from_json(p.read_text(encoding="utf-8"))
         for p in sorted(args.checkpoints.glob("checkpoint-*.json"))
     ]
-    statements, problem = check_checkpoints(signed, signed, key)
+    heads, problem = check_checkpoints(signed, signed, key)
     if problem:
         print(f"BROKEN: {problem}", file=sys.stderr)
         return 1
-    result = walk(_rows(args.log), statements)
+    result = walk(_rows(args.log), heads)
     if not result.ok:
         print(f"BROKEN after {result.rows} rows: {result.message}", file=sys.stderr)
         return 1
-    print(f"ok: {result.rows} rows, {result.message} (last hash {result.last_hash})")
+    print(f"ok: {result.rows} rows in {len(result.heads or {})} chains, {result.message}")
     return 0
 
 

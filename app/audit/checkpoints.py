@@ -1,13 +1,14 @@
 """Signed checkpoints of the access log, kept in the database and in a directory outside it.
 
-A checkpoint signs the chain's length and head (`chain.Statement`) with the platform's
-Ed25519 key (`AUDIT_SIGNING_KEY_FILE`; in development and tests generated into the instance
-folder on first use, refused in production). Each one is stored twice: a row of
-`audit_checkpoints` and a file `checkpoint-<seq>.json` created (never replaced) in
-`AUDIT_CHECKPOINT_DIR` (default: the instance folder's `audit-checkpoints/`), which should
-live on storage the database's users cannot write (another host, a WORM bucket,
-`chattr +a`). Before signing, the rows added since the previous checkpoint are checked
-against it, so a checkpoint never blesses a broken chain. Written by the scheduled job
+A checkpoint signs the Merkle tree head of every chain's leaf (`chain.Statement`) with the
+platform's Ed25519 key (`AUDIT_SIGNING_KEY_FILE`; in development and tests generated into
+the instance folder on first use, refused in production). Each one is stored twice: a row
+of `audit_checkpoints` (with its changed leaves in `audit_checkpoint_leaves`) and a file
+`checkpoint-<seq>.json` created (never replaced) in `AUDIT_CHECKPOINT_DIR` (default: the
+instance folder's `audit-checkpoints/`), which should live on storage the database's users
+cannot write (another host, a WORM bucket, `chattr +a`). Before signing, the rows added to
+each chain since the previous checkpoint are checked to link on from its signed head, so a
+checkpoint never blesses a broken chain. Written by the scheduled job
 `checkpoint_access_log` every few minutes and by `flask audit checkpoint`.
 """
 
@@ -23,14 +24,17 @@ from sqlalchemy import func, select
 
 from app.audit.chain import (
     GENESIS_HASH,
+    Leaf,
     Signed,
     Statement,
     VerifyResult,
+    apply,
     check_checkpoints,
+    merkle_root,
     sign,
     walk,
 )
-from app.audit.models import AccessLogEntry, AuditCheckpoint
+from app.audit.models import AccessLogEntry, AuditCheckpoint, AuditCheckpointLeaf
 from app.audit.services import verify_chain
 from app.clock import utcnow
 from app.extensions import db
@@ -115,20 +119,16 @@ def from_directory(folder: Path | None = None) -> list[Signed]:
 
 
 def from_database() -> list[Signed]:
-    rows = db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq))
-    return [Signed(_statement(r), r.signature, r.key_id) for r in rows]
-
-
-# --- writing --------------------------------------------------------------------------------
-
-
-def _rows_after(last_id: int | None, up_to: int | None):
-    query = select(AccessLogEntry).order_by(AccessLogEntry.id)
-    if last_id is not None:
-        query = query.where(AccessLogEntry.id > last_id)
-    if up_to is not None:
-        query = query.where(AccessLogEntry.id <= up_to)
-    return db.session.scalars(query.execution_options(yield_per=5000))
+    rows = list(db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)))
+    changed: dict[int, list[Leaf]] = {}
+    for leaf in db.session.scalars(select(AuditCheckpointLeaf).order_by(AuditCheckpointLeaf.id)):
+        changed.setdefault(leaf.seq, []).append(
+            Leaf(leaf.chain, leaf.length, leaf.last_id, leaf.head)
+        )
+    return [
+        Signed(_statement(r), r.signature, r.key_id, tuple(sorted(changed.get(r.seq, ()))))
+        for r in rows
+    ]
 
 
 def latest() -> AuditCheckpoint | None:
@@ -136,58 +136,112 @@ def latest() -> AuditCheckpoint | None:
 
 
 def _statement(row: AuditCheckpoint) -> Statement:
-    return Statement(row.seq, row.at, row.length, row.last_id, row.head, row.previous)
+    return Statement(
+        row.seq, row.at, row.length, row.head, row.previous, row.chains, row.version, row.last_id
+    )
+
+
+# --- writing --------------------------------------------------------------------------------
+
+# One statement, one snapshot: every chain's row count, last id and last hash. A chain's rows
+# are appended under its lock, held until commit, so what a snapshot sees of each chain is
+# a prefix of it.
+_HEADS = (
+    select(AccessLogEntry.chain, func.count().label("n"), func.max(AccessLogEntry.id).label("m"))
+    .group_by(AccessLogEntry.chain)
+    .subquery()
+)
+_CURRENT = select(_HEADS.c.chain, _HEADS.c.n, _HEADS.c.m, AccessLogEntry.row_hash).join(
+    AccessLogEntry, AccessLogEntry.id == _HEADS.c.m
+)
+
+
+def current_leaves() -> dict[int, Leaf]:
+    return {
+        chain: Leaf(chain, n, last_id, head)
+        for chain, n, last_id, head in db.session.execute(_CURRENT)
+    }
+
+
+def signed_leaves() -> tuple[dict[int, Leaf], int]:
+    """Every chain's leaf as the checkpoints in the database sign them, and the last seq."""
+    leaves: dict[int, Leaf] = {}
+    seq = 0
+    for signed in from_database():
+        problem = apply(leaves, signed)
+        if problem:
+            raise CheckpointRefused(problem)
+        seq = signed.statement.seq
+    return leaves, seq
+
+
+def _extends(before: dict[int, Leaf], now: dict[int, Leaf]) -> list[Leaf]:
+    """The leaves that changed since `before`, once the rows added to each changed chain are
+    checked to link on from its signed head; CheckpointRefused when a chain was cut or does
+    not link on."""
+    for chain, leaf in before.items():
+        if chain not in now or now[chain].length < leaf.length:
+            raise CheckpointRefused(
+                f"the log was cut: chain {chain} had {leaf.length} rows up to row {leaf.last_id}"
+            )
+    changed = sorted(leaf for chain, leaf in now.items() if before.get(chain) != leaf)
+    if not changed:
+        return []
+    floor = min((before[c.chain].last_id or 0) if c.chain in before else 0 for c in changed)
+    query = (
+        select(AccessLogEntry)
+        .where(AccessLogEntry.chain.in_([c.chain for c in changed]), AccessLogEntry.id > floor)
+        .order_by(AccessLogEntry.chain, AccessLogEntry.id)
+    )
+    upto = {c.chain: c.last_id or 0 for c in changed}
+    rows = (
+        e
+        for e in db.session.scalars(query.execution_options(yield_per=5000))
+        if e.id <= upto[e.chain]
+        and (e.chain not in before or e.id > (before[e.chain].last_id or 0))
+    )
+    check = walk(rows, start=before)
+    if not check.ok:
+        raise CheckpointRefused(check.message)
+    walked = check.heads or {}
+    for leaf in changed:
+        if walked.get(leaf.chain) != leaf:
+            raise CheckpointRefused(f"chain {leaf.chain} does not link on from its signed head")
+    return changed
 
 
 def write_checkpoint() -> Signed:
-    """Sign the chain's current length and head; store it in the database (flushed, the
-    caller commits) and in the directory. Refused (`CheckpointRefused`) when the chain does
-    not extend the previous checkpoint: rows after it altered, or rows cut off."""
+    """Sign the Merkle tree head of every chain's current leaf; store it in the database
+    (flushed, the caller commits) and in the directory, with the leaves that changed.
+    Refused (`CheckpointRefused`) when a chain does not extend its signed leaf: rows after it
+    altered, or rows cut off."""
+    before, seq = signed_leaves()
     previous = latest()
-    # Rows are appended under a lock held until commit, so every row up to the newest
-    # visible one is committed: the head and the count describe one prefix of the chain.
-    head = db.session.execute(
-        select(AccessLogEntry.id, AccessLogEntry.row_hash)
-        .order_by(AccessLogEntry.id.desc())
-        .limit(1)
-    ).first()
-    last_id, head_hash = (head[0], head[1]) if head else (None, GENESIS_HASH)
-    length = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(AccessLogEntry)
-            .where(AccessLogEntry.id <= (last_id or 0))
-        )
-        or 0
-    )
-    base = _statement(previous) if previous else None
-    if base is not None:
-        if base.last_id is not None and (last_id is None or last_id < base.last_id):
-            raise CheckpointRefused(
-                f"the log was cut: checkpoint {base.seq} covers rows up to row {base.last_id}"
-            )
-        check = walk(
-            _rows_after(base.last_id, last_id), start_hash=base.head, start_count=base.length
-        )
-        if not check.ok:
-            raise CheckpointRefused(check.message)
-        if check.rows != length:
-            raise CheckpointRefused(f"rows covered by checkpoint {base.seq} were removed")
+    now = current_leaves()
+    changed = _extends(before, now)
     statement = Statement(
-        seq=(base.seq if base else 0) + 1,
+        seq=seq + 1,
         at=utcnow().isoformat(timespec="seconds"),
-        length=length,
-        last_id=last_id,
-        head=head_hash,
-        previous=base.digest() if base else GENESIS_HASH,
+        length=sum(leaf.length for leaf in now.values()),
+        root=merkle_root(now.values()),
+        previous=_statement(previous).digest() if previous else GENESIS_HASH,
+        chains=len(now),
     )
-    signed = sign(statement, signing_key())
+    signed = sign(statement, signing_key(), changed)
     db.session.add(
         AuditCheckpoint(
-            seq=statement.seq, at=statement.at, length=statement.length,
-            last_id=statement.last_id, head=statement.head, previous=statement.previous,
-            key_id=signed.key_id, signature=signed.signature,
+            seq=statement.seq, version=statement.version, at=statement.at,
+            length=statement.length, chains=statement.chains, last_id=None,
+            head=statement.root, previous=statement.previous, key_id=signed.key_id,
+            signature=signed.signature,
         )
+    )  # fmt: skip
+    db.session.add_all(
+        AuditCheckpointLeaf(
+            seq=statement.seq, chain=leaf.chain, length=leaf.length, last_id=leaf.last_id,
+            head=leaf.head,
+        )
+        for leaf in changed
     )  # fmt: skip
     db.session.flush()  # a second writer of the same number fails here, before any file
     _write_file(signed)
@@ -212,8 +266,9 @@ def checkpoint_now() -> Signed:
 
 
 def verify_all() -> VerifyResult:
-    """The chain walked against every checkpoint both stores agree on (`flask audit verify`)."""
-    statements, problem = check_checkpoints(from_database(), from_directory(), public_key())
+    """Every chain walked against its leaf as the latest checkpoint both stores agree on
+    signs it (`flask audit verify`)."""
+    heads, problem = check_checkpoints(from_database(), from_directory(), public_key())
     if problem:
         return VerifyResult(False, 0, None, problem)
-    return verify_chain(checkpoints=statements)
+    return verify_chain(signed=heads)

@@ -21,7 +21,7 @@ def verify() -> None:
     services.record_verification(result)
     db.session.commit()
     if result.ok:
-        click.echo(f"ok: {result.rows} rows, {result.message} (last hash {result.last_hash})")
+        click.echo(f"ok: {result.rows} rows in {len(result.heads or {})} chains, {result.message}")
         return
     click.echo(f"BROKEN after {result.rows} rows: {result.message}", err=True)
     sys.exit(1)
@@ -29,15 +29,18 @@ def verify() -> None:
 
 @audit_cli.command("checkpoint")
 def checkpoint() -> None:
-    """Sign a checkpoint of the chain's length and head now (database and directory);
-    exit 1 when the chain does not extend the previous checkpoint."""
+    """Sign a checkpoint of every chain's length and head now (their Merkle tree head, in the
+    database and the directory); exit 1 when a chain does not extend the previous one."""
     try:
         signed = checkpoints.checkpoint_now()
     except checkpoints.CheckpointRefused as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(1)
     s = signed.statement
-    click.echo(f"checkpoint {s.seq}: {s.length} rows, head {s.head} (key {signed.key_id})")
+    click.echo(
+        f"checkpoint {s.seq}: {s.length} rows in {s.chains} chains, tree head {s.root} "
+        f"(key {signed.key_id})"
+    )
 
 
 @audit_cli.command("public-key")
@@ -49,7 +52,7 @@ def public_key() -> None:
 @audit_cli.command("export")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=False), default="-")
 def export(output) -> None:
-    """Write the whole chain as JSON lines (every hashed field, prev_hash, row_hash), for
+    """Write every chain as JSON lines (every hashed field, id, chain, prev_hash, row_hash), for
     `scripts/audit_verify.py`."""
     for row in services.export_rows():
         output.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")

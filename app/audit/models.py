@@ -1,9 +1,10 @@
 """The access log: append-only and tamper-evident.
 
-Each row carries the hash of the row before it (`prev_hash`) and its own hash over a
-canonical form of its fields (`row_hash`), so changing or deleting a row breaks the chain at
-that point. Rows are written one at a time under a lock (a transaction-scoped advisory lock on
-PostgreSQL), and a trigger refuses UPDATE, DELETE and TRUNCATE.
+Each row carries the hash of the row before it in its enterprise's chain (`prev_hash`) and
+its own hash over a canonical form of its fields (`row_hash`), so changing or deleting a row
+breaks its chain at that point. A chain's rows are written one at a time under that chain's
+lock (a transaction-scoped advisory lock on PostgreSQL), and a trigger refuses UPDATE,
+DELETE and TRUNCATE.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from app.audit.chain import GENESIS_HASH
 from app.extensions import db
 from app.types import UTCDateTime
 
-__all__ = ["GENESIS_HASH", "AccessLogEntry", "AuditCheckpoint", "AuditVerification"]
+__all__ = [
+    "GENESIS_HASH", "AccessLogEntry", "AuditCheckpoint", "AuditCheckpointLeaf", "AuditVerification"
+]  # fmt: skip
 
 
 class AccessLogEntry(db.Model):
@@ -25,9 +28,14 @@ class AccessLogEntry(db.Model):
     __table_args__ = (
         Index("ix_access_log_enterprise_at", "enterprise_id", "at"),
         Index("ix_access_log_bank_at", "bank_id", "at"),
+        Index("ix_access_log_chain_id", "chain", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # Which hash chain the row belongs to: its enterprise's id, 0 for rows about no
+    # enterprise, -1 for the global chain written before migration 0026_audit
+    # (`chain.LEGACY_CHAIN`).
+    chain: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id"), nullable=True)
@@ -64,7 +72,7 @@ class AuditVerification(db.Model):
 
 
 class AuditCheckpoint(db.Model):
-    """A signed statement of the chain's length and head (`app.audit.chain.Statement`),
+    """A signed statement of the chains' Merkle tree head (`app.audit.chain.Statement`),
     also written as a file to the checkpoint directory outside the database. Append-only
     (triggers refuse UPDATE, DELETE and TRUNCATE)."""
 
@@ -72,10 +80,26 @@ class AuditCheckpoint(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=2)
     at: Mapped[str] = mapped_column(String(40))  # exactly as signed (ISO 8601, UTC)
     length: Mapped[int] = mapped_column(BigInteger)
-    last_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    chains: Mapped[int] = mapped_column(Integer, default=0)
+    last_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # version 1 only
+    # Version 2: the Merkle tree head of the chains; version 1: the global chain's head.
     head: Mapped[str] = mapped_column(String(64))
     previous: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[str] = mapped_column(String(128))
+
+
+class AuditCheckpointLeaf(db.Model):
+    """A chain's leaf that changed at checkpoint `seq` (append-only)."""
+
+    __tablename__ = "audit_checkpoint_leaves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    chain: Mapped[int] = mapped_column(BigInteger)
+    length: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    head: Mapped[str] = mapped_column(String(64))

@@ -1,16 +1,17 @@
 """Writing, reading and verifying the access log.
 
-The chain: `row_hash = sha256(prev_hash + "\\n" + canonical JSON of the row's fields)`, where
-`prev_hash` is the `row_hash` of the row before it (by id) or 64 zeros for the first row.
-Writers are serialised so that no two rows claim the same predecessor: on PostgreSQL by a
-transaction-scoped advisory lock taken before reading the last hash; on SQLite by its single
-writer lock.
+One hash chain per enterprise (`app/audit/chain.py`): `row_hash = sha256(prev_hash + "\\n" +
+canonical JSON of the row's fields)`, where `prev_hash` is the `row_hash` of the row before
+it in the same chain (by id) or 64 zeros for the chain's first row. Writers of one chain are
+serialised so that no two rows claim the same predecessor: on PostgreSQL by a
+transaction-scoped advisory lock on that chain alone (appends for different enterprises do
+not wait for each other); on SQLite by its single writer lock.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import LargeBinary, bindparam, func, insert, select, text
 from app.audit.chain import (
     CANONICAL_FIELDS,
     GENESIS_HASH,
-    Statement,
+    SignedHeads,
     VerifyResult,
     canonical,
     fields_of,
@@ -32,8 +33,9 @@ from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
 
-# Any constant unique to this lock; pg_advisory_xact_lock takes a bigint.
-ADVISORY_LOCK_KEY = 0x58594441554449  # "XYDAUDI"
+# The advisory lock's class (any constant unique to it); pg_advisory_xact_lock(int, int)
+# takes it with the chain's key, so each chain has a lock of its own.
+ADVISORY_LOCK_CLASS = 0x58594441  # "XYDA"
 
 
 def _join(categories: Iterable[str] | None) -> str:
@@ -77,10 +79,11 @@ def append(
     ip: str | None = None,
     reason: str = "",
 ) -> Appended:
-    """Append one row to the chain (the caller commits promptly to free the lock).
+    """Append one row to its enterprise's chain (the caller commits promptly to free the
+    chain's lock).
 
     It runs on every bank read. On PostgreSQL it is one statement: a subquery takes the
-    chain's advisory lock and reads the last hash (`access_log_lock_tail`, migration 0011)
+    chain's advisory lock and reads its last hash (`access_log_lock_chain`, migration 0026_audit)
     and the server hashes it with the canonical bytes computed here, exactly as `row_hash`
     does. On SQLite the single writer lock serialises appends and Python hashes.
     """
@@ -99,28 +102,38 @@ def append(
         "outcome": outcome,
         "reason": reason,
     }
+    chain = enterprise_id or 0
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        params = {**fields, "key": ADVISORY_LOCK_KEY, "canonical": canonical(fields)}
+        params = {**fields, "key": ADVISORY_LOCK_CLASS, "chain": chain,
+                  "canonical": canonical(fields)}  # fmt: skip
         new_id, prev_hash, digest = session.execute(_PG_APPEND, params).one()
     else:
-        prev_hash = session.scalar(_LAST_HASH) or GENESIS_HASH
+        prev_hash = session.scalar(_LAST_HASH, {"chain": chain}) or GENESIS_HASH
         digest = row_hash(prev_hash, fields)
         new_id = session.execute(
-            insert(AccessLogEntry).values(**fields, prev_hash=prev_hash, row_hash=digest)
+            insert(AccessLogEntry)
+            .values(**fields, chain=chain, prev_hash=prev_hash, row_hash=digest)
             .returning(AccessLogEntry.id)
         ).scalar_one()  # fmt: skip
     return Appended(id=new_id, prev_hash=prev_hash, row_hash=digest, **fields)
 
 
-_LAST_HASH = select(AccessLogEntry.row_hash).order_by(AccessLogEntry.id.desc()).limit(1)
+_LAST_HASH = (
+    select(AccessLogEntry.row_hash)
+    .where(AccessLogEntry.chain == bindparam("chain"))
+    .order_by(AccessLogEntry.id.desc())
+    .limit(1)
+)
 _COLUMNS = ", ".join(CANONICAL_FIELDS)
 _VALUES = ", ".join(":" + name for name in CANONICAL_FIELDS)
 # Built from constants only; every value is a bound parameter.
 _PG_APPEND_SQL = (
-    f"INSERT INTO access_log ({_COLUMNS}, prev_hash, row_hash) SELECT {_VALUES}, tail.prev, "  # noqa: S608
+    f"INSERT INTO access_log ({_COLUMNS}, chain, prev_hash, row_hash) "  # noqa: S608
+    f"SELECT {_VALUES}, :chain, tail.prev, "
     "encode(sha256(convert_to(tail.prev, 'UTF8') || '\\x0a'::bytea || :canonical), 'hex') "
-    f"FROM (SELECT coalesce(access_log_lock_tail(:key), '{GENESIS_HASH}') AS prev) AS tail "
+    "FROM (SELECT coalesce(access_log_lock_chain(CAST(:key AS integer), "
+    f"CAST(:chain AS bigint)), '{GENESIS_HASH}') AS prev) AS tail "
     "RETURNING id, prev_hash, row_hash"
 )
 _PG_APPEND = text(_PG_APPEND_SQL).bindparams(
@@ -128,31 +141,35 @@ _PG_APPEND = text(_PG_APPEND_SQL).bindparams(
 )
 
 
-def verify_chain(batch_size: int = 5000, checkpoints: Sequence[Statement] = ()) -> VerifyResult:
-    """Walk the whole chain in id order (`chain.walk`), checking it against `checkpoints`."""
-    query = (
-        select(AccessLogEntry).order_by(AccessLogEntry.id).execution_options(yield_per=batch_size)
-    )
-    entries = db.session.scalars(query)
+def ordered_rows(batch_size: int = 5000, chains: Iterable[int] | None = None):
+    """Rows in (chain, id) order, as the walk wants them (a server-side cursor on PostgreSQL;
+    close it)."""
+    query = select(AccessLogEntry).order_by(AccessLogEntry.chain, AccessLogEntry.id)
+    if chains is not None:
+        query = query.where(AccessLogEntry.chain.in_(list(chains)))
+    return db.session.scalars(query.execution_options(yield_per=batch_size))
+
+
+def verify_chain(batch_size: int = 5000, signed: SignedHeads | None = None) -> VerifyResult:
+    """Walk every chain (`chain.walk`), checking each against its signed leaf in `signed`."""
+    entries = ordered_rows(batch_size)
     try:
-        return walk(entries, checkpoints)
+        return walk(entries, signed)
     finally:
-        entries.close()  # a server-side cursor on PostgreSQL
+        entries.close()
 
 
 def export_rows(batch_size: int = 5000):
-    """Every row of the chain in id order as JSON-ready dicts: the hashed fields exactly as
-    hashed (`chain.canonical`), the id, prev_hash and row_hash."""
-    query = (
-        select(AccessLogEntry).order_by(AccessLogEntry.id).execution_options(yield_per=batch_size)
-    )
-    entries = db.session.scalars(query)
+    """Every row in (chain, id) order as JSON-ready dicts: the hashed fields exactly as
+    hashed (`chain.canonical`), the id, chain, prev_hash and row_hash."""
+    entries = ordered_rows(batch_size)
     try:
         for entry in entries:
             fields = json.loads(canonical(fields_of(entry)))
             yield {
                 **fields,
                 "id": entry.id,
+                "chain": entry.chain,
                 "prev_hash": entry.prev_hash,
                 "row_hash": entry.row_hash,
             }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 from sqlalchemy import select, text
@@ -107,7 +108,7 @@ def test_verify_ok_is_recorded(app, officer_and_enterprise):
     _append(officer, enterprise)
     cli = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert cli.exit_code == 0, cli.output
-    assert "chain intact" in cli.output
+    assert "chains intact" in cli.output
     last = services.last_verification()
     assert last.ok and last.rows >= 1
 
@@ -162,4 +163,95 @@ def test_chain_intact_after_concurrent_writes_from_threads(app):
             db.session.execute(text("DELETE FROM users WHERE id = :u"), {"u": ids[0]})
             db.session.execute(text("DELETE FROM banks WHERE id = :b"), {"b": ids[1]})
             db.session.execute(text("DELETE FROM enterprises WHERE id = :e"), {"e": ids[2]})
+            db.session.commit()
+
+
+HOLD = 0.25  # seconds each reader keeps its transaction (and its chain's lock) open
+
+
+def _app_with_pool(app, size: int):
+    """The same database through an application whose pool has `size` connections."""
+    from app import create_app
+    from config import TestConfig
+
+    class Wide(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": size, "max_overflow": 0}
+
+    return create_app(Wide)
+
+
+def _timed_appends(app, ids: list[tuple[int, int, int]]) -> list[float]:
+    """One thread per (user, bank, enterprise): all append at once, each then holds its
+    transaction open for HOLD seconds; the seconds each append statement took."""
+    barrier = threading.Barrier(len(ids))
+    took: list[float] = []
+    errors: list[BaseException] = []
+
+    def worker(user_id, bank_id, enterprise_id):
+        try:
+            with app.app_context():
+                db.session.execute(text("SELECT 1"))  # a connection of its own, ready
+                db.session.commit()
+                barrier.wait()
+                start = time.perf_counter()
+                services.append(
+                    user_id=user_id, bank_id=bank_id, enterprise_id=enterprise_id,
+                    endpoint="/t", channel="api", outcome="allowed",
+                )  # fmt: skip
+                took.append(time.perf_counter() - start)
+                time.sleep(HOLD)  # the rest of the request, its lock still held
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=i) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return took
+
+
+@pytest.mark.committing
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
+def test_sixteen_readers_of_different_enterprises_do_not_wait_for_each_other(app):
+    """Measured: 16 threads append for 16 enterprises at once and hold their transactions
+    for HOLD seconds; no append waits for another (each returns well within HOLD), where 16
+    appends for one enterprise queue behind each other (the slowest waits 15 × HOLD)."""
+    with app.app_context():
+        from tests.factories import Factories
+
+        factories = Factories()
+        officer = factories.user(Role.BANK_OFFICER)
+        enterprises = [factories.enterprise() for _ in range(16)]
+        db.session.commit()
+        bank_id, user_id = officer.bank_id, officer.id
+        enterprise_ids = [e.id for e in enterprises]
+    wide = _app_with_pool(app, 20)  # the default pool (5 + 10 overflow) would queue the 16th
+    try:
+        apart = _timed_appends(wide, [(user_id, bank_id, e) for e in enterprise_ids])
+        together = _timed_appends(wide, [(user_id, bank_id, enterprise_ids[0])] * 16)
+        print(f"\n16 enterprises: slowest append {max(apart) * 1000:.0f} ms; "
+              f"one enterprise: slowest {max(together) * 1000:.0f} ms (hold {HOLD * 1000:.0f} ms)")  # fmt: skip
+        assert max(apart) < HOLD, apart  # nobody waited for another's lock
+        assert max(together) > 10 * HOLD, together  # the same chain does queue
+        with app.app_context():
+            result = services.verify_chain()
+            assert result.ok, result.message
+    finally:
+        with wide.app_context():
+            db.engine.dispose()
+        with app.app_context():
+            db.session.execute(text("SET session_replication_role = replica"))
+            db.session.execute(
+                text("DELETE FROM access_log WHERE enterprise_id = ANY(:e)"), {"e": enterprise_ids}
+            )
+            db.session.execute(text("SET session_replication_role = DEFAULT"))
+            db.session.execute(text("DELETE FROM users WHERE id = :u"), {"u": user_id})
+            db.session.execute(text("DELETE FROM banks WHERE id = :b"), {"b": bank_id})
+            db.session.execute(
+                text("DELETE FROM enterprises WHERE id = ANY(:e)"), {"e": enterprise_ids}
+            )
             db.session.commit()

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.audit import chain, checkpoints, services
-from app.audit.models import AccessLogEntry, AuditCheckpoint
+from app.audit.models import AccessLogEntry, AuditCheckpoint, AuditCheckpointLeaf
 from app.auth.models import Role
 from app.extensions import db
 
@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TRIGGERS = {
     "access_log": ("access_log_no_update", "access_log_no_delete"),
     "audit_checkpoints": ("audit_checkpoints_no_update", "audit_checkpoints_no_delete"),
+    "audit_checkpoint_leaves": (
+        "audit_checkpoint_leaves_no_update",
+        "audit_checkpoint_leaves_no_delete",
+    ),
 }
 
 
@@ -67,16 +71,24 @@ def test_a_checkpoint_is_signed_into_the_database_and_the_directory(app, rows, l
     result = _cli(app, "checkpoint")
     assert result.exit_code == 0, result.output
     row = db.session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()))
-    assert row.last_id == rows[3].id and row.head == rows[3].row_hash
+    leaf = chain.Leaf(rows[0].enterprise_id, 4, rows[3].id, rows[3].row_hash)
+    stored = db.session.scalars(
+        select(AuditCheckpointLeaf).where(AuditCheckpointLeaf.seq == row.seq)
+    )
+    assert [(x.chain, x.length, x.last_id, x.head) for x in stored] == [
+        (leaf.chain, leaf.length, leaf.last_id, leaf.head)
+    ]
+    assert row.head == chain.merkle_root([leaf]) and row.length == 4 and row.chains == 1
     path = checkpoints.directory() / f"checkpoint-{row.seq:08d}.json"
     on_disk = chain.Signed.from_json(path.read_text())
-    assert on_disk.statement.head == row.head and on_disk.signature == row.signature
+    assert on_disk.statement.root == row.head and on_disk.signature == row.signature
+    assert on_disk.changed == (leaf,)
     assert chain.signature_valid(on_disk, checkpoints.public_key())
     assert not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     rows[-1]()  # the chain grows past the checkpoint: still fine
     verified = _cli(app, "verify")
     assert verified.exit_code == 0, verified.output
-    assert f"matches signed checkpoint {row.seq}" in verified.output
+    assert f"match signed checkpoint {row.seq}" in verified.output
     web, _admin = login_as(Role.ADMIN)
     page = web.get("/admin/audit").get_data(as_text=True)
     assert f"第 {row.seq} 号" in page and row.head in page
@@ -88,8 +100,9 @@ def test_a_cut_chain_is_caught(app, rows):
     assert services.verify_chain().ok  # the chain alone cannot tell: its tail is just gone
     result = _cli(app, "verify")
     assert result.exit_code == 1
-    assert f"the log was cut: the rows after row {rows[1].id} are missing" in result.output
-    assert f"up to row {rows[3].id}" in result.output
+    cut = f"chain {rows[0].enterprise_id} lacks the rows after row {rows[1].id}"
+    assert f"the log was cut: {cut}" in result.output
+    assert f"covers 4 rows up to row {rows[3].id}" in result.output
     refused = _cli(app, "checkpoint")  # and nothing signs the shorter chain
     assert refused.exit_code == 1 and "cut" in refused.output
 
@@ -148,17 +161,22 @@ def test_a_forged_checkpoint_is_caught(app, rows):
     """An attacker who cut the log writes a checkpoint of the shorter chain: without the
     platform's key its signature does not verify; with the numbers edited, neither."""
     _tamper("access_log", "DELETE FROM access_log WHERE id >= :id", {"id": rows[2].id})
+    leaf = chain.Leaf(rows[0].enterprise_id, 2, rows[1].id, rows[1].row_hash)
     forged = chain.sign(
-        chain.Statement(1, "2026-12-05T00:00:00+00:00", 2, rows[1].id, rows[1].row_hash,
-                        chain.GENESIS_HASH),
+        chain.Statement(1, "2026-12-05T00:00:00+00:00", 2, chain.merkle_root([leaf]),
+                        chain.GENESIS_HASH, 1),
         Ed25519PrivateKey.generate(),
+        [leaf],
     )  # fmt: skip
     db.session.add(
         AuditCheckpoint(
-            seq=1, at=forged.statement.at, length=2, last_id=rows[1].id, head=rows[1].row_hash,
-            previous=chain.GENESIS_HASH, key_id=forged.key_id, signature=forged.signature,
+            seq=1, version=2, at=forged.statement.at, length=2, chains=1, last_id=None,
+            head=forged.statement.root, previous=chain.GENESIS_HASH, key_id=forged.key_id,
+            signature=forged.signature,
         )
     )  # fmt: skip
+    db.session.add(AuditCheckpointLeaf(seq=1, chain=leaf.chain, length=2, last_id=leaf.last_id,
+                                       head=leaf.head))  # fmt: skip
     db.session.flush()
     checkpoints.directory().mkdir(parents=True, exist_ok=True)
     (checkpoints.directory() / "checkpoint-00000001.json").write_text(forged.to_json())
@@ -200,7 +218,7 @@ def test_offline_verification_of_an_export(app, rows, tmp_path):
     folder = checkpoints.directory()
     done = _offline(log, folder, key)
     assert done.returncode == 0, done.stderr
-    assert "matches signed checkpoint" in done.stdout
+    assert "match signed checkpoint" in done.stdout
 
     lines = log.read_text(encoding="utf-8").splitlines()
     edited = json.loads(lines[-2])
@@ -231,3 +249,55 @@ def test_development_generates_the_key_and_production_refuses_to(app, tmp_path, 
     monkeypatch.setitem(app.config, "AUDIT_GENERATE_KEY", False)
     with pytest.raises(RuntimeError, match="AUDIT_SIGNING_KEY_FILE"):
         checkpoints.signing_key()
+
+
+def test_an_edited_leaf_is_caught(app, rows):
+    """The leaves are not what is signed, the tree head is: a leaf changed in both stores to
+    fit a cut chain no longer gives the signed head."""
+    assert _cli(app, "checkpoint").exit_code == 0
+    _tamper("access_log", "DELETE FROM access_log WHERE id >= :id", {"id": rows[2].id})
+    _tamper("audit_checkpoint_leaves", "UPDATE audit_checkpoint_leaves SET length = 2, "
+            "last_id = :i, head = :h", {"i": rows[1].id, "h": rows[1].row_hash})  # fmt: skip
+    (path,) = checkpoints.directory().glob("checkpoint-*.json")
+    data = json.loads(path.read_text())
+    data["changed"] = [[rows[0].enterprise_id, 2, rows[1].id, rows[1].row_hash]]
+    path.chmod(0o644)
+    path.write_text(json.dumps(data))
+    result = _cli(app, "verify")
+    assert result.exit_code == 1
+    assert "its leaves do not give its signed tree head" in result.output
+
+
+def test_each_enterprise_has_its_own_chain(app, factories):
+    officer = factories.user(Role.BANK_OFFICER)
+    a, b = factories.enterprise(), factories.enterprise()
+
+    def append(enterprise):
+        return services.append(
+            user_id=officer.id, bank_id=officer.bank_id, enterprise_id=enterprise.id,
+            endpoint="/t", channel="api", outcome="allowed",
+        )  # fmt: skip
+
+    a1, b1, a2, b2 = append(a), append(b), append(a), append(b)
+    assert (a1.prev_hash, b1.prev_hash) == (chain.GENESIS_HASH, chain.GENESIS_HASH)
+    assert (a2.prev_hash, b2.prev_hash) == (a1.row_hash, b1.row_hash)
+    assert _cli(app, "checkpoint").exit_code == 0
+    append(a)  # a grows; b is cut
+    _tamper("access_log", "DELETE FROM access_log WHERE id = :id", {"id": b2.id})
+    refused = _cli(app, "checkpoint")
+    assert refused.exit_code == 1 and f"chain {b.id} had 2 rows" in refused.output
+    result = _cli(app, "verify")
+    assert (
+        result.exit_code == 1 and f"chain {b.id} lacks the rows after row {b1.id}" in result.output
+    )
+
+
+@pytest.mark.parametrize("size", range(1, 18))
+def test_merkle_inclusion_proofs(size):
+    leaves = [chain.Leaf(i * 7, i + 1, i * 10, f"{i:064x}") for i in range(size)]
+    root = chain.merkle_root(leaves)
+    for index, leaf in enumerate(sorted(leaves)):
+        path = chain.inclusion_proof(leaves, leaf.chain)
+        assert chain.root_from_proof(leaf, index, size, path) == root
+        forged = chain.Leaf(leaf.chain, leaf.length - 1, leaf.last_id, leaf.head)
+        assert chain.root_from_proof(forged, index, size, path) != root

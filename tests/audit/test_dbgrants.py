@@ -62,6 +62,8 @@ def test_the_application_role_appends_but_cannot_rewrite_or_cut_the_log(app_role
         "UPDATE audit_checkpoints SET signature = ''",
         "DELETE FROM audit_checkpoints",
         "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER",
+        "UPDATE audit_checkpoint_leaves SET length = 0",
+        "DELETE FROM audit_checkpoint_leaves",
     ):
         error = _as_app(statement)
         assert error is not None, statement
