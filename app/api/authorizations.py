@@ -32,6 +32,11 @@ AUTHORIZATION_SCHEMA = {
         "categories": {"type": "array", "items": {"type": "string"}},
         "purpose": {"type": "string"},
         "application_id": {"type": "integer", "nullable": True},
+        "reads_per_day": {
+            "type": "integer",
+            "nullable": True,
+            "description": "query: the bank's reads a day (Shanghai) after which it is refused",
+        },
         "state": {"type": "string", "enum": ["active", "revoked", "expired"]},
         "valid_from": {"type": "string", "format": "date-time"},
         "valid_until": {"type": "string", "format": "date-time", "nullable": True},
@@ -53,6 +58,12 @@ GRANT_SCHEMA = {
             "minimum": 1,
             "description": "query: 30 unless given, at most 90; collection: until revoked",
         },
+        "reads_per_day": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 200,
+            "description": "query: the bank's reads a day before it is refused (20 unless given)",
+        },
         "consent_text_version": {
             "type": "integer",
             "description": "the version shown to the user; the current one when omitted",
@@ -70,6 +81,7 @@ def authorization_json(auth: Authorization) -> dict:
         "categories": auth.categories,
         "purpose": auth.purpose,
         "application_id": auth.application_id,
+        "reads_per_day": auth.reads_per_day,
         "state": auth.effective_state(),
         "valid_from": auth.valid_from.isoformat(),
         "valid_until": auth.valid_until.isoformat() if auth.valid_until else None,
@@ -145,6 +157,7 @@ def create_authorization():
             categories,
             purpose=str(body.get("purpose") or ""),
             application_id=_int(body, "application_id"),
+            reads_per_day=_int(body, "reads_per_day"),
             **common,
         )
     db.session.commit()

@@ -10,6 +10,7 @@ from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES
+from app.consent.guard import DAILY_CAP
 from app.enterprises.profile import bank_profile
 
 PROFILE_SCHEMA = {
@@ -71,9 +72,11 @@ def enterprise_profile(uscc: str):
         current_api_user(), uscc, endpoint=request.path, channel="api", ip=request.remote_addr
     )
     if not profile.decision.allowed:
-        return error_response(
-            403, "not_authorized", _("该企业未授权贵行查询其数据"), summary=profile.data["summary"]
-        )
+        if profile.decision.reason == DAILY_CAP:
+            code, message = DAILY_CAP, _("今日对该企业的查询已达其授权的每日次数上限")
+        else:
+            code, message = "not_authorized", _("该企业未授权贵行查询其数据")
+        return error_response(403, code, message, summary=profile.data["summary"])
     data = profile.data
     scoring = data["scoring"]
     body = {

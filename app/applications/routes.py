@@ -23,7 +23,7 @@ from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES, Role
 from app.clock import local_today, utcnow
 from app.consent import services as consent
-from app.consent.forms import CATEGORY_LABELS
+from app.consent.forms import CATEGORY_LABELS, reads_per_day_text
 from app.consent.guard import LOAN_SERVICING, NOT_SHOWN, identify_applicant
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
@@ -103,6 +103,7 @@ def new():
                 return render_template(
                     "applications/confirm.html",
                     form=form,
+                    cap=reads_per_day_text(consent.QUERY_DEFAULT_READS_PER_DAY),
                     product=product,
                     text=text,
                     preview=own_preview(current_user.enterprise, form.categories.data),
@@ -271,6 +272,7 @@ def authorize(application_id: int):
     return render_template(
         "applications/authorize.html",
         app=app,
+        cap=reads_per_day_text(consent.QUERY_DEFAULT_READS_PER_DAY),
         form=form,
         text=text,
         preview=own_preview(current_user.enterprise, form.categories.data or []),

@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.audit import checkpoints, services
 from app.auth.decorators import role_required
 from app.auth.models import Role
-from app.consent.forms import BASIS_LABELS, CATEGORY_LABELS, CHANNEL_LABELS
+from app.consent.forms import BASIS_LABELS, CATEGORY_LABELS, CHANNEL_LABELS, DENIAL_LABELS
 from app.spreadsheets import csv_response
 from app.util import SHANGHAI, to_local
 
@@ -53,6 +53,7 @@ def access_log():
         labels=CATEGORY_LABELS,
         bases=BASIS_LABELS,
         channels=CHANNEL_LABELS,
+        denials=DENIAL_LABELS,
         args=request.args,
         filters={k: v for k, v in request.args.items() if k != "page"},
     )

@@ -12,22 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.audit import services as audit
+from app.audit.models import AccessLogEntry
 from app.auth.models import BANK_ROLES, User
-from app.clock import utcnow
+from app.clock import local_today, utcnow
 from app.consent.models import Authorization, AuthorizationScope
 from app.consent.services import in_force
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.sources.models import SOURCE_NAMES
+from app.util import SHANGHAI
 
 if TYPE_CHECKING:
     from app.applications.models import Application
 
+DAILY_CAP = "daily_cap"  # the access log's reason for a read past the authorization's cap
 # What a bank may be shown, by source name; registry data ("enterprises") included: without
 # an authorization the bank sees only an anonymous summary, never the name or code.
 ALL_CATEGORIES = SOURCE_NAMES
@@ -53,6 +57,7 @@ class Covering:
     id: int
     purpose: str
     categories: frozenset[str]
+    reads_per_day: int | None = None
 
 
 def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
@@ -61,7 +66,12 @@ def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
     One statement (authorizations joined to their scopes): it runs on every bank read.
     """
     rows = db.session.execute(
-        select(Authorization.id, Authorization.purpose, AuthorizationScope.category)
+        select(
+            Authorization.id,
+            Authorization.purpose,
+            Authorization.reads_per_day,
+            AuthorizationScope.category,
+        )
         .join(AuthorizationScope, AuthorizationScope.authorization_id == Authorization.id)
         .where(
             Authorization.kind == "query",
@@ -71,10 +81,41 @@ def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
         )
         .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
     )
-    found: dict[int, tuple[str, set[str]]] = {}
-    for auth_id, purpose, category in rows:
-        found.setdefault(auth_id, (purpose, set()))[1].add(category)
-    return [Covering(i, p, frozenset(c)) for i, (p, c) in found.items()]
+    found: dict[int, tuple[str, int | None, set[str]]] = {}
+    for auth_id, purpose, cap, category in rows:
+        found.setdefault(auth_id, (purpose, cap, set()))[2].add(category)
+    return [Covering(i, p, frozenset(c), cap) for i, (p, cap, c) in found.items()]
+
+
+def reads_today(
+    enterprise_id: int, bank_id: int, authorization_ids: Iterable[int]
+) -> dict[int, int]:
+    """The bank's allowed reads of the enterprise's data today (Shanghai calendar day) under
+    each authorization, as the access log records them."""
+    ids = list(authorization_ids)
+    if not ids:
+        return {}
+    start = datetime.combine(local_today(), time(), SHANGHAI)
+    rows = db.session.execute(
+        select(AccessLogEntry.authorization_id, func.count())
+        .where(
+            AccessLogEntry.enterprise_id == enterprise_id,
+            AccessLogEntry.at >= start,
+            AccessLogEntry.bank_id == bank_id,
+            AccessLogEntry.outcome == "allowed",
+            AccessLogEntry.authorization_id.in_(ids),
+            AccessLogEntry.reason.not_in((IDENTITY, LOAN_SERVICING)),
+        )
+        .group_by(AccessLogEntry.authorization_id)
+    )
+    return {auth_id: n for auth_id, n in rows}
+
+
+def _within_cap(enterprise_id: int, bank_id: int, coverings: list[Covering]) -> list[Covering]:
+    """The authorizations whose daily read cap is not yet reached."""
+    capped = [c.id for c in coverings if c.reads_per_day is not None]
+    done = reads_today(enterprise_id, bank_id, capped)
+    return [c for c in coverings if c.reads_per_day is None or done.get(c.id, 0) < c.reads_per_day]
 
 
 def enterprises_authorizing(enterprise_ids, bank_id: int) -> set[int]:
@@ -137,13 +178,16 @@ def check_bank_access(
     else:
         granted: set[str] = set()
         used: Covering | None = None
-        for authorization in covering_authorizations(enterprise.id, user.bank_id):
+        coverings = covering_authorizations(enterprise.id, user.bank_id)
+        within = _within_cap(enterprise.id, user.bank_id, coverings)
+        for authorization in within:
             new = wanted & set(authorization.categories) - granted
             if new:
                 granted |= new
                 used = used or authorization
         if used is None:
-            decision = AccessDecision(False, reason="no_authorization")
+            capped = len(within) < len(coverings)
+            decision = AccessDecision(False, reason=DAILY_CAP if capped else "no_authorization")
         else:
             decision = AccessDecision(
                 True,
@@ -203,8 +247,10 @@ class Identity:
 NOT_SHOWN = Identity(False)
 
 
-# The access log's `reason` for each basis ("" = not shown).
-_LOG_REASON = {AUTHORIZATION: "", LOAN_SERVICING: LOAN_SERVICING, "": "no_authorization"}
+# The access log's `reason` for each basis ("" = not shown); an identity look is not a read
+# of the enterprise's data and does not count against an authorization's daily cap.
+IDENTITY = "identity"
+_LOG_REASON = {AUTHORIZATION: IDENTITY, LOAN_SERVICING: LOAN_SERVICING, "": "no_authorization"}
 
 
 def _identity_basis(

@@ -74,6 +74,10 @@ class Authorization(db.Model):
     # The range of the data covered (e.g. the last 36 months); None = all on record.
     data_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     data_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # A query authorization's cap on the bank's reads per Shanghai calendar day (the guard
+    # denies, and logs, the read past it); None = no cap (collection; query grants before
+    # migration 0027_audit).
+    reads_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # None = until revoked (collection); a query authorization always expires.
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -11,7 +11,13 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.clock import utcnow
 from app.consent import services
-from app.consent.forms import CATEGORY_LABELS, GrantForm, QueryGrantForm, RevokeForm
+from app.consent.forms import (
+    CATEGORY_LABELS,
+    GrantForm,
+    QueryGrantForm,
+    RevokeForm,
+    reads_per_day_text,
+)
 from app.errors import ServiceError
 from app.extensions import db
 
@@ -130,6 +136,9 @@ def banks():
                 form=form,
                 text=text,
                 bank=bank,
+                cap=reads_per_day_text(
+                    form.reads_per_day.data or services.QUERY_DEFAULT_READS_PER_DAY
+                ),
                 preview=own_preview(current_user.enterprise, form.categories.data),
                 **template_context(),
             )
@@ -140,6 +149,7 @@ def banks():
                 form.categories.data,
                 purpose=form.purpose.data,
                 days=form.days.data,
+                reads_per_day=form.reads_per_day.data,
                 user_id=current_user.id,
                 ip=request.remote_addr,
                 text_id=form.text_id.data,
@@ -161,5 +171,6 @@ def banks():
         form=form,
         authorizations=services.list_authorizations(enterprise_id, "query"),
         labels=CATEGORY_LABELS,
+        cap_text=reads_per_day_text,
         now=utcnow(),
     ), status

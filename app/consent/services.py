@@ -37,6 +37,9 @@ ALL_CATEGORIES = SOURCE_NAMES
 # A query authorization (a named bank) always lapses: 30 days unless asked, never past 90.
 QUERY_DEFAULT_DAYS = 30
 QUERY_MAX_DAYS = 90
+# …and caps the bank's reads per day: 20 unless asked, at most 200.
+QUERY_DEFAULT_READS_PER_DAY = 20
+QUERY_MAX_READS_PER_DAY = 200
 # A collection authorization runs until revoked unless days are given; at most ten years.
 COLLECTION_MAX_DAYS = 3650
 
@@ -215,6 +218,21 @@ def _check_query(categories, grantee_bank_id, days):
 _KIND_RULES = {"collection": _check_collection, "query": _check_query}
 
 
+def check_reads_per_day(kind: str, reads_per_day: int | None) -> int | None:
+    """A query authorization's daily read cap (default 20, 1 to 200); none for collection."""
+    if kind != "query":
+        return None
+    if reads_per_day is None:
+        return QUERY_DEFAULT_READS_PER_DAY
+    if isinstance(reads_per_day, bool) or not 1 <= reads_per_day <= QUERY_MAX_READS_PER_DAY:
+        raise ValidationFailed(
+            "reads_per_day",
+            _("每日查询次数上限应为 1 至 %(max)s 次", max=QUERY_MAX_READS_PER_DAY),
+            code="invalid_reads_per_day",
+        )
+    return reads_per_day
+
+
 def _replace_overlapping_collection(
     enterprise_id: int, categories: list[str], now: datetime
 ) -> tuple[list[Authorization], list[str]]:
@@ -273,6 +291,7 @@ def grant(
     evidence_ref: str | None = None,
     purpose: str = "",
     application_id: int | None = None,
+    reads_per_day: int | None = None,
     now: datetime | None = None,
 ) -> Authorization:
     """Record an authorization of `kind` by the enterprise; kind-specific rules apply.
@@ -289,6 +308,7 @@ def grant(
     if db.session.get(Enterprise, enterprise_id, with_for_update=True) is None:
         raise NotFound(_("企业不存在"))
     chosen, valid_days = _KIND_RULES[kind](categories, grantee_bank_id, days)
+    cap = check_reads_per_day(kind, reads_per_day)
     if application_id is not None:
         _check_application(application_id, enterprise_id, grantee_bank_id)
     text: ConsentText | None = None
@@ -312,6 +332,7 @@ def grant(
         grantee_bank_id=grantee_bank_id,
         purpose=purpose,
         application_id=application_id,
+        reads_per_day=cap,
         valid_from=now,
         valid_until=now + timedelta(days=valid_days) if valid_days else None,
         consent_text_id=text.id if text else None,
@@ -500,6 +521,7 @@ def record_paper(
         "enterprise_id": Enterprise.id,
         "grantee_bank_id": literal(bank_id, Integer),
         "purpose": literal(_("书面授权") if kind == "query" else ""),
+        "reads_per_day": literal(check_reads_per_day(kind, None), Integer),
         "valid_from": literal(now, UTCDateTime()),
         "valid_until": literal(
             now + timedelta(days=valid_days) if valid_days else None, UTCDateTime()
@@ -643,9 +665,11 @@ def grant_query(
     application_id: int | None = None,
     method: str = "online",
     evidence_ref: str | None = None,
+    reads_per_day: int | None = None,
     now: datetime | None = None,
 ) -> Authorization:
-    """The enterprise lets one bank view `categories` for `purpose`, for `days` (≤ 90)."""
+    """The enterprise lets one bank view `categories` for `purpose`, for `days` (≤ 90), at
+    most `reads_per_day` reads a day (20 unless given, ≤ 200)."""
     purpose = (purpose or "").strip()
     if not purpose:
         raise ValidationFailed("purpose", _("请填写授权用途"))
@@ -663,6 +687,7 @@ def grant_query(
         evidence_ref=evidence_ref,
         purpose=purpose[:300],
         application_id=application_id,
+        reads_per_day=reads_per_day,
         now=now,
     )
 

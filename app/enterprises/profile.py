@@ -337,9 +337,8 @@ def bank_profile(
         user, enterprise, ALL_CATEGORIES, endpoint=endpoint, channel=channel, ip=ip
     )
     if not decision.allowed:
-        return BankProfile(
-            decision, enterprise, {"authorized": False, "summary": anonymous_summary(enterprise)}
-        )
+        refused = {"authorized": False, "summary": anonymous_summary(enterprise)}
+        return BankProfile(decision, enterprise, {**refused, "reason": decision.reason})
     return BankProfile(decision, enterprise, authorized_view(enterprise, decision))
 
 
