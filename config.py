@@ -65,16 +65,18 @@ class Config:
     SCHEDULER_JOBS = os.environ.get("XYD_SCHEDULER_JOBS", "")  # comma list; empty = all
     SCHEDULER_TEST_JOB = _bool("XYD_SCHEDULER_TEST_JOB", False)  # adds a 1-second heartbeat
 
-    # Disputes (异议): the operator resolves within this many Chinese working days of filing.
-    DISPUTE_WORKING_DAYS = int(os.environ.get("DISPUTE_WORKING_DAYS", "15"))
+    # Disputes (异议), in Chinese working days (Shanghai's practice): forwarded to the authority
+    # that holds the record (or decided) within 1 of filing; that authority answers within 5.
+    DISPUTE_FLAG_WORKING_DAYS = int(os.environ.get("DISPUTE_FLAG_WORKING_DAYS", "1"))
+    DISPUTE_SOURCE_WORKING_DAYS = int(os.environ.get("DISPUTE_SOURCE_WORKING_DAYS", "5"))
     # Credit repair: the decision within 3 working days, extendable once by 3 (Shenzhen's
     # rules); evidence files (PDF / JPEG / PNG) of at most this size, kept outside the web
     # root (default: the instance folder's repair_evidence/).
     REPAIR_WORKING_DAYS = int(os.environ.get("REPAIR_WORKING_DAYS", "3"))
     REPAIR_EXTENSION_WORKING_DAYS = int(os.environ.get("REPAIR_EXTENSION_WORKING_DAYS", "3"))
-    REPAIR_EVIDENCE_MAX_MB = float(os.environ.get("REPAIR_EVIDENCE_MAX_MB", "10"))
-    REPAIR_EVIDENCE_MAX_FILES = int(os.environ.get("REPAIR_EVIDENCE_MAX_FILES", "5"))
-    REPAIR_EVIDENCE_DIR = os.environ.get("REPAIR_EVIDENCE_DIR") or None
+    EVIDENCE_MAX_MB = float(os.environ.get("EVIDENCE_MAX_MB", "10"))
+    EVIDENCE_MAX_FILES = int(os.environ.get("EVIDENCE_MAX_FILES", "5"))
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or None
     # The quarterly re-check samples this share of the repairs approved before the quarter;
     # a revoked repair's broken commitment is recorded as a penalty decided by this body.
     REPAIR_RECHECK_SHARE = float(os.environ.get("REPAIR_RECHECK_SHARE", "0.1"))

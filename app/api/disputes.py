@@ -53,7 +53,39 @@ DISPUTE_SCHEMA = {
         "resolved_at": {"type": "string", "format": "date-time", "nullable": True},
         "resolution_note": {"type": "string", "nullable": True},
         "corrected_values": {"type": "object", "nullable": True},
+        "forwarded_to": {
+            "type": "string",
+            "nullable": True,
+            "description": "the authority that holds the record, once forwarded to it",
+        },
+        "forwarded_at": {"type": "string", "format": "date-time", "nullable": True},
+        "files": {
+            "type": "array",
+            "description": "evidence files (PDF, JPEG, PNG)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "filename": {"type": "string"},
+                    "content_type": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "sha256": {"type": "string"},
+                },
+            },
+        },
         "events": {"type": "array", "items": EVENT_SCHEMA},
+    },
+}
+FORWARD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "authority": {
+            "type": "string",
+            "maxLength": 200,
+            "nullable": True,
+            "description": "default: the authority named on the record",
+        },
+        "note": {"type": "string", "maxLength": services.NOTE_MAX, "nullable": True},
     },
 }
 FILE_SCHEMA = {
@@ -107,6 +139,18 @@ def dispute_json(dispute: Dispute) -> dict:
         "resolved_at": dispute.resolved_at.isoformat() if dispute.resolved_at else None,
         "resolution_note": dispute.resolution_note,
         "corrected_values": dispute.corrected_values,
+        "forwarded_to": dispute.forwarded_to,
+        "forwarded_at": dispute.forwarded_at.isoformat() if dispute.forwarded_at else None,
+        "files": [
+            {
+                "id": f.id,
+                "filename": f.filename,
+                "content_type": f.content_type,
+                "size": f.size,
+                "sha256": f.sha256,
+            }
+            for f in dispute.files
+        ],
         "events": [
             {
                 "at": e.at.isoformat(),
@@ -152,8 +196,17 @@ def file_dispute():
     404 when the record is not the caller's (or does not exist); 409 when the record already
     has an open dispute or was withdrawn; 422 naming the field for a missing reason or a bad
     source / field. The deadline is the configured number of Chinese working days ahead.
+    The same fields may come as multipart/form-data with evidence files in `files` (PDF,
+    JPEG or PNG, checked by content; a refused file keeps nothing, 422 naming `files`).
     """
-    body = _body()
+    files = []
+    if request.mimetype == "multipart/form-data":
+        body: dict = request.form.to_dict()
+        files = request.files.getlist("files")
+        raw = str(body.get("record_id") or "").strip()
+        body["record_id"] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
+    else:
+        body = _body()
     source = body.get("source")
     if source not in SOURCES:
         raise ValidationFailed("source", _("source 应为以下之一：%(all)s", all=", ".join(SOURCES)))
@@ -168,6 +221,7 @@ def file_dispute():
         reason=_optional_text(body, "reason"),
         field=_optional_text(body, "field"),
         evidence=_optional_text(body, "evidence"),
+        files=files,
         user_id=user.id,
     )
     db.session.commit()
@@ -216,6 +270,24 @@ def resolve_dispute(dispute_id: int):
         user_id=current_api_user().id,
         note=_optional_text(body, "note"),
         corrected_values=corrected,
+    )
+    db.session.commit()
+    return jsonify(dispute_json(dispute))
+
+
+@bp.route("/disputes/<int:dispute_id>/forward", methods=["POST"])
+@api_auth(Role.ADMIN)
+@doc(request=FORWARD_SCHEMA, response=DISPUTE_SCHEMA, tag="disputes")
+def forward_dispute(dispute_id: int):
+    """转交来源机关: send an open dispute to the authority that holds the record; its answer
+    is due within the configured working days (the new deadline). 409 when the dispute is
+    no longer open or was already forwarded."""
+    body = _body()
+    dispute = services.forward(
+        dispute_id,
+        user_id=current_api_user().id,
+        authority=_optional_text(body, "authority"),
+        note=_optional_text(body, "note"),
     )
     db.session.commit()
     return jsonify(dispute_json(dispute))

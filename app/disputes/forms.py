@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -48,6 +48,23 @@ class DisputeForm(FlaskForm):
     evidence = TextAreaField(
         _l("证明材料说明（可选）"),
         validators=[Optional(), Length(max=EVIDENCE_MAX, message=_l("内容过长"))],
+    )
+    files = MultipleFileField(_l("证明材料文件（可选，PDF、JPEG 或 PNG）"))
+
+
+class ForwardForm(FlaskForm):
+    """转交来源机关: the authority that holds the record, and what it is asked."""
+
+    authority = StringField(
+        _l("来源机关"),
+        validators=[
+            DataRequired(message=_l("请填写来源机关")),
+            Length(max=200, message=_l("内容过长")),
+        ],
+    )
+    note = TextAreaField(
+        _l("转交说明（可选）"),
+        validators=[Optional(), Length(max=NOTE_MAX, message=_l("内容过长"))],
     )
 
 

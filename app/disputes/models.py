@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
+from app.evidence import CONTENT_TYPES
 from app.extensions import db
 from app.sources.models import RECORD_SOURCES
 from app.types import UTCDateTime, one_of
@@ -25,9 +26,12 @@ class Dispute(db.Model):
     """One objection to one record, from filing to resolution.
 
     `record_key` / `record_values` are the record as it stood when filed (the record may
-    change later). `deadline` is the last local day (Asia/Shanghai) for the operator to
-    resolve it: `DISPUTE_WORKING_DAYS` Chinese working days after the filing day.
-    At most one open dispute per record (partial unique index).
+    change later). `deadline` is the last local day (Asia/Shanghai) of the step it is at:
+    `DISPUTE_FLAG_WORKING_DAYS` Chinese working days after filing for the operator to forward
+    it to the authority that holds the record (or decide it at once), then
+    `DISPUTE_SOURCE_WORKING_DAYS` after forwarding for that authority's answer, which the
+    operator records as the outcome. At most one open dispute per record (partial unique
+    index); while open, banks see the record marked 有异议.
     """
 
     __tablename__ = "disputes"
@@ -66,6 +70,10 @@ class Dispute(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     corrected_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Forwarded to the authority that holds the record (转交来源机关), its clock from then.
+    forwarded_to: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    forwarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id], lazy="joined")
@@ -73,6 +81,13 @@ class Dispute(db.Model):
     events: Mapped[list[DisputeEvent]] = relationship(
         back_populates="dispute", order_by="DisputeEvent.id", cascade="all, delete-orphan"
     )
+    files: Mapped[list[DisputeFile]] = relationship(
+        back_populates="dispute", order_by="DisputeFile.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def forwarded(self) -> bool:
+        return self.forwarded_at is not None
 
     @property
     def is_open(self) -> bool:
@@ -99,3 +114,24 @@ class DisputeEvent(db.Model):
 
     dispute: Mapped[Dispute] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class DisputeFile(db.Model):
+    """An evidence file of an objection (`app.evidence`: checked by content, stored under a
+    random name outside the web root; served to the enterprise and the operator only)."""
+
+    __tablename__ = "dispute_files"
+    __table_args__ = (CheckConstraint(one_of("content_type", CONTENT_TYPES), name="content_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    dispute: Mapped[Dispute] = relationship(back_populates="files")

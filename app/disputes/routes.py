@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app import evidence
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.clock import local_today
@@ -18,6 +29,7 @@ from app.disputes.forms import (
     STATUS_BADGES,
     STATUS_LABELS,
     DisputeForm,
+    ForwardForm,
     resolve_form,
 )
 from app.disputes.models import SOURCES, STATUSES
@@ -90,6 +102,7 @@ def file(source: str, record_id: int):
                 reason=form.reason.data,
                 field=form.field.data or None,
                 evidence=form.evidence.data,
+                files=request.files.getlist(form.files.name),
                 user_id=current_user.id,
             )
         except ServiceError as exc:
@@ -113,7 +126,9 @@ def file(source: str, record_id: int):
         record_key=key,
         record_values=values,
         standing=contested.standing_dispute(source, record_id),
-        working_days=current_app.config["DISPUTE_WORKING_DAYS"],
+        flag_days=current_app.config["DISPUTE_FLAG_WORKING_DAYS"],
+        source_days=current_app.config["DISPUTE_SOURCE_WORKING_DAYS"],
+        max_mb=current_app.config["EVIDENCE_MAX_MB"],
     ), status
 
 
@@ -132,7 +147,45 @@ def mine_detail(dispute_id: int):
     return render_template("disputes/mine_detail.html", dispute=dispute)
 
 
+@bp.route("/disputes/<int:dispute_id>/files/<int:file_id>")
+@role_required(Role.ENTERPRISE, Role.ADMIN)
+def evidence_file(dispute_id: int, file_id: int):
+    """An evidence file, to the enterprise that filed it and to the operator only."""
+    if current_user.role == Role.ADMIN:
+        dispute = services.get_dispute(dispute_id)
+    else:
+        dispute = services.get_own_dispute(dispute_id, current_user.enterprise_id)
+    found = next((f for f in dispute.files if f.id == file_id), None)
+    path = evidence.path_of(found.stored_name) if found is not None else None
+    if found is None or path is None or not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
+    )
+
+
 # --- the operator ------------------------------------------------------------------------
+
+
+@bp.route("/admin/disputes/<int:dispute_id>/forward", methods=["POST"])
+@role_required(Role.ADMIN)
+def forward(dispute_id: int):
+    """转交来源机关; a refused form goes back to the dispute's page with what was typed."""
+    form = ForwardForm()
+    if form.validate_on_submit():
+        try:
+            services.forward(
+                dispute_id, user_id=current_user.id, authority=form.authority.data,
+                note=form.note.data,
+            )  # fmt: skip
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+            return _detail_page(dispute_id, forward_form=form, status=exc.status)
+        db.session.commit()
+        flash(_("已转交来源机关，企业已收到通知"), "success")
+        return redirect(url_for("disputes.detail", dispute_id=dispute_id))
+    return _detail_page(dispute_id, forward_form=form, status=422)
 
 
 @bp.route("/admin/disputes")
@@ -190,10 +243,25 @@ def detail(dispute_id: int):
             return redirect(url_for("disputes.detail", dispute_id=dispute.id))
     elif form.errors:
         status = 422
+    return _detail_page(dispute.id, form=form, status=status)
+
+
+def _detail_page(dispute_id: int, *, form=None, forward_form=None, status: int = 200):
+    dispute = services.get_dispute(dispute_id)
+    spec = SPECS[dispute.source]
+    record = contested.get_record(dispute.source, dispute.record_id)
+    if form is None:
+        current = contested.snapshot(dispute.source, record)[1] if record is not None else {}
+        form = resolve_form(spec.value_fields, current)
+    if forward_form is None:
+        forward_form = ForwardForm(
+            formdata=None, authority=dispute.record_values.get("authority") or ""
+        )
     return render_template(
         "disputes/detail.html",
         dispute=dispute,
         form=form,
+        forward_form=forward_form,
         record=contested.snapshot(dispute.source, record) if record is not None else None,
         value_fields=spec.value_fields,
         key_fields=spec.key,

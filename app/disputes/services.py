@@ -1,19 +1,22 @@
 """Disputes (异议): the rules for filing and resolving, and what readers need to know.
 
-An enterprise contests one of its own records (`file_dispute`); while the dispute is open the
-record is shown to banks as disputed (`open_disputed_ids`). The operator resolves it within
-a deadline counted in Chinese working days (`resolve`): `corrected` rewrites the record
+An enterprise contests one of its own records (`file_dispute`, with evidence files if it has
+them); while the dispute is open the record is shown to banks as disputed, and once
+corrected as corrected (`dispute_marks`). Within a working day the operator forwards it to
+the authority that holds the record (`forward`), which answers within five; every deadline is
+counted in Chinese working days. The operator records the outcome (`resolve`), at any step:
+`corrected` rewrites the record
 through the import path (old values kept in record history), `withdrawn` takes the record out
 of everything the profile, matching and banks read (a record rule of `app/facts/records.py`),
-`upheld` keeps it. Every outcome carries a note, every transition is an event, and the
-profile is rebuilt.
+`upheld` keeps it. Every outcome carries a note, every transition is an event and a
+notification to the enterprise, and the profile is rebuilt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from flask import current_app
 from flask_babel import get_locale
@@ -21,10 +24,11 @@ from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import evidence as evidence_files
 from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
-from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent
+from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent, DisputeFile
 from app.disputes.records import (
     contestable_fields,
     get_own_record,
@@ -75,14 +79,17 @@ def file_dispute(
     reason: str | None,
     field: str | None = None,
     evidence: str | None = None,
+    files: list[Any] | None = None,
     user_id: int,
     now: datetime | None = None,
 ) -> Dispute:
-    """The enterprise contests one of its own records.
+    """The enterprise contests one of its own records, with evidence files if it has them
+    (`app.evidence`: all checked before any is kept; a refused filing keeps nothing).
 
     Another enterprise's record, or an unknown one, is NotFound (its existence is not
     confirmed). A record with an open dispute is a Conflict; so is a withdrawn record.
-    The deadline is `DISPUTE_WORKING_DAYS` working days after the (local) filing day.
+    The deadline is `DISPUTE_FLAG_WORKING_DAYS` working days after the (local) filing day:
+    by then the operator forwards it to the authority that holds the record, or decides it.
     """
     user = _user(user_id)
     if user.role != Role.ENTERPRISE or user.enterprise_id != enterprise_id:
@@ -96,6 +103,7 @@ def file_dispute(
     if isinstance(record_id, bool) or not isinstance(record_id, int):
         raise NotFound(_("记录不存在"), code="record_not_found")
     record = get_own_record(enterprise_id, source, record_id)
+    uploads = evidence_files.check_all(files or [], required=False, field="files")
     standing = standing_dispute(source, record.id)
     if standing is not None and standing.status == "withdrawn":
         raise Conflict(_("该记录已被撤销，不再使用"), code="record_withdrawn")
@@ -118,18 +126,116 @@ def file_dispute(
         status="open",
         filed_by_id=user.id,
         filed_at=now,
-        deadline=add_working_days(filed_on, current_app.config["DISPUTE_WORKING_DAYS"]),
+        deadline=add_working_days(filed_on, current_app.config["DISPUTE_FLAG_WORKING_DAYS"]),
     )
     dispute.events.append(
         DisputeEvent(user_id=user.id, at=now, from_status=None, to_status="open", note=reason)
     )
     try:
-        with db.session.begin_nested():  # a concurrent filing loses on the unique index
-            db.session.add(dispute)
-            db.session.flush()
+        with evidence_files.keeping(uploads) as kept:
+            for upload, name in kept:
+                dispute.files.append(
+                    DisputeFile(
+                        filename=upload.filename,
+                        content_type=upload.content_type,
+                        size=len(upload.data),
+                        sha256=upload.sha256,
+                        stored_name=name,
+                        created_at=now,
+                    )
+                )
+            with db.session.begin_nested():  # a concurrent filing loses on the unique index
+                db.session.add(dispute)
+                db.session.flush()
     except IntegrityError:
         raise Conflict(_("该记录已有一项正在处理的异议"), code="dispute_open") from None
+    _tell_enterprise(
+        dispute,
+        _(
+            "您对记录提出的异议 #%(id)s 已受理，平台将在 %(date)s 前转交来源机关核查或直接处理",
+            id=dispute.id,
+            date=dispute.deadline.isoformat(),
+        ),
+    )
     return dispute
+
+
+# --- forwarding --------------------------------------------------------------------------
+
+
+def forward(
+    dispute_id: int,
+    *,
+    user_id: int,
+    authority: str | None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Dispute:
+    """转交来源机关: the operator sends the objection to the authority that holds the record
+    (by default the one named on it); that authority's answer is due within
+    `DISPUTE_SOURCE_WORKING_DAYS` working days, the new deadline. Once only."""
+    user = _user(user_id)
+    require_role(user, Role.ADMIN)
+    dispute = get_dispute(dispute_id)
+    if dispute.status != "open":
+        raise Conflict(_("该异议已处理"), code="already_resolved")
+    if dispute.forwarded:
+        raise Conflict(_("该异议已转交来源机关"), code="already_forwarded")
+    default = str(dispute.record_values.get("authority") or "").strip() or None
+    authority = _text(
+        authority or default, "authority", 200, required=True, message=_("请填写来源机关")
+    )
+    note = _text(note, "note", NOTE_MAX, required=False, message="")
+    now = now or utcnow()
+    day = to_local(now).date()  # type: ignore[union-attr]
+    deadline = add_working_days(day, current_app.config["DISPUTE_SOURCE_WORKING_DAYS"])
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(Dispute)
+            .where(
+                Dispute.id == dispute.id, Dispute.status == "open", Dispute.forwarded_at.is_(None)
+            )
+            .values(
+                forwarded_to=authority, forwarded_at=now, forwarded_by_id=user.id, deadline=deadline
+            )
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(_("该异议已转交来源机关"), code="already_forwarded")
+    db.session.expire(dispute)
+    text = _("已转交 %(authority)s 核查", authority=authority)
+    db.session.add(
+        DisputeEvent(
+            dispute_id=dispute.id,
+            user_id=user.id,
+            at=now,
+            from_status="open",
+            to_status="open",
+            note=text + (f"：{note}" if note else ""),
+        )
+    )
+    db.session.flush()
+    db.session.expire(dispute, ["events"])
+    _tell_enterprise(
+        dispute,
+        _(
+            "您的异议 #%(id)s 已转交 %(authority)s 核查，预计 %(date)s 前答复",
+            id=dispute.id,
+            authority=authority,
+            date=deadline.isoformat(),
+        ),
+    )
+    return dispute
+
+
+def _tell_enterprise(dispute: Dispute, text: str) -> None:
+    """In the site, and by the configured sender (e-mail, SMS) to the enterprise's users."""
+    from app.notifications.services import notify  # notifications sit above the domains
+
+    link = f"/enterprise/disputes/{dispute.id}"
+    notify("dispute_update", text, link=link, enterprise_id=dispute.enterprise_id)
 
 
 # --- resolving ---------------------------------------------------------------------------
@@ -200,6 +306,22 @@ def resolve(
     db.session.flush()
     db.session.expire(dispute, ["events"])
     _rebuild_profile(dispute.enterprise_id)
+    _tell_enterprise(
+        dispute,
+        {
+            "corrected": _(
+                "您的异议 #%(id)s 已处理：记录已更正。%(note)s", id=dispute.id, note=note
+            ),
+            "withdrawn": _(
+                "您的异议 #%(id)s 已处理：记录已撤销，不再使用。%(note)s", id=dispute.id, note=note
+            ),
+            "upheld": _(
+                "您的异议 #%(id)s 已处理：经核查记录无误，予以维持。%(note)s",
+                id=dispute.id,
+                note=note,
+            ),
+        }[outcome],
+    )
     return dispute
 
 
@@ -333,14 +455,26 @@ def is_overdue(dispute: Dispute, today: date | None = None) -> bool:
 # --- what the readers (profile sections) use --------------------------------------------
 
 
-def open_disputed_ids(uscc: str, sources: Iterable[str]) -> dict[str, frozenset[int]]:
-    """Per source, the ids of this enterprise's records under an open dispute (one query for
-    all the sections of a profile)."""
-    found: dict[str, set[int]] = {}
-    for source, record_id in db.session.execute(
-        select(Dispute.source, Dispute.record_id).where(
-            Dispute.uscc == uscc, Dispute.status == "open", Dispute.source.in_(list(sources))
+class Marks(NamedTuple):
+    """What a reader of the records (a bank's view) is told about objections, per record id."""
+
+    disputed: frozenset[int] = frozenset()  # under an open objection: 有异议
+    corrected: frozenset[int] = frozenset()  # corrected after an objection: 已更正
+
+
+def dispute_marks(uscc: str, sources: Iterable[str]) -> dict[str, Marks]:
+    """Per source, this enterprise's records under an open objection and those corrected
+    after one (one query for all the sections of a profile)."""
+    found: dict[str, dict[str, set[int]]] = {}
+    for source, record_id, status in db.session.execute(
+        select(Dispute.source, Dispute.record_id, Dispute.status).where(
+            Dispute.uscc == uscc,
+            Dispute.status.in_(("open", "corrected")),
+            Dispute.source.in_(list(sources)),
         )
     ):
-        found.setdefault(source, set()).add(record_id)
-    return {source: frozenset(ids) for source, ids in found.items()}
+        found.setdefault(source, {"open": set(), "corrected": set()})[status].add(record_id)
+    return {
+        source: Marks(frozenset(ids["open"]), frozenset(ids["corrected"] - ids["open"]))
+        for source, ids in found.items()
+    }

@@ -24,7 +24,7 @@ from app.auth.models import User
 from app.clock import local_today
 from app.consent.guard import ALL_CATEGORIES, AccessDecision, check_bank_access
 from app.consent.services import NON_PUBLIC_CATEGORIES
-from app.disputes.services import open_disputed_ids
+from app.disputes.services import Marks, dispute_marks
 from app.enterprises import services
 from app.enterprises.models import Enterprise
 from app.enterprises.size import SIZE_LABELS
@@ -43,9 +43,10 @@ from app.profiles.charts import chart_data
 from app.profiles.models import ProfileSnapshot
 from app.profiles.services import latest_profile, profile_dict
 
-# category → reader(enterprise, disputed) → JSON-ready data, where `disputed` holds the ids of
-# the category's records under an open dispute. Record sources register their readers here.
-Reader = Callable[[Enterprise, frozenset[int]], dict]
+# category → reader(enterprise, marks) → JSON-ready data, where `marks` holds the ids of the
+# category's records under an open objection and those corrected after one. Record sources
+# register their readers here.
+Reader = Callable[[Enterprise, Marks], dict]
 SECTION_READERS: dict[str, Reader] = {}
 
 
@@ -58,7 +59,7 @@ def section_reader(category: str):
 
 
 @section_reader("enterprises")
-def _registry(enterprise: Enterprise, _disputed: frozenset[int]) -> dict:
+def _registry(enterprise: Enterprise, _marks: Marks) -> dict:
     regions, industries = services.region_names(), services.industry_names()
     return {
         "uscc": enterprise.uscc,
@@ -98,15 +99,18 @@ def _date(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _disputed(row: dict, flag) -> dict:
-    """Rows with an open dispute carry `disputed: true` (others have no such key)."""
-    if flag:
+def _marked(row: dict, disputed, corrected=False) -> dict:
+    """Rows under an open objection carry `disputed: true` (有异议), rows corrected after one
+    `corrected: true` (已更正); others have neither key."""
+    if disputed:
         row["disputed"] = True
+    elif corrected:
+        row["corrected"] = True
     return row
 
 
 @section_reader("public_credit")
-def _public_credit(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
+def _public_credit(enterprise: Enterprise, marks: Marks) -> dict:
     rows = db.session.scalars(
         select(PublicCreditRecord)
         .where(
@@ -117,7 +121,7 @@ def _public_credit(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
         .limit(RECORDS_SHOWN)
     )
     records = [
-        _disputed(
+        _marked(
             {
                 "category": r.category,
                 "ref_no": r.ref_no,
@@ -128,7 +132,8 @@ def _public_credit(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
                 "penalty_amount": _money(r.penalty_amount),
                 "severity": r.severity,
             },
-            r.id in disputed,
+            r.id in marks.disputed,
+            r.id in marks.corrected,
         )
         for r in rows
     ]
@@ -139,13 +144,16 @@ def _public_credit(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
 
 
 @section_reader("tax_ratings")
-def _tax_ratings(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
+def _tax_ratings(enterprise: Enterprise, marks: Marks) -> dict:
     rows = db.session.execute(
         select(TaxRating.id, TaxRating.year, TaxRating.grade)
         .where(TaxRating.uscc == enterprise.uscc, counts("tax_ratings", TaxRating, local_today()))
         .order_by(TaxRating.year.desc())
     )
-    records = [_disputed({"year": y, "grade": g}, i in disputed) for i, y, g in rows]
+    records = [
+        _marked({"year": y, "grade": g}, i in marks.disputed, i in marks.corrected)
+        for i, y, g in rows
+    ]
     return {"count": len(records), "records": records}
 
 
@@ -154,13 +162,13 @@ def _late(paid_on, due_on):
     return case((due_on.is_(None), 0), (paid_on.is_(None), 1), (paid_on > due_on, 1), else_=0)
 
 
-def _any_of(column, ids: set[int]):
-    """1 for a group holding any of `ids` (the open disputes of the section)."""
+def _any_of(column, ids: frozenset[int]):
+    """1 for a group holding any of `ids` (records of the section with a mark)."""
     return func.max(case((column.in_(sorted(ids)), 1), else_=0))
 
 
 @section_reader("tax_payments")
-def _tax_payments(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
+def _tax_payments(enterprise: Enterprise, marks: Marks) -> dict:
     rows = db.session.execute(
         select(
             TaxPayment.period,
@@ -168,7 +176,8 @@ def _tax_payments(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
             func.count(),
             func.sum(_late(TaxPayment.paid_on, TaxPayment.due_on)),
             func.sum(case((TaxPayment.paid_on.is_(None), 1), else_=0)),
-            _any_of(TaxPayment.id, disputed),
+            _any_of(TaxPayment.id, marks.disputed),
+            _any_of(TaxPayment.id, marks.corrected),
         )
         .where(
             TaxPayment.uscc == enterprise.uscc, counts("tax_payments", TaxPayment, local_today())
@@ -178,15 +187,15 @@ def _tax_payments(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
         .limit(MONTHS_SHOWN)
     )
     monthly = [
-        _disputed({"period": p, "amount": _money(a), "payments": n, "late": int(late or 0),
-                   "unpaid": int(unpaid or 0)}, flag)
-        for p, a, n, late, unpaid, flag in rows
+        _marked({"period": p, "amount": _money(a), "payments": n, "late": int(late or 0),
+                 "unpaid": int(unpaid or 0)}, disputed, corrected)
+        for p, a, n, late, unpaid, disputed, corrected in rows
     ]  # fmt: skip
     return {"months": len(monthly), "monthly": monthly}
 
 
 @section_reader("utility_bills")
-def _utility_bills(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
+def _utility_bills(enterprise: Enterprise, marks: Marks) -> dict:
     rows = db.session.execute(
         select(
             UtilityBill.id,
@@ -205,7 +214,7 @@ def _utility_bills(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
         .limit(MONTHS_SHOWN * 4)
     )
     monthly = [
-        _disputed(
+        _marked(
             {
                 "period": period,
                 "utility": utility,
@@ -214,7 +223,8 @@ def _utility_bills(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
                 "arrears": _money(max(due - paid, 0)),
                 "late": bool(due_on and (paid_on is None or paid_on > due_on)),
             },
-            record_id in disputed,
+            record_id in marks.disputed,
+            record_id in marks.corrected,
         )
         for record_id, period, utility, due, paid, due_on, paid_on in rows
     ]
@@ -222,7 +232,7 @@ def _utility_bills(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
 
 
 @section_reader("social_insurance")
-def _social_insurance(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
+def _social_insurance(enterprise: Enterprise, marks: Marks) -> dict:
     rows = db.session.execute(
         select(
             SocialInsuranceRecord.id,
@@ -240,8 +250,9 @@ def _social_insurance(enterprise: Enterprise, disputed: frozenset[int]) -> dict:
         .limit(MONTHS_SHOWN)
     )
     monthly = [
-        _disputed({"period": p, "headcount": h, "amount_due": _money(d),
-                   "amount_paid": _money(a), "paid_on": _date(paid_on)}, i in disputed)
+        _marked({"period": p, "headcount": h, "amount_due": _money(d),
+                 "amount_paid": _money(a), "paid_on": _date(paid_on)},
+                i in marks.disputed, i in marks.corrected)
         for i, p, h, d, a, paid_on in rows
     ]  # fmt: skip
     return {"months": len(monthly), "monthly": monthly}
@@ -419,7 +430,7 @@ def own_preview(enterprise: Enterprise, categories) -> dict:
 def _sections(enterprise: Enterprise, covered) -> dict:
     """Every category: its data when covered, else `{"authorized": False}` (never read)."""
     sections = {}
-    disputed = open_disputed_ids(enterprise.uscc, covered)
+    marks = dispute_marks(enterprise.uscc, covered)
     for category in ALL_CATEGORIES:
         reader = SECTION_READERS.get(category)
         if category not in covered:
@@ -429,6 +440,6 @@ def _sections(enterprise: Enterprise, covered) -> dict:
         else:
             sections[category] = {
                 "authorized": True,
-                **reader(enterprise, disputed.get(category, frozenset())),
+                **reader(enterprise, marks.get(category, Marks())),
             }
     return sections

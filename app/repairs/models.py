@@ -11,9 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
+from app.evidence import CONTENT_TYPES
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord
-from app.types import UTCDateTime
+from app.types import UTCDateTime, one_of
 
 # pending → extended (once) → approved | rejected; approved → revoked (found unjustified)
 STATUSES = ("pending", "extended", "approved", "rejected", "revoked")
@@ -21,11 +22,6 @@ OPEN_STATUSES = ("pending", "extended")
 OUTCOMES = ("approved", "rejected", "extended")
 # the quarterly re-check of a sampled approved repair
 RECHECK_OUTCOMES = ("confirmed", "revoked")
-CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({','.join(repr(v) for v in values)})"
 
 
 class CommitmentText(db.Model):
@@ -54,8 +50,8 @@ class Repair(db.Model):
 
     __tablename__ = "repairs"
     __table_args__ = (
-        CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint(_in("recheck_outcome", RECHECK_OUTCOMES), name="recheck_outcome"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint(one_of("recheck_outcome", RECHECK_OUTCOMES), name="recheck_outcome"),
         Index(
             "uq_repairs_one_standing",
             "record_id",
@@ -136,7 +132,7 @@ class RepairFile(db.Model):
     the enterprise gave, which is kept for display only)."""
 
     __tablename__ = "repair_files"
-    __table_args__ = (CheckConstraint(_in("content_type", CONTENT_TYPES), name="content_type"),)
+    __table_args__ = (CheckConstraint(one_of("content_type", CONTENT_TYPES), name="content_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)

@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import evidence
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.clock import local_today
@@ -28,7 +29,7 @@ from app.extensions import db
 from app.forms import attach_error
 from app.publicity.labels import TIER_LABELS
 from app.publicity.services import window_of
-from app.repairs import evidence, figures, services
+from app.repairs import figures, services
 from app.repairs import recheck as rechecks
 from app.repairs.forms import (
     RECHECK_LABELS,
@@ -121,7 +122,7 @@ def apply(record_id: int):
         standing=services.standing_repair(record.id),
         commitment=commitment,
         working_days=current_app.config["REPAIR_WORKING_DAYS"],
-        max_mb=current_app.config["REPAIR_EVIDENCE_MAX_MB"],
+        max_mb=current_app.config["EVIDENCE_MAX_MB"],
     ), status
 
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import evidence
 from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
@@ -29,7 +30,6 @@ from app.extensions import db
 from app.facts.records import counts
 from app.ingest.models import PublicCreditRecord
 from app.publicity.services import window_of
-from app.repairs import evidence
 from app.repairs.models import (
     OPEN_STATUSES,
     OUTCOMES,
@@ -222,25 +222,19 @@ def apply(
         RepairEvent(user_id=user.id, at=now, from_status=None, to_status="pending",
                     note=statement)
     )  # fmt: skip
-    stored: list[str] = []
     try:
-        for upload in uploads:
-            name = evidence.store(upload)
-            stored.append(name)
-            repair.files.append(
-                RepairFile(filename=upload.filename, content_type=upload.content_type,
-                           size=len(upload.data), sha256=upload.sha256, stored_name=name,
-                           created_at=now)
-            )  # fmt: skip
-        with db.session.begin_nested():  # a concurrent application loses on the unique index
-            db.session.add(repair)
-            db.session.flush()
+        with evidence.keeping(uploads) as kept:
+            for upload, name in kept:
+                repair.files.append(
+                    RepairFile(filename=upload.filename, content_type=upload.content_type,
+                               size=len(upload.data), sha256=upload.sha256, stored_name=name,
+                               created_at=now)
+                )  # fmt: skip
+            with db.session.begin_nested():  # a concurrent application loses on the index
+                db.session.add(repair)
+                db.session.flush()
     except IntegrityError:
-        evidence.remove(stored)
         raise Conflict(_("该记录已有一项正在处理的修复申请"), code="repair_open") from None
-    except BaseException:
-        evidence.remove(stored)
-        raise
     return repair
 
 

@@ -29,7 +29,7 @@ CONTENT = "未按规定公示年报-浏览器测试"  # what the bank's page sho
 @pytest.fixture
 def accounts(live_server, tmp_path):
     app, _base = live_server
-    app.config["REPAIR_EVIDENCE_DIR"] = str(tmp_path / "evidence")
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "evidence")
     with app.app_context():
         bank = bank_services.create_bank("RPRBANK", "修复测试银行")
         enterprise = Factories().enterprise(name="秦岭修复测试有限公司")

@@ -41,7 +41,7 @@ def test_filing_answers_201_with_the_dispute(api, world, tokens):
     assert body["record"]["key"]["period"] == "2026-04"
     assert body["record"]["values"]["amount"] == "800.00"
     assert body["field"] == "paid_on" and body["reason"] == "已缴清"
-    assert body["working_days_left"] == 15 and body["overdue"] is False
+    assert body["working_days_left"] == 1 and body["overdue"] is False
     assert [e["to"] for e in body["events"]] == ["open"]
     listed = api.get(MINE, token=tokens["owner"]).get_json()
     assert [d["id"] for d in listed] == [body["id"]]

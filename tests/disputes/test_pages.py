@@ -77,7 +77,7 @@ def test_filing_from_the_page(app, world):
     records = web.get("/enterprise/records?source=tax_payments").get_data(as_text=True)
     assert records.count("提出异议</a>") == 1  # the disputed row has a status, not a button
     mine = web.get("/enterprise/disputes").get_data(as_text=True)
-    assert "处理中" in mine and "剩 15 个工作日" in mine
+    assert "处理中" in mine and "剩 1 个工作日" in mine
 
 
 def test_a_refused_form_keeps_what_was_typed(app, world):
@@ -136,8 +136,8 @@ def test_queue_shows_days_left_and_highlights_the_overdue(app, world):
     db.session.commit()
     web = _client(app, world.admin)
     page = web.get("/admin/disputes").get_data(as_text=True)
-    assert "badge-err" in page and "已逾期" in page and "剩 15 个工作日" in page
-    assert page.index(f'/admin/disputes/{late.id}"') < page.index("剩 15 个工作日")
+    assert "badge-err" in page and "已逾期" in page and "剩 1 个工作日" in page
+    assert page.index(f'/admin/disputes/{late.id}"') < page.index("剩 1 个工作日")
     assert "秦岭异议测试有限公司" in page
     assert 'href="/admin/disputes"' in page  # nav
     assert web.get("/admin/disputes?status=bogus").status_code == 404

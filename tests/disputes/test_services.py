@@ -133,7 +133,7 @@ def test_upheld_keeps_the_record_and_records_who_when_and_why(world):
         (None, "open", world.owner.id), ("open", "upheld", world.admin.id)]  # fmt: skip
     assert dispute.events[1].note == "税务系统显示该笔税款至今未缴"
     assert records.snapshot("tax_payments", world.unpaid_tax) == record_before
-    assert services.open_disputed_ids(world.enterprise.uscc, ["tax_payments"]) == {}
+    assert services.dispute_marks(world.enterprise.uscc, ["tax_payments"]) == {}
 
 
 def test_corrected_changes_the_value_and_keeps_the_old_one_in_history(world):
@@ -192,12 +192,12 @@ def test_withdrawn_hides_the_record_from_what_banks_and_the_profile_read(world):
     from app.enterprises.profile import SECTION_READERS
 
     penalty = world.penalty
-    assert len(SECTION_READERS["public_credit"](world.enterprise, frozenset())["records"]) == 2
+    assert len(SECTION_READERS["public_credit"](world.enterprise, services.Marks())["records"]) == 2
     dispute = _file(world, penalty, source="public_credit", reason="处罚决定已被复议撤销")
     _resolve(world, dispute, "withdrawn", note="复议决定书确认撤销")
     db.session.commit()
     assert dispute.status == "withdrawn"
-    section = SECTION_READERS["public_credit"](world.enterprise, frozenset())
+    section = SECTION_READERS["public_credit"](world.enterprise, services.Marks())
     assert [r["category"] for r in section["records"]] == ["license"]
     assert section["by_category"] == {"license": 1}
     # the exclusion any reader (or feature extraction) can add to its WHERE
@@ -209,7 +209,7 @@ def test_withdrawn_hides_the_record_from_what_banks_and_the_profile_read(world):
     ).all()
     assert penalty.id not in kept and len(kept) == 1
     # the other enterprise's record with the same shape is untouched
-    assert len(SECTION_READERS["public_credit"](world.other, frozenset())["records"]) == 2
+    assert len(SECTION_READERS["public_credit"](world.other, services.Marks())["records"]) == 2
     with pytest.raises(Conflict) as exc:
         _file(world, penalty, source="public_credit")
     assert exc.value.code == "record_withdrawn"
@@ -271,14 +271,15 @@ def test_lists_and_the_readers_marker(world):
     assert services.list_open()[0] == late  # overdue first
     assert services.list_open(overdue_first=False)[0] == theirs  # newest first
     assert services.list_for_enterprise(world.enterprise.id) == [soon, late]
-    assert services.open_disputed_ids(world.enterprise.uscc, ["tax_payments", "utility_bills"]) == {
-        "tax_payments": {soon.record_id},
-        "utility_bills": {late.record_id},
+    marks = services.dispute_marks(world.enterprise.uscc, ["tax_payments", "utility_bills"])
+    assert marks == {
+        "tax_payments": services.Marks(frozenset({soon.record_id})),
+        "utility_bills": services.Marks(frozenset({late.record_id})),
     }
-    assert services.open_disputed_ids(world.other.uscc, ["tax_payments"]) == {
-        "tax_payments": {theirs.record_id}
+    assert services.dispute_marks(world.other.uscc, ["tax_payments"]) == {
+        "tax_payments": services.Marks(frozenset({theirs.record_id}))
     }
-    assert services.open_disputed_ids(world.enterprise.uscc, ["social_insurance"]) == {}
+    assert services.dispute_marks(world.enterprise.uscc, ["social_insurance"]) == {}
     assert services.is_overdue(late) and not services.is_overdue(soon)
     _resolve(world, late, "upheld")
     assert services.list_disputes("upheld") == [late]

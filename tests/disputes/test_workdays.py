@@ -59,25 +59,30 @@ def _file(world, when: datetime):
     )
 
 
-def test_a_dispute_filed_on_30_september_is_due_on_28_october(world):
+def test_a_dispute_filed_before_national_day_is_forwarded_after_it(world):
     dispute = _file(world, datetime(2025, 9, 30, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
-    assert dispute.deadline == date(2025, 10, 28)
-    assert services.working_days_left(dispute, date(2025, 9, 30)) == 15
-    assert services.working_days_left(dispute, date(2025, 10, 8)) == 15  # holiday: no time spent
-    assert services.working_days_left(dispute, date(2025, 10, 11)) == 12
-    assert services.working_days_left(dispute, date(2025, 10, 28)) == 0
-    assert not services.is_overdue(dispute, date(2025, 10, 28))
-    assert services.working_days_left(dispute, date(2025, 10, 29)) == -1
-    assert services.is_overdue(dispute, date(2025, 10, 29))
+    assert dispute.deadline == date(2025, 10, 9)  # one working day: the holiday is skipped
+    assert services.working_days_left(dispute, date(2025, 9, 30)) == 1
+    assert services.working_days_left(dispute, date(2025, 10, 8)) == 1  # holiday: no time spent
+    assert not services.is_overdue(dispute, date(2025, 10, 9))
+    assert services.is_overdue(dispute, date(2025, 10, 10))
+    services.forward(dispute.id, user_id=world.admin.id, authority="西安市税务局",
+                     now=datetime(2025, 10, 9, 2, 0, tzinfo=UTC))  # fmt: skip
+    # five working days for the authority: 10-10, 10-11 (a Saturday, worked), 10-13 … 10-15
+    assert dispute.deadline == date(2025, 10, 15)
+    assert services.working_days_left(dispute, date(2025, 10, 9)) == 5
+    assert services.working_days_left(dispute, date(2025, 10, 11)) == 3
+    assert services.working_days_left(dispute, date(2025, 10, 16)) == -1
+    assert services.is_overdue(dispute, date(2025, 10, 16))
 
 
 def test_the_filing_day_is_the_local_day_in_shanghai(world):
     # 2025-09-29 17:00 UTC is already 2025-09-30 01:00 in Shanghai
     dispute = _file(world, datetime(2025, 9, 29, 17, 0, tzinfo=UTC))
-    assert dispute.deadline == date(2025, 10, 28)
+    assert dispute.deadline == date(2025, 10, 9)
 
 
 @pytest.mark.parametrize(("days", "due"), [(3, date(2025, 10, 11)), (1, date(2025, 10, 9))])
 def test_the_number_of_working_days_is_configurable(app, world, monkeypatch, days, due):
-    monkeypatch.setitem(app.config, "DISPUTE_WORKING_DAYS", days)
+    monkeypatch.setitem(app.config, "DISPUTE_FLAG_WORKING_DAYS", days)
     assert _file(world, datetime(2025, 9, 30, 2, 0, tzinfo=UTC)).deadline == due

@@ -31,7 +31,7 @@ PENALTY_REF = "陕市监罚〔2026〕12号"  # the world's penalty: 一般, 2026
 @pytest.fixture
 def evidence_dir(app, tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "evidence"
-    monkeypatch.setitem(app.config, "REPAIR_EVIDENCE_DIR", str(folder))
+    monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(folder))
     return folder
 
 
@@ -129,7 +129,7 @@ def test_an_application_through_the_api(api, world, factories, evidence_dir):
 def test_files_that_lie_are_empty_or_too_large_are_refused_and_nothing_kept(
     app, world, evidence_dir, monkeypatch, upload, code
 ):
-    monkeypatch.setitem(app.config, "REPAIR_EVIDENCE_MAX_MB", 2 / 1024)  # 2 KB
+    monkeypatch.setitem(app.config, "EVIDENCE_MAX_MB", 2 / 1024)  # 2 KB
     good = Upload(files.jpeg(), "ok.jpg")  # checked first and fine: still not kept
     with pytest.raises(ValidationFailed) as refused:
         _apply(world, uploads=[good, upload()])

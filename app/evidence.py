@@ -1,11 +1,11 @@
-"""Evidence files: what is accepted and where it is kept.
+"""Evidence files (credit repair, objections): what is accepted and where it is kept.
 
 A file is accepted when its *content* is a PDF, a JPEG or a PNG (magic bytes), its name's
 extension and declared type (when given) say the same thing, it is not empty and it is no
-larger than `REPAIR_EVIDENCE_MAX_MB`. Every file of an application is checked before any is
+larger than `EVIDENCE_MAX_MB`. Every file of an application is checked before any is
 kept, so a refused application leaves nothing behind. Files are kept under
-`REPAIR_EVIDENCE_DIR` (default: the instance folder's `repair_evidence/`), outside the web
-root, under a random name; only the enterprise and the operator are served them.
+`EVIDENCE_DIR` (default: the instance folder's `evidence/`), outside the web root, under a
+random name; only the enterprise that filed them and the operator are served them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ KINDS: dict[str, tuple[bytes, tuple[str, ...]]] = {
     "image/jpeg": (b"\xff\xd8\xff", (".jpg", ".jpeg")),
     "image/png": (b"\x89PNG\r\n\x1a\n", (".png",)),
 }
+CONTENT_TYPES: tuple[str, ...] = tuple(KINDS)
 NAME_MAX = 200
 FIELD = "evidence"
 
@@ -47,12 +48,12 @@ class Upload:
 
 
 def max_bytes() -> int:
-    return int(current_app.config["REPAIR_EVIDENCE_MAX_MB"] * 1024 * 1024)
+    return int(current_app.config["EVIDENCE_MAX_MB"] * 1024 * 1024)
 
 
 def storage_dir() -> Path:
-    configured = current_app.config.get("REPAIR_EVIDENCE_DIR")
-    return Path(configured or os.path.join(current_app.instance_path, "repair_evidence"))
+    configured = current_app.config.get("EVIDENCE_DIR")
+    return Path(configured or os.path.join(current_app.instance_path, "evidence"))
 
 
 def sniff(data: bytes) -> str | None:
@@ -79,7 +80,7 @@ def check(name: str | None, declared: str | None, stream: IO[bytes]) -> Upload:
         raise ValidationFailed(
             FIELD,
             _("文件 %(name)s 超过 %(mb)s MB 的上限", name=filename,
-              mb=current_app.config["REPAIR_EVIDENCE_MAX_MB"]),
+              mb=current_app.config["EVIDENCE_MAX_MB"]),
             code="file_too_large",
         )  # fmt: skip
     content_type = sniff(data)
@@ -101,16 +102,23 @@ def check(name: str | None, declared: str | None, stream: IO[bytes]) -> Upload:
     return Upload(filename, content_type, data)
 
 
-def check_all(files: list[Any]) -> list[Upload]:
+def check_all(files: list[Any], *, required: bool = True, field: str = FIELD) -> list[Upload]:
     """Werkzeug `FileStorage`s (or anything with filename, mimetype, stream), all checked
-    before any is kept; at least one, at most `REPAIR_EVIDENCE_MAX_FILES`."""
+    before any is kept; at least one when `required`, at most `EVIDENCE_MAX_FILES`; an error
+    names `field`."""
     files = [f for f in files if f is not None and (f.filename or "").strip()]
     if not files:
-        raise ValidationFailed(FIELD, _("请上传证明材料（PDF、JPEG 或 PNG）"), code="required")
-    most = int(current_app.config["REPAIR_EVIDENCE_MAX_FILES"])
+        if not required:
+            return []
+        raise ValidationFailed(field, _("请上传证明材料（PDF、JPEG 或 PNG）"), code="required")
+    most = int(current_app.config["EVIDENCE_MAX_FILES"])
     if len(files) > most:
-        raise ValidationFailed(FIELD, _("最多上传 %(n)s 个文件", n=most), code="too_many_files")
-    return [check(f.filename, getattr(f, "mimetype", None), f.stream) for f in files]
+        raise ValidationFailed(field, _("最多上传 %(n)s 个文件", n=most), code="too_many_files")
+    try:
+        return [check(f.filename, getattr(f, "mimetype", None), f.stream) for f in files]
+    except ValidationFailed as exc:
+        exc.field = field
+        raise
 
 
 def store(upload: Upload) -> str:
@@ -132,3 +140,20 @@ def remove(stored_names: list[str]) -> None:
 
 def path_of(stored_name: str) -> Path:
     return storage_dir() / stored_name
+
+
+@contextlib.contextmanager
+def keeping(uploads: list[Upload]):
+    """Store accepted files for the block, yielding [(upload, stored name)]; if the block
+    fails (a conflict, a database error), every file it stored is removed again."""
+    stored: list[str] = []
+    try:
+        pairs = []
+        for upload in uploads:
+            name = store(upload)
+            stored.append(name)
+            pairs.append((upload, name))
+        yield pairs
+    except BaseException:
+        remove(stored)
+        raise
