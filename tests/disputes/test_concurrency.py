@@ -17,6 +17,7 @@ from app.enterprises.models import Enterprise
 from app.errors import Conflict
 from app.extensions import db
 from app.ingest.models import TaxPayment
+from app.notifications.models import Notification
 
 
 @pytest.mark.committing
@@ -91,6 +92,9 @@ def test_concurrent_resolutions_one_wins_the_other_gets_409(app, monkeypatch):
             )
             db.session.execute(delete(Dispute).where(Dispute.id == ids["dispute"]))
             db.session.execute(delete(TaxPayment).where(TaxPayment.id == ids["record"]))
+            db.session.execute(
+                delete(Notification).where(Notification.enterprise_id == ids["enterprise"])
+            )
             db.session.execute(delete(User).where(User.id.in_(ids["users"])))
             db.session.execute(delete(Enterprise).where(Enterprise.id == ids["enterprise"]))
             db.session.commit()
