@@ -1,8 +1,8 @@
 """Objections that serve the enterprise (issue 15): evidence files, and the step of
 forwarding to the authority that holds the record with its own working-day clock.
 
-Revision ID: 0027_lead
-Revises: 0026_audit
+Revision ID: 0028_lead
+Revises: 0027_audit
 Create Date: 2026-12-05 06:05:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0027_lead'
-down_revision = '0026_audit'
+revision = '0028_lead'
+down_revision = '0027_audit'
 branch_labels = None
 depends_on = None
 
