@@ -4,6 +4,10 @@
     flask --app wsgi audit public-key > audit-public.pem
     python scripts/audit_verify.py access-log.jsonl instance/audit-checkpoints audit-public.pem
 
+An enterprise verifies its own chain (downloaded from 查询记录 → 下载哈希链) the same way:
+
+    python scripts/audit_verify.py --enterprise access-log-chain.json audit-public.pem
+
 Exit 0: every row links to the one before it in its chain and hashes to its row_hash, the
 checkpoints in the directory are signed by that key, numbered without gaps, each linked to
 the one before, their leaves give their signed Merkle tree heads, and every chain matches
@@ -21,7 +25,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.audit.chain import Signed, check_checkpoints, load_public_key, walk
+from app.audit.chain import Signed, check_checkpoints, load_public_key, verify_bundle, walk
 
 
 def _rows(path: Path):
@@ -31,7 +35,24 @@ def _rows(path: Path):
                 yield SimpleNamespace(**json.loads(line))
 
 
+def _enterprise(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Verify an enterprise's own chain download.")
+    parser.add_argument("bundle", type=Path, help="access-log-chain.json from the platform")
+    parser.add_argument("public_key", type=Path, help="the platform's published public key")
+    args = parser.parse_args(argv)
+    bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
+    result = verify_bundle(bundle, load_public_key(args.public_key.read_bytes()))
+    if not result.ok:
+        print(f"BROKEN after {result.rows} rows: {result.message}", file=sys.stderr)
+        return 1
+    print(f"ok: {result.rows} rows of chain {bundle['chain']}, {result.message}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--enterprise"]:
+        return _enterprise(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=Path, help="JSON lines from `flask audit export`")
     parser.add_argument("checkpoints", type=Path, help="the checkpoint directory")

@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -428,3 +429,37 @@ def walk(
     else:
         message = "chains intact (no signed checkpoint yet)"
     return VerifyResult(True, count, None, message, None, None, seq, heads)
+
+
+# --- one enterprise's chain, verified on its own ------------------------------------------------
+
+
+def verify_bundle(bundle: dict, public_key: Ed25519PublicKey) -> VerifyResult:
+    """An enterprise's download (`checkpoints.enterprise_bundle`): its chain's rows, the
+    latest signed checkpoint, its chain's leaf and the leaf's audit path. Checks that the
+    checkpoint is signed by `public_key`, that the leaf and path give the signed tree head,
+    and that the chain walks intact to the leaf (rows after it are newer than the
+    checkpoint)."""
+    chain_key = int(bundle["chain"])
+    rows = [SimpleNamespace(**row) for row in bundle["rows"]]
+    checkpoint = bundle.get("checkpoint")
+    if checkpoint is None:
+        result = walk(rows)
+        result.message += " (no signed checkpoint covers this chain yet)"
+        return result
+    signed = Signed.from_json(json.dumps(checkpoint))
+    if not signature_valid(signed, public_key):
+        return VerifyResult(False, 0, None, "the checkpoint's signature is bad (forged or altered)")
+    statement = signed.statement
+    leaf = Leaf.from_list(bundle["leaf"])
+    if leaf.chain != chain_key:
+        return VerifyResult(False, 0, None, f"the leaf is not chain {chain_key}'s")
+    root = root_from_proof(leaf, int(bundle["index"]), statement.chains, bundle["path"])
+    if root != statement.root:
+        return VerifyResult(
+            False,
+            0,
+            None,
+            f"the leaf and its audit path do not give checkpoint {statement.seq}'s tree head",
+        )
+    return walk(rows, SignedHeads({chain_key: leaf}, statement.seq))

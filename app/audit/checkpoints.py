@@ -14,6 +14,7 @@ checkpoint never blesses a broken chain. Written by the scheduled job
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -30,7 +31,9 @@ from app.audit.chain import (
     VerifyResult,
     apply,
     check_checkpoints,
+    inclusion_proof,
     merkle_root,
+    public_pem,
     sign,
     walk,
 )
@@ -260,6 +263,32 @@ def checkpoint_now() -> Signed:
         path.unlink(missing_ok=True)
         raise
     return signed
+
+
+def enterprise_bundle(enterprise_id: int) -> dict:
+    """What an enterprise downloads to verify its own chain offline: every row of its chain
+    (the hashed fields exactly as hashed, id, chain, hashes), the latest checkpoint as signed
+    (with the public key's id), its chain's leaf there, the leaf's index and audit path in
+    the tree, and the public key (to compare with the one the platform publishes)."""
+    from app.audit.services import export_rows
+
+    leaves, seq = signed_leaves()
+    bundle: dict = {
+        "chain": enterprise_id,
+        "rows": list(export_rows(chains=[enterprise_id])),
+        "public_key": public_pem(public_key()).decode(),
+        "checkpoint": None,
+    }
+    if seq and enterprise_id in leaves:
+        signed = next(s for s in from_database() if s.statement.seq == seq)
+        ordered = sorted(leaves.values())
+        bundle.update(
+            checkpoint=json.loads(signed.to_json()),
+            leaf=leaves[enterprise_id].to_list(),
+            index=ordered.index(leaves[enterprise_id]),
+            path=inclusion_proof(ordered, enterprise_id),
+        )
+    return bundle
 
 
 # --- verifying ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -82,6 +82,17 @@ def access_log_csv():
         for e in entries
     )
     return csv_response("access-log.csv", header, rows)
+
+
+@bp.route("/enterprise/access-log/chain.json")
+@role_required(Role.ENTERPRISE)
+def own_chain():
+    """The enterprise's own hash chain with the latest signed checkpoint and its audit path,
+    to verify offline (`scripts/audit_verify.py --enterprise`, docs/audit.md)."""
+    bundle = checkpoints.enterprise_bundle(current_user.enterprise_id)
+    response = jsonify(bundle)
+    response.headers["Content-Disposition"] = "attachment; filename=access-log-chain.json"
+    return response
 
 
 @bp.route("/admin/audit")

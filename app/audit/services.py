@@ -159,10 +159,10 @@ def verify_chain(batch_size: int = 5000, signed: SignedHeads | None = None) -> V
         entries.close()
 
 
-def export_rows(batch_size: int = 5000):
+def export_rows(batch_size: int = 5000, chains: Iterable[int] | None = None):
     """Every row in (chain, id) order as JSON-ready dicts: the hashed fields exactly as
     hashed (`chain.canonical`), the id, chain, prev_hash and row_hash."""
-    entries = ordered_rows(batch_size)
+    entries = ordered_rows(batch_size, chains)
     try:
         for entry in entries:
             fields = json.loads(canonical(fields_of(entry)))

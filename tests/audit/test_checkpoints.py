@@ -301,3 +301,49 @@ def test_merkle_inclusion_proofs(size):
         assert chain.root_from_proof(leaf, index, size, path) == root
         forged = chain.Leaf(leaf.chain, leaf.length - 1, leaf.last_id, leaf.head)
         assert chain.root_from_proof(forged, index, size, path) != root
+
+
+def test_an_enterprise_verifies_its_own_chain_offline(app, factories, login_as, tmp_path):
+    """The enterprise downloads its chain with the latest checkpoint and the audit path of
+    its leaf, and the documented command verifies it with the published key; a row removed
+    from the download, a forged leaf or another key are refused."""
+    client, owner = login_as(Role.ENTERPRISE)
+    other = factories.enterprise()
+    officer = factories.user(Role.BANK_OFFICER)
+    for enterprise in (owner.enterprise, other, owner.enterprise, other, owner.enterprise):
+        services.append(
+            user_id=officer.id, bank_id=officer.bank_id, enterprise_id=enterprise.id,
+            endpoint="/t", channel="api", outcome="allowed",
+        )  # fmt: skip
+    db.session.commit()
+    assert _cli(app, "checkpoint").exit_code == 0
+    page = client.get("/enterprise/access-log").get_data(as_text=True)
+    assert 'id="own-chain"' in page
+    response = client.get("/enterprise/access-log/chain.json")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    bundle = response.get_json()
+    assert bundle["chain"] == owner.enterprise_id and len(bundle["rows"]) == 3
+    assert {row["enterprise_id"] for row in bundle["rows"]} == {owner.enterprise_id}
+    path = tmp_path / "access-log-chain.json"
+    key = tmp_path / "audit-public.pem"
+    key.write_text(_cli(app, "public-key").output)
+
+    def run(data, public=key):
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "audit_verify.py"), "--enterprise",
+             str(path), str(public)],
+            capture_output=True, text=True, cwd=ROOT, check=False,
+            env={k: v for k, v in os.environ.items() if "DATABASE_URL" not in k},
+        )  # fmt: skip
+
+    done = run(bundle)
+    assert done.returncode == 0, done.stderr
+    assert "ok: 3 rows of chain" in done.stdout and "match signed checkpoint" in done.stdout
+    cut = run({**bundle, "rows": bundle["rows"][:2]})
+    assert cut.returncode == 1 and "the log was cut" in cut.stderr
+    forged = run({**bundle, "leaf": [owner.enterprise_id, 2, *bundle["leaf"][2:]]})
+    assert forged.returncode == 1 and "do not give checkpoint" in forged.stderr
+    other_key = tmp_path / "other.pem"
+    other_key.write_bytes(chain.public_pem(Ed25519PrivateKey.generate().public_key()))
+    assert run(bundle, other_key).returncode == 1
