@@ -99,6 +99,20 @@ class Config:
     NOTIFICATION_SENDER = os.environ.get(
         "NOTIFICATION_SENDER", "app.notifications.senders:LoggingSender"
     )
+    # Account verification by a code sent to the registry's contact phone (联系电话).
+    # SMS_SENDER: `log` (development: the code goes to the log and to the operator's
+    # development outbox) or `http` (POST to SMS_GATEWAY_URL with SMS_GATEWAY_TOKEN).
+    SMS_SENDER = os.environ.get("SMS_SENDER", "log")
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+    SMS_RETRIES = int(os.environ.get("SMS_RETRIES", "3"))
+    SMS_BACKOFF_FACTOR = float(os.environ.get("SMS_BACKOFF_FACTOR", "1.0"))
+    SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
+    PHONE_CODE_MINUTES = int(os.environ.get("PHONE_CODE_MINUTES", "10"))
+    PHONE_CODE_TRIES = int(os.environ.get("PHONE_CODE_TRIES", "5"))
+    # Resend limit: a new code at most once a minute and at most 5 a day per account.
+    PHONE_CODE_RESEND_SECONDS = int(os.environ.get("PHONE_CODE_RESEND_SECONDS", "60"))
+    PHONE_CODE_MAX_PER_DAY = int(os.environ.get("PHONE_CODE_MAX_PER_DAY", "5"))
 
 
 class TestConfig(Config):
@@ -128,6 +142,11 @@ class ProductionConfig(Config):
             )
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if os.environ.get("SMS_SENDER", "log") == "log":
+            raise RuntimeError(
+                "SMS_SENDER=log writes verification codes to the log: set SMS_SENDER=http "
+                "and SMS_GATEWAY_URL / SMS_GATEWAY_TOKEN in production"
+            )
 
 
 CONFIGS = {"development": Config, "testing": TestConfig, "production": ProductionConfig}

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -96,20 +96,7 @@ def register_enterprise(
     _check_password_strength(password, email=email, uscc=code)
     enterprise = enterprise_services.get_by_uscc(code)
     if enterprise is not None:
-        taken = db.session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(
-                User.enterprise_id == enterprise.id,
-                User.verification_state == VerificationState.VERIFIED,
-            )
-        )
-        if taken:
-            raise Conflict(
-                _("该企业已有核验通过的账户，请联系贵企业的账户管理员或平台"),
-                code="uscc_taken",
-                field="uscc",
-            )
+        identity.require_unclaimed(enterprise.id, field="uscc")
     enterprise = enterprise_services.get_or_create_for_registration(code, company_name)
     user = User(
         email=email,

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -52,6 +52,7 @@ class EventKind(StrEnum):
 
     REGISTERED = "registered"
     CODE_SENT = "code_sent"
+    CODE_SEND_FAILED = "code_send_failed"  # the SMS gateway did not take the message
     CODE_FAILED = "code_failed"  # a wrong or expired code
     CODE_LOCKED = "code_locked"  # too many wrong codes
     VERIFIED = "verified"
@@ -67,6 +68,7 @@ class EventKind(StrEnum):
 EVENT_LABELS = {
     EventKind.REGISTERED: _l("注册账户"),
     EventKind.CODE_SENT: _l("发送短信验证码"),
+    EventKind.CODE_SEND_FAILED: _l("短信验证码发送失败"),
     EventKind.CODE_FAILED: _l("验证码错误或已过期"),
     EventKind.CODE_LOCKED: _l("验证码错误次数过多"),
     EventKind.VERIFIED: _l("账户核验通过"),
@@ -91,3 +93,35 @@ class AccountEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PhoneCodeState(StrEnum):
+    OPEN = "open"  # sent, may be typed
+    USED = "used"  # typed correctly: the account was verified by it
+    LOCKED = "locked"  # too many wrong tries
+    REPLACED = "replaced"  # a newer code was sent
+    FAILED = "failed"  # the gateway did not take it (does not count against the limits)
+
+
+class PhoneCode(db.Model):
+    """One verification code sent to the registry's contact phone: the SMS log.
+
+    Only an HMAC of the code is kept (keyed by the secret key and a per-code salt), never
+    the code itself, and the number only masked: the registry holds the number.
+    """
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (CheckConstraint(one_of("state", PhoneCodeState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    phone_masked: Mapped[str] = mapped_column(String(30))
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(10), default=PhoneCodeState.OPEN)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The sender that took it (`log`, `http`…) and the message id the gateway saw.
+    sender: Mapped[str] = mapped_column(String(60))
+    message_id: Mapped[str] = mapped_column(String(32))

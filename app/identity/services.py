@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.clock import utcnow
-from app.errors import Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.identity.models import AccountEvent, EventKind, VerificationMethod, VerificationState
 
@@ -61,6 +61,25 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def require_unclaimed(enterprise_id: int | None, *, field: str | None = None) -> None:
+    """Refuse (409 `uscc_taken`) when an account already proved it acts for the enterprise:
+    that account is the enterprise's administrator and invites its colleagues."""
+    taken = db.session.scalar(
+        select(User.id)
+        .where(
+            User.enterprise_id == enterprise_id,
+            User.verification_state == VerificationState.VERIFIED,
+        )
+        .limit(1)
+    )
+    if taken is not None:
+        raise Conflict(
+            _("该企业已有核验通过的账户，请联系贵企业的账户管理员或平台"),
+            code="uscc_taken",
+            field=field,
+        )
 
 
 def mark_verified(

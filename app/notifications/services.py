@@ -11,7 +11,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.identity.services import is_verified
 from app.notifications.models import Notification
-from app.notifications.senders import configured_sender
+from app.notifications.senders import Channel, Message, configured_sender
 
 
 def notify(
@@ -34,7 +34,12 @@ def notify(
     )
     db.session.add(note)
     db.session.flush()
-    configured_sender().send(note)
+    recipient = (
+        f"user:{user_id}" if user_id is not None
+        else f"bank:{bank_id}" if bank_id is not None
+        else f"enterprise:{enterprise_id}"
+    )  # fmt: skip
+    configured_sender().send(Message(Channel.SITE, recipient, text, kind=kind))
     return note
 
 

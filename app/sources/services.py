@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_babel import gettext as _
-from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from urllib3.exceptions import (
     ConnectTimeoutError,
@@ -28,12 +27,12 @@ from urllib3.exceptions import (
     NewConnectionError,
     ReadTimeoutError,
 )
-from urllib3.util.retry import Retry
 
 from app.clock import utcnow
 from app.enterprises.services import validate_uscc
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
+from app.httpclient import RETRY_STATUSES, retrying_session
 from app.ingest.services import BatchSummary, ingest_records
 from app.sources.crypto import TokenUnreadable, decrypt_token, encrypt_token
 from app.sources.models import SOURCE_NAMES, DataSource
@@ -42,7 +41,6 @@ from app.util import to_local
 logger = logging.getLogger(__name__)
 
 SOURCES = SOURCE_NAMES
-RETRY_STATUSES = (500, 502, 503, 504)
 MAX_INTERVAL_MINUTES = 366 * 24 * 60
 MAX_TIMEOUT_SECONDS = 300.0
 
@@ -251,44 +249,16 @@ class FetchSettings:
         )
 
 
-class _BearerAuth(requests.auth.AuthBase):
-    """Sets the bearer token (and keeps requests from consulting ~/.netrc instead)."""
-
-    def __init__(self, token: str):
-        self._token = token
-
-    def __call__(self, request):
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "<BearerAuth ••••>"
-
-
 def _session(token: str, settings: FetchSettings) -> requests.Session:
-    n = settings.retries
-    retry = Retry(
-        total=n,
-        connect=n,
-        read=n,
-        status=n,
-        other=0,
-        redirect=3,
+    return retrying_session(
+        token,
+        retries=settings.retries,
         backoff_factor=settings.backoff_factor,
         backoff_max=settings.backoff_max,
         retry_after_max=settings.retry_after_max,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        raise_on_status=False,
-        respect_retry_after_header=True,
+        methods=frozenset({"GET"}),
+        headers={"Accept": "application/json", "User-Agent": "xinyidai-sources/1"},
     )
-    adapter = HTTPAdapter(max_retries=retry)
-    session = requests.Session()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.auth = _BearerAuth(token)
-    session.headers.update({"Accept": "application/json", "User-Agent": "xinyidai-sources/1"})
-    return session
 
 
 def _transport_message(exc: requests.RequestException, source: str, settings: FetchSettings) -> str:

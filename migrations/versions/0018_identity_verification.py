@@ -95,7 +95,7 @@ def downgrade():
     op.drop_index(op.f("ix_account_events_user_id"), table_name="account_events")
     op.drop_table("account_events")
     with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("ck_users_verification", type_="check")
+        batch.drop_constraint(op.f("ck_users_verification"), type_="check")
         batch.drop_column("verification_method")
         batch.drop_column("verified_at")
         batch.drop_column("verification_state")

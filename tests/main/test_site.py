@@ -86,8 +86,17 @@ def test_production_refuses_missing_or_demo_secret(monkeypatch, key):
         create_app(ProductionConfig)
 
 
+def test_production_refuses_to_log_verification_codes(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/x")
+    monkeypatch.delenv("SMS_SENDER", raising=False)
+    with pytest.raises(RuntimeError, match="SMS_SENDER"):
+        create_app(ProductionConfig)
+
+
 def test_production_starts_with_a_real_secret(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/x")
+    monkeypatch.setenv("SMS_SENDER", "http")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True

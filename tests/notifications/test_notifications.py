@@ -43,8 +43,8 @@ def test_logging_sender_is_the_default(app, factories, caplog):
 class Collecting:
     sent: list = []
 
-    def send(self, notification) -> None:
-        Collecting.sent.append(notification.text)
+    def send(self, message) -> None:
+        Collecting.sent.append(message.body)
 
 
 def test_sender_is_pluggable(app, factories, monkeypatch):
