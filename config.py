@@ -96,6 +96,8 @@ class Config:
     SCHEDULER_AUDIT_CHECKPOINT_SECONDS = int(
         os.environ.get("XYD_SCHEDULER_AUDIT_CHECKPOINT_SECONDS", "300")
     )
+    # Report verification (报告验真) is public: checks per address.
+    REPORT_VERIFY_RATE_LIMIT = os.environ.get("REPORT_VERIFY_RATE_LIMIT", "10 per minute")
     NOTIFICATION_SENDER = os.environ.get(
         "NOTIFICATION_SENDER", "app.notifications.senders:LoggingSender"
     )

@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.products.routes import bp as products_bp
     from app.profiles.routes import bp as profiles_bp
     from app.repairs.routes import bp as repairs_bp
+    from app.reports.routes import bp as reports_bp
     from app.scheduler.routes import bp as scheduler_bp
     from app.scoring.routes import bp as scoring_bp
     from app.sources.routes import bp as sources_bp
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(scoring_bp)
     app.register_blueprint(disputes_bp)
     app.register_blueprint(repairs_bp)
+    app.register_blueprint(reports_bp)
     for loans_bp in (products_bp, matching_bp, applications_bp, notifications_bp):
         app.register_blueprint(loans_bp)
     app.register_blueprint(profiles_bp)

@@ -29,6 +29,7 @@ from app.repairs.models import (  # noqa: F401
     RepairEvent,
     RepairFile,
 )
+from app.reports.models import CreditReport, ReportVerification  # noqa: F401
 from app.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from app.scoring.models import Scorecard  # noqa: F401
 from app.sources.models import DataSource  # noqa: F401
