@@ -248,6 +248,12 @@ def _register_template_helpers(app: Flask) -> None:
         """The value, or "—" when there is none."""
         return "—" if value is None else value
 
+    @app.template_global("size_label")
+    def _size_label(code: str | None) -> str:
+        from app.enterprises.size import size_label
+
+        return size_label(code)
+
     @app.template_global("source_label")
     def _source_label(name: str) -> str:
         from app.sources.models import source_label

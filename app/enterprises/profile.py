@@ -258,29 +258,31 @@ def _social_insurance(enterprise: Enterprise, marks: Marks) -> dict:
     return {"months": len(monthly), "monthly": monthly}
 
 
-# How the web page lays out each record section: (key, label, numeric?).
+# How the web page lays out each record section: (key, label, numeric?); a numeric column
+# holding yuan is MONEY (shown through the money filter).
+MONEY = "money"
 SECTION_COLUMNS = {
     "public_credit": ("records", [
         ("category", _l("类别"), False), ("decided_on", _l("决定日期"), False),
         ("authority", _l("决定机关"), False), ("content", _l("内容"), False),
-        ("severity", _l("严重程度"), False), ("penalty_amount", _l("罚款金额"), True),
+        ("severity", _l("严重程度"), False), ("penalty_amount", _l("罚款金额"), MONEY),
         ("valid_until", _l("有效期至"), False),
     ]),
     "tax_ratings": ("records", [
         ("year", _l("评价年度"), False), ("grade", _l("纳税信用级别"), False),
     ]),
     "tax_payments": ("monthly", [
-        ("period", _l("所属期"), False), ("amount", _l("实缴金额"), True),
+        ("period", _l("所属期"), False), ("amount", _l("实缴金额"), MONEY),
         ("payments", _l("笔数"), True), ("late", _l("逾期"), True), ("unpaid", _l("未缴"), True),
     ]),
     "utility_bills": ("monthly", [
         ("period", _l("账期"), False), ("utility", _l("类别"), False),
-        ("amount_due", _l("应缴金额"), True), ("amount_paid", _l("实缴金额"), True),
-        ("arrears", _l("欠费"), True), ("late", _l("逾期"), False),
+        ("amount_due", _l("应缴金额"), MONEY), ("amount_paid", _l("实缴金额"), MONEY),
+        ("arrears", _l("欠费"), MONEY), ("late", _l("逾期"), False),
     ]),
     "social_insurance": ("monthly", [
         ("period", _l("所属期"), False), ("headcount", _l("参保人数"), True),
-        ("amount_due", _l("应缴金额"), True), ("amount_paid", _l("实缴金额"), True),
+        ("amount_due", _l("应缴金额"), MONEY), ("amount_paid", _l("实缴金额"), MONEY),
         ("paid_on", _l("缴费日期"), False),
     ]),
 }  # fmt: skip

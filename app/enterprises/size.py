@@ -43,6 +43,13 @@ SIZE_LABELS = {
     Size.MEDIUM: _l("中型"),
     Size.LARGE: _l("大型"),
 }
+
+
+def size_label(code: str | None) -> str:
+    """A size in the reader's language ("—" when unknown): never micro/small on a page."""
+    return str(SIZE_LABELS[Size(code)]) if code in SIZES else "—"
+
+
 # Small and micro enterprises (小微企业): what credit policies and the fund mean by "small".
 SMALL_AND_MICRO = frozenset({Size.SMALL.value, Size.MICRO.value})
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -29,7 +30,25 @@ from app.clock import utcnow
 from app.extensions import db
 from app.types import Money, UTCDateTime, one_of
 
-ORIGINS = ("file", "pull", "push")
+
+class Origin(StrEnum):
+    """How a batch arrived: an uploaded file, a pull from an HTTP source, a push to the API."""
+
+    FILE = "file"
+    PULL = "pull"
+    PUSH = "push"
+
+    @property
+    def label(self) -> str:
+        return str(ORIGIN_LABELS[self])
+
+
+ORIGIN_LABELS = {
+    Origin.FILE: _l("文件上传"),
+    Origin.PULL: _l("从数据源拉取"),
+    Origin.PUSH: _l("接口推送"),
+}
+ORIGINS: tuple[str, ...] = tuple(o.value for o in Origin)
 BATCH_STATES = ("running", "succeeded", "failed")
 
 
@@ -79,6 +98,10 @@ class ImportBatch(db.Model):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     user: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def origin_label(self) -> str:
+        return Origin(self.origin).label if self.origin in ORIGINS else self.origin
 
 
 class ImportRejection(db.Model):

@@ -87,8 +87,10 @@ def reason(code: str, f: Field | None = None) -> tuple[str, str]:
     """The (Chinese, English) reason for a code; list values name what is allowed."""
     zh, en = REASONS[code]
     if code == "not_in_list" and f is not None and f.choices:
-        allowed = "/".join(sorted(set(f.choices.values())))
-        return f"{zh}（{allowed}）", f"{en} ({allowed})"
+        values = list(dict.fromkeys(f.choices.values()))  # in the spec's order
+        words = getattr(f.choices, "words", {})
+        allowed_zh = "、".join(words.get(v, v) for v in values)
+        return f"{zh}（{allowed_zh}）", f"{en} ({'/'.join(values)})"
     return zh, en
 
 

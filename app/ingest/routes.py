@@ -4,6 +4,7 @@ corrections history. Admin only."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -102,6 +103,10 @@ def rejections_csv(batch_id: int):
 @role_required(Role.ADMIN)
 def history():
     uscc = (request.args.get("uscc") or "").strip() or None
+    english = str(get_locale() or "zh") == "en"
     return render_template(
-        "ingest/history.html", entries=services.record_history(uscc=uscc), uscc=uscc or ""
+        "ingest/history.html",
+        entries=services.record_history(uscc=uscc),
+        uscc=uscc or "",
+        describe=lambda source, text: services.describe_values(source, text, english=english),
     )

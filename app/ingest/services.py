@@ -307,6 +307,33 @@ def batch_rejections(batch_id: int, limit: int | None = None) -> list[ImportReje
     return list(db.session.scalars(query))
 
 
+def describe_values(source: str, values_json: str, *, english: bool = False) -> str:
+    """A stored JSON object of a record's fields ({"period": "2025-03", ...}) in words:
+    each field by its column heading (Chinese; its name in English) and each listed value by
+    its usual spelling ("所属期 2025-03；类别 水")."""
+    import json
+
+    spec = SPECS.get(source)
+    try:
+        values = json.loads(values_json)
+    except ValueError:
+        return values_json
+    if spec is None or not isinstance(values, dict):
+        return values_json
+    names = {f.name: f for f in spec.fields}
+    parts = []
+    for name, value in values.items():
+        f = names.get(name)
+        if f is None:
+            heading = name.replace("_", " ")
+        else:
+            heading = name.replace("_", " ") if english or not f.aliases else f.aliases[0]
+        words = getattr(f.choices, "words", {}) if f is not None else {}
+        shown = "—" if value is None else (value if english else words.get(value, value))
+        parts.append(f"{heading} {shown}")
+    return ("; " if english else "；").join(parts)
+
+
 def record_history(*, uscc: str | None = None, limit: int = 200) -> list[RecordHistory]:
     query = select(RecordHistory).order_by(RecordHistory.id.desc()).limit(limit)
     if uscc:

@@ -66,12 +66,21 @@ class SourceSpec:
         return next(f for f in self.fields if f.name == name)
 
 
-def _choices(*groups: tuple[str, tuple[str, ...]]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for value, spellings in groups:
-        for spelling in (value, *spellings):
-            mapping[normalize_header(spelling)] = value
-    return mapping
+class Choices(dict[str, str]):
+    """An enum field's spellings (normalised) → stored value, remembering each value's usual
+    Chinese spelling (its first) so that a message can name the allowed values in words."""
+
+    def __init__(self, groups: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+        super().__init__()
+        self.words: dict[str, str] = {}
+        for value, spellings in groups:
+            self.words[value] = spellings[0] if spellings else value
+            for spelling in (value, *spellings):
+                self[normalize_header(spelling)] = value
+
+
+def _choices(*groups: tuple[str, tuple[str, ...]]) -> Choices:
+    return Choices(groups)
 
 
 def normalize_header(text: str) -> str:
@@ -102,8 +111,8 @@ SEVERITIES = _choices(
 UTILITIES = _choices(
     ("water", ("水", "水费")),
     ("electricity", ("电", "电费")),
-    ("gas", ("气", "燃气", "燃气费")),
-    ("heating", ("暖", "供暖", "暖气", "供暖费")),
+    ("gas", ("燃气", "气", "燃气费")),
+    ("heating", ("供暖", "暖", "暖气", "供暖费")),
 )
 GRADES = _choices(*((grade, ()) for grade in TAX_GRADES))  # a → A
 

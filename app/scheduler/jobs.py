@@ -20,6 +20,27 @@ class Job:
     func: Callable[[], dict | None]
     description: str = ""
 
+    @property
+    def interval(self) -> str:
+        """How often the job runs, in words ("每天", "每 5 分钟")."""
+        return every(self.seconds)
+
+
+def every(seconds: int) -> str:
+    """An interval in the reader's language, in the largest unit that divides it."""
+    from flask_babel import gettext as _
+
+    if seconds % 86400 == 0:
+        n = seconds // 86400
+        return _("每天") if n == 1 else _("每 %(n)s 天", n=n)
+    if seconds % 3600 == 0:
+        n = seconds // 3600
+        return _("每小时") if n == 1 else _("每 %(n)s 小时", n=n)
+    if seconds % 60 == 0:
+        n = seconds // 60
+        return _("每分钟") if n == 1 else _("每 %(n)s 分钟", n=n)
+    return _("每 %(n)s 秒", n=seconds)
+
 
 def registered_jobs(app: Flask) -> list[Job]:
     """The jobs this process schedules, after `SCHEDULER_JOBS` filtering (empty = all)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, render_template
@@ -18,9 +19,13 @@ PERCENT_FEATURES = {"tax_paid_ratio", "tax_on_time_ratio", "utility_on_time_rati
 
 
 def _fmt(feature: str, value: float) -> str:
+    """A cut as people write it: 95%, 1,000,000, 0.95 (never 1e+06)."""
     if feature in PERCENT_FEATURES:
-        return f"{value * 100:g}%"
-    return f"{value:,g}"
+        return f"{format(Decimal(str(value)) * 100, 'f').rstrip('0').rstrip('.')}%"
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"
 
 
 def rule_bands(rule: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -85,6 +85,33 @@ REASONS: dict[str, tuple[str, str]] = {
         "缺少登记信息（成立日期、注册资本），按中性计分",
         "Registration data missing: scored as neutral",
     ),
+    # The source has records, but too few for some measures (a trend needs 24 months).
+    "SHORT_TAX_DATA": (
+        "纳税记录月数不足，部分指标（如同比变化）按中性计分",
+        "Too few months of tax records for some measures (such as the yearly trend): "
+        "scored as neutral",
+    ),
+    "SHORT_UTILITY_DATA": (
+        "水电气暖缴费记录不足，部分指标按中性计分",
+        "Too few utility records for some measures: scored as neutral",
+    ),
+    "SHORT_SOCIAL_INSURANCE_DATA": (
+        "社保缴纳记录月数不足，部分指标（如参保人数变化）按中性计分",
+        "Too few months of social-insurance records for some measures (such as the "
+        "headcount trend): scored as neutral",
+    ),
+    "SHORT_TAX_RATING": (
+        "纳税信用评价信息不全，部分指标按中性计分",
+        "Tax credit rating incomplete: scored as neutral",
+    ),
+    "SHORT_PUBLIC_CREDIT_DATA": (
+        "公共信用记录信息不全，部分指标按中性计分",
+        "Public credit records incomplete: scored as neutral",
+    ),
+    "SHORT_REGISTRY_DATA": (
+        "登记信息不全（如缺少成立日期或注册资本），相应指标按中性计分",
+        "Registration data incomplete (such as the founding date or capital): scored as neutral",
+    ),
 }
 
 MISSING_REASON = {
@@ -94,6 +121,16 @@ MISSING_REASON = {
     "tax_ratings": "NO_TAX_RATING",
     "public_credit": "NO_PUBLIC_CREDIT_DATA",
     "enterprises": "NO_REGISTRY_DATA",
+}
+# A measure without a value although its source has records: the records are too few or
+# lack the field, which the enterprise must not read as "no records at all".
+SHORT_REASON = {
+    "tax_payments": "SHORT_TAX_DATA",
+    "utility_bills": "SHORT_UTILITY_DATA",
+    "social_insurance": "SHORT_SOCIAL_INSURANCE_DATA",
+    "tax_ratings": "SHORT_TAX_RATING",
+    "public_credit": "SHORT_PUBLIC_CREDIT_DATA",
+    "enterprises": "SHORT_REGISTRY_DATA",
 }
 CONFIDENCE_LABELS = {"high": ("高", "high"), "medium": ("中", "medium"), "low": ("低", "low")}
 
@@ -389,7 +426,12 @@ def score(
         _reason(code, "behaviour", pts) for code, pts in lost.items() if code not in cap_codes
     ]
     missing = [
-        _reason(MISSING_REASON[source], "missing", pts) for source, pts in missing_lost.items()
+        _reason(
+            (SHORT_REASON if features.coverage.get(source, 0) > 0 else MISSING_REASON)[source],
+            "missing",
+            pts,
+        )
+        for source, pts in missing_lost.items()
     ]
     reasons.extend(sorted(behaviour + missing, key=lambda r: (-r.points_lost, r.code)))
 
@@ -437,6 +479,7 @@ def grade_order(definition: Mapping[str, Any]) -> tuple[str, ...]:
 __all__ = [
     "MISSING_REASON",
     "REASONS",
+    "SHORT_REASON",
     "CompiledScorecard",
     "Result",
     "compile_definition",

@@ -44,6 +44,7 @@ def test_enterprise_matches_applies_with_consent_and_withdraws(login_as, product
     preview = step1.get_data(as_text=True)
     assert step1.status_code == 200 and "我已阅读并同意授权书，提交申请" in preview
     assert "秦岭银行" in preview
+    assert "¥200,000.00" in preview and "200000 元" not in preview  # money shown one way
     confirm = form | {"confirm": "1", "text_id": _hidden(preview, "text_id"),
                       "text_sha256": _hidden(preview, "text_sha256")}  # fmt: skip
     done = client.post("/applications/new", confirm)
@@ -78,6 +79,9 @@ def test_officer_inbox_accept_approve_disburse(login_as, factories, product):
     inbox = client.get("/bank/inbox").get_data(as_text=True)
     assert "待受理" in inbox and "3 个工作日" in inbox
     assert "匿名企业" in inbox  # no query authorization yet
+    assert "· 小型" in inbox and "small" not in inbox  # the size in words
+    detail = client.get(f"/applications/{app.id}").get_data(as_text=True)
+    assert "· 小型" in detail and "· small" not in detail
     client.post(f"/applications/{app.id}/accept")
     client.post(f"/applications/{app.id}/approve", {"amount": "150000", "rate": "4.2",
                 "term_months": "12"})  # fmt: skip

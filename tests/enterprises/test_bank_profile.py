@@ -217,5 +217,5 @@ def test_record_sections_show_monthly_summaries_within_the_authorization(
     client = WebClient(app.test_client())
     client.login(officer)
     page = client.get(f"/bank/enterprises/{enterprise.uscc}").get_data(as_text=True)
-    assert "1300.00" in page and "2026-03" in page
-    assert "4321" not in page and "1234.00" not in page  # the utility bill stays hidden
+    assert "¥1,300.00" in page and "2026-03" in page  # money through the one filter
+    assert "4321" not in page and "1,234.00" not in page  # the utility bill stays hidden

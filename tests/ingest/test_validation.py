@@ -162,3 +162,18 @@ def test_several_bad_fields_in_one_row_count_one_rejected_row(consenting, load):
     summary = load("tax_payments", TAX, [row])
     assert summary.rejected == 1
     assert [(r["row"], r["column"]) for r in summary.rejections] == [(2, "所属期"), (2, "实缴金额")]
+
+
+def test_the_allowed_values_are_named_in_words_the_file_could_use():
+    """A file that wrote 巨型 hears which Chinese words it may use (微型、小型…), in the spec's
+    order; the English reason names the values themselves."""
+    from app.ingest.normalize import reason
+    from app.ingest.specs import SPECS
+
+    zh, en = reason("not_in_list", SPECS["enterprises"].get("scale"))
+    assert zh.endswith("（微型、小型、中型、大型）") and "micro" not in zh
+    assert en.endswith("(micro/small/medium/large)")
+    zh, _en = reason("not_in_list", SPECS["utility_bills"].get("utility"))
+    assert "水、电、燃气、供暖" in zh
+    zh, _en = reason("not_in_list", SPECS["tax_ratings"].get("grade"))
+    assert zh.endswith("（A、B、M、C、D）")

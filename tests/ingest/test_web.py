@@ -36,6 +36,7 @@ def test_admin_uploads_a_file_and_sees_the_batch(login_as, factories):
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "企业名录.csv" in page and "行政区划代码不在陕西省区划代码表中" in page
+    assert "<dd>文件上传</dd>" in page and "<dd>file</dd>" not in page
     assert admin.email in page
     batch = db.session.scalar(select(ImportBatch))
     assert (batch.inserted, batch.rejected, batch.user_id) == (1, 1, admin.id)
@@ -82,6 +83,8 @@ def test_corrections_page_filters_by_uscc(login_as, factories, load):
     db.session.commit()
     page = client.get(f"/admin/ingest/history?uscc={enterprise.uscc}").get_data(as_text=True)
     assert old_name in page  # the old name is kept
+    # in words, not the stored JSON: the column's heading, the source's name
+    assert f"企业名称 {old_name}" in page and '{"' not in page and "企业登记信息" in page
     other = client.get(f"/admin/ingest/history?uscc={factories.uscc()}").get_data(as_text=True)
     assert old_name not in other
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from app import create_app
@@ -100,3 +103,11 @@ def test_production_starts_with_a_real_secret(monkeypatch):
     monkeypatch.setenv("SMS_SENDER", "http")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_small_buttons_keep_their_own_text_colour():
+    """.btn-small sets size only: forcing white text made every small ghost button (white
+    background) invisible ("我的异议", "全部标为已读", "暂停")."""
+    css = (Path(__file__).resolve().parents[2] / "app/static/css/app.css").read_text()
+    rule = re.search(r"\.btn-small\s*\{([^}]*)\}", css).group(1)
+    assert "color" not in rule

@@ -69,8 +69,10 @@ def test_enterprise_page_shows_score_grade_reasons_and_chart_data(app, factories
     vendored = client.get("/static/vendor/echarts/echarts.min.js")
     assert vendored.status_code == 200
     vendored.close()
-    # tables beside the charts: the same figures without JavaScript
-    assert "12000.00" in page
+    # tables beside the charts: the same figures without JavaScript, money one way
+    assert "¥12,000.00" in page and ">12000.00<" not in page
+    # reasons in words only: no reason code beside them
+    assert not re.search(r"\b(PENALTY|NO|SHORT)_[A-Z_]+\b", page)
 
 
 def test_enterprise_page_in_english(app, factories, scored):

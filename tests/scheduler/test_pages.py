@@ -28,6 +28,19 @@ def test_admin_sees_lease_jobs_and_runs_newest_first(login_as):
     assert "ConnectionError: 税务源超时" in body
     assert body.index("税务源超时") < body.index("成功")  # newest (failed) first
     assert 'href="/admin/scheduler/"' in body  # nav link
+    assert "每天" in body and "每 5 分钟" in body and "86400" not in body  # intervals in words
+
+
+@pytest.mark.parametrize(
+    ("seconds", "zh"),
+    [(86400, "每天"), (172800, "每 2 天"), (3600, "每小时"), (900, "每 15 分钟"), (60, "每分钟"),
+     (90, "每 90 秒")],
+)  # fmt: skip
+def test_intervals_read_in_the_largest_whole_unit(app, seconds, zh):
+    from app.scheduler.jobs import every
+
+    with app.test_request_context():
+        assert every(seconds) == zh
 
 
 def test_runs_are_paginated(login_as):

@@ -79,9 +79,14 @@ def test_anyone_can_read_the_active_scorecard(web):
     for text in ("信用评分卡", "第1版", "现行版本", "遵纪守法", "监管风险", "20%", "25%"):
         assert text in html
     assert "AAA" in html and "≥ 900" in html
-    assert "BLACK_LIST" in html and "最高 C" in html
+    assert "被列入严重失信主体名单 → 最高 C" in html  # the cap in words
     assert "95%" in html  # ratio cut-offs shown as percentages
     assert "按该规则的中性分计入" in html
+    # figures as people write them, words instead of codes, no repository path
+    assert "1,000,000" in html and "e+0" not in html
+    assert "近36个月罚款金额较大" in html
+    for code in ("BLACK_LIST", "PENALTY_AMOUNT", "penalty_amount", "compliance", "docs/"):
+        assert code not in html, code
 
 
 def test_previous_versions_stay_readable(web, v1_definition):

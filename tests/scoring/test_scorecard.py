@@ -134,6 +134,22 @@ def test_a_firm_with_no_data_gets_low_confidence_not_a_bad_grade(card):
     assert performance.score == 50.0 and performance.data_share == 0.0
 
 
+def test_a_short_history_is_not_called_missing(card):
+    """7 months of tax records give no yearly trend: the reason says the months are too few,
+    never "缺少纳税记录" beside a coverage of 7 months; a source with no records still says so."""
+    short = dataclasses.replace(
+        PUNCTUAL,
+        tax_trend=None,
+        si_headcount_trend=None,
+        coverage={**FULL_COVERAGE, "tax_payments": 7, "social_insurance": 0},
+    )
+    codes = [r.code for r in score(short, card).reasons if r.kind == "missing"]
+    assert "SHORT_TAX_DATA" in codes and "NO_TAX_DATA" not in codes
+    assert "NO_SOCIAL_INSURANCE_DATA" in codes
+    zh, en = REASONS["SHORT_TAX_DATA"]
+    assert "不足" in zh and "缺少" not in zh and "Too few" in en
+
+
 def test_result_carries_both_languages_and_the_profile_shape(card):
     result = score(IN_ARREARS, card)
     zh, en = result.to_dict("zh"), result.to_dict("en")
