@@ -22,8 +22,8 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.clock import local_today
 from app.consent.forms import CATEGORY_LABELS
+from app.disputes import figures, services
 from app.disputes import records as contested
-from app.disputes import services
 from app.disputes.forms import (
     FIELD_LABELS,
     STATUS_BADGES,
@@ -267,3 +267,16 @@ def _detail_page(dispute_id: int, *, form=None, forward_form=None, status: int =
         key_fields=spec.key,
         history=contested.record_history(dispute),
     ), status
+
+
+# --- the financial office ----------------------------------------------------------------
+
+
+@bp.route("/office/objections")
+@role_required(Role.REGULATOR, Role.ADMIN)
+def office_figures():
+    """异议统计: per authority or per city, small groups suppressed."""
+    by = request.args.get("by") or "authority"
+    if by not in figures.DIMENSIONS:
+        abort(404)
+    return render_template("disputes/figures.html", data=figures.figures(by), by=by)
