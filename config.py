@@ -49,6 +49,10 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are trusted (0: none,
+    # the client address is the peer's). Set it to the number of proxies, no more: a client
+    # can write the header itself, and only the entries the proxies appended are true.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
@@ -144,6 +148,11 @@ class ProductionConfig(Config):
             )
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if os.environ.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI=memory:// counts per process, so with several workers the "
+                "login limit multiplies: set a shared store (redis://…) in production"
+            )
         if os.environ.get("SMS_SENDER", "log") == "log":
             raise RuntimeError(
                 "SMS_SENDER=log writes verification codes to the log: set SMS_SENDER=http "

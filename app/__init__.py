@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import (
     db_events,  # noqa: F401 - engine pragmas for SQLite
@@ -38,6 +39,10 @@ def create_app(config: type | str | None = None) -> Flask:
         ProductionConfig.validate()
     app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0))
+    if proxies > 0:
+        # The client address and scheme as the configured number of proxies saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     _init_extensions(app)
     edge.init_app(app)  # before the blueprints: their routes compile with its converter
@@ -62,6 +67,7 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from app.auth import sessions
     from app.auth.models import User
 
     db.init_app(app)
@@ -83,6 +89,9 @@ def _init_extensions(app: Flask) -> None:
             return None
         user = db.session.get(User, int(user_id))
         if user is None or not user.active or str(user.session_version) != version:
+            return None
+        # The session must still be live on the server (logout and "sign out everywhere").
+        if not sessions.is_live(user, session.get("sid")):
             return None
         return user
 

@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import services
+from app.auth import services, sessions
 from app.auth.decorators import role_required
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm, TokenForm
 from app.errors import ServiceError
@@ -25,6 +25,20 @@ from app.extensions import db, limiter
 from app.forms import attach_error
 
 bp = Blueprint("auth", __name__)
+
+
+def _sign_in(user) -> None:
+    """A fresh session (cookie and server row) for `user`."""
+    session.clear()
+    key = sessions.start(
+        user, ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")
+    )
+    db.session.commit()
+    login_user(user)
+    session["sid"] = key
+    session.permanent = True
+    if user.locale:
+        session["locale"] = user.locale
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -56,8 +70,7 @@ def register():
             attach_error(form, exc)
         else:
             db.session.commit()
-            login_user(user)
-            session.permanent = True
+            _sign_in(user)
             flash(
                 _("注册成功。账户目前为“待核验”：完成核验后才能查看非公开数据和办理业务。"),
                 "warning",
@@ -86,11 +99,7 @@ def login():
             status = exc.status
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            if user.locale:
-                session["locale"] = user.locale
+            _sign_in(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
     elif form.errors:
         status = 422
@@ -100,6 +109,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @role_required(unverified_ok=True)
 def logout():
+    """Ends this session on the server too: a copy of the cookie opens nothing afterwards."""
+    sessions.end(session.get("sid"))
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("您已安全退出"), "success")
@@ -113,7 +125,10 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=session.get("sid"),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -127,30 +142,50 @@ def change_password():
     return render_template("auth/password.html", form=form), (422 if form.errors else 200)
 
 
-@bp.route("/account/settings")
-@role_required(unverified_ok=True)
-def settings():
+def _settings_page(new_token: str | None = None):
     return render_template(
         "auth/settings.html",
         tokens=services.list_tokens(current_user),
         token_form=TokenForm(),
         revoke_form=EmptyForm(),
-        new_token=session.pop("new_token", None),
+        sessions=sessions.active(current_user),
+        current_sid=session.get("sid"),
+        is_current=sessions.is_current,
+        new_token=new_token,
     )
+
+
+@bp.route("/account/settings")
+@role_required(unverified_ok=True)
+def settings():
+    return _settings_page()
 
 
 @bp.route("/account/tokens", methods=["POST"])
 @role_required()
 def create_token():
+    """The new token is shown once, in this answer: it never travels in the session cookie."""
     form = TokenForm()
     if form.validate_on_submit():
         _token, plaintext = services.issue_token(current_user, form.name.data)
         db.session.commit()
-        # Shown once on the next page, then gone.
-        session["new_token"] = plaintext
         flash(_("新令牌已生成，请立即复制保存，它只显示这一次"), "success")
-    else:
-        flash(_("请填写令牌名称"), "error")
+        return _settings_page(new_token=plaintext)
+    flash(_("请填写令牌名称"), "error")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@role_required(unverified_ok=True)
+def sign_out_everywhere():
+    """退出全部设备: every session of the account ends, this one too."""
+    if EmptyForm().validate_on_submit():
+        sessions.end_all(current_user, ip=request.remote_addr)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("已退出全部设备上的登录"), "success")
+        return redirect(url_for("auth.login"))
     return redirect(url_for("auth.settings"))
 
 

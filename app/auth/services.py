@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.models import BANK_ROLES, ApiToken, Role, User
+from app.auth import sessions
+from app.auth.models import BANK_ROLES, ApiToken, LoginThrottle, Role, User
 from app.banks.services import get_bank_by_code
 from app.clock import utcnow
 from app.enterprises import services as enterprise_services
@@ -28,8 +29,6 @@ COMMON_PASSWORDS = {
     "password123", "1234567890", "qwertyuiop", "12345678910", "abcdefghij",
     "password1234", "a123456789", "1q2w3e4r5t", "iloveyou123", "woaini1314",
 }  # fmt: skip
-# A dummy hash to spend the same time on unknown e-mails as on known ones.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
 
 
 def normalize_email(email: str) -> str:
@@ -166,36 +165,61 @@ def create_user(
     return user, generated
 
 
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made with the configured method (scrypt in production), so that an unknown
+    address costs the same check as a known one."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
+    return _DUMMY_HASHES[method]
+
+
+def _throttle(email: str) -> LoginThrottle:
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    row = db.session.get(LoginThrottle, digest)
+    if row is None:
+        row = LoginThrottle(email_digest=digest, failures=0)
+        db.session.add(row)
+    return row
+
+
 def authenticate(email: str, password: str) -> User:
     """The user for these credentials, counting failures and locking after too many.
 
-    Unknown e-mail and wrong password get the same message, so accounts cannot be probed.
+    Unknown and existing addresses take the same path: the same lock (per address, see
+    `LoginThrottle`), the same password check (`_dummy_hash`), the same answer.
     """
-    user = get_user_by_email(email)
+    email = normalize_email(email)
     now = utcnow()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise Unauthorized(_("邮箱或密码错误"), code="bad_credentials")
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+    throttle = _throttle(email)
+    if throttle.locked_until and throttle.locked_until > now:
+        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
         raise Locked(_("登录失败次数过多，账户已临时锁定，请 %(m)d 分钟后再试", m=minutes))
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
+    user = get_user_by_email(email)
+    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not matches:
+        throttle.failures = (throttle.failures or 0) + 1
+        if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+            minutes = current_app.config["LOGIN_LOCK_MINUTES"]
+            throttle.locked_until = now + timedelta(minutes=minutes)
+            throttle.failures = 0
         db.session.flush()
         raise Unauthorized(_("邮箱或密码错误"), code="bad_credentials")
     if not user.active:
         raise Forbidden(_("该账户已停用"), code="inactive")
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.failures = 0
+    throttle.locked_until = None
     user.last_login_at = now
     db.session.flush()
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
+    """Change the password; every other session of the user ends (`keep_session` is the
+    browser that changed it)."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationFailed("current_password", _("当前密码不正确"))
     if current == new:
@@ -206,7 +230,8 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ValidationFailed("new_password", problem, code="weak_password")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
-    user.session_version += 1
+    sessions.end_all(user, keep=keep_session)
+    identity.record_event(user, EventKind.PASSWORD_CHANGED)
     db.session.flush()
 
 

@@ -11,11 +11,18 @@ from app.auth.models import ApiToken, Role
 from app.extensions import db
 
 
-def test_settings_page_shows_a_new_token_once_and_stores_only_its_hash(login_as, api):
+def _session_cookie(app, client) -> dict:
+    cookie = client.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value)
+
+
+def test_settings_page_shows_a_new_token_once_and_stores_only_its_hash(app, login_as, api):
     client, user = login_as(Role.BANK_OFFICER)
     response = client.post("/account/tokens", {"name": "信贷系统对接"})
-    assert response.status_code == 302
-    page = client.get("/account/settings").get_data(as_text=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    # Shown in this answer only: the plaintext never travels in the (signed, readable) cookie.
+    assert not any("xyd_" in str(value) for value in _session_cookie(app, client).values())
     plaintext = re.search(r'id="new-token">(xyd_[^<]+)<', page).group(1)
     stored = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
     assert stored.token_hash == hashlib.sha256(plaintext.encode()).hexdigest()

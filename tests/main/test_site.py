@@ -89,9 +89,23 @@ def test_production_refuses_missing_or_demo_secret(monkeypatch, key):
         create_app(ProductionConfig)
 
 
+def test_production_refuses_the_per_process_limiter_store(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/x")
+    monkeypatch.setenv("SMS_SENDER", "http")
+    for store in (None, "memory://"):
+        if store is None:
+            monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+        else:
+            monkeypatch.setenv("RATELIMIT_STORAGE_URI", store)
+        with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+            create_app(ProductionConfig)
+
+
 def test_production_refuses_to_log_verification_codes(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/x")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     monkeypatch.delenv("SMS_SENDER", raising=False)
     with pytest.raises(RuntimeError, match="SMS_SENDER"):
         create_app(ProductionConfig)
@@ -101,6 +115,7 @@ def test_production_starts_with_a_real_secret(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/x")
     monkeypatch.setenv("SMS_SENDER", "http")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
