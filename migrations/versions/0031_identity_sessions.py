@@ -2,15 +2,15 @@
 everywhere"), and failed logins counted per address whether or not an account has it
 (the per-account counters on users go).
 
-Revision ID: 0030_identity
-Revises: 0029_identity
+Revision ID: 0031_identity
+Revises: 0030_report
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030_identity"
-down_revision = "0029_identity"
+revision = "0031_identity"
+down_revision = "0030_report"
 branch_labels = None
 depends_on = None
 
