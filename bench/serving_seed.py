@@ -39,10 +39,13 @@ def main(argv: list[str]) -> int:
         text = consent.current_text("query")
         enterprises = list(db.session.execute(select(Enterprise.id, Enterprise.uscc)))
         for enterprise_id, _uscc in enterprises:
-            consent.grant_query(
+            grant = consent.grant_query(
                 enterprise_id, bank.id, list(consent.ALL_CATEGORIES), purpose="压测",
                 user_id=None, ip=None, text_id=text.id, days=90,
             )  # fmt: skip
+            # Every request must be allowed, yet the guard still counts the day's reads
+            # against a cap (its real cost): one no run reaches.
+            grant.reads_per_day = 10**9
         db.session.commit()
     print(json.dumps({"token": token, "usccs": [uscc for _, uscc in enterprises]}))
     return 0

@@ -29,6 +29,7 @@ class AccessLogEntry(db.Model):
         Index("ix_access_log_enterprise_at", "enterprise_id", "at"),
         Index("ix_access_log_bank_at", "bank_id", "at"),
         Index("ix_access_log_chain_id", "chain", "id"),
+        Index("ix_access_log_authorization_at", "authorization_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -87,34 +87,34 @@ def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
     return [Covering(i, p, frozenset(c), cap) for i, (p, cap, c) in found.items()]
 
 
-def reads_today(
-    enterprise_id: int, bank_id: int, authorization_ids: Iterable[int]
-) -> dict[int, int]:
+def reads_today(enterprise_id: int, bank_id: int, caps: dict[int, int]) -> dict[int, int]:
     """The bank's allowed reads of the enterprise's data today (Shanghai calendar day) under
-    each authorization, as the access log records them."""
-    ids = list(authorization_ids)
-    if not ids:
-        return {}
+    each authorization in `caps` (id → cap), as the access log records them, counted up to
+    the cap only (index `ix_access_log_authorization_at`: at most `cap` rows read each)."""
     start = datetime.combine(local_today(), time(), SHANGHAI)
-    rows = db.session.execute(
-        select(AccessLogEntry.authorization_id, func.count())
-        .where(
-            AccessLogEntry.enterprise_id == enterprise_id,
-            AccessLogEntry.at >= start,
-            AccessLogEntry.bank_id == bank_id,
-            AccessLogEntry.outcome == "allowed",
-            AccessLogEntry.authorization_id.in_(ids),
-            AccessLogEntry.reason.not_in((IDENTITY, LOAN_SERVICING)),
+    done = {}
+    for auth_id, cap in caps.items():
+        reads = (
+            select(AccessLogEntry.id)
+            .where(
+                AccessLogEntry.authorization_id == auth_id,
+                AccessLogEntry.at >= start,
+                AccessLogEntry.enterprise_id == enterprise_id,
+                AccessLogEntry.bank_id == bank_id,
+                AccessLogEntry.outcome == "allowed",
+                AccessLogEntry.reason.not_in((IDENTITY, LOAN_SERVICING)),
+            )
+            .limit(cap)
+            .subquery()
         )
-        .group_by(AccessLogEntry.authorization_id)
-    )
-    return {auth_id: n for auth_id, n in rows}
+        done[auth_id] = db.session.scalar(select(func.count()).select_from(reads)) or 0
+    return done
 
 
 def _within_cap(enterprise_id: int, bank_id: int, coverings: list[Covering]) -> list[Covering]:
     """The authorizations whose daily read cap is not yet reached."""
-    capped = [c.id for c in coverings if c.reads_per_day is not None]
-    done = reads_today(enterprise_id, bank_id, capped)
+    caps = {c.id: c.reads_per_day for c in coverings if c.reads_per_day is not None}
+    done = reads_today(enterprise_id, bank_id, caps)
     return [c for c in coverings if c.reads_per_day is None or done.get(c.id, 0) < c.reads_per_day]
 
 
