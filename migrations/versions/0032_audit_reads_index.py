@@ -2,8 +2,8 @@
 the access log's authorization and time, so that the count reads only that authorization's
 rows of the day, not every row of the enterprise.
 
-Revision ID: 0031_audit
-Revises: 0030_report
+Revision ID: 0032_audit
+Revises: 0031_identity
 Create Date: 2026-12-05 06:15:00
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0031_audit'
-down_revision = '0030_report'
+revision = '0032_audit'
+down_revision = '0031_identity'
 branch_labels = None
 depends_on = None
 
