@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.notifications.routes import bp as notifications_bp
     from app.products.routes import bp as products_bp
     from app.profiles.routes import bp as profiles_bp
+    from app.publicity.routes import bp as publicity_bp
     from app.repairs.routes import bp as repairs_bp
     from app.reports.routes import bp as reports_bp
     from app.scheduler.routes import bp as scheduler_bp
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(scoring_bp)
     app.register_blueprint(disputes_bp)
     app.register_blueprint(repairs_bp)
+    app.register_blueprint(publicity_bp)
     app.register_blueprint(reports_bp)
     for loans_bp in (products_bp, matching_bp, applications_bp, notifications_bp):
         app.register_blueprint(loans_bp)

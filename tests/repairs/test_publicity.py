@@ -248,3 +248,31 @@ def test_the_records_page_says_publicity_ended(app, world):
     page = _client(app, world.owner).get("/enterprise/records?source=public_credit")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "公示期满，不再公示" in text and "过期-3" in text
+
+
+def test_the_operator_page_edits_tiers_and_rules_and_applies_them(app, world):
+    from app.publicity.models import PublicityTier
+    from tests.disputes.test_pages import _client, _open
+
+    web = _client(app, world.admin)
+    page = _open(web, "/admin/publicity").get_data(as_text=True)
+    assert "公示期规则" in page and "国办发〔2025〕22号" in page and "严重失信" in page
+    bad = web.post("/admin/publicity/tiers/general", {"min_months": "13", "max_months": "12",
+                                                      "published": "y"})  # fmt: skip
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "最短 ≤ 最长" in text and 'value="13"' in text
+    assert db.session.get(PublicityTier, "general").min_months == 3  # nothing written
+    ok = web.post("/admin/publicity/tiers/general", {"min_months": "6", "max_months": "24",
+                                                     "published": "y"})  # fmt: skip
+    assert ok.status_code == 302
+    db.session.expire_all()
+    tier = db.session.get(PublicityTier, "general")
+    assert (tier.min_months, tier.max_months, tier.published) == (6, 24, True)
+    assert web.post("/admin/publicity/rules", {"category": "penalty", "severity": "major",
+                                               "tier": "serious"}).status_code == 302  # fmt: skip
+    refused = web.post("/admin/publicity/rules", {"category": "license", "severity": "",
+                                                  "tier": "general"})  # fmt: skip
+    assert refused.status_code == 422 and "公示期只适用于" in refused.get_data(as_text=True)
+    applied = web.post("/admin/publicity/run", {}, follow_redirects=True)
+    assert applied.status_code == 200 and "已按规则重新计算" in applied.get_data(as_text=True)
+    assert _client(app, world.owner).get("/admin/publicity").status_code == 403
