@@ -193,3 +193,84 @@ def for_viewer(
         else {}
     )
     return [to_dict(a, viewer, identities.get(a.id, NOT_SHOWN)) for a in apps]
+
+
+# --- the officer's workbench ---------------------------------------------------------------
+
+INBOX_TABS = ("all", "new", "review", "decided")
+DUE_FILTERS = ("today", "overdue")
+PAGE_SIZE = 20
+
+
+@dataclass
+class Workbench:
+    """One page of one tab of the inbox, with the counts an officer starts the day with."""
+
+    tab: str
+    rows: list[InboxRow]
+    counts: dict[str, int]  # all, new, due_today, overdue, review, decided
+    total: int  # rows of the tab after the search and filter
+    page: int
+    pages: int
+    q: str
+    due: str
+
+
+def due_state(row: InboxRow) -> str | None:
+    """ "today" on the last working day to accept, "overdue" past it (Chinese working days)."""
+    if row.days_left is None:
+        return None
+    if row.days_left < 0:
+        return "overdue"
+    return "today" if row.days_left == 0 else None
+
+
+def matches(row: InboxRow, q: str) -> bool:
+    """Search by application number, product, or — only where the guard shows who applied —
+    the enterprise's name or code (an anonymous row never matches a name: the search must not
+    tell a bank who is behind it)."""
+    needle = q.strip().lower()
+    if not needle:
+        return True
+    app = row.application
+    if needle == str(app.id):  # an application number matches exactly
+        return True
+    fields = [app.product.name if app.product else ""]
+    if row.identified:
+        fields += [app.enterprise.name, app.enterprise.uscc]
+    return any(needle in f.lower() for f in fields)
+
+
+def workbench(
+    user: User,
+    *,
+    tab: str = "all",
+    q: str = "",
+    due: str = "",
+    page: int = 1,
+    endpoint: str,
+    channel: str,
+    ip: str | None,
+    now: datetime | None = None,
+) -> Workbench:
+    """The inbox as a workbench: counts of new, due today and overdue (working days), one tab
+    ("all" by default) newest first, searched, filtered by due state and paged (`PAGE_SIZE`)."""
+    tab = tab if tab in INBOX_TABS else "all"
+    due = due if due in DUE_FILTERS else ""
+    tabs = inbox(user, endpoint=endpoint, channel=channel, ip=ip, now=now)
+    states = [due_state(row) for row in tabs["new"]]
+    counts = {
+        "new": len(tabs["new"]),
+        "due_today": states.count("today"),
+        "overdue": states.count("overdue"),
+        "review": len(tabs["review"]),
+        "decided": len(tabs["decided"]),
+    }
+    counts["all"] = counts["new"] + counts["review"] + counts["decided"]
+    chosen = [row for rows in tabs.values() for row in rows] if tab == "all" else tabs[tab]
+    rows = sorted(chosen, key=lambda r: r.application.id, reverse=True)
+    rows = [r for r in rows if matches(r, q) and (not due or due_state(r) == due)]
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return Workbench(tab, shown, counts, len(rows), page, pages, q.strip(), due)

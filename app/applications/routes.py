@@ -283,11 +283,20 @@ def authorize(application_id: int):
 @bp.route("/bank/inbox")
 @role_required(*BANK_ROLES)
 def inbox():
+    bench = queries.workbench(
+        current_user,
+        tab=request.args.get("tab", "all"),
+        q=request.args.get("q", "")[:100],
+        due=request.args.get("due", ""),
+        page=request.args.get("page", 1, type=int) or 1,
+        endpoint=request.path,
+        channel="web",
+        ip=request.remote_addr,
+    )
     return render_template(
         "applications/inbox.html",
-        tabs=queries.inbox(
-            current_user, endpoint=request.path, channel="web", ip=request.remote_addr
-        ),
+        bench=bench,
         labels=STATE_LABELS,
         summary=queries.summary,
+        due_state=queries.due_state,
     )

@@ -1,0 +1,108 @@
+"""The officer's workbench: counts of new, due today and overdue in Chinese working days,
+newest first, search by name or code (never matching an anonymous applicant's name),
+filters and paging."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.applications import queries, services
+from app.applications.models import Application
+from app.auth.models import Role
+from app.clock import utcnow
+from app.extensions import db
+from app.workcalendar import services as workdays
+from tests.consent.test_guard import grant_query
+from tests.products.helpers import make_product
+
+
+@pytest.fixture
+def product(factories):
+    return make_product(factories.bank(name="秦岭银行"))
+
+
+@pytest.fixture
+def desk(factories, product):
+    """25 applications to one bank: 2 due today, 3 overdue, one applicant authorized."""
+    officer = factories.user(Role.BANK_OFFICER, bank=product.bank)
+    apps = []
+    for i in range(25):
+        owner = factories.user(Role.ENTERPRISE)
+        if i == 0:
+            owner.enterprise.name = "秦岭工作台检索有限公司"
+            grant_query(owner.enterprise, product.bank, ["enterprises"])
+        if i == 1:
+            owner.enterprise.name = "匿名不可检索有限公司"
+        apps.append(services.create_application(
+            owner.enterprise_id, product_id=product.id, amount="100000", term_months=12,
+            purpose="备货", user_id=owner.id,
+        ))  # fmt: skip
+    now = utcnow()
+    for app in apps[2:4]:  # due today: the deadline's day is today
+        app.respond_by = now + timedelta(minutes=5)
+    for app in apps[4:7]:  # overdue
+        app.respond_by = now - timedelta(days=10)
+    db.session.commit()
+    return officer, apps
+
+
+def _bench(officer, **kw):
+    return queries.workbench(officer, endpoint="/bank/inbox", channel="web", ip=None, **kw)
+
+
+def test_counts_newest_first_and_paging(desk):
+    officer, apps = desk
+    bench = _bench(officer)
+    assert bench.counts == {"all": 25, "new": 25, "due_today": 2, "overdue": 3, "review": 0,
+                            "decided": 0}  # fmt: skip
+    assert bench.tab == "all"
+    assert [r.application.id for r in bench.rows] == sorted(
+        (a.id for a in apps), reverse=True)[: queries.PAGE_SIZE]  # fmt: skip
+    assert (bench.page, bench.pages, bench.total) == (1, 2, 25)
+    second = _bench(officer, page=2)
+    assert len(second.rows) == 25 - queries.PAGE_SIZE
+    assert _bench(officer, page=99).page == 2  # clamped
+
+
+def test_due_filters_follow_working_days(desk):
+    officer, apps = desk
+    today = {r.application.id for r in _bench(officer, due="today").rows}
+    overdue = {r.application.id for r in _bench(officer, due="overdue").rows}
+    assert today == {a.id for a in apps[2:4]}
+    assert overdue == {a.id for a in apps[4:7]}
+    for row in _bench(officer, due="overdue").rows:
+        assert row.days_left == workdays.working_days_left(row.application.respond_by, utcnow())
+        assert row.days_left < 0
+
+
+def test_search_by_name_code_and_number_never_an_anonymous_name(desk):
+    officer, apps = desk
+    found = _bench(officer, q="工作台检索").rows
+    assert [r.application.id for r in found] == [apps[0].id]
+    by_code = _bench(officer, q=apps[0].enterprise.uscc.lower()).rows
+    assert [r.application.id for r in by_code] == [apps[0].id]
+    assert _bench(officer, q="匿名不可检索").rows == []  # not authorized: its name is unknown
+    by_number = _bench(officer, q=str(apps[7].id)).rows
+    assert apps[7].id in [r.application.id for r in by_number]
+    assert all(r.identified for r in by_number if r.application.id != apps[7].id)
+
+
+def test_the_page_shows_counts_search_and_pager(app, factories, desk):
+    from tests.conftest import WebClient
+
+    officer, _apps = desk
+    client = WebClient(app.test_client())
+    client.login(officer)
+    page = client.get("/bank/inbox").get_data(as_text=True)
+    assert 'data-testid="count-new">25<' in page
+    assert 'data-testid="count-due-today">2<' in page and 'data-testid="count-overdue">3<' in page
+    assert "第 1 / 2 页" in page and "下一页" in page
+    assert "今日到期" in page and "已超时" in page
+    hit = client.get("/bank/inbox?q=工作台检索").get_data(as_text=True)
+    assert "秦岭工作台检索有限公司" in hit and 'value="工作台检索"' in hit
+    assert client.get("/bank/inbox?tab=bogus&page=abc&due=x").status_code == 200
+    review = client.get("/bank/inbox?tab=review").get_data(as_text=True)
+    assert 'id="tab-review"' in review and "暂无" in review
+    assert db.session.query(Application).count() == 25
