@@ -15,13 +15,18 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from app.clock import utcnow
 from app.errors import ValidationFailed
+from app.types import UTCDateTime, one_of
 
 # content type → (magic prefix, extensions)
 KINDS: dict[str, tuple[bytes, tuple[str, ...]]] = {
@@ -157,3 +162,29 @@ def keeping(uploads: list[Upload]):
     except BaseException:
         remove(stored)
         raise
+
+
+class StoredFile:
+    """The columns of a kept evidence file, for the models that keep them (a repair's, an
+    objection's): stored as `stored_name`, never the name the enterprise gave, which is kept
+    for display only."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:  # noqa: N805 - a class-level directive
+        return (CheckConstraint(one_of("content_type", CONTENT_TYPES), name="content_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @classmethod
+    def kept(cls, upload: Upload, stored_name: str, now: datetime):
+        """The row of an accepted file written under `stored_name` (see `keeping`)."""
+        return cls(  # type: ignore[call-arg]
+            filename=upload.filename, content_type=upload.content_type, size=len(upload.data),
+            sha256=upload.sha256, stored_name=stored_name, created_at=now,
+        )  # fmt: skip

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
-from app.evidence import CONTENT_TYPES
+from app.evidence import StoredFile
 from app.extensions import db
 from app.sources.models import RECORD_SOURCES
 from app.types import UTCDateTime, one_of
@@ -116,22 +116,14 @@ class DisputeEvent(db.Model):
     user: Mapped[User | None] = relationship(lazy="joined")
 
 
-class DisputeFile(db.Model):
+class DisputeFile(StoredFile, db.Model):
     """An evidence file of an objection (`app.evidence`: checked by content, stored under a
     random name outside the web root; served to the enterprise and the operator only)."""
 
     __tablename__ = "dispute_files"
-    __table_args__ = (CheckConstraint(one_of("content_type", CONTENT_TYPES), name="content_type"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     dispute_id: Mapped[int] = mapped_column(
         ForeignKey("disputes.id", ondelete="CASCADE"), index=True
     )
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     dispute: Mapped[Dispute] = relationship(back_populates="files")

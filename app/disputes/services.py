@@ -134,16 +134,7 @@ def file_dispute(
     try:
         with evidence_files.keeping(uploads) as kept:
             for upload, name in kept:
-                dispute.files.append(
-                    DisputeFile(
-                        filename=upload.filename,
-                        content_type=upload.content_type,
-                        size=len(upload.data),
-                        sha256=upload.sha256,
-                        stored_name=name,
-                        created_at=now,
-                    )
-                )
+                dispute.files.append(DisputeFile.kept(upload, name, now))
             with db.session.begin_nested():  # a concurrent filing loses on the unique index
                 db.session.add(dispute)
                 db.session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
-from app.evidence import CONTENT_TYPES
+from app.evidence import StoredFile
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord
 from app.types import UTCDateTime, one_of
@@ -127,20 +127,11 @@ class RepairEvent(db.Model):
     user: Mapped[User | None] = relationship(lazy="joined")
 
 
-class RepairFile(db.Model):
-    """An evidence file, stored under the instance folder as `stored_name` (never the name
-    the enterprise gave, which is kept for display only)."""
+class RepairFile(StoredFile, db.Model):
+    """An evidence file of a repair application (`app.evidence`)."""
 
     __tablename__ = "repair_files"
-    __table_args__ = (CheckConstraint(one_of("content_type", CONTENT_TYPES), name="content_type"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     repair: Mapped[Repair] = relationship(back_populates="files")

@@ -225,11 +225,7 @@ def apply(
     try:
         with evidence.keeping(uploads) as kept:
             for upload, name in kept:
-                repair.files.append(
-                    RepairFile(filename=upload.filename, content_type=upload.content_type,
-                               size=len(upload.data), sha256=upload.sha256, stored_name=name,
-                               created_at=now)
-                )  # fmt: skip
+                repair.files.append(RepairFile.kept(upload, name, now))
             with db.session.begin_nested():  # a concurrent application loses on the index
                 db.session.add(repair)
                 db.session.flush()
