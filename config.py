@@ -118,6 +118,9 @@ class Config:
     PHONE_CODE_TRIES = int(os.environ.get("PHONE_CODE_TRIES", "5"))
     # Resend limit: a new code at most once a minute and at most 5 a day per account.
     PHONE_CODE_RESEND_SECONDS = int(os.environ.get("PHONE_CODE_RESEND_SECONDS", "60"))
+    # Verification by the operator's review of the uploaded business licence: decided within
+    # this many Chinese working days (files go through app.evidence: PDF/JPEG/PNG by content).
+    VERIFICATION_REVIEW_WORKING_DAYS = int(os.environ.get("VERIFICATION_REVIEW_WORKING_DAYS", "3"))
     PHONE_CODE_MAX_PER_DAY = int(os.environ.get("PHONE_CODE_MAX_PER_DAY", "5"))
 
 

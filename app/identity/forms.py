@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    MultipleFileField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 
@@ -13,3 +21,20 @@ class PhoneCodeForm(FlaskForm):
 
 class SendCodeForm(FlaskForm):
     submit = SubmitField(_l("发送验证码"))
+
+
+class ReviewForm(FlaskForm):
+    licence = MultipleFileField(_l("营业执照（PDF、JPEG 或 PNG）"))
+    legal_rep = BooleanField(_l("我是企业的法定代表人"))
+    authorization = MultipleFileField(_l("授权委托书（非法定代表人须上传）"))
+    submit = SubmitField(_l("提交人工审核"))
+
+
+class DecideForm(FlaskForm):
+    decision = RadioField(
+        _l("审核结论"),
+        choices=[SelectChoice("approve", _l("通过")), SelectChoice("reject", _l("不通过"))],
+        validators=[DataRequired(message=_l("请选择审核结论"))],
+    )
+    reason = TextAreaField(_l("理由"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("提交审核结论"))

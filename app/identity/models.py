@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
+from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.types import UTCDateTime, one_of
 
@@ -45,6 +46,7 @@ class VerificationMethod(StrEnum):
     PHONE = "phone"  # a code sent to the registry's contact phone (联系电话)
     OPERATOR = "operator"  # the operator, after an in-person or paper check
     CREATED = "created"  # made verified by the operator (`flask users create --verified`)
+    REVIEW = "review"  # the operator approved the uploaded business licence
 
 
 class EventKind(StrEnum):
@@ -55,6 +57,8 @@ class EventKind(StrEnum):
     CODE_SEND_FAILED = "code_send_failed"  # the SMS gateway did not take the message
     CODE_FAILED = "code_failed"  # a wrong or expired code
     CODE_LOCKED = "code_locked"  # too many wrong codes
+    EVIDENCE_SUBMITTED = "evidence_submitted"  # licence uploaded for the operator's review
+    REVIEW_REJECTED = "review_rejected"
     VERIFIED = "verified"
     LOGIN = "login"
     LOGOUT_EVERYWHERE = "logout_everywhere"
@@ -71,6 +75,8 @@ EVENT_LABELS = {
     EventKind.CODE_SEND_FAILED: _l("短信验证码发送失败"),
     EventKind.CODE_FAILED: _l("验证码错误或已过期"),
     EventKind.CODE_LOCKED: _l("验证码错误次数过多"),
+    EventKind.EVIDENCE_SUBMITTED: _l("提交营业执照等待审核"),
+    EventKind.REVIEW_REJECTED: _l("人工审核未通过"),
     EventKind.VERIFIED: _l("账户核验通过"),
     EventKind.LOGIN: _l("登录"),
     EventKind.LOGOUT_EVERYWHERE: _l("退出全部设备"),
@@ -125,3 +131,67 @@ class PhoneCode(db.Model):
     # The sender that took it (`log`, `http`…) and the message id the gateway saw.
     sender: Mapped[str] = mapped_column(String(60))
     message_id: Mapped[str] = mapped_column(String(32))
+
+
+class ReviewState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return str(REVIEW_LABELS[self])
+
+
+REVIEW_LABELS = {
+    ReviewState.PENDING: _l("待审核"),
+    ReviewState.APPROVED: _l("已通过"),
+    ReviewState.REJECTED: _l("未通过"),
+}
+
+
+class ReviewFileKind(StrEnum):
+    LICENCE = "licence"  # 营业执照
+    AUTHORIZATION = "authorization"  # 授权委托书 (when the user is not the legal representative)
+
+
+class VerificationReview(db.Model):
+    """An account's business licence (and letter of authorization) for the operator, who
+    decides within `VERIFICATION_REVIEW_WORKING_DAYS` Chinese working days."""
+
+    __tablename__ = "verification_reviews"
+    __table_args__ = (CheckConstraint(one_of("state", ReviewState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    legal_rep: Mapped[bool] = mapped_column(Boolean, default=False)  # the user says so
+    state: Mapped[str] = mapped_column(String(10), default=ReviewState.PENDING, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    files: Mapped[list[ReviewFile]] = relationship(
+        back_populates="review", order_by="ReviewFile.id", cascade="all, delete-orphan"
+    )
+
+
+class ReviewFile(db.Model):
+    """An uploaded file, kept outside the web root under a random name (`app.evidence`)."""
+
+    __tablename__ = "verification_review_files"
+    __table_args__ = (CheckConstraint(one_of("kind", ReviewFileKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("verification_reviews.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(15))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(60))
+
+    review: Mapped[VerificationReview] = relationship(back_populates="files")

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import evidence
 from app.applications.services import draft_for
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.errors import ServiceError
 from app.extensions import db
 from app.forms import attach_error
-from app.identity import phone, services
-from app.identity.forms import PhoneCodeForm, SendCodeForm
-from app.identity.models import EVENT_LABELS
+from app.identity import phone, review, services
+from app.identity.forms import DecideForm, PhoneCodeForm, ReviewForm, SendCodeForm
+from app.identity.models import EVENT_LABELS, REVIEW_LABELS, ReviewState
 from app.notifications.senders import Channel, development_outbox
 
 bp = Blueprint("identity", __name__)
 
 
-def _verify_page(code_form: PhoneCodeForm | None = None, status: int = 200):
+def _verify_page(
+    code_form: PhoneCodeForm | None = None,
+    review_form: ReviewForm | None = None,
+    status: int = 200,
+):
     user = current_user._get_current_object()
     return render_template(
         "identity/verify.html",
@@ -30,6 +45,8 @@ def _verify_page(code_form: PhoneCodeForm | None = None, status: int = 200):
         open_code=phone.open_code(user) if user.role == Role.ENTERPRISE else None,
         send_form=SendCodeForm(),
         code_form=code_form or PhoneCodeForm(),
+        review_form=review_form or ReviewForm(),
+        review=review.latest_for(user) if user.role == Role.ENTERPRISE else None,
         draft=draft_for(user.id),
     ), status
 
@@ -74,7 +91,95 @@ def check_phone_code():
             db.session.commit()
             flash(_("账户核验通过，现在可以使用平台的全部功能"), "success")
             return redirect(url_for("identity.verify"), code=303)
-    return _verify_page(form, 422)
+    return _verify_page(form, status=422)
+
+
+@bp.route("/account/verification/review", methods=["POST"])
+@role_required(Role.ENTERPRISE, unverified_ok=True)
+def submit_review():
+    """Upload the business licence (and letter of authorization) for the operator."""
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            review.submit(
+                current_user,
+                licence=request.files.getlist(form.licence.name),
+                authorization=request.files.getlist(form.authorization.name),
+                legal_rep=bool(form.legal_rep.data),
+                ip=request.remote_addr,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            days = current_app.config["VERIFICATION_REVIEW_WORKING_DAYS"]
+            flash(_("材料已提交，平台将在 %(n)d 个工作日内审核", n=days), "success")
+            return redirect(url_for("identity.verify"), code=303)
+    return _verify_page(review_form=form, status=422)
+
+
+@bp.route("/verification-reviews/<int:review_id>/files/<int:file_id>")
+@role_required(Role.ENTERPRISE, Role.ADMIN, unverified_ok=True)
+def review_file(review_id: int, file_id: int):
+    """A licence or letter: to the operator and the enterprise's own accounts only."""
+    try:
+        found = review.file_for(review_id, file_id, current_user)
+    except ServiceError:
+        abort(404)
+    path = evidence.path_of(found.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
+    )
+
+
+@bp.route("/admin/verifications")
+@role_required(Role.ADMIN)
+def queue():
+    """核验审核: pending reviews by deadline (the overdue first), then the decided."""
+    pending_only = request.args.get("all") is None
+    rows = review.reviews(pending_only=pending_only)
+    return render_template(
+        "identity/queue.html",
+        reviews=rows,
+        days_left={r.id: review.days_left(r) for r in rows if r.state == ReviewState.PENDING},
+        pending_only=pending_only,
+        labels=REVIEW_LABELS,
+    )
+
+
+@bp.route("/admin/verifications/<int:review_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def decide(review_id: int):
+    """One review: the account, the enterprise's registry facts, the files; the decision."""
+    found = review.get_review(review_id)
+    form = DecideForm()
+    if form.validate_on_submit():
+        try:
+            review.decide(
+                review_id,
+                approve=form.decision.data == "approve",
+                reason=form.reason.data or "",
+                actor=current_user,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("审核结论已保存"), "success")
+            return redirect(url_for("identity.queue"), code=303)
+    account = services.account_of(found.user_id)
+    return render_template(
+        "identity/review.html",
+        review=found,
+        account=account,
+        form=form,
+        days_left=review.days_left(found) if found.state == ReviewState.PENDING else None,
+        labels=REVIEW_LABELS,
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/account/history")

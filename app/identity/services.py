@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.clock import utcnow
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.identity.models import AccountEvent, EventKind, VerificationMethod, VerificationState
 
@@ -132,3 +132,10 @@ def masked_phone(user: User) -> str | None:
     if len(digits) < 7:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def account_of(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("账户不存在"))
+    return user

@@ -28,6 +28,7 @@ PUBLIC = {
     "auth.login", "auth.register", "auth.logout", "auth.change_password", "auth.settings",
     "auth.revoke_token", "auth.set_language", "identity.verify", "identity.history",
     "identity.send_phone_code", "identity.check_phone_code", "auth.sign_out_everywhere",
+    "identity.submit_review", "identity.review_file",
     "scoring.index", "scoring.version",
     "api.me", "api.my_enterprise", "api.regions", "api.industries", "api.docs", "api.openapi",
     "api.list_products", "api.get_product",
