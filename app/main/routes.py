@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -10,7 +11,7 @@ from app.auth.models import Role
 from app.enterprises.services import industry_names, region_names
 from app.extensions import db
 from app.identity import services as identity
-from app.main import services
+from app.main import services, workbench
 
 bp = Blueprint("main", __name__)
 
@@ -47,6 +48,12 @@ def enterprise_home():
         verified=identity.is_verified(current_user),
         phone=identity.masked_phone(current_user),
         draft=draft_for(current_user.id),
+        steps=workbench.next_steps(current_user),
+        improvements=(
+            workbench.improvements(enterprise.id, str(get_locale() or "zh") == "en")
+            if identity.is_verified(current_user)
+            else []
+        ),
     )
 
 

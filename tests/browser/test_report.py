@@ -142,3 +142,19 @@ def test_bank_downloads_under_its_authorization(browser, live_server, accounts, 
         p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages))  # fmt: skip
     assert NAME in text and "报告测试银行" in text and re.search(r"8,?800\.00", text)
     context.close()
+
+
+def test_enterprise_workbench_says_what_to_do_next(browser, live_server, accounts):
+    _app, base = live_server
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    _login(page, base, "owner@report.test")
+    page.goto(base + "/enterprise")
+    steps = page.get_by_test_id("next-steps")
+    expect(steps.locator('[data-step="collect"]')).to_contain_text("水电气暖缴费")
+    improve = page.get_by_test_id("improvements")
+    expect(improve).to_contain_text("缺少水电气暖缴费记录")
+    expect(improve).to_contain_text("授权平台采集此类数据")
+    steps.locator('[data-step="collect"]').get_by_role("link", name="去授权").click()
+    page.wait_for_url(re.compile(r".*/authorizations/collection$|.*/consent.*"))
+    context.close()

@@ -1,0 +1,1 @@
+from tests.profiles.conftest import punctual, sources  # noqa: F401 - fixtures
