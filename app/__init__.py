@@ -156,6 +156,7 @@ def _register_cli(app: Flask) -> None:
     from app.dbgrants_cli import dbgrants_cli
     from app.demo.cli import demo_cli
     from app.enterprises.cli import enterprises_cli
+    from app.funds.cli import funds_cli
     from app.identity.cli import verifications_cli
     from app.ingest.cli import ingest_cli
     from app.profiles.cli import profiles_cli
@@ -170,6 +171,7 @@ def _register_cli(app: Flask) -> None:
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
     groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli, calendar_cli, stats_cli]
     groups += [publicity_cli, repairs_cli, enterprises_cli, dbgrants_cli, verifications_cli]
+    groups += [funds_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

@@ -16,8 +16,17 @@ from app.consent.models import (  # noqa: F401
 )
 from app.disputes.models import Dispute, DisputeEvent  # noqa: F401
 from app.enterprises.models import Enterprise, Industry, Region  # noqa: F401
+from app.funds.models import (  # noqa: F401
+    Claim,
+    Fund,
+    LedgerEntry,
+    LedgerLine,
+    Recovery,
+    Registration,
+)
 from app.identity.models import AccountEvent  # noqa: F401
 from app.ingest import models as ingest_models  # noqa: F401 - batches, source records
+from app.loans.models import Loan, LoanReport  # noqa: F401
 from app.notices.models import Notice  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401
 from app.products.models import Product  # noqa: F401

@@ -28,6 +28,7 @@ from app.enterprises.models import Enterprise
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.services import counted_first_loan, is_first_loan
+from app.loans.services import open_loan
 from app.matching.criteria import wan
 from app.notifications.services import notify
 from app.products import services as products
@@ -623,6 +624,7 @@ def disburse(
             "first_loan_platform": platform,
         },
     )
+    open_loan(app)  # the disbursed application becomes a loan, in the same transaction
     notify(
         "application_disbursed",
         _("贷款已放款：%(a)s 元（%(d)s）", a=amount_d, d=day.isoformat()),

@@ -23,6 +23,7 @@ from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.facts.registry import dimensions_query
 from app.facts.services import enterprises_that_borrowed
+from app.loans.services import open_missing_loans
 from app.products import services as product_services
 from app.products.models import Product
 from app.util import SHANGHAI
@@ -93,6 +94,7 @@ def load_demo_loans(count: int = DEMO_APPLICATIONS, seed: int = SEED) -> int:
     if events:
         db.session.execute(insert(ApplicationEvent), events)
     db.session.flush()
+    open_missing_loans()  # the disbursed ones are loans, as a disbursement makes them
     return len(rows)
 
 

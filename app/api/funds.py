@@ -1,0 +1,180 @@
+"""The risk-mitigation fund: banks register loans and file claims; the office decides."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from app.api import bp
+from app.api.auth import api_auth, current_api_user
+from app.api.spec import doc
+from app.auth.models import Role
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.funds import services
+from app.funds.models import OUTCOMES, Claim, ClaimStatus, Fund
+
+FUND_SCHEMA = {
+    "type": "object",
+    "properties": {
+        name: {"type": "string", "description": "yuan, decimal string"}
+        for name in ("capital", "exposure", "capacity", "paid", "recovered", "balance")
+    }
+    | {
+        "code": {"type": "string"},
+        "name": {"type": "string"},
+        "share": {"type": "string", "description": "percent of a loss the fund pays"},
+        "cap_per_loan": {"type": "string"},
+        "leverage": {"type": "string"},
+    },
+}
+CLAIM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "fund": {"type": "string"},
+        "loan_id": {"type": "integer"},
+        "bank": {"type": "string"},
+        "loss_amount": {"type": "string"},
+        "status": {"type": "string", "enum": [s.value for s in ClaimStatus]},
+        "deadline": {"type": "string", "format": "date"},
+        "working_days_left": {"type": "integer", "nullable": True},
+        "paid": {"type": "string", "nullable": True},
+        "recovered": {"type": "string"},
+        "note": {"type": "string", "nullable": True},
+    },
+}
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
+    return body
+
+
+def fund_json(fund: Fund) -> dict:
+    figures = services.figures(fund)
+    return {
+        "code": fund.code,
+        "name": fund.name,
+        "share": str(fund.share),
+        "cap_per_loan": str(fund.cap_per_loan),
+        "leverage": str(fund.leverage),
+        **{k: str(figures[k]) for k in ("capital", "exposure", "capacity", "paid", "recovered",
+                                         "balance")},
+    }  # fmt: skip
+
+
+def claim_json(claim: Claim) -> dict:
+    return {
+        "id": claim.id,
+        "fund": claim.fund.code,
+        "loan_id": claim.loan_id,
+        "bank": claim.bank.code,
+        "loss_amount": str(claim.loss_amount),
+        "evidence": claim.evidence,
+        "status": claim.status,
+        "filed_at": claim.filed_at.isoformat(),
+        "deadline": claim.deadline.isoformat(),
+        "working_days_left": services.working_days_left(claim) if claim.is_pending else None,
+        "paid": str(claim.paid) if claim.paid is not None else None,
+        "recovered": str(services.recovered_to_fund(claim)),
+        "note": claim.note,
+    }
+
+
+@bp.route("/funds/<code>")
+@api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
+@doc(response=FUND_SCHEMA, tag="funds")
+def get_fund(code: str):
+    """A fund's figures, all derived from its ledger, as decimal strings."""
+    return jsonify(fund_json(services.get_fund(code)))
+
+
+@bp.route("/funds/<code>/loans", methods=["POST"])
+@api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
+@doc(
+    request={"type": "object", "required": ["application_id"],
+             "properties": {"application_id": {"type": "integer"}}},
+    tag="funds",
+)  # fmt: skip
+def register_fund_loan(code: str):
+    """Register (备案) the loan of one of the bank's disbursed applications (201). 422
+    `fund_rule_failed` with `rule` / `rules` naming what does not fit; 409 with rule
+    `leverage` when over the fund's capacity, `already_registered`, `not_disbursed`."""
+    registration = services.register(code, _body().get("application_id"), current_api_user())
+    db.session.commit()
+    return jsonify(
+        id=registration.id, fund=registration.fund.code, loan_id=registration.loan_id,
+        covered=str(registration.covered),
+        registered_on=registration.registered_on.isoformat(),
+    ), 201  # fmt: skip
+
+
+@bp.route("/funds/<code>/claims", methods=["POST"])
+@api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
+@doc(
+    request={"type": "object", "required": ["loan_id", "loss_amount", "evidence"],
+             "properties": {"loan_id": {"type": "integer"}, "loss_amount": {"type": "string"},
+                            "evidence": {"type": "string"}}},
+    response=CLAIM_SCHEMA, tag="funds",
+)  # fmt: skip
+def file_fund_claim(code: str):
+    """File a compensation claim (代偿申请) on a registered loan overdue past the fund's
+    threshold (201); 409 `not_claimable` before that, `claim_exists` for a second one."""
+    body = _body()
+    claim = services.file_claim(
+        code, body.get("loan_id"), current_api_user(), loss_amount=body.get("loss_amount"),
+        evidence=body.get("evidence"),
+    )  # fmt: skip
+    db.session.commit()
+    return jsonify(claim_json(claim)), 201
+
+
+@bp.route("/claims/<int:claim_id>")
+@api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
+@doc(response=CLAIM_SCHEMA, tag="funds")
+def get_claim(claim_id: int):
+    """One claim: the bank's own, or any for the office."""
+    return jsonify(claim_json(services.claim_for(claim_id, current_api_user())))
+
+
+@bp.route("/claims/<int:claim_id>/decide", methods=["POST"])
+@api_auth(Role.REGULATOR)
+@doc(
+    request={"type": "object", "required": ["outcome"],
+             "properties": {"outcome": {"type": "string", "enum": [o.value for o in OUTCOMES]},
+                            "note": {"type": "string"}}},
+    response=CLAIM_SCHEMA, tag="funds",
+)  # fmt: skip
+def decide_claim(claim_id: int):
+    """The financial office decides a pending claim: approved (the fund pays share × loss,
+    capped; 409 `fund_exhausted` when its balance cannot) or rejected (note = reason)."""
+    body = _body()
+    claim = services.decide(
+        claim_id, current_api_user(), outcome=body.get("outcome"), note=body.get("note")
+    )
+    db.session.commit()
+    return jsonify(claim_json(claim))
+
+
+@bp.route("/claims/<int:claim_id>/recoveries", methods=["POST"])
+@api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
+@doc(
+    request={"type": "object", "required": ["amount"],
+             "properties": {"amount": {"type": "string"},
+                            "recovered_on": {"type": "string", "format": "date"}}},
+    response=CLAIM_SCHEMA, tag="funds",
+)  # fmt: skip
+def recover_claim(claim_id: int):
+    """The bank recovered money (追偿) on a paid claim's loan: the fund gets its pro rata
+    part (paid ÷ loss), never more than it paid (201)."""
+    body = _body()
+    recovery = services.recover(
+        claim_id, current_api_user(), amount=body.get("amount"),
+        recovered_on=body.get("recovered_on"),
+    )  # fmt: skip
+    db.session.commit()
+    claim = services.claim_for(claim_id, current_api_user())
+    return jsonify({**claim_json(claim), "to_fund": str(recovery.to_fund)}), 201

@@ -1,0 +1,44 @@
+"""Who sees which loan: the enterprise its own, a bank the loans it made, the financial
+office and the operator all of them. Reads only, so that the fund may use them too."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+
+from app.auth.models import BANK_ROLES, Role, User
+from app.errors import NotFound
+from app.extensions import db
+from app.loans.models import Loan
+
+
+def visible_to(user: User) -> Select:
+    """The loans `user` may see, newest disbursement first."""
+    query = select(Loan).order_by(Loan.disbursed_on.desc(), Loan.id.desc())
+    if user.role == Role.ENTERPRISE:
+        return query.where(Loan.enterprise_id == user.enterprise_id)
+    if user.role in BANK_ROLES:
+        return query.where(Loan.bank_id == user.bank_id)
+    if user.role in (Role.REGULATOR, Role.ADMIN):
+        return query
+    return query.where(Loan.id.is_(None))
+
+
+def loan_for(loan_id: int, user: User) -> Loan:
+    """One loan `user` may see; another's (or none) is NotFound."""
+    loan = db.session.scalar(visible_to(user).where(Loan.id == loan_id))
+    if loan is None:
+        raise NotFound(_("贷款不存在"), code="loan_not_found")
+    return loan
+
+
+def loan_of_bank(loan_id: int, bank_id: int | None) -> Loan:
+    """One of the bank's loans (what a bank acts on); NotFound otherwise."""
+    loan = db.session.get(Loan, loan_id) if isinstance(loan_id, int) else None
+    if loan is None or bank_id is None or loan.bank_id != bank_id:
+        raise NotFound(_("贷款不存在"), code="loan_not_found")
+    return loan
+
+
+def loan_of_application(application_id: int) -> Loan | None:
+    return db.session.scalar(select(Loan).where(Loan.application_id == application_id))
