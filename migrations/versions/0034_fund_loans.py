@@ -3,8 +3,8 @@ banks' status reports; funds, registered loans, claims, recoveries and the doubl
 ledger. Every application already disbursed becomes a loan (normal, whole principal
 outstanding; bullet up to 12 months, monthly instalments beyond).
 
-Revision ID: 0033_fund
-Revises: 0032_audit
+Revision ID: 0034_fund
+Revises: 0033_identity
 Create Date: 2026-12-05 06:09:09.775327
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0033_fund'
-down_revision = '0032_audit'
+revision = '0034_fund'
+down_revision = '0033_identity'
 branch_labels = None
 depends_on = None
 
