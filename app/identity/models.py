@@ -7,10 +7,11 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
+from app.evidence import StoredFile
 from app.extensions import db
 from app.types import UTCDateTime, one_of
 
@@ -179,19 +180,18 @@ class VerificationReview(db.Model):
     )
 
 
-class ReviewFile(db.Model):
-    """An uploaded file, kept outside the web root under a random name (`app.evidence`)."""
+class ReviewFile(StoredFile, db.Model):
+    """A licence or letter of authorization (`app.evidence`: kept outside the web root under
+    a random name)."""
 
     __tablename__ = "verification_review_files"
-    __table_args__ = (CheckConstraint(one_of("kind", ReviewFileKind), name="kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:  # noqa: N805 - a class-level directive
+        kind = CheckConstraint(one_of("kind", ReviewFileKind), name="kind")
+        return (*StoredFile.__table_args__, kind)
+
     review_id: Mapped[int] = mapped_column(ForeignKey("verification_reviews.id"), index=True)
     kind: Mapped[str] = mapped_column(String(15))
-    filename: Mapped[str] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    stored_name: Mapped[str] = mapped_column(String(60))
 
     review: Mapped[VerificationReview] = relationship(back_populates="files")

@@ -64,16 +64,9 @@ def submit(
     kinds = [ReviewFileKind.LICENCE] * len(licences) + [ReviewFileKind.AUTHORIZATION] * len(letters)
     with evidence.keeping(licences + letters) as kept:
         for kind, (upload, stored_name) in zip(kinds, kept, strict=True):
-            review.files.append(
-                ReviewFile(
-                    kind=kind,
-                    filename=upload.filename,
-                    content_type=upload.content_type,
-                    size=len(upload.data),
-                    sha256=upload.sha256,
-                    stored_name=stored_name,
-                )
-            )
+            row = ReviewFile.kept(upload, stored_name, now)
+            row.kind = kind
+            review.files.append(row)
         user.verification_state = VerificationState.PENDING
         db.session.flush()
     services.record_event(
