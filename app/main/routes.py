@@ -69,7 +69,11 @@ def bank_home():
 @bp.route("/office")
 @role_required(Role.REGULATOR)
 def office_home():
-    return render_template("main/office_home.html", counts=services.platform_counts())
+    return render_template(
+        "main/office_home.html",
+        counts=services.platform_counts(),
+        month=workbench.month_so_far(current_user),
+    )
 
 
 @bp.route("/admin")

@@ -9,14 +9,18 @@ complete data a source has not delivered. Each step is a link to the page that d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.applications.queries import list_for_enterprise
 from app.applications.services import awaits_authorization
 from app.auth.models import User
+from app.clock import utcnow
 from app.consent.models import PullRequest
 from app.consent.services import collection_status
 from app.extensions import db
@@ -26,7 +30,9 @@ from app.scheduler.jobs import every
 from app.scoring.advice import advice
 from app.scoring.scorecard import REASONS
 from app.sources.models import source_label
-from app.util import to_local
+from app.stats.queries import current_month, month_label, month_start
+from app.stats.services import summary_for
+from app.util import SHANGHAI, to_local
 
 
 @dataclass(frozen=True)
@@ -114,3 +120,82 @@ def improvements(enterprise_id: int, english: bool = False) -> list[dict[str, st
         out.append({"code": code, "reason": en if english else zh,
                     "advice": advice(code, english)})  # fmt: skip
     return out
+
+
+# --- the office's workbench ------------------------------------------------------------------
+
+# (figure, label, kind): what the financial office compares month on month.
+OFFICE_FIGURES = (
+    ("demand_count", _l("融资需求（笔）"), "count"),
+    ("demand_amount", _l("需求金额"), "money"),
+    ("accepted", _l("受理（笔）"), "count"),
+    ("approved", _l("批准（笔）"), "count"),
+    ("disbursed_count", _l("放款（笔）"), "count"),
+    ("disbursed_amount", _l("放款金额"), "money"),
+    ("first_loans", _l("首贷（笔）"), "count"),
+    ("first_loan_amount", _l("首贷金额"), "money"),
+)
+
+
+@dataclass(frozen=True)
+class MonthLine:
+    key: str
+    label: str
+    kind: str
+    this: Decimal | None  # None: withheld (too few enterprises) or none
+    last: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.this is None or self.last is None:
+            return None
+        return self.this - self.last
+
+    @property
+    def ratio(self) -> float | None:
+        """This month so far as a share of last month (None when last month had none)."""
+        if self.this is None or not self.last:
+            return None
+        return float(self.this / self.last)
+
+
+@dataclass(frozen=True)
+class MonthSoFar:
+    this_month: str
+    last_month: str
+    day: int  # today's day of the month (Shanghai): how far the month has gone
+    lines: list[MonthLine]
+    withheld: bool
+
+
+def month_so_far(user: User, now: datetime | None = None) -> MonthSoFar:
+    """This month so far against last month, from the lending statistics with their
+    suppression (the same `summary_for` as /stats: a figure resting on too few enterprises
+    is withheld here as there)."""
+    this = current_month(now)
+    before = month_start(this) - timedelta(days=1)
+    last = before.year * 100 + before.month
+    summary = summary_for(
+        user, {"group_by": "month", "from": month_label(last), "to": month_label(this)}, now=now
+    )
+    rows = {row["key"]: row for row in summary.rows}
+    this_row, last_row = rows.get(month_label(this), {}), rows.get(month_label(last), {})
+
+    def value(row: dict, key: str) -> Decimal | None:
+        if not row:
+            return Decimal(0)  # a month without any application
+        raw = row.get(key)
+        return None if raw is None else Decimal(str(raw))
+
+    lines = [
+        MonthLine(key, str(label), kind, value(this_row, key), value(last_row, key))
+        for key, label, kind in OFFICE_FIGURES
+    ]
+    today = (now or utcnow()).astimezone(SHANGHAI).day
+    return MonthSoFar(
+        month_label(this),
+        month_label(last),
+        today,
+        lines,
+        any(line.this is None or line.last is None for line in lines),
+    )

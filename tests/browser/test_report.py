@@ -1,6 +1,7 @@
 """In Chromium: an enterprise downloads its credit report; a stranger verifies the file
 (genuine), then a copy with one byte changed (refused); the enterprise sees both checks; a
-bank with an authorization downloads one from the enterprise's profile page."""
+bank with an authorization downloads one from the enterprise's profile page. The
+enterprise's and the office's workbenches."""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def accounts(live_server):
             role=Role.ENTERPRISE, email="owner@report.test", password=PASSWORD,
             uscc=enterprise.uscc, verified=True,
         )  # fmt: skip
+        auth_services.create_user(
+            role=Role.REGULATOR, email="office@report.test", password=PASSWORD
+        )
         auth_services.create_user(
             role=Role.BANK_OFFICER, email="officer@report.test", password=PASSWORD,
             bank_code=bank.code,
@@ -157,4 +161,17 @@ def test_enterprise_workbench_says_what_to_do_next(browser, live_server, account
     expect(improve).to_contain_text("授权平台采集此类数据")
     steps.locator('[data-step="collect"]').get_by_role("link", name="去授权").click()
     page.wait_for_url(re.compile(r".*/authorizations/collection$|.*/consent.*"))
+    context.close()
+
+
+def test_office_workbench_compares_this_month_with_last(browser, live_server, accounts):
+    _app, base = live_server
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    _login(page, base, "office@report.test")
+    page.goto(base + "/office")
+    card = page.get_by_test_id("month-so-far")
+    expect(card.get_by_role("heading", name="本月至今与上月对比")).to_be_visible()
+    expect(card.locator('[data-figure="demand_count"]')).to_be_visible()
+    expect(card.locator('[data-figure="disbursed_amount"]')).to_contain_text("放款金额")
     context.close()
