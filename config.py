@@ -122,6 +122,18 @@ class Config:
     # this many Chinese working days (files go through app.evidence: PDF/JPEG/PNG by content).
     VERIFICATION_REVIEW_WORKING_DAYS = int(os.environ.get("VERIFICATION_REVIEW_WORKING_DAYS", "3"))
     PHONE_CODE_MAX_PER_DAY = int(os.environ.get("PHONE_CODE_MAX_PER_DAY", "5"))
+    # Notifications by e-mail (the outbox, sent by the send_emails job). MAIL_SENDER: `log`
+    # (development) or `smtp` (SMTP_HOST, SMTP_PORT, SMTP_SECURITY starttls / ssl / none,
+    # SMTP_USER, SMTP_PASSWORD); links in mails start with PUBLIC_BASE_URL.
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "log")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "信易贷 <noreply@xinyidai.invalid>")
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "starttls")
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "6"))
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000/")
 
 
 class TestConfig(Config):

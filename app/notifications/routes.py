@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.applications.forms import ActionForm
 from app.auth.decorators import role_required
 from app.extensions import db
-from app.notifications import services
+from app.notifications import mail, services
 
 bp = Blueprint("notifications", __name__)
 
@@ -27,8 +28,24 @@ def unread_notifications():
 @role_required()
 def index():
     return render_template(
-        "notifications/index.html", items=services.list_for(current_user), form=ActionForm()
+        "notifications/index.html",
+        items=services.list_for(current_user),
+        form=ActionForm(),
+        email_on=mail.email_on(current_user),
     )
+
+
+@bp.route("/notifications/preferences", methods=["POST"])
+@role_required()
+def preferences():
+    """Whether notifications also come by e-mail (to the account's address)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    on = request.form.get("email") == "y"
+    mail.set_email(current_user, on)
+    db.session.commit()
+    flash(_("已开启邮件通知") if on else _("已关闭邮件通知"), "success")
+    return redirect(url_for("notifications.index"))
 
 
 @bp.route("/notifications/read", methods=["POST"])

@@ -5,18 +5,26 @@ raises `SendFailed`. Each channel's sender is chosen in configuration:
 
 - `NOTIFICATION_SENDER`: notifications beyond the site ("module:Class"; default: the log);
 - `SMS_SENDER`: `log` (development: the text goes to the log and to the operator's
-  development outbox) or `http` (a real gateway, `HttpSmsSender`), or "module:Class".
+  development outbox) or `http` (a real gateway, `HttpSmsSender`), or "module:Class";
+- `MAIL_SENDER`: `log` (development) or `smtp` (`SmtpSender`: SMTP_HOST, SMTP_PORT,
+  SMTP_SECURITY starttls / ssl / none, SMTP_USER, SMTP_PASSWORD, MAIL_FROM), or
+  "module:Class". E-mail leaves through the outbox (`notifications.mail`), never from a
+  request.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import smtplib
+import ssl
 import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
 from enum import StrEnum
 from typing import Protocol
 
@@ -130,13 +138,65 @@ class HttpSmsSender:
         log.info("sms %s %s accepted by gateway", message.id, message.kind)
 
 
+class SmtpSender:
+    """A real mail server: one SMTP session per message, TLS as `SMTP_SECURITY` says
+    (`starttls`, the default; `ssl`; `none` only for a server on the same host), login when
+    `SMTP_USER` is set. Any refusal or connection error is `SendFailed` (the outbox retries)."""
+
+    def __init__(self) -> None:
+        config = current_app.config
+        self.host = config.get("SMTP_HOST") or ""
+        self.port = int(config.get("SMTP_PORT") or 587)
+        self.security = (config.get("SMTP_SECURITY") or "starttls").lower()
+        self.user = config.get("SMTP_USER") or ""
+        self.password = config.get("SMTP_PASSWORD") or ""
+        self.sender = config.get("MAIL_FROM") or "noreply@xinyidai.invalid"
+        self.timeout = float(config.get("SMTP_TIMEOUT", 15.0))
+
+    def send(self, message: Message) -> None:
+        if not self.host:
+            raise SendFailed(_("邮件服务器未配置"), code="mail_not_configured")
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.to
+        mail["Subject"] = message.subject or _("信易贷通知")
+        mail["Message-ID"] = make_msgid(idstring=message.id)
+        mail.set_content(message.body)
+        try:
+            if self.security == "ssl":
+                context = ssl.create_default_context()
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=context
+                )
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if self.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if self.user:
+                    client.login(self.user, self.password)
+                client.send_message(mail)
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("mail %s to %s failed: %s", message.id, self.host, type(exc).__name__)
+            raise SendFailed(_("邮件发送失败：%(why)s", why=type(exc).__name__)) from exc
+        log.info("mail %s %s accepted by %s", message.id, message.kind, self.host)
+
+
 SHORT_NAMES = {
     Channel.SMS: {
         "log": "app.notifications.senders:LoggingSender",
         "http": "app.notifications.senders:HttpSmsSender",
     },
+    Channel.EMAIL: {
+        "log": "app.notifications.senders:LoggingSender",
+        "smtp": "app.notifications.senders:SmtpSender",
+    },
 }
-CONFIG_KEYS = {Channel.SITE: "NOTIFICATION_SENDER", Channel.SMS: "SMS_SENDER"}
+CONFIG_KEYS = {
+    Channel.SITE: "NOTIFICATION_SENDER",
+    Channel.SMS: "SMS_SENDER",
+    Channel.EMAIL: "MAIL_SENDER",
+}
 
 
 def sender_for(channel: Channel) -> Sender:

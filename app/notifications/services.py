@@ -10,6 +10,7 @@ from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.identity.services import is_verified
+from app.notifications import mail
 from app.notifications.models import Notification
 from app.notifications.senders import Channel, Message, configured_sender
 
@@ -40,6 +41,7 @@ def notify(
         else f"enterprise:{enterprise_id}"
     )  # fmt: skip
     configured_sender().send(Message(Channel.SITE, recipient, text, kind=kind))
+    mail.queue(note)
     return note
 
 

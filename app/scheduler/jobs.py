@@ -47,6 +47,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.applications import tasks as application_tasks
     from app.audit import tasks as audit_tasks
     from app.consent import tasks as consent_tasks
+    from app.notifications import tasks as notification_tasks
     from app.profiles import tasks as profile_tasks
     from app.publicity import tasks as publicity_tasks
     from app.repairs import tasks as repair_tasks
@@ -127,6 +128,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_SAMPLE_REPAIRS_SECONDS", 86400)),
             repair_tasks.sample_repairs,
             "每季度抽取已修复案例进入复查（每日检查）",
+        ),
+        Job(
+            "send_emails",
+            int(config.get("SCHEDULER_SEND_EMAILS_SECONDS", 60)),
+            notification_tasks.send_emails,
+            "发送通知邮件（失败的按间隔重试）",
         ),
         Job(
             "check_calendar",
