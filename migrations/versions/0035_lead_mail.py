@@ -1,8 +1,8 @@
 """Notifications by e-mail: each user's preference and the outbox the send_emails job
 drains.
 
-Revision ID: 0034_lead
-Revises: 0033_identity
+Revision ID: 0035_lead
+Revises: 0034_fund
 Create Date: 2026-12-05 06:45:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0034_lead'
-down_revision = '0033_identity'
+revision = '0035_lead'
+down_revision = '0034_fund'
 branch_labels = None
 depends_on = None
 
