@@ -1,8 +1,8 @@
 """Notifications by e-mail: each user's preference and the outbox the send_emails job
 drains.
 
-Revision ID: 0035_lead
-Revises: 0034_fund
+Revision ID: 0036_lead
+Revises: 0035_identity
 Create Date: 2026-12-05 06:45:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0035_lead'
-down_revision = '0034_fund'
+revision = '0036_lead'
+down_revision = '0035_identity'
 branch_labels = None
 depends_on = None
 
