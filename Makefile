@@ -24,8 +24,8 @@ run: venv translations
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT) with the scheduler beside it (Ctrl-C stops both)"
+	$(BIN)/python scripts/run.py --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from app.demo import services
 from app.demo.files import ENCODINGS, FORMATS, HEADER_MODES, SOURCES
 from app.demo.generate import DemoData
 from app.extensions import db
+from app.progress import progress_bar
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -68,9 +69,15 @@ def generate(
     if fmt == "xlsx" and encoding != "utf-8":
         raise click.UsageError("--encoding applies to CSV only")
     started = time.perf_counter()
-    result = DemoData(count, months, seed=seed).write(
-        out, fmt=fmt, encoding=encoding, headers=headers, sources=sources or SOURCES
-    )
+    with progress_bar(desc="demo", unit="enterprises") as progress:
+        result = DemoData(count, months, seed=seed).write(
+            out,
+            fmt=fmt,
+            encoding=encoding,
+            headers=headers,
+            sources=sources or SOURCES,
+            progress=progress,
+        )
     elapsed = time.perf_counter() - started
     for source, path in result.files.items():
         click.echo(f"{source:<17} {result.rows[source]:>10,} rows  {path}")

@@ -30,6 +30,7 @@ from app.demo import records, vocab
 from app.demo.files import SOURCES, chinese_headers, open_writer
 from app.demo.reference import Reference, load_reference
 from app.demo.uscc import uscc_for_serial
+from app.progress import NO_PROGRESS, Progress
 from app.sources.models import NON_PUBLIC_SOURCES
 
 PERSONA_WEIGHTS = {
@@ -358,6 +359,7 @@ class DemoData:
         headers: str = "mixed",
         sources: Sequence[str] = SOURCES,
         limits: dict[str, int] | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Generated:
         """Write one file per source into `out`; stop early once every source named in
         `limits` has that many rows (the enterprises written are those the rows belong to)."""
@@ -372,6 +374,7 @@ class DemoData:
         counts = dict.fromkeys(sources, 0)
         consents: dict[tuple[str, ...], list[str]] = {}
         written = 0
+        progress.total(self.count)
         try:
             for company in self.companies():
                 for source in sources:
@@ -381,6 +384,7 @@ class DemoData:
                     writers[source].writerows(rows)
                     counts[source] += len(rows)
                 written += 1
+                progress.advance(1)
                 if company.consent:
                     consents.setdefault(company.consent, []).append(company.uscc)
                 if limits and all(counts[s] >= n for s, n in limits.items() if s in counts):

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.ingest.services import UnusableInput, ingest_file
+from app.progress import progress_bar
 
 ingest_cli = AppGroup("ingest", help="Import source data (files, pulls).")
 
@@ -28,7 +29,8 @@ def file_command(source: str, path: str, as_json: bool) -> None:
     a one-line reason when the file as a whole is unusable (nothing is written then).
     """
     try:
-        summary = ingest_file(source, path)
+        with progress_bar(desc=source, unit="rows", as_json=as_json) as progress:
+            summary = ingest_file(source, path, progress=progress)
     except UnusableInput as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_UNUSABLE)

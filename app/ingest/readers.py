@@ -226,6 +226,26 @@ def read_file(path: Path, spec: SourceSpec) -> Iterator[Chunk]:
     return read_xlsx(path, spec) if is_xlsx(path) else read_csv(path, spec)
 
 
+def count_rows(path: Path) -> int | None:
+    """About how many data rows a file holds (for a progress bar's total): the lines after
+    the header of a CSV, the sheet's declared rows of an XLSX; None when it cannot tell."""
+    try:
+        if is_xlsx(path):
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True)
+            try:
+                rows = book.worksheets[0].max_row
+            finally:
+                book.close()
+            return max(0, rows - 1) if rows else None
+        with path.open("rb") as fh:
+            lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+        return max(0, lines - 1)
+    except Exception:  # noqa: BLE001 - a bar without a total is still a bar
+        return None
+
+
 # --- records (pull / push) ----------------------------------------------------------
 
 

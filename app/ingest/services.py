@@ -32,12 +32,14 @@ from app.ingest.readers import (
     Chunk,
     RecordHasher,
     UnusableInput,
+    count_rows,
     file_checksum,
     read_file,
     read_records,
 )
 from app.ingest.specs import SOURCES, SPECS, SourceSpec
 from app.ingest.writers import BatchWriter, enterprise_ids_for
+from app.progress import NO_PROGRESS, Progress
 
 __all__ = [
     "SOURCES",
@@ -120,8 +122,10 @@ def ingest_file(
     user_id: int | None = None,
     filename: str | None = None,
     origin: str = "file",
+    progress: Progress = NO_PROGRESS,
 ) -> BatchSummary:
-    """Import a CSV or XLSX file (detected by content) for `source`."""
+    """Import a CSV or XLSX file (detected by content) for `source`; `progress` hears of
+    each chunk of rows handled (a CLI progress bar)."""
     spec = get_spec(source)
     path = Path(path)
     name = filename or path.name
@@ -129,7 +133,18 @@ def ingest_file(
         checksum = file_checksum(path)
     except OSError:
         raise UnusableInput(_("无法读取文件：%(name)s", name=name), code="unreadable") from None
-    return _run(spec, read_file(path, spec), origin, user_id, name, lambda: checksum)
+    chunks = read_file(path, spec)
+    if progress is not NO_PROGRESS:
+        progress.total(count_rows(path))
+        chunks = _reporting(chunks, progress)
+    return _run(spec, chunks, origin, user_id, name, lambda: checksum)
+
+
+def _reporting(chunks: Iterator[Chunk], progress: Progress) -> Iterator[Chunk]:
+    """The chunks, telling `progress` the rows of each once it has been handled."""
+    for chunk in chunks:
+        yield chunk
+        progress.advance(len(chunk.frame))
 
 
 def ingest_records(

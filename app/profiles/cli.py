@@ -10,6 +10,7 @@ from app.enterprises.services import get_by_uscc, normalize_uscc
 from app.errors import ServiceError
 from app.extensions import db
 from app.profiles import services
+from app.progress import progress_bar
 
 profiles_cli = AppGroup("profiles", help="Enterprise credit profiles: rebuild.")
 
@@ -32,7 +33,8 @@ def rebuild_command(uscc: str | None, as_json: bool) -> None:
             sys.exit(1)
         ids, trigger = [enterprise.id], "manual"
     try:
-        summary = services.rebuild(ids, trigger=trigger)
+        with progress_bar(desc="profiles", unit="enterprises", as_json=as_json) as progress:
+            summary = services.rebuild(ids, trigger=trigger, progress=progress)
     except ServiceError as exc:
         db.session.rollback()
         click.echo(f"error: {exc.message}", err=True)

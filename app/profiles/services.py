@@ -33,6 +33,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.ingest import services as ingest_services
 from app.profiles.models import CurrentProfile, ProfileSnapshot
+from app.progress import NO_PROGRESS, Progress
 from app.scoring import services as scoring_services
 from app.scoring.features import CHUNK_SIZE, Features, extract_features
 from app.scoring.models import Scorecard
@@ -74,7 +75,11 @@ def check_trigger(trigger: str) -> str:
 
 
 def rebuild(
-    enterprise_ids: Sequence[int] | None, *, trigger: str, as_of: date | None = None
+    enterprise_ids: Sequence[int] | None,
+    *,
+    trigger: str,
+    as_of: date | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> RebuildSummary:
     """Rebuild the profiles of `enterprise_ids` (None = every enterprise) with the active
     scorecard version, as of `as_of` (default today); write a snapshot where it changed.
@@ -94,11 +99,16 @@ def rebuild(
     writer = _SnapshotWriter(card, compiled, trigger, as_of)
     if enterprise_ids is None:
         everything = extract_features(None, as_of)
+        progress.total(len(everything))
         for chunk in _chunks(sorted(everything)):
             writer.write({eid: everything[eid] for eid in chunk}, summary)
+            progress.advance(len(chunk))
     else:
-        for chunk in _chunks(sorted(set(enterprise_ids))):
+        wanted_ids = sorted(set(enterprise_ids))
+        progress.total(len(wanted_ids))
+        for chunk in _chunks(wanted_ids):
             writer.write(extract_features(chunk, as_of), summary)
+            progress.advance(len(chunk))
     db.session.flush()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

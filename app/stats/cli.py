@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.progress import progress_bar
 from app.stats import rollup, services
 from app.stats.queries import month_label
 
@@ -18,7 +19,8 @@ stats_cli = AppGroup("stats", help="Lending statistics: the rollup and the data 
 def rollup_command(everything: bool) -> None:
     """Roll up the completed months not done yet and those changed since the last run."""
     months = rollup.months_to_roll_up(everything=everything)
-    result = rollup.roll_up(months)
+    with progress_bar(desc="rollup", unit="months") as progress:
+        result = rollup.roll_up(months, progress=progress)
     db.session.commit()
     if months:
         span = f"{month_label(months[0])} … {month_label(months[-1])}"

@@ -17,6 +17,7 @@ from app.clock import utcnow
 from app.enterprises.models import Industry
 from app.extensions import db
 from app.products.models import Product
+from app.progress import NO_PROGRESS, Progress
 from app.stats.models import (
     GRAINS,
     StatsCalendar,
@@ -205,8 +206,14 @@ def _month_rows(month: int, grain: str):
     return select(*columns).select_from(joined)
 
 
-def roll_up(months: Sequence[int] | None = None, *, now: datetime | None = None) -> dict:
-    """(Re)compute the rollup rows of `months` (default: `months_to_roll_up`)."""
+def roll_up(
+    months: Sequence[int] | None = None,
+    *,
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> dict:
+    """(Re)compute the rollup rows of `months` (default: `months_to_roll_up`); `progress`
+    hears of each month done."""
     now = now or utcnow()
     started = now
     sync_calendar()
@@ -222,10 +229,12 @@ def roll_up(months: Sequence[int] | None = None, *, now: datetime | None = None)
         db.session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
     db.session.execute(delete(m).where(m.month.in_(months)))
     db.session.execute(delete(StatsRollupMonth).where(StatsRollupMonth.month.in_(months)))
+    progress.total(len(months))
     for month in months:
         for grain in GRAINS:
             rows = _month_rows(month, grain)
             db.session.execute(insert(m).from_select([c.name for c in rows.selected_columns], rows))
+        progress.advance(1)
     db.session.execute(
         insert(StatsRollupMonth),
         [{"month": month, "computed_at": utcnow(), "started_at": started} for month in months],

@@ -79,3 +79,14 @@ def test_unknown_source_and_unreadable_path_exit_2(app, write_file):
         result = app.test_cli_runner().invoke(args=args)
         assert result.exit_code == 2, result.output
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ingest_reports_rows_as_it_goes(load, factories):
+    """What a CLI progress bar hears: the file's rows as the total, then each chunk."""
+    from tests.main.test_progress import Recorder
+
+    progress = Recorder()
+    rows = [[factories.uscc(), f"公司{i}", "2020-01-01", "610113", "C"] for i in range(3)]
+    header = ["统一社会信用代码", "企业名称", "成立日期", "行政区划代码", "行业代码"]
+    summary = load("enterprises", header, rows, progress=progress)
+    assert summary.rows == 3 and progress.totals == [3] and sum(progress.steps) == 3

@@ -150,3 +150,52 @@ def test_standby_takes_over_and_each_tick_runs_once(tmp_path):
         assert _ts(final.expires_at) <= utcnow()  # released by the clean stop
         assert "lease released" in (tmp_path / "b.log").read_text()
         engine.dispose()
+
+
+def test_make_run_serves_with_the_scheduler_and_ctrl_c_stops_both(tmp_path):
+    """scripts/run.py (what `make run` starts): the site answers, the scheduler holds its
+    lease and runs jobs; Ctrl-C (SIGINT to the process group, as a terminal sends it) stops
+    both processes and releases the lease."""
+    import socket
+
+    import requests
+
+    with _database(tmp_path) as url:
+        env = _env(url)
+        subprocess.run(_flask("db", "upgrade"), cwd=ROOT, env=env, check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
+        engine = create_engine(url)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+
+        def lease():
+            with engine.connect() as conn:
+                return conn.execute(text("SELECT holder, expires_at FROM scheduler_leases")).first()
+
+        def healthy():
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok
+            except requests.ConnectionError:
+                return False
+
+        log = open(tmp_path / "run.log", "w+")  # noqa: SIM115
+        both = subprocess.Popen([sys.executable, "scripts/run.py", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+        try:
+            _wait_for(healthy, 60, "the web server")
+            _wait_for(lambda: lease() and _ts(lease().expires_at) > utcnow(), 60, "the lease")
+            os.killpg(both.pid, signal.SIGINT)  # Ctrl-C
+            assert both.wait(40) == 0
+        finally:
+            if both.poll() is None:
+                os.killpg(both.pid, signal.SIGKILL)
+                both.wait(10)
+            log.close()
+        print((tmp_path / "run.log").read_text()[-3000:])
+        assert not healthy()
+        released = _ts(lease().expires_at)
+        engine.dispose()  # before the database is dropped
+        assert released <= utcnow()  # the scheduler stopped cleanly
+        assert "web server and scheduler stopped" in (tmp_path / "run.log").read_text()

@@ -36,9 +36,13 @@ def _setup(lending, one_enterprise_enough):
 
 
 def test_rollup_covers_completed_months_only():
+    from tests.main.test_progress import Recorder
+
     assert rollup.months_to_roll_up(NOW) == [202501, 202502]
-    result = rollup.roll_up(now=NOW)
+    progress = Recorder()
+    result = rollup.roll_up(now=NOW, progress=progress)
     assert result["months"] == 2
+    assert (progress.totals, progress.steps) == ([2], [1, 1])  # a CLI bar, month by month
     assert result["rows"] == db.session.scalar(select(func.count()).select_from(StatsMonthly))
     assert set(db.session.scalars(select(StatsRollupMonth.month))) == {202501, 202502}
     jan = db.session.scalar(
