@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -32,6 +32,7 @@ class ChangePasswordForm(FlaskForm):
         _l("确认新密码"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的密码不一致"))],
     )
+    revoke_tokens = BooleanField(_l("同时吊销我的全部 API 令牌"))
     submit = SubmitField(_l("修改密码"))
 
 

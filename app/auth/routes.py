@@ -129,6 +129,7 @@ def change_password():
                 form.current_password.data,
                 form.new_password.data,
                 keep_session=session.get("sid"),
+                revoke_tokens=bool(form.revoke_tokens.data),
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -139,7 +140,9 @@ def change_password():
             login_user(current_user._get_current_object())
             flash(_("密码已修改，其他设备上的登录已失效"), "success")
             return redirect(url_for("auth.settings"))
-    return render_template("auth/password.html", form=form), (422 if form.errors else 200)
+    return render_template(
+        "auth/password.html", form=form, active_tokens=services.active_tokens(current_user)
+    ), (422 if form.errors else 200)
 
 
 def _settings_page(new_token: str | None = None):

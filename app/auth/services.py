@@ -217,9 +217,16 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
+def change_password(
+    user: User,
+    current: str,
+    new: str,
+    *,
+    keep_session: str | None = None,
+    revoke_tokens: bool = False,
+) -> int:
     """Change the password; every other session of the user ends (`keep_session` is the
-    browser that changed it)."""
+    browser that changed it) and, when asked, every API token. Returns the tokens revoked."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationFailed("current_password", _("当前密码不正确"))
     if current == new:
@@ -231,8 +238,11 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     sessions.end_all(user, keep=keep_session)
-    identity.record_event(user, EventKind.PASSWORD_CHANGED)
+    revoked = revoke_all_tokens(user) if revoke_tokens else 0
+    detail = _("同时吊销 %(n)d 个 API 令牌", n=revoked) if revoked else ""
+    identity.record_event(user, EventKind.PASSWORD_CHANGED, detail)
     db.session.flush()
+    return revoked
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -301,6 +311,20 @@ def list_tokens(user: User) -> list[ApiToken]:
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
         )
     )
+
+
+def active_tokens(user: User) -> int:
+    return len([t for t in list_tokens(user) if t.revoked_at is None])
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every active token of the user; returns how many."""
+    now = utcnow()
+    tokens = [t for t in list_tokens(user) if t.revoked_at is None]
+    for token in tokens:
+        token.revoked_at = now
+    db.session.flush()
+    return len(tokens)
 
 
 def revoke_token(user: User, token_id: int) -> ApiToken:

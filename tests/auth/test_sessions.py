@@ -106,3 +106,25 @@ def test_the_client_address_comes_from_the_trusted_proxies(database_url):
     assert client_ip(0) == "10.0.0.2"
     assert client_ip(1) == "203.0.113.9"
     assert client_ip(2) == "6.6.6.6"  # trusting more proxies than there are lets clients lie
+
+
+def test_a_password_change_offers_to_revoke_the_api_tokens(login_as, factories, api):
+    client, user = login_as(Role.ENTERPRISE)
+    kept = factories.token(user)
+    db.session.commit()
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "同时吊销我的全部 API 令牌" in page and "1 个有效的 API 令牌" in page
+    form = {"current_password": factories.PASSWORD, "new_password": "Brand-new-2026",
+            "confirm": "Brand-new-2026"}  # fmt: skip
+    assert client.post("/account/password", form).status_code == 302
+    assert api.get("/api/v1/me", token=kept).status_code == 200  # not asked: kept
+    second = {"current_password": "Brand-new-2026", "new_password": "Second-new-2027",
+              "confirm": "Second-new-2027", "revoke_tokens": "y"}  # fmt: skip
+    assert client.post("/account/password", second).status_code == 302
+    assert api.get("/api/v1/me", token=kept).status_code == 401
+    details = db.session.scalars(
+        select(AccountEvent.detail).where(
+            AccountEvent.user_id == user.id, AccountEvent.kind == "password_changed"
+        )
+    )
+    assert list(details) == ["", "同时吊销 1 个 API 令牌"]
