@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PORT ?= 5000
 
-.PHONY: venv run test test-sqlite test-postgres test-dates lint format translations docs bench clean
+.PHONY: venv run test test-sqlite test-postgres test-dates fuzz lint format translations docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ test-dates: venv translations
 		XYD_TEST_NOW=$$when env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not browser" \
 			|| exit 1; \
 	done
+
+# The API against its own OpenAPI document: Schemathesis sends generated requests to every
+# operation with a token of each role (tests/fuzz; on PostgreSQL when TEST_DATABASE_URL is
+# set). Not part of `make test` (minutes, tens of thousands of requests); .ci/run calls it.
+fuzz: venv translations
+	XYD_FUZZ=1 $(BIN)/pytest -q tests/fuzz
 
 bench: venv
 	$(BIN)/python -m bench

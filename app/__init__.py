@@ -14,6 +14,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -196,8 +197,12 @@ def _register_error_handlers(app: Flask) -> None:
         ), exc.status
 
     @app.errorhandler(InvalidOperation)
-    def handle_number_out_of_range(_exc: InvalidOperation):
-        """A number too large for its decimal column that a parser let through ("1e27")."""
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_number_out_of_range(_exc: Exception):
+        """A value that its column cannot hold and that a parser let through: "1e27" for a
+        decimal, 2⁶³ for an integer (SQLite's OverflowError, PostgreSQL's DataError, which
+        also covers a text longer than its column)."""
         message = _("数值超出允许范围")
         return handle_service_error(ValidationFailed(None, message, code="number_out_of_range"))
 

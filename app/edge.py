@@ -5,10 +5,11 @@
 - A NUL byte in the path, a query or form value, or a JSON string is refused (400):
   PostgreSQL cannot store it in text.
 - A JSON body must be an object, nested at most `MAX_JSON_DEPTH` deep, with every `id` /
-  `…_id` a whole number in the id range (422 naming the field).
+  `…_id` a whole number in the id range (422 naming the field); so must every non-empty
+  `id` / `…_id` of an API form (an upload).
 
-(A number too large for its decimal column, `"1e27"`, that a parser let through is answered
-422 by the app's error handlers, not 500.)
+(A value too large for its column that a parser let through, `"1e27"` for a decimal or 2⁶³
+for an integer, is answered 422 by the app's error handlers, not 500.)
 """
 
 from __future__ import annotations
@@ -49,15 +50,23 @@ def _nul(field: str | None = None) -> ServiceError:
 
 def check_request() -> None:
     if "\x00" in request.path or any(
-        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+        _has_nul(key, value) for key, value in request.args.items(multi=True)
     ):
         raise _nul()
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
-        "\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)
-    ):
-        raise _nul()
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for key, value in request.form.items(multi=True):
+            if _has_nul(key, value):
+                raise _nul(key or None)
+            # An API form (an upload) names its ids like a JSON body; an empty one is absent.
+            if request.path.startswith("/api/") and key and value.strip():
+                _check_id(key, key, value)
     if request.is_json and request.content_length != 0:
         _check_json()
+
+
+def _has_nul(key: str | None, value: str) -> bool:
+    """A part without a name (werkzeug gives it the key None) has nothing to check there."""
+    return "\x00" in (key or "") or "\x00" in value
 
 
 def _check_json() -> None:
@@ -88,12 +97,17 @@ def _check_values(value: Any, path: str) -> None:
             if "\x00" in key:
                 raise _nul(path or None)
             field = f"{path}.{key}" if path else key
-            if (key == "id" or key.endswith("_id")) and not _id_like(item):
-                raise ValidationFailed(field, _("编号应为 0 至 %(max)d 的整数", max=MAX_ID))
+            _check_id(key, field, item)
             _check_values(item, field)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _check_values(item, f"{path}[{i}]")
+
+
+def _check_id(key: str, field: str, value: Any) -> None:
+    """An `id` or `…_id` must be an id (422 naming the field)."""
+    if (key == "id" or key.endswith("_id")) and not _id_like(value):
+        raise ValidationFailed(field, _("编号应为 0 至 %(max)d 的整数", max=MAX_ID))
 
 
 def _id_like(value: Any) -> bool:

@@ -92,7 +92,7 @@ def _shown(apps, user) -> list[dict]:
 
 @bp.route("/applications", methods=["POST"])
 @api_auth(Role.ENTERPRISE)
-@doc(request=CREATE_SCHEMA, response=APPLICATION_SCHEMA, tag="applications")
+@doc(request=CREATE_SCHEMA, response=APPLICATION_SCHEMA, status=201, tag="applications")
 def create_application():
     """Apply to a product, or post an open demand (product_id null)."""
     from app.consent import services as consent

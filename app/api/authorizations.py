@@ -115,7 +115,7 @@ def _int(body: dict, name: str) -> int | None:
 
 @bp.route("/authorizations", methods=["POST"])
 @api_auth(Role.ENTERPRISE)
-@doc(request=GRANT_SCHEMA, response=AUTHORIZATION_SCHEMA, tag="authorizations")
+@doc(request=GRANT_SCHEMA, response=AUTHORIZATION_SCHEMA, status=201, tag="authorizations")
 def create_authorization():
     """Authorize a named bank to view categories for a purpose (30 days unless `days`, ≤ 90).
 

@@ -31,6 +31,33 @@ USER_SCHEMA = {
     },
 }
 
+# A region or an industry: the same shape in both reference lists.
+CODE_LIST_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "name", "level", "parent_code"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "level": {"type": "string"},
+            "parent_code": {"type": "string", "nullable": True},
+        },
+    },
+}
+BANKS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "name", "active"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "active": {"type": "boolean"},
+        },
+    },
+}
+
 
 @bp.route("/me")
 @api_auth(unverified_ok=True)
@@ -73,7 +100,7 @@ def my_enterprise():
 
 @bp.route("/regions")
 @api_auth(unverified_ok=True)
-@doc(tag="reference")
+@doc(response=CODE_LIST_SCHEMA, tag="reference")
 def regions():
     """GB/T 2260 regions of Shaanxi (province, cities, counties)."""
     rows = db.session.scalars(select(Region).order_by(Region.code))
@@ -87,7 +114,7 @@ def regions():
 
 @bp.route("/industries")
 @api_auth(unverified_ok=True)
-@doc(tag="reference")
+@doc(response=CODE_LIST_SCHEMA, tag="reference")
 def industries():
     """GB/T 4754-2017 sections and divisions."""
     rows = db.session.scalars(select(Industry).order_by(Industry.code))
@@ -101,7 +128,7 @@ def industries():
 
 @bp.route("/banks")
 @api_auth(Role.ADMIN, Role.REGULATOR)
-@doc(tag="banks")
+@doc(response=BANKS_SCHEMA, tag="banks")
 def banks():
     """Banks on the platform (operator and financial office)."""
     return jsonify([{"code": b.code, "name": b.name, "active": b.is_active} for b in list_banks()])

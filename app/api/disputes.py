@@ -189,7 +189,7 @@ def my_disputes():
 
 @bp.route("/me/disputes", methods=["POST"])
 @api_auth(Role.ENTERPRISE)
-@doc(request=FILE_SCHEMA, response=DISPUTE_SCHEMA, tag="disputes")
+@doc(request=FILE_SCHEMA, response=DISPUTE_SCHEMA, status=201, tag="disputes")
 def file_dispute():
     """Contest one of the caller's records (201).
 

@@ -70,7 +70,7 @@ def list_products():
 
 @bp.route("/products", methods=["POST"])
 @api_auth(Role.BANK_ADMIN)
-@doc(request=PRODUCT_SCHEMA, response=PRODUCT_SCHEMA, tag="products")
+@doc(request=PRODUCT_SCHEMA, response=PRODUCT_SCHEMA, status=201, tag="products")
 def create_product():
     """Create a product of the caller's bank (draft, or published with status)."""
     user = current_api_user()

@@ -124,6 +124,7 @@ def my_repairs():
 @doc(
     request=APPLY_SCHEMA,
     response=REPAIR_SCHEMA,
+    status=201,
     tag="repairs",
     request_type="multipart/form-data",
 )

@@ -31,13 +31,15 @@ _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
 
 def doc(*, request: dict | None = None, response: dict | None = None, params: list | None = None,
-        tag: str | None = None, request_type: str = "application/json"):  # fmt: skip
+        tag: str | None = None, request_type: str = "application/json",
+        status: int = 200):  # fmt: skip
     """Attach OpenAPI details to an API view (`request_type`: the request body's media type,
-    e.g. multipart/form-data for an upload)."""
+    e.g. multipart/form-data for an upload; `status`: the status of a success, 201 for a view
+    that creates)."""
 
     def decorator(view):
         view.api_doc = {"request": request, "response": response, "params": params or [],
-                        "tag": tag, "request_type": request_type}  # fmt: skip
+                        "tag": tag, "request_type": request_type, "status": status}  # fmt: skip
         return view
 
     return decorator
@@ -77,7 +79,10 @@ def build_spec(app: Flask) -> dict:
                 "tags": [extra.get("tag") or rule.rule.split("/")[3]],
                 "parameters": path_params + list(extra.get("params", [])),
                 "responses": {
-                    "200": _json_response("OK", extra.get("response") or {"type": "object"}),
+                    str(extra.get("status", 200)): _json_response(
+                        "Created" if extra.get("status") == 201 else "OK",
+                        extra.get("response") or {"type": "object"},
+                    ),
                     "default": _json_response("Error", {"$ref": "#/components/schemas/Error"}),
                 },
             }

@@ -10,6 +10,7 @@ exact:
     inserted  = staged keys not yet in the table
     updated   = staged keys whose values differ (= history rows written)
     unchanged = staged keys with equal values + identical duplicates in the input
+                (+ keys another batch committed while this one ran, with equal values)
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from app.consent.services import collecting_enterprise_ids
 from app.enterprises.models import Enterprise
@@ -280,7 +283,9 @@ class BatchWriter:
         if counts.updated:
             self._update(on_key, differs)
         if counts.inserted:
-            self._insert(on_key, only_new=matched > 0)
+            written = self._insert(on_key, only_new=matched > 0)
+            if written < counts.inserted:
+                self._count_late_keys(counts, written, on_key, differs)
         self.stage.drop(self.conn)
         return counts
 
@@ -348,21 +353,54 @@ class BatchWriter:
             )
         )
 
-    def _insert(self, on_key, *, only_new: bool) -> None:
-        """The new keys. When none of the staged keys exists (`only_new` false: a first
-        load), a plain INSERT: no per-row probe of the unique index as with ON CONFLICT
-        or an anti-join, which makes it about twice as fast. Counts and inserts run in
-        this one transaction; should another batch commit one of these keys in between,
-        the unique constraint fails ours as a whole (rolled back, recorded as failed)
-        rather than overwriting its row without history."""
+    def _insert(self, on_key, *, only_new: bool) -> int:
+        """The new keys; returns how many were written. When none of the staged keys
+        exists (`only_new` false: a first load), a plain INSERT: no per-row probe of the
+        unique index as with ON CONFLICT or an anti-join, which makes it about twice as
+        fast. Should another batch commit some of these keys after they were classified
+        (two imports of the same records at once, PostgreSQL), the insert is tried again
+        in its savepoint skipping the keys that exist now; `_count_late_keys` counts them."""
         s, t, spec = self.stage, self.target, self.spec
         names = [*spec.field_names, *self.extra]
         now = literal(self.now, UTCDateTime())
         query = select(*(s.c[n] for n in names), literal(self.batch_id), now, now)
         if only_new:
             query = query.where(~exists().where(on_key))
-        self.conn.execute(
-            insert(t).from_select([*names, "batch_id", "created_at", "updated_at"], query)
+        columns = [*names, "batch_id", "created_at", "updated_at"]
+        if not self.postgres:
+            return self._rowcount(insert(t).from_select(columns, query))
+        savepoint = self.conn.begin_nested()
+        try:
+            written = self._rowcount(insert(t).from_select(columns, query))
+        except IntegrityError:
+            savepoint.rollback()
+            statement = pg_insert(t).from_select(columns, query).on_conflict_do_nothing()
+            return self._rowcount(statement)
+        savepoint.commit()
+        return written
+
+    def _rowcount(self, statement) -> int:
+        return self.conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+
+    def _count_late_keys(self, counts: WriteCounts, written: int, on_key, differs) -> None:
+        """Keys classified as new that another batch committed meanwhile: equal values count
+        unchanged; other values are a correction like any other (history, then update). The
+        enterprises touched are then only those whose rows this batch wrote."""
+        late = counts.inserted - written
+        corrected = self._write_history(on_key, differs)
+        if corrected:
+            self._update(on_key, differs)
+        counts.inserted = written
+        counts.updated += corrected
+        counts.unchanged += late - corrected
+        s, t = self.stage, self.target
+        counts.touched_usccs = list(
+            self.conn.scalars(
+                select(s.c.uscc)
+                .distinct()
+                .select_from(s.join(t, on_key))
+                .where(t.c.batch_id == self.batch_id)
+            )
         )
 
 

@@ -87,3 +87,33 @@ def test_a_huge_decimal_is_422_naming_the_field(api, bank_admin_token, field):
 def test_a_web_page_with_a_huge_id_is_404_not_500(login_as):
     client, _user = login_as(Role.ENTERPRISE)
     assert client.get(f"/applications/{10**20}").status_code == 404
+
+
+def _multipart(api, path, token, parts: list[tuple[str, str]]):
+    """A multipart body written by hand (the test client cannot send a nameless part)."""
+    boundary = "xyd-edge"
+    body = (
+        "".join(
+            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n{value}\r\n"
+            for disposition, value in parts
+        )
+        + f"--{boundary}--\r\n"
+    )
+    return api.client.post(
+        path, data=body.encode(), content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("value", [MAX_ID + 1, -(10**27), "12x"])
+def test_an_id_beyond_the_column_in_an_upload_is_422_naming_it(api, owner_token, value):
+    parts = [('form-data; name="record_id"', str(value)), ('form-data; name="statement"', "x")]
+    response = _multipart(api, "/api/v1/me/repairs", owner_token, parts)
+    assert response.status_code == 422 and response.json["error"]["field"] == "record_id"
+
+
+def test_a_nameless_part_in_an_upload_is_not_a_500(api, owner_token):
+    parts = [("form-data", "-9213"), ('form-data; name="a\rb"', "{}"),
+             ('form-data; name="record_id"', "1")]  # fmt: skip
+    response = _multipart(api, "/api/v1/me/repairs", owner_token, parts)
+    assert response.status_code == 404 and response.json["error"]
