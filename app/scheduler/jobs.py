@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Job:
     name: str
     seconds: int
     func: Callable[[], dict | None]
-    description: str = ""
+    description: object = ""  # a lazy msgid: shown in the reader's language
 
     @property
     def interval(self) -> str:
@@ -61,85 +62,85 @@ def registered_jobs(app: Flask) -> list[Job]:
             "expire_authorizations",
             int(config.get("SCHEDULER_EXPIRE_SECONDS", 300)),
             consent_tasks.expire_authorizations,
-            "将已过有效期的授权标记为已过期",
+            _l("将已过有效期的授权标记为已过期"),
         ),
         Job(
             "process_pull_requests",
             int(config.get("SCHEDULER_PULL_REQUESTS_SECONDS", 60)),
             consent_tasks.process_pull_requests,
-            "处理企业授权后排队的数据拉取",
+            _l("处理企业授权后排队的数据拉取"),
         ),
         Job(
             "pull_sources",
             int(config.get("SCHEDULER_PULL_SOURCES_SECONDS", 300)),
             scheduler_tasks.pull_sources,
-            "按计划从已配置的 HTTP 数据源拉取",
+            _l("按计划从已配置的 HTTP 数据源拉取"),
         ),
         Job(
             "checkpoint_access_log",
             int(config.get("SCHEDULER_AUDIT_CHECKPOINT_SECONDS", 300)),
             audit_tasks.checkpoint_access_log,
-            "签署查询日志检查点（链长与链头，写入数据库和检查点目录）",
+            _l("签署查询日志检查点（链长与链头，写入数据库和检查点目录）"),
         ),
         Job(
             "verify_access_log",
             int(config.get("SCHEDULER_VERIFY_LOG_SECONDS", 86400)),
             audit_tasks.verify_access_log,
-            "对照签名检查点校验查询日志哈希链（每日）",
+            _l("对照签名检查点校验查询日志哈希链（每日）"),
         ),
         Job(
             "remind_applications",
             int(config.get("SCHEDULER_REMIND_SECONDS", 3600)),
             application_tasks.remind_applications,
-            "受理时限剩 1 个工作日时提醒银行",
+            _l("受理时限剩 1 个工作日时提醒银行"),
         ),
         Job(
             "expire_applications",
             int(config.get("SCHEDULER_EXPIRE_APPLICATIONS_SECONDS", 900)),
             application_tasks.expire_applications,
-            "超过受理时限未受理的申请置为已过期",
+            _l("超过受理时限未受理的申请置为已过期"),
         ),
         Job(
             "rebuild_profiles",
             int(config.get("SCHEDULER_REBUILD_PROFILES_SECONDS", 86400)),
             profile_tasks.rebuild_profiles,
-            "每日全量重建企业画像（未变化的不写入）",
+            _l("每日全量重建企业画像（未变化的不写入）"),
         ),
         Job(
             "roll_up_stats",
             int(config.get("SCHEDULER_ROLL_UP_STATS_SECONDS", 3600)),
             stats_tasks.roll_up_stats,
-            "汇总已结束月份的融资统计（有变动的月份重算）",
+            _l("汇总已结束月份的融资统计（有变动的月份重算）"),
         ),
         Job(
             "count_data_indicators",
             int(config.get("SCHEDULER_COUNT_INDICATORS_SECONDS", 900)),
             stats_tasks.count_data_indicators,
-            "统计各来源记录数与授权企业数（数据指标）",
+            _l("统计各来源记录数与授权企业数（数据指标）"),
         ),
         Job(
             "expire_publicity",
             int(config.get("SCHEDULER_EXPIRE_PUBLICITY_SECONDS", 86400)),
             publicity_tasks.expire_publicity,
-            "公示期满的公共信用记录不再公示，并重建相关画像（每日）",
+            _l("公示期满的公共信用记录不再公示，并重建相关画像（每日）"),
         ),
         Job(
             "sample_repairs",
             int(config.get("SCHEDULER_SAMPLE_REPAIRS_SECONDS", 86400)),
             repair_tasks.sample_repairs,
-            "每季度抽取已修复案例进入复查（每日检查）",
+            _l("每季度抽取已修复案例进入复查（每日检查）"),
         ),
         Job(
             "send_emails",
             int(config.get("SCHEDULER_SEND_EMAILS_SECONDS", 60)),
             notification_tasks.send_emails,
-            "发送通知邮件（失败的按间隔重试）",
+            _l("发送通知邮件（失败的按间隔重试）"),
         ),
         Job(
             "check_calendar",
             int(config.get("SCHEDULER_CHECK_CALENDAR_SECONDS", 86400)),
             calendar_tasks.check_calendar,
-            "检查今明两年的节假日安排是否已知（每日）",
+            _l("检查今明两年的节假日安排是否已知（每日）"),
         ),
     ]
     if config.get("SCHEDULER_TEST_JOB"):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.banks.models import Bank
 from app.enterprises.models import Industry, Region
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.products.models import TYPE_LABELS
 from app.stats import services
@@ -33,6 +34,7 @@ class View:
     charts: dict[str, Any]
     is_bank: bool
     withheld_label: str = ""  # the families withheld from the totals, in words
+    period: str = ""  # the months the figures cover ("2025-01 — 2025-03")
 
 
 def _args(raw: dict[str, Any]) -> dict[str, str]:
@@ -62,6 +64,7 @@ def build(user: User, raw: dict[str, Any]) -> View:
     # The form shows what was applied (a bank user's bank is forced).
     args["from"] = services.month_label(table.query.first)
     args["to"] = services.month_label(table.query.last)
+    period = f"{args['from']} — {args['to']}"
     is_bank = not services.sees_every_bank(user)
     drill = None
     if args["group_by"] in DRILL and not (is_bank and args["group_by"] == "bank"):
@@ -77,7 +80,34 @@ def build(user: User, raw: dict[str, Any]) -> View:
         charts=_charts(trend, table),
         is_bank=is_bank,
         withheld_label=services.families_label(table.totals["suppressed_families"]),
+        period=period,
     )
+
+
+def build_or_explain(user: User, raw: dict[str, Any]) -> tuple[View, dict[str, str]]:
+    """The page for `raw`, or, when a filter is wrong (`from` after `to`, an unknown bank…),
+    the page without the wrong filters, with what was typed kept in the form and each wrong
+    field's message (field → message) to mark it; never a bare error page."""
+    errors: dict[str, str] = {}
+    given = dict(raw)
+    for _attempt in range(len(_args(raw)) + 1):
+        try:
+            view = build(user, given)
+        except ValidationFailed as exc:
+            found = getattr(exc, "errors", None) or {exc.field or "from": exc.message}
+            errors.update({name: str(message) for name, message in found.items()})
+            dropped = set(found) | ({"from", "to"} if {"from", "to"} & set(found) else set())
+            given = {k: v for k, v in given.items() if k not in dropped}
+            continue
+        typed = _args(raw)
+        for name in errors:
+            if name in typed:
+                view.args[name] = typed[name]
+        if {"from", "to"} & set(errors):  # a period is wrong as a pair: mark both months
+            view.args["from"], view.args["to"] = typed["from"], typed["to"]
+            errors = {"from": "", "to": "", **errors}
+        return view, errors
+    raise AssertionError("the filters without the wrong ones always build")  # pragma: no cover
 
 
 def _choices(args: dict[str, str], is_bank: bool) -> dict[str, Any]:

@@ -21,13 +21,14 @@ READERS = (Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
 @bp.route("")
 @role_required(*READERS)
 def index():
-    view = dashboard.build(current_user, request.args.to_dict())
+    view, errors = dashboard.build_or_explain(current_user, request.args.to_dict())
     return render_template(
         "stats/dashboard.html",
         view=view,
+        errors=errors,
         source_labels=SOURCE_LABELS,
         first_loan_disagreements=first_loans.count(_own_bank()),
-    )
+    ), (422 if errors else 200)
 
 
 def _own_bank() -> int | None:

@@ -66,3 +66,12 @@ def test_empty_state_explains_how_to_start(login_as):
 def test_other_roles_get_403(login_as, role):
     web, _user = login_as(role)
     assert web.get("/admin/scheduler/").status_code == 403
+
+
+def test_job_descriptions_and_intervals_in_english(login_as):
+    web, admin = login_as("admin")
+    admin.locale = "en"
+    db.session.commit()
+    body = web.get("/admin/scheduler/").get_data(as_text=True)
+    assert "Mark authorizations past their end as expired" in body and "daily" in body
+    assert "将已过有效期的授权标记为已过期" not in body and "每天" not in body

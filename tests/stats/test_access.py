@@ -99,6 +99,26 @@ def test_api_contract_and_openapi(api, factories):
     assert {p["name"] for p in summary["parameters"]} >= {"group_by", "from", "to", "place"}
 
 
+def test_a_wrong_period_keeps_the_filters_and_marks_the_fields(login_as):
+    """`from` after `to` used to give a bare 422 page that dropped every filter: now the
+    dashboard shows (for the default period), with what was typed kept and both month fields
+    marked; a wrong bank is marked on its own field, the other filters still applied."""
+    web, _user = login_as(Role.REGULATOR)
+    response = web.get("/stats?from=2025-03&to=2025-01&place=610100&group_by=county")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "起始月份不能晚于结束月份" in page and 'id="stats-filters"' in page
+    assert 'name="from" value="2025-03" aria-invalid="true"' in page
+    assert 'name="to" value="2025-01"' in page
+    assert 'value="610100" selected' in page and 'value="county" selected' in page
+    assert page.count("has-error") == 2 and 'data-stats-chart="trend"' in page
+    response = web.get(f"/stats?bank=NOPE&place=610100&{PERIOD}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "银行不存在" in page
+    assert 'name="from" value="2025-01"' in page and 'value="610100" selected' in page
+    assert page.count("has-error") == 1
+
+
 @pytest.mark.parametrize("role", [Role.REGULATOR, Role.ADMIN])
 def test_dashboard_for_the_office(role, login_as):
     web, _user = login_as(role)
