@@ -27,5 +27,6 @@ def load_routes() -> None:
         profiles,
         records,
         repairs,
+        reports,
         stats,
     )

@@ -32,14 +32,15 @@ _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
 def doc(*, request: dict | None = None, response: dict | None = None, params: list | None = None,
         tag: str | None = None, request_type: str = "application/json",
-        status: int = 200):  # fmt: skip
-    """Attach OpenAPI details to an API view (`request_type`: the request body's media type,
-    e.g. multipart/form-data for an upload; `status`: the status of a success, 201 for a view
-    that creates)."""
+        status: int = 200, response_type: str = "application/json"):  # fmt: skip
+    """Attach OpenAPI details to an API view (`request_type` / `response_type`: the bodies'
+    media types, e.g. multipart/form-data for an upload, application/pdf for a file;
+    `status`: the status of a success, 201 for a view that creates)."""
 
     def decorator(view):
         view.api_doc = {"request": request, "response": response, "params": params or [],
-                        "tag": tag, "request_type": request_type, "status": status}  # fmt: skip
+                        "tag": tag, "request_type": request_type, "status": status,
+                        "response_type": response_type}  # fmt: skip
         return view
 
     return decorator
@@ -79,10 +80,14 @@ def build_spec(app: Flask) -> dict:
                 "tags": [extra.get("tag") or rule.rule.split("/")[3]],
                 "parameters": path_params + list(extra.get("params", [])),
                 "responses": {
-                    str(extra.get("status", 200)): _json_response(
-                        "Created" if extra.get("status") == 201 else "OK",
-                        extra.get("response") or {"type": "object"},
-                    ),
+                    str(extra.get("status", 200)): {
+                        "description": "Created" if extra.get("status") == 201 else "OK",
+                        "content": {
+                            extra.get("response_type", "application/json"): {
+                                "schema": extra.get("response") or {"type": "object"}
+                            }
+                        },
+                    },
                     "default": _json_response("Error", {"$ref": "#/components/schemas/Error"}),
                 },
             }

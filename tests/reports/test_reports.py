@@ -201,3 +201,43 @@ def test_english_report(app, factories, scored):
     pdf, report = _download(client)
     text = _text(pdf)
     assert "Enterprise credit report" in text and report.locale == "en"
+
+
+def test_api_issue_verify_and_bank_guard(app, api, factories, scored):
+    owner = factories.user(Role.ENTERPRISE, enterprise=scored)
+    token = factories.token(owner)
+    bank = factories.bank()
+    officer = factories.user(Role.BANK_OFFICER, bank=bank)
+    bank_token = factories.token(officer)
+    db.session.commit()
+    response = api.post("/api/v1/me/reports", token=token)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    number, digest = response.headers["X-Report-Number"], response.headers["X-Report-SHA256"]
+    assert digest == hashlib.sha256(response.data).hexdigest()
+    code = CODE_RE.search(_text(response.data)).group(1)
+
+    body = api.post("/api/v1/reports/verify", {"number": number, "code": code,
+                                                "sha256": digest}).get_json()  # fmt: skip
+    assert body["outcome"] == "unchanged" and body["report"]["uscc"] == scored.uscc
+    other = hashlib.sha256(response.data + b"\n").hexdigest()
+    assert api.post("/api/v1/reports/verify", {"number": number, "code": code,
+                    "sha256": other}).get_json()["outcome"] == "altered"  # fmt: skip
+    missing = api.post("/api/v1/reports/verify", {"number": number, "code": "XXXX-XXXX"})
+    assert missing.get_json() == {"outcome": "not_found", "report": None}
+
+    denied = api.post(f"/api/v1/enterprises/{scored.uscc}/report", token=bank_token)
+    assert denied.status_code == 403
+    assert denied.get_json()["error"]["code"] == "not_authorized"
+    grant_query(scored, bank, list(consent_categories()))
+    db.session.commit()
+    allowed = api.post(f"/api/v1/enterprises/{scored.uscc}/report", token=bank_token)
+    assert allowed.status_code == 200 and allowed.mimetype == "application/pdf"
+    spec = api.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/me/reports"]["post"]
+    assert "application/pdf" in operation["responses"]["200"]["content"]
+
+
+def consent_categories():
+    from app.consent.guard import ALL_CATEGORIES
+
+    return ALL_CATEGORIES
