@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import delete
 
-from app.auth import services as auth_services
-from app.auth.models import Role, User
-from app.enterprises.models import Enterprise
+from app.auth.models import Role
 from app.extensions import db
-from app.ingest.models import SocialInsuranceRecord, TaxPayment, UtilityBill
 from app.profiles import services
-from app.profiles.models import CurrentProfile, ProfileSnapshot
 from tests.factories import Factories
 from tests.profiles.conftest import paid_day, recent_periods
 from tests.scoring.conftest import Sources
@@ -23,8 +18,8 @@ PASSWORD = "Qinling2026ok"
 
 
 @pytest.fixture
-def scored_login(live_server):
-    app, base = live_server
+def scored_login(own_server):
+    app, base = own_server  # its own database: nothing to clean up for the other journeys
     with app.app_context():
         factories, sources = Factories(), Sources()
         enterprise = factories.enterprise(name="浏览器画像测试有限公司")
@@ -33,22 +28,11 @@ def scored_login(live_server):
             sources.tax(enterprise.uscc, period, "8000.00", due_on=due, paid_on=paid)
             sources.utility(enterprise.uscc, period, "500.00", "500.00", due_on=due, paid_on=paid)
             sources.social(enterprise.uscc, period, 8, "6000.00", "6000.00", paid_on=paid)
-        user = factories.user(Role.ENTERPRISE, enterprise=enterprise, email="chart@example.test",
+        factories.user(Role.ENTERPRISE, enterprise=enterprise, email="chart@example.test",
                               password=PASSWORD)  # fmt: skip
         services.rebuild([enterprise.id], trigger="manual")
         db.session.commit()
-        ids = enterprise.id, enterprise.uscc, user.id
-    yield base
-    with app.app_context():
-        eid, uscc, uid = ids
-        db.session.execute(delete(CurrentProfile).where(CurrentProfile.enterprise_id == eid))
-        db.session.execute(delete(ProfileSnapshot).where(ProfileSnapshot.enterprise_id == eid))
-        for model in (TaxPayment, UtilityBill, SocialInsuranceRecord):
-            db.session.execute(delete(model).where(model.uscc == uscc))
-        db.session.execute(delete(User).where(User.id == uid))
-        db.session.execute(delete(Enterprise).where(Enterprise.id == eid))
-        db.session.commit()
-        assert auth_services.get_user_by_email("chart@example.test") is None
+    return base
 
 
 def test_profile_page_draws_the_charts(scored_login, page, tmp_path):
