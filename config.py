@@ -58,6 +58,8 @@ class Config:
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
 
     PASSWORD_MIN_LENGTH = 10
+    # A password-reset link sent by e-mail (MAIL_SENDER) works once, for this many minutes.
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
 
     # Scheduler (`flask scheduler run`): lease TTL, renewal and standby poll, in seconds.
     SCHEDULER_LEASE_TTL = float(os.environ.get("XYD_SCHEDULER_LEASE_TTL", "30"))

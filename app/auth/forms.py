@@ -43,3 +43,17 @@ class TokenForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that POST."""
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("发送重置链接"))
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        _l("确认新密码"),
+        validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))],
+    )
+    submit = SubmitField(_l("设置新密码"))

@@ -17,9 +17,17 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import services, sessions
+from app.auth import reset, services, sessions
 from app.auth.decorators import role_required
-from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm, TokenForm
+from app.auth.forms import (
+    ChangePasswordForm,
+    EmptyForm,
+    ForgotForm,
+    LoginForm,
+    RegisterForm,
+    ResetForm,
+    TokenForm,
+)
 from app.errors import ServiceError
 from app.extensions import db, limiter
 from app.forms import attach_error
@@ -104,6 +112,46 @@ def login():
     elif form.errors:
         status = 422
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    """忘记密码: the same answer whether or not the address has an account."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        reset.request_reset(
+            form.email.data, path_for=lambda t: url_for("auth.reset_password", token=t)
+        )
+        db.session.commit()
+        flash(_("如果该邮箱已注册，重置密码的链接已发送到该邮箱，%(m)d 分钟内有效。",
+                m=current_app.config["PASSWORD_RESET_MINUTES"]), "success")  # fmt: skip
+        return redirect(url_for("auth.login"), code=303)
+    return render_template("auth/forgot.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Set a new password through the e-mailed link (once, within its time)."""
+    form = ResetForm()
+    user = reset.user_for_token(token)
+    if user is None:
+        return render_template("auth/reset.html", form=None), 404
+    if form.validate_on_submit():
+        try:
+            reset.reset_password(token, form.password.data, ip=request.remote_addr)
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("密码已重置，请用新密码登录。所有设备上的登录均已结束。"), "success")
+            return redirect(url_for("auth.login"), code=303)
+    return render_template("auth/reset.html", form=form, email=user.email), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/logout", methods=["POST"])

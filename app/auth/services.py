@@ -186,6 +186,14 @@ def _throttle(email: str) -> LoginThrottle:
     return row
 
 
+def clear_login_lock(email: str) -> None:
+    """Forget the failed logins of an address (after a reset through its mailbox)."""
+    row = db.session.get(LoginThrottle, hashlib.sha256(normalize_email(email).encode()).hexdigest())
+    if row is not None:
+        row.failures = 0
+        row.locked_until = None
+
+
 def authenticate(email: str, password: str) -> User:
     """The user for these credentials, counting failures and locking after too many.
 

@@ -64,9 +64,12 @@ def end(key: str | None) -> None:
         db.session.flush()
 
 
-def end_all(user: User, *, keep: str | None = None, ip: str | None = None) -> None:
+def end_all(
+    user: User, *, keep: str | None = None, ip: str | None = None, record: bool = True
+) -> None:
     """End every session of `user` but `keep` (after a password change: the one that changed
-    it). Without `keep` this is "sign out everywhere", recorded in the account history."""
+    it). Without `keep` this is "sign out everywhere", recorded in the account history
+    unless the caller records its own event (`record=False`)."""
     query = update(UserSession).where(
         UserSession.user_id == user.id, UserSession.ended_at.is_(None)
     )
@@ -74,7 +77,7 @@ def end_all(user: User, *, keep: str | None = None, ip: str | None = None) -> No
         query = query.where(UserSession.key_hash != _digest(keep))
     db.session.execute(query.values(ended_at=utcnow()).execution_options(synchronize_session=False))
     user.session_version += 1
-    if keep is None:
+    if keep is None and record:
         identity.record_event(user, EventKind.LOGOUT_EVERYWHERE, ip=ip)
     db.session.flush()
 

@@ -64,6 +64,7 @@ class EventKind(StrEnum):
     LOGIN = "login"
     LOGOUT_EVERYWHERE = "logout_everywhere"
     PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # set anew through the e-mailed link
 
     @property
     def label(self) -> str:
@@ -82,6 +83,7 @@ EVENT_LABELS = {
     EventKind.LOGIN: _l("登录"),
     EventKind.LOGOUT_EVERYWHERE: _l("退出全部设备"),
     EventKind.PASSWORD_CHANGED: _l("修改密码"),
+    EventKind.PASSWORD_RESET: _l("通过邮件重置密码"),
 }
 
 
