@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -67,16 +68,39 @@ class XlsxSheet:
     such a value text.
     """
 
-    def __init__(self, title: str, header: Sequence[Any] | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        header: Sequence[Any] | None = None,
+        *,
+        widths: Sequence[float] | None = None,
+    ) -> None:
         from openpyxl import Workbook
+        from openpyxl.utils import get_column_letter
 
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title[:31])  # Excel's limit on a sheet name
+        for index, width in enumerate(widths or (), start=1):  # before any row (write-only)
+            self._sheet.column_dimensions[get_column_letter(index)].width = width
         if header is not None:
             self.writerow(header)
 
-    def writerow(self, row: Iterable[Any]) -> None:
-        self._sheet.append(safe_row(row))
+    def writerow(self, row: Iterable[Any], formats: Sequence[str | None] | None = None) -> None:
+        """One row; `formats` gives each column's number format ("#,##0.00", "0.0%")."""
+        values = safe_row(row)
+        if formats:
+            from openpyxl.cell import WriteOnlyCell
+
+            cells: list[Any] = []
+            for value, fmt in zip(values, [*formats, *[None] * len(values)], strict=False):
+                if fmt and isinstance(value, int | float | Decimal):
+                    cell = WriteOnlyCell(self._sheet, value=value)
+                    cell.number_format = fmt
+                    cells.append(cell)
+                else:
+                    cells.append(value)
+            values = cells
+        self._sheet.append(values)
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
@@ -86,17 +110,56 @@ class XlsxSheet:
         self._book.save(target)
 
 
-def csv_bytes(header: Sequence[Any], rows: Iterable[Iterable[Any]]) -> bytes:
-    """A whole CSV download: UTF-8 with a BOM."""
+Preamble = Sequence[Sequence[Any]]  # lines above a table: what it shows ("期间", "2025-01 — …")
+
+
+def csv_bytes(
+    header: Sequence[Any], rows: Iterable[Iterable[Any]], *, preamble: Preamble = ()
+) -> bytes:
+    """A whole CSV download: UTF-8 with a BOM; the preamble's lines, a blank line, the table."""
     out = io.StringIO()
     out.write(BOM)
-    CsvSheet(out, header).writerows(rows)
+    sheet = CsvSheet(out)
+    if preamble:
+        sheet.writerows([*preamble, []])
+    sheet.writerow(header)
+    sheet.writerows(rows)
     return out.getvalue().encode("utf-8")
 
 
-def xlsx_bytes(title: str, header: Sequence[Any], rows: Iterable[Iterable[Any]]) -> bytes:
-    sheet = XlsxSheet(title, header)
-    sheet.writerows(rows)
+def display_width(value: Any) -> int:
+    """How many columns a value takes in a spreadsheet (a Chinese character takes two)."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_widths(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[float]:
+    """Widths that fit each column's header and values (with a margin, at most 60)."""
+    widths = [display_width(h) for h in header]
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            shown = f"{value:,.2f}" if isinstance(value, Decimal | float) else value
+            widths[index] = max(widths[index], display_width(shown))
+    return [min(60.0, w + 2.0) for w in widths]
+
+
+def xlsx_bytes(
+    title: str,
+    header: Sequence[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    preamble: Preamble = (),
+    formats: Sequence[str | None] | None = None,
+) -> bytes:
+    """A whole XLSX download: the preamble's lines, a blank line, the table, with columns as
+    wide as their contents and numbers in the given formats (still numbers, not text)."""
+    table = [list(row) for row in rows]
+    sheet = XlsxSheet(title, widths=column_widths(header, table))
+    if preamble:
+        sheet.writerows([*preamble, []])
+    sheet.writerow(header)
+    for row in table:
+        sheet.writerow(row, formats)
     out = io.BytesIO()
     sheet.save(out)
     return out.getvalue()
@@ -106,13 +169,31 @@ def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f"attachment; filename={filename}"}
 
 
-def csv_response(filename: str, header: Sequence[Any], rows: Iterable[Iterable[Any]]) -> Response:
-    return Response(csv_bytes(header, rows), mimetype=CSV_MIMETYPE, headers=_attachment(filename))
+def csv_response(
+    filename: str,
+    header: Sequence[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    preamble: Preamble = (),
+) -> Response:
+    return Response(
+        csv_bytes(header, rows, preamble=preamble),
+        mimetype=CSV_MIMETYPE,
+        headers=_attachment(filename),
+    )
 
 
 def xlsx_response(
-    filename: str, title: str, header: Sequence[Any], rows: Iterable[Iterable[Any]]
+    filename: str,
+    title: str,
+    header: Sequence[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    preamble: Preamble = (),
+    formats: Sequence[str | None] | None = None,
 ) -> Response:
     return Response(
-        xlsx_bytes(title, header, rows), mimetype=XLSX_MIMETYPE, headers=_attachment(filename)
+        xlsx_bytes(title, header, rows, preamble=preamble, formats=formats),
+        mimetype=XLSX_MIMETYPE,
+        headers=_attachment(filename),
     )

@@ -60,7 +60,8 @@ def _export_name(summary: services.Summary, ext: str) -> str:
 def export_csv():
     summary = dashboard.breakdown(current_user, request.args.to_dict())
     header, rows = services.export_table(summary)
-    return csv_response(_export_name(summary, "csv"), header, rows)
+    preamble = services.export_filters(summary)
+    return csv_response(_export_name(summary, "csv"), header, rows, preamble=preamble)
 
 
 @bp.route("/export.xlsx")
@@ -73,6 +74,8 @@ def export_xlsx():
         _("融资统计"),
         header,
         ([_number(v) for v in row] for row in rows),
+        preamble=[(_("融资统计"),), *services.export_filters(summary)],
+        formats=services.export_formats(),
     )
 
 

@@ -28,7 +28,7 @@ from app.enterprises.models import Enterprise, Industry, Region
 from app.enterprises.services import industry_names, region_names
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
-from app.products.models import PRODUCT_TYPES, Product
+from app.products.models import PRODUCT_TYPES, TYPE_LABELS, Product
 from app.sources.models import SOURCE_NAMES
 from app.stats.models import GRAINS, StatsIndicator
 from app.stats.queries import (
@@ -523,6 +523,57 @@ EXPORT_COLUMNS = [
     ("median_days_to_disburse", _l("放款用时中位数（工作日）")),
     ("suppressed_families", _l("已抑制")),
 ]  # fmt: skip
+
+
+# How each exported column is shown in a spreadsheet (the rest are counts or text).
+MONEY_COLUMNS = frozenset({"demand_amount", "disbursed_amount", "first_loan_amount"})
+RATIO_COLUMNS = frozenset({"pickup_rate", "approval_rate", "credit_share"})
+DECIMAL_COLUMNS = frozenset(
+    {"avg_rate", "avg_term_months", "median_days_to_accept", "median_days_to_disburse"}
+)
+
+
+def export_formats() -> list[str | None]:
+    """Each export column's number format (Excel's codes), in `EXPORT_COLUMNS` order."""
+    formats: list[str | None] = []
+    for name, _label in EXPORT_COLUMNS:
+        if name in MONEY_COLUMNS:
+            formats.append("#,##0.00")
+        elif name in RATIO_COLUMNS:
+            formats.append("0.0%")
+        elif name in DECIMAL_COLUMNS:
+            formats.append("0.00")
+        elif name in ("label", "suppressed_families"):
+            formats.append(None)
+        else:
+            formats.append("#,##0")
+    return formats
+
+
+def export_filters(summary: Summary) -> list[tuple[str, str]]:
+    """What an export shows, in words, for the lines above its table: the period, the
+    grouping and every filter applied ("地区", "西安市")."""
+    q, f = summary.query, summary.query.filters
+    regions, industries = region_names(), industry_names()
+    lines = [
+        (_("期间"), f"{month_label(q.first)} — {month_label(q.last)}"),
+        (_("分组"), str(GROUP_LABELS.get(q.group_by, q.group_by))),
+    ]
+    place = f.county or f.city
+    lines.append((_("所在地区"), regions.get(place, place) if place else _("全省")))
+    trade = f.division or f.section
+    lines.append(
+        (_("所属行业"), f"{trade} {industries.get(trade, '')}".strip() if trade else _("全部行业"))
+    )
+    if f.bank_id is not None:
+        bank = db.session.get(Bank, f.bank_id)
+        lines.append((_("银行"), bank.name if bank else str(f.bank_id)))
+    else:
+        lines.append((_("银行"), _("全部银行")))
+    types = {str(kind): str(label) for kind, label in TYPE_LABELS.items()}
+    kind = f.product_type
+    lines.append((_("产品类型"), types.get(kind, kind) if kind else _("全部类型")))
+    return lines
 
 
 def export_table(summary: Summary) -> tuple[list[str], list[list[Any]]]:

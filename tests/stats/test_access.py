@@ -151,13 +151,30 @@ def test_exports_follow_the_view(login_as):
     csv = web.get(f"/stats/export.csv?group_by=city&{PERIOD}")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     text = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert text[0].startswith("分组,需求笔数,需求金额")
-    assert text[1].startswith("西安市,6,900000.00") and text[-1].startswith("合计,9,1100000.00")
-    xlsx = web.get(f"/stats/export.xlsx?group_by=city&{PERIOD}")
+    # the filters in words above the table, then the table as before
+    assert text[0] == "期间,2025-01 — 2025-03" and "所在地区,全省" in text
+    blank = text.index("")
+    assert text[blank + 1].startswith("分组,需求笔数,需求金额")
+    assert text[blank + 2].startswith("西安市,6,900000.00")
+    assert text[-1].startswith("合计,9,1100000.00")
+    xlsx = web.get(f"/stats/export.xlsx?group_by=city&place=610100&{PERIOD}")
     assert "spreadsheetml" in xlsx.mimetype
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
-    assert sheet["A2"].value == "西安市" and sheet["C2"].value == 900000
+    column_a = [c.value for c in sheet["A"]]
+    assert column_a[0] == "融资统计" and sheet["B2"].value == "2025-01 — 2025-03"
+    assert [sheet.cell(row=column_a.index("所在地区") + 1, column=c).value
+                                 for c in (1, 2)] == ["所在地区", "西安市"]  # fmt: skip
+    top = len(column_a) - column_a[::-1].index("分组") + 1  # the table's first group
+    assert sheet.cell(row=top, column=1).value == "西安市"
+    amount = sheet.cell(row=top, column=3)
+    assert (
+        amount.value == 900000 and amount.number_format == "#,##0.00"
+    )  # a number, shown 900,000.00
+    rates = [c for c in sheet[top] if c.number_format == "0.0%"]
+    assert rates and all(0 <= (c.value or 0) <= 1 for c in rates)
     assert sheet.cell(row=sheet.max_row, column=1).value == "合计"
+    # columns as wide as their contents: the Chinese headers are not cut off
+    assert sheet.column_dimensions["C"].width >= len("需求金额（元）") * 2
 
 
 def test_data_indicators_count_records_and_authorizations_in_force(factories):
