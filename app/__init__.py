@@ -107,8 +107,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.disputes.routes import bp as disputes_bp
     from app.enterprises import sizing  # noqa: F401 - registers its ingest hook
     from app.enterprises.routes import bp as enterprises_bp
+    from app.funds.routes import bp as funds_bp
     from app.identity.routes import bp as identity_bp
     from app.ingest.routes import bp as ingest_bp
+    from app.loans.routes import bp as loan_pages_bp
     from app.main.routes import bp as main_bp
     from app.market.routes import bp as market_bp
     from app.matching.routes import bp as matching_bp
@@ -140,6 +142,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(scoring_bp)
     app.register_blueprint(disputes_bp)
     app.register_blueprint(repairs_bp)
+    app.register_blueprint(loan_pages_bp)
+    app.register_blueprint(funds_bp)
     app.register_blueprint(publicity_bp)
     app.register_blueprint(reports_bp)
     for loans_bp in (products_bp, matching_bp, applications_bp, notifications_bp):

@@ -23,12 +23,20 @@ from app.enterprises.models import SCALES
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.funds import ledger
-from app.funds.models import Claim, ClaimStatus, EntryKind, Fund, Recovery, Registration
+from app.funds.models import (
+    Claim,
+    ClaimStatus,
+    EntryKind,
+    Fund,
+    LedgerEntry,
+    Recovery,
+    Registration,
+)
 from app.funds.rules import Check, RuleFailed, capacity_check, checks, refuse_unless_eligible
 from app.loans.models import Loan, LoanStatus
 from app.loans.queries import loan_of_application, loan_of_bank
 from app.products.models import PRODUCT_TYPES
-from app.util import money
+from app.util import money, to_local
 from app.workcalendar.services import add_working_days, working_days_between
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,19}$")
@@ -489,3 +497,72 @@ def claim_counts(fund: Fund) -> dict[str, int]:
         ).all()
     )
     return {s.value: int(rows.get(s.value, 0)) for s in ClaimStatus}
+
+
+# --- the office's dashboard -----------------------------------------------------------------
+
+
+def _zero_row() -> dict[str, Any]:
+    return {"registered": 0, "covered": Decimal("0.00"), "released": Decimal("0.00"),
+            "filed": 0, "paid_count": 0, "rejected": 0, "paid": Decimal("0.00"),
+            "recovered": Decimal("0.00")}  # fmt: skip
+
+
+def dashboard(fund: Fund) -> dict[str, Any]:
+    """The fund's figures, claims filed / paid / rejected, the net loss rate ((paid −
+    recovered) ÷ principal ever registered), and the same by bank and by month (of the
+    ledger's business day). Read from the ledger and the claims, two queries."""
+    from app.banks.models import Bank
+
+    by_bank: dict[str, dict[str, Any]] = {}
+    by_month: dict[str, dict[str, Any]] = {}
+    names = dict(db.session.execute(select(Bank.id, Bank.name)).all())
+    entries = db.session.execute(
+        select(LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.on, LedgerEntry.bank_id).where(
+            LedgerEntry.fund_id == fund.id
+        )
+    ).all()
+    for kind, amount, on, bank_id in entries:
+        if bank_id is None:
+            continue
+        rows = (by_bank.setdefault(names.get(bank_id, "—"), _zero_row()),
+                by_month.setdefault(on.strftime("%Y-%m"), _zero_row()))  # fmt: skip
+        for row in rows:
+            if kind == EntryKind.RESERVE:
+                row["registered"] += 1
+                row["covered"] += amount
+            elif kind == EntryKind.RELEASE:
+                row["released"] += amount
+            elif kind == EntryKind.PAYMENT:
+                row["paid"] += amount
+            elif kind == EntryKind.RECOVERY:
+                row["recovered"] += amount
+    for claim in db.session.scalars(select(Claim).where(Claim.fund_id == fund.id)):
+        month = to_local_month(claim)
+        for row in (by_bank.setdefault(claim.bank.name, _zero_row()),
+                    by_month.setdefault(month, _zero_row())):  # fmt: skip
+            row["filed"] += 1
+            row["paid_count"] += claim.status == ClaimStatus.APPROVED
+            row["rejected"] += claim.status == ClaimStatus.REJECTED
+    total = _zero_row()
+    for row in by_bank.values():
+        for key in total:
+            total[key] += row[key]
+    for row in [*by_bank.values(), *by_month.values(), total]:
+        row["loss_rate"] = (
+            (row["paid"] - row["recovered"]) / row["covered"] if row["covered"] else None
+        )
+    return {
+        "figures": figures(fund),
+        "claims": claim_counts(fund),
+        "total": total,
+        "by_bank": sorted(by_bank.items()),
+        "by_month": sorted(by_month.items()),
+    }
+
+
+def to_local_month(claim: Claim) -> str:
+    """The month (Asia/Shanghai) a claim was filed in, YYYY-MM."""
+    local = to_local(claim.filed_at)
+    assert local is not None
+    return local.strftime("%Y-%m")

@@ -117,6 +117,10 @@ class Loan(db.Model):
     def status_label(self) -> str:
         return LoanStatus(self.status).label
 
+    @property
+    def repayment_label(self) -> str:
+        return Repayment(self.repayment).label
+
     def __repr__(self) -> str:
         return f"<Loan {self.id} {self.status}>"
 

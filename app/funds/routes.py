@@ -1,0 +1,106 @@
+"""The financial office's pages: funds (create, dashboard) and the claims queue with its
+working-day deadlines (the rules are `app/funds/services.py`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.auth.models import Role
+from app.enterprises.models import SCALES
+from app.errors import FieldErrors, ServiceError
+from app.extensions import db
+from app.funds import services
+from app.funds.rules import SIZE_LABELS
+from app.products.models import TYPE_LABELS, ProductType
+
+bp = Blueprint("funds", __name__)
+
+CREATE_FIELDS = ("code", "name", "capital", "share", "cap_per_loan", "leverage", "max_amount",
+                 "max_term_months", "disbursed_from", "disbursed_to", "register_within_days",
+                 "claim_after_days", "decide_working_days")  # fmt: skip
+
+
+def _index_page(errors: dict | None = None, values: dict | None = None, status: int = 200):
+    funds = services.list_funds()
+    return render_template(
+        "funds/index.html", funds=[(f, services.figures(f)) for f in funds],
+        queue=services.claims(pending=True), left=services.working_days_left,
+        overdue=services.is_overdue, errors=errors or {},
+        values=values or {"register_within_days": 30, "claim_after_days": 90,
+                          "decide_working_days": 10},
+        sizes=[(s, SIZE_LABELS[s]) for s in SCALES],
+        types=[(t.value, TYPE_LABELS[t]) for t in ProductType],
+    ), status  # fmt: skip
+
+
+@bp.route("/office/funds")
+@role_required(Role.REGULATOR)
+def index():
+    return _index_page()
+
+
+@bp.route("/office/funds", methods=["POST"])
+@role_required(Role.REGULATOR)
+def create():
+    values = {name: request.form.get(name, "") for name in CREATE_FIELDS}
+    values["credit_only"] = bool(request.form.get("credit_only"))
+    values["sizes"] = request.form.getlist("sizes")
+    values["product_types"] = request.form.getlist("product_types")
+    try:
+        fund = services.create_fund(
+            values["code"], **{k: v for k, v in values.items() if k != "code"},
+            user_id=current_user.id,
+        )  # fmt: skip
+    except FieldErrors as exc:
+        db.session.rollback()
+        return _index_page(exc.errors, values, 422)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _index_page({exc.field or "code": exc.message}, values, exc.status)
+    db.session.commit()
+    flash(_("基金 %(c)s 已设立", c=fund.code), "success")
+    return redirect(url_for("funds.dashboard", code=fund.code), code=303)
+
+
+@bp.route("/office/funds/<code>")
+@role_required(Role.REGULATOR)
+def dashboard(code: str):
+    fund = services.get_fund(code)
+    return render_template(
+        "funds/dashboard.html", fund=fund, data=services.dashboard(fund),
+        claims=services.claims(fund=fund), left=services.working_days_left,
+        overdue=services.is_overdue,
+    )  # fmt: skip
+
+
+def _claim_page(claim_id: int, errors: dict | None = None, values: dict | None = None,
+                status: int = 200):  # fmt: skip
+    claim = services.claim_for(claim_id, current_user)
+    return render_template(
+        "funds/claim.html", claim=claim, payable=services.payable(claim.fund, claim.loss_amount),
+        balance=services.figures(claim.fund)["balance"], left=services.working_days_left,
+        overdue=services.is_overdue, errors=errors or {}, values=values or {},
+    ), status  # fmt: skip
+
+
+@bp.route("/office/claims/<int:claim_id>")
+@role_required(Role.REGULATOR)
+def claim(claim_id: int):
+    return _claim_page(claim_id)
+
+
+@bp.route("/office/claims/<int:claim_id>", methods=["POST"])
+@role_required(Role.REGULATOR)
+def decide(claim_id: int):
+    values = {"outcome": request.form.get("outcome", ""), "note": request.form.get("note", "")}
+    try:
+        decided = services.decide(claim_id, current_user, **values)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _claim_page(claim_id, {exc.field or "_": exc.message}, values, exc.status)
+    db.session.commit()
+    flash(_("代偿申请 #%(id)d：%(s)s", id=decided.id, s=decided.status_label), "success")
+    return redirect(url_for("funds.dashboard", code=decided.fund.code), code=303)

@@ -1,0 +1,145 @@
+"""Loans on the web: the enterprise's /loans, the bank's /bank/loans with the monthly status
+report, registration with a fund, claims and recoveries (the fund's rules are in
+`app/funds/services.py`; these views parse, call and render)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.auth.models import BANK_ROLES, Role
+from app.clock import local_today
+from app.errors import FieldErrors, ServiceError
+from app.extensions import db
+from app.funds import services as funds
+from app.funds.rules import RuleFailed
+from app.loans import queries, services
+from app.loans.models import LoanStatus, ReportOrigin
+
+bp = Blueprint("loans", __name__)
+
+
+@bp.route("/loans")
+@role_required(Role.ENTERPRISE)
+def mine():
+    loans = db.session.scalars(queries.visible_to(current_user)).all()
+    return render_template("loans/mine.html", loans=loans)
+
+
+@bp.route("/loans/<int:loan_id>")
+@role_required(Role.ENTERPRISE)
+def detail(loan_id: int):
+    loan = queries.loan_for(loan_id, current_user)
+    return render_template(
+        "loans/detail.html", loan=loan, schedule=services.schedule(loan),
+        reports=services.reports_of(loan),
+    )  # fmt: skip
+
+
+@bp.route("/bank/loans")
+@role_required(*BANK_ROLES)
+def bank_list():
+    loans = db.session.scalars(queries.visible_to(current_user).limit(500)).all()
+    registered = {r.loan_id: r for r in funds.registrations(bank_id=current_user.bank_id)}
+    return render_template("loans/bank_list.html", loans=loans, registrations=registered)
+
+
+def _bank_page(loan_id: int, *, errors: dict | None = None, values: dict | None = None,
+               form: str = "", status: int = 200):  # fmt: skip
+    loan = queries.loan_of_bank(loan_id, current_user.bank_id)
+    registration = funds.registration_of(loan.id)
+    fund_checks = []
+    if registration is None:
+        fund_checks = [(fund, funds.eligibility(fund, loan)) for fund in funds.list_funds()]
+    claims = funds.claims(bank_id=loan.bank_id)
+    claims = [c for c in claims if c.loan_id == loan.id]
+    return render_template(
+        "loans/bank_detail.html", loan=loan, schedule=services.schedule(loan),
+        reports=services.reports_of(loan), registration=registration, fund_checks=fund_checks,
+        claims=claims, recovered={c.id: funds.recovered_to_fund(c) for c in claims},
+        statuses=[(s.value, s.label) for s in LoanStatus], errors=errors or {},
+        values=values or {}, form=form, today=local_today().isoformat(),
+    ), status  # fmt: skip
+
+
+@bp.route("/bank/loans/<int:loan_id>")
+@role_required(*BANK_ROLES)
+def bank_detail(loan_id: int):
+    return _bank_page(loan_id)
+
+
+def _act(loan_id: int, form: str, action, success: str):
+    """Run `action`; commit and go back to the loan with `success`, or show the page again
+    with what was typed and every error."""
+    values: dict[str, Any] = request.form.to_dict()
+    try:
+        action(values)
+    except FieldErrors as exc:
+        db.session.rollback()
+        return _bank_page(loan_id, errors=exc.errors, values=values, form=form, status=422)
+    except RuleFailed as exc:
+        db.session.rollback()
+        return _bank_page(loan_id, errors={"_": exc.message}, values=values, form=form,
+                          status=exc.status)  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        key = exc.field or "_"
+        return _bank_page(loan_id, errors={key: exc.message}, values=values, form=form,
+                          status=exc.status)  # fmt: skip
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("loans.bank_detail", loan_id=loan_id), code=303)
+
+
+@bp.route("/bank/loans/<int:loan_id>/status", methods=["POST"])
+@role_required(*BANK_ROLES)
+def report(loan_id: int):
+    def action(v):
+        services.report_status(
+            loan_id, current_user, as_of=v.get("as_of"), status=v.get("status"),
+            days_past_due=v.get("days_past_due"), outstanding=v.get("outstanding"),
+            origin=ReportOrigin.WEB,
+        )  # fmt: skip
+
+    return _act(loan_id, "status", action, _("贷款状态已报送"))
+
+
+@bp.route("/bank/loans/<int:loan_id>/register", methods=["POST"])
+@role_required(*BANK_ROLES)
+def register(loan_id: int):
+    loan = queries.loan_of_bank(loan_id, current_user.bank_id)
+
+    def action(v):
+        funds.register(v.get("fund"), loan.application_id, current_user)
+
+    return _act(loan_id, "register", action, _("已在风险缓释基金备案"))
+
+
+@bp.route("/bank/loans/<int:loan_id>/claim", methods=["POST"])
+@role_required(*BANK_ROLES)
+def claim(loan_id: int):
+    registration = funds.registration_of(queries.loan_of_bank(loan_id, current_user.bank_id).id)
+
+    def action(v):
+        if registration is None:
+            raise ServiceError(_("该贷款未在本基金备案"))
+        funds.file_claim(registration.fund.code, loan_id, current_user,
+                         loss_amount=v.get("loss_amount"), evidence=v.get("evidence"))  # fmt: skip
+
+    return _act(loan_id, "claim", action, _("代偿申请已提交"))
+
+
+@bp.route("/bank/claims/<int:claim_id>/recover", methods=["POST"])
+@role_required(*BANK_ROLES)
+def recover(claim_id: int):
+    claim = funds.claim_for(claim_id, current_user)
+
+    def action(v):
+        funds.recover(claim_id, current_user, amount=v.get("amount"),
+                      recovered_on=v.get("recovered_on"))  # fmt: skip
+
+    return _act(claim.loan_id, "recover", action, _("追偿回款已登记"))

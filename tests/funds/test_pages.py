@@ -1,0 +1,112 @@
+"""The pages: the bank's loans (status, registration, claim, recovery), the enterprise's
+loans, the office's funds, queue, decision and dashboard."""
+
+from __future__ import annotations
+
+from app.auth.models import Role
+from app.clock import local_today
+from app.extensions import db
+from app.funds import services
+from tests.conftest import WebClient
+
+
+def _client(app, user) -> WebClient:
+    client = WebClient(app.test_client())
+    client.login(user)
+    return client
+
+
+def test_the_whole_journey_on_the_web(app, loans, factories):
+    loan = loans.disbursed(amount="300000")
+    db.session.commit()
+    office = _client(app, loans.office)
+    r = office.post("/office/funds", {
+        "code": "web1", "name": "网页基金", "capital": "2000000", "share": "50",
+        "cap_per_loan": "120000", "leverage": "10", "register_within_days": "30",
+        "claim_after_days": "90", "decide_working_days": "10", "credit_only": "1",
+        "sizes": ["small", "micro"]})  # fmt: skip
+    assert r.status_code == 303, r.get_data(as_text=True)[:2000]
+    bank = _client(app, loans.officer)
+    page = bank.get("/bank/loans").get_data(as_text=True)
+    assert f"/bank/loans/{loan.id}" in page and "¥300,000.00" in page
+    page = bank.get(f"/bank/loans/{loan.id}").get_data(as_text=True)
+    assert "网页基金" in page and "仅限信用贷款" in page and "在 WEB1 备案" in page
+    assert bank.post(f"/bank/loans/{loan.id}/register", {"fund": "WEB1"}).status_code == 303
+    # a wrong report keeps what was typed and names the fields
+    r = bank.post(f"/bank/loans/{loan.id}/status", {
+        "as_of": local_today().isoformat(), "status": "overdue", "days_past_due": "0",
+        "outstanding": "290000"})  # fmt: skip
+    text = r.get_data(as_text=True)
+    assert r.status_code == 422 and "逾期的贷款应填写逾期天数" in text and "290000" in text
+    r = bank.post(f"/bank/loans/{loan.id}/status", {
+        "as_of": local_today().isoformat(), "status": "non_performing", "days_past_due": "95",
+        "outstanding": "290000"})  # fmt: skip
+    assert r.status_code == 303
+    r = bank.post(f"/bank/loans/{loan.id}/claim", {"loss_amount": "290000",
+                                                   "evidence": "起诉书及执行裁定"})  # fmt: skip
+    assert r.status_code == 303
+    claim = services.claims(fund=services.get_fund("WEB1"))[0]
+    page = office.get("/office/funds").get_data(as_text=True)
+    assert f"/office/claims/{claim.id}" in page and "剩 10 个工作日" in page
+    page = office.get(f"/office/claims/{claim.id}").get_data(as_text=True)
+    assert "¥120,000.00" in page  # 50 % of 290,000 = 145,000, capped at 120,000
+    r = office.post(f"/office/claims/{claim.id}", {"outcome": "rejected", "note": ""})
+    assert r.status_code == 422 and "驳回时请说明理由" in r.get_data(as_text=True)
+    r = office.post(f"/office/claims/{claim.id}", {"outcome": "approved", "note": "同意"})
+    assert r.status_code == 303
+    page = office.get("/office/funds/WEB1").get_data(as_text=True)
+    assert "¥1,880,000.00" in page and "¥120,000.00" in page  # balance, paid
+    r = bank.post(
+        f"/bank/claims/{claim.id}/recover",
+        {"amount": "29000", "recovered_on": local_today().isoformat()},
+    )
+    assert r.status_code == 303
+    assert services.figures(services.get_fund("WEB1"))["recovered"] == 12000  # 120/290 of it
+    owner = factories.user(Role.ENTERPRISE, enterprise=loan.enterprise)
+    db.session.commit()
+    mine = _client(app, owner)
+    assert f"/loans/{loan.id}" in mine.get("/loans").get_data(as_text=True)
+    page = mine.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert "不良" in page and "还款计划" in page
+
+
+def test_others_see_nothing_of_a_loan(app, loans, factories):
+    loan = loans.disbursed()
+    other_bank = factories.user(Role.BANK_OFFICER)
+    stranger = factories.user(Role.ENTERPRISE)
+    db.session.commit()
+    assert _client(app, other_bank).get(f"/bank/loans/{loan.id}").status_code == 404
+    assert _client(app, stranger).get(f"/loans/{loan.id}").status_code == 404
+    assert _client(app, loans.officer).get("/office/funds").status_code == 403
+
+
+def test_a_refused_fund_form_keeps_what_was_typed(app, loans):
+    office = _client(app, loans.office)
+    r = office.post(
+        "/office/funds",
+        {
+            "code": "ok1",
+            "name": "保留输入",
+            "capital": "-5",
+            "share": "50",
+            "cap_per_loan": "1",
+            "leverage": "2",
+        },
+    )
+    text = r.get_data(as_text=True)
+    assert r.status_code == 422 and "资金规模应为大于 0 的金额" in text and "保留输入" in text
+
+
+def test_english_pages(app, loans):
+    loans.disbursed()
+    loans.fund("EN1")
+    db.session.commit()
+    office = _client(app, loans.office)
+    office.post("/lang", {"locale": "en"})
+    page = office.get("/office/funds").get_data(as_text=True)
+    assert (
+        "Risk-mitigation funds" in page
+        and "Set up a fund" in page
+        and "设立基金" not in page
+        and "待决定" not in page
+    )
