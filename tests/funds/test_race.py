@@ -66,6 +66,11 @@ def contest(app):
             ),
             ("DELETE FROM loans WHERE bank_id = :bank", by_bank),
             (
+                "DELETE FROM email_outbox WHERE notification_id IN (SELECT id FROM notifications "
+                f"WHERE bank_id = :bank OR enterprise_id IN ({enterprises}))",
+                by_bank,
+            ),
+            (
                 "DELETE FROM notifications WHERE bank_id = :bank "
                 f"OR enterprise_id IN ({enterprises})",
                 by_bank,
