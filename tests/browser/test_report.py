@@ -107,6 +107,7 @@ def test_download_verify_and_the_enterprise_sees_the_checks(browser, live_server
     stranger = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
     check = stranger.new_page()
     check.goto(f"{base}/reports/verify?number={number}")  # what the QR code opens
+    assert check.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     expect(check.get_by_label("报告编号")).to_have_value(number)
     check.get_by_label("验证码").fill(code)
     check.get_by_label("报告文件（PDF，可选）").set_input_files(str(path))
@@ -125,7 +126,9 @@ def test_download_verify_and_the_enterprise_sees_the_checks(browser, live_server
     expect(check.get_by_test_id("verify-result")).to_have_attribute("data-outcome", "altered")
     stranger.close()
 
+    page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     checks = page.get_by_test_id("checks")
     expect(checks).to_contain_text("报告真实，文件未被改动")
     expect(checks).to_contain_text("编号和验证码正确，但文件与平台出具的不一致")
