@@ -15,6 +15,7 @@ from app.extensions import db
 from app.funds import services
 from app.funds.rules import SIZE_LABELS
 from app.products.models import TYPE_LABELS, ProductType
+from app.spreadsheets import csv_response, xlsx_response
 
 bp = Blueprint("funds", __name__)
 
@@ -104,3 +105,35 @@ def decide(claim_id: int):
     db.session.commit()
     flash(_("代偿申请 #%(id)d：%(s)s", id=decided.id, s=decided.status_label), "success")
     return redirect(url_for("funds.dashboard", code=decided.fund.code), code=303)
+
+
+@bp.route("/office/funds/<code>/export.<any(csv, xlsx):fmt>")
+@role_required(Role.REGULATOR)
+def export(code: str, fmt: str):
+    """The dashboard's tables (by bank, then by month) as CSV or XLSX, with the fund's
+    figures above them; written through app.spreadsheets like every other export."""
+    fund = services.get_fund(code)
+    data = services.dashboard(fund)
+    n = data["figures"]
+    preamble = [
+        [_("基金"), f"{fund.name} ({fund.code})"],
+        *([label, n[key]] for label, key in (
+            (_("资金规模"), "capital"), (_("在保本金"), "exposure"), (_("可用额度"), "capacity"),
+            (_("已代偿"), "paid"), (_("追偿回款"), "recovered"), (_("基金余额"), "balance"),
+        )),
+    ]  # fmt: skip
+    header = [_("分组"), _("银行") + " / " + _("月份"), _("备案笔数"), _("备案本金"),
+              _("代偿申请"), _("已代偿"), _("已驳回"), _("代偿金额"), _("追偿回款"),
+              _("净损失率")]  # fmt: skip
+    rows = [
+        [group, key, r["registered"], r["covered"], r["filed"], r["paid_count"], r["rejected"],
+         r["paid"], r["recovered"], r["loss_rate"]]
+        for group, table in ((_("按银行"), data["by_bank"]), (_("按月份"), data["by_month"]))
+        for key, r in table
+    ]  # fmt: skip
+    name = f"fund-{fund.code}.{fmt}"
+    if fmt == "csv":
+        return csv_response(name, header, rows, preamble=preamble)
+    formats = [None, None, "#,##0", "#,##0.00", "#,##0", "#,##0", "#,##0", "#,##0.00",
+               "#,##0.00", "0.0%"]  # fmt: skip
+    return xlsx_response(name, fund.code, header, rows, preamble=preamble, formats=formats)

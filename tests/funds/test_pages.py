@@ -110,3 +110,23 @@ def test_english_pages(app, loans):
         and "设立基金" not in page
         and "待决定" not in page
     )
+
+
+def test_the_dashboard_exports_its_tables(app, loans):
+    import io
+
+    from openpyxl import load_workbook
+
+    fund = loans.fund("EXP1")
+    loan = loans.disbursed(amount="300000")
+    services.register(fund.code, loan.application_id, loans.officer)
+    db.session.commit()
+    office = _client(app, loans.office)
+    csv = office.get("/office/funds/EXP1/export.csv")
+    text = csv.get_data().decode("utf-8-sig")
+    assert csv.status_code == 200 and "300000.00" in text and loans.bank.name in text
+    xlsx = office.get("/office/funds/EXP1/export.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
+    values = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert loans.bank.name in values and "按月份" in values
+    assert _client(app, loans.officer).get("/office/funds/EXP1/export.csv").status_code == 403
