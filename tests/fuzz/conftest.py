@@ -15,3 +15,5 @@ def pytest_terminal_summary(terminalreporter):
         f"fuzz: {tally.requests} requests over {tally.operations} (operation, mode) runs "
         f"({classes}); {len(tally.failures)} distinct failures"
     )
+    codes = ", ".join(f"{k}: {v}" for k, v in sorted(tally.codes.items()))
+    terminalreporter.write_line(f"fuzz: by status {codes}")
