@@ -271,6 +271,12 @@ def _register_template_helpers(app: Flask) -> None:
         """The value, or "—" when there is none."""
         return "—" if value is None else value
 
+    @app.template_global("is_money")
+    def _is_money(field: str | None) -> bool:
+        from app.ingest.specs import MONEY_FIELDS
+
+        return field in MONEY_FIELDS
+
     @app.template_global("size_label")
     def _size_label(code: str | None) -> str:
         from app.enterprises.size import size_label

@@ -210,6 +210,15 @@ SPECS: dict[str, SourceSpec] = {
 }
 
 SOURCES: tuple[str, ...] = tuple(SPECS)
+# The fields that hold yuan (shown through the one money filter); the registry's amounts
+# (registered capital, revenue, assets) are in 万元 and stay plain numbers.
+MONEY_FIELDS = frozenset(
+    f.name
+    for spec in SPECS.values()
+    if spec.name != Source.ENTERPRISES
+    for f in spec.fields
+    if f.kind == AMOUNT
+)
 assert tuple(s.value for s in Source) == SOURCES, "a spec for each source, in order"
 
 

@@ -49,7 +49,7 @@ def _dispute(world, record=None, source="tax_payments"):
 def test_records_page_lists_own_records_per_source_with_a_button(app, world):
     web = _client(app, world.owner)
     page = web.get("/enterprise/records?source=tax_payments").get_data(as_text=True)
-    assert "2026-04" in page and "1200.50" in page and "增值税" in page
+    assert "2026-04" in page and "¥1,200.50" in page and "增值税" in page  # money one way
     assert _file_path("tax_payments", world.unpaid_tax) in page
     theirs = world.record(TaxPayment, world.other, period="2026-04")
     assert _file_path("tax_payments", theirs) not in page
@@ -64,7 +64,7 @@ def test_filing_from_the_page(app, world):
     web = _client(app, world.owner)
     path = _file_path("tax_payments", world.unpaid_tax)
     form = _open(web, path)
-    assert form.status_code == 200 and "800.00" in form.get_data(as_text=True)
+    assert form.status_code == 200 and "¥800.00" in form.get_data(as_text=True)
     response = web.post(path, {"reason": "已于5月12日缴清", "field": "paid_on",
                                "evidence": "完税证明 No.1"})  # fmt: skip
     assert response.status_code == 302
@@ -149,7 +149,7 @@ def test_dispute_page_shows_record_history_and_events_then_corrects(app, world):
     web = _client(app, world.admin)
     path = f"/admin/disputes/{dispute.id}"
     page = _open(web, path).get_data(as_text=True)
-    assert "该月税款已缴清" in page and "800.00" in page and "该记录没有被更正过" in page
+    assert "该月税款已缴清" in page and "¥800.00" in page and "该记录没有被更正过" in page
     assert 'name="value_amount"' in page and 'value="800.00"' in page
     response = web.post(path, {"outcome": "corrected", "note": "凭完税证明更正",
                                "value_amount": "800.00", "value_due_on": "2026-05-15",
