@@ -123,6 +123,8 @@ def _one(rng: random.Random, enterprise_id: int, product: Product, banks: list[B
     fate = rng.random()
     accept_day = workdays.add_working_days(submitted_day, rng.choice([0, 1, 1, 2, 3]))
     accepted = _local(accept_day, rng.randint(9, 17))
+    if accepted <= submitted:  # the same day, earlier in it: accepted a little later instead
+        accepted = submitted + timedelta(minutes=rng.randint(20, 180))
     if fate < 0.08 or accepted > now:  # still waiting, or (when old enough) expired
         if row["respond_by"] < now:
             step("expire", "expired", row["respond_by"])

@@ -75,3 +75,29 @@ def test_a_revoked_authorization_does_not_count_as_held(factories):
     assert not has_collection_consent(enterprise.id, "tax_payments")
     assert services.authorize_collection({("tax_payments",): [enterprise.uscc]}) == 1
     assert has_collection_consent(enterprise.id, "tax_payments")
+
+
+def test_demo_applications_never_move_before_they_were_submitted(app):
+    """The demo had applications accepted earlier in the day they were submitted: every
+    step of every generated history now follows the one before it."""
+    import random
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from app.clock import local_today
+    from app.demo.loans import _one
+
+    product = SimpleNamespace(id=1, bank_id=1, amount_min=Decimal("100000"),
+                              amount_max=Decimal("3000000"), rate_min=Decimal("3.60"))  # fmt: skip
+    banks = [SimpleNamespace(id=1), SimpleNamespace(id=2)]
+    rng = random.Random(7)
+    accepted = 0
+    for _ in range(600):
+        row, history = _one(rng, 1, product, banks, local_today())  # type: ignore[arg-type]
+        moments = [event["at"] for event in history]
+        assert moments == sorted(moments), history
+        assert moments[0] == row["submitted_at"]
+        if row.get("accepted_at"):
+            accepted += 1
+            assert row["accepted_at"] > row["submitted_at"]
+    assert accepted > 300
