@@ -7,7 +7,7 @@ jobs run only in `flask scheduler run`.
 from __future__ import annotations
 
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from flask import Flask, flash, g, has_request_context, render_template, request, session
 from flask_babel import get_locale, gettext
@@ -24,7 +24,7 @@ from app import (
     models,  # noqa: F401 - every table, for Alembic and relationships
 )
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
-from app.util import to_local
+from app.util import format_yuan, to_local
 from config import CONFIGS, ProductionConfig
 
 
@@ -255,11 +255,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("yuan")
     def yuan(value):
-        # Both UI languages group by commas with a decimal point (Babel's "#,##0.00" for
-        # zh and en); formatted directly, since a statistics table shows a thousand amounts.
-        if value is None:
-            return "—"
-        return f"¥{Decimal(value):,.2f}"
+        return format_yuan(value)
 
     @app.template_filter("pct")
     def pct(value):

@@ -26,6 +26,16 @@ def money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def format_yuan(value: Decimal | int | str | float | None) -> str:
+    """Money as every page shows it: ¥1,234,567.00 ("—" when there is none). Both UI languages
+    group by commas with a decimal point (Babel's "#,##0.00" for zh and en); formatted
+    directly, since a statistics table shows a thousand amounts. The `yuan` template filter
+    and every sentence naming an amount use this one function."""
+    if value is None:
+        return "—"
+    return f"¥{Decimal(value):,.2f}"
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (earlier when negative), clamped to the month's end:
     2026-01-31 + 1 month = 2026-02-28."""

@@ -29,10 +29,9 @@ from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFai
 from app.extensions import db
 from app.facts.services import counted_first_loan, is_first_loan
 from app.loans.services import open_loan
-from app.matching.criteria import wan
 from app.notifications.services import notify
 from app.products import services as products
-from app.util import money, to_local
+from app.util import format_yuan, money, to_local
 from app.workcalendar import services as workdays
 
 MAX_AMOUNT = Decimal("100000000000")
@@ -259,9 +258,13 @@ def create_application(
     if product_id is not None:
         product = products.get_published(int(product_id))
         if amount_d > product.amount_max:
-            raise ValidationFailed("amount", _("金额超出上限 %(v)s", v=wan(product.amount_max)))
+            raise ValidationFailed(
+                "amount", _("金额超出上限 %(v)s", v=format_yuan(product.amount_max))
+            )
         if amount_d < product.amount_min:
-            raise ValidationFailed("amount", _("金额低于下限 %(v)s", v=wan(product.amount_min)))
+            raise ValidationFailed(
+                "amount", _("金额低于下限 %(v)s", v=format_yuan(product.amount_min))
+            )
         if not product.term_min_months <= term <= product.term_max_months:
             raise ValidationFailed(
                 "term_months",
@@ -376,7 +379,7 @@ def _announce(app: Application) -> None:
             _(
                 "新的贷款申请：%(p)s，%(a)s，%(t)d 个月",
                 p=app.product.name if app.product else "",
-                a=wan(app.amount),
+                a=format_yuan(app.amount),
                 t=app.term_months,
             ),
             link=_link(app.id),
@@ -386,7 +389,11 @@ def _announce(app: Application) -> None:
     for bank_id in sorted(fitting_bank_ids(app.enterprise, app.amount, app.term_months)):
         notify(
             "demand_new",
-            _("新的融资需求：%(a)s，%(t)d 个月，先受理者得", a=wan(app.amount), t=app.term_months),
+            _(
+                "新的融资需求：%(a)s，%(t)d 个月，先受理者得",
+                a=format_yuan(app.amount),
+                t=app.term_months,
+            ),
             link=_link(app.id),
             bank_id=bank_id,
         )
@@ -514,11 +521,11 @@ def check_approval(app: Application, amount: Any, rate: Any, term_months: Any):
     p = app.product
     if (value := parsed.get("amount")) is not None:
         if value > app.amount:
-            problems["amount"] = _("批准金额不能超过申请金额 %(v)s", v=wan(app.amount))
+            problems["amount"] = _("批准金额不能超过申请金额 %(v)s", v=format_yuan(app.amount))
         elif p is not None and value > p.amount_max:
-            problems["amount"] = _("批准金额超出产品上限 %(v)s", v=wan(p.amount_max))
+            problems["amount"] = _("批准金额超出产品上限 %(v)s", v=format_yuan(p.amount_max))
         elif p is not None and value < p.amount_min:
-            problems["amount"] = _("批准金额低于产品下限 %(v)s", v=wan(p.amount_min))
+            problems["amount"] = _("批准金额低于产品下限 %(v)s", v=format_yuan(p.amount_min))
     rate, term = parsed.get("rate"), parsed.get("term_months")
     if p is not None and rate is not None and not p.rate_min <= rate <= p.rate_max:
         problems["rate"] = _(

@@ -41,6 +41,7 @@ from app.enterprises.size import SIZE_LABELS, Size
 from app.facts.services import EnterpriseFacts
 from app.ingest.models import TAX_GRADES
 from app.products.models import Product
+from app.util import format_yuan
 
 N_REGIONS = 3  # a county is covered by itself, its city and its province
 N_INDUSTRIES = 2  # a division is covered by itself and its section
@@ -168,21 +169,14 @@ class Criterion:
     wording: Wording  # (passed, product, case, gettext) → the reason shown
 
 
-def wan(value: Decimal) -> str:
-    """Yuan as people say it: 500000 → "50万", 1234.5 → "1234.50元"."""
-    value = Decimal(value)
-    if value >= 10000:
-        text = f"{(value / 10000).normalize():f}"
-        return f"{text}万"
-    return f"{value:.2f}元"
-
-
 def _amount(passed, p, c, _):
     if passed:
-        return _("金额在 %(a)s–%(b)s 范围内", a=wan(p.amount_min), b=wan(p.amount_max))
+        return _(
+            "金额在 %(a)s–%(b)s 范围内", a=format_yuan(p.amount_min), b=format_yuan(p.amount_max)
+        )
     if c.amount > p.amount_max:
-        return _("金额超出上限 %(v)s", v=wan(p.amount_max))
-    return _("金额低于下限 %(v)s", v=wan(p.amount_min))
+        return _("金额超出上限 %(v)s", v=format_yuan(p.amount_max))
+    return _("金额低于下限 %(v)s", v=format_yuan(p.amount_min))
 
 
 def _term(passed, p, c, _):

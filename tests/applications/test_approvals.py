@@ -29,9 +29,9 @@ def accepted(factories):
 
 
 REFUSED = [
-    ({"amount": "99999999"}, "amount", "批准金额不能超过申请金额 139万"),
+    ({"amount": "99999999"}, "amount", "批准金额不能超过申请金额 ¥1,390,000.00"),
     ({"amount": "1390000.01"}, "amount", "批准金额不能超过申请金额"),
-    ({"amount": "50000"}, "amount", "批准金额低于产品下限 10万"),
+    ({"amount": "50000"}, "amount", "批准金额低于产品下限 ¥100,000.00"),
     ({"rate": "36"}, "rate", "年利率应在产品的 3.65% 至 6.5% 之间"),
     ({"rate": "3.6"}, "rate", "年利率应在产品的 3.65% 至 6.5% 之间"),
     ({"term_months": 120}, "term_months", "期限应在 6 至 36 个月之间"),
@@ -85,7 +85,7 @@ def test_the_web_form_keeps_what_was_typed_and_marks_each_wrong_field(app, accep
     text = page.get_data(as_text=True)
     assert page.status_code == 422
     assert 'value="99999999"' in text and 'value="4.35"' in text and 'value="120"' in text
-    assert "批准金额不能超过申请金额 139万" in text
+    assert "批准金额不能超过申请金额 ¥1,390,000.00" in text
     assert "期限应在 6 至 36 个月之间" in text
     db.session.expire_all()
     assert application.state == "accepted"

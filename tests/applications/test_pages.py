@@ -34,7 +34,7 @@ def test_enterprise_matches_applies_with_consent_and_withdraws(login_as, product
     matches = client.get("/matches?amount=200000&term_months=12&purpose=备货")
     page = matches.get_data(as_text=True)
     assert matches.status_code == 200 and "税易贷" in page and "符合条件" in page
-    assert "金额在 10万–50万 范围内" in page
+    assert "金额在 ¥100,000.00–¥500,000.00 范围内" in page  # money one way
     bad = client.get("/matches?amount=abc&term_months=12")
     assert bad.status_code == 422 and "金额不是有效的数字" in bad.get_data(as_text=True)
 

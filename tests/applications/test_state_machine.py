@@ -145,8 +145,8 @@ def test_stale_version_loses(world):
     [
         ("amount", {"amount": "-5"}, "金额应大于 0"),
         ("amount", {"amount": "abc"}, "金额不是有效的数字"),
-        ("amount", {"amount": "600000"}, "金额超出上限 50万"),
-        ("amount", {"amount": "50000"}, "金额低于下限 10万"),
+        ("amount", {"amount": "600000"}, "金额超出上限 ¥500,000.00"),
+        ("amount", {"amount": "50000"}, "金额低于下限 ¥100,000.00"),
         ("term_months", {"term_months": "1.5"}, "期限应为整数个月"),
         ("term_months", {"term_months": 0}, "期限应为 1 至 360 个月"),
         ("term_months", {"term_months": 48}, "期限应在 6 至 36 个月之间"),

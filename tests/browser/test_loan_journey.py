@@ -65,7 +65,7 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     owner.get_by_role("button", name="匹配产品").click()
     card = owner.locator("section.match").filter(has_text="长安税易贷")
     expect(card.get_by_text("符合条件")).to_be_visible()
-    expect(card.get_by_text("金额在 10万–50万 范围内")).to_be_visible()
+    expect(card.get_by_text("金额在 ¥100,000.00–¥500,000.00 范围内")).to_be_visible()
     card.get_by_role("link", name="申请").click()
     assert owner.get_by_label("申请金额（元）").input_value() == "300000"
     owner.get_by_label("水电气暖缴费").uncheck()

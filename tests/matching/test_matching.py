@@ -15,6 +15,7 @@ from app.extensions import db
 from app.facts.services import facts_of
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.matching import criteria, services
+from app.util import format_yuan
 from tests.products.helpers import make_product
 
 
@@ -37,8 +38,8 @@ def _checks(enterprise, facts, amount="200000", term=12):
 
 
 FAILING_ALONE = [
-    ("amount", {"amount_max": "150000"}, "金额超出上限 15万"),
-    ("amount", {"amount_min": "300000"}, "金额低于下限 30万"),
+    ("amount", {"amount_max": "150000"}, "金额超出上限 ¥150,000.00"),
+    ("amount", {"amount_min": "300000"}, "金额低于下限 ¥300,000.00"),
     ("term", {"term_max_months": 6}, "期限超出上限 6 个月"),
     ("term", {"term_min_months": 24}, "期限低于下限 24 个月"),
     ("region", {"regions": ["610200"]}, "所在地区不在服务范围内"),
@@ -169,10 +170,10 @@ def test_bad_need_names_the_field(enterprise, amount, term, field):
     assert excinfo.value.field == field
 
 
-def test_wan_formatting():
-    assert criteria.wan(Decimal("500000")) == "50万"
-    assert criteria.wan(Decimal("1250000")) == "125万"
-    assert criteria.wan(Decimal("8000")) == "8000.00元"
+def test_amounts_read_as_the_money_filter_shows_them():
+    assert format_yuan(Decimal("500000")) == "¥500,000.00"  # one way, as the money filter
+    assert format_yuan(Decimal("1250000")) == "¥1,250,000.00"
+    assert format_yuan(Decimal("8000")) == "¥8,000.00"
 
 
 def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
