@@ -20,7 +20,11 @@ LOAN_SCHEMA = {
         "id": {"type": "integer"},
         "application_id": {"type": "integer"},
         "bank": {"type": "string"},
-        "uscc": {"type": "string"},
+        "uscc": {
+            "type": "string",
+            "nullable": True,
+            "description": "the borrower; a bank is shown it through the guard, which logs it",
+        },
         "principal": {"type": "string", "description": "yuan, decimal string"},
         "rate": {"type": "string", "nullable": True, "description": "annual percent"},
         "term_months": {"type": "integer"},
@@ -46,12 +50,18 @@ STATUS_SCHEMA = {
 }
 
 
-def loan_json(loan: Loan, *, with_schedule: bool = False) -> dict:
+def _shown(loans: list[Loan]) -> set[int]:
+    return queries.borrowers_shown(
+        current_api_user(), loans, endpoint=request.endpoint or "", channel="api"
+    )
+
+
+def loan_json(loan: Loan, *, shown: set[int], with_schedule: bool = False) -> dict:
     body = {
         "id": loan.id,
         "application_id": loan.application_id,
         "bank": loan.bank.code,
-        "uscc": loan.enterprise.uscc,
+        "uscc": loan.enterprise.uscc if loan.id in shown else None,
         "principal": str(loan.principal),
         "rate": str(loan.rate) if loan.rate is not None else None,
         "term_months": loan.term_months,
@@ -89,8 +99,9 @@ def report_json(report: LoanReport) -> dict:
 @doc(response={"type": "array", "items": LOAN_SCHEMA}, tag="loans")
 def list_loans():
     """The loans the caller may see: the enterprise its own, a bank the loans it made."""
-    loans = db.session.scalars(queries.visible_to(current_api_user()).limit(1000))
-    return jsonify([loan_json(loan) for loan in loans])
+    loans = list(db.session.scalars(queries.visible_to(current_api_user()).limit(1000)))
+    shown = _shown(loans)
+    return jsonify([loan_json(loan, shown=shown) for loan in loans])
 
 
 @bp.route("/loans/<int:loan_id>")
@@ -98,7 +109,8 @@ def list_loans():
 @doc(response=LOAN_SCHEMA, tag="loans")
 def get_loan(loan_id: int):
     """One loan with its repayment schedule (404 when it is not the caller's)."""
-    return jsonify(loan_json(queries.loan_for(loan_id, current_api_user()), with_schedule=True))
+    loan = queries.loan_for(loan_id, current_api_user())
+    return jsonify(loan_json(loan, shown=_shown([loan]), with_schedule=True))
 
 
 @bp.route("/loans/<int:loan_id>/status", methods=["POST"])
@@ -116,4 +128,5 @@ def report_loan_status(loan_id: int):
         origin=ReportOrigin.API,
     )  # fmt: skip
     db.session.commit()
-    return jsonify({**loan_json(report.loan), "report": report_json(report)}), 201
+    loan = report.loan
+    return jsonify({**loan_json(loan, shown=_shown([loan])), "report": report_json(report)}), 201

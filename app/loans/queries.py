@@ -42,3 +42,21 @@ def loan_of_bank(loan_id: int, bank_id: int | None) -> Loan:
 
 def loan_of_application(application_id: int) -> Loan | None:
     return db.session.scalar(select(Loan).where(Loan.application_id == application_id))
+
+
+def borrowers_shown(user: User, loans: list[Loan], *, endpoint: str, channel: str) -> set[int]:
+    """The ids of the loans whose borrower `user` may be shown. The enterprise sees itself;
+    the office and the operator every borrower; a bank its own loans' borrowers through the
+    guard (`consent.guard.identify_applicants`: under the authorization in force or, for a
+    loan it disbursed, loan servicing), which logs each look before anything is shown."""
+    if user.role not in BANK_ROLES:
+        return {loan.id for loan in loans}
+    from flask import has_request_context, request
+
+    from app.consent.guard import identify_applicants
+
+    ip = request.remote_addr if has_request_context() else None
+    identities = identify_applicants(
+        user, [loan.application for loan in loans], endpoint=endpoint, channel=channel, ip=ip
+    )
+    return {loan.id for loan in loans if identities[loan.application_id].shown}

@@ -36,7 +36,7 @@ def detail(loan_id: int):
     loan = queries.loan_for(loan_id, current_user)
     return render_template(
         "loans/detail.html", loan=loan, schedule=services.schedule(loan),
-        reports=services.reports_of(loan),
+        reports=services.reports_of(loan), borrower_shown=True,
     )  # fmt: skip
 
 
@@ -45,7 +45,10 @@ def detail(loan_id: int):
 def bank_list():
     loans = db.session.scalars(queries.visible_to(current_user).limit(500)).all()
     registered = {r.loan_id: r for r in funds.registrations(bank_id=current_user.bank_id)}
-    return render_template("loans/bank_list.html", loans=loans, registrations=registered)
+    shown = queries.borrowers_shown(current_user, loans, endpoint="loans.bank_list", channel="web")
+    return render_template(
+        "loans/bank_list.html", loans=loans, registrations=registered, shown=shown
+    )
 
 
 def _bank_page(loan_id: int, *, errors: dict | None = None, values: dict | None = None,
@@ -63,6 +66,8 @@ def _bank_page(loan_id: int, *, errors: dict | None = None, values: dict | None 
         claims=claims, recovered={c.id: funds.recovered_to_fund(c) for c in claims},
         statuses=[(s.value, s.label) for s in LoanStatus], errors=errors or {},
         values=values or {}, form=form, today=local_today().isoformat(),
+        borrower_shown=loan.id in queries.borrowers_shown(
+            current_user, [loan], endpoint="loans.bank_detail", channel="web"),
     ), status  # fmt: skip
 
 

@@ -32,6 +32,7 @@ SHOWING = {  # routes that must show the identity while the enterprise authorize
     "applications.inbox", "applications.detail", "api.list_applications",
     "api.get_application", "enterprises.bank_view",
 }  # fmt: skip
+LOAN_PAGES = {"api.list_loans", "loans.bank_list"}  # the borrower of E1's disbursed loan
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ def test_after_revocation_the_own_loan_stays_under_loan_servicing_and_nothing_ne
         if shown:
             assert allowed, f"{method} {endpoint} showed E1 without a log row"
     assert {"applications.inbox", "applications.detail", "api.list_applications",
-            "api.get_application"} <= _showing(seen)  # fmt: skip
+            "api.get_application", *LOAN_PAGES} <= _showing(seen)  # fmt: skip
     assert "enterprises.bank_view" not in _showing(seen)  # no new data: the profile is refused
     assert _rows(e1.id, reason=LOAN_SERVICING) > servicing_before
     profile = api.get(f"/api/v1/enterprises/{e1.uscc}/profile", token=world["token"])
