@@ -150,7 +150,13 @@ def serving(ctx: Context) -> dict:
         seeded = _seed(url_text, enterprises)
         env = _env(url_text)
         env |= {"XYD_ENV": "production", "SECRET_KEY": "bench-" + os.urandom(24).hex(),
-                "SESSION_COOKIE_SECURE": "0"}  # fmt: skip
+                "SESSION_COOKIE_SECURE": "0",
+                # Production refuses a per-process limiter store and codes written to the
+                # log: the local Redis, as a deployment would share one, and a gateway that
+                # the profile reads never call.
+                "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_RATELIMIT_STORAGE_URI",
+                                                        "redis://127.0.0.1:6379/15"),
+                "SMS_SENDER": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused"}  # fmt: skip
         headers = {"Authorization": f"Bearer {seeded['token']}", "Accept": "application/json"}
         profile_paths = [f"/api/v1/enterprises/{u}/profile" for u in seeded["usccs"]]
         ctx.log(f"serving: {len(profile_paths)} enterprises; bare endpoint first")

@@ -14,7 +14,7 @@ from app.banks.models import Bank
 from app.enterprises.models import Enterprise
 from app.errors import Conflict, NotFound
 from app.extensions import db
-from app.notifications.models import Notification
+from app.notifications.models import EmailOutbox, Notification
 from app.products.models import Product
 from tests.factories import Factories
 from tests.products.helpers import make_product
@@ -51,15 +51,19 @@ def contenders(app):
         }
     yield ids
     with app.app_context():
-        db.session.execute(delete(Notification).where(
+        users = [*ids["officers"], ids["owner"]]
+        notes = select(Notification.id).where(
             (Notification.bank_id.in_(ids["banks"]))
-            | (Notification.enterprise_id == ids["enterprise"])))  # fmt: skip
+            | (Notification.enterprise_id == ids["enterprise"]))  # fmt: skip
+        db.session.execute(delete(EmailOutbox).where(
+            EmailOutbox.notification_id.in_(notes) | EmailOutbox.user_id.in_(users)))  # fmt: skip
+        db.session.execute(delete(Notification).where(Notification.id.in_(notes)))
         db.session.execute(
             delete(ApplicationEvent).where(ApplicationEvent.application_id.in_(ids["demands"]))
         )
         db.session.execute(delete(Application).where(Application.id.in_(ids["demands"])))
         db.session.execute(delete(Product).where(Product.bank_id.in_(ids["banks"])))
-        db.session.execute(delete(User).where(User.id.in_([*ids["officers"], ids["owner"]])))
+        db.session.execute(delete(User).where(User.id.in_(users)))
         db.session.execute(delete(Enterprise).where(Enterprise.id == ids["enterprise"]))
         db.session.execute(delete(Bank).where(Bank.id.in_(ids["banks"])))
         db.session.commit()
