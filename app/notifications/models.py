@@ -53,10 +53,13 @@ class EmailOutbox(db.Model):
     __table_args__ = (Index("ix_email_outbox_pending", "sent_at", "failed_at", "next_try_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # An e-mail is part of what it tells and of whom it tells: it goes with either.
     notification_id: Mapped[int | None] = mapped_column(
-        ForeignKey("notifications.id"), nullable=True, index=True
+        ForeignKey("notifications.id", ondelete="CASCADE"), nullable=True, index=True
     )
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
