@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.clock import local_today
 from app.extensions import db
 from app.identity import review
 from app.identity.models import AccountEvent, VerificationReview
+from app.util import to_local
+from app.workcalendar.services import add_working_days
 from tests.conftest import WebClient
 from tests.repairs.files import pdf, png
 
@@ -78,10 +81,11 @@ def test_approval_verifies_and_the_queue_shows_working_days_left(claimant, login
 
     operator, _admin = login_as("admin")
     queue = operator.get("/admin/verifications").get_data(as_text=True)
-    # Submitted on Wednesday 2026-11-18: three working days are Thu, Fri, Mon (11-23).
+    # Due three Chinese working days after the day it was submitted (the frozen today).
     assert user.enterprise.name in queue and "剩余 3 个工作日" in queue
     found = db.session.scalar(select(VerificationReview))
-    assert found.due_at.astimezone().date().isoformat() <= "2026-11-23"
+    due = to_local(found.due_at).date()  # type: ignore[union-attr]
+    assert due == add_working_days(local_today(), 3)
     file_id = found.files[0].id
     served = operator.get(f"/verification-reviews/{found.id}/files/{file_id}")
     assert served.status_code == 200 and served.data == pdf()
