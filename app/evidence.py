@@ -25,7 +25,7 @@ from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.clock import utcnow
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.types import UTCDateTime, one_of
 
 # content type → (magic prefix, extensions)
@@ -145,6 +145,20 @@ def remove(stored_names: list[str]) -> None:
 
 def path_of(stored_name: str) -> Path:
     return storage_dir() / stored_name
+
+
+def send_kept(kept: StoredFile):
+    """The response that hands a kept file over, under the name it was given; NotFound when
+    the file has gone from the storage folder. Whoever may have it is the caller's service's
+    question (`file_for`)."""
+    from flask import send_file
+
+    path = path_of(kept.stored_name)
+    if not path.is_file():
+        raise NotFound(_("文件不存在"))
+    return send_file(
+        path, mimetype=kept.content_type, as_attachment=True, download_name=kept.filename
+    )
 
 
 @contextlib.contextmanager

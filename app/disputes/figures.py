@@ -7,7 +7,6 @@ the median working days from filing to decision; small groups suppressed
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -49,9 +48,8 @@ def _cases() -> Iterator[Case]:
         )
 
 
-def figures(by: str, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+def figures(by: str) -> dict[str, Any]:
     """{by, groups: [{key, label, filed, forwarded, corrected, withdrawn, upheld,
-    median_working_days, suppressed}], total: {…}} for the objections filed in
-    [since, until] (local days)."""
+    median_working_days, suppressed}], total: {…}} of every objection."""
     check_dimension(by)
-    return tabulate(_cases(), by, COUNTERS, since, until)
+    return tabulate(_cases(), by, COUNTERS)

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -151,17 +150,7 @@ def mine_detail(dispute_id: int):
 @role_required(Role.ENTERPRISE, Role.ADMIN)
 def evidence_file(dispute_id: int, file_id: int):
     """An evidence file, to the enterprise that filed it and to the operator only."""
-    if current_user.role == Role.ADMIN:
-        dispute = services.get_dispute(dispute_id)
-    else:
-        dispute = services.get_own_dispute(dispute_id, current_user.enterprise_id)
-    found = next((f for f in dispute.files if f.id == file_id), None)
-    path = evidence.path_of(found.stored_name) if found is not None else None
-    if found is None or path is None or not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
-    )
+    return evidence.send_kept(services.file_for(dispute_id, file_id, current_user))
 
 
 # --- the operator ------------------------------------------------------------------------

@@ -395,6 +395,21 @@ def get_own_dispute(dispute_id: int, enterprise_id: int) -> Dispute:
     return dispute
 
 
+def file_for(dispute_id: int, file_id: int, user: User) -> DisputeFile:
+    """An evidence file of an objection, for the operator and the enterprise that filed it
+    only (anyone else: not found)."""
+    if user.role == Role.ADMIN:
+        dispute = get_dispute(dispute_id)
+    elif user.role == Role.ENTERPRISE and user.enterprise_id is not None:
+        dispute = get_own_dispute(dispute_id, user.enterprise_id)
+    else:
+        raise NotFound(_("文件不存在"))
+    found = next((f for f in dispute.files if f.id == file_id), None)
+    if found is None:
+        raise NotFound(_("文件不存在"))
+    return found
+
+
 def list_for_enterprise(enterprise_id: int) -> list[Dispute]:
     return list(
         db.session.scalars(

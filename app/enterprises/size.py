@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 
@@ -113,6 +114,7 @@ RULES: tuple[SizeRule, ...] = (
 _MIXED_SECTIONS = frozenset("FGHIK")
 
 
+@lru_cache(maxsize=4096)
 def rule_for(industry_code: str | None) -> SizeRule | None:
     """The row of the standard for a GB/T 4754 code: the longest prefix that names it."""
     if not industry_code:

@@ -75,14 +75,16 @@ def _int(field: str, value: Any, *, label: str, optional: bool = False) -> int |
     return int(number)
 
 
-def _code_list(value: Any) -> list[str]:
+def _code_list(field: str, value: Any, normalize=str.upper) -> list[str]:
+    """A list of codes from a list or a comma / space separated text, normalized, sorted and
+    without repeats; anything else names `field`."""
     if _empty(value):
         return []
     if isinstance(value, str):
         value = value.replace("，", ",").replace(" ", ",").split(",")
     if not isinstance(value, list | tuple):
-        raise ValidationFailed("regions", _("应为代码列表"))
-    return sorted({str(v).strip().upper() for v in value if str(v).strip()})
+        raise ValidationFailed(field, _("应为代码列表"))
+    return sorted({normalize(str(v).strip()) for v in value if str(v).strip()})
 
 
 def _check_codes(field: str, codes: list[str], model, label: str) -> str:
@@ -99,13 +101,7 @@ def _check_codes(field: str, codes: list[str], model, label: str) -> str:
 
 def _sizes(value: Any) -> str:
     """Enterprise sizes as ",micro,small," in the standard's order (empty = any)."""
-    if _empty(value):
-        return ""
-    if isinstance(value, str):
-        value = value.replace("，", ",").replace(" ", ",").split(",")
-    if not isinstance(value, list | tuple):
-        raise ValidationFailed("sizes", _("应为企业规模列表"))
-    chosen = {str(v).strip().lower() for v in value if str(v).strip()}
+    chosen = set(_code_list("sizes", value, str.lower))
     unknown = sorted(chosen - set(SIZES))
     if unknown:
         raise ValidationFailed(
@@ -194,9 +190,11 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
         "term_max_months": term_max,
         "rate_min": rate_min,
         "rate_max": rate_max,
-        "regions": _check_codes("regions", _code_list(data.get("regions")), Region, _("地区")),
+        "regions": _check_codes(
+            "regions", _code_list("regions", data.get("regions")), Region, _("地区")
+        ),
         "industries": _check_codes(
-            "industries", _code_list(data.get("industries")), Industry, _("行业")
+            "industries", _code_list("industries", data.get("industries")), Industry, _("行业")
         ),
         "sizes": _sizes(data.get("sizes")),
         "min_grade": min_grade,

@@ -5,7 +5,6 @@ days from filing to decision; small groups suppressed (`app.stats.cases`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -43,8 +42,8 @@ def _cases() -> Iterator[Case]:
         )
 
 
-def figures(by: str, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+def figures(by: str) -> dict[str, Any]:
     """{by, groups: [{key, label, applied, approved, rejected, revoked, median_working_days,
-    suppressed}], total: {…}} for the repairs filed in [since, until] (local days)."""
+    suppressed}], total: {…}} of every repair."""
     check_dimension(by)
-    return tabulate(_cases(), by, COUNTERS, since, until, filed_as="applied")
+    return tabulate(_cases(), by, COUNTERS, filed_as="applied")

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -147,19 +146,7 @@ def mine_detail(repair_id: int):
 @role_required(Role.ENTERPRISE, Role.ADMIN)
 def evidence_file(repair_id: int, file_id: int):
     """An evidence file, to the enterprise that filed it and to the operator only."""
-    if current_user.role == Role.ADMIN:
-        repair = services.get_repair(repair_id)
-    else:
-        repair = services.get_own_repair(repair_id, current_user.enterprise_id)
-    found = next((f for f in repair.files if f.id == file_id), None)
-    if found is None:
-        abort(404)
-    path = evidence.path_of(found.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
-    )
+    return evidence.send_kept(services.file_for(repair_id, file_id, current_user))
 
 
 # --- the operator ------------------------------------------------------------------------

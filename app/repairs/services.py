@@ -393,6 +393,21 @@ def get_own_repair(repair_id: int, enterprise_id: int) -> Repair:
     return repair
 
 
+def file_for(repair_id: int, file_id: int, user: User) -> RepairFile:
+    """An evidence file of a repair, for the operator and the enterprise that filed it
+    only (anyone else: not found)."""
+    if user.role == Role.ADMIN:
+        repair = get_repair(repair_id)
+    elif user.role == Role.ENTERPRISE and user.enterprise_id is not None:
+        repair = get_own_repair(repair_id, user.enterprise_id)
+    else:
+        raise NotFound(_("文件不存在"))
+    found = next((f for f in repair.files if f.id == file_id), None)
+    if found is None:
+        raise NotFound(_("文件不存在"))
+    return found
+
+
 def list_for_enterprise(enterprise_id: int) -> list[Repair]:
     return list(
         db.session.scalars(

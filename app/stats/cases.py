@@ -66,20 +66,16 @@ def tabulate(
     cases: Iterable[Case],
     by: str,
     counters: tuple[str, ...],
-    since: date | None = None,
-    until: date | None = None,
     *,
     filed_as: str = "filed",
 ) -> dict[str, Any]:
     """{by, groups: [{key, label, <filed_as>, <counters>…, median_working_days, suppressed}],
-    total: {…}} for the cases filed in [since, until]."""
+    total: {…}} of `cases`."""
     check_dimension(by)
     names = region_names() if by == "city" else {}
     groups: dict[str, Group] = {}
     total = Group("", _("合计"))
     for case in cases:
-        if (since and case.filed_on < since) or (until and case.filed_on > until):
-            continue
         if by == "authority":
             key = label = case.authority
         else:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 
 from app.applications.models import Application
+from app.auth.models import BANK_ROLES, User
 from app.banks.models import Bank
 from app.extensions import db
 from app.products.models import Product
@@ -31,6 +32,12 @@ class Disagreement:
     amount: Decimal | None
     declared: bool  # what the bank said: first loan or not
     platform: bool  # what the platform knew: no earlier loan on the platform
+
+
+def bank_scope(user: User) -> int | None:
+    """Whose loans `user` is asked about: a bank's staff their own bank's; the office and the
+    operator every bank's (None)."""
+    return user.bank_id if user.role in BANK_ROLES else None
 
 
 def _where(bank_id: int | None):

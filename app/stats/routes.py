@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.auth.models import BANK_ROLES, Role
+from app.auth.models import Role
 from app.ingest.forms import SOURCE_LABELS
 from app.spreadsheets import csv_response, xlsx_response
 from app.stats import dashboard, first_loans, services
@@ -27,19 +27,14 @@ def index():
         view=view,
         errors=errors,
         source_labels=SOURCE_LABELS,
-        first_loan_disagreements=first_loans.count(_own_bank()),
+        first_loan_disagreements=first_loans.count(first_loans.bank_scope(current_user)),
     ), (422 if errors else 200)
-
-
-def _own_bank() -> int | None:
-    """A bank's staff see their own bank's loans; the office and the operator every bank's."""
-    return current_user.bank_id if current_user.role in BANK_ROLES else None
 
 
 @bp.route("/first-loans")
 @role_required(*READERS)
 def first_loan_check():
-    bank_id = _own_bank()
+    bank_id = first_loans.bank_scope(current_user)
     return render_template(
         "stats/first_loans.html",
         rows=first_loans.disagreements(bank_id),
