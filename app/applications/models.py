@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +27,13 @@ from app.extensions import db
 from app.facts.registry import dimensions_query
 from app.products.models import Product
 from app.types import Money, Rate, UTCDateTime, one_of
+
+# A disbursement whose bank declared 首贷 otherwise than the platform knew (`stats.first_loans`):
+# the condition of the partial index the office's count and list read.
+FIRST_LOAN_DISAGREES = (
+    "state = 'disbursed' AND first_loan_declared IS NOT NULL"
+    " AND first_loan_platform IS NOT NULL AND first_loan_declared <> first_loan_platform"
+)
 
 
 class Application(db.Model):
@@ -42,6 +50,12 @@ class Application(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("term_months > 0", name="term_positive"),
         Index("ix_applications_bank_state", "bank_id", "state"),
+        Index(
+            "ix_applications_first_loan_disagrees",
+            "disbursed_on",
+            postgresql_where=text(FIRST_LOAN_DISAGREES),
+            sqlite_where=text(FIRST_LOAN_DISAGREES),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

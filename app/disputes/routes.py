@@ -223,9 +223,7 @@ def detail(dispute_id: int):
         except ServiceError as exc:
             db.session.rollback()
             attach_error(form, exc, prefix="value_")
-            status = exc.status
-            dispute = services.get_dispute(dispute_id)
-            record = contested.get_record(dispute.source, dispute.record_id)
+            status = exc.status  # the page reads the dispute and record again, as they stand
         else:
             db.session.commit()
             flash(_("异议已处理，企业画像已重新生成"), "success")
