@@ -243,3 +243,23 @@ def api(app):
             return self.client.delete(path, headers=self._headers(token), **kw)
 
     return Api(app.test_client())
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server on 127.0.0.1 and the app's mail configured to it; its `Inbox`."""
+    from aiosmtpd.controller import Controller
+
+    from tests.smtp import Inbox, free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    for key, value in {
+        "MAIL_SENDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
+        "SMTP_SECURITY": "none", "MAIL_FROM": "信易贷 <noreply@xyd.test>",
+        "PUBLIC_BASE_URL": "https://xyd.example.cn/",
+    }.items():  # fmt: skip
+        monkeypatch.setitem(app.config, key, value)
+    yield inbox
+    controller.stop()

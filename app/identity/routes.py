@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -123,16 +121,7 @@ def submit_review():
 @role_required(Role.ENTERPRISE, Role.ADMIN, unverified_ok=True)
 def review_file(review_id: int, file_id: int):
     """A licence or letter: to the operator and the enterprise's own accounts only."""
-    try:
-        found = review.file_for(review_id, file_id, current_user)
-    except ServiceError:
-        abort(404)
-    path = evidence.path_of(found.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
-    )
+    return evidence.send_kept(review.file_for(review_id, file_id, current_user))
 
 
 @bp.route("/admin/verifications")

@@ -4,12 +4,8 @@ the received message works once and for 30 minutes; the answer is the same for a
 from __future__ import annotations
 
 import re
-import socket
 from datetime import timedelta
-from email import message_from_bytes, policy
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.auth.models import PasswordReset, Role
@@ -18,36 +14,6 @@ from app.identity.models import AccountEvent
 from tests.conftest import WebClient
 
 NEW = "Reset-pass-2026"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    for key, value in {
-        "MAIL_SENDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
-        "SMTP_SECURITY": "none", "MAIL_FROM": "信易贷 <noreply@xyd.test>",
-        "PUBLIC_BASE_URL": "https://xyd.example.cn/",
-    }.items():  # fmt: skip
-        monkeypatch.setitem(app.config, key, value)
-    yield inbox
-    controller.stop()
 
 
 def _link(inbox) -> str:

@@ -3,12 +3,9 @@ mail, the preference, the outbox sent by the job, and retries when the server is
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.auth.models import Role
@@ -18,37 +15,7 @@ from app.identity.models import VerificationState
 from app.notifications import mail
 from app.notifications.models import EmailOutbox
 from app.notifications.services import notify
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((envelope.rcpt_tos, parsed))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    for key, value in {
-        "MAIL_SENDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
-        "SMTP_SECURITY": "none", "MAIL_FROM": "信易贷 <noreply@xyd.test>",
-        "PUBLIC_BASE_URL": "https://xyd.example.cn/",
-    }.items():  # fmt: skip
-        monkeypatch.setitem(app.config, key, value)
-    yield inbox
-    controller.stop()
+from tests.smtp import free_port
 
 
 @pytest.fixture
@@ -72,7 +39,7 @@ def test_the_enterprise_accounts_that_want_mail_get_it_once(smtp, enterprise_use
     assert smtp.messages == []  # nothing leaves inside the request
     result = mail.deliver_pending()
     assert (result.sent, result.retried, result.failed) == (1, 0, 0)
-    [(to, message)] = smtp.messages
+    [(to, message)] = zip(smtp.recipients, smtp.messages, strict=True)
     assert to == [owner.email]  # not the colleague (off) nor the unverified claimant
     assert message["Subject"].startswith("信易贷通知：您的异议 #7")
     body = message.get_content()
@@ -89,13 +56,13 @@ def test_bank_staff_and_a_single_user(smtp, factories):
     notify("open_demand", "有新的开放需求", bank_id=bank.id)
     notify("welcome", "欢迎", user_id=officer.id)
     mail.deliver_pending()
-    sent = sorted(to[0] for to, _m in smtp.messages)
+    sent = sorted(to[0] for to in smtp.recipients)
     assert sent == sorted([officer.email, admin.email, officer.email])
 
 
 def test_a_server_that_is_away_is_retried_then_given_up(app, factories, monkeypatch):
     for key, value in {"MAIL_SENDER": "smtp", "SMTP_HOST": "127.0.0.1",
-                       "SMTP_PORT": _free_port(), "SMTP_SECURITY": "none",
+                       "SMTP_PORT": free_port(), "SMTP_SECURITY": "none",
                        "MAIL_MAX_ATTEMPTS": 3}.items():  # fmt: skip
         monkeypatch.setitem(app.config, key, value)
     user = factories.user(Role.REGULATOR, email="office@mail.test")
