@@ -24,6 +24,7 @@ from app import (
     models,  # noqa: F401 - every table, for Alembic and relationships
 )
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.i18n import default_locale
 from app.util import format_yuan, to_local
 from config import CONFIGS, ProductionConfig
 
@@ -57,14 +58,14 @@ def create_app(config: type | str | None = None) -> Flask:
 
 def _select_locale() -> str:
     if not has_request_context():  # CLI commands and scheduled jobs speak the source language
-        return "zh"
+        return default_locale()
     languages = list(CONFIGS["development"].LANGUAGES)
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
     header = request.accept_languages.best_match(languages)
-    return header or "zh"
+    return header or default_locale()
 
 
 def _init_extensions(app: Flask) -> None:

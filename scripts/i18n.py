@@ -26,7 +26,7 @@ def extract() -> None:
     POT.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output",
+         "-k", "_l", "-k", "lazy_gettext", "-k", "later", "--no-location", "--sort-output",
          "-o", str(POT), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip

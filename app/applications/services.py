@@ -28,6 +28,7 @@ from app.enterprises.models import Enterprise
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.services import counted_first_loan, is_first_loan
+from app.i18n import later
 from app.loans.services import open_loan
 from app.notifications.services import notify
 from app.products import services as products
@@ -376,7 +377,7 @@ def _announce(app: Application) -> None:
     if app.bank_id is not None:
         notify(
             "application_new",
-            _(
+            later(
                 "新的贷款申请：%(p)s，%(a)s，%(t)d 个月",
                 p=app.product.name if app.product else "",
                 a=format_yuan(app.amount),
@@ -389,7 +390,7 @@ def _announce(app: Application) -> None:
     for bank_id in sorted(fitting_bank_ids(app.enterprise, app.amount, app.term_months)):
         notify(
             "demand_new",
-            _(
+            later(
                 "新的融资需求：%(a)s，%(t)d 个月，先受理者得",
                 a=format_yuan(app.amount),
                 t=app.term_months,
@@ -485,7 +486,7 @@ def accept(application_id: int, user: User, *, now: datetime | None = None) -> A
     )
     bank_name = user.bank.name if user.bank else ""
     if was_open:
-        text = _("%(bank)s 已受理您的融资需求，请授权该行查询贵企业数据", bank=bank_name)
+        text = later("%(bank)s 已受理您的融资需求，请授权该行查询贵企业数据", bank=bank_name)
         try:
             link = url_for("applications.authorize", application_id=app.id)
         except RuntimeError:
@@ -494,7 +495,7 @@ def accept(application_id: int, user: User, *, now: datetime | None = None) -> A
     else:
         notify(
             "application_accepted",
-            _("%(bank)s 已受理您的贷款申请", bank=bank_name),
+            later("%(bank)s 已受理您的贷款申请", bank=bank_name),
             link=_link(app.id),
             enterprise_id=app.enterprise_id,
         )
@@ -561,9 +562,9 @@ def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_mon
     )
     notify(
         "application_approved",
-        _(
-            "您的贷款申请已获批准：%(a)s 元，年利率 %(r)s%%，%(t)d 个月",
-            a=amount_d,
+        later(
+            "您的贷款申请已获批准：%(a)s，年利率 %(r)s%%，%(t)d 个月",
+            a=format_yuan(amount_d),
             r=rate_d.normalize(),
             t=term,
         ),
@@ -591,7 +592,7 @@ def reject(application_id: int, user: User, *, reason: Any):
     )
     notify(
         "application_rejected",
-        _("您的贷款申请未获批准：%(r)s", r=reason[:200]),
+        later("您的贷款申请未获批准：%(r)s", r=reason[:200]),
         link=_link(app.id),
         enterprise_id=app.enterprise_id,
     )
@@ -634,7 +635,7 @@ def disburse(
     open_loan(app)  # the disbursed application becomes a loan, in the same transaction
     notify(
         "application_disbursed",
-        _("贷款已放款：%(a)s 元（%(d)s）", a=amount_d, d=day.isoformat()),
+        later("贷款已放款：%(a)s（%(d)s）", a=format_yuan(amount_d), d=day.isoformat()),
         link=_link(app.id),
         enterprise_id=app.enterprise_id,
     )
@@ -650,7 +651,7 @@ def withdraw(application_id: int, user: User, *, note: str = ""):
     if app.bank_id is not None:
         notify(
             "application_withdrawn",
-            _("申请 #%(id)d 已被企业撤回", id=app.id),
+            later("申请 #%(id)d 已被企业撤回", id=app.id),
             link=_link(app.id),
             bank_id=app.bank_id,
         )
@@ -708,7 +709,7 @@ def remind_due(now: datetime | None = None) -> int:
         if app.bank_id is not None:
             notify(
                 "application_reminder",
-                _("申请 #%(id)d 将于 1 个工作日内到期，请及时受理", id=app.id),
+                later("申请 #%(id)d 将于 1 个工作日内到期，请及时受理", id=app.id),
                 link=_link(app.id),
                 bank_id=app.bank_id,
             )
@@ -738,7 +739,7 @@ def expire_overdue(now: datetime | None = None) -> int:
             continue
         notify(
             "application_expired",
-            _("申请 #%(id)d 未在时限内获受理，已过期", id=app.id),
+            later("申请 #%(id)d 未在时限内获受理，已过期", id=app.id),
             link=_link(app.id),
             enterprise_id=app.enterprise_id,
         )

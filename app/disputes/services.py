@@ -40,6 +40,7 @@ from app.disputes.records import (
 from app.disputes.records import spec_for as _spec
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import Later, later
 from app.ingest.specs import SourceSpec
 from app.util import to_local
 from app.workcalendar.services import add_working_days, working_days_between
@@ -142,7 +143,7 @@ def file_dispute(
         raise Conflict(_("该记录已有一项正在处理的异议"), code="dispute_open") from None
     _tell_enterprise(
         dispute,
-        _(
+        later(
             "您对记录提出的异议 #%(id)s 已受理，平台将在 %(date)s 前转交来源机关核查或直接处理",
             id=dispute.id,
             date=dispute.deadline.isoformat(),
@@ -211,7 +212,7 @@ def forward(
     db.session.expire(dispute, ["events"])
     _tell_enterprise(
         dispute,
-        _(
+        later(
             "您的异议 #%(id)s 已转交 %(authority)s 核查，预计 %(date)s 前答复",
             id=dispute.id,
             authority=authority,
@@ -221,7 +222,7 @@ def forward(
     return dispute
 
 
-def _tell_enterprise(dispute: Dispute, text: str) -> None:
+def _tell_enterprise(dispute: Dispute, text: Later) -> None:
     """In the site, and by the configured sender (e-mail, SMS) to the enterprise's users."""
     from app.notifications.services import notify  # notifications sit above the domains
 
@@ -300,13 +301,13 @@ def resolve(
     _tell_enterprise(
         dispute,
         {
-            "corrected": _(
+            "corrected": later(
                 "您的异议 #%(id)s 已处理：记录已更正。%(note)s", id=dispute.id, note=note
             ),
-            "withdrawn": _(
+            "withdrawn": later(
                 "您的异议 #%(id)s 已处理：记录已撤销，不再使用。%(note)s", id=dispute.id, note=note
             ),
-            "upheld": _(
+            "upheld": later(
                 "您的异议 #%(id)s 已处理：经核查记录无误，予以维持。%(note)s",
                 id=dispute.id,
                 note=note,

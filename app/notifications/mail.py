@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import utcnow
 from app.extensions import db
+from app.i18n import default_locale
 from app.identity.models import VerificationState
 from app.notifications.models import EmailOutbox, Notification, NotificationPreference
 from app.notifications.senders import Channel, Message, SendFailed, sender_for
@@ -72,9 +74,9 @@ def set_email(user: User, on: bool) -> None:
     db.session.flush()
 
 
-def _body(note: Notification) -> str:
+def _body(note: Notification, text: str) -> str:
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000/"
-    lines = [note.text, ""]
+    lines = [text, ""]
     if note.link:
         lines += [_("查看详情：%(url)s", url=urljoin(base, note.link)), ""]
     lines.append(_("这是信易贷平台的自动通知，请勿直接回复。可在平台“通知”页关闭邮件通知。"))
@@ -82,23 +84,28 @@ def _body(note: Notification) -> str:
 
 
 def queue(note: Notification) -> int:
-    """Outbox rows for the recipients of `note` who take e-mail; returns how many."""
+    """Outbox rows for the recipients of `note` who take e-mail, each written in the
+    recipient's language; returns how many."""
     users = recipients(note)
     wanted = wants_email([u.id for u in users])
-    rows = [
-        EmailOutbox(
-            notification_id=note.id,
-            user_id=u.id,
-            to_address=u.email,
-            subject=_("信易贷通知：%(text)s", text=note.text[:60]),
-            body=_body(note),
-            kind=note.kind,
-            created_at=note.created_at,
-            next_try_at=note.created_at,
-        )
-        for u in users
-        if u.id in wanted and u.email
-    ]
+    rows = []
+    for u in users:
+        if u.id not in wanted or not u.email:
+            continue
+        with force_locale(u.locale or default_locale()):
+            text = note.render()
+            rows.append(
+                EmailOutbox(
+                    notification_id=note.id,
+                    user_id=u.id,
+                    to_address=u.email,
+                    subject=_("信易贷通知：%(text)s", text=text[:60]),
+                    body=_body(note, text),
+                    kind=note.kind,
+                    created_at=note.created_at,
+                    next_try_at=note.created_at,
+                )
+            )
     db.session.add_all(rows)
     return len(rows)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
+from app.i18n import Later
 from app.types import UTCDateTime
 
 
@@ -28,10 +29,25 @@ class Notification(db.Model):
         ForeignKey("enterprises.id"), nullable=True, index=True
     )
     kind: Mapped[str] = mapped_column(String(40))
+    # The sentence as its Chinese msgid and arguments, rendered in the reader's language;
+    # `text` keeps the Chinese rendering (and is all that rows from before 0040 have).
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    args: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def said(self) -> Later | None:
+        return None if self.message is None else Later.from_stored(self.message, self.args)
+
+    def render(self, locale: str | None = None) -> str:
+        """The notification in `locale` (default: the request's), or as it was stored."""
+        said = self.said
+        if said is None:
+            return self.text
+        return said.render_in(locale) if locale else said.render()
 
 
 class NotificationPreference(db.Model):

@@ -9,6 +9,7 @@ from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
+from app.i18n import Later, default_locale
 from app.identity.services import is_verified
 from app.notifications import mail
 from app.notifications.models import Notification
@@ -17,16 +18,22 @@ from app.notifications.senders import Channel, Message, configured_sender
 
 def notify(
     kind: str,
-    text: str,
+    said: Later,
     *,
     link: str = "",
     user_id: int | None = None,
     bank_id: int | None = None,
     enterprise_id: int | None = None,
 ) -> Notification:
-    """Store a notification for a user, a bank's staff or an enterprise's users, and send it."""
+    """Store a notification for a user, a bank's staff or an enterprise's users, and send it.
+
+    `said` is kept as msgid and arguments, so each reader (the site, each e-mail) gets it in
+    their own language; `text` keeps the Chinese rendering."""
+    text = said.render_in(default_locale())
     note = Notification(
         kind=kind,
+        message=said.msgid,
+        args=said.to_json(),
         text=text,
         link=link,
         user_id=user_id,

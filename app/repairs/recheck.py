@@ -25,6 +25,7 @@ from app.auth.services import require_role
 from app.clock import local_today, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import later
 from app.ingest.models import PublicCreditRecord
 from app.repairs import services
 from app.repairs.models import RECHECK_OUTCOMES, Repair, RepairEvent
@@ -141,7 +142,7 @@ def _tell_of_revocation(repair: Repair, now: datetime) -> None:
     window (as told of repairs), learn that the record is shown again."""
     from app.notifications.services import notify
 
-    text = _(
+    text = later(
         "%(name)s 的公共信用记录（%(ref)s）的信用修复经复查被撤销，该记录恢复公示",
         name=repair.enterprise.name,
         ref=repair.record.ref_no,

@@ -28,6 +28,7 @@ from app.consent.services import text_sha256
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.records import counts
+from app.i18n import Later, later
 from app.ingest.models import PublicCreditRecord
 from app.publicity.services import window_of
 from app.repairs.models import (
@@ -311,11 +312,12 @@ def _tell_enterprise(repair: Repair) -> None:
     from app.notifications.services import notify
 
     text = {
-        "approved": _("您的信用修复申请 #%(id)s 已通过，该记录不再公示", id=repair.id),
-        "rejected": _("您的信用修复申请 #%(id)s 未通过：%(note)s", id=repair.id,
-                      note=repair.decision_note or ""),
-        "extended": _("您的信用修复申请 #%(id)s 延期至 %(date)s 处理：%(note)s", id=repair.id,
-                      date=repair.deadline.isoformat(), note=repair.extension_note or ""),
+        "approved": later("您的信用修复申请 #%(id)s 已通过，该记录不再公示", id=repair.id),
+        "rejected": later("您的信用修复申请 #%(id)s 未通过：%(note)s", id=repair.id,
+                          note=repair.decision_note or ""),
+        "extended": later("您的信用修复申请 #%(id)s 延期至 %(date)s 处理：%(note)s",
+                          id=repair.id, date=repair.deadline.isoformat(),
+                          note=repair.extension_note or ""),
     }[repair.status]  # fmt: skip
     link = f"/enterprise/repairs/{repair.id}"
     notify("repair_" + repair.status, text, link=link, enterprise_id=repair.enterprise_id)
@@ -343,7 +345,7 @@ def notify_banks(repair: Repair, now: datetime) -> list[int]:
     local = to_local(now)
     assert local is not None
     bank_ids = banks_to_tell(repair, now)
-    text = _(
+    text = later(
         "%(name)s 的公共信用记录（%(ref)s，%(authority)s）已于 %(date)s 完成信用修复，"
         "不再公示，也不再计入评分",
         name=repair.enterprise.name,
@@ -357,7 +359,7 @@ def notify_banks(repair: Repair, now: datetime) -> list[int]:
     return bank_ids
 
 
-def tell_bank(bank_id: int, repair: Repair, kind: str, text: str, link: str) -> None:
+def tell_bank(bank_id: int, repair: Repair, kind: str, text: Later, link: str) -> None:
     """A notice that names the enterprise to a bank, logged in its access log first (the
     legal basis: repair results must reach the users of the credit information)."""
     from app.consent.guard import REPAIR_NOTICE, disclose_to_bank

@@ -16,6 +16,7 @@ from app.applications.models import ApplicationDraft
 from app.auth.models import Role
 from app.consent import services as consent
 from app.extensions import db, limiter
+from app.i18n import later
 from app.notifications.services import notify
 from tests.conftest import WebClient
 from tests.products.helpers import make_product
@@ -54,7 +55,7 @@ def unverified(factories):
     authorization = consent.grant_collection(
         enterprise.id, ["tax_payments"], user_id=owner.id, ip=None, text_id=text.id
     )
-    notify("test", SECRETS[1], enterprise_id=enterprise.id)
+    notify("test", later(SECRETS[1]), enterprise_id=enterprise.id)
     token = factories.token(claimant)
     db.session.commit()
     ids = {

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.clock import utcnow
 from app.extensions import db
+from app.i18n import later
 from app.identity.models import VerificationState
 from app.notifications import mail
 from app.notifications.models import EmailOutbox
@@ -34,7 +35,7 @@ def enterprise_users(factories):
 def test_the_enterprise_accounts_that_want_mail_get_it_once(smtp, enterprise_users):
     enterprise, owner, colleague, _claimant = enterprise_users
     mail.set_email(colleague, False)
-    notify("dispute_update", "您的异议 #7 已转交 西安市税务局 核查", link="/enterprise/disputes/7",
+    notify("dispute_update", later("您的异议 #7 已转交 西安市税务局 核查"), link="/enterprise/disputes/7",
            enterprise_id=enterprise.id)  # fmt: skip
     assert smtp.messages == []  # nothing leaves inside the request
     result = mail.deliver_pending()
@@ -53,8 +54,8 @@ def test_bank_staff_and_a_single_user(smtp, factories):
     officer = factories.user(Role.BANK_OFFICER, bank=bank, email="officer@bank.test")
     admin = factories.user(Role.BANK_ADMIN, bank=bank, email="admin@bank.test")
     factories.user(Role.BANK_OFFICER, email="other@bank.test")  # another bank
-    notify("open_demand", "有新的开放需求", bank_id=bank.id)
-    notify("welcome", "欢迎", user_id=officer.id)
+    notify("open_demand", later("有新的开放需求"), bank_id=bank.id)
+    notify("welcome", later("欢迎"), user_id=officer.id)
     mail.deliver_pending()
     sent = sorted(to[0] for to in smtp.recipients)
     assert sent == sorted([officer.email, admin.email, officer.email])
@@ -66,7 +67,7 @@ def test_a_server_that_is_away_is_retried_then_given_up(app, factories, monkeypa
                        "MAIL_MAX_ATTEMPTS": 3}.items():  # fmt: skip
         monkeypatch.setitem(app.config, key, value)
     user = factories.user(Role.REGULATOR, email="office@mail.test")
-    notify("report", "月度报告已生成", user_id=user.id)
+    notify("report", later("月度报告已生成"), user_id=user.id)
     now = utcnow()
     first = mail.deliver_pending(now=now)
     row = db.session.scalars(select(EmailOutbox)).one()
@@ -91,7 +92,29 @@ def test_the_preference_page(app, factories, smtp):
     assert "同时通过邮件接收通知（发送至 pref@mail.test）" in page and "checked" in page
     assert web.post("/notifications/preferences", {}).status_code == 302  # unticked: off
     assert mail.email_on(user) is False
-    notify("report", "不会发邮件", user_id=user.id)
+    notify("report", later("不会发邮件"), user_id=user.id)
     assert mail.deliver_pending().sent == 0
     web.post("/notifications/preferences", {"email": "y"})
     assert mail.email_on(user) is True
+
+
+def test_each_reader_gets_the_notification_in_their_own_language(smtp, app, factories):
+    """One notification, stored once, reads in Chinese to one officer and in English to
+    another, on the site and by e-mail; the Chinese rendering is kept beside it."""
+    bank = factories.bank()
+    chinese = factories.user(Role.BANK_OFFICER, bank=bank, email="zh@bank.test")
+    english = factories.user(Role.BANK_OFFICER, bank=bank, email="en@bank.test")
+    english.locale = "en"
+    db.session.flush()
+    note = notify("application_withdrawn", later("申请 #%(id)d 已被企业撤回", id=42),
+                  bank_id=bank.id)  # fmt: skip
+    assert note.text == "申请 #42 已被企业撤回"
+    assert note.render("en") == "Application #42 was withdrawn by the enterprise"
+    mail.deliver_pending()
+    subjects = {to[0]: m["Subject"] for to, m in zip(smtp.recipients, smtp.messages, strict=True)}
+    assert subjects[chinese.email] == "信易贷通知：申请 #42 已被企业撤回"
+    assert subjects[english.email].endswith("Application #42 was withdrawn by the enterprise")
+    assert "automatic" in next(
+        m.get_content() for to, m in zip(smtp.recipients, smtp.messages, strict=True)
+        if to == [english.email]
+    )  # fmt: skip
