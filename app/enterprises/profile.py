@@ -32,6 +32,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.facts import services as facts
 from app.facts.records import counts
+from app.i18n import default_locale
 from app.ingest.models import (
     PublicCreditRecord,
     SocialInsuranceRecord,
@@ -361,23 +362,31 @@ def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
     Only `bank_profile` calls it for banks; the guard benchmark calls it directly to measure
     the same read without the guard.
     """
-    sections = _sections(enterprise, decision.categories)
-    shown_facts = facts.shown_to_bank(facts.facts_of(enterprise.id), decision.categories)
+    return {
+        **_shown(enterprise, decision.categories),
+        "authorization": {"id": decision.authorization_id, "purpose": decision.purpose},
+    }
+
+
+def _shown(enterprise: Enterprise, covered) -> dict:
+    """Everything a bank is shown of `enterprise` under categories `covered`: what the bank
+    reads (`authorized_view`) and what the enterprise previews before granting
+    (`own_preview`) are one view, so the preview cannot promise less or more."""
+    sections = _sections(enterprise, covered)
+    shown_facts = facts.shown_to_bank(facts.facts_of(enterprise.id), covered)
     snapshot = latest_profile(enterprise.id)
-    scoring = scoring_view(snapshot, decision.categories, str(get_locale() or "zh"))
-    data = {
+    scoring = scoring_view(snapshot, covered, str(get_locale() or default_locale()))
+    return {
         "coverage": scoring["coverage"] if snapshot else coverage(sections),
         "scoring": scoring,
         "authorized": True,
         "uscc": enterprise.uscc,
         "name": enterprise.name,
-        "authorization": {"id": decision.authorization_id, "purpose": decision.purpose},
-        "categories": sorted(decision.categories),
+        "categories": sorted(covered),
         "facts": shown_facts,
         "sections": sections,
         "charts": chart_data(scoring if scoring["authorized"] else None, sections),
     }
-    return data
 
 
 def score_requires(snapshot: ProfileSnapshot, covered) -> list[str]:
@@ -415,18 +424,9 @@ def scoring_view(snapshot: ProfileSnapshot | None, covered, locale: str) -> dict
 
 
 def own_preview(enterprise: Enterprise, categories) -> dict:
-    """Exactly the sections a bank would be shown under an authorization for `categories`.
-
-    For the enterprise itself (its own data), before it confirms a query authorization.
-    """
-    covered = set(categories or ())
-    return {
-        "authorized": True,
-        "uscc": enterprise.uscc,
-        "name": enterprise.name,
-        "facts": facts.shown_to_bank(facts.facts_of(enterprise.id), covered),
-        "sections": _sections(enterprise, covered),
-    }
+    """Exactly what a bank would be shown under an authorization for `categories`, score and
+    reasons included, for the enterprise itself (its own data) before it confirms."""
+    return _shown(enterprise, set(categories or ()))
 
 
 def _sections(enterprise: Enterprise, covered) -> dict:

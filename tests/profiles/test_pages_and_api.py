@@ -226,3 +226,25 @@ def test_bank_page_shows_score_or_what_is_missing(app, factories, scored, bank_w
     assert "近36个月有一般行政处罚" in page
     assert CHART_DATA.search(page)
     assert _log(scored, "allowed") == 2
+
+
+def test_the_preview_before_granting_shows_the_score_the_bank_will_see(app, factories, scored):
+    """The enterprise previews what a bank will be shown, score and reasons included when
+    the ticked categories cover every source that fed the score, and says which are missing
+    otherwise: the preview and the bank's page are one view (enterprises.profile._shown)."""
+    client, _user = _login_enterprise(app, factories, scored)
+    bank = factories.bank(code="PBANK", name="预览银行")
+    db.session.commit()
+    snap = services.latest_profile(scored.id)
+    fed = sorted(c for c, n in (snap.coverage or {}).items() if n and c != "enterprises")
+    form = {"bank_id": bank.id, "purpose": "流动资金贷款审查", "days": 30}
+    full = client.post("/consent/banks", {**form, "categories": ["enterprises", *fed]})
+    page = full.get_data(as_text=True)
+    assert full.status_code == 200
+    assert f'data-testid="score">{snap.score}<' in page
+    assert "近36个月有一般行政处罚" in page  # a reason, as the bank reads it
+    partial = client.post("/consent/banks", {**form, "categories": ["enterprises"]})
+    page = partial.get_data(as_text=True)
+    assert 'data-testid="score"' not in page
+    assert "评分由企业的多类数据计算，本次授权未覆盖" in page
+    assert "纳税" in page  # the missing category named in words
