@@ -124,6 +124,24 @@ class Config:
     # this many Chinese working days (files go through app.evidence: PDF/JPEG/PNG by content).
     VERIFICATION_REVIEW_WORKING_DAYS = int(os.environ.get("VERIFICATION_REVIEW_WORKING_DAYS", "3"))
     PHONE_CODE_MAX_PER_DAY = int(os.environ.get("PHONE_CODE_MAX_PER_DAY", "5"))
+    # The ways an enterprise account may verify (app/identity/providers.py), offered in this
+    # order: `phone`, `payment`, `review`.
+    VERIFICATION_PROVIDERS = os.environ.get("VERIFICATION_PROVIDERS", "phone,payment,review")
+    # A small payment to the corporate account (对公账户打款验证). PAYMENT_CHANNEL: `manual`
+    # (the operator pays from the platform's account and marks it paid at /admin/payments)
+    # or `http` (POST to PAYMENT_GATEWAY_URL with PAYMENT_GATEWAY_TOKEN: the bank pays), or
+    # "module:Class". The amount may be typed PAYMENT_VERIFICATION_TRIES times within
+    # PAYMENT_VERIFICATION_HOURS of the payment; at most PAYMENT_VERIFICATION_MAX_PER_MONTH
+    # payments per account in 30 days.
+    PAYMENT_CHANNEL = os.environ.get("PAYMENT_CHANNEL", "manual")
+    PAYMENT_GATEWAY_URL = os.environ.get("PAYMENT_GATEWAY_URL", "")
+    PAYMENT_GATEWAY_TOKEN = os.environ.get("PAYMENT_GATEWAY_TOKEN", "")
+    PAYMENT_TIMEOUT = float(os.environ.get("PAYMENT_TIMEOUT", "15"))
+    PAYMENT_VERIFICATION_HOURS = int(os.environ.get("PAYMENT_VERIFICATION_HOURS", "48"))
+    PAYMENT_VERIFICATION_TRIES = int(os.environ.get("PAYMENT_VERIFICATION_TRIES", "3"))
+    PAYMENT_VERIFICATION_MAX_PER_MONTH = int(
+        os.environ.get("PAYMENT_VERIFICATION_MAX_PER_MONTH", "3")
+    )
     # Notifications by e-mail (the outbox, sent by the send_emails job). MAIL_SENDER: `log`
     # (development) or `smtp` (SMTP_HOST, SMTP_PORT, SMTP_SECURITY starttls / ssl / none,
     # SMTP_USER, SMTP_PASSWORD); links in mails start with PUBLIC_BASE_URL.

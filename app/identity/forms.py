@@ -38,3 +38,19 @@ class DecideForm(FlaskForm):
     )
     reason = TextAreaField(_l("理由"), validators=[Length(max=1000)])
     submit = SubmitField(_l("提交审核结论"))
+
+
+class PaymentRequestForm(FlaskForm):
+    bank_name = StringField(_l("开户银行（含支行）"), validators=[Length(max=100)])
+    account_number = StringField(_l("对公账号"), validators=[Length(max=60)])
+    account_name = StringField(_l("账户名称（须与企业登记名称一致）"), validators=[Length(max=200)])
+    submit = SubmitField(_l("申请打款验证"))
+
+
+class PaymentAmountForm(FlaskForm):
+    amount = StringField(_l("收到的金额（元）"), validators=[DataRequired(), Length(max=20)])
+    submit = SubmitField(_l("提交金额"))
+
+
+class MarkPaidForm(FlaskForm):
+    submit = SubmitField(_l("标记为已打款"))

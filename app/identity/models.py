@@ -6,6 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from decimal import Decimal
+
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -13,7 +15,7 @@ from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.evidence import StoredFile
 from app.extensions import db
-from app.types import UTCDateTime, one_of
+from app.types import Money, UTCDateTime, one_of
 
 
 class VerificationState(StrEnum):
@@ -48,6 +50,7 @@ class VerificationMethod(StrEnum):
     OPERATOR = "operator"  # the operator, after an in-person or paper check
     CREATED = "created"  # made verified by the operator (`flask users create --verified`)
     REVIEW = "review"  # the operator approved the uploaded business licence
+    PAYMENT = "payment"  # the amount of a small payment to the corporate account (对公打款)
 
 
 class EventKind(StrEnum):
@@ -65,6 +68,11 @@ class EventKind(StrEnum):
     LOGOUT_EVERYWHERE = "logout_everywhere"
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_RESET = "password_reset"  # set anew through the e-mailed link
+    PAYMENT_REQUESTED = "payment_requested"  # a small payment recorded for the channel
+    PAYMENT_REFUSED = "payment_refused"  # the account name is not the registered name…
+    PAYMENT_SENT = "payment_sent"  # the channel paid it: the amount may be typed
+    PAYMENT_FAILED = "payment_failed"  # a wrong amount, or typed after the deadline
+    PAYMENT_LOCKED = "payment_locked"  # too many wrong amounts
 
     @property
     def label(self) -> str:
@@ -84,6 +92,11 @@ EVENT_LABELS = {
     EventKind.LOGOUT_EVERYWHERE: _l("退出全部设备"),
     EventKind.PASSWORD_CHANGED: _l("修改密码"),
     EventKind.PASSWORD_RESET: _l("通过邮件重置密码"),
+    EventKind.PAYMENT_REQUESTED: _l("申请对公账户打款验证"),
+    EventKind.PAYMENT_REFUSED: _l("对公账户信息不符，未打款"),
+    EventKind.PAYMENT_SENT: _l("平台已向对公账户打款"),
+    EventKind.PAYMENT_FAILED: _l("打款金额错误或已过期"),
+    EventKind.PAYMENT_LOCKED: _l("打款金额错误次数过多"),
 }
 
 
@@ -197,3 +210,66 @@ class ReviewFile(StoredFile, db.Model):
     kind: Mapped[str] = mapped_column(String(15))
 
     review: Mapped[VerificationReview] = relationship(back_populates="files")
+
+
+class PaymentState(StrEnum):
+    REQUESTED = "requested"  # recorded for the payment channel, not paid yet
+    SENT = "sent"  # paid: the user may type the amount received
+    USED = "used"  # the right amount: the account was verified by it
+    LOCKED = "locked"  # too many wrong amounts
+    EXPIRED = "expired"  # typed after the deadline
+    REPLACED = "replaced"  # a newer payment was asked for
+    FAILED = "failed"  # the channel did not take it (does not count against the limits)
+
+    @property
+    def label(self) -> str:
+        return str(PAYMENT_LABELS[self])
+
+
+PAYMENT_LABELS = {
+    PaymentState.REQUESTED: _l("待打款"),
+    PaymentState.SENT: _l("已打款"),
+    PaymentState.USED: _l("验证通过"),
+    PaymentState.LOCKED: _l("错误次数过多"),
+    PaymentState.EXPIRED: _l("已过期"),
+    PaymentState.REPLACED: _l("已被新的申请取代"),
+    PaymentState.FAILED: _l("打款失败"),
+}
+
+
+class PaymentVerification(db.Model):
+    """A small payment to the enterprise's corporate account (对公账户打款验证): the platform
+    pays a random amount of 0.01–0.99 元 through the payment channel; whoever can read the
+    account's statement types it back. The account name must be the registered name."""
+
+    __tablename__ = "payment_verifications"
+    __table_args__ = (
+        CheckConstraint(one_of("state", PaymentState), name="state"),
+        CheckConstraint("amount >= 0.01 AND amount <= 0.99", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    bank_name: Mapped[str] = mapped_column(String(100))  # 开户银行
+    account_number: Mapped[str] = mapped_column(String(40))  # 对公账号 (digits)
+    account_name: Mapped[str] = mapped_column(String(200))  # 户名 = the registered name
+    # What the channel pays; shown to the operator who pays, never to the enterprise.
+    amount: Mapped[Decimal] = mapped_column(Money())
+    state: Mapped[str] = mapped_column(String(10), default=PaymentState.REQUESTED, index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str] = mapped_column(String(60))  # the channel that took it (`manual`…)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)  # the channel's key
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # Set when paid: the amount may be typed until then (PAYMENT_VERIFICATION_HOURS, 48).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+    @property
+    def masked_account(self) -> str:
+        """The account number as the enterprise sees it again (6222 **** 1234)."""
+        number = self.account_number
+        return number if len(number) <= 8 else f"{number[:4]} **** {number[-4:]}"

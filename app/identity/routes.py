@@ -21,9 +21,23 @@ from app.auth.models import Role
 from app.errors import ServiceError
 from app.extensions import db
 from app.forms import attach_error
-from app.identity import phone, review, services
-from app.identity.forms import DecideForm, PhoneCodeForm, ReviewForm, SendCodeForm
-from app.identity.models import EVENT_LABELS, REVIEW_LABELS, ReviewState
+from app.identity import payment, phone, providers, review, services
+from app.identity.forms import (
+    DecideForm,
+    MarkPaidForm,
+    PaymentAmountForm,
+    PaymentRequestForm,
+    PhoneCodeForm,
+    ReviewForm,
+    SendCodeForm,
+)
+from app.identity.models import (
+    EVENT_LABELS,
+    PAYMENT_LABELS,
+    REVIEW_LABELS,
+    PhoneCode,
+    ReviewState,
+)
 from app.notifications.senders import Channel, development_outbox
 
 bp = Blueprint("identity", __name__)
@@ -33,10 +47,19 @@ def _verify_page(
     code_form: PhoneCodeForm | None = None,
     review_form: ReviewForm | None = None,
     status: int = 200,
+    *,
+    payment_form: PaymentRequestForm | None = None,
+    amount_form: PaymentAmountForm | None = None,
 ):
     user = current_user._get_current_object()
+    enterprise = user.role == Role.ENTERPRISE
     return render_template(
         "identity/verify.html",
+        providers=providers.enabled(),
+        payment=payment.latest_for(user) if enterprise else None,
+        payment_form=payment_form or PaymentRequestForm(),
+        amount_form=amount_form or PaymentAmountForm(),
+        payment_labels=PAYMENT_LABELS,
         state=services.state_of(user),
         verified=services.is_verified(user),
         phone=services.masked_phone(user),
@@ -62,12 +85,13 @@ def send_phone_code():
     """Send a code to the registry's contact phone (never to a number typed here)."""
     if SendCodeForm().validate_on_submit():
         try:
-            record = phone.send_code(current_user, ip=request.remote_addr)
+            record = providers.get("phone").start(current_user, {}, ip=request.remote_addr)
         except ServiceError as exc:
             db.session.commit()  # keep the record of a failed send
             flash(exc.message, "error")
         else:
             db.session.commit()
+            assert isinstance(record, PhoneCode)
             flash(_("验证码已发送至 %(p)s，请在 %(m)d 分钟内输入",
                     p=record.phone_masked, m=current_app.config["PHONE_CODE_MINUTES"]),
                   "success")  # fmt: skip
@@ -81,7 +105,9 @@ def check_phone_code():
     form = PhoneCodeForm()
     if form.validate_on_submit():
         try:
-            phone.check_code(current_user, form.code.data, ip=request.remote_addr)
+            providers.get("phone").complete(
+                current_user, {"code": form.code.data}, ip=request.remote_addr
+            )
         except ServiceError as exc:
             db.session.commit()  # a wrong try counts
             attach_error(form, exc)
@@ -99,13 +125,12 @@ def submit_review():
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            review.submit(
-                current_user,
-                licence=request.files.getlist(form.licence.name),
-                authorization=request.files.getlist(form.authorization.name),
-                legal_rep=bool(form.legal_rep.data),
-                ip=request.remote_addr,
-            )
+            files = {
+                "licence": request.files.getlist(form.licence.name),
+                "authorization": request.files.getlist(form.authorization.name),
+                "legal_rep": bool(form.legal_rep.data),
+            }
+            providers.get("review").start(current_user, files, ip=request.remote_addr)
         except ServiceError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -115,6 +140,75 @@ def submit_review():
             flash(_("材料已提交，平台将在 %(n)d 个工作日内审核", n=days), "success")
             return redirect(url_for("identity.verify"), code=303)
     return _verify_page(review_form=form, status=422)
+
+
+@bp.route("/account/verification/payment", methods=["POST"])
+@role_required(Role.ENTERPRISE, unverified_ok=True)
+def request_payment():
+    """Ask for a small payment to the corporate account (its name: the registered name)."""
+    form = PaymentRequestForm()
+    if form.validate_on_submit():
+        try:
+            providers.get("payment").start(current_user, form.data, ip=request.remote_addr)
+        except ServiceError as exc:
+            db.session.commit()  # keep the record of a refusal
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已记录打款申请：平台打款后，请查看对公账户的入账金额并在此输入"), "success")
+            return redirect(url_for("identity.verify"), code=303)
+    return _verify_page(payment_form=form, status=422)
+
+
+@bp.route("/account/verification/payment/amount", methods=["POST"])
+@role_required(Role.ENTERPRISE, unverified_ok=True)
+def check_payment_amount():
+    """Verify the account by the amount the corporate account received."""
+    form = PaymentAmountForm()
+    if form.validate_on_submit():
+        try:
+            providers.get("payment").complete(
+                current_user, {"amount": form.amount.data}, ip=request.remote_addr
+            )
+        except ServiceError as exc:
+            db.session.commit()  # a wrong amount counts
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("账户核验通过，现在可以使用平台的全部功能"), "success")
+            return redirect(url_for("identity.verify"), code=303)
+    return _verify_page(amount_form=form, status=422)
+
+
+@bp.route("/admin/payments")
+@role_required(Role.ADMIN)
+def payments():
+    """对公打款: the small payments to make (the `manual` channel), and the latest others."""
+    pending_only = request.args.get("all") is None
+    return render_template(
+        "identity/payments.html",
+        payments=payment.waiting(pending_only=pending_only),
+        pending_only=pending_only,
+        manual=not payment.configured_channel().immediate,
+        form=MarkPaidForm(),
+        labels=PAYMENT_LABELS,
+    )
+
+
+@bp.route("/admin/payments/<int:payment_id>/paid", methods=["POST"])
+@role_required(Role.ADMIN)
+def mark_paid(payment_id: int):
+    """The operator paid it from the platform's account: the enterprise may type it now."""
+    if MarkPaidForm().validate_on_submit():
+        try:
+            payment.mark_paid(payment_id, actor=current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("已标记为已打款"), "success")
+    return redirect(url_for("identity.payments"), code=303)
 
 
 @bp.route("/verification-reviews/<int:review_id>/files/<int:file_id>")
