@@ -29,4 +29,5 @@ def load_routes() -> None:
         repairs,
         reports,
         stats,
+        verification,
     )

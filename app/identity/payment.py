@@ -201,7 +201,7 @@ def request_payment(
     errors = {}
     if not 2 <= len(bank_name) <= 100:
         errors["bank_name"] = _("请填写开户银行（含支行）")
-    if not (number.isdigit() and 8 <= len(number) <= 32):
+    if not (number.isascii() and number.isdigit() and 8 <= len(number) <= 32):
         errors["account_number"] = _("对公账号应为 8 到 32 位数字")
     if not name:
         errors["account_name"] = _("请填写账户名称")
@@ -320,7 +320,8 @@ def parse_amount(typed: object) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:
         amount = Decimal("NaN")
-    if not amount.is_finite() or amount != amount.quantize(CENT) or not CENT <= amount < 1:
+    # The range first: quantizing 1E+999999 would raise.
+    if not amount.is_finite() or not CENT <= amount < 1 or amount != amount.quantize(CENT):
         raise ValidationFailed(
             "amount", _("请输入收到的金额，0.01 到 0.99 元，例如 0.37"), code="bad_amount_format"
         )

@@ -189,7 +189,7 @@ class _Gateway(BaseHTTPRequestHandler):
     received: list[dict] = []
     statuses: list[int] = []
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         status = self.statuses.pop(0) if self.statuses else 200
         self.received.append({**body, "auth": self.headers["Authorization"],

@@ -1,0 +1,303 @@
+"""Account verification (核验) of the caller's enterprise account: where it stands, and each
+provider started and completed through `app.identity.providers` (the same rules as the
+pages). Open to unverified accounts, which is what they are for.
+
+A refused try is still recorded (a wrong code or amount counts against the limit, and is an
+account event): the error is answered after what it recorded is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+
+from app.api import bp
+from app.api.auth import api_auth, current_api_user
+from app.api.spec import doc
+from app.auth.models import Role, User
+from app.errors import ServiceError, ValidationFailed
+from app.extensions import db
+from app.identity import payment, phone, providers, review, services
+from app.identity.models import PaymentVerification, PhoneCode, VerificationReview
+
+_TIME = {"type": "string", "format": "date-time"}
+_TIME_OR_NULL = {"type": "string", "format": "date-time", "nullable": True}
+PHONE_SCHEMA = {
+    "type": "object",
+    "description": "the open code sent to the registry's contact phone",
+    "required": ["phone_masked", "sent_at", "expires_at", "tries_left"],
+    "properties": {
+        "phone_masked": {"type": "string"},
+        "sent_at": _TIME,
+        "expires_at": _TIME,
+        "tries_left": {"type": "integer"},
+    },
+}
+PAYMENT_SCHEMA = {
+    "type": "object",
+    "description": "the latest small payment to the corporate account (never its amount)",
+    "required": ["id", "state", "bank_name", "account_masked", "account_name", "tries_left"],
+    "properties": {
+        "id": {"type": "integer"},
+        "state": {
+            "type": "string",
+            "enum": ["requested", "sent", "used", "locked", "expired", "replaced", "failed"],
+            "description": "requested: not paid yet; sent: type the amount received",
+        },
+        "bank_name": {"type": "string"},
+        "account_masked": {"type": "string"},
+        "account_name": {"type": "string"},
+        "requested_at": _TIME,
+        "sent_at": _TIME_OR_NULL,
+        "expires_at": _TIME_OR_NULL,
+        "tries_left": {"type": "integer"},
+    },
+}
+REVIEW_SCHEMA = {
+    "type": "object",
+    "description": "the latest business licence handed in for the operator's review",
+    "required": ["id", "state", "submitted_at", "due_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "state": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+        "legal_rep": {"type": "boolean"},
+        "submitted_at": _TIME,
+        "due_at": _TIME,
+        "decided_at": _TIME_OR_NULL,
+        "reason": {"type": "string", "nullable": True},
+        "files": {"type": "integer"},
+    },
+}
+VERIFICATION_SCHEMA = {
+    "type": "object",
+    "required": ["state", "verified", "providers"],
+    "properties": {
+        "state": {"type": "string", "enum": ["unverified", "pending", "verified", "rejected"]},
+        "verified": {"type": "boolean"},
+        "method": {"type": "string", "nullable": True},
+        "verified_at": _TIME_OR_NULL,
+        "providers": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(providers.PROVIDERS)},
+            "description": "the ways offered, in order",
+        },
+        "phone_on_file": {"type": "string", "nullable": True},
+        "phone": {**PHONE_SCHEMA, "nullable": True},
+        "payment": {**PAYMENT_SCHEMA, "nullable": True},
+        "review": {**REVIEW_SCHEMA, "nullable": True},
+    },
+}
+CODE_SCHEMA = {
+    "type": "object",
+    "required": ["code"],
+    "properties": {"code": {"type": "string", "description": "the 6 digits received"}},
+}
+ACCOUNT_SCHEMA = {
+    "type": "object",
+    "required": ["bank_name", "account_number", "account_name"],
+    "properties": {
+        "bank_name": {"type": "string", "description": "开户银行, with the branch"},
+        "account_number": {"type": "string", "description": "对公账号, 8 to 32 digits"},
+        "account_name": {"type": "string", "description": "户名: the registered name exactly"},
+    },
+}
+AMOUNT_SCHEMA = {
+    "type": "object",
+    "required": ["amount"],
+    "properties": {
+        "amount": {"type": "string", "description": "the amount received in 元, e.g. 0.37"}
+    },
+}
+UPLOAD_SCHEMA = {
+    "type": "object",
+    "required": ["licence"],
+    "properties": {
+        "licence": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "authorization": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "legal_rep": {"type": "boolean", "description": "the caller is the legal representative"},
+    },
+}
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _phone_json(code: PhoneCode | None) -> dict | None:
+    if code is None:
+        return None
+    return {
+        "phone_masked": code.phone_masked,
+        "sent_at": code.sent_at.isoformat(),
+        "expires_at": code.expires_at.isoformat(),
+        "tries_left": int(current_app.config["PHONE_CODE_TRIES"]) - code.tries,
+    }
+
+
+def _payment_json(found: PaymentVerification | None) -> dict | None:
+    if found is None:
+        return None
+    return {
+        "id": found.id,
+        "state": found.state,
+        "bank_name": found.bank_name,
+        "account_masked": found.masked_account,
+        "account_name": found.account_name,
+        "requested_at": found.requested_at.isoformat(),
+        "sent_at": _iso(found.sent_at),
+        "expires_at": _iso(found.expires_at),
+        "tries_left": int(current_app.config["PAYMENT_VERIFICATION_TRIES"]) - found.tries,
+    }
+
+
+def _review_json(found: VerificationReview | None) -> dict | None:
+    if found is None:
+        return None
+    return {
+        "id": found.id,
+        "state": found.state,
+        "legal_rep": found.legal_rep,
+        "submitted_at": found.submitted_at.isoformat(),
+        "due_at": found.due_at.isoformat(),
+        "decided_at": _iso(found.decided_at),
+        "reason": found.reason,
+        "files": len(found.files),
+    }
+
+
+def verification_json(user: User) -> dict:
+    return {
+        "state": services.state_of(user).value,
+        "verified": services.is_verified(user),
+        "method": user.verification_method,
+        "verified_at": _iso(user.verified_at),
+        "providers": providers.enabled(),
+        "phone_on_file": services.masked_phone(user),
+        "phone": _phone_json(phone.open_code(user)),
+        "payment": _payment_json(payment.latest_for(user)),
+        "review": _review_json(review.latest_for(user)),
+    }
+
+
+def _body() -> Mapping[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
+    return body
+
+
+def _recorded(step, *args, **kwargs):
+    """Run a provider step; on refusal commit what it recorded, then answer the error."""
+    try:
+        result = step(*args, **kwargs)
+    except ServiceError:
+        db.session.commit()
+        raise
+    db.session.commit()
+    return result
+
+
+@bp.route("/me/verification")
+@api_auth(Role.ENTERPRISE, unverified_ok=True)
+@doc(response=VERIFICATION_SCHEMA, tag="verification")
+def my_verification():
+    """Where the caller's account stands, the ways offered and what is under way."""
+    return jsonify(verification_json(current_api_user()))
+
+
+@bp.route("/me/verification/phone/send", methods=["POST"])
+@api_auth(Role.ENTERPRISE, unverified_ok=True)
+@doc(response=PHONE_SCHEMA, status=201, tag="verification")
+def send_phone_code():
+    """Send a 6-digit code to the registry's contact phone (201; never to a number given).
+
+    409 `already_verified`; 422 `no_phone_on_file`; 429 `too_many_codes` (once a minute,
+    5 a day); 502 `send_failed` when the SMS gateway did not take it.
+    """
+    user = current_api_user()
+    code = _recorded(providers.get("phone").start, user, {}, ip=request.remote_addr)
+    return jsonify(_phone_json(code)), 201
+
+
+@bp.route("/me/verification/phone", methods=["POST"])
+@api_auth(Role.ENTERPRISE, unverified_ok=True)
+@doc(request=CODE_SCHEMA, response=VERIFICATION_SCHEMA, tag="verification")
+def check_phone_code():
+    """Verify the account by the code received.
+
+    422 `bad_code_format`, `wrong_code` (counted), `code_locked` (the 5th wrong try),
+    `code_expired`.
+    """
+    user = current_api_user()
+    body = _body()
+    data = {"code": body.get("code") if isinstance(body.get("code"), str) else ""}
+    _recorded(providers.get("phone").complete, user, data, ip=request.remote_addr)
+    return jsonify(verification_json(user))
+
+
+@bp.route("/me/verification/payment", methods=["POST"])
+@api_auth(Role.ENTERPRISE, unverified_ok=True)
+@doc(request=ACCOUNT_SCHEMA, response=PAYMENT_SCHEMA, status=201, tag="verification")
+def request_payment():
+    """Ask for a small payment to the corporate account (201).
+
+    The account name must be the registered name (422 `account_name_mismatch`, recorded);
+    malformed fields are all named (422, `fields`); a new request replaces the open one, at
+    most 3 in 30 days (429 `too_many_payments`). The amount is never in any answer.
+    """
+    user = current_api_user()
+    body = _body()
+    data = {k: body[k] for k in ACCOUNT_SCHEMA["properties"] if isinstance(body.get(k), str)}
+    made = _recorded(providers.get("payment").start, user, data, ip=request.remote_addr)
+    assert isinstance(made, PaymentVerification)
+    return jsonify(_payment_json(made)), 201
+
+
+@bp.route("/me/verification/payment/amount", methods=["POST"])
+@api_auth(Role.ENTERPRISE, unverified_ok=True)
+@doc(request=AMOUNT_SCHEMA, response=VERIFICATION_SCHEMA, tag="verification")
+def check_payment_amount():
+    """Verify the account by the amount the corporate account received.
+
+    409 `no_payment`, `payment_not_sent`; 422 `bad_amount_format` (not counted),
+    `wrong_amount` (counted), `payment_locked` (the 3rd wrong amount), `payment_expired`
+    (48 hours after the payment).
+    """
+    user = current_api_user()
+    body = _body()
+    amount = body.get("amount")
+    data = {"amount": amount if isinstance(amount, str | int | float) else ""}
+    _recorded(providers.get("payment").complete, user, data, ip=request.remote_addr)
+    return jsonify(verification_json(user))
+
+
+@bp.route("/me/verification/review", methods=["POST"])
+@api_auth(Role.ENTERPRISE, unverified_ok=True)
+@doc(
+    request=UPLOAD_SCHEMA,
+    response=REVIEW_SCHEMA,
+    status=201,
+    tag="verification",
+    request_type="multipart/form-data",
+)
+def submit_review():
+    """Hand in the business licence for the operator's review (201).
+
+    multipart/form-data: one or more `licence` files, `authorization` files unless
+    `legal_rep` is true (PDF, JPEG or PNG, by content). 409 `already_verified`,
+    `review_pending`; 422 naming the file otherwise. Nothing is kept from a refusal.
+    """
+    user = current_api_user()
+    legal_rep = request.form.get("legal_rep", "").strip().lower() in {"true", "1", "on", "yes"}
+    data = {
+        "licence": request.files.getlist("licence"),
+        "authorization": request.files.getlist("authorization"),
+        "legal_rep": legal_rep,
+    }
+    made = providers.get("review").start(user, data, ip=request.remote_addr)
+    db.session.commit()
+    assert isinstance(made, VerificationReview)
+    return jsonify(_review_json(made)), 201
