@@ -1,15 +1,15 @@
 """identity: verification by a small payment to the corporate account (对公账户打款验证),
 and its account events.
 
-Revision ID: 0040_identity
-Revises: 0039_lead
+Revision ID: 0041_identity
+Revises: 0040_lead
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0040_identity"
-down_revision = "0039_lead"
+revision = "0041_identity"
+down_revision = "0040_lead"
 branch_labels = None
 depends_on = None
 
