@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -24,20 +25,32 @@ from app.extensions import db
 from app.facts.registry import dimensions_query
 from app.facts.services import enterprises_that_borrowed
 from app.loans.services import open_missing_loans
+from app.matching.criteria import NEED_CODES
+from app.matching.services import MAX_LIMIT, match
 from app.products import services as product_services
 from app.products.models import Product
 from app.util import SHANGHAI
 from app.workcalendar import services as workdays
 
-# bank code → (name, type, amount min, amount max, term min, term max, rate min, rate max)
-DEMO_PRODUCTS = {
-    "CABANK": [("长安税易贷", "credit", 100_000, 3_000_000, 6, 36, "3.65", "6.50"),
-               ("长安厂房抵押贷", "collateral", 500_000, 10_000_000, 12, 60, "3.45", "5.20")],
-    "XABANK": [("西银信用快贷", "credit", 50_000, 1_000_000, 3, 24, "3.85", "7.20"),
-               ("西银担保贷", "guarantee", 200_000, 5_000_000, 6, 36, "4.10", "6.80")],
-    "SXRCU": [("农信惠农贷", "credit", 30_000, 500_000, 6, 36, "4.35", "8.00"),
-              ("农信联保贷", "guarantee", 100_000, 2_000_000, 6, 24, "4.50", "7.50")],
+# bank code → products: (name, type, amount min, amount max, term min, term max, rate min,
+# rate max, criteria). Each product has the conditions such a product has at a real bank, so
+# that matching says something: a tax-based loan wants a good tax rating, a mortgage a
+# manufacturer of some standing, an agricultural loan farming firms in the countryside.
+DEMO_PRODUCTS: dict[str, list[tuple[Any, ...]]] = {
+    "CABANK": [("长安税易贷", "credit", 100_000, 3_000_000, 6, 36, "3.65", "6.50",
+                {"min_tax_grade": "B", "min_years": 2, "tags": ["信易贷", "税易贷"]}),
+               ("长安厂房抵押贷", "collateral", 500_000, 10_000_000, 12, 60, "3.45", "5.20",
+                {"industries": "C", "sizes": "medium,small", "min_years": 3})],
+    "XABANK": [("西银信用快贷", "credit", 50_000, 1_000_000, 3, 24, "3.85", "7.20",
+                {"min_score": 600, "sizes": "small,micro"}),
+               ("西银担保贷", "guarantee", 200_000, 5_000_000, 6, 36, "4.10", "6.80",
+                {"regions": "610100", "min_years": 1})],
+    "SXRCU": [("农信惠农贷", "credit", 30_000, 500_000, 6, 36, "4.35", "8.00",
+               {"industries": "A", "sizes": "small,micro"}),
+              ("农信联保贷", "guarantee", 100_000, 2_000_000, 6, 24, "4.50", "7.50",
+               {"min_grade": "C", "sizes": "medium,small,micro"})],
 }  # fmt: skip
+TERMS = (3, 6, 12, 12, 24, 36, 60)  # the terms asked for, the product's own range permitting
 DEMO_APPLICATIONS = 360
 SEED = 4754
 
@@ -58,11 +71,11 @@ def load_demo_loans(count: int = DEMO_APPLICATIONS, seed: int = SEED) -> int:
     for code, specs in DEMO_PRODUCTS.items():
         if code not in banks:
             continue
-        for name, type_, amin, amax, tmin, tmax, rmin, rmax in specs:
+        for name, type_, amin, amax, tmin, tmax, rmin, rmax, criteria in specs:
             products.append(product_services.create_product(banks[code].id, {
                 "name": name, "type": type_, "tags": ["信易贷"], "amount_min": amin,
                 "amount_max": amax, "term_min_months": tmin, "term_max_months": tmax,
-                "rate_min": rmin, "rate_max": rmax, "status": "published",
+                "rate_min": rmin, "rate_max": rmax, "status": "published", **criteria,
             }))  # fmt: skip
     enterprises = list(
         db.session.scalars(select(Enterprise.id).where(Enterprise.verified.is_(True)))
@@ -71,12 +84,22 @@ def load_demo_loans(count: int = DEMO_APPLICATIONS, seed: int = SEED) -> int:
         return 0
     rng = random.Random(seed)
     today = local_today()
-    rows, histories = [], []
-    for _ in range(count):
-        row, history = _one(rng, rng.choice(enterprises), rng.choice(products),
-                            list(banks.values()), today)  # fmt: skip
+    rows: list[dict] = []
+    histories: list[list[dict]] = []
+    fitting: dict[int, list[Product]] = {}
+    for _ in range(count * 20):  # enterprises that no product fits are passed over
+        if len(rows) == count:
+            break
+        enterprise_id = rng.choice(enterprises)
+        if enterprise_id not in fitting:
+            fitting[enterprise_id] = _fitting(enterprise_id, products)
+        if not fitting[enterprise_id]:
+            continue
+        row, history = _one(rng, enterprise_id, rng.choice(fitting[enterprise_id]), today)
         rows.append(row)
         histories.append(history)
+    if not rows:
+        return 0
     _first_loans(rows)
     dims = {
         eid: {"region_code": region, "industry_section": section, "industry_division": division}
@@ -98,13 +121,32 @@ def load_demo_loans(count: int = DEMO_APPLICATIONS, seed: int = SEED) -> int:
     return len(rows)
 
 
-def _one(rng: random.Random, enterprise_id: int, product: Product, banks: list[Bank],
+def _fitting(enterprise_id: int, products: list[Product]) -> list[Product]:
+    """The demo products whose every condition this enterprise meets, as matching decides it
+    (the amount and term are then chosen within the product's own ranges)."""
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    assert enterprise is not None
+    wanted = {p.id: p for p in products}
+    found = match(enterprise, products[0].amount_min, products[0].term_min_months,
+                  limit=MAX_LIMIT, near_miss_max=len(NEED_CODES))  # fmt: skip
+    return [
+        wanted[m.product.id]
+        for m in found
+        if m.product.id in wanted
+        and all(c["passed"] for c in m.checks if c["criterion"] not in NEED_CODES)
+    ]
+
+
+def _one(rng: random.Random, enterprise_id: int, product: Product,
          today: date) -> tuple[dict, list[dict]]:  # fmt: skip
     open_demand = rng.random() < 0.25
     submitted_day = today - timedelta(days=rng.randint(0, 364))
     submitted = _local(submitted_day, rng.randint(8, 18))
     amount = Decimal(rng.randrange(int(product.amount_min), int(product.amount_max) // 2, 10_000))
-    term = rng.choice([6, 12, 12, 24, 36])
+    term = rng.choice(
+        [t for t in TERMS if product.term_min_months <= t <= product.term_max_months]
+        or [product.term_min_months]
+    )
     row: dict = {
         "enterprise_id": enterprise_id, "product_id": None if open_demand else product.id,
         "bank_id": None if open_demand else product.bank_id, "state": "submitted",
@@ -132,8 +174,8 @@ def _one(rng: random.Random, enterprise_id: int, product: Product, banks: list[B
     if fate < 0.13:
         step("withdraw", "withdrawn", submitted + timedelta(hours=rng.randint(2, 40)))
         return row, history
-    if open_demand:
-        row["bank_id"] = rng.choice(banks).id
+    if open_demand:  # taken by the bank of a product that fits
+        row["bank_id"] = product.bank_id
     days = workdays.working_days_between(submitted_day, accept_day)
     step("accept", "accepted", accepted, accepted_at=accepted, response_working_days=days)
     decided = accepted + timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 6))

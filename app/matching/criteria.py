@@ -331,6 +331,8 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
 )
 CODES = tuple(c.code for c in CRITERIA)
+# The criteria about the need (how much, how long); the others are about the enterprise.
+NEED_CODES = ("amount", "term")
 
 
 def predicates(need: Need, grades: Sequence[str]) -> list[ColumnElement[bool]]:

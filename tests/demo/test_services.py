@@ -88,16 +88,57 @@ def test_demo_applications_never_move_before_they_were_submitted(app):
     from app.demo.loans import _one
 
     product = SimpleNamespace(id=1, bank_id=1, amount_min=Decimal("100000"),
-                              amount_max=Decimal("3000000"), rate_min=Decimal("3.60"))  # fmt: skip
-    banks = [SimpleNamespace(id=1), SimpleNamespace(id=2)]
+                              amount_max=Decimal("3000000"), rate_min=Decimal("3.60"),
+                              term_min_months=6, term_max_months=36)  # fmt: skip
     rng = random.Random(7)
     accepted = 0
     for _ in range(600):
-        row, history = _one(rng, 1, product, banks, local_today())  # type: ignore[arg-type]
+        row, history = _one(rng, 1, product, local_today())  # type: ignore[arg-type]
         moments = [event["at"] for event in history]
         assert moments == sorted(moments), history
         assert moments[0] == row["submitted_at"]
+        assert 6 <= row["term_months"] <= 36  # within the product's terms
         if row.get("accepted_at"):
             accepted += 1
             assert row["accepted_at"] > row["submitted_at"]
     assert accepted > 300
+
+
+def test_demo_products_have_conditions_and_applications_meet_them(app, factories):
+    """Every demo product has conditions beyond amount and term (a mortgage does not match
+    any firm at all), and every demo application went to a product whose conditions its
+    enterprise meets, as matching decides them."""
+    from sqlalchemy import select
+
+    from app.applications.models import Application
+    from app.demo.loans import DEMO_PRODUCTS, load_demo_loans
+    from app.matching.criteria import NEED_CODES
+    from app.matching.services import match
+    from app.products.models import Product
+
+    for code in DEMO_PRODUCTS:
+        factories.bank(code=code)
+    for _ in range(8):
+        factories.enterprise()
+    assert load_demo_loans(count=40) == 40
+    products = {p.id: p for p in db.session.scalars(select(Product))}
+    assert len(products) == sum(len(specs) for specs in DEMO_PRODUCTS.values())
+    for product in products.values():
+        assert (product.regions or product.industries or product.sizes or product.min_grade
+                or product.min_score is not None or product.min_years is not None
+                or product.min_tax_grade), product.name  # fmt: skip
+    applied = list(
+        db.session.scalars(select(Application).where(Application.product_id.is_not(None)))
+    )
+    assert applied
+    for application in applied:
+        product = products[application.product_id]
+        assert product.term_min_months <= application.term_months <= product.term_max_months
+        assert product.amount_min <= application.amount <= product.amount_max
+        [found] = [
+            m for m in match(application.enterprise, product.amount_min, product.term_min_months,
+                             limit=100, near_miss_max=10)
+            if m.product.id == product.id
+        ]  # fmt: skip
+        failed = [c["criterion"] for c in found.checks if not c["passed"]]
+        assert not [c for c in failed if c not in NEED_CODES], (product.name, failed)
