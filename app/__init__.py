@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.funds.routes import bp as funds_bp
     from app.identity.routes import bp as identity_bp
     from app.ingest.routes import bp as ingest_bp
+    from app.loans import imports  # noqa: F401 - registers its ingest writer
     from app.loans.routes import bp as loan_pages_bp
     from app.main.routes import bp as main_bp
     from app.market.routes import bp as market_bp

@@ -14,6 +14,7 @@ import click
 from app.ingest.specs import (
     AMOUNT,
     DATE,
+    DAY_OR_MONTH,
     ENUM,
     INDUSTRY,
     INT,
@@ -32,6 +33,8 @@ KIND_WORDS = {
     TEXT: "text; surrounding spaces trimmed, full-width characters normalised (NFKC)",
     DATE: "date: `2024-03-05`, `2024/3/5`, `20240305`, `2024年3月5日` or an Excel date",
     PERIOD: "month: `2024-03`, `202403`, `2024年3月`",
+    DAY_OR_MONTH: "date (as above), or a month (`2024-03`, `202403`, `2024年3月`) meaning its"
+    " last day",
     YEAR: "year: `2024`",
     AMOUNT: "amount (yuan; registered capital in 万元): thousands separators, `¥`/`￥`, `元` "
     "allowed; not negative",
@@ -99,6 +102,8 @@ def render_formats() -> str:
             required = "yes" if f.required else ""
             lines.append(f"| `{f.name}` | {' / '.join(f.aliases)} | {required} | {words} |")
         lines.append("")
+        for note in spec.notes:
+            lines += [note, ""]
     return "\n".join(lines)
 
 

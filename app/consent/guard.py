@@ -25,7 +25,7 @@ from app.consent.models import Authorization, AuthorizationScope
 from app.consent.services import in_force
 from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.sources.models import SOURCE_NAMES
+from app.sources.models import ENTERPRISE_SOURCES
 from app.util import SHANGHAI
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 DAILY_CAP = "daily_cap"  # the access log's reason for a read past the authorization's cap
 # What a bank may be shown, by source name; registry data ("enterprises") included: without
 # an authorization the bank sees only an anonymous summary, never the name or code.
-ALL_CATEGORIES = SOURCE_NAMES
+ALL_CATEGORIES = ENTERPRISE_SOURCES
 
 
 @dataclass(frozen=True)

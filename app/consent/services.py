@@ -26,13 +26,13 @@ from app.enterprises.models import Enterprise
 from app.enterprises.services import normalize_uscc, uscc_error
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.sources.models import NON_PUBLIC_SOURCES, PUBLIC_SOURCES, SOURCE_NAMES
+from app.sources.models import ENTERPRISE_SOURCES, NON_PUBLIC_SOURCES, PUBLIC_SOURCES
 from app.types import UTCDateTime
 
 # Non-public categories: stored only under a collection authorization.
 NON_PUBLIC_CATEGORIES = NON_PUBLIC_SOURCES
 PUBLIC_CATEGORIES = PUBLIC_SOURCES
-ALL_CATEGORIES = SOURCE_NAMES
+ALL_CATEGORIES = ENTERPRISE_SOURCES
 
 # A query authorization (a named bank) always lapses: 30 days unless asked, never past 90.
 QUERY_DEFAULT_DAYS = 30

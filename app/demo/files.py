@@ -11,10 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from app.sources.models import SOURCE_NAMES
+from app.sources.models import ENTERPRISE_SOURCES
 from app.spreadsheets import CsvSheet, XlsxSheet
 
-SOURCES = SOURCE_NAMES
+SOURCES = ENTERPRISE_SOURCES
 
 # source → ((field, Chinese header), ...) in the order rows are generated.
 FIELDS: dict[str, tuple[tuple[str, str], ...]] = {

@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.ingest.services import UnusableInput, ingest_file
+from app.ingest.services import SOURCES, UnusableInput, ingest_file
 from app.progress import progress_bar
 
 ingest_cli = AppGroup("ingest", help="Import source data (files, pulls).")
@@ -17,17 +17,21 @@ ingest_cli = AppGroup("ingest", help="Import source data (files, pulls).")
 EXIT_UNUSABLE = 2
 
 
-@ingest_cli.command("file")
+FILE_HELP = f"""Import a CSV or XLSX file for SOURCE.
+
+    SOURCE is one of: {", ".join(SOURCES)}.
+
+    Exit 0 when the file was processed (even with rejected rows), 2 with a one-line reason
+    when the file as a whole is unusable (nothing is written then). A `loan_status` file
+    may report any bank's loans from here.
+    """
+
+
+@ingest_cli.command("file", help=FILE_HELP)
 @click.argument("source")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the summary).")
 def file_command(source: str, path: str, as_json: bool) -> None:
-    """Import a CSV or XLSX file for SOURCE.
-
-    SOURCE is one of enterprises, public_credit, tax_ratings, tax_payments, utility_bills,
-    social_insurance. Exit 0 when the file was processed (even with rejected rows), 2 with
-    a one-line reason when the file as a whole is unusable (nothing is written then).
-    """
     try:
         with progress_bar(desc=source, unit="rows", as_json=as_json) as progress:
             summary = ingest_file(source, path, progress=progress)

@@ -21,6 +21,7 @@ from app.ingest.parsers import (
     as_text,
     parse_amount,
     parse_date,
+    parse_day_or_month,
     parse_int,
     parse_period,
     parse_uscc,
@@ -29,6 +30,7 @@ from app.ingest.parsers import (
 from app.ingest.specs import (
     AMOUNT,
     DATE,
+    DAY_OR_MONTH,
     ENUM,
     INDUSTRY,
     INT,
@@ -120,6 +122,8 @@ def _parser(f: Field, ctx: Context) -> Callable[[object], object]:
             return value
 
         return past_date
+    if kind == DAY_OR_MONTH:
+        return parse_day_or_month
     if kind == PERIOD:
         this_month = f"{ctx.today.year:04d}-{ctx.today.month:02d}"
 

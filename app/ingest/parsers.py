@@ -113,6 +113,19 @@ def parse_period(raw: object) -> str | None:
     raise Invalid("invalid_period")
 
 
+def parse_day_or_month(raw: object) -> date | None:
+    """A date, or a month (`2024-03`, `202403`, `2024年3月`) meaning its last day: a
+    month-end report written by month."""
+    try:
+        return parse_date(raw)
+    except Invalid:
+        month = parse_period(raw)  # raises invalid_period: the hint names the month forms
+    assert month is not None
+    year, number = int(month[:4]), int(month[5:])
+    following = date(year + number // 12, number % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
 def parse_year(raw: object) -> int | None:
     text = as_text(raw)
     if not text:

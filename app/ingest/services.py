@@ -38,7 +38,7 @@ from app.ingest.readers import (
     read_records,
 )
 from app.ingest.specs import SOURCES, SPECS, SourceSpec
-from app.ingest.writers import BatchWriter, enterprise_ids_for
+from app.ingest.writers import enterprise_ids_for, writer_for
 from app.progress import NO_PROGRESS, Progress
 
 __all__ = [
@@ -231,7 +231,7 @@ def _record_failure(
 
 def _load(spec: SourceSpec, batch: ImportBatch, chunks: Iterator[Chunk]) -> BatchSummary:
     ctx = _context()
-    writer = BatchWriter(spec, batch.id, batch.started_at)
+    writer = writer_for(spec)(spec, batch.id, batch.started_at, user_id=batch.user_id)
     rows = 0
     try:
         for chunk in chunks:

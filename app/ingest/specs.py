@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from app.consent.services import NON_PUBLIC_CATEGORIES
 from app.ingest.models import TAX_GRADES
+from app.loans.models import LoanStatus
 from app.sources.models import Source
 
 # Value kinds understood by the normaliser.
-USCC, TEXT, DATE, PERIOD, YEAR, AMOUNT, INT, ENUM, REGION, INDUSTRY = (
+USCC, TEXT, DATE, PERIOD, YEAR, AMOUNT, INT, ENUM, REGION, INDUSTRY, DAY_OR_MONTH = (
     "uscc",
     "text",
     "date",
@@ -26,6 +27,7 @@ USCC, TEXT, DATE, PERIOD, YEAR, AMOUNT, INT, ENUM, REGION, INDUSTRY = (
     "enum",
     "region",
     "industry",
+    "day_or_month",  # a date, or a month meaning its last day (a month-end report)
 )
 
 
@@ -48,6 +50,8 @@ class SourceSpec:
     table: str
     key: tuple[str, ...]
     fields: tuple[Field, ...]
+    # What else decides whether a row loads (rules beyond each field's own), for the docs.
+    notes: tuple[str, ...] = ()
 
     @property
     def non_public(self) -> bool:
@@ -115,6 +119,16 @@ UTILITIES = _choices(
     ("heating", ("供暖", "暖", "暖气", "供暖费")),
 )
 GRADES = _choices(*((grade, ()) for grade in TAX_GRADES))  # a → A
+# 五级分类 (the regulator's five-tier loan classification) reports 次级, 可疑 and 损失, which
+# are all 不良 (non-performing) here.
+LOAN_STATUSES = _choices(
+    (LoanStatus.NORMAL.value, ("正常",)),
+    (LoanStatus.SPECIAL_MENTION.value, ("关注",)),
+    (LoanStatus.OVERDUE.value, ("逾期",)),
+    (LoanStatus.NON_PERFORMING.value, ("不良", "次级", "可疑", "损失")),
+    (LoanStatus.SETTLED.value, ("结清", "已结清")),
+    (LoanStatus.WRITTEN_OFF.value, ("核销", "已核销")),
+)
 
 SPECS: dict[str, SourceSpec] = {
     spec.name: spec
@@ -204,6 +218,32 @@ SPECS: dict[str, SourceSpec] = {
                 Field("amount_due", ("应缴金额",), AMOUNT, required=True),
                 Field("amount_paid", ("实缴金额",), AMOUNT, required=True),
                 Field("paid_on", ("缴费日期",), DATE, not_future=True),
+            ),
+        ),
+        SourceSpec(
+            Source.LOAN_STATUS,
+            "loan_reports",
+            ("loan_id", "as_of"),
+            (
+                # the platform's loan number, shown on the bank's loan list and in the API
+                Field("loan_id", ("贷款编号", "平台贷款编号"), INT, required=True),
+                Field("as_of", ("报告日期", "报告月份", "数据日期"), DAY_OR_MONTH, required=True),
+                Field("status", ("贷款状态", "状态"), ENUM, required=True, choices=LOAN_STATUSES),
+                Field("days_past_due", ("逾期天数",), INT),
+                Field("outstanding", ("贷款余额", "贷款余额(元)"), AMOUNT, required=True),
+            ),
+            notes=(
+                "A bank's monthly report of its own loans, applied by the same rules as a"
+                " report on the web or through `POST /api/v1/loans/{id}/status`"
+                " (`app.loans.services.report_problems`). A row is also rejected, naming the"
+                " rule, when the loan is not one of the importing bank's (`loan_not_found`,"
+                " the same answer whether it is another bank's or none), `as_of` lies before"
+                " the disbursement or after today, the loan was settled or written off before"
+                " `as_of`, the days past due do not fit the status (0 when normal or settled,"
+                " at least 1 when overdue), or the balance is above the principal (0 when"
+                " settled). A loan's status is its newest report's; an older `as_of` is kept"
+                " in its history only. Rows of one file apply in `as_of` order. The operator"
+                " (`flask ingest file loan_status`) may report any bank's loans.",
             ),
         ),
     )

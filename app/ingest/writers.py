@@ -83,12 +83,23 @@ def _target(spec: SourceSpec) -> Table:
 
 
 class BatchWriter:
-    """Stages one batch's valid rows and writes them when the input is exhausted."""
+    """Stages one batch's valid rows and writes them when the input is exhausted.
 
-    def __init__(self, spec: SourceSpec, batch_id: int, now: datetime):
+    This one writes records about enterprises (keyed by `uscc`); a source of another kind
+    registers its own subclass in `WRITERS` (`app.loans.imports` for `loan_status`), which
+    keeps the staging and the rejections and replaces `_finish`.
+    """
+
+    # the staged field a rejection of the whole row shows as its value
+    value_field = "uscc"
+
+    def __init__(
+        self, spec: SourceSpec, batch_id: int, now: datetime, *, user_id: int | None = None
+    ):
         self.spec = spec
         self.batch_id = batch_id
         self.now = now
+        self.user_id = user_id  # who imports (None: the operator's command line)
         self.conn: Connection = db.session.connection()
         self.postgres = self.conn.dialect.name == "postgresql"
         self.target = _target(spec)
@@ -205,9 +216,12 @@ class BatchWriter:
 
     # --- the whole batch ---------------------------------------------------------------
 
-    def _reject_staged(self, where, code: str, column: str | None) -> int:
-        """Record a rejection for each staged row matching `where`, then unstage them."""
-        zh, en = reason(code)
+    def _reject_staged(
+        self, where, code: str, column: str | None, texts: tuple[str, str] | None = None
+    ) -> int:
+        """Record a rejection for each staged row matching `where`, then unstage them
+        (`texts`: the Chinese and English reason, when not the code's in `REASONS`)."""
+        zh, en = texts or reason(code)
         s = self.stage
         rejections = ImportRejection.__table__
         self.conn.execute(
@@ -218,7 +232,7 @@ class BatchWriter:
                     s.c[ROW],
                     literal(column, String),
                     literal(code),
-                    s.c.uscc,
+                    cast(s.c[self.value_field], String),
                     literal(zh),
                     literal(en),
                 ).where(where),
@@ -402,6 +416,18 @@ class BatchWriter:
                 .where(t.c.batch_id == self.batch_id)
             )
         )
+
+
+# Writers of the sources that are not records about an enterprise, by source name
+# (registered by their domain at start-up).
+WRITERS: dict[str, type[BatchWriter]] = {}
+
+
+def writer_for(spec: SourceSpec) -> type[BatchWriter]:
+    if spec.name in WRITERS:
+        return WRITERS[spec.name]
+    assert "uscc" in spec.key, f"no writer registered for {spec.name}"
+    return BatchWriter
 
 
 def enterprise_ids_for(usccs: Sequence[str]) -> list[int]:

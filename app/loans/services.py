@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.applications.models import Application
@@ -144,23 +145,85 @@ def _money(value: Any) -> Decimal | None:
     return amount if amount.is_finite() and amount == amount.quantize(CENT) else None
 
 
-def check_report(loan: Loan, as_of: Any, status: Any, days_past_due: Any, outstanding: Any):
-    """The report as values, or FieldErrors naming every wrong field.
+class LoanFacts(NamedTuple):
+    """What the report rules read of a loan: its terms and its current (latest) report."""
 
-    The rules: a day between disbursement and today; a status of the closed set; days past
-    due a whole number, 0 for a normal or settled loan and at least 1 for an overdue one; an
-    outstanding balance from 0 to the principal, 0 once settled.
+    principal: Decimal
+    disbursed_on: date
+    status: str
+    as_of: date | None
+
+
+# The rules a report must keep, by code (the import stores each rejection's reason in
+# Chinese and English from these).
+LOAN_CLOSED = "loan_closed"
+REPORT_RULES = {
+    "before_disbursement": _l("报告日期不能早于放款日期"),
+    "future_as_of": _l("报告日期不能晚于今天"),
+    LOAN_CLOSED: _l("贷款已结清或核销，不再接受之后的报送"),
+    "days_past_due_range": _l("逾期天数应为 0 或正整数"),
+    "days_past_due_not_zero": _l("正常或结清的贷款逾期天数应为 0"),
+    "days_past_due_missing": _l("逾期的贷款应填写逾期天数"),
+    "outstanding_range": _l("贷款余额应在 0 至放款金额之间"),
+    "settled_outstanding": _l("结清的贷款余额应为 0"),
+}
+
+
+def report_problems(
+    loan: LoanFacts, today: date, as_of: date | None, status: str | None,
+    days_past_due: int | None, outstanding: Decimal | None,
+) -> dict[str, str]:  # fmt: skip
+    """The rules of a report over plain values, field → rule code (empty: it may be taken).
+
+    The one definition for the web form, the API and the file import (`app.loans.imports`,
+    row by row over values read in bulk); a value None could not be read and is not judged.
+    A day between disbursement and today, and not after the day a closed (settled, written
+    off) loan closed; days past due 0 for a normal or settled loan and at least 1 for an
+    overdue one; an outstanding balance from 0 to the principal, 0 once settled.
     """
+    problems: dict[str, str] = {}
+    if as_of is not None:
+        if as_of < loan.disbursed_on:
+            problems["as_of"] = "before_disbursement"
+        elif as_of > today:
+            problems["as_of"] = "future_as_of"
+        elif loan.status in CLOSED_STATUSES and loan.as_of is not None and as_of > loan.as_of:
+            problems["as_of"] = LOAN_CLOSED
+    if days_past_due is not None:
+        if not 0 <= days_past_due <= MAX_DAYS_PAST_DUE:
+            problems["days_past_due"] = "days_past_due_range"
+        elif status in (LoanStatus.NORMAL, LoanStatus.SETTLED) and days_past_due:
+            problems["days_past_due"] = "days_past_due_not_zero"
+        elif status == LoanStatus.OVERDUE and days_past_due < 1:
+            problems["days_past_due"] = "days_past_due_missing"
+    if outstanding is not None:
+        if outstanding < 0 or outstanding > loan.principal:
+            problems["outstanding"] = "outstanding_range"
+        elif status == LoanStatus.SETTLED and outstanding != 0:
+            problems["outstanding"] = "settled_outstanding"
+    return problems
+
+
+def becomes_current(loan_as_of: date | None, as_of: date) -> bool:
+    """Whether a taken report becomes the loan's status: the newest day counts (a later
+    report of the same day is a correction); an older day is kept in the history only."""
+    return loan_as_of is None or as_of >= loan_as_of
+
+
+def facts_of(loan: Loan) -> LoanFacts:
+    return LoanFacts(loan.principal, loan.disbursed_on, loan.status, loan.as_of)
+
+
+def check_report(loan: Loan, as_of: Any, status: Any, days_past_due: Any, outstanding: Any):
+    """The report as values, or FieldErrors naming every wrong field (what cannot be read,
+    then the rules of `report_problems`); a report after a closed loan closed is a
+    Conflict (409)."""
     errors: dict[str, str] = {}
     day = _day(as_of)
     if day is None:
         errors["as_of"] = _("报告日期格式应为 YYYY-MM-DD")
-    elif day < loan.disbursed_on:
-        errors["as_of"] = _("报告日期不能早于放款日期")
-    elif day > local_today():
-        errors["as_of"] = _("报告日期不能晚于今天")
     try:
-        state = LoanStatus(str(status or "").strip())
+        state: LoanStatus | None = LoanStatus(str(status or "").strip())
     except ValueError:
         state = None
         errors["status"] = _("贷款状态应为：%(s)s", s="、".join(s.label for s in LoanStatus))
@@ -169,21 +232,19 @@ def check_report(loan: Loan, as_of: Any, status: Any, days_past_due: Any, outsta
         dpd = int(str(dpd_raw).strip()) if not isinstance(dpd_raw, bool) else -1
     except ValueError:
         dpd = -1
-    if not 0 <= dpd <= MAX_DAYS_PAST_DUE:
-        errors["days_past_due"] = _("逾期天数应为 0 或正整数")
-    elif state in (LoanStatus.NORMAL, LoanStatus.SETTLED) and dpd:
-        errors["days_past_due"] = _("状态为“%(s)s”时逾期天数应为 0", s=state.label)
-    elif state == LoanStatus.OVERDUE and dpd < 1:
-        errors["days_past_due"] = _("逾期的贷款应填写逾期天数")
     left = _money(outstanding)
     if left is None:
         errors["outstanding"] = _("贷款余额不是有效的金额（最多两位小数）")
-    elif left < 0 or left > loan.principal:
-        errors["outstanding"] = _("贷款余额应在 0 至放款金额 %(p)s 之间", p=loan.principal)
-    elif state == LoanStatus.SETTLED and left != 0:
-        errors["outstanding"] = _("结清的贷款余额应为 0")
+    problems = report_problems(facts_of(loan), local_today(), day, state, dpd, left)
+    closed = problems.get("as_of") == LOAN_CLOSED and problems.pop("as_of")
+    errors.update({name: str(REPORT_RULES[code]) for name, code in problems.items()})
     if errors:
         raise FieldErrors(errors)
+    if closed:
+        raise Conflict(
+            _("贷款已于 %(d)s %(s)s，不再接受之后的报送", d=loan.as_of, s=loan.status_label),
+            code=LOAN_CLOSED,
+        )
     assert day is not None and state is not None and left is not None
     return Report(day, state, dpd, money(left))
 
@@ -194,7 +255,8 @@ def report_status(
 ) -> LoanReport:  # fmt: skip
     """The bank's report of one of its loans. The newest report (by day) is the loan's
     status; an older day is kept in the history without changing it. A closed loan (settled,
-    written off) takes no later report (409)."""
+    written off) takes no later report (409). A file of reports goes the same way in bulk
+    (`app.loans.imports`)."""
     if user.role not in BANK_ROLES:
         raise Forbidden(_("只有放款银行可以报送贷款状态"), code="wrong_role")
     loan = loan_of_bank(loan_id, user.bank_id)
@@ -202,18 +264,13 @@ def report_status(
     db.session.execute(select(Loan.id).where(Loan.id == loan.id).with_for_update())
     db.session.refresh(loan)
     report = check_report(loan, as_of, status, days_past_due, outstanding)
-    if loan.is_closed and loan.as_of is not None and report.as_of > loan.as_of:
-        raise Conflict(
-            _("贷款已于 %(d)s %(s)s，不再接受之后的报送", d=loan.as_of, s=loan.status_label),
-            code="loan_closed",
-        )
     row = LoanReport(
         loan_id=loan.id, as_of=report.as_of, status=report.status.value,
         days_past_due=report.days_past_due, outstanding=report.outstanding,
         origin=ReportOrigin(origin).value, user_id=user.id,
     )  # fmt: skip
     db.session.add(row)
-    if loan.as_of is None or report.as_of >= loan.as_of:
+    if becomes_current(loan.as_of, report.as_of):
         loan.status, loan.days_past_due = report.status.value, report.days_past_due
         loan.outstanding, loan.as_of = report.outstanding, report.as_of
     db.session.flush()

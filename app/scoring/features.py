@@ -47,14 +47,14 @@ from sqlalchemy import (
 
 from app.facts.records import counts, in_force, tax_rating_current
 from app.facts.registry import age_in_years
-from app.sources.models import SOURCE_NAMES
+from app.sources.models import ENTERPRISE_SOURCES
 from app.util import add_months, money
 
 WINDOW_MONTHS = 36
 CHUNK_SIZE = 5000
 
 # Source names (the coverage keys).
-SOURCES = SOURCE_NAMES
+SOURCES = ENTERPRISE_SOURCES
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from app.errors import ServiceError
 from app.extensions import db
 from app.sources import services
-from app.sources.models import SOURCE_NAMES
+from app.sources.models import ENTERPRISE_SOURCES
 
 sources_cli = AppGroup("sources", help="Configure the HTTP data sources.")
 
@@ -27,7 +27,7 @@ def _fail(reason: str) -> NoReturn:
 
 
 @sources_cli.command("set")
-@click.argument("source", type=click.Choice(SOURCE_NAMES))
+@click.argument("source", type=click.Choice(ENTERPRISE_SOURCES))
 @click.option("--url", required=True, help="Base URL; records are read from URL/SOURCE.")
 @click.option(
     "--token",
@@ -98,7 +98,7 @@ def echo_summary(summary: dict) -> None:
 
 
 @click.command("pull")
-@click.argument("source", required=False, type=click.Choice(SOURCE_NAMES))
+@click.argument("source", required=False, type=click.Choice(ENTERPRISE_SOURCES))
 @click.option("--uscc", help="Pull only this enterprise's records.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def pull_command(source: str | None, uscc: str | None, as_json: bool) -> None:

@@ -15,9 +15,10 @@ from app.types import UTCDateTime, one_of
 
 
 class Source(StrEnum):
-    """The six data sources, in the order pages list them. Their names are also the data
-    categories an authorization covers. The registry and public credit information are
-    public; the other four are stored and shown only under an authorization."""
+    """The seven data sources, in the order pages list them: the six government sources
+    about enterprises, then the banks' loan-status reports. The government ones' names are
+    also the data categories an authorization covers: the registry and public credit
+    information are public, the other four stored and shown only under an authorization."""
 
     ENTERPRISES = "enterprises"  # the registry (工商登记)
     PUBLIC_CREDIT = "public_credit"  # licences, penalties, red and black lists
@@ -25,6 +26,9 @@ class Source(StrEnum):
     TAX_PAYMENTS = "tax_payments"
     UTILITY_BILLS = "utility_bills"  # water, electricity, gas, heating
     SOCIAL_INSURANCE = "social_insurance"
+    # 贷款状态: a lending bank's monthly report of its own loans (app.loans), not data about
+    # an enterprise collected from the government: no authorization, profile or HTTP pull.
+    LOAN_STATUS = "loan_status"
 
     @property
     def label(self) -> str:
@@ -38,14 +42,30 @@ SOURCE_LABELS = {
     Source.TAX_PAYMENTS: _l("纳税记录"),
     Source.UTILITY_BILLS: _l("水电气暖缴费"),
     Source.SOCIAL_INSURANCE: _l("社会保险缴纳"),
+    Source.LOAN_STATUS: _l("贷款状态报送"),
 }
-# The names as plain strings (for click choices, JSON and SQL).
+# The names as plain strings (for click choices, JSON and SQL): every source the import
+# path takes (files, pushes).
 SOURCE_NAMES: tuple[str, ...] = tuple(s.value for s in Source)
+# What the banks report about their own loans. Not government data about an enterprise: an
+# enterprise authorizes no collection of it (the bank made the loan), profiles, scores and
+# disputes do not read it, and no HTTP source is pulled for it.
+BANK_SOURCES: tuple[str, ...] = (Source.LOAN_STATUS.value,)
+# The government data about enterprises: the data categories of authorizations, the
+# coverage of profiles and scores, the sources pulled over HTTP.
+ENTERPRISE_SOURCES: tuple[str, ...] = tuple(s for s in SOURCE_NAMES if s not in BANK_SOURCES)
 PUBLIC_SOURCES: tuple[str, ...] = (Source.ENTERPRISES.value, Source.PUBLIC_CREDIT.value)
-NON_PUBLIC_SOURCES: tuple[str, ...] = tuple(s for s in SOURCE_NAMES if s not in PUBLIC_SOURCES)
-# Records about an enterprise (every source but the registry itself), and the monthly ones.
-RECORD_SOURCES: tuple[str, ...] = tuple(s for s in SOURCE_NAMES if s != Source.ENTERPRISES)
-MONTHLY_SOURCES: tuple[str, ...] = ("tax_payments", "utility_bills", "social_insurance")
+NON_PUBLIC_SOURCES: tuple[str, ...] = tuple(
+    s for s in ENTERPRISE_SOURCES if s not in PUBLIC_SOURCES
+)
+# Records about an enterprise (every government source but the registry itself), and the
+# monthly ones.
+RECORD_SOURCES: tuple[str, ...] = tuple(s for s in ENTERPRISE_SOURCES if s != Source.ENTERPRISES)
+MONTHLY_SOURCES: tuple[str, ...] = (
+    Source.TAX_PAYMENTS.value,
+    Source.UTILITY_BILLS.value,
+    Source.SOCIAL_INSURANCE.value,
+)
 
 
 def source_label(name: str) -> str:
@@ -57,7 +77,8 @@ STATUSES = ("ok", "failed")
 
 
 class DataSource(db.Model):
-    """One configured HTTP source. The token is kept encrypted (see app.sources.crypto).
+    """One configured HTTP source (a government one). The token is kept encrypted (see
+    app.sources.crypto).
 
     The `last_*` columns and `since` describe full pulls of the source (the schedule); a
     pull limited to one enterprise is reported to its caller and leaves them alone.
@@ -65,7 +86,7 @@ class DataSource(db.Model):
 
     __tablename__ = "data_sources"
     __table_args__ = (
-        CheckConstraint(one_of("source", SOURCE_NAMES), name="source"),
+        CheckConstraint(one_of("source", ENTERPRISE_SOURCES), name="source"),
         CheckConstraint(f"last_status IS NULL OR {one_of('last_status', STATUSES)}", name="status"),
         CheckConstraint("interval_minutes > 0", name="interval"),
         CheckConstraint("timeout_seconds > 0", name="timeout"),

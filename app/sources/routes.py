@@ -14,7 +14,7 @@ from app.extensions import db
 from app.forms import attach_error
 from app.sources import services
 from app.sources.forms import PullForm, SourceForm
-from app.sources.models import SOURCE_NAMES
+from app.sources.models import ENTERPRISE_SOURCES
 
 bp = Blueprint("sources", __name__, url_prefix="/admin/sources")
 
@@ -33,7 +33,7 @@ def batch_url(batch_id: int | None) -> str | None:
 @role_required(Role.ADMIN)
 def index():
     configured = {ds.source: ds for ds in services.list_sources()}
-    rows = [(name, configured.get(name)) for name in SOURCE_NAMES]
+    rows = [(name, configured.get(name)) for name in ENTERPRISE_SOURCES]
     return render_template(
         "sources/index.html",
         rows=rows,
@@ -46,7 +46,7 @@ def index():
 @bp.route("/<source>/edit", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def edit(source: str):
-    if source not in SOURCE_NAMES:
+    if source not in ENTERPRISE_SOURCES:
         abort(404)
     ds = services.get_source(source)
     form = SourceForm(obj=ds, url=ds.base_url if ds else None)
@@ -80,7 +80,7 @@ def edit(source: str):
 @bp.route("/<source>/pull", methods=["POST"])
 @role_required(Role.ADMIN)
 def pull(source: str):
-    if source not in SOURCE_NAMES:
+    if source not in ENTERPRISE_SOURCES:
         abort(404)
     form = PullForm()
     if not form.validate_on_submit():

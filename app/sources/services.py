@@ -35,12 +35,12 @@ from app.extensions import db
 from app.httpclient import RETRY_STATUSES, retrying_session
 from app.ingest.services import BatchSummary, ingest_records
 from app.sources.crypto import TokenUnreadable, decrypt_token, encrypt_token
-from app.sources.models import SOURCE_NAMES, DataSource
+from app.sources.models import ENTERPRISE_SOURCES, DataSource
 from app.util import to_local
 
 logger = logging.getLogger(__name__)
 
-SOURCES = SOURCE_NAMES
+SOURCES = ENTERPRISE_SOURCES
 MAX_INTERVAL_MINUTES = 366 * 24 * 60
 MAX_TIMEOUT_SECONDS = 300.0
 
@@ -118,10 +118,14 @@ def _ingest_records(
 
 def check_source(source: str) -> str:
     name = (source or "").strip()
-    if name not in SOURCE_NAMES:
+    if name not in ENTERPRISE_SOURCES:
         raise ValidationFailed(
             "source",
-            _("未知数据源：%(name)s（可选：%(names)s）", name=name, names=", ".join(SOURCE_NAMES)),
+            _(
+                "未知数据源：%(name)s（可选：%(names)s）",
+                name=name,
+                names=", ".join(ENTERPRISE_SOURCES),
+            ),
             code="unknown_source",
         )
     return name
@@ -206,9 +210,9 @@ def get_source(source: str) -> DataSource | None:
 
 
 def list_sources() -> list[DataSource]:
-    """The configured sources, in the order of SOURCE_NAMES."""
+    """The configured sources, in the order of ENTERPRISE_SOURCES."""
     rows = {ds.source: ds for ds in db.session.scalars(select(DataSource))}
-    return [rows[name] for name in SOURCE_NAMES if name in rows]
+    return [rows[name] for name in ENTERPRISE_SOURCES if name in rows]
 
 
 def masked_token(ds: DataSource) -> str:
@@ -536,7 +540,7 @@ def pull_enterprise(uscc: str, sources: Iterable[str] | None = None) -> list[Pul
     categories: commit the grant first, as each pull is its own unit of work.
     """
     code = validate_uscc(uscc)
-    wanted = set(SOURCE_NAMES) if sources is None else {check_source(s) for s in sources}
+    wanted = set(ENTERPRISE_SOURCES) if sources is None else {check_source(s) for s in sources}
     names = [ds.source for ds in list_sources() if ds.enabled and ds.source in wanted]
     return _pull_each(names, code, None)
 

@@ -29,7 +29,7 @@ from app.enterprises.services import industry_names, region_names
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
 from app.products.models import PRODUCT_TYPES, TYPE_LABELS, Product
-from app.sources.models import SOURCE_NAMES
+from app.sources.models import ENTERPRISE_SOURCES
 from app.stats.models import GRAINS, StatsIndicator
 from app.stats.queries import (
     OPEN_PREFIX,
@@ -434,7 +434,7 @@ def summary_for(
 # --- data indicators -------------------------------------------------------------------------
 
 
-SOURCES = SOURCE_NAMES
+SOURCES = ENTERPRISE_SOURCES
 AUTHORIZED = "enterprises_with_collection_authorization"
 
 

@@ -106,3 +106,19 @@ def test_serving_section_drives_both_servers_and_drops_its_database(tmp_path):
     with psycopg.connect(conninfo(url, "postgres")) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
     assert make_url(url).database + "_serving" not in names
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
+def test_loan_status_section_imports_a_month_of_loans_and_drops_its_database(tmp_path):
+    """2,000 loans made in bulk; every thousandth row breaks a rule and is rejected."""
+    from bench import loan_status
+
+    url = _bench_url()
+    ctx = Context(out=tmp_path, rows=2000, pg_url=url, log=lambda _msg: None)
+    result = loan_status.loan_status(ctx)
+    assert result["import"]["inserted"] == 1998 and result["import"]["rejected"] == 2
+    assert result["reimport"]["unchanged"] == 1998 and result["reimport"]["inserted"] == 0
+    assert result["ratio_to_floor"] > 0 and result["copy_indexed_target_seconds"] > 0
+    with psycopg.connect(conninfo(url, "postgres")) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
+    assert make_url(url).database + "_loans" not in names
