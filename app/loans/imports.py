@@ -19,6 +19,7 @@ from itertools import groupby
 from operator import itemgetter
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Column,
@@ -38,10 +39,11 @@ from sqlalchemy import (
 
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import local_today
+from app.errors import NotFound
 from app.extensions import db
 from app.funds import services as funds
 from app.funds.models import Registration
-from app.ingest.models import ImportRejection
+from app.ingest.models import ImportBatch, ImportRejection
 from app.ingest.normalize import ROW
 from app.ingest.writers import WRITERS, BatchWriter, WriteCounts
 from app.loans.models import Loan, LoanReport, LoanStatus, ReportOrigin
@@ -307,4 +309,26 @@ class LoanStatusWriter(BatchWriter):
 
 WRITERS[Source.LOAN_STATUS.value] = LoanStatusWriter
 
-__all__ = ["LoanStatusWriter", "bank_scope"]
+
+# --- what the bank's pages read ---------------------------------------------------------
+
+
+def _of_bank(bank_id: int | None):
+    return (
+        select(ImportBatch)
+        .join(User, User.id == ImportBatch.user_id)
+        .where(ImportBatch.source == Source.LOAN_STATUS.value, User.bank_id == bank_id)
+    )
+
+
+def bank_batches(bank_id: int | None, limit: int = 50) -> list[ImportBatch]:
+    """The bank's loan-status imports (by any of its users), newest first."""
+    return list(db.session.scalars(_of_bank(bank_id).order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+def bank_batch(batch_id: int, bank_id: int | None) -> ImportBatch:
+    """One of the bank's loan-status imports; another's (or none) is NotFound."""
+    batch = db.session.scalar(_of_bank(bank_id).where(ImportBatch.id == batch_id))
+    if batch is None:
+        raise NotFound(_("导入批次不存在"))
+    return batch

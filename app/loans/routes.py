@@ -15,9 +15,12 @@ from app.auth.models import BANK_ROLES, Role
 from app.clock import local_today
 from app.errors import FieldErrors, ServiceError
 from app.extensions import db
+from app.forms import attach_error
 from app.funds import services as funds
 from app.funds.rules import RuleFailed
-from app.loans import queries, services
+from app.ingest import services as ingest
+from app.loans import imports, queries, services
+from app.loans.forms import StatusFileForm
 from app.loans.models import LoanStatus, ReportOrigin
 
 bp = Blueprint("loans", __name__)
@@ -49,6 +52,49 @@ def bank_list():
     return render_template(
         "loans/bank_list.html", loans=loans, registrations=registered, shown=shown
     )
+
+
+REJECTIONS_SHOWN = 500
+
+
+@bp.route("/bank/loans/import", methods=["GET", "POST"])
+@role_required(*BANK_ROLES)
+def bank_import():
+    """The monthly loan-status file (source `loan_status`): the bank's own loans only."""
+    form = StatusFileForm()
+    if form.validate_on_submit():
+        stored = form.file.data
+        try:
+            summary = ingest.ingest_upload(
+                "loan_status", stored.stream, stored.filename or "",
+                user_id=current_user.id, origin="file",
+            )  # fmt: skip
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("已导入 %(rows)s 行：新增 %(inserted)s，更正 %(updated)s，未变 %(unchanged)s，"
+                  "拒收 %(rejected)s", rows=summary.rows, inserted=summary.inserted,
+                  updated=summary.updated, unchanged=summary.unchanged,
+                  rejected=summary.rejected),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("loans.bank_batch", batch_id=summary.batch_id), code=303)
+    status = 422 if request.method == "POST" else 200
+    batches = imports.bank_batches(current_user.bank_id)
+    return render_template("loans/bank_import.html", form=form, batches=batches), status
+
+
+@bp.route("/bank/loans/import/<int:batch_id>")
+@role_required(*BANK_ROLES)
+def bank_batch(batch_id: int):
+    batch = imports.bank_batch(batch_id, current_user.bank_id)
+    return render_template(
+        "loans/bank_batch.html", batch=batch, shown=REJECTIONS_SHOWN,
+        rejections=ingest.batch_rejections(batch.id, limit=REJECTIONS_SHOWN),
+    )  # fmt: skip
 
 
 def _bank_page(loan_id: int, *, errors: dict | None = None, values: dict | None = None,

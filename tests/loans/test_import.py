@@ -3,6 +3,7 @@ path, judged by the rules of a single report (app.loans.services.report_problems
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -203,3 +204,52 @@ def test_a_file_without_a_required_column_writes_nothing(loans, write):
     failed = db.session.scalars(select(ImportBatch)).one()
     assert failed.status == "failed" and failed.source == "loan_status"
     assert db.session.get(Loan, loan.id).as_of is None
+
+
+def _client(app, user):
+    from tests.conftest import WebClient
+
+    client = WebClient(app.test_client())
+    client.login(user)
+    return client
+
+
+def test_the_bank_uploads_its_file_and_only_it_sees_the_batch(app, loans, factories):
+    loan = loans.disbursed(on=local_today() - timedelta(days=30))
+    other = factories.user(Role.BANK_OFFICER, bank=factories.bank())
+    owner = factories.user(Role.ENTERPRISE, enterprise=loan.enterprise)
+    db.session.commit()
+    bank = _client(app, loans.officer)
+    assert bank.get("/bank/loans/import").status_code == 200
+    rows = [[loan.id, _day(1), "逾期", "0", "1"], [loan.id, _day(2), "关注", "", "150000"]]
+    data = csv_text(HEADER, rows).encode("gb18030")
+    r = bank.post("/bank/loans/import", {"file": (io.BytesIO(data), "十一月.csv")},
+                  content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 303, r.get_data(as_text=True)[:2000]
+    page = bank.get(r.headers["Location"]).get_data(as_text=True)
+    assert "逾期的贷款应填写逾期天数" in page and "十一月.csv" in page
+    assert "十一月.csv" in bank.get("/bank/loans/import").get_data(as_text=True)
+    db.session.refresh(loan)
+    assert loan.status == "special_mention"
+    # another bank sees neither the batch nor its name; the enterprise has no such page
+    stranger = _client(app, other)
+    assert stranger.get(r.headers["Location"]).status_code == 404
+    assert "十一月.csv" not in stranger.get("/bank/loans/import").get_data(as_text=True)
+    assert _client(app, owner).get("/bank/loans/import").status_code == 403
+    # a file of another type is refused with the form shown again, nothing written
+    r = bank.post("/bank/loans/import", {"file": (io.BytesIO(b"x"), "loans.txt")},
+                  content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 422 and "只接受 CSV 或 XLSX 文件" in r.get_data(as_text=True)
+
+
+def test_the_operator_sees_loan_status_batches_in_the_history(app, loans, factories, write):
+    loan = loans.disbursed(on=local_today() - timedelta(days=30))
+    admin = factories.user(Role.ADMIN)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["ingest", "file", "loan_status", str(write([[loan.id, _day(1), "正常", "", "5"]]))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 inserted" in result.output
+    page = _client(app, admin).get("/admin/ingest/batches").get_data(as_text=True)
+    assert "贷款状态报送" in page and "loans.csv" in page
