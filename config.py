@@ -153,6 +153,8 @@ class Config:
     SMTP_USER = os.environ.get("SMTP_USER", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "6"))
+    # Enterprises are told this many days before an authorization lapses.
+    AUTHORIZATION_REMIND_DAYS = int(os.environ.get("AUTHORIZATION_REMIND_DAYS", "7"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000/")
 
 

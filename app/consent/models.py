@@ -103,7 +103,6 @@ class Authorization(db.Model):
     )
     consent_text: Mapped[ConsentText | None] = relationship()
     grantee_bank: Mapped[Bank | None] = relationship(lazy="joined")
-    grantee_bank: Mapped[Bank | None] = relationship()
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_user_id])
 
     @property

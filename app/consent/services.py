@@ -441,6 +441,14 @@ def collection_status(enterprise_id: int, at: datetime | None = None) -> dict:
     return status
 
 
+def expiring(now: datetime, within: timedelta):
+    """The SQL condition: in force at `now` and lapsing within `within` of it."""
+    return and_(
+        in_force(now), Authorization.valid_until.is_not(None),
+        Authorization.valid_until <= now + within,
+    )  # fmt: skip
+
+
 def expire_lapsed(now: datetime | None = None) -> int:
     """Mark active authorizations past their `valid_until` as expired; how many."""
     now = now or utcnow()

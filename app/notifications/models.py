@@ -86,3 +86,18 @@ class EmailOutbox(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class AuthorizationReminder(db.Model):
+    """That the enterprise was told an authorization is about to expire (once per
+    authorization: a renewed one is a new authorization and is told of again)."""
+
+    __tablename__ = "authorization_reminders"
+
+    authorization_id: Mapped[int] = mapped_column(
+        ForeignKey("authorizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    notification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), nullable=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

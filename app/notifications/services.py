@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
@@ -9,11 +12,12 @@ from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
-from app.i18n import Later, default_locale
+from app.i18n import Later, default_locale, later
 from app.identity.services import is_verified
 from app.notifications import mail
-from app.notifications.models import Notification
+from app.notifications.models import AuthorizationReminder, Notification
 from app.notifications.senders import Channel, Message, configured_sender
+from app.util import to_local
 
 
 def notify(
@@ -98,3 +102,43 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
         synchronize_session=False))  # fmt: skip
     db.session.flush()
     return result.rowcount  # type: ignore[attr-defined]
+
+
+def remind_expiring(now: datetime | None = None) -> int:
+    """Notify the enterprises whose authorizations lapse within `AUTHORIZATION_REMIND_DAYS`
+    and were not yet told (one reminder per authorization); how many were told."""
+    from app.consent.models import Authorization
+    from app.consent.services import expiring
+
+    now = now or utcnow()
+    within = timedelta(days=int(current_app.config["AUTHORIZATION_REMIND_DAYS"]))
+    told = select(AuthorizationReminder.authorization_id)
+    due = db.session.scalars(
+        select(Authorization)
+        .where(expiring(now, within), Authorization.id.not_in(told))
+        .order_by(Authorization.valid_until, Authorization.id)
+    ).all()
+    for auth in due:
+        assert auth.valid_until is not None
+        day = to_local(auth.valid_until).date().isoformat()  # type: ignore[union-attr]
+        if auth.kind == "query":
+            said = later(
+                "您授权 %(bank)s 查询企业数据的授权将于 %(date)s 到期，到期后该行不能再查看；"
+                "如需继续，请重新授权",
+                bank=auth.grantee_bank.name if auth.grantee_bank else "",
+                date=day,
+            )
+            link = "/consent/banks"
+        else:
+            said = later(
+                "您对平台的数据归集授权将于 %(date)s 到期，到期后平台停止归集相应数据，"
+                "画像和评分不再更新；如需继续，请重新授权",
+                date=day,
+            )
+            link = "/consent"
+        note = notify("authorization_expiring", said, link=link, enterprise_id=auth.enterprise_id)
+        db.session.add(
+            AuthorizationReminder(authorization_id=auth.id, notification_id=note.id, sent_at=now)
+        )
+    db.session.flush()
+    return len(due)

@@ -1,4 +1,5 @@
-"""Scheduled: sending the e-mail outbox."""
+"""Scheduled: sending the e-mail outbox, and telling enterprises of authorizations that
+are about to expire."""
 
 from __future__ import annotations
 
@@ -12,3 +13,15 @@ def send_emails() -> dict:
     if not (result.sent or result.retried or result.failed):
         raise JobSkipped("nothing to send")
     return result.to_dict()
+
+
+def remind_expiring_authorizations() -> dict:
+    """Tell each enterprise, once, of its authorizations that lapse within
+    `AUTHORIZATION_REMIND_DAYS` (a bank's query access ends with it; collection stops)."""
+    from app.notifications.services import remind_expiring
+    from app.scheduler.tasks import JobSkipped
+
+    told = remind_expiring()
+    if not told:
+        raise JobSkipped("nothing expiring")
+    return {"reminded": told}

@@ -137,6 +137,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             _l("发送通知邮件（失败的按间隔重试）"),
         ),
         Job(
+            "remind_expiring_authorizations",
+            int(config.get("SCHEDULER_REMIND_AUTHORIZATIONS_SECONDS", 3600)),
+            notification_tasks.remind_expiring_authorizations,
+            _l("授权到期前提醒企业（每项授权一次）"),
+        ),
+        Job(
             "check_calendar",
             int(config.get("SCHEDULER_CHECK_CALENDAR_SECONDS", 86400)),
             calendar_tasks.check_calendar,

@@ -107,6 +107,7 @@ def test_run_once_runs_every_job_and_releases(app, monkeypatch):
         "expire_publicity": "succeeded",
         "sample_repairs": "skipped",
         "send_emails": "skipped",
+        "remind_expiring_authorizations": "skipped",
         "check_calendar": "succeeded",
     }
     assert not services.holds_lease("cron:5:aaa")
