@@ -8,7 +8,7 @@ from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.spec import doc
 from app.auth.models import Role
-from app.stats import services
+from app.stats import loan_quality, services
 from app.stats.suppression import FAMILY_NAMES, FIGURES
 
 _NUMBER = {"type": "number", "nullable": True}
@@ -94,3 +94,63 @@ def stats_indicators():
     collection authorization in force, as last counted (`as_of`, UTC, ISO 8601)."""
     indicators = services.data_indicators(current_api_user())
     return jsonify({**indicators, "as_of": indicators["as_of"].isoformat()})
+
+
+LOAN_FIGURES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "suppressed": {"type": "boolean", "description": "some figures are withheld"},
+        "suppressed_families": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(loan_quality.FAMILY_NAMES.values())},
+            "description": "the families whose figures are null: too few enterprises",
+        },
+        **{name: _INT if name.endswith("loans") else _STRING for name in loan_quality.FIGURES},
+    },
+}
+LOAN_SUMMARY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "group_by": {"type": "string", "enum": list(loan_quality.GROUPINGS)},
+        "month": {"type": "string"},
+        "as_of": {"type": "string", "format": "date"},
+        "filters": {"type": "object"},
+        "min_enterprises": {"type": "integer"},
+        "rows": {
+            "type": "array",
+            "items": {
+                "allOf": [
+                    {"properties": {"key": _STRING, "label": {"type": "string"}}},
+                    LOAN_FIGURES_SCHEMA,
+                ]
+            },
+        },
+        "totals": LOAN_FIGURES_SCHEMA,
+    },
+}
+_LOAN_PARAMS = [
+    {"name": "group_by", "in": "query", "schema": {"type": "string",
+     "enum": [*loan_quality.GROUPINGS, "industry"]}},
+    {"name": "month", "in": "query", "schema": {"type": "string", "example": "2025-12"},
+     "description": "the book as of this month's last day (default: the current month)"},
+    *[p for p in _PARAMS if p["name"] in ("place", "industry", "bank")],
+    {"name": "size", "in": "query",
+     "schema": {"type": "string", "enum": ["micro", "small", "medium", "large"]}},
+]  # fmt: skip
+
+
+@bp.route("/stats/loans")
+@api_auth(Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
+@doc(response=LOAN_SUMMARY_SCHEMA, params=_LOAN_PARAMS, tag="stats")
+def stats_loans():
+    """Loan quality: outstanding balance, overdue and non-performing loans and ratios.
+
+    The loan book as of the last day of `month` (YYYY-MM, default the current month), each
+    loan as its newest status report up to that day says; `group_by` = bank | product | city
+    | county | section (alias industry) | division | size. Overdue = at least one day past
+    due; non-performing = reported 不良; ratios = their balance over the book's (0–1,
+    docs/stats.md). The families (book, overdue, non_performing) are withheld like the
+    lending figures. A bank token sees only its own bank's loans.
+    """
+    summary = loan_quality.summary_for(current_api_user(), request.args.to_dict())
+    return jsonify(summary.to_dict())

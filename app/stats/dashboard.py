@@ -12,10 +12,11 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.banks.models import Bank
 from app.enterprises.models import Industry, Region
+from app.enterprises.size import SIZE_LABELS
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.products.models import TYPE_LABELS
-from app.stats import services
+from app.stats import loan_quality, services
 
 DEFAULT_BREAKDOWN = "city"
 # group → (the grouping it drills into, the filter its key sets)
@@ -184,3 +185,52 @@ def _charts(trend: services.Summary, table: services.Summary) -> dict[str, Any]:
             **{name: _series(table, name) for name in ("demand_amount", "disbursed_amount")},
         },
     }
+
+
+# --- loan quality (/stats/loans) -------------------------------------------------------------
+
+LOAN_ARGS = ("group_by", "month", "place", "industry", "bank", "size")
+
+
+@dataclass
+class LoanView:
+    args: dict[str, str]
+    summary: loan_quality.LoanSummary
+    choices: dict[str, Any]
+    is_bank: bool
+    withheld_label: str = ""
+
+
+def loan_args(raw: dict[str, Any]) -> dict[str, str]:
+    args = {k: str(raw.get(k) or "").strip() for k in LOAN_ARGS}
+    args["group_by"] = args["group_by"] or "bank"
+    return args
+
+
+def loan_view_or_explain(user: User, raw: dict[str, Any]) -> tuple[LoanView, dict[str, str]]:
+    """The loan-quality page for `raw`; a wrong filter is dropped, kept in the form as typed
+    and marked with its message (field → message), never a bare error page."""
+    typed = loan_args(raw)
+    given = {k: v for k, v in typed.items() if v}
+    errors: dict[str, str] = {}
+    is_bank = not services.sees_every_bank(user)
+    if is_bank and given.get("group_by") == "bank":
+        given["group_by"] = "product"
+    for _attempt in range(len(LOAN_ARGS) + 1):
+        try:
+            summary = loan_quality.summary_for(user, given)
+        except ValidationFailed as exc:
+            found = getattr(exc, "errors", None) or {exc.field or "month": exc.message}
+            errors.update({name: str(message) for name, message in found.items()})
+            given = {k: v for k, v in given.items() if k not in found}
+            continue
+        args = {**typed, "group_by": summary.query.group_by}
+        if "month" not in errors:
+            args["month"] = services.month_label(summary.query.month)
+        choices = _choices(args, is_bank)
+        groupings = [g for g in loan_quality.GROUPINGS if not (is_bank and g == "bank")]
+        choices["groupings"] = [(g, str(loan_quality.GROUP_LABELS[g])) for g in groupings]
+        choices["sizes"] = [(s, str(label)) for s, label in SIZE_LABELS.items()]
+        label = loan_quality.families_label(summary.totals["suppressed_families"])
+        return LoanView(args, summary, choices, is_bank, label), errors
+    raise AssertionError("the filters without the wrong ones always build")  # pragma: no cover

@@ -129,6 +129,14 @@ class Cell:
         """Distinct enterprises behind a family of figures (exact below SKETCH_K)."""
         return len(getattr(self, family))
 
+    def events(self, family: str) -> int:
+        """How many events a family of figures counts (suppression's tie-break)."""
+        if family == "applicants":
+            return self.demand_count
+        if family == "deciders":
+            return self.accepted + self.lapsed + self.approved + self.rejected
+        return self.disbursed_count
+
 
 # --- periods -------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.ingest.forms import SOURCE_LABELS
 from app.spreadsheets import csv_response, xlsx_response
-from app.stats import dashboard, first_loans, services
+from app.stats import dashboard, first_loans, loan_quality, services
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 READERS = (Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
@@ -71,6 +71,46 @@ def export_xlsx():
         ([_number(v) for v in row] for row in rows),
         preamble=[(_("融资统计"),), *services.export_filters(summary)],
         formats=services.export_formats(),
+    )
+
+
+@bp.route("/loans")
+@role_required(*READERS)
+def loans():
+    view, errors = dashboard.loan_view_or_explain(current_user, request.args.to_dict())
+    return render_template("stats/loans.html", view=view, errors=errors), (422 if errors else 200)
+
+
+def _loan_export_name(summary: loan_quality.LoanSummary, ext: str) -> str:
+    q = summary.query
+    return f"loans_{q.group_by}_{services.month_label(q.month)}.{ext}"
+
+
+def _loan_summary() -> loan_quality.LoanSummary:
+    return loan_quality.summary_for(current_user, dashboard.loan_args(request.args.to_dict()))
+
+
+@bp.route("/loans/export.csv")
+@role_required(*READERS)
+def loans_export_csv():
+    summary = _loan_summary()
+    header, rows = loan_quality.export_table(summary)
+    preamble = loan_quality.export_filters(summary)
+    return csv_response(_loan_export_name(summary, "csv"), header, rows, preamble=preamble)
+
+
+@bp.route("/loans/export.xlsx")
+@role_required(*READERS)
+def loans_export_xlsx():
+    summary = _loan_summary()
+    header, rows = loan_quality.export_table(summary)
+    return xlsx_response(
+        _loan_export_name(summary, "xlsx"),
+        _("贷款质量"),
+        header,
+        ([_number(v) for v in row] for row in rows),
+        preamble=[(_("贷款质量"),), *loan_quality.export_filters(summary)],
+        formats=loan_quality.export_formats(),
     )
 
 

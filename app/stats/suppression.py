@@ -116,20 +116,14 @@ def small(cell: Cell, family: str, n: int) -> bool:
     return 0 < cell.distinct(family) < n
 
 
-def small_families(cell: Cell, n: int) -> set[str]:
-    return {family for family in FAMILIES if small(cell, family, n)}
+def small_families(cell: Cell, n: int, families: Iterable[str] = FAMILIES) -> set[str]:
+    return {family for family in families if small(cell, family, n)}
 
 
 def _size(cell: Cell, family: str, key: str) -> tuple[int, int, str]:
     """Which shown group to withhold first: the fewest enterprises, then events, then key
     (so every table that holds the same groups withholds the same ones)."""
-    if family == "applicants":
-        events = cell.demand_count
-    elif family == "deciders":
-        events = cell.accepted + cell.lapsed + cell.approved + cell.rejected
-    else:
-        events = cell.disbursed_count
-    return cell.distinct(family), events, key
+    return cell.distinct(family), cell.events(family), key
 
 
 def _distinct(cells: dict[str, Cell], keys: Iterable[str], family: str) -> int:
@@ -159,8 +153,12 @@ def suppress(
     *,
     parent_of: Callable[[str], str] | None = None,
     whole: Iterable[str] = (),
+    families: Iterable[str] = FAMILIES,
 ) -> dict[str, set[str]]:
     """Per family, the groups whose figures of that family are withheld.
+
+    Any cell with the same protocol (`distinct`, `events`, `merge`, a sketch per family)
+    is decided the same way: the loan-quality cells (`loan_quality.LoanCell`) are.
 
     `whole`: the families withheld from the table's total; every group of such a family is
     withheld too (the groups add up to the total). Otherwise the groups are decided as a
@@ -178,9 +176,12 @@ def suppress(
     if parent_of is not None:
         for key in cells:
             children.setdefault(parent_of(key), []).append(key)
-        parents = {parent: merged(cells[k] for k in keys) for parent, keys in children.items()}
+        parents = {
+            parent: merged((cells[k] for k in keys), type(cells[keys[0]]))
+            for parent, keys in children.items()
+        }
     hidden: dict[str, set[str]] = {}
-    for family in FAMILIES:
+    for family in families:
         if family in whole:
             hidden[family] = set(cells)
         elif parent_of is None:
@@ -196,9 +197,9 @@ def suppress(
     return hidden
 
 
-def merged(cells: Iterable[Cell]) -> Cell:
+def merged(cells: Iterable[Any], kind: type = Cell) -> Any:
     """One cell of several (the inputs are left as they are)."""
-    total = Cell()
+    total = kind()
     for cell in cells:
         total.merge(cell)
     return total
