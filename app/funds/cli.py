@@ -1,4 +1,4 @@
-"""`flask funds create|show`: the financial office's funds from the command line."""
+"""`flask funds create|top-up|show`: the financial office's funds from the command line."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def create_command(code: str, **options) -> None:
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"fund {fund.code} created: capital {services.figures(fund)['capital']}")
+
+
+@funds_cli.command("top-up")
+@click.argument("code")
+@click.option("--amount", required=True, help="Capital added, yuan.")
+def top_up_command(code: str, amount: str) -> None:
+    """Add capital to fund CODE (a new capital entry in its ledger; nothing is edited)."""
+    try:
+        services.top_up(code, amount)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    fund = services.get_fund(code)
+    click.echo(f"fund {fund.code}: capital {services.figures(fund)['capital']}")
 
 
 @funds_cli.command("show")

@@ -16,6 +16,7 @@ from app.funds import services
 from app.funds.rules import SIZE_LABELS
 from app.products.models import TYPE_LABELS, ProductType
 from app.spreadsheets import csv_response, xlsx_response
+from app.util import format_yuan
 
 bp = Blueprint("funds", __name__)
 
@@ -66,15 +67,35 @@ def create():
     return redirect(url_for("funds.dashboard", code=fund.code), code=303)
 
 
-@bp.route("/office/funds/<code>")
-@role_required(Role.REGULATOR)
-def dashboard(code: str):
+def _dashboard_page(code: str, errors: dict | None = None, values: dict | None = None,
+                    status: int = 200):  # fmt: skip
     fund = services.get_fund(code)
     return render_template(
         "funds/dashboard.html", fund=fund, data=services.dashboard(fund),
         claims=services.claims(fund=fund), left=services.working_days_left,
-        overdue=services.is_overdue,
-    )  # fmt: skip
+        overdue=services.is_overdue, capital=services.capital_entries(fund),
+        errors=errors or {}, values=values or {},
+    ), status  # fmt: skip
+
+
+@bp.route("/office/funds/<code>")
+@role_required(Role.REGULATOR)
+def dashboard(code: str):
+    return _dashboard_page(code)
+
+
+@bp.route("/office/funds/<code>/capital", methods=["POST"])
+@role_required(Role.REGULATOR)
+def top_up(code: str):
+    values = {"amount": request.form.get("amount", "")}
+    try:
+        entry = services.top_up(code, values["amount"], user_id=current_user.id)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _dashboard_page(code, {exc.field or "amount": exc.message}, values, exc.status)
+    db.session.commit()
+    flash(_("已追加资金 %(a)s", a=format_yuan(entry.amount)), "success")
+    return redirect(url_for("funds.dashboard", code=code), code=303)
 
 
 def _claim_page(claim_id: int, errors: dict | None = None, values: dict | None = None,

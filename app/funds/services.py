@@ -168,6 +168,34 @@ def create_fund(
     return fund
 
 
+MAX_TOP_UP = Decimal("1000000000000")  # 10^12 yuan: far above any fund, far below Numeric(18, 2)
+
+
+def top_up(code: Any, amount: Any, *, user_id: int | None = None) -> LedgerEntry:
+    """The office adds capital to a fund (增资): a new capital entry in the ledger, never an
+    edit of what was paid in before; the fund's row is locked like every movement, so the
+    capacity a registration checks is that of one moment."""
+    fund = get_fund(code)
+    added = _amount(amount)
+    if added is None or added > MAX_TOP_UP:
+        raise ValidationFailed(
+            "amount", _("追加金额应为大于 0 的金额（最多两位小数）"), code="bad_amount"
+        )
+    _locked(fund.id)
+    return ledger.post(fund.id, EntryKind.CAPITAL, added, local_today(), user_id=user_id)
+
+
+def capital_entries(fund: Fund) -> list[LedgerEntry]:
+    """The capital paid in, entry by entry (the first is the fund's creation)."""
+    return list(
+        db.session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.fund_id == fund.id, LedgerEntry.kind == EntryKind.CAPITAL.value)
+            .order_by(LedgerEntry.id)
+        )
+    )
+
+
 def list_funds() -> list[Fund]:
     return list(db.session.scalars(select(Fund).order_by(Fund.code)))
 

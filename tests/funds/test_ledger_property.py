@@ -1,4 +1,5 @@
-"""Any sequence of fund operations keeps the ledger's promises (Hypothesis):
+"""Any sequence of fund operations (capital top-ups among them) keeps the ledger's promises
+(Hypothesis):
 balance = capital − paid + recovered; exposure ≤ leverage × capital; no payment above the
 cap per loan; every entry balanced; nothing negative."""
 
@@ -39,6 +40,7 @@ operations = st.tuples(
             claim,  # decided at once (True / False) or left for a later "decide"
             st.tuples(st.just("decide"), st.integers(0, 20), st.booleans()),
             st.tuples(st.just("recover"), st.integers(0, 20), amounts),
+            st.tuples(st.just("top_up"), amounts),
         ),
         max_size=14,
     ),
@@ -114,6 +116,14 @@ def test_any_sequence_keeps_the_ledger_invariants(app, rules, ops):
                     elif op[0] == "recover" and claims:
                         claim = claims[op[1] % len(claims)]
                         services.recover(claim.id, loans.officer, amount=op[2])
+                    elif op[0] == "top_up":
+                        before = services.figures(fund)
+                        services.top_up(fund.code, op[1], user_id=loans.office.id)
+                        after = services.figures(fund)
+                        added = Decimal(op[1])
+                        assert after["capital"] == before["capital"] + added
+                        assert after["balance"] == before["balance"] + added
+                        assert after["exposure"] == before["exposure"]
             except ServiceError as exc:
                 # a refusal changes nothing; the invariants must hold either way
                 event(f"refused: {exc.code}")
