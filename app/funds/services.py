@@ -33,10 +33,11 @@ from app.funds.models import (
     Registration,
 )
 from app.funds.rules import Check, RuleFailed, capacity_check, checks, refuse_unless_eligible
+from app.i18n import later
 from app.loans.models import Loan, LoanStatus
 from app.loans.queries import loan_of_application, loan_of_bank
 from app.products.models import PRODUCT_TYPES
-from app.util import money, to_local
+from app.util import format_yuan, money, to_local
 from app.workcalendar.services import add_working_days, working_days_between
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,19}$")
@@ -450,7 +451,28 @@ def decide(claim_id: int, user: User, *, outcome: Any, note: Any) -> Claim:
         _release(registration, today, user.id)
     db.session.flush()
     db.session.refresh(claim)
+    _tell_bank(claim)
     return claim
+
+
+def _tell_bank(claim: Claim) -> None:
+    """The decision, to the claiming bank's staff (on the site and by e-mail, as every
+    notification): by claim and loan number, never naming the borrower."""
+    from app.notifications.services import notify  # notifications sit above the funds
+
+    if claim.status == ClaimStatus.APPROVED:
+        assert claim.paid is not None
+        said = later(
+            "代偿申请 #%(id)s（贷款 #%(loan)s）已批准，%(fund)s 代偿 %(paid)s",
+            id=claim.id, loan=claim.loan_id, fund=claim.fund.name, paid=format_yuan(claim.paid),
+        )  # fmt: skip
+    else:
+        said = later(
+            "代偿申请 #%(id)s（贷款 #%(loan)s）已驳回：%(note)s",
+            id=claim.id, loan=claim.loan_id, note=claim.note or "",
+        )  # fmt: skip
+    notify(f"claim_{claim.status}", said, link=f"/bank/loans/{claim.loan_id}",
+           bank_id=claim.bank_id)  # fmt: skip
 
 
 def recovered_to_fund(claim: Claim) -> Decimal:

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
 from app.funds import ledger, services
@@ -31,9 +30,9 @@ def test_a_top_up_is_a_new_entry_and_frees_capacity(loans):
     loan = loans.disbursed(amount="150000")
     services.register(fund.code, loan.application_id, loans.officer)
     other = loans.disbursed(amount="100000")
-    with pytest.raises(ServiceError) as full:  # 150,000 + 100,000 > 2 × 100,000
-        with db.session.begin_nested():
-            services.register(fund.code, other.application_id, loans.officer)
+    # 150,000 + 100,000 > 2 × 100,000
+    with pytest.raises(ServiceError) as full, db.session.begin_nested():
+        services.register(fund.code, other.application_id, loans.officer)
     assert full.value.status == 409
     services.top_up(fund.code, "50000.50", user_id=loans.office.id)
     assert _capital_entries(fund) == [
