@@ -134,6 +134,8 @@ class Config:
     # PAYMENT_VERIFICATION_HOURS of the payment; at most PAYMENT_VERIFICATION_MAX_PER_MONTH
     # payments per account in 30 days.
     PAYMENT_CHANNEL = os.environ.get("PAYMENT_CHANNEL", "manual")
+    # An administrator's invitation of a colleague works once, for this many days.
+    INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "7"))
     PAYMENT_GATEWAY_URL = os.environ.get("PAYMENT_GATEWAY_URL", "")
     PAYMENT_GATEWAY_TOKEN = os.environ.get("PAYMENT_GATEWAY_TOKEN", "")
     PAYMENT_TIMEOUT = float(os.environ.get("PAYMENT_TIMEOUT", "15"))

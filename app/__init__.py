@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.enterprises import sizing  # noqa: F401 - registers its ingest hook
     from app.enterprises.routes import bp as enterprises_bp
     from app.funds.routes import bp as funds_bp
+    from app.identity.people import bp as people_bp
     from app.identity.routes import bp as identity_bp
     from app.ingest.routes import bp as ingest_bp
     from app.loans import imports  # noqa: F401 - registers its ingest writer
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(identity_bp)
+    app.register_blueprint(people_bp)
     app.register_blueprint(consent_bp)
     app.register_blueprint(scheduler_bp)
     app.register_blueprint(ingest_bp)

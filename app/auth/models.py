@@ -11,7 +11,7 @@ from app.banks.models import Bank
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.identity.models import VerificationState
+from app.identity.models import EnterpriseRole, VerificationState
 from app.types import UTCDateTime, one_of
 
 
@@ -34,6 +34,10 @@ class User(UserMixin, db.Model):
         CheckConstraint(f"NOT ({one_of('role', BANK_ROLES)}) OR bank_id IS NOT NULL", name="bank"),
         CheckConstraint("role <> 'enterprise' OR enterprise_id IS NOT NULL", name="enterprise"),
         CheckConstraint(one_of("verification_state", VerificationState), name="verification"),
+        CheckConstraint(
+            f"enterprise_role IS NULL OR {one_of('enterprise_role', EnterpriseRole)}",
+            name="enterprise_role",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +64,9 @@ class User(UserMixin, db.Model):
     )
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     verification_method: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # A verified enterprise account's place: its administrator or staff (`EnterpriseRole`);
+    # None before verification and after removal.
+    enterprise_role: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     bank: Mapped[Bank | None] = relationship(lazy="joined")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")

@@ -26,6 +26,7 @@ from app.enterprises.models import Enterprise
 from app.enterprises.services import normalize_uscc, uscc_error
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.identity.services import require_may_authorize
 from app.sources.models import ENTERPRISE_SOURCES, NON_PUBLIC_SOURCES, PUBLIC_SOURCES
 from app.types import UTCDateTime
 
@@ -299,6 +300,7 @@ def grant(
     Online grants must name the current consent text (and, when given, its hash) the user
     saw; a paper grant names its evidence instead. A collection grant queues a data pull.
     """
+    require_may_authorize(user_id)  # an enterprise's staff may not bind it
     if kind not in _KIND_RULES:
         raise ValidationFailed("kind", _("未知的授权类型：%(kind)s", kind=kind))
     if method not in ("online", "paper"):
@@ -409,7 +411,9 @@ def revoke(
     enterprise_id: int,
     now: datetime | None = None,
 ) -> Authorization:
-    """Revoke at once. Only the owning enterprise may; collected records stay (see the text)."""
+    """Revoke at once. Only the owning enterprise's administrator may; collected records stay
+    (see the text)."""
+    require_may_authorize(user_id)
     auth = get_own_authorization(authorization_id, enterprise_id)
     now = now or utcnow()
     if auth.effective_state(now) != "active":

@@ -1,4 +1,4 @@
-"""`flask verifications list [--pending]` and `flask verifications decide ID`."""
+"""`flask verifications list|decide|payments|paid|transfer`: the operator's side of verification."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from flask.cli import AppGroup
 
 from app.errors import ServiceError
 from app.extensions import db
-from app.identity import review
+from app.identity import members, payment, review
 from app.util import to_local
 
-verifications_cli = AppGroup("verifications", help="The operator's review of business licences.")
+verifications_cli = AppGroup(
+    "verifications",
+    help="Account verification: licence reviews, payments, administrator transfers.",
+)
 
 
 @verifications_cli.command("list")
@@ -41,3 +44,40 @@ def decide_command(review_id: int, decision: str | None, reason: str) -> None:
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"review {r.id}: {r.state}")
+
+
+@verifications_cli.command("transfer")
+@click.argument("email")
+@click.option("--reason", required=True, help="The stronger claim and its evidence (recorded).")
+def transfer_command(email: str, reason: str) -> None:
+    """Make EMAIL's account the administrator of its enterprise (the previous one stays,
+    as staff; the new one reviews the authorizations the previous one granted)."""
+    try:
+        transfer = members.transfer_admin(email, reason=reason)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"transfer {transfer.id}: {email} administers {transfer.enterprise.uscc}")
+
+
+@verifications_cli.command("payments")
+@click.option("--all", "show_all", is_flag=True, help="The latest payments in any state.")
+def payments_command(show_all: bool) -> None:
+    """List small payments for verification: by default those still to be paid."""
+    for p in payment.waiting(pending_only=not show_all):
+        click.echo(
+            f"{p.id}\t{p.state}\t{p.enterprise.uscc}\t{p.bank_name}\t{p.account_number}\t"
+            f"{p.account_name}\t{p.amount}"
+        )
+
+
+@verifications_cli.command("paid")
+@click.argument("payment_id", type=int)
+def paid_command(payment_id: int) -> None:
+    """Mark payment PAYMENT_ID paid (the manual channel): the enterprise may type it now."""
+    try:
+        p = payment.mark_paid(payment_id)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"payment {p.id}: {p.state}")

@@ -4,14 +4,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     MultipleFileField,
+    PasswordField,
     RadioField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class PhoneCodeForm(FlaskForm):
@@ -54,3 +56,32 @@ class PaymentAmountForm(FlaskForm):
 
 class MarkPaidForm(FlaskForm):
     submit = SubmitField(_l("标记为已打款"))
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("同事的邮箱"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("发送邀请"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something (CSRF only)."""
+
+    submit = SubmitField(_l("确定"))
+
+
+class JoinForm(FlaskForm):
+    display_name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        _l("确认密码"),
+        validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))],
+    )
+    submit = SubmitField(_l("注册并加入"))
+
+
+class TransferForm(FlaskForm):
+    email = EmailField(_l("新管理员的账户邮箱"), validators=[DataRequired(), Length(max=254)])
+    reason = TextAreaField(
+        _l("理由（所依据的核验凭证）"), validators=[DataRequired(), Length(max=300)]
+    )
+    submit = SubmitField(_l("变更管理员"))

@@ -42,6 +42,24 @@ VERIFICATION_LABELS = {
 }
 
 
+class EnterpriseRole(StrEnum):
+    """A verified person's place in its enterprise: the first verified account is its
+    administrator (管理员), who invites and removes colleagues (staff, 员工)."""
+
+    ADMIN = "admin"
+    STAFF = "staff"
+
+    @property
+    def label(self) -> str:
+        return str(ENTERPRISE_ROLE_LABELS[self])
+
+
+ENTERPRISE_ROLE_LABELS = {
+    EnterpriseRole.ADMIN: _l("管理员"),
+    EnterpriseRole.STAFF: _l("员工"),
+}
+
+
 class VerificationMethod(StrEnum):
     """How an account was verified."""
 
@@ -50,6 +68,8 @@ class VerificationMethod(StrEnum):
     CREATED = "created"  # made verified by the operator (`flask users create --verified`)
     REVIEW = "review"  # the operator approved the uploaded business licence
     PAYMENT = "payment"  # the amount of a small payment to the corporate account (对公打款)
+    INVITED = "invited"  # invited by the enterprise's administrator (staff)
+    TRANSFER = "transfer"  # made administrator by the operator on a stronger claim
 
 
 class EventKind(StrEnum):
@@ -72,6 +92,10 @@ class EventKind(StrEnum):
     PAYMENT_SENT = "payment_sent"  # the channel paid it: the amount may be typed
     PAYMENT_FAILED = "payment_failed"  # a wrong amount, or typed after the deadline
     PAYMENT_LOCKED = "payment_locked"  # too many wrong amounts
+    INVITED = "invited"  # the administrator invited a colleague (detail: the address)
+    JOINED = "joined"  # joined the enterprise by an invitation
+    REMOVED = "removed"  # removed from the enterprise by its administrator
+    TRANSFERRED = "transferred"  # the administration moved (to or from this account)
 
     @property
     def label(self) -> str:
@@ -96,6 +120,10 @@ EVENT_LABELS = {
     EventKind.PAYMENT_SENT: _l("平台已向对公账户打款"),
     EventKind.PAYMENT_FAILED: _l("打款金额错误或已过期"),
     EventKind.PAYMENT_LOCKED: _l("打款金额错误次数过多"),
+    EventKind.INVITED: _l("邀请同事加入企业"),
+    EventKind.JOINED: _l("通过邀请加入企业"),
+    EventKind.REMOVED: _l("被移出企业"),
+    EventKind.TRANSFERRED: _l("企业管理员变更"),
 }
 
 
@@ -272,3 +300,42 @@ class PaymentVerification(db.Model):
         """The account number as the enterprise sees it again (6222 **** 1234)."""
         number = self.account_number
         return number if len(number) <= 8 else f"{number[:4]} **** {number[-4:]}"
+
+
+class Invitation(db.Model):
+    """The administrator's invitation of a colleague by e-mail: a link that works once, for
+    `INVITATION_DAYS` (7), for the invited address only. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "enterprise_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+
+class AdminTransfer(db.Model):
+    """The operator moved an enterprise's administration to another of its people (on a
+    stronger claim, named in `reason`). The new administrator reviews every authorization
+    the previous one granted, keeping or revoking each; `reviewed_at` when done."""
+
+    __tablename__ = "admin_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")

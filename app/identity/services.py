@@ -14,7 +14,13 @@ from app.auth.models import Role, User
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
-from app.identity.models import AccountEvent, EventKind, VerificationMethod, VerificationState
+from app.identity.models import (
+    AccountEvent,
+    EnterpriseRole,
+    EventKind,
+    VerificationMethod,
+    VerificationState,
+)
 
 
 class NotVerified(Forbidden):
@@ -98,6 +104,9 @@ def mark_verified(
     user.verification_state = VerificationState.VERIFIED
     user.verified_at = utcnow()
     user.verification_method = method
+    # The first verified account is the enterprise's administrator; it invites the others.
+    first = admin_of(user.enterprise_id) is None
+    user.enterprise_role = EnterpriseRole.ADMIN if first else EnterpriseRole.STAFF
     record_event(user, EventKind.VERIFIED, detail or method.value, actor=actor, ip=ip)
     return user
 
@@ -139,3 +148,50 @@ def account_of(user_id: int) -> User:
     if user is None:
         raise NotFound(_("账户不存在"))
     return user
+
+
+class NotAdministrator(Forbidden):
+    code = "enterprise_admin_only"
+
+
+def admin_of(enterprise_id: int | None) -> User | None:
+    """The enterprise's administrator (its first verified account, or whom the operator
+    made one), if any."""
+    return db.session.scalar(
+        select(User)
+        .where(
+            User.enterprise_id == enterprise_id,
+            User.enterprise_role == EnterpriseRole.ADMIN,
+            User.verification_state == VerificationState.VERIFIED,
+        )
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
+def is_enterprise_admin(user: User) -> bool:
+    return (
+        user.role == Role.ENTERPRISE
+        and is_verified(user)
+        and user.enterprise_role != EnterpriseRole.STAFF
+    )
+
+
+def require_enterprise_admin(user: User) -> User:
+    """The user, or 403 `enterprise_admin_only` for staff (and unverified accounts).
+
+    Staff do what the enterprise does except what binds it towards others: managing its
+    people, and granting or revoking authorizations (which let a bank or the platform read
+    its data). Applying, objections, reports and reading stay open to staff."""
+    require_verified(user)
+    if not is_enterprise_admin(user):
+        raise NotAdministrator(_("只有企业管理员可以办理此项（授权、撤销授权和管理企业成员）"))
+    return user
+
+
+def require_may_authorize(user_id: int | None) -> None:
+    """Refuse staff a grant or a revocation (`consent.services` asks this for every one);
+    the operator's paper records and the system's own changes (no user) pass."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is not None and user.role == Role.ENTERPRISE:
+        require_enterprise_admin(user)
