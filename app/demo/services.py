@@ -233,11 +233,13 @@ class DemoLoad:
     summaries: list[dict] = field(default_factory=list)
     authorizations: int = 0
     applications: int = 0
+    fund: str = ""
 
     def summary_lines(self) -> list[str]:
         lines = [
             f"collection authorizations recorded: {self.authorizations}",
             f"demo loan applications added: {self.applications}",
+            *([self.fund] if self.fund else []),
         ]
         for s in self.summaries:
             lines.append(
@@ -271,9 +273,16 @@ def load_demo_data(
         summaries += ingest_sources(generated.files, SOURCES[1:])
     result.summaries = summaries
     # Products and a year of applications, then the statistics rollup of the past months.
+    from app.demo.fund import DEMO_FUND, load_demo_fund
     from app.demo.loans import load_demo_loans
     from app.stats.rollup import roll_up
 
     result.applications = load_demo_loans()
+    fund = load_demo_fund()
+    if fund.registered:
+        result.fund = (
+            f"demo fund {DEMO_FUND}: {fund.registered} loans registered, {fund.reports} status "
+            f"reports, {fund.claims} claims, {fund.paid} paid"
+        )
     roll_up()
     return result
