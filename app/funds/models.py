@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.banks.models import Bank
 from app.clock import utcnow
+from app.evidence import StoredFile
 from app.extensions import db
 from app.loans.models import Loan
 from app.types import Money, UTCDateTime, one_of
@@ -152,6 +153,9 @@ class Claim(db.Model):
     fund: Mapped[Fund] = relationship(lazy="joined")
     loan: Mapped[Loan] = relationship(lazy="joined")
     bank: Mapped[Bank] = relationship(lazy="joined")
+    files: Mapped[list[ClaimFile]] = relationship(
+        back_populates="claim", order_by="ClaimFile.id", cascade="all, delete-orphan"
+    )
 
     @property
     def status_label(self) -> str:
@@ -160,6 +164,20 @@ class Claim(db.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == ClaimStatus.PENDING
+
+
+class ClaimFile(StoredFile, db.Model):
+    """An evidence file of a compensation claim (`app.evidence`: checked by content, kept
+    outside the web root under a random name), served to the claiming bank and the office."""
+
+    __tablename__ = "fund_claim_files"
+
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("fund_claims.id", ondelete="CASCADE"), index=True
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    claim: Mapped[Claim] = relationship(back_populates="files")
 
 
 class Recovery(db.Model):

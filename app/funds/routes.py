@@ -11,6 +11,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.enterprises.models import SCALES
 from app.errors import FieldErrors, ServiceError
+from app.evidence import send_kept
 from app.extensions import db
 from app.funds import services
 from app.funds.rules import SIZE_LABELS
@@ -126,6 +127,13 @@ def decide(claim_id: int):
     db.session.commit()
     flash(_("代偿申请 #%(id)d：%(s)s", id=decided.id, s=decided.status_label), "success")
     return redirect(url_for("funds.dashboard", code=decided.fund.code), code=303)
+
+
+@bp.route("/claims/<int:claim_id>/files/<int:file_id>")
+@role_required(Role.REGULATOR, Role.BANK_OFFICER, Role.BANK_ADMIN)
+def claim_file(claim_id: int, file_id: int):
+    """An evidence file of a claim: the claiming bank and the office only (404 otherwise)."""
+    return send_kept(services.claim_file_for(claim_id, file_id, current_user))
 
 
 @bp.route("/office/funds/<code>/export.<any(csv, xlsx):fmt>")

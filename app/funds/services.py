@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from app import evidence as kept_files
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import local_today, utcnow
 from app.enterprises.models import SCALES
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.funds import ledger
 from app.funds.models import (
     Claim,
+    ClaimFile,
     ClaimStatus,
     EntryKind,
     Fund,
@@ -336,9 +338,14 @@ def payable(fund: Fund, loss: Decimal) -> Decimal:
     return money(min(loss * fund.share / 100, fund.cap_per_loan))
 
 
-def file_claim(code: Any, loan_id: Any, user: User, *, loss_amount: Any, evidence: Any) -> Claim:
+def file_claim(
+    code: Any, loan_id: Any, user: User, *, loss_amount: Any, evidence: Any,
+    files: list[Any] | None = None,
+) -> Claim:  # fmt: skip
     """A compensation claim on one of the bank's registered loans, once it is overdue past
-    the fund's threshold; the loss is principal lost, at most the outstanding balance."""
+    the fund's threshold; the loss is principal lost, at most the outstanding balance.
+    `files`: evidence files (uploads), each checked by `app.evidence` (content, not name;
+    size) before any is kept, kept outside the web root (`claim_file_for` serves them)."""
     bank_id = _bank_user(user)
     fund = get_fund(code)
     if isinstance(loan_id, bool) or not isinstance(loan_id, int):
@@ -358,6 +365,11 @@ def file_claim(code: Any, loan_id: Any, user: User, *, loss_amount: Any, evidenc
         errors["evidence"] = _("请说明代偿依据（催收记录、诉讼文书等）")
     elif len(text) > EVIDENCE_MAX:
         errors["evidence"] = _("内容过长（最多 %(n)s 字）", n=EVIDENCE_MAX)
+    uploads: list[kept_files.Upload] = []
+    try:
+        uploads = kept_files.check_all(files or [], required=False, field="files")
+    except ValidationFailed as exc:
+        errors["files"] = exc.message
     if errors:
         raise FieldErrors(errors)
     if loan.status not in CLAIMABLE or loan.days_past_due < fund.claim_after_days:
@@ -383,7 +395,33 @@ def file_claim(code: Any, loan_id: Any, user: User, *, loss_amount: Any, evidenc
     )  # fmt: skip
     db.session.add(claim)
     db.session.flush()
+    if uploads:
+        now = utcnow()
+        with kept_files.keeping(uploads) as kept:
+            for upload, stored_name in kept:
+                row = ClaimFile.kept(upload, stored_name, now)
+                row.claim_id, row.uploaded_by_id = claim.id, user.id
+                db.session.add(row)
+            db.session.flush()
     return claim
+
+
+def claim_file_for(claim_id: int, file_id: int, user: User) -> ClaimFile:
+    """An evidence file of a claim, for the claiming bank's staff and the financial office
+    only (anyone else, the operator included: not found)."""
+    kept = db.session.get(ClaimFile, file_id) if isinstance(file_id, int) else None
+    allowed = (
+        kept is not None
+        and kept.claim_id == claim_id
+        and (
+            user.role == Role.REGULATOR
+            or (user.role in BANK_ROLES and kept.claim.bank_id == user.bank_id)
+        )
+    )
+    if not allowed:
+        raise NotFound(_("文件不存在"), code="file_not_found")
+    assert kept is not None
+    return kept
 
 
 def claim_for(claim_id: int, user: User) -> Claim:

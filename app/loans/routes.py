@@ -179,7 +179,8 @@ def claim(loan_id: int):
         if registration is None:
             raise ServiceError(_("该贷款未在本基金备案"))
         funds.file_claim(registration.fund.code, loan_id, current_user,
-                         loss_amount=v.get("loss_amount"), evidence=v.get("evidence"))  # fmt: skip
+                         loss_amount=v.get("loss_amount"), evidence=v.get("evidence"),
+                         files=request.files.getlist("files"))  # fmt: skip
 
     return _act(loan_id, "claim", action, _("代偿申请已提交"))
 
