@@ -1,15 +1,15 @@
 """Evidence files of compensation claims (`funds.models.ClaimFile`, the shared columns of
 `app.evidence.StoredFile`): a bank attaches real files to a claim.
 
-Revision ID: 0043_loanstats
-Revises: 0042_lead
+Revision ID: 0044_loanstats
+Revises: 0043_identity
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0043_loanstats"
-down_revision = "0042_lead"
+revision = "0044_loanstats"
+down_revision = "0043_identity"
 branch_labels = None
 depends_on = None
 
