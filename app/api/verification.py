@@ -228,6 +228,10 @@ def send_phone_code():
 def check_phone_code():
     """Verify the account by the code received.
 
+    When another account administers the enterprise already, the right code verifies nothing
+    (`verified` stays false): it is recorded as a stronger claim for the operator, who may
+    transfer the administration.
+
     422 `bad_code_format`, `wrong_code` (counted), `code_locked` (the 5th wrong try),
     `code_expired`.
     """

@@ -33,6 +33,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.identity import services
 from app.identity.models import (
+    AccountEvent,
     AdminTransfer,
     EnterpriseRole,
     EventKind,
@@ -339,3 +340,27 @@ def transfers(limit: int = 100) -> list[AdminTransfer]:
     return list(
         db.session.scalars(select(AdminTransfer).order_by(AdminTransfer.id.desc()).limit(limit))
     )
+
+
+def stronger_claims(limit: int = 100) -> list[tuple[User, AccountEvent]]:
+    """Unverified accounts that proved the phone on file of an enterprise another account
+    administers (their latest `claim_proven` event), newest first: the operator's leads for
+    a transfer."""
+    rows = db.session.execute(
+        select(User, AccountEvent)
+        .join(AccountEvent, AccountEvent.user_id == User.id)
+        .where(
+            AccountEvent.kind == EventKind.CLAIM_PROVEN,
+            User.role == Role.ENTERPRISE,
+            User.verification_state != VerificationState.VERIFIED,
+        )
+        .order_by(AccountEvent.id.desc())
+        .limit(limit)
+    )
+    seen: set[int] = set()
+    claims = []
+    for user, event in rows:
+        if user.id not in seen:
+            seen.add(user.id)
+            claims.append((user, event))
+    return claims

@@ -96,6 +96,9 @@ class EventKind(StrEnum):
     JOINED = "joined"  # joined the enterprise by an invitation
     REMOVED = "removed"  # removed from the enterprise by its administrator
     TRANSFERRED = "transferred"  # the administration moved (to or from this account)
+    # The phone on file proved by a claimant of an enterprise that has an administrator
+    # already: a stronger claim, for the operator to decide on a transfer.
+    CLAIM_PROVEN = "claim_proven"
 
     @property
     def label(self) -> str:
@@ -124,6 +127,7 @@ EVENT_LABELS = {
     EventKind.JOINED: _l("通过邀请加入企业"),
     EventKind.REMOVED: _l("被移出企业"),
     EventKind.TRANSFERRED: _l("企业管理员变更"),
+    EventKind.CLAIM_PROVEN: _l("已验证企业登记电话，等待平台变更管理员"),
 }
 
 

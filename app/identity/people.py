@@ -184,6 +184,9 @@ def transfers():
             db.session.commit()
             flash(_("已变更“%(n)s”的管理员", n=transfer.enterprise.name), "success")
             return redirect(url_for("people.transfers"), code=303)
-    return render_template("identity/transfers.html", form=form, transfers=members.transfers()), (
-        422 if form.errors else 200
-    )
+    return render_template(
+        "identity/transfers.html",
+        form=form,
+        transfers=members.transfers(),
+        claims=members.stronger_claims(),
+    ), (422 if form.errors else 200)

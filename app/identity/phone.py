@@ -98,7 +98,8 @@ def send_code(user: User, *, ip: str | None = None) -> PhoneCode:
     """
     if services.is_verified(user):
         raise Conflict(_("账户已核验，无需再发送验证码"), code="already_verified")
-    services.require_unclaimed(user.enterprise_id)
+    # A claimant of an enterprise that has an administrator may still prove the phone on
+    # file: a stronger claim the operator may transfer the administration on (`check_code`).
     phone = phone_on_file(user)
     if phone is None:
         raise ValidationFailed(
@@ -146,7 +147,10 @@ def send_code(user: User, *, ip: str | None = None) -> PhoneCode:
 
 
 def check_code(user: User, typed: str, *, ip: str | None = None) -> User:
-    """Verify the account when `typed` is the open code; count a wrong try otherwise."""
+    """Verify the account when `typed` is the open code; count a wrong try otherwise.
+
+    When another account administers the enterprise already, the right code verifies
+    nothing: it is recorded as a proven claim (`claim_proven`) for the operator."""
     if services.is_verified(user):
         return user
     typed = "".join((typed or "").split())
@@ -171,8 +175,13 @@ def check_code(user: User, typed: str, *, ip: str | None = None) -> User:
         raise ValidationFailed(
             "code", _("验证码不正确，还可以再试 %(n)d 次", n=left), code="wrong_code"
         )
-    services.require_unclaimed(user.enterprise_id)
     record.state = PhoneCodeState.USED
+    if services.admin_of(user.enterprise_id) is not None:
+        # Another account administers the enterprise: this proves a stronger claim, which
+        # the operator weighs (members.stronger_claims, then transfer_admin); no access yet.
+        services.record_event(user, EventKind.CLAIM_PROVEN, record.phone_masked, ip=ip)
+        return user
+    services.require_unclaimed(user.enterprise_id)
     return services.mark_verified(
         user, VerificationMethod.PHONE, detail=_("短信验证码 %(p)s", p=record.phone_masked), ip=ip
     )

@@ -105,7 +105,7 @@ def check_phone_code():
     form = PhoneCodeForm()
     if form.validate_on_submit():
         try:
-            providers.get("phone").complete(
+            user = providers.get("phone").complete(
                 current_user, {"code": form.code.data}, ip=request.remote_addr
             )
         except ServiceError as exc:
@@ -113,7 +113,15 @@ def check_phone_code():
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(_("账户核验通过，现在可以使用平台的全部功能"), "success")
+            if services.is_verified(user):
+                flash(_("账户核验通过，现在可以使用平台的全部功能"), "success")
+            else:
+                flash(
+                    _(
+                        "您已验证企业登记电话。该企业已有管理员，平台将据此审核是否将管理员变更给您。"
+                    ),
+                    "success",
+                )
             return redirect(url_for("identity.verify"), code=303)
     return _verify_page(form, status=422)
 

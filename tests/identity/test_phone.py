@@ -140,17 +140,35 @@ def test_no_phone_on_file_no_code(app, factories):
     assert db.session.scalar(select(PhoneCode).where(PhoneCode.user_id == user.id)) is None
 
 
-def test_a_second_claimant_cannot_verify_once_another_did(claimant, factories):
+def test_a_second_claimant_proves_a_stronger_claim_but_is_not_verified(
+    claimant, factories, login_as
+):
     client, user = claimant
     client.post("/account/verification/phone/send")
     code = _last_code()
-    factories.user(enterprise=user.enterprise)  # someone else proved it first
+    first = factories.user(enterprise=user.enterprise)  # someone else proved it first
+    first.enterprise_role = "admin"
     db.session.commit()
-    answer = client.post("/account/verification/phone", {"code": code})
-    assert answer.status_code == 422
-    assert "已有核验通过的账户" in answer.get_data(as_text=True)
+    answer = client.post("/account/verification/phone", {"code": code}, follow_redirects=True)
+    assert "该企业已有管理员" in answer.get_data(as_text=True)
     db.session.refresh(user)
-    assert user.verification_state == "unverified"
+    assert user.verification_state == "unverified"  # no access by it
+    assert _events(user)[-1] == "claim_proven"
+    assert client.get("/consent/collection").status_code == 303  # to the verification page
+    # The operator sees the claim on the transfer page and may act on it.
+    operator, _admin = login_as("admin")
+    page = operator.get("/admin/transfers").get_data(as_text=True)
+    assert user.email in page and "139****5678" in page
+    done = operator.post(
+        "/admin/transfers", {"email": user.email, "reason": "法定代表人已验证登记电话"}
+    )
+    assert done.status_code == 303
+    db.session.refresh(user)
+    assert user.enterprise_role == "admin" and user.verification_state == "verified"
+    assert (
+        user.email
+        not in operator.get("/admin/transfers").get_data(as_text=True).split('id="transfers"')[0]
+    )
 
 
 def test_the_operator_sees_the_development_outbox(login_as, claimant):
