@@ -1,14 +1,14 @@
 """identity: the account event of a stronger claim (the phone on file proved by a claimant
 of an enterprise another account administers), for the operator's transfer page.
 
-Revision ID: 0044_identity
-Revises: 0043_identity
+Revision ID: 0045_identity
+Revises: 0044_loanstats
 """
 
 from alembic import op
 
-revision = "0044_identity"
-down_revision = "0043_identity"
+revision = "0045_identity"
+down_revision = "0044_loanstats"
 branch_labels = None
 depends_on = None
 
