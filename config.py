@@ -39,6 +39,16 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
+    # Imports: a file past one of these limits is refused whole, nothing written
+    # (app/ingest/limits.py, docs/formats.md "Big and hostile files"). The unpacked size
+    # counts what an XLSX's members really inflate to, not what its directory declares.
+    INGEST_MAX_ROWS = int(os.environ.get("INGEST_MAX_ROWS", "5000000"))
+    INGEST_MAX_CELL_CHARS = int(os.environ.get("INGEST_MAX_CELL_CHARS", "32767"))
+    INGEST_MAX_LINE_KB = int(os.environ.get("INGEST_MAX_LINE_KB", "1024"))
+    INGEST_XLSX_MAX_UNPACKED_MB = int(os.environ.get("INGEST_XLSX_MAX_UNPACKED_MB", "1024"))
+    INGEST_XLSX_MAX_SHARED_STRINGS_MB = int(
+        os.environ.get("INGEST_XLSX_MAX_SHARED_STRINGS_MB", "100")
+    )
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

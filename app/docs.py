@@ -56,6 +56,36 @@ def _choices(f: Field) -> str:
     )
 
 
+LIMITS_DOC = [
+    "## Big and hostile files",
+    "",
+    "A file past one of these limits is refused whole with a reason in words (nothing is",
+    "written; the failed batch is recorded; `flask ingest file` exits 2). Settings, with",
+    "their defaults:",
+    "",
+    "| setting | default | refuses |",
+    "| --- | --- | --- |",
+    "| `INGEST_MAX_ROWS` | 5,000,000 | a file with more data rows |",
+    "| `INGEST_MAX_CELL_CHARS` | 32,767 (Excel's own cell limit) | a cell the import reads"
+    " that is longer |",
+    "| `INGEST_MAX_LINE_KB` | 1,024 | a CSV line that is longer, found while the encoding is"
+    " checked, before the CSV parser would buffer it |",
+    "| `INGEST_XLSX_MAX_UNPACKED_MB` | 1,024 | an XLSX whose parts unpack to more in all |",
+    "| `INGEST_XLSX_MAX_SHARED_STRINGS_MB` | 100 | an XLSX whose shared-strings part (held in"
+    " memory while the sheet is read) is bigger |",
+    "",
+    "An XLSX is a zip of XML parts, and a 1 MB workbook can unpack to gigabytes (a zip bomb).",
+    "Before the workbook is opened, the archive is checked: at most 1,000 parts (read from the",
+    "zip's end record), the sizes its directory declares, then every part inflated block by",
+    "block and counted, so that a part unpacking to more (or less) than it declares is",
+    "refused as forged after one block, and the limits hold for the bytes really unpacked.",
+    "The sheet is then read streaming (openpyxl read-only, through `defusedxml`, which refuses",
+    "XML entity bombs), rows counted as they come. Memory stays at a block or two for a",
+    "refused file (`tests/ingest/test_hostile_files.py` measures it).",
+    "",
+]
+
+
 def render_formats() -> str:
     lines = [
         "# Source file formats",
@@ -81,6 +111,7 @@ def render_formats() -> str:
         'with `Authorization: Bearer TOKEN`, answering `{"records": [...], "next_page": N|null}`)',
         "and pushes (`POST /api/v1/ingest/{source}`).",
         "",
+        *LIMITS_DOC,
     ]
     for spec in SPECS.values():
         lines += [

@@ -22,7 +22,16 @@ from pathlib import Path
 import pandas as pd
 from flask_babel import gettext as _
 
-from app.errors import ServiceError
+from app.ingest.errors import UnusableInput
+from app.ingest.limits import (
+    Limits,
+    cell_too_long,
+    check_xlsx,
+    current_limits,
+    line_too_long,
+    member_count,
+    too_many_rows,
+)
 from app.ingest.normalize import ROW
 from app.ingest.specs import SourceSpec, display_name, header_map, missing_required
 
@@ -37,14 +46,6 @@ _NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 UTF8_EVIDENCE = 8  # valid multi-byte UTF-8 characters that rule GB18030 out
 XLSX_MAGIC = b"PK\x03\x04"
-
-
-class UnusableInput(ServiceError):
-    """The input as a whole cannot be used (unreadable, corrupt, a required column missing,
-    an unknown source); nothing of it is written."""
-
-    status = 422
-    code = "unusable_input"
 
 
 @dataclass
@@ -76,31 +77,62 @@ def is_xlsx(path: Path) -> bool:
 # --- CSV ----------------------------------------------------------------------------
 
 
-def detect_encoding(path: Path) -> str:
+def detect_encoding(path: Path, limits: Limits | None = None) -> str:
     """`utf-8-sig` or `gb18030`, decided by decoding the whole file strictly.
 
     A file that decodes as UTF-8 up to a bad byte, after real non-ASCII UTF-8 text (or a
     BOM), is a damaged UTF-8 file, not GB18030: unusable. Control characters (NUL…) mean
-    binary garbage: unusable.
+    binary garbage: unusable. A line longer than the limit is refused in the same pass,
+    before the CSV parser would buffer it.
     """
+    limits = limits or current_limits()
     with path.open("rb") as fh:
         first = fh.read(3)
     bom = first == codecs.BOM_UTF8
-    if _decodes(path, "utf-8", allow_fallback=not bom):
+    if _decodes(path, "utf-8", allow_fallback=not bom, limits=limits):
         return "utf-8-sig"
-    if _decodes(path, "gb18030", allow_fallback=False):
+    if _decodes(path, "gb18030", allow_fallback=False, limits=limits):
         return "gb18030"
     raise UnusableInput(
         _("文件编码无法识别（应为 UTF-8 或 GB18030），或文件已损坏"), code="bad_encoding"
     )
 
 
-def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
+class _LineMeter:
+    """The length of every line, measured block by block (LF never occurs inside a
+    multi-byte character of UTF-8 or GB18030)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.line = 1  # the line the current one is (1-based)
+        self.carry = 0  # bytes of the current line seen so far
+
+    def feed(self, block: bytes) -> None:
+        parts = block.split(b"\n")
+        self.carry += len(parts[0])
+        if len(parts) > 1:
+            lengths = [self.carry, *map(len, parts[1:])]
+            if max(lengths) > self.limit:
+                over = next(i for i, n in enumerate(lengths) if n > self.limit)
+                raise line_too_long(self.line + over, _limits_of(self.limit))
+            self.line += len(parts) - 1
+            self.carry = len(parts[-1])
+        elif self.carry > self.limit:
+            raise line_too_long(self.line, _limits_of(self.limit))
+
+
+def _limits_of(line_bytes: int) -> Limits:
+    return Limits(max_line_bytes=line_bytes)
+
+
+def _decodes(path: Path, encoding: str, *, allow_fallback: bool, limits: Limits) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     non_ascii = 0  # non-ASCII characters decoded before a failure (counted up to a few)
+    lines = _LineMeter(limits.max_line_bytes)
     with path.open("rb") as fh:
         while True:
             block = fh.read(_BLOCK)
+            lines.feed(block)
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as exc:
@@ -123,9 +155,21 @@ def _decodes(path: Path, encoding: str, *, allow_fallback: bool) -> bool:
                 return True
 
 
-def read_csv(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Iterator[Chunk]:
+def _check_cells(data: pd.DataFrame, headers: dict[str, str], limits: Limits) -> None:
+    """Refuse the file when a cell the import reads is longer than the limit."""
+    for name in headers:
+        lengths = data[name].map(lambda v: len(v) if isinstance(v, str) else 0)
+        if len(lengths) and lengths.max() > limits.max_cell_chars:
+            row = data[ROW].iloc[int(lengths.to_numpy().argmax())]
+            raise cell_too_long(int(row), headers[name], limits)
+
+
+def read_csv(
+    path: Path, spec: SourceSpec, chunk_rows: int | None = None, limits: Limits | None = None
+) -> Iterator[Chunk]:
     chunk_rows = chunk_rows or CHUNK_ROWS
-    encoding = detect_encoding(path)
+    limits = limits or current_limits()
+    encoding = detect_encoding(path, limits)
     with path.open(encoding=encoding, newline="") as fh:
         first_line = fh.readline()
     # Some systems export "CSV" separated by tabs: the header line tells.
@@ -156,6 +200,9 @@ def read_csv(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Ite
                 data = frame[list(mapping)].copy()
                 data.columns = list(mapping.values())
                 data.insert(0, ROW, frame.index.to_numpy() + 1)
+                if len(data) and int(data[ROW].iloc[-1]) - 1 > limits.max_rows:
+                    raise too_many_rows(limits)
+                _check_cells(data, headers, limits)
                 yield Chunk(data, headers)
     except pd.errors.EmptyDataError:
         raise UnusableInput(_("文件为空"), code="empty_file") from None
@@ -184,15 +231,22 @@ _XLSX_ERRORS = (
 )
 
 
-def read_xlsx(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> Iterator[Chunk]:
+def read_xlsx(
+    path: Path, spec: SourceSpec, chunk_rows: int | None = None, limits: Limits | None = None
+) -> Iterator[Chunk]:
+    """The first sheet, streamed (openpyxl read-only: the sheet's XML is parsed as it is
+    read), once the archive has passed `limits.check_xlsx` (sizes really unpacked)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     chunk_rows = chunk_rows or CHUNK_ROWS
+    limits = limits or current_limits()
     try:
+        check_xlsx(path, limits)
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, *_XLSX_ERRORS):
         raise UnusableInput(_("Excel 文件已损坏或不是 XLSX 格式"), code="corrupt_file") from None
+    rows = None
     try:
         if not workbook.worksheets:
             raise UnusableInput(_("文件为空"), code="empty_file")
@@ -206,24 +260,36 @@ def read_xlsx(path: Path, spec: SourceSpec, chunk_rows: int | None = None) -> It
         positions = list(mapping)
         names = [ROW, *mapping.values()]
         buffer: list[tuple] = []
+        last = limits.max_rows + 1  # the header is row 1
         for number, values in enumerate(rows, start=2):
+            if number > last:
+                raise too_many_rows(limits)
             width = len(values)
             buffer.append((number, *(values[p] if p < width else None for p in positions)))
             if len(buffer) >= chunk_rows:
-                yield Chunk(pd.DataFrame(buffer, columns=names, dtype=object), headers)
+                data = pd.DataFrame(buffer, columns=names, dtype=object)
+                _check_cells(data, headers, limits)
+                yield Chunk(data, headers)
                 buffer = []
         if buffer:
-            yield Chunk(pd.DataFrame(buffer, columns=names, dtype=object), headers)
+            data = pd.DataFrame(buffer, columns=names, dtype=object)
+            _check_cells(data, headers, limits)
+            yield Chunk(data, headers)
     except UnusableInput:
         raise
     except _XLSX_ERRORS:
         raise UnusableInput(_("Excel 文件已损坏，无法读完"), code="corrupt_file") from None
     finally:
+        if rows is not None:
+            rows.close()  # the sheet's open member, when a limit stopped the reading
         workbook.close()
 
 
-def read_file(path: Path, spec: SourceSpec) -> Iterator[Chunk]:
-    return read_xlsx(path, spec) if is_xlsx(path) else read_csv(path, spec)
+def read_file(path: Path, spec: SourceSpec, limits: Limits | None = None) -> Iterator[Chunk]:
+    limits = limits or current_limits()
+    if is_xlsx(path):
+        return read_xlsx(path, spec, limits=limits)
+    return read_csv(path, spec, limits=limits)
 
 
 def count_rows(path: Path) -> int | None:
@@ -231,19 +297,61 @@ def count_rows(path: Path) -> int | None:
     the header of a CSV, the sheet's declared rows of an XLSX; None when it cannot tell."""
     try:
         if is_xlsx(path):
-            from openpyxl import load_workbook
-
-            book = load_workbook(path, read_only=True)
-            try:
-                rows = book.worksheets[0].max_row
-            finally:
-                book.close()
+            rows = _declared_rows(path)
             return max(0, rows - 1) if rows else None
         with path.open("rb") as fh:
             lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
         return max(0, lines - 1)
     except Exception:  # noqa: BLE001 - a bar without a total is still a bar
         return None
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
+_SHEET_HEAD = 64 * 1024
+
+
+def _declared_rows(path: Path) -> int | None:
+    """The last row the first sheet declares (`<dimension ref="A1:H500001">`, read from the
+    first 64 KB of its XML), else its rows counted while the archive's limits are checked
+    (openpyxl's write-only files declare none). Never the shared strings."""
+    count = member_count(path)
+    if count is None or count > 1000:
+        return None
+    with zipfile.ZipFile(path) as archive:
+        sheet = _first_sheet(archive)
+        if sheet is None:
+            return None
+        with archive.open(sheet) as fh:
+            match = _DIMENSION.search(fh.read(_SHEET_HEAD))
+    if match and match.group(1):
+        return int(match.group(1))
+    return check_xlsx(path, current_limits(), rows_of=sheet)
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str | None:
+    """The first sheet's member name, from xl/workbook.xml and its relationships."""
+    from defusedxml import ElementTree
+
+    names = set(archive.namelist())
+    try:
+        book, rels = (
+            archive.getinfo("xl/workbook.xml"),
+            archive.getinfo("xl/_rels/workbook.xml.rels"),
+        )
+    except KeyError:
+        return None
+    if book.file_size > _SHEET_HEAD * 16 or rels.file_size > _SHEET_HEAD * 16:
+        return None
+    ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    sheet = ElementTree.fromstring(archive.read(book)).find(".//{*}sheets/{*}sheet")
+    if sheet is None:
+        return None
+    for rel in ElementTree.fromstring(archive.read(rels)):
+        if rel.get("Id") == sheet.get(ns):
+            target = (rel.get("Target") or "").lstrip("/")
+            target = target if target.startswith("xl/") else f"xl/{target}"
+            return target if target in names else None
+    return None
 
 
 # --- records (pull / push) ----------------------------------------------------------
