@@ -25,6 +25,7 @@ from app import (
 )
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import default_locale
+from app.tables import label_cells
 from app.util import format_yuan, to_local
 from config import CONFIGS, ProductionConfig
 
@@ -265,6 +266,8 @@ def _register_template_helpers(app: Flask) -> None:
     def pct(value):
         """A ratio as a percentage with one decimal ("—" when there is none)."""
         return "—" if value is None else f"{float(value) * 100:.1f}%"
+
+    app.add_template_filter(label_cells, "label_cells")
 
     @app.template_filter("dash")
     def dash(value):
