@@ -58,6 +58,7 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     bank = browser.new_context(locale="zh-CN").new_page()
 
     _login(owner, base, "owner@loan.test")
+    owner.get_by_role("button", name="菜单").click()  # the header menu is folded on a phone
     owner.get_by_role("navigation").get_by_role("link", name="为我匹配").click()
     owner.get_by_label("需要金额（元）").fill("300000")
     owner.get_by_label("期限（月）").fill("24")
@@ -106,6 +107,8 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     timeline = owner.locator("ol.timeline li")
     assert timeline.count() == 4
     assert owner.locator("#unread-count").inner_text() == "3"
+    assert owner.locator(".nav-toggle .badge").inner_text() == "3"  # seen with the menu folded
+    owner.get_by_role("button", name="菜单").click()
     owner.locator("#notifications-link").click()
     expect(owner.get_by_text("贷款已放款：280000.00 元")).to_be_visible()
     owner.screenshot(path=str(tmp_path / "timeline.png"), full_page=True)

@@ -51,6 +51,7 @@ def test_grant_look_revoke_and_read_the_log(live_server, browser, accounts, tmp_
     bank = browser.new_context(locale="zh-CN").new_page()
 
     _login(owner, base, "owner@brw.test")
+    owner.get_by_role("button", name="菜单").click()  # the header menu is folded on a phone
     owner.get_by_role("link", name="银行查询授权").click()
     owner.get_by_label("被授权银行").select_option(label="浏览器测试银行")
     owner.get_by_label("水电气暖缴费").uncheck()
@@ -81,6 +82,7 @@ def test_grant_look_revoke_and_read_the_log(live_server, browser, accounts, tmp_
     expect(bank.get_by_role("heading", name="匿名企业概况")).to_be_visible()
     assert bank.get_by_text("渭河授权测试有限公司").count() == 0
 
+    owner.get_by_role("button", name="菜单").click()
     owner.get_by_role("link", name="查询记录").click()
     rows = owner.locator("tbody tr")
     assert rows.count() == 2

@@ -44,6 +44,7 @@ def test_register_login_and_switch_language(live_server, page, tmp_path):
     expect(page.get_by_text("待核验").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "enterprise-home.png"), full_page=True)
 
+    page.get_by_role("button", name="菜单").click()  # the header menu is folded on a phone
     page.get_by_role("button", name="退出").click()
     page.get_by_role("link", name="登录").first.click()
     page.get_by_label("邮箱").fill("browser@example.test")
@@ -51,9 +52,11 @@ def test_register_login_and_switch_language(live_server, page, tmp_path):
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(base + "/enterprise")
 
+    page.get_by_role("button", name="菜单").click()
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.get_by_text("Pending verification").first).to_be_visible()
 

@@ -16,7 +16,7 @@ def _labels(html: str) -> list[str | None]:
 def test_body_and_footer_cells_take_their_columns_header_text():
     html = label_cells(
         '<table class="stats-table"><thead><tr><th scope="col">分组</th><th>金额 <abbr>¥</abbr></th>'
-        "<th>A &amp; B</th></tr></thead><tbody><tr><th scope=\"row\">西安</th><td>1</td>"
+        '<th>A &amp; B</th></tr></thead><tbody><tr><th scope="row">西安</th><td>1</td>'
         "<td>2</td></tr></tbody><tfoot><tr><th>合计</th><td>1</td><td>2</td></tr></tfoot></table>"
     )
     assert _labels(html) == ["分组", "金额 ¥", "A &amp; B", "分组", "金额 ¥", "A &amp; B"]
