@@ -46,7 +46,7 @@ def test_sign_out_everywhere_ends_every_session(app, login_as):
     phone.login(user)
     stolen = _copy(app, phone)
     page = client.get("/account/settings").get_data(as_text=True)
-    assert page.count("<tr><td>") >= 2 and "当前设备" in page
+    assert page.count('<tr><td data-label="登录时间">') >= 2 and "当前设备" in page
     assert client.post("/account/sessions/end").status_code == 302
     for browser in (client, phone, stolen):
         assert browser.get("/enterprise").status_code == 302
