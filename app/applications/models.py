@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -19,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.applications.states import State
+from app.applications.states import State, note_text
 from app.banks.models import Bank
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
@@ -123,8 +125,15 @@ class ApplicationEvent(db.Model):
     action: Mapped[str] = mapped_column(String(20))
     from_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
     to_state: Mapped[str] = mapped_column(String(12))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # as typed by the person who acted
+    # The platform's own note: a `states.Note` id and its arguments, worded when shown.
+    note_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note_args: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def note_shown(self) -> str:
+        return note_text(self.note_id, self.note_args, self.note)
 
 
 class ApplicationDraft(db.Model):

@@ -130,7 +130,7 @@ def events_shown(app: Application, viewer: User, identity: Identity = NOT_SHOWN)
             "action": ev.action,
             "from": ev.from_state,
             "to": ev.to_state,
-            "note": ev.note,
+            "note": ev.note_shown,
             "at": ev.at,
             "by": by,
         }

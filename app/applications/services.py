@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.applications.models import Application, ApplicationDraft, ApplicationEvent
-from app.applications.states import OPEN_STATES, Action, Actor, check_actor, step
+from app.applications.states import OPEN_STATES, Action, Actor, Note, check_actor, step
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import utcnow
 from app.consent import services as consent
@@ -174,6 +174,8 @@ def _transition(
     user_id: int | None,
     bank_id: int | None = None,
     note: str = "",
+    note_id: Note | None = None,
+    note_args: dict[str, Any] | None = None,
     values: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Application:
@@ -207,6 +209,8 @@ def _transition(
             from_state=app.state,
             to_state=target,
             note=note,
+            note_id=note_id,
+            note_args=note_args,
             at=now,
         )
     )
@@ -552,7 +556,8 @@ def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_mon
         actor=Actor.BANK,
         user_id=user.id,
         bank_id=user.bank_id,
-        note=f"{amount_d} / {rate_d}% / {term}",
+        note_id=Note.APPROVED,
+        note_args={"amount": str(amount_d), "rate": str(rate_d), "term": term},
         values={
             "approved_amount": amount_d,
             "approved_rate": rate_d,
@@ -623,7 +628,8 @@ def disburse(
         actor=Actor.BANK,
         user_id=user.id,
         bank_id=user.bank_id,
-        note=f"{amount_d} {day.isoformat()}" + (" 首贷" if first else ""),
+        note_id=Note.FIRST_LOAN_DISBURSED if first else Note.DISBURSED,
+        note_args={"amount": str(amount_d), "day": day.isoformat()},
         values={
             "disbursed_amount": amount_d,
             "disbursed_on": day,
@@ -732,7 +738,7 @@ def expire_overdue(now: datetime | None = None) -> int:
     for app in overdue:
         try:
             _transition(
-                app, Action.EXPIRE, actor=Actor.SYSTEM, user_id=None, note=_("超过受理时限"),
+                app, Action.EXPIRE, actor=Actor.SYSTEM, user_id=None, note_id=Note.EXPIRED,
                 now=now,
             )  # fmt: skip
         except Conflict:  # accepted meanwhile
