@@ -176,7 +176,7 @@ def test_phone_menu_folds_behind_a_button_usable_from_the_keyboard(site, browser
     assert _sideways(page) is None
     context.close()
 
-    # On a laptop the menu is one pinned row of links and the button is gone.
+    # On a laptop the menu is a row of links and the button is gone.
     context = _context(browser, base, "enterprise", "laptop")
     page = context.new_page()
     page.goto(base + "/enterprise")
