@@ -2,8 +2,8 @@
 are stored as a message id and its arguments (`note_id`, `note_args`) and worded in the
 reader's language when shown; the notes already written as sentences are read back into them.
 
-Revision ID: 0040_mobile
-Revises: 0039_lead
+Revision ID: 0045_mobile
+Revises: 0044_loanstats
 Create Date: 2026-12-05 16:45:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0040_mobile'
-down_revision = '0039_lead'
+revision = '0045_mobile'
+down_revision = '0044_loanstats'
 branch_labels = None
 depends_on = None
 
