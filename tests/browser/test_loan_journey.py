@@ -110,7 +110,7 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     assert owner.locator(".nav-toggle .badge").inner_text() == "3"  # seen with the menu folded
     owner.get_by_role("button", name="菜单").click()
     owner.locator("#notifications-link").click()
-    expect(owner.get_by_text("贷款已放款：280000.00 元")).to_be_visible()
+    expect(owner.get_by_text("贷款已放款：¥280,000.00")).to_be_visible()
     owner.screenshot(path=str(tmp_path / "timeline.png"), full_page=True)
     owner.context.close()
     bank.context.close()
