@@ -1,6 +1,6 @@
 """The platform's notes on a timeline (approved terms, disbursement, expiry) are stored as a
 message id and arguments and read in the reader's language; the notes written as sentences
-before migration 0045 are read back into ids."""
+before migration 0046 are read back into ids."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_the_migration_reads_the_old_sentences_back_into_ids(tmp_path):
 
     old = create_app(Old)
     with old.app_context():
-        upgrade(directory=MIGRATIONS, revision="0044_loanstats")
+        upgrade(directory=MIGRATIONS, revision="0045_identity")
         db.engine.dispose()
     written = [
         ("approve", "150000.00 / 4.35% / 12"),

@@ -2,8 +2,8 @@
 are stored as a message id and its arguments (`note_id`, `note_args`) and worded in the
 reader's language when shown; the notes already written as sentences are read back into them.
 
-Revision ID: 0045_mobile
-Revises: 0044_loanstats
+Revision ID: 0046_mobile
+Revises: 0045_identity
 Create Date: 2026-12-05 16:45:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0045_mobile'
-down_revision = '0044_loanstats'
+revision = '0046_mobile'
+down_revision = '0045_identity'
 branch_labels = None
 depends_on = None
 
