@@ -26,7 +26,7 @@ from app import (
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import default_locale
 from app.tables import label_cells
-from app.util import format_yuan, to_local
+from app.util import format_rate, format_yuan, to_local
 from config import CONFIGS, ProductionConfig
 
 
@@ -261,6 +261,11 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("yuan")
     def yuan(value):
         return format_yuan(value)
+
+    @app.template_filter("rate")
+    def rate(value):
+        """An annual rate in percent without trailing zeros (4.35, 10); the template adds %."""
+        return format_rate(value)
 
     @app.template_filter("pct")
     def pct(value):

@@ -36,6 +36,15 @@ def format_yuan(value: Decimal | int | str | float | None) -> str:
     return f"¥{Decimal(value):,.2f}"
 
 
+def format_rate(value: Decimal | int | str | None) -> str:
+    """An annual rate in percent as people write it, without trailing zeros: 4.3500 → 4.35,
+    10.0000 → 10 (`Decimal.normalize()` alone gives 1E+1). The `rate` template filter and every
+    sentence naming a rate use this one function; the caller adds the %."""
+    if value is None:
+        return "—"
+    return format(Decimal(str(value)).normalize(), "f")
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (earlier when negative), clamped to the month's end:
     2026-01-31 + 1 month = 2026-02-28."""

@@ -32,7 +32,7 @@ from app.i18n import later
 from app.loans.services import open_loan
 from app.notifications.services import notify
 from app.products import services as products
-from app.util import format_yuan, money, to_local
+from app.util import format_rate, format_yuan, money, to_local
 from app.workcalendar import services as workdays
 
 MAX_AMOUNT = Decimal("100000000000")
@@ -535,8 +535,8 @@ def check_approval(app: Application, amount: Any, rate: Any, term_months: Any):
     if p is not None and rate is not None and not p.rate_min <= rate <= p.rate_max:
         problems["rate"] = _(
             "年利率应在产品的 %(a)s%% 至 %(b)s%% 之间",
-            a=p.rate_min.normalize(),
-            b=p.rate_max.normalize(),
+            a=format_rate(p.rate_min),
+            b=format_rate(p.rate_max),
         )
     if p is not None and term is not None and not p.term_min_months <= term <= p.term_max_months:
         problems["term_months"] = _(
@@ -570,7 +570,7 @@ def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_mon
         later(
             "您的贷款申请已获批准：%(a)s，年利率 %(r)s%%，%(t)d 个月",
             a=format_yuan(amount_d),
-            r=rate_d.normalize(),
+            r=format_rate(rate_d),
             t=term,
         ),
         link=_link(app.id),

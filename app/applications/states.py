@@ -7,7 +7,6 @@ action at all (403 otherwise), and from which states (409 otherwise).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -15,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import Conflict, Forbidden
-from app.util import format_yuan
+from app.util import format_rate, format_yuan
 
 
 class State(StrEnum):
@@ -93,8 +92,8 @@ def note_text(note_id: str | None, args: dict[str, Any] | None, typed: str = "")
     values = dict(args or {})
     if "amount" in values:
         values["amount"] = format_yuan(values["amount"])
-    if "rate" in values:  # 4.3500 → 4.35, 10.0000 → 10
-        values["rate"] = format(Decimal(str(values["rate"])).normalize(), "f")
+    if "rate" in values:
+        values["rate"] = format_rate(values["rate"])
     return str(NOTE_TEXTS[Note(note_id)] % values)
 
 

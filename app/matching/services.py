@@ -33,6 +33,7 @@ from app.matching import criteria
 from app.matching.criteria import CRITERIA
 from app.products.models import Product
 from app.scoring.services import active_grade_order
+from app.util import format_rate
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
 RESULT_LIMIT = 30  # the best 30 (eligible first); the API may ask for up to MAX_LIMIT
@@ -182,7 +183,7 @@ def _rank(matches: list[Match], amount: Decimal, term: int, _=_) -> None:
         response = 0.5 if median is None else 1 / (1 + median)
         m.rank_score = 0.5 * rate_score + 0.3 * fit + 0.2 * response
         m.rank_reasons = [
-            _("最低年利率 %(r)s%%", r=f"{p.rate_min.normalize():f}"),
+            _("最低年利率 %(r)s%%", r=format_rate(p.rate_min)),
             _("金额与期限匹配度 %(f)d%%", f=round(fit * 100)),
             _("该行近 90 天无受理记录")
             if median is None

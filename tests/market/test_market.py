@@ -178,3 +178,11 @@ def test_english(web, shelf):
     web.post("/lang", {"locale": "en", "next": "/market"})
     text = web.get("/market").get_data(as_text=True)
     assert "Product supermarket" in text
+
+
+def test_rates_read_as_people_write_them(web, factories):
+    """10.0000 % is "10%", not Decimal.normalize()'s "1E+1%"; 4.3500 is "4.35%"."""
+    product = make_product(factories.bank(), name="整数利率贷", rate_min="4.35", rate_max="10")
+    for path in ("/market", f"/market/{product.id}"):
+        text = web.get(path).get_data(as_text=True)
+        assert "4.35% – 10%" in text and "E+" not in text, path
