@@ -5,6 +5,9 @@ English for one officer, an e-mail in Chinese for another), so it is stored as t
 msgid and its arguments, not as a rendered sentence, and rendered when shown. `later()` marks
 the msgid for extraction (scripts/i18n.py passes `-k later`) and keeps it untranslated.
 
+A `Later` without arguments also serves as a lazy label (`str()` reads it in the current
+locale), for labels that stored sentences name (a source in "new tax records arrived").
+
 Arguments are plain values already in a form that reads the same in both languages (amounts
 through `format_yuan`, dates in ISO form, names and users' own words), or a `Later` of
 their own for a word that is itself translated (a status label).
@@ -34,6 +37,9 @@ class Later:
         """The sentence in the current locale (an unknown msgid reads as the Chinese)."""
         values = {k: v.render() if isinstance(v, Later) else v for k, v in self.args.items()}
         return gettext(self.msgid, **values) if values else gettext(self.msgid)
+
+    def __str__(self) -> str:  # as a lazy label: read in the current locale when shown
+        return self.render()
 
     def render_in(self, locale: str | None) -> str:
         """The sentence in `locale` (None: the application's default)."""

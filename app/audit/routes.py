@@ -59,6 +59,18 @@ def access_log():
     )
 
 
+def _words(categories) -> str:
+    return _("、").join(str(CATEGORY_LABELS.get(c, c)) for c in categories)
+
+
+def _outcome(entry) -> str:
+    """The result as the page says it: allowed, or refused and why."""
+    if entry["outcome"] == "allowed":
+        return _("已允许")
+    reason = DENIAL_LABELS.get(entry["reason"])
+    return _("已拒绝：%(why)s", why=reason) if reason else _("已拒绝")
+
+
 @bp.route("/enterprise/access-log.csv")
 @role_required(Role.ENTERPRISE)
 def access_log_csv():
@@ -72,11 +84,11 @@ def access_log_csv():
             to_local(e["at"]).strftime("%Y-%m-%d %H:%M:%S"),
             e["bank"],
             e["user"],
-            " ".join(e["categories"]),
-            " ".join(e["requested"]),
+            _words(e["categories"]),
+            _words(e["requested"]),
             e["purpose"] or str(BASIS_LABELS.get(e["reason"], "")),
             str(CHANNEL_LABELS.get(e["channel"], e["channel"])),
-            e["outcome"],
+            _outcome(e),
             e["ip"],
         ]
         for e in entries

@@ -8,7 +8,7 @@ public facts (`unverified_ok=True`).
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.auth.models import Role, User
 from app.clock import utcnow
@@ -31,6 +31,16 @@ def is_verified(user: User) -> bool:
     """An enterprise account that proved it acts for its enterprise; every other role is
     what the operator made it, so the question does not arise."""
     return user.role != Role.ENTERPRISE or user.verification_state == VerificationState.VERIFIED
+
+
+def verified_enterprise_account():
+    """The SQL condition of `is_verified` for enterprise accounts: an active account that
+    proved it acts for its enterprise (who hears what is addressed to the enterprise)."""
+    return and_(
+        User.active.is_(True),
+        User.role == Role.ENTERPRISE,
+        User.verification_state == VerificationState.VERIFIED,
+    )
 
 
 def require_verified(user: User) -> User:

@@ -23,11 +23,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth.models import BANK_ROLES, Role, User
+from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
 from app.extensions import db
 from app.i18n import default_locale
-from app.identity.models import VerificationState
+from app.identity.services import verified_enterprise_account
 from app.notifications.models import EmailOutbox, Notification, NotificationPreference
 from app.notifications.senders import Channel, Message, SendFailed, sender_for
 
@@ -40,11 +40,7 @@ def recipients(note: Notification) -> list[User]:
     elif note.bank_id is not None:
         query = query.where(User.bank_id == note.bank_id, User.role.in_(list(BANK_ROLES)))
     else:
-        query = query.where(
-            User.enterprise_id == note.enterprise_id,
-            User.role == Role.ENTERPRISE,
-            User.verification_state == VerificationState.VERIFIED,
-        )
+        query = query.where(User.enterprise_id == note.enterprise_id, verified_enterprise_account())
     return list(db.session.scalars(query.order_by(User.id)))
 
 

@@ -13,10 +13,13 @@ from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.i18n import Later, default_locale, later
-from app.identity.services import is_verified
+from app.identity.services import is_verified, verified_enterprise_account
+from app.ingest import services as ingest_services
+from app.ingest.services import BatchSummary
 from app.notifications import mail
 from app.notifications.models import AuthorizationReminder, Notification
 from app.notifications.senders import Channel, Message, configured_sender
+from app.sources.models import ENTERPRISE_SOURCES, SOURCE_LABELS, Source
 from app.util import to_local
 
 
@@ -142,3 +145,34 @@ def remind_expiring(now: datetime | None = None) -> int:
         )
     db.session.flush()
     return len(due)
+
+
+_ID_CHUNK = 5000  # ids per IN list (SQLite allows 32,766 parameters)
+
+
+def tell_of_new_data(summary: BatchSummary) -> None:
+    """After an import batch of government data, tell each enterprise whose records it
+    inserted or changed, and that has a verified account to hear it, that new data arrived
+    (its profile and score are rebuilt in the same transaction); how many were told. A bank's
+    loan-status report is the bank's own business and tells nobody."""
+    if summary.source not in ENTERPRISE_SOURCES or not summary.touched_enterprise_ids:
+        return
+    ids = sorted(set(summary.touched_enterprise_ids))
+    listening: list[int] = []
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        listening += db.session.scalars(
+            select(User.enterprise_id)
+            .where(User.enterprise_id.in_(chunk), verified_enterprise_account())
+            .distinct()
+        )
+    said = later(
+        "平台收到了贵企业新的%(source)s（导入批次 #%(batch)s），画像和评分随之更新",
+        source=SOURCE_LABELS[Source(summary.source)],
+        batch=summary.batch_id,
+    )
+    for enterprise_id in sorted(set(listening)):
+        notify("data_arrived", said, link="/enterprise/profile", enterprise_id=enterprise_id)
+
+
+ingest_services.after_batch(tell_of_new_data)

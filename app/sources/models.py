@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
+from app.i18n import later
 from app.types import UTCDateTime, one_of
 
 
@@ -35,14 +35,15 @@ class Source(StrEnum):
         return str(SOURCE_LABELS[self])
 
 
+# Labels as `Later`: shown like lazy strings, and kept as msgids inside stored sentences.
 SOURCE_LABELS = {
-    Source.ENTERPRISES: _l("企业登记信息"),
-    Source.PUBLIC_CREDIT: _l("公共信用信息"),
-    Source.TAX_RATINGS: _l("纳税信用评价"),
-    Source.TAX_PAYMENTS: _l("纳税记录"),
-    Source.UTILITY_BILLS: _l("水电气暖缴费"),
-    Source.SOCIAL_INSURANCE: _l("社会保险缴纳"),
-    Source.LOAN_STATUS: _l("贷款状态报送"),
+    Source.ENTERPRISES: later("企业登记信息"),
+    Source.PUBLIC_CREDIT: later("公共信用信息"),
+    Source.TAX_RATINGS: later("纳税信用评价"),
+    Source.TAX_PAYMENTS: later("纳税记录"),
+    Source.UTILITY_BILLS: later("水电气暖缴费"),
+    Source.SOCIAL_INSURANCE: later("社会保险缴纳"),
+    Source.LOAN_STATUS: later("贷款状态报送"),
 }
 # The names as plain strings (for click choices, JSON and SQL): every source the import
 # path takes (files, pushes).

@@ -57,6 +57,10 @@ def test_csv_export(app, logged):
     lines = text.strip().splitlines()
     assert len(lines) == 3  # header + A's two rows
     assert "秘密用途B" not in text
+    # words, as on the page, never the codes
+    assert "纳税记录" in text and "已允许" in text and "已拒绝：未获授权" in text
+    for code in ("tax_payments", "allowed", "denied", "no_authorization", ",web,", ",api,"):
+        assert code not in text, code
 
 
 def test_api_access_log_is_the_callers_own(api, factories, logged):
