@@ -11,7 +11,7 @@ from app.api.spec import doc
 from app.auth.models import Role
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.ingest.services import SOURCES, ingest_records, ingest_upload
+from app.ingest.services import SOURCES, BatchSummary, ingest_records, ingest_upload
 
 SUMMARY_SCHEMA = {
     "type": "object",
@@ -67,19 +67,22 @@ def ingest_push(source: str):
     """
     if source not in SOURCES:
         raise NotFound(_("未知的数据源：%(source)s", source=source), code="unknown_source")
-    user = current_api_user()
-    upload = request.files.get("file")
-    if upload is not None:
-        summary = ingest_upload(
-            source, upload.stream, upload.filename or "", user_id=user.id, origin="push"
-        )
-    else:
-        body = request.get_json(silent=True)
-        records = body.get("records") if isinstance(body, dict) else None
-        if not isinstance(records, list):
-            raise ValidationFailed(
-                "records", _('请求体应为 {"records": [...]} 或上传文件 file'), code="bad_request"
-            )
-        summary = ingest_records(source, records, origin="push", user_id=user.id, label="push")
+    summary = push(source, current_api_user().id)
     db.session.commit()
     return jsonify(summary.to_dict())
+
+
+def push(source: str, user_id: int) -> BatchSummary:
+    """The request's multipart `file` or JSON `{"records": [...]}` imported for `source`."""
+    upload = request.files.get("file")
+    if upload is not None:
+        return ingest_upload(
+            source, upload.stream, upload.filename or "", user_id=user_id, origin="push"
+        )
+    body = request.get_json(silent=True)
+    records = body.get("records") if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise ValidationFailed(
+            "records", _('请求体应为 {"records": [...]} 或上传文件 file'), code="bad_request"
+        )
+    return ingest_records(source, records, origin="push", user_id=user_id, label="push")

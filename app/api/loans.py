@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.ingest import RECORDS_SCHEMA, SUMMARY_SCHEMA, push
 from app.api.spec import doc
 from app.auth.models import Role
 from app.errors import ValidationFailed
@@ -130,3 +131,18 @@ def report_loan_status(loan_id: int):
     db.session.commit()
     loan = report.loan
     return jsonify({**loan_json(loan, shown=_shown([loan])), "report": report_json(report)}), 201
+
+
+@bp.route("/loans/status", methods=["POST"])
+@api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
+@doc(request=RECORDS_SCHEMA, response=SUMMARY_SCHEMA, tag="loans")
+def push_loan_status():
+    """The bank's monthly status of many loans at once, as the `loan_status` source: a CSV /
+    XLSX file (multipart `file`) or `{"records": [...]}` with its fields (docs/formats.md).
+
+    Answered with the import summary; each row is judged as a single report would be, and
+    only the bank's own loans are taken (`loan_not_found` otherwise, for another bank's loan
+    as for none). 422 when the input is unusable as a whole (nothing is written then)."""
+    summary = push("loan_status", current_api_user().id)
+    db.session.commit()
+    return jsonify(summary.to_dict())

@@ -245,6 +245,23 @@ def _all_canonical_amounts(column: np.ndarray) -> bool:
     return _CANONICAL_AMOUNTS.fullmatch(joined) is not None
 
 
+# Whole numbers already in stored form (ASCII digits, no sign, no leading zero, below 2**31):
+# identifiers such as loan numbers are all distinct, so parsing each would cost a call per row.
+_INT_FORM = r"(?:0|[1-9][0-9]{0,8})"
+_CANONICAL_INTS = re.compile(rf"(?:{_INT_FORM}\n)*{_INT_FORM}")
+
+
+def _all_canonical_ints(column: np.ndarray) -> bool:
+    """Whether every cell is a string already in stored form (then it is stored as is)."""
+    if not len(column):
+        return False
+    try:
+        joined = "\n".join(column)
+    except TypeError:  # numbers, None (XLSX cells, records)
+        return False
+    return _CANONICAL_INTS.fullmatch(joined) is not None
+
+
 def _canonical_amounts(uniques: np.ndarray) -> np.ndarray:
     """Which distinct amounts are already in stored form."""
     match = _CANONICAL_AMOUNT.fullmatch
@@ -274,7 +291,9 @@ def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedC
             errors[f.name] = np.full(n, "missing_value" if f.required else None, dtype=object)
             continue
         column = chunk[f.name].to_numpy(dtype=object)
-        if f.kind == AMOUNT and _all_canonical_amounts(column):
+        if (f.kind == AMOUNT and _all_canonical_amounts(column)) or (
+            f.kind == INT and _all_canonical_ints(column)
+        ):
             stored[f.name] = column
             errors[f.name] = np.full(n, None, dtype=object)
             blank_row[:] = False

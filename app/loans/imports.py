@@ -4,8 +4,8 @@ import path (`app.ingest`: readers, field spec, rejections, batch history).
 The rows are staged like any source's; what differs is the write. Each row is judged by the
 rules a report on the web or through the API is judged by (`services.report_problems`, over
 plain values read in bulk), in `as_of` order per loan, so that a row after a row settling
-the loan finds it closed; the reports taken are then written with one COPY (PostgreSQL) or
-one executemany (SQLite), and the loans' current status with one `UPDATE … FROM`.
+the loan finds it closed; the reports taken are then written with one `INSERT … SELECT` from
+the stage, and the loans' current status with one `UPDATE … FROM`.
 
 Counts: `inserted` = a first report of that loan and day, `updated` = a correction of an
 earlier report of that day (appended: reports are never edited), `unchanged` = the day's
@@ -23,12 +23,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Column,
-    Date,
     Integer,
     MetaData,
-    String,
     Table,
     and_,
+    delete,
     exists,
     func,
     insert,
@@ -49,13 +48,11 @@ from app.ingest.writers import WRITERS, BatchWriter, WriteCounts
 from app.loans.models import Loan, LoanReport, LoanStatus, ReportOrigin
 from app.loans.services import REPORT_RULES, LoanFacts, becomes_current, report_problems
 from app.sources.models import Source
-from app.types import Money, UTCDateTime
+from app.types import UTCDateTime
 
 NOT_FOUND = "loan_not_found"
 # The same words whether the loan is another bank's or does not exist: nothing is revealed.
 NOT_FOUND_TEXT = _l("贷款不存在或不是本行发放的")
-CONFLICT = "duplicate_conflict"
-CONFLICT_TEXT = _l("同一批数据中同一贷款同一日期出现多次且内容不一致")
 CLOSING = 5000  # loans per query when releasing the funds' reservations of settled loans
 
 
@@ -89,6 +86,11 @@ class LoanStatusWriter(BatchWriter):
         self.rule_texts: dict[str, tuple[str, str]] = {}
 
     def _finish(self) -> WriteCounts:
+        """Whole-batch SQL around one Python pass over the rows left to judge: reject the
+        rows of loans not the importer's; resolve repeats (as for every source); drop the
+        rows the day's latest report already says (`unchanged`); judge the rest by the
+        rules, row by row; unstage the rows that broke one; write the rest as reports with
+        one INSERT … SELECT and the loans' current status with one UPDATE … FROM."""
         counts = WriteCounts()
         s, loans = self.stage, Loan.__table__
         if self.postgres:
@@ -102,10 +104,18 @@ class LoanStatusWriter(BatchWriter):
             mine.append(loans.c.bank_id == self.bank_id)
         column = self.headers.get("loan_id", "loan_id")
         self._reject_staged(~exists().where(*mine), NOT_FOUND, column, _texts(NOT_FOUND_TEXT))
+        counts.unchanged += self._resolve_duplicates()
+        counts.unchanged += self._drop_known()
 
-        taken, current, closed = self._judge(counts, self.conn.execute(self._staged_with_loans()))
-        self._write_reports(taken)
-        self._write_current(current)
+        rejected, current, closed = self._judge(counts, self.conn.execute(self._to_judge()))
+        if rejected:
+            marks = self._row_list("loan_status_rejected", rejected)
+            self.conn.execute(delete(s).where(s.c[ROW].in_(select(marks.c[ROW]))))
+            marks.drop(self.conn)
+        if counts.inserted or counts.updated:
+            self._write_reports()
+        if current:
+            self._write_current(current)
         self.stage.drop(self.conn)
         for obj in list(db.session.identity_map.values()):
             if isinstance(obj, Loan):
@@ -113,17 +123,33 @@ class LoanStatusWriter(BatchWriter):
         self._release_settled(closed)
         return counts
 
-    def _staged_with_loans(self):
-        """Each staged row with its loan's terms and current status, and the latest report
-        already kept for its loan and day (None when there is none), in application order."""
+    def _drop_known(self) -> int:
+        """Unstage the rows that the latest report of their loan and day already says (a
+        re-import); returns how many."""
+        s, r = self.stage, LoanReport.__table__
+        later = r.alias("later")
+        known = exists().where(
+            r.c.loan_id == s.c.loan_id,
+            r.c.as_of == s.c.as_of,
+            r.c.status == s.c.status,
+            r.c.days_past_due == func.coalesce(s.c.days_past_due, 0),
+            r.c.outstanding == s.c.outstanding,
+            ~exists().where(
+                later.c.loan_id == r.c.loan_id, later.c.as_of == r.c.as_of, later.c.id > r.c.id
+            ),
+        )
+        return self.conn.execute(delete(s).where(known)).rowcount
+
+    def _to_judge(self):
+        """Each staged row with its loan's terms and current status, and whether a report of
+        its loan and day is kept already, in application order (loan, day, row)."""
         s, loans, reports = self.stage, Loan.__table__, LoanReport.__table__
-        latest = (
-            select(reports.c.loan_id, reports.c.as_of, func.max(reports.c.id).label("id"))
+        days = (
+            select(reports.c.loan_id, reports.c.as_of)
             .where(exists().where(s.c.loan_id == reports.c.loan_id, s.c.as_of == reports.c.as_of))
-            .group_by(reports.c.loan_id, reports.c.as_of)
+            .distinct()
             .subquery()
         )
-        last = reports.alias("last")
         return (
             select(
                 s.c[ROW],
@@ -136,16 +162,12 @@ class LoanStatusWriter(BatchWriter):
                 loans.c.disbursed_on,
                 loans.c.status,
                 loans.c.as_of,
-                last.c.status,
-                last.c.days_past_due,
-                last.c.outstanding,
+                days.c.loan_id.is_not(None),
             )
             .select_from(
-                s.join(loans, loans.c.id == s.c.loan_id)
-                .outerjoin(
-                    latest, and_(latest.c.loan_id == s.c.loan_id, latest.c.as_of == s.c.as_of)
+                s.join(loans, loans.c.id == s.c.loan_id).outerjoin(
+                    days, and_(days.c.loan_id == s.c.loan_id, days.c.as_of == s.c.as_of)
                 )
-                .outerjoin(last, last.c.id == latest.c.id)
             )
             .order_by(s.c.loan_id, s.c.as_of, s.c[ROW])
             .execution_options(stream_results=True, yield_per=20_000)
@@ -153,53 +175,41 @@ class LoanStatusWriter(BatchWriter):
 
     def _judge(self, counts: WriteCounts, rows: Iterable[Sequence]):
         """Apply each loan's rows in `as_of` order to its facts, as `report_status` would one
-        by one. Returns the reports taken, the loans' new current status (those changed)
-        and the loans a row settled."""
+        by one (`report_problems`, `becomes_current`). Returns the rows rejected, the row
+        that becomes each changed loan's status, and the loans a row settled."""
         today = local_today()
-        taken: list[tuple] = []  # (loan_id, as_of, status, dpd, outstanding)
-        current: list[tuple] = []  # (loan_id, status, dpd, outstanding, as_of)
+        rejected: list[int] = []
+        current: list[int] = []
         closed: list[int] = []
         problems: list[tuple[int, str, str, object]] = []  # (row, field, code, value)
+        settled = LoanStatus.SETTLED.value
         for loan_id, loan_rows in groupby(rows, key=itemgetter(1)):
             facts: LoanFacts | None = None
+            last: int | None = None
             was = ""  # the loan's status before this file
-            state: tuple | None = None
-            for day, same_day in groupby(loan_rows, key=itemgetter(2)):
-                group = list(same_day)
-                first = group[0]
+            for row, _loan, day, status, dpd, outstanding, *loan, known_day in loan_rows:
                 if facts is None:
-                    facts = LoanFacts(first[6], first[7], first[8], first[9])
-                    was = first[8]
-                values = first[3:6]
-                if any(tuple(r[3:6]) != tuple(values) for r in group[1:]):
-                    problems += [(r[0], "loan_id", CONFLICT, loan_id) for r in group]
-                    continue
-                counts.unchanged += len(group) - 1
-                status, dpd, outstanding = values
-                if first[10] is not None and (first[10], first[11], first[12]) == (
-                    status, dpd, outstanding,
-                ):  # fmt: skip
-                    counts.unchanged += 1
-                    continue
+                    facts = LoanFacts(*loan)
+                    was = facts.status
                 found = report_problems(facts, today, day, status, dpd, outstanding)
                 if found:
                     shown = {"as_of": day, "days_past_due": dpd, "outstanding": outstanding}
-                    problems += [(first[0], f, c, shown[f]) for f, c in found.items()]
+                    problems += [(row, f, c, shown[f]) for f, c in found.items()]
+                    rejected.append(row)
                     continue
-                taken.append((loan_id, day, status, dpd, outstanding))
-                if first[10] is None:
-                    counts.inserted += 1
-                else:
+                if known_day:
                     counts.updated += 1
+                else:
+                    counts.inserted += 1
                 if becomes_current(facts.as_of, day):
-                    facts = LoanFacts(facts.principal, facts.disbursed_on, status, day)
-                    state = (loan_id, status, dpd, outstanding, day)
-            if state is not None:
-                current.append(state)
-                if state[1] == LoanStatus.SETTLED and was != LoanStatus.SETTLED:
+                    facts = facts._replace(status=status, as_of=day)
+                    last = row
+            if last is not None:
+                current.append(last)
+                if facts is not None and facts.status == settled and was != settled:
                     closed.append(loan_id)
         self._add_rule_rejections(problems)
-        return taken, current, closed
+        return rejected, current, closed
 
     def _add_rule_rejections(self, problems: list[tuple[int, str, str, object]]) -> None:
         if not problems:
@@ -207,8 +217,7 @@ class LoanStatusWriter(BatchWriter):
         payload = []
         for row, name, code, value in problems:
             if code not in self.rule_texts:
-                message = CONFLICT_TEXT if code == CONFLICT else REPORT_RULES[code]
-                self.rule_texts[code] = _texts(message)
+                self.rule_texts[code] = _texts(REPORT_RULES[code])
             zh, en = self.rule_texts[code]
             payload.append(
                 {
@@ -220,78 +229,53 @@ class LoanStatusWriter(BatchWriter):
             )  # fmt: skip
         self.conn.execute(insert(ImportRejection.__table__), payload)
 
-    def _write_reports(self, taken: list[tuple]) -> None:
-        if not taken:
-            return
-        origin, user = ReportOrigin.FILE.value, self.user_id
-        if not self.postgres:
-            self.conn.execute(
-                insert(LoanReport.__table__),
-                [
-                    {"loan_id": t[0], "as_of": t[1], "status": t[2], "days_past_due": t[3],
-                     "outstanding": t[4], "origin": origin, "user_id": user, "at": self.now}
-                    for t in taken
-                ],
-            )  # fmt: skip
-            return
-        null = "\\N"  # COPY text format's NULL
-        tail = f"\t{origin}\t{null if user is None else user}\t{self.now.isoformat()}\n"
-        columns = "loan_id, as_of, status, days_past_due, outstanding, origin, user_id, at"
-        self._copy_lines(
-            f"loan_reports ({columns})",
-            (f"{t[0]}\t{t[1].isoformat()}\t{t[2]}\t{t[3]}\t{t[4]}{tail}" for t in taken),
-        )
-
-    def _write_current(self, current: list[tuple]) -> None:
-        """The loans whose status a taken report became: one UPDATE … FROM a staged list."""
-        if not current:
-            return
-        changes = Table(
-            "loan_status_current", MetaData(),
-            Column("id", Integer), Column("status", String(16)),
-            Column("days_past_due", Integer), Column("outstanding", Money()),
-            Column("as_of", Date), prefixes=["TEMPORARY"],
-        )  # fmt: skip
-        changes.drop(self.conn, checkfirst=True)
-        changes.create(self.conn)
+    def _row_list(self, name: str, rows: list[int]) -> Table:
+        """A temporary table of row numbers (COPY on PostgreSQL)."""
+        table = Table(name, MetaData(), Column(ROW, Integer), prefixes=["TEMPORARY"])
+        table.drop(self.conn, checkfirst=True)
+        table.create(self.conn)
         if self.postgres:
-            self._copy_lines(
-                "loan_status_current (id, status, days_past_due, outstanding, as_of)",
-                (f"{c[0]}\t{c[1]}\t{c[2]}\t{c[3]}\t{c[4].isoformat()}\n" for c in current),
-            )
+            raw = self.conn.connection.driver_connection
+            with (
+                raw.cursor() as cursor,  # type: ignore[union-attr]
+                cursor.copy(f"COPY {name} ({ROW}) FROM STDIN") as copy,
+            ):
+                copy.write("\n".join(map(str, rows)) + "\n")
+            self.conn.exec_driver_sql(f"ANALYZE {name}")
         else:
-            self.conn.execute(
-                insert(changes),
-                [dict(zip(("id", "status", "days_past_due", "outstanding", "as_of"), c,
-                          strict=True)) for c in current],
-            )  # fmt: skip
-        loans = Loan.__table__
+            self.conn.execute(insert(table), [{ROW: r} for r in rows])
+        return table
+
+    def _write_reports(self) -> None:
+        """Every row still staged is a report taken: one INSERT … SELECT."""
+        s = self.stage
+        now = literal(self.now, UTCDateTime())
+        self.conn.execute(
+            insert(LoanReport.__table__).from_select(
+                ["loan_id", "as_of", "status", "days_past_due", "outstanding", "origin",
+                 "user_id", "at"],
+                select(
+                    s.c.loan_id, s.c.as_of, s.c.status, func.coalesce(s.c.days_past_due, 0),
+                    s.c.outstanding, literal(ReportOrigin.FILE.value),
+                    literal(self.user_id, Integer), now,
+                ),
+            )
+        )  # fmt: skip
+
+    def _write_current(self, current: list[int]) -> None:
+        """The loans whose status a taken row became: one UPDATE … FROM the staged rows."""
+        s, loans = self.stage, Loan.__table__
+        marks = self._row_list("loan_status_current", current)
         self.conn.execute(
             update(loans)
-            .where(loans.c.id == changes.c.id)
+            .where(loans.c.id == s.c.loan_id, s.c[ROW] == marks.c[ROW])
             .values(
-                status=changes.c.status, days_past_due=changes.c.days_past_due,
-                outstanding=changes.c.outstanding, as_of=changes.c.as_of,
+                status=s.c.status, days_past_due=func.coalesce(s.c.days_past_due, 0),
+                outstanding=s.c.outstanding, as_of=s.c.as_of,
                 updated_at=literal(self.now, UTCDateTime()),
             )
         )  # fmt: skip
-        changes.drop(self.conn)
-
-    def _copy_lines(self, target: str, lines: Iterable[str], block: int = 50_000) -> None:
-        """COPY text-format lines into `target` (a table and its columns)."""
-        raw = self.conn.connection.driver_connection
-        with (
-            raw.cursor() as cursor,  # type: ignore[union-attr]
-            cursor.copy(f"COPY {target} FROM STDIN") as copy,
-        ):
-            chunk: list[str] = []
-            for line in lines:
-                chunk.append(line)
-                if len(chunk) >= block:
-                    copy.write("".join(chunk))
-                    chunk.clear()
-            if chunk:
-                copy.write("".join(chunk))
+        marks.drop(self.conn)
 
     def _release_settled(self, closed: list[int]) -> None:
         """What a fund reserved for a loan the file settled is released, as on the web

@@ -253,3 +253,33 @@ def test_the_operator_sees_loan_status_batches_in_the_history(app, loans, factor
     assert "1 inserted" in result.output
     page = _client(app, admin).get("/admin/ingest/batches").get_data(as_text=True)
     assert "贷款状态报送" in page and "loans.csv" in page
+
+
+def test_the_bank_pushes_records_or_a_file_through_the_api(api, loans, factories):
+    mine = loans.disbursed(on=local_today() - timedelta(days=30))
+    theirs = Loans(factories).disbursed(on=local_today() - timedelta(days=30))
+    token = factories.token(loans.officer)
+    owner = factories.token(factories.user(Role.ENTERPRISE, enterprise=mine.enterprise))
+    db.session.commit()
+    records = [
+        {"loan_id": mine.id, "as_of": _day(1), "status": "逾期", "days_past_due": 3,
+         "outstanding": "199000"},
+        {"贷款编号": theirs.id, "报告日期": _day(1), "贷款状态": "正常", "贷款余额": "1"},
+    ]  # fmt: skip
+    r = api.post("/api/v1/loans/status", json={"records": records}, token=token)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert (body["source"], body["inserted"], body["rejected"]) == ("loan_status", 1, 1)
+    assert (body["rejections"][0]["row"], body["rejections"][0]["code"]) == (2, "loan_not_found")
+    db.session.refresh(mine)
+    db.session.refresh(theirs)
+    assert (mine.status, mine.days_past_due) == ("overdue", 3) and theirs.as_of is None
+    data = csv_text(HEADER, [[mine.id, _day(1), "逾期", "3", "199000"]]).encode("gb18030")
+    r = api.post("/api/v1/loans/status", data={"file": (io.BytesIO(data), "m.csv")},
+                 token=token, content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 200 and r.get_json()["unchanged"] == 1
+    r = api.post("/api/v1/loans/status", json={"rows": []}, token=token)
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "records"
+    assert api.post("/api/v1/loans/status", json={"records": records},
+                    token=owner).status_code == 403  # fmt: skip
+    assert api.post("/api/v1/loans/status", json={"records": records}).status_code == 401
