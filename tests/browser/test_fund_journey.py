@@ -64,7 +64,7 @@ def test_register_report_claim_approve_and_the_dashboard_shows_it(live_server, b
     regulator.get_by_role("link", name="风险缓释基金").first.click()
     expect(regulator.get_by_text("剩 10 个工作日").first).to_be_visible()
     regulator.get_by_role("link", name="BRW1").click()
-    regulator.locator("tbody tr").first.get_by_role("link").first.click()
+    regulator.locator('a[href*="/office/claims/"]').first.click()  # the pending claim
     expect(regulator.get_by_text("批准后基金支付 ¥150,000.00")).to_be_visible()
     regulator.get_by_label("批准代偿").check()
     regulator.get_by_label("说明（驳回时必填）").fill("材料齐全，同意代偿")
