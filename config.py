@@ -49,6 +49,15 @@ class Config:
     INGEST_XLSX_MAX_SHARED_STRINGS_MB = int(
         os.environ.get("INGEST_XLSX_MAX_SHARED_STRINGS_MB", "100")
     )
+    # Uploads and pushed files bigger than this are stored (INGEST_JOB_DIR, default the
+    # instance folder's ingest-jobs/) and imported by the scheduler's run_import_jobs, which
+    # re-queues a batch whose heartbeat is older than INGEST_JOB_STALE_SECONDS (its process
+    # died), at most INGEST_JOB_MAX_ATTEMPTS times (app/ingest/jobs.py).
+    INGEST_BACKGROUND_BYTES = int(float(os.environ.get("INGEST_BACKGROUND_MB", "5")) * 1024 * 1024)
+    INGEST_JOB_DIR = os.environ.get("INGEST_JOB_DIR") or None
+    INGEST_JOB_STALE_SECONDS = int(os.environ.get("INGEST_JOB_STALE_SECONDS", "900"))
+    INGEST_JOB_MAX_ATTEMPTS = int(os.environ.get("INGEST_JOB_MAX_ATTEMPTS", "3"))
+    SCHEDULER_IMPORT_JOBS_SECONDS = int(os.environ.get("XYD_SCHEDULER_IMPORT_JOBS_SECONDS", "10"))
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -16,7 +16,8 @@ from typing import IO, Any
 
 
 class Progress:
-    """What a service reports to: `total(n)` when known, `advance(n)` after each step."""
+    """What a service reports to: `total(n)` when known, `advance(n)` after each step,
+    `rejected(n)` for the rows of a step it refused (imports)."""
 
     def __init__(self, bar: Any = None) -> None:
         self._bar = bar
@@ -29,6 +30,9 @@ class Progress:
     def advance(self, n: int = 1) -> None:
         if self._bar is not None and n:
             self._bar.update(n)
+
+    def rejected(self, n: int) -> None:
+        """`n` more rows were rejected (a bar shows only the rows done)."""
 
 
 NO_PROGRESS = Progress()

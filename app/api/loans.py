@@ -143,6 +143,9 @@ def push_loan_status():
     Answered with the import summary; each row is judged as a single report would be, and
     only the bank's own loans are taken (`loan_not_found` otherwise, for another bank's loan
     as for none). 422 when the input is unusable as a whole (nothing is written then)."""
-    summary = push("loan_status", current_api_user().id)
+    # A bank's own report: imported at once whatever its size (the batch pages are the
+    # operator's).
+    summary = push("loan_status", current_api_user().id, background=False).summary
+    assert summary is not None
     db.session.commit()
     return jsonify(summary.to_dict())

@@ -32,15 +32,17 @@ _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
 def doc(*, request: dict | None = None, response: dict | None = None, params: list | None = None,
         tag: str | None = None, request_type: str = "application/json",
-        status: int = 200, response_type: str = "application/json"):  # fmt: skip
+        status: int = 200, response_type: str = "application/json",
+        also: dict[int, tuple[str, dict]] | None = None):  # fmt: skip
     """Attach OpenAPI details to an API view (`request_type` / `response_type`: the bodies'
     media types, e.g. multipart/form-data for an upload, application/pdf for a file;
-    `status`: the status of a success, 201 for a view that creates)."""
+    `status`: the status of a success, 201 for a view that creates; `also`: other successes,
+    status → (description, JSON schema), e.g. 202 for work queued)."""
 
     def decorator(view):
         view.api_doc = {"request": request, "response": response, "params": params or [],
                         "tag": tag, "request_type": request_type, "status": status,
-                        "response_type": response_type}  # fmt: skip
+                        "response_type": response_type, "also": also or {}}  # fmt: skip
         return view
 
     return decorator
@@ -87,6 +89,10 @@ def build_spec(app: Flask) -> dict:
                                 "schema": extra.get("response") or {"type": "object"}
                             }
                         },
+                    },
+                    **{
+                        str(code): _json_response(words, schema)
+                        for code, (words, schema) in extra.get("also", {}).items()
                     },
                     "default": _json_response("Error", {"$ref": "#/components/schemas/Error"}),
                 },

@@ -49,7 +49,13 @@ ORIGIN_LABELS = {
     Origin.PUSH: _l("接口推送"),
 }
 ORIGINS: tuple[str, ...] = tuple(o.value for o in Origin)
-BATCH_STATES = ("running", "succeeded", "failed")
+BATCH_STATES = ("queued", "running", "succeeded", "failed")
+BATCH_STATE_LABELS = {
+    "queued": _l("排队中"),
+    "running": _l("导入中"),
+    "succeeded": _l("成功"),
+    "failed": _l("失败"),
+}
 
 
 class TaxGrade(StrEnum):
@@ -69,8 +75,12 @@ TAX_GRADES: tuple[str, ...] = tuple(g.value for g in TaxGrade)  # best → worst
 class ImportBatch(db.Model):
     """One file, pull or push: who, when, what, and what became of its rows.
 
-    `running` exists only inside the batch's own transaction; others see `succeeded`
-    or `failed` (a failed batch is recorded after its rollback, with no data rows).
+    A file imported at once is `running` only inside its own transaction; others see
+    `succeeded` or `failed` (a failed batch is recorded after its rollback, with no data
+    rows). A big upload or push is stored (`stored_file`) and `queued`; the scheduler
+    claims it (`running`, committed: `claimed_by`, `attempts`) and writes `rows_read`,
+    `rows_rejected`, `total_rows` and `heartbeat_at` in short transactions of their own
+    while the import's transaction is open (app/ingest/jobs.py).
     """
 
     __tablename__ = "import_batches"
@@ -96,8 +106,29 @@ class ImportBatch(db.Model):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     skipped_no_consent: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Background imports only (app/ingest/jobs.py):
+    stored_file: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    total_rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_rejected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def state_label(self) -> str:
+        return str(BATCH_STATE_LABELS.get(self.status, self.status))
+
+    @property
+    def percent(self) -> int | None:
+        """How far a background import is (0–100), when its total is known."""
+        if self.status == "succeeded":
+            return 100
+        if not self.total_rows or self.rows_read is None:
+            return None
+        return min(99, self.rows_read * 100 // self.total_rows)
 
     @property
     def origin_label(self) -> str:

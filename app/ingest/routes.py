@@ -3,7 +3,7 @@ corrections history. Admin only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.errors import ServiceError
 from app.extensions import db
 from app.forms import attach_error
-from app.ingest import services
+from app.ingest import jobs, services
 from app.ingest.forms import SOURCE_LABELS, UploadForm
 from app.spreadsheets import csv_response
 
@@ -29,7 +29,7 @@ def upload():
     if form.validate_on_submit():
         stored = form.file.data
         try:
-            summary = services.ingest_upload(
+            submitted = services.ingest_upload(
                 form.source.data,
                 stored.stream,
                 stored.filename or "",
@@ -41,20 +41,24 @@ def upload():
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(
-                _(
-                    "已导入 %(rows)s 行：新增 %(inserted)s，更新 %(updated)s，未变 %(unchanged)s，"
-                    "拒收 %(rejected)s，未授权跳过 %(skipped)s",
-                    rows=summary.rows,
-                    inserted=summary.inserted,
-                    updated=summary.updated,
-                    unchanged=summary.unchanged,
-                    rejected=summary.rejected,
-                    skipped=summary.skipped_no_consent,
-                ),
-                "success",
-            )
-            return redirect(url_for("ingest.batch", batch_id=summary.batch_id))
+            summary = submitted.summary
+            if summary is None:
+                flash(_("文件较大，已转入后台导入：本页显示进度，完成后显示结果。"), "info")
+            else:
+                flash(
+                    _(
+                        "已导入 %(rows)s 行：新增 %(inserted)s，更新 %(updated)s，"
+                        "未变 %(unchanged)s，拒收 %(rejected)s，未授权跳过 %(skipped)s",
+                        rows=summary.rows,
+                        inserted=summary.inserted,
+                        updated=summary.updated,
+                        unchanged=summary.unchanged,
+                        rejected=summary.rejected,
+                        skipped=summary.skipped_no_consent,
+                    ),
+                    "success",
+                )
+            return redirect(url_for("ingest.batch", batch_id=submitted.batch_id))
     status = 422 if request.method == "POST" else 200
     return render_template("ingest/upload.html", form=form), status
 
@@ -78,10 +82,18 @@ def batch(batch_id: int):
     return render_template(
         "ingest/batch.html",
         batch=found,
+        state=jobs.describe(found),
         rejections=services.batch_rejections(batch_id, limit=REJECTIONS_SHOWN),
         shown=REJECTIONS_SHOWN,
         labels=SOURCE_LABELS,
     )
+
+
+@bp.route("/batches/<int:batch_id>/progress.json")
+@role_required(Role.ADMIN)
+def batch_progress(batch_id: int):
+    """What the batch page's script polls while a background import is queued or running."""
+    return jsonify(jobs.describe(services.get_batch(batch_id)))
 
 
 @bp.route("/batches/<int:batch_id>/rejections.csv")

@@ -12,8 +12,6 @@ the caller's transaction too: callers should not hold other uncommitted work.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from app.progress import NO_PROGRESS, Progress
 __all__ = [
     "SOURCES",
     "BatchSummary",
+    "Submitted",
     "UnusableInput",
     "ingest_file",
     "ingest_records",
@@ -123,9 +122,13 @@ def ingest_file(
     filename: str | None = None,
     origin: str = "file",
     progress: Progress = NO_PROGRESS,
+    batch: ImportBatch | None = None,
 ) -> BatchSummary:
     """Import a CSV or XLSX file (detected by content) for `source`; `progress` hears of
-    each chunk of rows handled (a CLI progress bar)."""
+    each chunk of rows handled (a CLI progress bar, a background job's batch row).
+
+    `batch`: a queued batch claimed by a background job (app/ingest/jobs.py), which this
+    import fills in rather than making its own."""
     spec = get_spec(source)
     path = Path(path)
     name = filename or path.name
@@ -137,7 +140,7 @@ def ingest_file(
     if progress is not NO_PROGRESS:
         progress.total(count_rows(path))
         chunks = _reporting(chunks, progress)
-    return _run(spec, chunks, origin, user_id, name, lambda: checksum)
+    return _run(spec, chunks, origin, user_id, name, lambda: checksum, batch, progress)
 
 
 def _reporting(chunks: Iterator[Chunk], progress: Progress) -> Iterator[Chunk]:
@@ -183,9 +186,11 @@ def _run(
     user_id: int | None,
     filename: str | None,
     checksum,
+    claimed: ImportBatch | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> BatchSummary:
     started = utcnow()
-    batch = ImportBatch(
+    batch = claimed or ImportBatch(
         source=spec.name,
         origin=origin,
         filename=filename,
@@ -193,17 +198,22 @@ def _run(
         started_at=started,
         status="running",
     )
+    claimed_id = claimed.id if claimed is not None else None
     try:
-        db.session.add(batch)
-        db.session.flush()
-        summary = _load(spec, batch, chunks)
+        if claimed is None:
+            db.session.add(batch)
+            db.session.flush()
+        summary = _load(spec, batch, chunks, progress)
         batch.checksum = checksum()
         for hook in AFTER_BATCH:
             hook(summary)
     except Exception as exc:
         db.session.rollback()
         message = exc.message if isinstance(exc, UnusableInput) else f"{type(exc).__name__}: {exc}"
-        _record_failure(spec.name, origin, filename, user_id, started, message)
+        if claimed_id is not None:
+            _fail_claimed(claimed_id, message)
+        else:
+            _record_failure(spec.name, origin, filename, user_id, started, message)
         raise
     batch.status = "succeeded"
     batch.finished_at = utcnow()
@@ -229,7 +239,19 @@ def _record_failure(
     db.session.commit()
 
 
-def _load(spec: SourceSpec, batch: ImportBatch, chunks: Iterator[Chunk]) -> BatchSummary:
+def _fail_claimed(batch_id: int, message: str) -> None:
+    """A claimed background batch that failed: its row says why (committed at once)."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is not None:
+        batch.status = "failed"
+        batch.finished_at = utcnow()
+        batch.error = message[:2000]
+        db.session.commit()
+
+
+def _load(
+    spec: SourceSpec, batch: ImportBatch, chunks: Iterator[Chunk], progress: Progress = NO_PROGRESS
+) -> BatchSummary:
     ctx = _context()
     writer = writer_for(spec)(spec, batch.id, batch.started_at, user_id=batch.user_id)
     rows = 0
@@ -240,6 +262,7 @@ def _load(spec: SourceSpec, batch: ImportBatch, chunks: Iterator[Chunk]) -> Batc
             rows += checked.rows
             writer.add_rejections(checked.rejections)
             writer.add_rows(checked.valid)
+            progress.rejected(len({r.row for r in checked.rejections}))
         counts = writer.finish()
     finally:
         writer.close()
@@ -361,14 +384,37 @@ def record_history(*, uscc: str | None = None, limit: int = 200) -> list[RecordH
 UPLOAD_EXTENSIONS = (".csv", ".xlsx")
 
 
+@dataclass
+class Submitted:
+    """What became of an upload: imported at once (`summary`) or queued (`queued`)."""
+
+    batch_id: int
+    summary: BatchSummary | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.summary is None
+
+
 def ingest_upload(
-    source: str, stream: IO[bytes], filename: str, *, user_id: int | None, origin: str
-) -> BatchSummary:
-    """Spool an uploaded file to a temporary file and import it.
+    source: str,
+    stream: IO[bytes],
+    filename: str,
+    *,
+    user_id: int | None,
+    origin: str,
+    background: bool = True,
+) -> Submitted:
+    """Store an uploaded file, then import it at once or queue it: the one place that
+    decides. A file of at most INGEST_BACKGROUND_BYTES is imported now (and its stored copy
+    removed); a bigger one becomes a `queued` batch that the scheduler's `run_import_jobs`
+    imports (app/ingest/jobs.py), answered at once (`background=False`: always at once).
 
     Only `.csv` and `.xlsx` names are taken (the content is checked again by the reader);
     the size limit is Flask's MAX_CONTENT_LENGTH (413 before we get here).
     """
+    from app.ingest import jobs
+
     spec = get_spec(source)
     name = Path(filename or "").name
     suffix = Path(name).suffix.lower()
@@ -376,8 +422,12 @@ def ingest_upload(
         raise UnusableInput(
             _("只接受 CSV 或 XLSX 文件（.csv、.xlsx）"), code="unsupported_type", field="file"
         )
-    with tempfile.TemporaryDirectory(prefix="xyd-ingest-") as folder:
-        target = Path(folder) / f"upload{suffix}"
-        with target.open("wb") as out:
-            shutil.copyfileobj(stream, out, length=1 << 20)
-        return ingest_file(spec.name, target, user_id=user_id, filename=name, origin=origin)
+    stored = jobs.store_upload(stream, suffix)
+    if background and stored.stat().st_size > jobs.background_bytes():
+        batch = jobs.queue_file(spec.name, stored, name, user_id=user_id, origin=origin)
+        return Submitted(batch_id=batch.id)
+    try:
+        summary = ingest_file(spec.name, stored, user_id=user_id, filename=name, origin=origin)
+    finally:
+        stored.unlink(missing_ok=True)
+    return Submitted(batch_id=summary.batch_id, summary=summary)

@@ -65,10 +65,12 @@ def bank_import():
     if form.validate_on_submit():
         stored = form.file.data
         try:
+            # A bank's own monthly file: imported at once whatever its size.
             summary = ingest.ingest_upload(
                 "loan_status", stored.stream, stored.filename or "",
-                user_id=current_user.id, origin="file",
-            )  # fmt: skip
+                user_id=current_user.id, origin="file", background=False,
+            ).summary  # fmt: skip
+            assert summary is not None
         except ServiceError as exc:
             db.session.rollback()
             attach_error(form, exc)

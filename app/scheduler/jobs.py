@@ -48,6 +48,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.applications import tasks as application_tasks
     from app.audit import tasks as audit_tasks
     from app.consent import tasks as consent_tasks
+    from app.ingest import tasks as ingest_tasks
     from app.notifications import tasks as notification_tasks
     from app.profiles import tasks as profile_tasks
     from app.publicity import tasks as publicity_tasks
@@ -69,6 +70,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_PULL_REQUESTS_SECONDS", 60)),
             consent_tasks.process_pull_requests,
             _l("处理企业授权后排队的数据拉取"),
+        ),
+        Job(
+            "run_import_jobs",
+            int(config.get("SCHEDULER_IMPORT_JOBS_SECONDS", 10)),
+            ingest_tasks.run_import_jobs,
+            _l("运行排队的后台导入（大文件），并重新排队进程中断的导入"),
         ),
         Job(
             "pull_sources",

@@ -99,6 +99,7 @@ def test_run_once_runs_every_job_and_releases(app, monkeypatch):
         "pull_sources": "skipped",
         "checkpoint_access_log": "succeeded",
         "verify_access_log": "succeeded",
+        "run_import_jobs": "skipped",
         "remind_applications": "succeeded",
         "expire_applications": "succeeded",
         "rebuild_profiles": "succeeded",
