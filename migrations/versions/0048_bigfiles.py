@@ -2,16 +2,16 @@
 `queued`), run by the scheduler, which writes its progress (rows read, rejected, the total
 when known) and a heartbeat to the batch row as it goes.
 
-Revision ID: 0047_bigfiles
-Revises: 0046_mobile
+Revision ID: 0048_bigfiles
+Revises: 0047_loanstatus
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0047_bigfiles"
-down_revision = "0046_mobile"
+revision = "0048_bigfiles"
+down_revision = "0047_loanstatus"
 branch_labels = None
 depends_on = None
 
