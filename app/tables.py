@@ -5,8 +5,9 @@ preceded by the name of its column (CSS `table.reflow td::before { content: attr
 The name is the table's own header: rather than every template repeating each column's title on
 each cell, the base template passes the rendered page through `label_cells`, which copies the
 text of each header cell onto the cells below it (`data-label`, honouring colspan and rowspan)
-and marks the table `reflow`. A cell that already has a `data-label`, a cell spanning several
-columns (a "nothing here" row) and a table without a `<thead>` are left as they are.
+and marks the table `reflow` when it has four columns or more (two or three fit a phone as
+they are). A cell that already has a `data-label`, a cell spanning several columns (a "nothing
+here" row) and a table without a `<thead>` are left as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from html import unescape
 
 from markupsafe import Markup, escape
 
+REFLOW_FROM_COLUMNS = 4  # two or three columns fit a phone as they are
 _TAG = re.compile(r"<(/?)(table|thead|tr|th|td)\b([^>]*)>", re.IGNORECASE)
 _MARKUP = re.compile(r"<[^>]*>")
 _SPAN = {
@@ -72,7 +74,7 @@ def label_cells(html: str) -> Markup:
             if closing:
                 if tables:
                     table = tables.pop()
-                    if table.labelled:
+                    if table.labelled and len(table.headers) >= REFLOW_FROM_COLUMNS:
                         pieces[table.opening] = _with_class(pieces[table.opening], "reflow")
             else:
                 pieces.append(text)

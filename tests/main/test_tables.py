@@ -16,11 +16,21 @@ def _labels(html: str) -> list[str | None]:
 def test_body_and_footer_cells_take_their_columns_header_text():
     html = label_cells(
         '<table class="stats-table"><thead><tr><th scope="col">分组</th><th>金额 <abbr>¥</abbr></th>'
-        '<th>A &amp; B</th></tr></thead><tbody><tr><th scope="row">西安</th><td>1</td>'
-        "<td>2</td></tr></tbody><tfoot><tr><th>合计</th><td>1</td><td>2</td></tr></tfoot></table>"
+        '<th>A &amp; B</th><th>笔数</th></tr></thead><tbody><tr><th scope="row">西安</th><td>1</td>'
+        "<td>2</td><td>3</td></tr></tbody><tfoot><tr><th>合计</th><td>1</td><td>2</td><td>3</td>"
+        "</tr></tfoot></table>"
     )
-    assert _labels(html) == ["分组", "金额 ¥", "A &amp; B", "分组", "金额 ¥", "A &amp; B"]
+    assert _labels(html) == ["分组", "金额 ¥", "A &amp; B", "笔数"] * 2
     assert '<table class="stats-table reflow">' in html
+
+
+def test_a_table_of_two_or_three_columns_stays_a_table():
+    html = label_cells(
+        "<table><thead><tr><th>维度</th><th>权重</th><th>得分</th></tr></thead>"
+        "<tbody><tr><td>经营能力</td><td>20%</td><td>75.7</td></tr></tbody></table>"
+    )
+    assert _labels(html) == ["维度", "权重", "得分"]
+    assert "reflow" not in html
 
 
 def test_spans_shift_the_columns_and_a_spanning_cell_has_no_label():
