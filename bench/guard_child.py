@@ -61,7 +61,7 @@ def _setup(log_rows: int) -> tuple:
     ), origin="push")  # fmt: skip
     text = consent.current_text("query")
     grant = consent.grant_query(
-        enterprise.id, bank.id, list(consent.ALL_CATEGORIES), purpose="bench", user_id=None,
+        enterprise.id, bank.id, list(consent.ALL_CATEGORIES), purpose="pre_loan", user_id=None,
         ip=None, text_id=text.id, days=90,
     )  # fmt: skip
     # Every read of the run must be allowed, yet the guard must still count the day's reads

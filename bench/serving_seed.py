@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
         enterprises = list(db.session.execute(select(Enterprise.id, Enterprise.uscc)))
         for enterprise_id, _uscc in enterprises:
             grant = consent.grant_query(
-                enterprise_id, bank.id, list(consent.ALL_CATEGORIES), purpose="压测",
+                enterprise_id, bank.id, list(consent.ALL_CATEGORIES), purpose="pre_loan",
                 user_id=None, ip=None, text_id=text.id, days=90,
             )  # fmt: skip
             # Every request must be allowed, yet the guard still counts the day's reads

@@ -20,6 +20,12 @@ ENTRY_SCHEMA = {
         "categories": {"type": "array", "items": {"type": "string"}},
         "requested": {"type": "array", "items": {"type": "string"}},
         "purpose": {"type": "string"},
+        "keep_copy_days": {
+            "type": "integer",
+            "nullable": True,
+            "description": "days the bank may keep a copy of what an allowed read gave it "
+            "(0: none; null: no authorization cited)",
+        },
         "endpoint": {"type": "string"},
         "channel": {"type": "string", "enum": ["web", "api", "export"]},
         "outcome": {"type": "string", "enum": ["allowed", "denied"]},
@@ -61,6 +67,7 @@ def my_access_log():
                 "categories": e["categories"] if e["outcome"] == "allowed" else [],
                 "requested": e["requested"],
                 "purpose": e["purpose"],
+                "keep_copy_days": e["keep_copy_days"] if e["outcome"] == "allowed" else None,
                 "endpoint": e["endpoint"],
                 "channel": e["channel"],
                 "outcome": e["outcome"],

@@ -19,7 +19,8 @@ from app.api.spec import doc
 from app.auth.models import Role
 from app.banks.services import get_bank_by_code
 from app.consent import services
-from app.consent.models import KINDS, Authorization
+from app.consent.models import DATA_MONTHS, KINDS, PURPOSES, Authorization
+from app.consent.terms import Terms, sentences
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
@@ -30,12 +31,28 @@ AUTHORIZATION_SCHEMA = {
         "kind": {"type": "string", "enum": ["collection", "query"]},
         "grantee": {"type": "string", "description": "platform, or the bank code"},
         "categories": {"type": "array", "items": {"type": "string"}},
-        "purpose": {"type": "string"},
+        "purpose": {"type": "string", "description": "query: one of " + ", ".join(PURPOSES)},
+        "purpose_note": {"type": "string"},
         "application_id": {"type": "integer", "nullable": True},
         "reads_per_day": {
             "type": "integer",
             "nullable": True,
             "description": "query: the bank's reads a day (Shanghai) after which it is refused",
+        },
+        "data_from": {
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "query: the bank sees records from this day on (null: all on record)",
+        },
+        "keep_copy_days": {
+            "type": "integer",
+            "description": "query: days the bank may keep a downloaded copy (0: none)",
+        },
+        "terms": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "query: each term in the words shown and enforced",
         },
         "state": {"type": "string", "enum": ["active", "revoked", "expired"]},
         "valid_from": {"type": "string", "format": "date-time"},
@@ -51,8 +68,19 @@ GRANT_SCHEMA = {
     "properties": {
         "grantee": {"type": "string", "description": "a bank code, or platform"},
         "categories": {"type": "array", "items": {"type": "string"}},
-        "purpose": {"type": "string"},
+        "purpose": {"type": "string", "enum": list(PURPOSES), "description": "query: required"},
         "application_id": {"type": "integer", "nullable": True},
+        "data_months": {
+            "type": "integer",
+            "enum": list(DATA_MONTHS),
+            "description": "query: the data of the last N months (36 unless given)",
+        },
+        "keep_copy_days": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 365,
+            "description": "query: days the bank may keep a downloaded copy (0, the default: none)",
+        },
         "days": {
             "type": "integer",
             "minimum": 1,
@@ -80,8 +108,12 @@ def authorization_json(auth: Authorization) -> dict:
         "grantee": auth.grantee_bank.code if auth.grantee_bank else "platform",
         "categories": auth.categories,
         "purpose": auth.purpose,
+        "purpose_note": auth.purpose_note,
         "application_id": auth.application_id,
         "reads_per_day": auth.reads_per_day,
+        "data_from": auth.data_from.isoformat() if auth.data_from else None,
+        "keep_copy_days": auth.keep_copy_days,
+        "terms": sentences(Terms.of(auth)) if auth.kind == "query" else {},
         "state": auth.effective_state(),
         "valid_from": auth.valid_from.isoformat(),
         "valid_until": auth.valid_until.isoformat() if auth.valid_until else None,
@@ -158,6 +190,8 @@ def create_authorization():
             purpose=str(body.get("purpose") or ""),
             application_id=_int(body, "application_id"),
             reads_per_day=_int(body, "reads_per_day"),
+            data_months=_int(body, "data_months"),
+            keep_copy_days=_int(body, "keep_copy_days"),
             **common,
         )
     db.session.commit()

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES
-from app.consent.guard import DAILY_CAP
-from app.enterprises.profile import bank_profile
+from app.consent.guard import DAILY_CAP, DATA_RANGE
+from app.consent.terms import denial_message
+from app.enterprises.profile import bank_profile, since_arg
 
 PROFILE_SCHEMA = {
     "type": "object",
@@ -57,7 +57,13 @@ def profile_fields(scoring: dict) -> dict:
 
 @bp.route("/enterprises/<uscc>/profile")
 @api_auth(*BANK_ROLES)
-@doc(response=PROFILE_SCHEMA, tag="enterprises")
+@doc(
+    response=PROFILE_SCHEMA,
+    tag="enterprises",
+    params=[{"name": "from", "in": "query", "required": False,
+             "schema": {"type": "string", "format": "date"},
+             "description": "the data from this day on (refused before the authorized range)"}],
+)  # fmt: skip
 def enterprise_profile(uscc: str):
     """An enterprise's profile as the caller's bank is authorized to see it.
 
@@ -65,17 +71,20 @@ def enterprise_profile(uscc: str):
     sections the authorization does not cover come back as {"authorized": false}. The score,
     grade, dimensions, reasons and features are given only when the authorization covers
     every non-public category that fed the score (else null, with `score_requires` naming
-    what is missing); `snapshot_id` names the profile snapshot shown. Every call, allowed or
-    denied, is written to the enterprise's access log.
+    what is missing, or cut short by the authorization's date range); `snapshot_id` names
+    the profile snapshot shown. `?from=YYYY-MM-DD` asks for the data from that day on: 403
+    `data_range` when the authorization's range starts later (without it, the records shown
+    start where the range does: `authorization.data_from`); 403 `daily_cap` past the day's
+    reads. Every call, allowed or denied, is written to the enterprise's access log.
     """
     profile = bank_profile(
-        current_api_user(), uscc, endpoint=request.path, channel="api", ip=request.remote_addr
-    )
-    if not profile.decision.allowed:
-        if profile.decision.reason == DAILY_CAP:
-            code, message = DAILY_CAP, _("今日对该企业的查询已达其授权的每日次数上限")
-        else:
-            code, message = "not_authorized", _("该企业未授权贵行查询其数据")
+        current_api_user(), uscc, endpoint=request.path, channel="api", ip=request.remote_addr,
+        since=since_arg(request.args.get("from")),
+    )  # fmt: skip
+    decision = profile.decision
+    if not decision.allowed:
+        code = decision.reason if decision.reason in (DAILY_CAP, DATA_RANGE) else "not_authorized"
+        message = denial_message(decision.reason, decision.terms)
         return error_response(403, code, message, summary=profile.data["summary"])
     data = profile.data
     scoring = data["scoring"]

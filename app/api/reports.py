@@ -12,6 +12,7 @@ from app.api.errors import error_response
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.consent.guard import ALL_CATEGORIES, DAILY_CAP, check_bank_access
+from app.consent.terms import denial_message
 from app.enterprises import services as enterprises
 from app.errors import NotFound
 from app.extensions import db, limiter
@@ -101,9 +102,8 @@ def issue_bank_report(uscc: str):
         ip=request.remote_addr,
     )  # fmt: skip
     if not decision.allowed:
-        if decision.reason == DAILY_CAP:
-            return error_response(403, DAILY_CAP, _("今日对该企业的查询已达其授权的每日次数上限"))
-        return error_response(403, "not_authorized", _("该企业未授权贵行查询其数据"))
+        code = decision.reason if decision.reason == DAILY_CAP else "not_authorized"
+        return error_response(403, code, denial_message(decision.reason, decision.terms))
     issued = services.issue(enterprise, user=user, verify_url=_verify_url(), decision=decision)
     db.session.commit()
     return _pdf(issued)

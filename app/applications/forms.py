@@ -11,7 +11,13 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import Optional
+from wtforms.validators import NumberRange, Optional
+
+from app.consent.terms import QUERY_MAX_DAYS
+
+# The query authorization's validity, checked on the form (and again by the service) so
+# that a confirmation page never shows a term the grant would refuse.
+_DAYS = [Optional(), NumberRange(min=1, max=QUERY_MAX_DAYS, message=_l("有效期应为 1 至 90 天"))]
 
 
 class ApplyForm(FlaskForm):
@@ -28,7 +34,7 @@ class ApplyForm(FlaskForm):
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
     )
-    days = IntegerField(_l("授权有效期（天）"), default=30, validators=[Optional()])
+    days = IntegerField(_l("授权有效期（天）"), default=30, validators=_DAYS)
     text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
     text_sha256 = HiddenField(validators=[Optional()])
     confirm = HiddenField(default="")
@@ -41,7 +47,7 @@ class AuthorizeForm(FlaskForm):
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
     )
-    days = IntegerField(_l("授权有效期（天）"), default=30, validators=[Optional()])
+    days = IntegerField(_l("授权有效期（天）"), default=30, validators=_DAYS)
     text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
     text_sha256 = HiddenField(validators=[Optional()])
 

@@ -23,8 +23,9 @@ from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES, Role
 from app.clock import local_today, utcnow
 from app.consent import services as consent
-from app.consent.forms import CATEGORY_LABELS, reads_per_day_text
+from app.consent.forms import CATEGORY_LABELS
 from app.consent.guard import LOAN_SERVICING, NOT_SHOWN, identify_applicant
+from app.consent.terms import application_terms
 from app.errors import ServiceError, ValidationFailed
 from app.extensions import db
 from app.facts.services import is_first_loan
@@ -103,7 +104,7 @@ def new():
                 return render_template(
                     "applications/confirm.html",
                     form=form,
-                    cap=reads_per_day_text(consent.QUERY_DEFAULT_READS_PER_DAY),
+                    terms=application_terms(form.categories.data, form.days.data),
                     product=product,
                     text=text,
                     preview=own_preview(current_user.enterprise, form.categories.data),
@@ -135,6 +136,8 @@ def new():
                 "success",
             )
             return redirect(url_for("applications.detail", application_id=app.id))
+    elif form.errors:
+        status = 422
     return render_template("applications/new.html", form=form, product=product), status
 
 
@@ -269,10 +272,12 @@ def authorize(application_id: int):
             db.session.commit()
             flash(_("授权已生效：%(bank)s 可查看所选数据", bank=app.bank.name), "success")
             return redirect(url_for("applications.detail", application_id=app.id))
+    elif form.errors:
+        status = 422
     return render_template(
         "applications/authorize.html",
         app=app,
-        cap=reads_per_day_text(consent.QUERY_DEFAULT_READS_PER_DAY),
+        terms=application_terms(form.categories.data or [], form.days.data),
         form=form,
         text=text,
         preview=own_preview(current_user.enterprise, form.categories.data or []),

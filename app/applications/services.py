@@ -458,7 +458,8 @@ def _grant_for_application(app: Application, categories: Iterable[str], **consen
         app.enterprise_id,
         app.bank_id,
         categories,
-        purpose=_("贷款申请 #%(id)d：%(p)s", id=app.id, p=app.purpose),
+        purpose=consent.Purpose.PRE_LOAN,
+        purpose_note=_("贷款申请 #%(id)d：%(p)s", id=app.id, p=app.purpose),
         application_id=app.id,
         **consent_args,
     )

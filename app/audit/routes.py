@@ -12,6 +12,7 @@ from app.audit import checkpoints, services
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.consent.forms import BASIS_LABELS, CATEGORY_LABELS, CHANNEL_LABELS, DENIAL_LABELS
+from app.consent.terms import copy_text, purpose_text
 from app.spreadsheets import csv_response
 from app.util import SHANGHAI, to_local
 
@@ -36,6 +37,21 @@ def log_filter_from_args(args) -> services.LogFilter:
     )
 
 
+def _purpose(entry: dict) -> str:
+    """A row's purpose in words: the authorization's (a `Purpose` code; rows before
+    migration 0047_authz hold the words typed then), else the legal basis of the look."""
+    if entry["purpose"]:
+        return purpose_text(entry["purpose"])
+    return str(BASIS_LABELS.get(entry["reason"], ""))
+
+
+def _copy(entry: dict) -> str:
+    """Whether the bank may keep a copy of what this allowed read gave it, and until when."""
+    if entry["outcome"] != "allowed" or entry["keep_copy_days"] is None:
+        return ""
+    return copy_text(entry["keep_copy_days"], entry["at"])
+
+
 @bp.route("/enterprise/access-log")
 @role_required(Role.ENTERPRISE)
 def access_log():
@@ -54,6 +70,8 @@ def access_log():
         bases=BASIS_LABELS,
         channels=CHANNEL_LABELS,
         denials=DENIAL_LABELS,
+        purpose_of=_purpose,
+        copy_of=_copy,
         args=request.args,
         filters={k: v for k, v in request.args.items() if k != "page"},
     )
@@ -78,7 +96,7 @@ def access_log_csv():
         current_user.enterprise_id, log_filter_from_args(request.args), limit=None
     )
     header = [_("时间"), _("银行"), _("查询人"), _("获准类别"), _("请求类别"), _("用途"),
-              _("渠道"), _("结果"), "IP"]  # fmt: skip
+              _("副本保留"), _("渠道"), _("结果"), "IP"]  # fmt: skip
     rows = (
         [
             to_local(e["at"]).strftime("%Y-%m-%d %H:%M:%S"),
@@ -86,7 +104,8 @@ def access_log_csv():
             e["user"],
             _words(e["categories"]),
             _words(e["requested"]),
-            e["purpose"] or str(BASIS_LABELS.get(e["reason"], "")),
+            _purpose(e),
+            _copy(e),
             str(CHANNEL_LABELS.get(e["channel"], e["channel"])),
             _outcome(e),
             e["ip"],

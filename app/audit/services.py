@@ -216,11 +216,15 @@ class LogFilter:
 def _entries_query(enterprise_id: int, flt: LogFilter):
     from app.auth.models import User
     from app.banks.models import Bank
+    from app.consent.models import Authorization
 
     query = (
-        select(AccessLogEntry, Bank.code, Bank.name, User.display_name)
+        select(
+            AccessLogEntry, Bank.code, Bank.name, User.display_name, Authorization.keep_copy_days
+        )
         .outerjoin(Bank, Bank.id == AccessLogEntry.bank_id)
         .outerjoin(User, User.id == AccessLogEntry.user_id)
+        .outerjoin(Authorization, Authorization.id == AccessLogEntry.authorization_id)
         .where(AccessLogEntry.enterprise_id == enterprise_id)
     )
     if flt.bank_code:
@@ -237,7 +241,8 @@ def _entries_query(enterprise_id: int, flt: LogFilter):
 def entries_for_enterprise(
     enterprise_id: int, flt: LogFilter | None = None, *, limit: int | None = 50, offset: int = 0
 ) -> list[dict]:
-    """Who looked at this enterprise's data (its own log only), newest first."""
+    """Who looked at this enterprise's data (its own log only), newest first; with each row
+    citing an authorization, the days that authorization let the bank keep a copy."""
     query = _entries_query(enterprise_id, flt or LogFilter())
     if limit is not None:
         query = query.limit(limit).offset(offset)
@@ -257,8 +262,9 @@ def entries_for_enterprise(
             "outcome": entry.outcome,
             "reason": entry.reason,
             "authorization_id": entry.authorization_id,
+            "keep_copy_days": keep_copy_days,
         }
-        for entry, bank_code, bank_name, user_name in db.session.execute(query)
+        for entry, bank_code, bank_name, user_name, keep_copy_days in db.session.execute(query)
     ]
 
 

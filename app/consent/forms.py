@@ -7,22 +7,16 @@ from wtforms import (
     IntegerField,
     SelectField,
     SelectMultipleField,
-    StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.consent.models import DATA_MONTHS, KEEP_COPY_DAYS, PURPOSE_LABELS
+from app.consent.terms import QUERY_DEFAULT_DATA_MONTHS, QUERY_MAX_DAYS, copy_text
 from app.sources.models import SOURCE_LABELS
 
 CATEGORY_LABELS = SOURCE_LABELS  # a data category is a source
-
-
-def reads_per_day_text(n: int | None) -> str:
-    """The daily cap in the words the preview, the authorization list and the bank's refusal
-    share (the guard enforces it: `consent.guard.DAILY_CAP`)."""
-    if n is None:
-        return str(_l("不限每日查询次数"))
-    return str(_l("每日最多查询 %(n)s 次，超过的查询被拒绝并记录", n=n))
 
 
 # The legal basis of a look that no authorization covers (the access log's `reason`).
@@ -34,8 +28,24 @@ BASIS_LABELS = {
 DENIAL_LABELS = {
     "no_authorization": _l("未获授权"),
     "daily_cap": _l("超过授权的每日查询次数上限"),
+    "data_range": _l("超出授权的数据范围"),
 }
 CHANNEL_LABELS = {"web": _l("网页"), "api": _l("接口"), "export": _l("导出"), "notice": _l("通知")}
+
+
+class _LazyCopyText:
+    """`terms.copy_text(n)` in the reader's language, when the form is shown."""
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+
+    def __str__(self) -> str:
+        return copy_text(self.days)
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
 
 
 class GrantForm(FlaskForm):
@@ -67,8 +77,16 @@ class QueryGrantForm(FlaskForm):
         widget=widgets.ListWidget(prefix_label=False),
         validators=[DataRequired(message=_l("请至少选择一类数据"))],
     )
-    purpose = StringField(
-        _l("授权用途"), validators=[DataRequired(), Length(max=300)], default="贷款申请审查"
+    purpose = SelectField(
+        _l("授权用途"),
+        choices=[SelectChoice(p.value, label) for p, label in PURPOSE_LABELS.items()],
+        validators=[DataRequired(message=_l("请选择授权用途"))],
+    )
+    data_months = SelectField(
+        _l("可查看的数据范围"),
+        coerce=int,
+        choices=[SelectChoice(n, _l("近 %(n)s 个月", n=n)) for n in DATA_MONTHS],
+        default=QUERY_DEFAULT_DATA_MONTHS,
     )
     reads_per_day = IntegerField(
         _l("每日查询次数上限"),
@@ -83,8 +101,14 @@ class QueryGrantForm(FlaskForm):
         default=30,
         validators=[
             DataRequired(),
-            NumberRange(min=1, max=90, message=_l("有效期应为 1 至 90 天")),
+            NumberRange(min=1, max=QUERY_MAX_DAYS, message=_l("有效期应为 1 至 90 天")),
         ],
+    )
+    keep_copy_days = SelectField(
+        _l("下载副本的保留"),
+        coerce=int,
+        choices=[SelectChoice(n, _LazyCopyText(n)) for n in KEEP_COPY_DAYS],
+        default=0,
     )
     text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
     text_sha256 = HiddenField(validators=[Optional()])

@@ -10,9 +10,9 @@ a bank's own applications) is decided and logged the same way by `identify_appli
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from app.auth.models import BANK_ROLES, User
 from app.clock import local_today, utcnow
 from app.consent.models import Authorization, AuthorizationScope
 from app.consent.services import in_force
+from app.consent.terms import DAILY_CAP, DATA_RANGE, Terms, valid_until_capped
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.sources.models import ENTERPRISE_SOURCES
@@ -31,7 +32,7 @@ from app.util import SHANGHAI
 if TYPE_CHECKING:
     from app.applications.models import Application
 
-DAILY_CAP = "daily_cap"  # the access log's reason for a read past the authorization's cap
+__all__ = ["DAILY_CAP", "DATA_RANGE"]  # the access log's reasons for a refused read (terms)
 # What a bank may be shown, by source name; registry data ("enterprises") included: without
 # an authorization the bank sees only an anonymous summary, never the name or code.
 ALL_CATEGORIES = ENTERPRISE_SOURCES
@@ -45,9 +46,16 @@ class AccessDecision:
     purpose: str = ""
     reason: str = ""
     log_id: int | None = None
+    # Per category given, the first day of the data the bank may see (None: all on record).
+    ranges: Mapping[str, date | None] = field(default_factory=dict)
+    # The terms of the authorization used, or of the one whose term refused the read.
+    terms: Terms | None = None
 
     def covers(self, category: str) -> bool:
         return category in self.categories
+
+    def since(self, category: str) -> date | None:
+        return self.ranges.get(category)
 
 
 @dataclass(frozen=True)
@@ -58,18 +66,44 @@ class Covering:
     purpose: str
     categories: frozenset[str]
     reads_per_day: int | None = None
+    data_from: date | None = None
+    keep_copy_days: int = 0
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @property
+    def terms(self) -> Terms:
+        assert self.valid_from is not None
+        return Terms(
+            self.purpose,
+            tuple(sorted(self.categories)),
+            self.valid_from,
+            self.valid_until,
+            self.data_from,
+            self.reads_per_day,
+            self.keep_copy_days,
+        )
 
 
-def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
+def covering_authorizations(
+    enterprise_id: int, bank_id: int, *, lock: bool = False
+) -> list[Covering]:
     """The query authorizations of this enterprise to this bank in force now, newest first.
 
-    One statement (authorizations joined to their scopes): it runs on every bank read.
+    One statement (authorizations joined to their scopes): it runs on every bank read. A
+    row past `QUERY_MAX_DAYS` from its start no longer counts, whatever its `valid_until`.
+    With `lock`, the capped ones are locked until the caller commits (see `_lock_caps`).
     """
+    now = utcnow()
     rows = db.session.execute(
         select(
             Authorization.id,
             Authorization.purpose,
             Authorization.reads_per_day,
+            Authorization.data_from,
+            Authorization.keep_copy_days,
+            Authorization.valid_from,
+            Authorization.valid_until,
             AuthorizationScope.category,
         )
         .join(AuthorizationScope, AuthorizationScope.authorization_id == Authorization.id)
@@ -77,14 +111,46 @@ def covering_authorizations(enterprise_id: int, bank_id: int) -> list[Covering]:
             Authorization.kind == "query",
             Authorization.enterprise_id == enterprise_id,
             Authorization.grantee_bank_id == bank_id,
-            in_force(utcnow()),
+            in_force(now),
         )
         .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
     )
-    found: dict[int, tuple[str, int | None, set[str]]] = {}
-    for auth_id, purpose, cap, category in rows:
-        found.setdefault(auth_id, (purpose, cap, set()))[2].add(category)
-    return [Covering(i, p, frozenset(c), cap) for i, (p, cap, c) in found.items()]
+    found: dict[int, Covering] = {}
+    scopes: dict[int, set[str]] = {}
+    for auth_id, purpose, cap, start, keep, valid_from, valid_until, category in rows:
+        if valid_until_capped(valid_from, valid_until) <= now:
+            continue
+        found.setdefault(
+            auth_id,
+            Covering(auth_id, purpose, frozenset(), cap, start, keep or 0, valid_from, valid_until),
+        )
+        scopes.setdefault(auth_id, set()).add(category)
+    coverings = [
+        Covering(c.id, c.purpose, frozenset(scopes[c.id]), c.reads_per_day, c.data_from,
+                 c.keep_copy_days, c.valid_from, c.valid_until)
+        for c in found.values()
+    ]  # fmt: skip
+    if lock:
+        _lock_caps([c.id for c in coverings if c.reads_per_day is not None])
+    return coverings
+
+
+def _lock_caps(authorization_ids: list[int]) -> None:
+    """Hold the capped authorizations' rows until this transaction ends (PostgreSQL).
+
+    Counting the day's reads and logging this one must be one step: without the lock two
+    reads at the cap's last slot both count `cap - 1` and both pass. `FOR NO KEY UPDATE`
+    serialises the guard's reads under one authorization (their count then sees the row the
+    other committed) but not the inserts of log rows citing it (their foreign key takes
+    `FOR KEY SHARE`). SQLite has one writer and ignores it.
+    """
+    if authorization_ids:
+        db.session.execute(
+            select(Authorization.id)
+            .where(Authorization.id.in_(sorted(authorization_ids)))
+            .order_by(Authorization.id)
+            .with_for_update(key_share=True)
+        ).all()
 
 
 def reads_today(enterprise_id: int, bank_id: int, caps: dict[int, int]) -> dict[int, int]:
@@ -164,38 +230,23 @@ def check_bank_access(
     endpoint: str,
     channel: str,
     ip: str | None,
+    since: date | None = None,
 ) -> AccessDecision:
     """Decide which of `requested` this bank user may see now, and log the attempt.
 
     Allowed when at least one requested category is covered by an in-force query
-    authorization of `enterprise` to the user's bank; the decision lists exactly the
-    covered ones. The log row is committed at once so that a denial (or an error later in
-    the request) cannot roll it back.
+    authorization of `enterprise` to the user's bank whose terms (`consent.terms`) allow
+    the read: under its daily cap and, when the caller asks for data from `since` on, with
+    a date range reaching back that far. The decision lists exactly the covered categories
+    and, per category, the first day of data that may be shown (`ranges`). A refusal names
+    the term that refused it (`terms`). The log row is committed at once so that a denial
+    (or an error later in the request) cannot roll it back.
     """
     wanted = frozenset(requested) & frozenset(ALL_CATEGORIES)
     if user.role not in BANK_ROLES or user.bank_id is None:
         decision = AccessDecision(False, reason="not_bank_user")
     else:
-        granted: set[str] = set()
-        used: Covering | None = None
-        coverings = covering_authorizations(enterprise.id, user.bank_id)
-        within = _within_cap(enterprise.id, user.bank_id, coverings)
-        for authorization in within:
-            new = wanted & set(authorization.categories) - granted
-            if new:
-                granted |= new
-                used = used or authorization
-        if used is None:
-            capped = len(within) < len(coverings)
-            decision = AccessDecision(False, reason=DAILY_CAP if capped else "no_authorization")
-        else:
-            decision = AccessDecision(
-                True,
-                frozenset(granted),
-                used.id,
-                used.purpose,
-                reason="" if granted == wanted else "partial",
-            )
+        decision = _decide(enterprise.id, user.bank_id, wanted, since)
     entry = audit.append(
         user_id=user.id,
         bank_id=user.bank_id,
@@ -212,13 +263,39 @@ def check_bank_access(
     )
     log_id = entry.id
     _commit_keeping_objects()
+    return replace(decision, log_id=log_id)
+
+
+def _decide(
+    enterprise_id: int, bank_id: int, wanted: frozenset[str], since: date | None
+) -> AccessDecision:
+    """The guard's decision under the authorizations in force (newest first, each giving
+    the wanted categories no newer one gave)."""
+    coverings = covering_authorizations(enterprise_id, bank_id, lock=True)
+    relevant = [c for c in coverings if wanted & c.categories]
+    within = _within_cap(enterprise_id, bank_id, relevant)
+    in_range = [c for c in within if since is None or c.data_from is None or c.data_from <= since]
+    granted: dict[str, date | None] = {}
+    used: Covering | None = None
+    for authorization in in_range:
+        for category in sorted(wanted & authorization.categories - set(granted)):
+            granted[category] = authorization.data_from
+            used = used or authorization
+    if used is None:
+        if len(within) < len(relevant):
+            capped = next(c for c in relevant if c not in within)
+            return AccessDecision(False, reason=DAILY_CAP, terms=capped.terms)
+        if within:
+            return AccessDecision(False, reason=DATA_RANGE, terms=within[0].terms)
+        return AccessDecision(False, reason="no_authorization")
     return AccessDecision(
-        decision.allowed,
-        decision.categories,
-        decision.authorization_id,
-        decision.purpose,
-        decision.reason,
-        log_id,
+        True,
+        frozenset(granted),
+        used.id,
+        used.purpose,
+        reason="" if set(granted) == wanted else "partial",
+        ranges=granted,
+        terms=used.terms,
     )
 
 
@@ -264,22 +341,37 @@ def _identity_basis(
 
 
 def _authorizing(enterprise_ids: set[int], bank_id: int) -> dict[int, Covering]:
-    """Per enterprise, its newest in-force query authorization to `bank_id` (one statement)."""
+    """Per enterprise, its newest query authorization to `bank_id` in force and covering the
+    registry category (the name and code), by the guard's terms: one statement.
+
+    Only an authorization that lets the bank see the registry data lets it know who applied;
+    one for tax payments alone does not (the daily cap and the data range concern reads of
+    data, not this look, which is logged under `IDENTITY`)."""
     if not enterprise_ids:
         return {}
+    now = utcnow()
     rows = db.session.execute(
-        select(Authorization.enterprise_id, Authorization.id, Authorization.purpose)
+        select(
+            Authorization.enterprise_id,
+            Authorization.id,
+            Authorization.purpose,
+            Authorization.valid_from,
+            Authorization.valid_until,
+        )
+        .join(AuthorizationScope, AuthorizationScope.authorization_id == Authorization.id)
         .where(
             Authorization.kind == "query",
             Authorization.enterprise_id.in_(enterprise_ids),
             Authorization.grantee_bank_id == bank_id,
-            in_force(utcnow()),
+            AuthorizationScope.category.in_(IDENTITY_CATEGORIES),
+            in_force(now),
         )
         .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
     )
     found: dict[int, Covering] = {}
-    for enterprise_id, auth_id, purpose in rows:
-        found.setdefault(enterprise_id, Covering(auth_id, purpose, IDENTITY_CATEGORIES))
+    for enterprise_id, auth_id, purpose, valid_from, valid_until in rows:
+        if valid_until_capped(valid_from, valid_until) > now:
+            found.setdefault(enterprise_id, Covering(auth_id, purpose, IDENTITY_CATEGORIES))
     return found
 
 

@@ -13,8 +13,10 @@ one `AuthorizationScope` row each, so that checks are set-based joins.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +30,29 @@ from app.types import UTCDateTime, one_of
 
 KINDS = ("collection", "query")
 STATES = ("active", "revoked", "expired")
+
+
+class Purpose(StrEnum):
+    """What a query authorization lets the bank read for (授权用途): a fixed list, so that
+    the enterprise, the bank and the access log name it in the same words."""
+
+    PRE_LOAN = "pre_loan"  # 贷前审查: a loan application or demand under review
+    POST_LOAN = "post_loan"  # 贷后管理: monitoring a loan already made
+    RENEWAL = "renewal"  # 授信续期: renewing or raising a credit line
+    GUARANTEE = "guarantee"  # 担保审查: a guarantee for the enterprise's loan
+
+
+PURPOSE_LABELS = {
+    Purpose.PRE_LOAN: _l("贷前审查"),
+    Purpose.POST_LOAN: _l("贷后管理"),
+    Purpose.RENEWAL: _l("授信续期"),
+    Purpose.GUARANTEE: _l("担保审查"),
+}
+PURPOSES: tuple[str, ...] = tuple(p.value for p in Purpose)
+# How far back a query authorization lets the bank see (months before the grant's month).
+DATA_MONTHS = (12, 24, 36)
+# How long the bank may keep a downloaded copy (days; 0 = none may be kept).
+KEEP_COPY_DAYS = (0, 30, 90, 180, 365)
 
 
 class ConsentText(db.Model):
@@ -60,6 +85,13 @@ class Authorization(db.Model):
             "(kind = 'collection' AND grantee_bank_id IS NULL)",
             name="grantee",
         ),
+        # A query authorization names its purpose from the fixed list; collection has none.
+        CheckConstraint(
+            "(kind = 'query' AND " + one_of("purpose", PURPOSES) + ") OR "
+            "(kind = 'collection' AND purpose = '')",
+            name="purpose",
+        ),
+        CheckConstraint("keep_copy_days >= 0", name="keep_copy_days"),
         Index("ix_authorizations_enterprise_kind", "enterprise_id", "kind", "state"),
     )
 
@@ -69,15 +101,23 @@ class Authorization(db.Model):
     grantee_bank_id: Mapped[int | None] = mapped_column(
         ForeignKey("banks.id"), nullable=True, index=True
     )
-    purpose: Mapped[str] = mapped_column(String(300), default="")
+    # A `Purpose` (query); "" for collection.
+    purpose: Mapped[str] = mapped_column(String(20), default="")
+    # Free words beside the purpose: the application it was given for, or, for grants made
+    # before migration 0047_authz, the purpose as the enterprise typed it then.
+    purpose_note: Mapped[str] = mapped_column(String(300), default="")
     application_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # The range of the data covered (e.g. the last 36 months); None = all on record.
+    # The range of the data covered: records from `data_from` on (the first day of the
+    # month N = 12, 24 or 36 months back from the grant's month); None = all on record.
     data_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     data_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     # A query authorization's cap on the bank's reads per Shanghai calendar day (the guard
     # denies, and logs, the read past it); None = no cap (collection; query grants before
     # migration 0027_audit).
     reads_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Whether (> 0) and for how many days the bank may keep a copy it downloads (the credit
+    # report); 0 = it may not keep one.
+    keep_copy_days: Mapped[int] = mapped_column(Integer, default=0)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # None = until revoked (collection); a query authorization always expires.
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -11,13 +11,8 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.clock import utcnow
 from app.consent import services
-from app.consent.forms import (
-    CATEGORY_LABELS,
-    GrantForm,
-    QueryGrantForm,
-    RevokeForm,
-    reads_per_day_text,
-)
+from app.consent.forms import CATEGORY_LABELS, GrantForm, QueryGrantForm, RevokeForm
+from app.consent.terms import Terms, data_from, sentences
 from app.errors import ServiceError
 from app.extensions import db
 
@@ -131,15 +126,29 @@ def banks():
             form.text_id.data = text.id if text else None
             form.text_sha256.data = text.sha256 if text else None
             bank = next((b for b in services.active_banks() if b.id == form.bank_id.data), None)
+            now = utcnow()
             return render_template(
                 "consent/bank_preview.html",
                 form=form,
                 text=text,
                 bank=bank,
-                cap=reads_per_day_text(
-                    form.reads_per_day.data or services.QUERY_DEFAULT_READS_PER_DAY
+                terms=sentences(
+                    Terms.proposed(
+                        purpose=form.purpose.data,
+                        categories=form.categories.data,
+                        days=form.days.data,
+                        data_months=form.data_months.data,
+                        reads_per_day=form.reads_per_day.data
+                        or services.QUERY_DEFAULT_READS_PER_DAY,
+                        keep_copy_days=form.keep_copy_days.data,
+                        now=now,
+                    )
                 ),
-                preview=own_preview(current_user.enterprise, form.categories.data),
+                preview=own_preview(
+                    current_user.enterprise,
+                    form.categories.data,
+                    data_from(now, form.data_months.data),
+                ),
                 **template_context(),
             )
         try:
@@ -150,6 +159,8 @@ def banks():
                 purpose=form.purpose.data,
                 days=form.days.data,
                 reads_per_day=form.reads_per_day.data,
+                data_months=form.data_months.data,
+                keep_copy_days=form.keep_copy_days.data,
                 user_id=current_user.id,
                 ip=request.remote_addr,
                 text_id=form.text_id.data,
@@ -171,6 +182,6 @@ def banks():
         form=form,
         authorizations=services.list_authorizations(enterprise_id, "query"),
         labels=CATEGORY_LABELS,
-        cap_text=reads_per_day_text,
+        terms_of=lambda auth: sentences(Terms.of(auth)),
         now=utcnow(),
     ), status

@@ -17,11 +17,41 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from app.banks.models import Bank
 from app.clock import utcnow
-from app.consent.models import KINDS, Authorization, AuthorizationScope, ConsentText, PullRequest
+from app.consent.models import (
+    DATA_MONTHS,
+    KINDS,
+    PURPOSE_LABELS,
+    PURPOSES,
+    Authorization,
+    AuthorizationScope,
+    ConsentText,
+    PullRequest,
+    Purpose,
+)
+from app.consent.terms import (
+    QUERY_DEFAULT_DATA_MONTHS,
+    QUERY_DEFAULT_DAYS,
+    QUERY_DEFAULT_READS_PER_DAY,
+    QUERY_MAX_DAYS,
+    QUERY_MAX_READS_PER_DAY,
+    data_from,
+)
 from app.enterprises.models import Enterprise
 from app.enterprises.services import normalize_uscc, uscc_error
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -35,12 +65,6 @@ NON_PUBLIC_CATEGORIES = NON_PUBLIC_SOURCES
 PUBLIC_CATEGORIES = PUBLIC_SOURCES
 ALL_CATEGORIES = ENTERPRISE_SOURCES
 
-# A query authorization (a named bank) always lapses: 30 days unless asked, never past 90.
-QUERY_DEFAULT_DAYS = 30
-QUERY_MAX_DAYS = 90
-# …and caps the bank's reads per day: 20 unless asked, at most 200.
-QUERY_DEFAULT_READS_PER_DAY = 20
-QUERY_MAX_READS_PER_DAY = 200
 # A collection authorization runs until revoked unless days are given; at most ten years.
 COLLECTION_MAX_DAYS = 3650
 
@@ -234,6 +258,41 @@ def check_reads_per_day(kind: str, reads_per_day: int | None) -> int | None:
     return reads_per_day
 
 
+# A downloaded copy may be kept at most a year.
+QUERY_MAX_KEEP_COPY_DAYS = 365
+
+
+def check_query_terms(
+    purpose: str, data_months: int | None, keep_copy_days: int | None
+) -> tuple[str, int, int]:
+    """A query authorization's purpose (one of `Purpose`), date range (12, 24 or 36 months,
+    36 unless given) and copy-keeping days (0 = none, the default; at most 365)."""
+    purpose = (purpose or "").strip()
+    if purpose not in PURPOSES:
+        if not purpose:
+            raise ValidationFailed("purpose", _("请选择授权用途"), code="invalid_purpose")
+        raise ValidationFailed(
+            "purpose",
+            _("授权用途应为：%(names)s", names="、".join(str(v) for v in PURPOSE_LABELS.values())),
+            code="invalid_purpose",
+        )
+    months = QUERY_DEFAULT_DATA_MONTHS if data_months is None else data_months
+    if isinstance(months, bool) or months not in DATA_MONTHS:
+        raise ValidationFailed(
+            "data_months",
+            _("数据范围应为近 12、24 或 36 个月"),
+            code="invalid_data_months",
+        )
+    keep = 0 if keep_copy_days is None else keep_copy_days
+    if isinstance(keep, bool) or not 0 <= keep <= QUERY_MAX_KEEP_COPY_DAYS:
+        raise ValidationFailed(
+            "keep_copy_days",
+            _("副本保留天数应为 0 至 %(max)s 天", max=QUERY_MAX_KEEP_COPY_DAYS),
+            code="invalid_keep_copy_days",
+        )
+    return purpose, months, keep
+
+
 def _replace_overlapping_collection(
     enterprise_id: int, categories: list[str], now: datetime
 ) -> tuple[list[Authorization], list[str]]:
@@ -291,8 +350,11 @@ def grant(
     method: str = "online",
     evidence_ref: str | None = None,
     purpose: str = "",
+    purpose_note: str = "",
     application_id: int | None = None,
     reads_per_day: int | None = None,
+    data_months: int | None = None,
+    keep_copy_days: int | None = None,
     now: datetime | None = None,
 ) -> Authorization:
     """Record an authorization of `kind` by the enterprise; kind-specific rules apply.
@@ -311,6 +373,11 @@ def grant(
         raise NotFound(_("企业不存在"))
     chosen, valid_days = _KIND_RULES[kind](categories, grantee_bank_id, days)
     cap = check_reads_per_day(kind, reads_per_day)
+    months, keep = None, 0
+    if kind == "query":
+        purpose, months, keep = check_query_terms(purpose, data_months, keep_copy_days)
+    else:
+        purpose = ""
     if application_id is not None:
         _check_application(application_id, enterprise_id, grantee_bank_id)
     text: ConsentText | None = None
@@ -333,8 +400,11 @@ def grant(
         enterprise_id=enterprise_id,
         grantee_bank_id=grantee_bank_id,
         purpose=purpose,
+        purpose_note=(purpose_note or "").strip()[:300],
         application_id=application_id,
         reads_per_day=cap,
+        data_from=data_from(now, months),
+        keep_copy_days=keep,
         valid_from=now,
         valid_until=now + timedelta(days=valid_days) if valid_days else None,
         consent_text_id=text.id if text else None,
@@ -532,7 +602,12 @@ def record_paper(
         "kind": literal(kind),
         "enterprise_id": Enterprise.id,
         "grantee_bank_id": literal(bank_id, Integer),
-        "purpose": literal(_("书面授权") if kind == "query" else ""),
+        "purpose": literal(Purpose.PRE_LOAN.value if kind == "query" else ""),
+        "purpose_note": literal(_("书面授权") if kind == "query" else ""),
+        "data_from": literal(
+            data_from(now, QUERY_DEFAULT_DATA_MONTHS) if kind == "query" else None, Date()
+        ),
+        "keep_copy_days": literal(0, Integer),
         "reads_per_day": literal(check_reads_per_day(kind, None), Integer),
         "valid_from": literal(now, UTCDateTime()),
         "valid_until": literal(
@@ -678,13 +753,15 @@ def grant_query(
     method: str = "online",
     evidence_ref: str | None = None,
     reads_per_day: int | None = None,
+    data_months: int | None = None,
+    keep_copy_days: int | None = None,
+    purpose_note: str = "",
     now: datetime | None = None,
 ) -> Authorization:
-    """The enterprise lets one bank view `categories` for `purpose`, for `days` (≤ 90), at
-    most `reads_per_day` reads a day (20 unless given, ≤ 200)."""
-    purpose = (purpose or "").strip()
-    if not purpose:
-        raise ValidationFailed("purpose", _("请填写授权用途"))
+    """The enterprise lets one bank view `categories` for `purpose` (a `Purpose`), for `days`
+    (≤ 90), at most `reads_per_day` reads a day (20 unless given, ≤ 200), of the data of the
+    last `data_months` months (36 unless given), keeping a downloaded copy at most
+    `keep_copy_days` days (none unless given). The words: `consent.terms`."""
     return grant(
         "query",
         enterprise_id,
@@ -697,9 +774,12 @@ def grant_query(
         days=days,
         method=method,
         evidence_ref=evidence_ref,
-        purpose=purpose[:300],
+        purpose=purpose,
+        purpose_note=purpose_note,
         application_id=application_id,
         reads_per_day=reads_per_day,
+        data_months=data_months,
+        keep_copy_days=keep_copy_days,
         now=now,
     )
 

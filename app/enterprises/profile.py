@@ -12,8 +12,9 @@ names the categories still needed. Coverage is always limited to the authorized 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -22,13 +23,14 @@ from sqlalchemy import case, func, select
 
 from app.auth.models import User
 from app.clock import local_today
+from app.consent import terms
 from app.consent.guard import ALL_CATEGORIES, AccessDecision, check_bank_access
 from app.consent.services import NON_PUBLIC_CATEGORIES
 from app.disputes.services import Marks, dispute_marks
 from app.enterprises import services
 from app.enterprises.models import Enterprise
 from app.enterprises.size import SIZE_LABELS
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.facts import services as facts
 from app.facts.records import counts
@@ -43,11 +45,13 @@ from app.ingest.models import (
 from app.profiles.charts import chart_data
 from app.profiles.models import ProfileSnapshot
 from app.profiles.services import latest_profile, profile_dict
+from app.util import add_months
 
-# category → reader(enterprise, marks) → JSON-ready data, where `marks` holds the ids of the
-# category's records under an open objection and those corrected after one. Record sources
-# register their readers here.
-Reader = Callable[[Enterprise, Marks], dict]
+# category → reader(enterprise, marks, since) → JSON-ready data, where `marks` holds the ids
+# of the category's records under an open objection and those corrected after one, and
+# `since` is the first day of the data the authorization's date range lets the bank see
+# (None: all on record). Record sources register their readers here.
+Reader = Callable[[Enterprise, Marks, date | None], dict]
 SECTION_READERS: dict[str, Reader] = {}
 
 
@@ -60,7 +64,7 @@ def section_reader(category: str):
 
 
 @section_reader("enterprises")
-def _registry(enterprise: Enterprise, _marks: Marks) -> dict:
+def _registry(enterprise: Enterprise, _marks: Marks, _since: date | None = None) -> dict:
     regions, industries = services.region_names(), services.industry_names()
     return {
         "uscc": enterprise.uscc,
@@ -100,6 +104,11 @@ def _date(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _from_period(since: date | None) -> str:
+    """The first monthly period (YYYY-MM) in the range ("" lets every period through)."""
+    return since.strftime("%Y-%m") if since else ""
+
+
 def _marked(row: dict, disputed, corrected=False) -> dict:
     """Rows under an open objection carry `disputed: true` (有异议), rows corrected after one
     `corrected: true` (已更正); others have neither key."""
@@ -111,12 +120,13 @@ def _marked(row: dict, disputed, corrected=False) -> dict:
 
 
 @section_reader("public_credit")
-def _public_credit(enterprise: Enterprise, marks: Marks) -> dict:
+def _public_credit(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
     rows = db.session.scalars(
         select(PublicCreditRecord)
         .where(
             PublicCreditRecord.uscc == enterprise.uscc,
             counts("public_credit", PublicCreditRecord, local_today()),
+            PublicCreditRecord.decided_on >= (since or date.min),
         )
         .order_by(PublicCreditRecord.decided_on.desc())
         .limit(RECORDS_SHOWN)
@@ -145,10 +155,14 @@ def _public_credit(enterprise: Enterprise, marks: Marks) -> dict:
 
 
 @section_reader("tax_ratings")
-def _tax_ratings(enterprise: Enterprise, marks: Marks) -> dict:
+def _tax_ratings(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
     rows = db.session.execute(
         select(TaxRating.id, TaxRating.year, TaxRating.grade)
-        .where(TaxRating.uscc == enterprise.uscc, counts("tax_ratings", TaxRating, local_today()))
+        .where(
+            TaxRating.uscc == enterprise.uscc,
+            counts("tax_ratings", TaxRating, local_today()),
+            TaxRating.year >= (since.year if since else 0),
+        )
         .order_by(TaxRating.year.desc())
     )
     records = [
@@ -169,7 +183,7 @@ def _any_of(column, ids: frozenset[int]):
 
 
 @section_reader("tax_payments")
-def _tax_payments(enterprise: Enterprise, marks: Marks) -> dict:
+def _tax_payments(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
     rows = db.session.execute(
         select(
             TaxPayment.period,
@@ -181,7 +195,9 @@ def _tax_payments(enterprise: Enterprise, marks: Marks) -> dict:
             _any_of(TaxPayment.id, marks.corrected),
         )
         .where(
-            TaxPayment.uscc == enterprise.uscc, counts("tax_payments", TaxPayment, local_today())
+            TaxPayment.uscc == enterprise.uscc,
+            counts("tax_payments", TaxPayment, local_today()),
+            TaxPayment.period >= _from_period(since),
         )
         .group_by(TaxPayment.period)
         .order_by(TaxPayment.period.desc())
@@ -196,7 +212,7 @@ def _tax_payments(enterprise: Enterprise, marks: Marks) -> dict:
 
 
 @section_reader("utility_bills")
-def _utility_bills(enterprise: Enterprise, marks: Marks) -> dict:
+def _utility_bills(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
     rows = db.session.execute(
         select(
             UtilityBill.id,
@@ -210,6 +226,7 @@ def _utility_bills(enterprise: Enterprise, marks: Marks) -> dict:
         .where(
             UtilityBill.uscc == enterprise.uscc,
             counts("utility_bills", UtilityBill, local_today()),
+            UtilityBill.period >= _from_period(since),
         )
         .order_by(UtilityBill.period.desc(), UtilityBill.utility)
         .limit(MONTHS_SHOWN * 4)
@@ -233,7 +250,7 @@ def _utility_bills(enterprise: Enterprise, marks: Marks) -> dict:
 
 
 @section_reader("social_insurance")
-def _social_insurance(enterprise: Enterprise, marks: Marks) -> dict:
+def _social_insurance(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
     rows = db.session.execute(
         select(
             SocialInsuranceRecord.id,
@@ -246,6 +263,7 @@ def _social_insurance(enterprise: Enterprise, marks: Marks) -> dict:
         .where(
             SocialInsuranceRecord.uscc == enterprise.uscc,
             counts("social_insurance", SocialInsuranceRecord, local_today()),
+            SocialInsuranceRecord.period >= _from_period(since),
         )
         .order_by(SocialInsuranceRecord.period.desc())
         .limit(MONTHS_SHOWN)
@@ -333,6 +351,18 @@ def anonymous_summary(enterprise: Enterprise) -> dict:
     }
 
 
+def since_arg(raw: str | None) -> date | None:
+    """The `from` a bank asks its data from (YYYY-MM-DD); None when not asked."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed(
+            "from", _("起始日期应为 YYYY-MM-DD 格式的日期"), code="invalid_date"
+        ) from None
+
+
 @dataclass
 class BankProfile:
     decision: AccessDecision
@@ -341,14 +371,21 @@ class BankProfile:
 
 
 def bank_profile(
-    user: User, uscc: str, *, endpoint: str, channel: str, ip: str | None
+    user: User,
+    uscc: str,
+    *,
+    endpoint: str,
+    channel: str,
+    ip: str | None,
+    since: date | None = None,
 ) -> BankProfile:
-    """The profile of `uscc` as `user`'s bank may see it now (every call logged)."""
+    """The profile of `uscc` as `user`'s bank may see it now (every call logged); `since`:
+    the bank asks for the data from that day on (refused past the authorization's range)."""
     enterprise = services.get_by_uscc(uscc)
     if enterprise is None:
         raise NotFound(_("企业不存在"))
     decision = check_bank_access(
-        user, enterprise, ALL_CATEGORIES, endpoint=endpoint, channel=channel, ip=ip
+        user, enterprise, ALL_CATEGORIES, endpoint=endpoint, channel=channel, ip=ip, since=since
     )
     if not decision.allowed:
         refused = {"authorized": False, "summary": anonymous_summary(enterprise)}
@@ -363,19 +400,27 @@ def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
     the same read without the guard.
     """
     return {
-        **_shown(enterprise, decision.categories),
-        "authorization": {"id": decision.authorization_id, "purpose": decision.purpose},
+        **_shown(enterprise, decision.categories, decision.ranges),
+        "authorization": {
+            "id": decision.authorization_id,
+            "purpose": decision.purpose,
+            "terms": terms.sentences(decision.terms) if decision.terms else {},
+            "data_from": {c: _date(d) for c, d in sorted(decision.ranges.items())},
+        },
     }
 
 
-def _shown(enterprise: Enterprise, covered) -> dict:
-    """Everything a bank is shown of `enterprise` under categories `covered`: what the bank
-    reads (`authorized_view`) and what the enterprise previews before granting
-    (`own_preview`) are one view, so the preview cannot promise less or more."""
-    sections = _sections(enterprise, covered)
+def _shown(
+    enterprise: Enterprise, covered, ranges: Mapping[str, date | None] | None = None
+) -> dict:
+    """Everything a bank is shown of `enterprise` under categories `covered`, each from
+    `ranges[category]` on: what the bank reads (`authorized_view`) and what the enterprise
+    previews before granting (`own_preview`) are one view, so the preview cannot promise
+    less or more."""
+    sections = _sections(enterprise, covered, ranges)
     shown_facts = facts.shown_to_bank(facts.facts_of(enterprise.id), covered)
     snapshot = latest_profile(enterprise.id)
-    scoring = scoring_view(snapshot, covered, str(get_locale() or default_locale()))
+    scoring = scoring_view(snapshot, covered, str(get_locale() or default_locale()), ranges=ranges)
     return {
         "coverage": scoring["coverage"] if snapshot else coverage(sections),
         "scoring": scoring,
@@ -389,14 +434,27 @@ def _shown(enterprise: Enterprise, covered) -> dict:
     }
 
 
-def score_requires(snapshot: ProfileSnapshot, covered) -> list[str]:
-    """The non-public categories that fed `snapshot` with data and `covered` lacks."""
+def score_requires(
+    snapshot: ProfileSnapshot, covered, ranges: Mapping[str, date | None] | None = None
+) -> list[str]:
+    """The non-public categories that fed `snapshot` with data and `covered` lacks, or
+    that the authorization's date range cuts short of the score's window (the score rests
+    on `MONTHS_SHOWN` months: shown on a shorter range, it would tell of older data)."""
+    window = add_months(local_today().replace(day=1), -(MONTHS_SHOWN - 1))
+    ranges = ranges or {}
     fed = (c for c in NON_PUBLIC_CATEGORIES if (snapshot.coverage or {}).get(c, 0) > 0)
-    return sorted(c for c in fed if c not in covered)
+    return sorted(c for c in fed if c not in covered or (ranges.get(c) or window) > window)
 
 
-def scoring_view(snapshot: ProfileSnapshot | None, covered, locale: str) -> dict:
-    """The score part a bank may see under an authorization covering `covered`.
+def scoring_view(
+    snapshot: ProfileSnapshot | None,
+    covered,
+    locale: str,
+    *,
+    ranges: Mapping[str, date | None] | None = None,
+) -> dict:
+    """The score part a bank may see under an authorization covering `covered` (from
+    `ranges` on, per category).
 
     `{authorized, available, requires, snapshot_id, model_version, computed_at, as_of,
     coverage}` plus, when authorized, `score, grade, grade_label, confidence, dimensions,
@@ -406,7 +464,7 @@ def scoring_view(snapshot: ProfileSnapshot | None, covered, locale: str) -> dict
         return {"available": False, "authorized": False, "requires": [], "coverage": {}}
     full = profile_dict(snapshot, locale)
     shown = {k: v for k, v in full["coverage"].items() if k in covered and k != "enterprises"}
-    missing = score_requires(snapshot, covered)
+    missing = score_requires(snapshot, covered, ranges)
     view = {
         "available": True,
         "authorized": not missing,
@@ -423,14 +481,29 @@ def scoring_view(snapshot: ProfileSnapshot | None, covered, locale: str) -> dict
     return {**full, **view}
 
 
-def own_preview(enterprise: Enterprise, categories) -> dict:
-    """Exactly what a bank would be shown under an authorization for `categories`, score and
-    reasons included, for the enterprise itself (its own data) before it confirms."""
-    return _shown(enterprise, set(categories or ()))
+def own_preview(
+    enterprise: Enterprise,
+    categories,
+    since: date | None = None,
+    *,
+    ranges: Mapping[str, date | None] | None = None,
+) -> dict:
+    """Exactly what a bank would be shown under an authorization for `categories` whose date
+    range starts on `since` (or, per category, on `ranges`), score and reasons included:
+    for the enterprise itself (its own data) before it confirms, and for the credit report
+    a bank downloads."""
+    covered = set(categories or ())
+    return _shown(
+        enterprise, covered, ranges if ranges is not None else dict.fromkeys(covered, since)
+    )
 
 
-def _sections(enterprise: Enterprise, covered) -> dict:
-    """Every category: its data when covered, else `{"authorized": False}` (never read)."""
+def _sections(
+    enterprise: Enterprise, covered, ranges: Mapping[str, date | None] | None = None
+) -> dict:
+    """Every category: its data (from `ranges[category]` on) when covered, else
+    `{"authorized": False}` (never read)."""
+    ranges = ranges or {}
     sections = {}
     marks = dispute_marks(enterprise.uscc, covered)
     for category in ALL_CATEGORIES:
@@ -442,6 +515,6 @@ def _sections(enterprise: Enterprise, covered) -> dict:
         else:
             sections[category] = {
                 "authorized": True,
-                **reader(enterprise, marks.get(category, Marks())),
+                **reader(enterprise, marks.get(category, Marks()), ranges.get(category)),
             }
     return sections

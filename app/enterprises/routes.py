@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES
-from app.enterprises.profile import bank_profile, template_context
+from app.consent.terms import denial_message
+from app.enterprises.profile import bank_profile, since_arg, template_context
 from app.enterprises.services import normalize_uscc, uscc_error
 
 bp = Blueprint("enterprises", __name__)
@@ -29,11 +30,14 @@ def lookup():
 @role_required(*BANK_ROLES)
 def bank_view(uscc: str):
     profile = bank_profile(
-        current_user, uscc, endpoint=request.path, channel="web", ip=request.remote_addr
-    )
+        current_user, uscc, endpoint=request.path, channel="web", ip=request.remote_addr,
+        since=since_arg(request.args.get("from")),
+    )  # fmt: skip
+    decision = profile.decision
     return render_template(
         "enterprises/bank_profile.html",
         profile=profile.data,
-        decision=profile.decision,
+        decision=decision,
+        refusal=None if decision.allowed else denial_message(decision.reason, decision.terms),
         **template_context(),
-    ), (200 if profile.decision.allowed else 403)
+    ), (200 if decision.allowed else 403)

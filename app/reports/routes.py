@@ -18,7 +18,8 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES, Role
-from app.consent.guard import ALL_CATEGORIES, DAILY_CAP, check_bank_access
+from app.consent.guard import ALL_CATEGORIES, check_bank_access
+from app.consent.terms import denial_message
 from app.enterprises import services as enterprises
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db, limiter
@@ -95,11 +96,7 @@ def issue_for_bank(uscc: str):
         endpoint=request.path, channel="web", ip=request.remote_addr,
     )  # fmt: skip
     if not decision.allowed:
-        message = (
-            _("今日对该企业的查询已达其授权的每日次数上限")
-            if decision.reason == DAILY_CAP
-            else _("该企业尚未授权本行查询其数据，不能下载信用报告。本次请求已记录。")
-        )
+        message = denial_message(decision.reason, decision.terms)
         return render_template("errors/error.html", status=403, message=message), 403
     issued = services.issue(
         enterprise,

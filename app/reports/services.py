@@ -29,6 +29,7 @@ from app.auth.models import User
 from app.auth.services import hash_password
 from app.clock import local_today, utcnow
 from app.consent.guard import ALL_CATEGORIES, AccessDecision
+from app.consent.terms import sentences
 from app.enterprises import services as enterprises
 from app.enterprises.models import Enterprise
 from app.enterprises.profile import own_preview, scoring_view, template_context
@@ -93,7 +94,9 @@ def issue(
     categories = set(ALL_CATEGORIES) if decision is None else set(decision.categories)
     snapshot = latest_profile(enterprise.id)
     with force_locale(locale):
-        scoring = scoring_view(snapshot, categories, locale)
+        scoring = scoring_view(
+            snapshot, categories, locale, ranges=decision.ranges if decision else None
+        )
     period = windows(snapshot.as_of) if snapshot else None
     code = new_code()
     report = CreditReport(
@@ -119,7 +122,7 @@ def issue(
     db.session.add(report)
     db.session.flush()
     report.number = report_number(local_today(), report.id)
-    pdf = render_pdf(report, enterprise, scoring, code, verify_url, locale)
+    pdf = render_pdf(report, enterprise, scoring, code, verify_url, locale, decision)
     report.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     report.pdf_size = len(pdf)
     db.session.flush()
@@ -133,12 +136,20 @@ def render_pdf(
     code: str,
     verify_url: str,
     locale: str,
+    decision: AccessDecision | None = None,
 ) -> bytes:
+    """The PDF; for a bank, only the data `decision` lets it see, and the authorization's
+    terms (`consent.terms`), the copy-keeping term with the day its copy must be gone."""
     from weasyprint import HTML  # imported on use: it loads Pango
 
     with force_locale(locale):
         english = locale == "en"
-        profile = own_preview(enterprise, report.categories)
+        profile = own_preview(
+            enterprise, report.categories, ranges=decision.ranges if decision else None
+        )
+        terms_shown: dict[str, str] = {}
+        if decision is not None and decision.terms is not None:
+            terms_shown = sentences(decision.terms, downloaded_at=report.issued_at)
         link = f"{verify_url}?number={report.number}"
         features = [
             (spec.label_en if english else spec.label_zh, scoring["features"][name])
@@ -158,6 +169,7 @@ def render_pdf(
             issued_local=to_local(report.issued_at),
             verify_url=verify_url,
             qr=qr_svg(link),
+            terms=terms_shown,
             **template_context(),
         )
     return HTML(string=html).write_pdf()

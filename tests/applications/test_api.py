@@ -161,7 +161,7 @@ def test_open_demand_first_bank_wins_then_enterprise_authorizes(api, world, fact
     assert note.enterprise_id == world["owner"].enterprise_id
     assert note.link.endswith(f"/applications/{app_id}/authorize")
     grant = api.post("/api/v1/authorizations", {"grantee": world["bank"].code,
-                     "categories": ["enterprises"], "purpose": "贷款申请",
+                     "categories": ["enterprises"], "purpose": "pre_loan",
                      "application_id": app_id}, token=world["owner_token"])  # fmt: skip
     assert grant.status_code == 201, grant.json
     seen = api.get(f"/api/v1/applications/{app_id}", token=world["officer_token"]).json

@@ -11,3 +11,6 @@ def collection_text(app):
     text = services.current_text("collection", "zh")
     assert text is not None, "migration 0005 seeds version 1"
     return text
+
+
+from tests.profiles.conftest import punctual, sources  # noqa: E402, F401 - fixtures

@@ -35,7 +35,7 @@ def test_grant_list_and_revoke(api, factories, collection_text):
 def grantees(factories):
     bank = factories.bank()
     return {"platform": PLATFORM, "bank": {"grantee": bank.code, "categories": ["tax_payments"],
-                                           "purpose": "贷前审查"}}  # fmt: skip
+                                           "purpose": "pre_loan"}}  # fmt: skip
 
 
 @pytest.mark.parametrize("grantee", ["platform", "bank"])
@@ -86,7 +86,7 @@ def test_the_application_must_be_the_enterprises_own_and_to_that_bank(api, facto
         owner.enterprise_id, product_id=product.id, amount="200000", term_months=12,
         purpose="备货", user_id=owner.id,
     )  # fmt: skip
-    body = {"grantee": bank.code, "categories": ["tax_payments"], "purpose": "贷前审查",
+    body = {"grantee": bank.code, "categories": ["tax_payments"], "purpose": "pre_loan",
             "application_id": app.id}  # fmt: skip
     theirs = api.post(URL, json=body, token=factories.token(stranger))
     assert theirs.status_code == 422 and theirs.get_json()["error"]["field"] == "application_id"

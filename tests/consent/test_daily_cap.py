@@ -27,7 +27,7 @@ def world(factories):
 def _grant(owner, bank, **kw):
     text = services.current_text("query")
     return services.grant_query(
-        owner.enterprise_id, bank.id, ["enterprises", "tax_payments"], purpose="贷款申请审查",
+        owner.enterprise_id, bank.id, ["enterprises", "tax_payments"], purpose="pre_loan",
         user_id=owner.id, ip=None, text_id=text.id, **kw,
     )  # fmt: skip
 
@@ -73,7 +73,7 @@ def test_api_grant_and_the_banks_refusal_in_words(api, world, factories):
     token = factories.token(owner)
     db.session.commit()
     text = services.current_text("query")
-    body = {"grantee": bank.code, "categories": ["enterprises"], "purpose": "审查",
+    body = {"grantee": bank.code, "categories": ["enterprises"], "purpose": "pre_loan",
             "consent_text_version": text.version}  # fmt: skip
     refused = api.post("/api/v1/authorizations", {**body, "reads_per_day": 0}, token=token)
     assert refused.status_code == 422 and refused.json["error"]["code"] == "invalid_reads_per_day"
@@ -91,7 +91,7 @@ def test_api_grant_and_the_banks_refusal_in_words(api, world, factories):
 def test_the_enterprise_sets_the_cap_sees_it_before_confirming_and_in_its_log(app, login_as, world):
     bank, officer, _owner = world
     client, owner = login_as(Role.ENTERPRISE)
-    form = {"bank_id": bank.id, "categories": ["enterprises"], "purpose": "流动资金贷款审查",
+    form = {"bank_id": bank.id, "categories": ["enterprises"], "purpose": "pre_loan",
             "days": 30, "reads_per_day": 1}  # fmt: skip
     preview = client.post("/consent/banks", form).get_data(as_text=True)
     assert "每日最多查询 1 次，超过的查询被拒绝并记录" in preview
@@ -111,10 +111,12 @@ def test_the_enterprise_sets_the_cap_sees_it_before_confirming_and_in_its_log(ap
 
     bank_web = WebClient(app.test_client())
     bank_web.login(officer)
-    assert 'id="daily-cap"' not in bank_web.get(
+    assert 'data-reason="daily_cap"' not in bank_web.get(
         f"/bank/enterprises/{owner.enterprise.uscc}"
     ).get_data(as_text=True)
     page = bank_web.get(f"/bank/enterprises/{owner.enterprise.uscc}").get_data(as_text=True)
-    assert 'id="daily-cap"' in page and owner.enterprise.name not in page
+    assert 'data-reason="daily_cap"' in page and owner.enterprise.name not in page
+    # the refusal quotes the term in the words the enterprise confirmed
+    assert "每日最多查询 1 次，超过的查询被拒绝并记录" in page
     log = client.get("/enterprise/access-log").get_data(as_text=True)
     assert "超过授权的每日查询次数上限" in log

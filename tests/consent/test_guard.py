@@ -21,7 +21,7 @@ def grant_query(enterprise, bank, categories, *, days=30, state="active", valid_
         kind="query",
         enterprise_id=enterprise.id,
         grantee_bank_id=bank.id,
-        purpose="贷款申请审查",
+        purpose="pre_loan",
         valid_from=valid_from or now - timedelta(minutes=1),
         valid_until=now + timedelta(days=days),
         state=state,
@@ -73,7 +73,7 @@ def test_only_the_covered_categories_are_given(setup):
     assert entry.authorization_id == authorization.id
     assert entry.granted == "enterprises,tax_payments"
     assert entry.requested == "enterprises,tax_payments,utility_bills"
-    assert entry.purpose == "贷款申请审查"
+    assert entry.purpose == "pre_loan"
 
 
 def test_wrong_category_is_denied(setup):

@@ -27,7 +27,7 @@ def _decision(officer, enterprise, categories=("tax_payments",)):
 def test_web_grant_shows_preview_then_confirms(login_as, bank, factories):
     client, owner = login_as(Role.ENTERPRISE)
     form = {"bank_id": bank.id, "categories": ["enterprises", "tax_payments"],
-            "purpose": "流动资金贷款审查", "days": 45}  # fmt: skip
+            "purpose": "renewal", "days": 45}  # fmt: skip
     preview = client.post("/consent/banks", form)
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200
@@ -44,22 +44,22 @@ def test_web_grant_shows_preview_then_confirms(login_as, bank, factories):
     assert confirm.status_code == 302
     auth = db.session.scalar(select(Authorization).where(Authorization.kind == "query"))
     assert auth.grantee_bank_id == bank.id and auth.categories == ["enterprises", "tax_payments"]
-    assert auth.purpose == "流动资金贷款审查"
+    assert auth.purpose == "renewal"
     assert auth.consent_text_sha256 == text.sha256 and auth.granted_by_user_id == owner.id
     assert abs((auth.valid_until - auth.valid_from) - timedelta(days=45)) < timedelta(seconds=1)
     listing = client.get("/consent/banks").get_data(as_text=True)
-    assert "秦银行" in listing and "流动资金贷款审查" in listing
+    assert "秦银行" in listing and "用途：授信续期" in listing
 
 
 def test_web_grant_refuses_more_than_90_days_and_keeps_input(login_as, bank):
     client, _owner = login_as(Role.ENTERPRISE)
     response = client.post(
         "/consent/banks",
-        {"bank_id": bank.id, "categories": ["tax_payments"], "purpose": "我的用途", "days": 120},
+        {"bank_id": bank.id, "categories": ["tax_payments"], "purpose": "pre_loan", "days": 120},
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "有效期应为 1 至 90 天" in page and 'value="我的用途"' in page
+    assert "有效期应为 1 至 90 天" in page and 'value="120"' in page
 
 
 def test_web_stale_text_is_refused(login_as, bank):
@@ -67,7 +67,7 @@ def test_web_stale_text_is_refused(login_as, bank):
     text = services.current_text("query")
     response = client.post(
         "/consent/banks",
-        {"bank_id": bank.id, "categories": ["tax_payments"], "purpose": "x", "days": 30,
+        {"bank_id": bank.id, "categories": ["tax_payments"], "purpose": "pre_loan", "days": 30,
          "confirm": "1", "text_id": text.id, "text_sha256": "0" * 64},
     )  # fmt: skip
     assert response.status_code == 409
@@ -78,7 +78,7 @@ def test_web_revoke_is_immediate(login_as, bank, factories):
     client, owner = login_as(Role.ENTERPRISE)
     officer = factories.user(Role.BANK_OFFICER, bank=bank)
     text = services.current_text("query")
-    auth = services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="p",
+    auth = services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="pre_loan",
                                 user_id=owner.id, ip=None, text_id=text.id)  # fmt: skip
     db.session.commit()
     assert _decision(officer, owner.enterprise).allowed
@@ -93,7 +93,7 @@ def test_web_revoke_is_immediate(login_as, bank, factories):
 def test_other_enterprise_cannot_see_or_revoke(login_as, bank, factories):
     owner = factories.user(Role.ENTERPRISE)
     text = services.current_text("query")
-    auth = services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="p",
+    auth = services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="pre_loan",
                                 user_id=owner.id, ip=None, text_id=text.id)  # fmt: skip
     db.session.commit()
     intruder, _ = login_as(Role.ENTERPRISE)
@@ -124,7 +124,7 @@ def test_api_grant_list_and_revoke(api, factories, bank):
     created = api.post(
         "/api/v1/authorizations",
         json={"grantee": "QBANK", "categories": ["tax_payments", "enterprises"],
-              "purpose": "贷款审查", "application_id": None},
+              "purpose": "pre_loan", "application_id": None},
         token=token,
     )  # fmt: skip
     assert created.status_code == 201, created.get_json()
@@ -146,20 +146,29 @@ def test_api_grant_list_and_revoke(api, factories, bank):
     ("payload", "status", "field"),
     [
         (
-            {"grantee": "QBANK", "categories": ["tax_payments"], "purpose": "p", "days": 91},
+            {"grantee": "QBANK", "categories": ["tax_payments"], "purpose": "pre_loan", "days": 91},
             422,
             "days",
         ),
         (
-            {"grantee": "QBANK", "categories": ["tax_payments"], "purpose": "p", "days": "x"},
+            {
+                "grantee": "QBANK",
+                "categories": ["tax_payments"],
+                "purpose": "pre_loan",
+                "days": "x",
+            },
             422,
             "days",
         ),
-        ({"grantee": "QBANK", "categories": [], "purpose": "p"}, 422, "categories"),
-        ({"grantee": "QBANK", "categories": ["secrets"], "purpose": "p"}, 422, "categories"),
+        ({"grantee": "QBANK", "categories": [], "purpose": "pre_loan"}, 422, "categories"),
+        ({"grantee": "QBANK", "categories": ["secrets"], "purpose": "pre_loan"}, 422, "categories"),
         ({"grantee": "QBANK", "categories": ["tax_payments"], "purpose": ""}, 422, "purpose"),
-        ({"grantee": "NOBANK", "categories": ["tax_payments"], "purpose": "p"}, 404, None),
-        ({"grantee": "QBANK", "categories": "tax_payments", "purpose": "p"}, 422, "categories"),
+        ({"grantee": "NOBANK", "categories": ["tax_payments"], "purpose": "pre_loan"}, 404, None),
+        (
+            {"grantee": "QBANK", "categories": "tax_payments", "purpose": "pre_loan"},
+            422,
+            "categories",
+        ),
     ],
 )
 def test_api_bad_grants_are_refused(api, factories, bank, payload, status, field):
@@ -176,7 +185,7 @@ def test_api_bad_grants_are_refused(api, factories, bank, payload, status, field
 def test_api_cannot_touch_another_enterprises_authorization(api, factories, bank):
     owner, intruder = factories.user(Role.ENTERPRISE), factories.user(Role.ENTERPRISE)
     text = services.current_text("query")
-    auth = services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="p",
+    auth = services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="pre_loan",
                                 user_id=owner.id, ip=None, text_id=text.id)  # fmt: skip
     token = factories.token(intruder)
     db.session.commit()
@@ -196,7 +205,7 @@ def test_api_authorizations_are_for_enterprises_only(api, factories, role):
 def test_expired_query_authorization_lists_as_expired(api, factories, bank):
     owner = factories.user(Role.ENTERPRISE)
     text = services.current_text("query")
-    services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="p", days=1,
+    services.grant_query(owner.enterprise_id, bank.id, ["tax_payments"], purpose="pre_loan", days=1,
                          user_id=owner.id, ip=None, text_id=text.id,
                          now=utcnow() - timedelta(days=2))  # fmt: skip
     token = factories.token(owner)

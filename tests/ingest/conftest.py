@@ -52,7 +52,7 @@ def grant(enterprise: Enterprise, categories=NON_PUBLIC, *, state="active", days
     authorization = Authorization(
         kind="collection",
         enterprise_id=enterprise.id,
-        purpose="test",
+        purpose_note="test",
         valid_from=now - timedelta(days=10),
         valid_until=None if days is None else now + timedelta(days=days),
         method="paper",

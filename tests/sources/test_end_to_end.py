@@ -20,7 +20,7 @@ def grant(enterprise, *categories):
     authorization = Authorization(
         kind="collection",
         enterprise_id=enterprise.id,
-        purpose="test",
+        purpose_note="test",
         valid_from=utcnow() - timedelta(days=1),
         method="paper",
         evidence_ref="TEST-PULL",
