@@ -12,7 +12,7 @@ Defaults given to the authorizations that exist when this runs:
   nothing about copies, so none was allowed.
 - `reads_per_day`: unchanged (NULL, no cap, for grants before 0027_audit).
 
-Revision ID: 0047_authz
+Revision ID: 0048_authz
 Revises: 0046_mobile
 Create Date: 2026-12-05 16:50:00
 
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0047_authz"
-down_revision = "0039_lead"
+revision = "0048_authz"
+down_revision = "0047_loanstatus"
 branch_labels = None
 depends_on = None
 
