@@ -237,7 +237,7 @@ def test_the_preview_before_granting_shows_the_score_the_bank_will_see(app, fact
     db.session.commit()
     snap = services.latest_profile(scored.id)
     fed = sorted(c for c, n in (snap.coverage or {}).items() if n and c != "enterprises")
-    form = {"bank_id": bank.id, "purpose": "流动资金贷款审查", "days": 30}
+    form = {"bank_id": bank.id, "purpose": "pre_loan", "days": 30}
     full = client.post("/consent/banks", {**form, "categories": ["enterprises", *fed]})
     page = full.get_data(as_text=True)
     assert full.status_code == 200
