@@ -39,7 +39,7 @@ def log_filter_from_args(args) -> services.LogFilter:
 
 def _purpose(entry: dict) -> str:
     """A row's purpose in words: the authorization's (a `Purpose` code; rows before
-    migration 0048_authz hold the words typed then), else the legal basis of the look."""
+    migration 0049_authz hold the words typed then), else the legal basis of the look."""
     if entry["purpose"]:
         return purpose_text(entry["purpose"])
     return str(BASIS_LABELS.get(entry["reason"], ""))

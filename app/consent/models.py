@@ -104,7 +104,7 @@ class Authorization(db.Model):
     # A `Purpose` (query); "" for collection.
     purpose: Mapped[str] = mapped_column(String(20), default="")
     # Free words beside the purpose: the application it was given for, or, for grants made
-    # before migration 0048_authz, the purpose as the enterprise typed it then.
+    # before migration 0049_authz, the purpose as the enterprise typed it then.
     purpose_note: Mapped[str] = mapped_column(String(300), default="")
     application_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The range of the data covered: records from `data_from` on (the first day of the

@@ -12,7 +12,7 @@ Defaults given to the authorizations that exist when this runs:
   nothing about copies, so none was allowed.
 - `reads_per_day`: unchanged (NULL, no cap, for grants before 0027_audit).
 
-Revision ID: 0048_authz
+Revision ID: 0049_authz
 Revises: 0046_mobile
 Create Date: 2026-12-05 16:50:00
 
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0048_authz"
-down_revision = "0047_loanstatus"
+revision = "0049_authz"
+down_revision = "0048_bigfiles"
 branch_labels = None
 depends_on = None
 
