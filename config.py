@@ -49,6 +49,9 @@ class Config:
     INGEST_XLSX_MAX_SHARED_STRINGS_MB = int(
         os.environ.get("INGEST_XLSX_MAX_SHARED_STRINGS_MB", "100")
     )
+    INGEST_XLSX_MAX_SHARED_STRINGS = int(
+        os.environ.get("INGEST_XLSX_MAX_SHARED_STRINGS", "2000000")
+    )
     # Uploads and pushed files bigger than this are stored (INGEST_JOB_DIR, default the
     # instance folder's ingest-jobs/) and imported by the scheduler's run_import_jobs, which
     # re-queues a batch whose heartbeat is older than INGEST_JOB_STALE_SECONDS (its process

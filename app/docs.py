@@ -73,6 +73,9 @@ LIMITS_DOC = [
     "| `INGEST_XLSX_MAX_UNPACKED_MB` | 1,024 | an XLSX whose parts unpack to more in all |",
     "| `INGEST_XLSX_MAX_SHARED_STRINGS_MB` | 100 | an XLSX whose shared-strings part (held in"
     " memory while the sheet is read) is bigger |",
+    "| `INGEST_XLSX_MAX_SHARED_STRINGS` | 2,000,000 | an XLSX with more shared strings (each"
+    " one a Python object in memory: 6 million one-letter strings in 99 MB took openpyxl"
+    " 560 MB) |",
     "",
     "An XLSX is a zip of XML parts, and a 1 MB workbook can unpack to gigabytes (a zip bomb).",
     "Before the workbook is opened, the archive is checked: at most 1,000 parts (read from the",

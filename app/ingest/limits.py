@@ -44,13 +44,17 @@ class LimitExceeded(UnusableInput):
 @dataclass(frozen=True)
 class Limits:
     """The limits in force (config: INGEST_MAX_ROWS, INGEST_MAX_CELL_CHARS,
-    INGEST_MAX_LINE_KB, INGEST_XLSX_MAX_UNPACKED_MB, INGEST_XLSX_MAX_SHARED_STRINGS_MB)."""
+    INGEST_MAX_LINE_KB, INGEST_XLSX_MAX_UNPACKED_MB, INGEST_XLSX_MAX_SHARED_STRINGS_MB,
+    INGEST_XLSX_MAX_SHARED_STRINGS)."""
 
     max_rows: int = 5_000_000
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
     max_line_bytes: int = 1 * MB
     max_unpacked_bytes: int = 1024 * MB
     max_shared_strings_bytes: int = 100 * MB
+    # openpyxl keeps each shared string as a Python object (~100 bytes beside its text):
+    # 6 million one-letter strings in 99 MB cost it 560 MB, so their number is limited too.
+    max_shared_strings: int = 2_000_000
 
     @classmethod
     def from_config(cls, config) -> Limits:
@@ -72,6 +76,9 @@ class Limits:
                     )
                 )
                 * MB
+            ),
+            max_shared_strings=int(
+                config.get("INGEST_XLSX_MAX_SHARED_STRINGS", default.max_shared_strings)
             ),
         )
 
@@ -135,6 +142,16 @@ def _shared_strings_too_large(limits: Limits) -> LimitExceeded:
     )
 
 
+def _too_many_strings(limits: Limits) -> LimitExceeded:
+    return LimitExceeded(
+        _(
+            "Excel 文件的共享字符串超过 %(limit)s 条的上限，已整体拒收",
+            limit=f"{limits.max_shared_strings:,}",
+        ),
+        code="too_many_shared_strings",
+    )
+
+
 def _size_mismatch(member: str) -> LimitExceeded:
     return LimitExceeded(
         _("Excel 文件中 %(member)s 的实际大小与声明不符，文件已损坏或被篡改", member=member),
@@ -189,24 +206,31 @@ def check_xlsx(path: Path, limits: Limits, *, rows_of: str | None = None) -> int
         rows = None
         with path.open("rb") as fh:
             for entry in entries:
-                counter = _RowCounter() if entry.filename == rows_of else None
+                counter = None
+                if entry.filename == rows_of:
+                    counter = _TagCounter(b"row")
+                elif entry.filename == SHARED_STRINGS:
+                    counter = _TagCounter(b"si")
                 total = _count_member(fh, entry, total, limits, counter)
-                rows = counter.rows if counter is not None else rows
+                if entry.filename == rows_of and counter is not None:
+                    rows = counter.count
         return rows
 
 
-class _RowCounter:
-    """`<row ` / `<row>` tags in a sheet's XML, fed block by block (a tag may straddle)."""
+class _TagCounter:
+    """Opening tags (`<row ` / `<row>`, `<si>` / `<si `) in a part's XML, fed block by block
+    (a tag may straddle two blocks)."""
 
-    def __init__(self) -> None:
-        self.rows = 0
+    def __init__(self, name: bytes) -> None:
+        self.tags = (b"<" + name + b" ", b"<" + name + b">")
+        self.count = 0
         self._tail = b""
 
     def feed(self, block: bytes) -> None:
         data = self._tail + block
-        self.rows += data.count(b"<row ") + data.count(b"<row>")
-        # 4 bytes cannot hold a whole 5-byte tag: what is kept is only ever a tag's start
-        self._tail = data[-4:]
+        self.count += sum(data.count(tag) for tag in self.tags)
+        # fewer bytes than a whole tag: what is kept is only ever a tag's start
+        self._tail = data[-(len(self.tags[0]) - 1) :]
 
 
 def _count_member(
@@ -214,7 +238,7 @@ def _count_member(
     entry: zipfile.ZipInfo,
     total: int,
     limits: Limits,
-    counter: _RowCounter | None = None,
+    counter: _TagCounter | None = None,
 ) -> int:
     """Inflate `entry`'s raw bytes block by block, refusing as soon as it passes its declared
     size or a limit; returns the running total.
@@ -249,6 +273,8 @@ def _count_member(
             actual += len(out)
             if counter is not None:
                 counter.feed(out)
+                if entry.filename == SHARED_STRINGS and counter.count > limits.max_shared_strings:
+                    raise _too_many_strings(limits)
             if actual > entry.file_size:
                 raise _size_mismatch(entry.filename)
             if total + actual > limits.max_unpacked_bytes:

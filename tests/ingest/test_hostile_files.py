@@ -153,6 +153,16 @@ def test_shared_strings_past_their_own_limit_are_refused(factories, tmp_path, ap
     assert peak < PEAK_LIMIT
 
 
+def test_millions_of_tiny_shared_strings_are_refused_while_counted(factories, tmp_path):
+    """40 MB of one-letter strings (2.4 million) under every size limit: openpyxl would make
+    a Python object of each; their number is limited as they are inflated."""
+    good = _workbook(factories, tmp_path / "good.xlsx")
+    bomb = _bomb(good, tmp_path / "tiny.xlsx", unpacked_mb=40, string_bytes=1)
+    message, peak, grown = _refused("enterprises", bomb, "too_many_shared_strings")
+    assert message == "Excel 文件的共享字符串超过 2,000,000 条的上限，已整体拒收"
+    assert peak < PEAK_LIMIT and grown < RSS_LIMIT, (peak, grown)
+
+
 def test_a_member_that_unpacks_past_its_declared_size_is_refused(factories, tmp_path):
     """The directory says 1 KB of shared strings; they inflate to 300 MB. The declared sizes
     pass every limit: only counting the real bytes while inflating catches it, a block in."""
