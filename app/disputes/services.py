@@ -335,10 +335,12 @@ def _check_corrections(spec: SourceSpec, values: Any) -> dict[str, str]:
 def _apply_correction(
     dispute: Dispute, spec: SourceSpec, corrections: dict[str, str], user_id: int
 ) -> dict[str, Any]:
-    """Rewrite the record as one import batch (origin push, labelled with the dispute).
+    """Rewrite the record as one import batch (a platform correction, labelled with the
+    dispute; the enterprise hears of it from the dispute, not as new data).
 
     Returns the values as stored after parsing (e.g. "1,200" → "1200.00").
     """
+    from app.ingest.models import Origin
     from app.ingest.services import ingest_records
 
     record = get_record(dispute.source, dispute.record_id)
@@ -348,7 +350,7 @@ def _apply_correction(
     row = {name: "" if v is None else str(v) for name, v in row.items()}
     row.update(corrections)
     summary = ingest_records(
-        spec.name, [row], origin="push", user_id=user_id, label=f"dispute #{dispute.id}"
+        spec.name, [row], origin=Origin.CORRECTION, user_id=user_id, label=f"dispute #{dispute.id}"
     )
     if summary.rejections:
         first = summary.rejections[0]

@@ -32,11 +32,14 @@ from app.types import Money, UTCDateTime, one_of
 
 
 class Origin(StrEnum):
-    """How a batch arrived: an uploaded file, a pull from an HTTP source, a push to the API."""
+    """How a batch arrived: an uploaded file, a pull from an HTTP source, a push to the API,
+    or a correction the platform itself made to one record (an upheld objection, a credit
+    repair), which the enterprise is told of by that process rather than as new data."""
 
     FILE = "file"
     PULL = "pull"
     PUSH = "push"
+    CORRECTION = "correction"
 
     @property
     def label(self) -> str:
@@ -47,6 +50,7 @@ ORIGIN_LABELS = {
     Origin.FILE: _l("文件上传"),
     Origin.PULL: _l("从数据源拉取"),
     Origin.PUSH: _l("接口推送"),
+    Origin.CORRECTION: _l("平台更正（异议、信用修复）"),
 }
 ORIGINS: tuple[str, ...] = tuple(o.value for o in Origin)
 BATCH_STATES = ("queued", "running", "succeeded", "failed")

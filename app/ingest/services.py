@@ -71,6 +71,7 @@ def after_batch(
 class BatchSummary:
     source: str
     batch_id: int
+    origin: str = "file"
     rows: int = 0
     inserted: int = 0
     updated: int = 0
@@ -295,6 +296,7 @@ def _load(
     return BatchSummary(
         source=spec.name,
         batch_id=batch.id,
+        origin=batch.origin,
         rows=rows,
         inserted=counts.inserted,
         updated=counts.updated,

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.i18n import Later, default_locale, later
 from app.identity.services import is_verified, verified_enterprise_account
 from app.ingest import services as ingest_services
+from app.ingest.models import Origin
 from app.ingest.services import BatchSummary
 from app.notifications import mail
 from app.notifications.models import AuthorizationReminder, Notification
@@ -154,8 +155,11 @@ def tell_of_new_data(summary: BatchSummary) -> None:
     """After an import batch of government data, tell each enterprise whose records it
     inserted or changed, and that has a verified account to hear it, that new data arrived
     (its profile and score are rebuilt in the same transaction); how many were told. A bank's
-    loan-status report is the bank's own business and tells nobody."""
+    loan-status report is the bank's own business and tells nobody; a platform correction
+    (an upheld objection, a revoked repair) is told by the process that made it."""
     if summary.source not in ENTERPRISE_SOURCES or not summary.touched_enterprise_ids:
+        return
+    if summary.origin == Origin.CORRECTION:
         return
     ids = sorted(set(summary.touched_enterprise_ids))
     listening: list[int] = []

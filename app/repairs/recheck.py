@@ -26,7 +26,7 @@ from app.clock import local_today, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import later
-from app.ingest.models import PublicCreditRecord
+from app.ingest.models import Origin, PublicCreditRecord
 from app.repairs import services
 from app.repairs.models import RECHECK_OUTCOMES, Repair, RepairEvent
 from app.repairs.services import NOTE_MAX, _text, _user, get_repair
@@ -181,7 +181,7 @@ def _record_breach(repair: Repair, note: str, now: datetime) -> int:
                 "valid_until": "",
             }
         ],
-        origin="push",
+        origin=Origin.CORRECTION,
         label=f"repair #{repair.id} revoked",
     )
     if summary.rejections:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.consent import services as consent
+from app.consent.models import Purpose
 from app.extensions import db
 from app.identity import members, services
 from app.identity.models import AccountEvent, AdminTransfer
@@ -186,7 +187,7 @@ def test_transfer_lists_the_previous_grants_to_keep_or_revoke(app, admin, factor
     bank = factories.bank()
     text = consent.current_text("query", "zh")
     dropped = consent.grant_query(
-        old.enterprise_id, bank.id, ["tax_payments"], purpose="贷款审批", user_id=old.id,
+        old.enterprise_id, bank.id, ["tax_payments"], purpose=Purpose.PRE_LOAN, user_id=old.id,
         ip=None, text_id=text.id,
     )  # fmt: skip
     legal_rep = factories.user(enterprise=old.enterprise, verified=False, email="rep@example.test")

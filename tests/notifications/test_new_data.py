@@ -10,6 +10,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.identity.models import VerificationState
 from app.ingest import services as ingest
+from app.ingest.models import Origin
 from app.notifications.models import Notification
 from tests.ingest.conftest import csv_text, grant
 from tests.profiles.conftest import paid_day, recent_periods
@@ -52,4 +53,21 @@ def test_the_enterprises_a_batch_changed_hear_of_it(factories, tmp_path):
     )
     assert note.render("en").startswith("New data arrived for your enterprise: Tax payments")
     ingest.ingest_file("tax_payments", path)  # the same rows again: nothing changed
+    assert len(_told()) == 1
+
+
+def test_a_platform_correction_is_not_told_as_new_data(factories, tmp_path):
+    enterprise = factories.enterprise()
+    grant(enterprise)
+    owner = factories.user(Role.ENTERPRISE, enterprise=enterprise)
+    owner.verification_state = VerificationState.VERIFIED
+    db.session.flush()
+    [period] = recent_periods(1)
+    due, paid = paid_day(period)
+    row = {"uscc": enterprise.uscc, "period": period, "tax_type": "增值税", "amount": "5000.00",
+           "due_on": due.isoformat(), "paid_on": paid.isoformat()}  # fmt: skip
+    summary = ingest.ingest_records("tax_payments", [row], origin=Origin.CORRECTION)
+    assert summary.inserted == 1 and summary.origin == Origin.CORRECTION
+    assert _told() == []  # the objection or the repair that made it tells the enterprise
+    ingest.ingest_records("tax_payments", [{**row, "amount": "6000.00"}], origin=Origin.PUSH)
     assert len(_told()) == 1

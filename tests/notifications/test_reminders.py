@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.clock import utcnow
-from app.consent.models import Authorization, AuthorizationScope
+from app.consent.models import Authorization, AuthorizationScope, Purpose
 from app.extensions import db
 from app.identity.models import VerificationState
 from app.notifications import tasks
@@ -24,7 +24,7 @@ def _authorization(enterprise, *, kind="query", bank=None, days=3, state="active
     now = utcnow()
     auth = Authorization(
         kind=kind, enterprise_id=enterprise.id, grantee_bank_id=bank.id if bank else None,
-        purpose="贷款申请审查", valid_from=now - timedelta(days=20),
+        purpose=Purpose.PRE_LOAN if kind == "query" else "", valid_from=now - timedelta(days=20),
         valid_until=now + timedelta(days=days), state=state,
         scopes=[AuthorizationScope(category="tax_payments")],
     )  # fmt: skip
