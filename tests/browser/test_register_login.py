@@ -46,7 +46,10 @@ def test_register_login_and_switch_language(live_server, page, tmp_path):
 
     page.get_by_role("button", name="菜单").click()  # the header menu is folded on a phone
     page.get_by_role("button", name="退出").click()
-    page.get_by_role("link", name="登录").first.click()
+    # Logged out, the new page folds its menu again: wait for it, then open it to log in.
+    expect(page.get_by_role("button", name="退出")).to_have_count(0)
+    page.get_by_role("button", name="菜单").click()
+    page.get_by_role("navigation").get_by_role("link", name="登录").click()
     page.get_by_label("邮箱").fill("browser@example.test")
     page.get_by_label("密码").fill("Qinling2026ok")
     page.get_by_role("button", name="登录").click()
