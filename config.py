@@ -179,6 +179,8 @@ class Config:
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "6"))
     # Enterprises are told this many days before an authorization lapses.
     AUTHORIZATION_REMIND_DAYS = int(os.environ.get("AUTHORIZATION_REMIND_DAYS", "7"))
+    # Years the access log is kept (at least 5; app/retention/services.py).
+    ACCESS_LOG_RETENTION_YEARS = int(os.environ.get("ACCESS_LOG_RETENTION_YEARS", "5"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000/")
 
 

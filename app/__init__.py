@@ -172,6 +172,7 @@ def _register_cli(app: Flask) -> None:
     from app.profiles.cli import profiles_cli
     from app.publicity.cli import publicity_cli
     from app.repairs.cli import repairs_cli
+    from app.retention.cli import retention_cli
     from app.scheduler.cli import scheduler_cli
     from app.scoring.cli import scorecards_cli
     from app.sources.cli import pull_command, sources_cli
@@ -181,7 +182,7 @@ def _register_cli(app: Flask) -> None:
     groups = [users_cli, banks_cli, demo_cli, audit_cli, consent_cli, scheduler_cli]
     groups += [ingest_cli, scorecards_cli, sources_cli, profiles_cli, calendar_cli, stats_cli]
     groups += [publicity_cli, repairs_cli, enterprises_cli, dbgrants_cli, verifications_cli]
-    groups += [funds_cli]
+    groups += [funds_cli, retention_cli]
     ingest_cli.add_command(pull_command)  # `flask ingest pull`
     for group in groups:
         app.cli.add_command(group)

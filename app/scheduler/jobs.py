@@ -53,6 +53,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from app.profiles import tasks as profile_tasks
     from app.publicity import tasks as publicity_tasks
     from app.repairs import tasks as repair_tasks
+    from app.retention import tasks as retention_tasks
     from app.scheduler import tasks as scheduler_tasks
     from app.stats import tasks as stats_tasks
     from app.workcalendar import tasks as calendar_tasks
@@ -154,6 +155,12 @@ def registered_jobs(app: Flask) -> list[Job]:
             int(config.get("SCHEDULER_CHECK_CALENDAR_SECONDS", 86400)),
             calendar_tasks.check_calendar,
             _l("检查今明两年的节假日安排是否已知（每日）"),
+        ),
+        Job(
+            "apply_retention",
+            int(config.get("SCHEDULER_RETENTION_SECONDS", 86400)),
+            retention_tasks.apply_retention,
+            _l("保存期限：统计已过保存期的查询日志，删除无人引用的已终止授权（每日）"),
         ),
     ]
     if config.get("SCHEDULER_TEST_JOB"):

@@ -110,6 +110,7 @@ def test_run_once_runs_every_job_and_releases(app, monkeypatch):
         "send_emails": "skipped",
         "remind_expiring_authorizations": "skipped",
         "check_calendar": "succeeded",
+        "apply_retention": "succeeded",
     }
     assert not services.holds_lease("cron:5:aaa")
 

@@ -1,0 +1,1 @@
+"""How long the platform keeps what it records, and the job that applies it."""
