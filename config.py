@@ -80,6 +80,8 @@ class Config:
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
 
     PASSWORD_MIN_LENGTH = 10
+    # zxcvbn's guessability score a new password must reach (0 … 4; 3 ≈ 10⁸ guesses).
+    PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "3"))
     # A password-reset link sent by e-mail (MAIL_SENDER) works once, for this many minutes.
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
 

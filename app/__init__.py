@@ -292,6 +292,12 @@ def _register_template_helpers(app: Flask) -> None:
 
         return size_label(code)
 
+    @app.template_global("password_hint")
+    def _password_hint() -> str:
+        from app.auth.services import password_hint
+
+        return password_hint()
+
     @app.template_global("source_label")
     def _source_label(name: str) -> str:
         from app.sources.models import source_label
