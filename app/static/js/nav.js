@@ -1,6 +1,7 @@
 // The site menu on a narrow screen: folded behind the "menu" button, which says whether it is
 // open (aria-expanded). Without this script the button stays hidden and the menu is a plain
-// list under the brand. Escape closes the open menu and gives the focus back to the button.
+// list under the brand (early.js marks the page before the first paint, so that the menu
+// starts folded). Escape closes the open menu and gives the focus back to the button.
 (() => {
   const header = document.querySelector(".site-header");
   const button = header && header.querySelector(".nav-toggle");
@@ -12,7 +13,6 @@
     button.setAttribute("aria-expanded", String(open));
     nav.classList.toggle("open", open);
   };
-  header.classList.add("js-nav");
   button.addEventListener("click", () => {
     setOpen(button.getAttribute("aria-expanded") !== "true");
   });
