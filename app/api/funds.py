@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.spec import doc
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.errors import ValidationFailed
+from app.evidence import send_kept
 from app.extensions import db
 from app.funds import services
 from app.funds.models import OUTCOMES, Claim, ClaimStatus, Fund
@@ -42,6 +43,20 @@ CLAIM_SCHEMA = {
         "paid": {"type": "string", "nullable": True},
         "recovered": {"type": "string"},
         "note": {"type": "string", "nullable": True},
+        "files": {
+            "type": "array",
+            "description": "evidence files; listed for the claiming bank and the office only",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "filename": {"type": "string"},
+                    "content_type": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "url": {"type": "string"},
+                },
+            },
+        },
     },
 }
 
@@ -66,7 +81,8 @@ def fund_json(fund: Fund) -> dict:
     }  # fmt: skip
 
 
-def claim_json(claim: Claim) -> dict:
+def claim_json(claim: Claim, user: User) -> dict:
+    files = claim.files if services.may_see_claim_files(claim, user) else []
     return {
         "id": claim.id,
         "fund": claim.fund.code,
@@ -81,7 +97,14 @@ def claim_json(claim: Claim) -> dict:
         "paid": str(claim.paid) if claim.paid is not None else None,
         "recovered": str(services.recovered_to_fund(claim)),
         "note": claim.note,
-    }
+        "files": [
+            {
+                "id": f.id, "filename": f.filename, "content_type": f.content_type,
+                "size": f.size, "url": f"/api/v1/claims/{claim.id}/files/{f.id}",
+            }
+            for f in files
+        ],
+    }  # fmt: skip
 
 
 @bp.route("/funds/<code>")
@@ -122,14 +145,25 @@ def register_fund_loan(code: str):
 )  # fmt: skip
 def file_fund_claim(code: str):
     """File a compensation claim (代偿申请) on a registered loan overdue past the fund's
-    threshold (201); 409 `not_claimable` before that, `claim_exists` for a second one."""
-    body = _body()
+    threshold (201); 409 `not_claimable` before that, `claim_exists` for a second one.
+    The same fields may come as multipart/form-data with evidence files in `files` (PDF,
+    JPEG or PNG, checked by content; a refused file keeps nothing, 422 naming `files`);
+    they are listed in the answer and fetched at `GET /claims/{id}/files/{file_id}`."""
+    files = []
+    if request.mimetype == "multipart/form-data":
+        body: dict = request.form.to_dict()
+        files = request.files.getlist("files")
+        raw = str(body.get("loan_id") or "").strip()
+        body["loan_id"] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
+    else:
+        body = _body()
+    user = current_api_user()
     claim = services.file_claim(
-        code, body.get("loan_id"), current_api_user(), loss_amount=body.get("loss_amount"),
-        evidence=body.get("evidence"),
+        code, body.get("loan_id"), user, loss_amount=body.get("loss_amount"),
+        evidence=body.get("evidence"), files=files,
     )  # fmt: skip
     db.session.commit()
-    return jsonify(claim_json(claim)), 201
+    return jsonify(claim_json(claim, user)), 201
 
 
 @bp.route("/claims/<int:claim_id>")
@@ -137,7 +171,17 @@ def file_fund_claim(code: str):
 @doc(response=CLAIM_SCHEMA, tag="funds")
 def get_claim(claim_id: int):
     """One claim: the bank's own, or any for the office."""
-    return jsonify(claim_json(services.claim_for(claim_id, current_api_user())))
+    user = current_api_user()
+    return jsonify(claim_json(services.claim_for(claim_id, user), user))
+
+
+@bp.route("/claims/<int:claim_id>/files/<int:file_id>")
+@api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR)
+@doc(response_type="application/octet-stream", tag="funds")
+def get_claim_file(claim_id: int, file_id: int):
+    """One evidence file of a claim, as it was uploaded: the claiming bank and the office
+    only (404 `file_not_found` for anyone else)."""
+    return send_kept(services.claim_file_for(claim_id, file_id, current_api_user()))
 
 
 @bp.route("/claims/<int:claim_id>/decide", methods=["POST"])
@@ -156,7 +200,7 @@ def decide_claim(claim_id: int):
         claim_id, current_api_user(), outcome=body.get("outcome"), note=body.get("note")
     )
     db.session.commit()
-    return jsonify(claim_json(claim))
+    return jsonify(claim_json(claim, current_api_user()))
 
 
 @bp.route("/claims/<int:claim_id>/recoveries", methods=["POST"])
@@ -177,4 +221,4 @@ def recover_claim(claim_id: int):
     )  # fmt: skip
     db.session.commit()
     claim = services.claim_for(claim_id, current_api_user())
-    return jsonify({**claim_json(claim), "to_fund": str(recovery.to_fund)}), 201
+    return jsonify({**claim_json(claim, current_api_user()), "to_fund": str(recovery.to_fund)}), 201

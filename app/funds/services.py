@@ -406,21 +406,20 @@ def file_claim(
     return claim
 
 
-def claim_file_for(claim_id: int, file_id: int, user: User) -> ClaimFile:
-    """An evidence file of a claim, for the claiming bank's staff and the financial office
-    only (anyone else, the operator included: not found)."""
-    kept = db.session.get(ClaimFile, file_id) if isinstance(file_id, int) else None
-    allowed = (
-        kept is not None
-        and kept.claim_id == claim_id
-        and (
-            user.role == Role.REGULATOR
-            or (user.role in BANK_ROLES and kept.claim.bank_id == user.bank_id)
-        )
+def may_see_claim_files(claim: Claim, user: User) -> bool:
+    """The evidence files of a claim are for the claiming bank's staff and the financial
+    office only (the operator sees the claim, not its files)."""
+    return user.role == Role.REGULATOR or (
+        user.role in BANK_ROLES and claim.bank_id == user.bank_id
     )
-    if not allowed:
+
+
+def claim_file_for(claim_id: int, file_id: int, user: User) -> ClaimFile:
+    """An evidence file of a claim, for those `may_see_claim_files` (anyone else, the
+    operator included: not found)."""
+    kept = db.session.get(ClaimFile, file_id) if isinstance(file_id, int) else None
+    if kept is None or kept.claim_id != claim_id or not may_see_claim_files(kept.claim, user):
         raise NotFound(_("文件不存在"), code="file_not_found")
-    assert kept is not None
     return kept
 
 

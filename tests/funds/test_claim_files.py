@@ -119,3 +119,67 @@ def test_a_wrong_file_is_refused_and_nothing_is_kept(app, loans, claimable, evid
     assert db.session.scalar(select(Claim).where(Claim.loan_id == claimable.id)) is None
     assert not evidence_dir.exists() or not any(evidence_dir.iterdir())
     assert db.session.scalar(select(ClaimFile.id)) is None
+
+
+def test_the_api_takes_evidence_files_and_serves_them_to_the_bank_and_the_office(
+    app, loans, claimable, evidence_dir, api, factories
+):
+    other_bank = factories.bank("OTHERB")
+    stranger = factories.user(Role.BANK_OFFICER, bank=other_bank)
+    tokens = {who: factories.token(user) for who, user in (
+        ("bank", loans.officer), ("office", loans.office), ("stranger", stranger),
+        ("operator", factories.user(Role.ADMIN)),
+    )}  # fmt: skip
+    db.session.commit()
+    pdf = files.pdf()
+    r = api.post(
+        "/api/v1/funds/XYD1/claims", token=tokens["bank"],
+        data={"loan_id": str(claimable.id), "loss_amount": "200000", "evidence": "起诉书",
+              "files": [_file(pdf, "起诉书.pdf", "application/pdf")]},
+        content_type="multipart/form-data", json=None,
+    )  # fmt: skip
+    assert r.status_code == 201, r.get_json()
+    claim = r.get_json()
+    [listed] = claim["files"]
+    assert (listed["filename"], listed["content_type"], listed["size"]) == (
+        "起诉书.pdf",
+        "application/pdf",
+        len(pdf),
+    )
+    url = listed["url"]
+    assert url == f"/api/v1/claims/{claim['id']}/files/{listed['id']}"
+    for who in ("bank", "office"):
+        status, body, mimetype = _fetch_api(api, url, tokens[who])
+        assert (status, body, mimetype) == (200, pdf, "application/pdf")
+    assert _fetch_api(api, url, tokens["stranger"])[0] == 404  # another bank's claim
+    assert _fetch_api(api, url, tokens["operator"])[0] == 403  # sees claims, not their files
+    seen = api.get(f"/api/v1/claims/{claim['id']}", token=tokens["operator"]).get_json()
+    assert seen["files"] == []
+    assert api.get(f"/api/v1/claims/{claim['id']}", token=tokens["office"]).get_json()["files"] == [
+        listed
+    ]
+
+
+def test_the_api_refuses_a_disguised_file_and_keeps_nothing(
+    loans, claimable, evidence_dir, api, factories
+):
+    token = factories.token(loans.officer)
+    db.session.commit()
+    r = api.post(
+        "/api/v1/funds/XYD1/claims", token=token,
+        data={"loan_id": str(claimable.id), "loss_amount": "200000", "evidence": "起诉书",
+              "files": [_file(files.png(), "伪装.pdf", "application/pdf")]},
+        content_type="multipart/form-data", json=None,
+    )  # fmt: skip
+    assert r.status_code == 422
+    assert "files" in str(r.get_json()["error"]) and "内容与其类型不符" in str(r.get_json())
+    assert db.session.scalar(select(Claim).where(Claim.loan_id == claimable.id)) is None
+    assert not evidence_dir.exists() or not any(evidence_dir.iterdir())
+
+
+def _fetch_api(api, url, token) -> tuple[int, bytes, str]:
+    response = api.get(url, token=token)
+    try:
+        return response.status_code, response.data, response.mimetype
+    finally:
+        response.close()
