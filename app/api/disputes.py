@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.kept_files import kept_file_json, kept_files_schema
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.disputes import services
@@ -59,20 +60,7 @@ DISPUTE_SCHEMA = {
             "description": "the authority that holds the record, once forwarded to it",
         },
         "forwarded_at": {"type": "string", "format": "date-time", "nullable": True},
-        "files": {
-            "type": "array",
-            "description": "evidence files (PDF, JPEG, PNG)",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "filename": {"type": "string"},
-                    "content_type": {"type": "string"},
-                    "size": {"type": "integer"},
-                    "sha256": {"type": "string"},
-                },
-            },
-        },
+        "files": kept_files_schema(),
         "events": {"type": "array", "items": EVENT_SCHEMA},
     },
 }
@@ -141,16 +129,7 @@ def dispute_json(dispute: Dispute) -> dict:
         "corrected_values": dispute.corrected_values,
         "forwarded_to": dispute.forwarded_to,
         "forwarded_at": dispute.forwarded_at.isoformat() if dispute.forwarded_at else None,
-        "files": [
-            {
-                "id": f.id,
-                "filename": f.filename,
-                "content_type": f.content_type,
-                "size": f.size,
-                "sha256": f.sha256,
-            }
-            for f in dispute.files
-        ],
+        "files": [kept_file_json(f) for f in dispute.files],
         "events": [
             {
                 "at": e.at.isoformat(),

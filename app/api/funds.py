@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.kept_files import kept_file_json, kept_files_schema
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.errors import ValidationFailed
@@ -43,20 +44,9 @@ CLAIM_SCHEMA = {
         "paid": {"type": "string", "nullable": True},
         "recovered": {"type": "string"},
         "note": {"type": "string", "nullable": True},
-        "files": {
-            "type": "array",
-            "description": "evidence files; listed for the claiming bank and the office only",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "filename": {"type": "string"},
-                    "content_type": {"type": "string"},
-                    "size": {"type": "integer"},
-                    "url": {"type": "string"},
-                },
-            },
-        },
+        "files": kept_files_schema(
+            "evidence files; listed for the claiming bank and the office only"
+        ),
     },
 }
 
@@ -97,13 +87,7 @@ def claim_json(claim: Claim, user: User) -> dict:
         "paid": str(claim.paid) if claim.paid is not None else None,
         "recovered": str(services.recovered_to_fund(claim)),
         "note": claim.note,
-        "files": [
-            {
-                "id": f.id, "filename": f.filename, "content_type": f.content_type,
-                "size": f.size, "url": f"/api/v1/claims/{claim.id}/files/{f.id}",
-            }
-            for f in files
-        ],
+        "files": [kept_file_json(f, f"/api/v1/claims/{claim.id}/files/{f.id}") for f in files],
     }  # fmt: skip
 
 

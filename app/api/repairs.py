@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.kept_files import kept_file_json, kept_files_schema
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.errors import ValidationFailed
@@ -37,19 +38,7 @@ REPAIR_SCHEMA = {
         "decided_at": {"type": "string", "format": "date-time", "nullable": True},
         "decision_note": {"type": "string", "nullable": True},
         "repaired_on": {"type": "string", "format": "date", "nullable": True},
-        "files": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "filename": {"type": "string"},
-                    "content_type": {"type": "string"},
-                    "size": {"type": "integer"},
-                    "sha256": {"type": "string"},
-                },
-            },
-        },
+        "files": kept_files_schema(),
     },
 }
 APPLY_SCHEMA = {
@@ -97,16 +86,7 @@ def repair_json(repair: Repair) -> dict:
         "decided_at": repair.decided_at.isoformat() if repair.decided_at else None,
         "decision_note": repair.decision_note,
         "repaired_on": repair.repaired_on.isoformat() if repair.repaired_on else None,
-        "files": [
-            {
-                "id": f.id,
-                "filename": f.filename,
-                "content_type": f.content_type,
-                "size": f.size,
-                "sha256": f.sha256,
-            }
-            for f in repair.files
-        ],
+        "files": [kept_file_json(f) for f in repair.files],
     }
 
 
