@@ -64,7 +64,19 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        # The form's own checks failed: add the service's for the other fields, so that
+        # every mistake is marked at once and nothing typed is lost.
+        problems = services.registration_problems(
+            uscc=form.uscc.data or "", company_name=form.company_name.data or "",
+            contact_name=form.contact_name.data or "", email=form.email.data or "",
+            password=form.password.data or "",
+        )  # fmt: skip
+        for name, message in problems.items():
+            field = getattr(form, name)
+            if not field.errors:
+                field.errors = [message]
+    elif form.is_submitted():
         try:
             user = services.register_enterprise(
                 uscc=form.uscc.data,

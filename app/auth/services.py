@@ -19,7 +19,16 @@ from app.auth.models import BANK_ROLES, ApiToken, LoginThrottle, Role, User
 from app.banks.services import get_bank_by_code
 from app.clock import utcnow
 from app.enterprises import services as enterprise_services
-from app.errors import Conflict, Forbidden, Locked, NotFound, Unauthorized, ValidationFailed
+from app.errors import (
+    Conflict,
+    FieldErrors,
+    Forbidden,
+    Locked,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+    ValidationFailed,
+)
 from app.extensions import db
 from app.identity import services as identity
 from app.identity.models import EventKind, VerificationMethod, VerificationState
@@ -101,6 +110,35 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
+def registration_problems(
+    *, uscc: str, company_name: str, contact_name: str, email: str, password: str
+) -> dict[str, str]:
+    """Every reason a registration would be refused, by field, so that the form marks them
+    all at once: the code (check digit; already verified by someone), the company name, the
+    e-mail (format; taken) and the password (`password_problem`)."""
+    errors: dict[str, str] = {}
+    code = ""
+    try:
+        code = enterprise_services.validate_uscc(uscc)
+        enterprise = enterprise_services.get_by_uscc(code)
+        if enterprise is not None:
+            identity.require_unclaimed(enterprise.id, field="uscc")
+    except ServiceError as exc:
+        errors["uscc"] = exc.message
+    if not (company_name or "").strip():
+        errors["company_name"] = _("请填写企业名称")
+    try:
+        _check_email(email)
+    except ServiceError as exc:
+        errors["email"] = exc.message
+    problem = password_problem(
+        password or "", email=normalize_email(email), uscc=code, name=contact_name or ""
+    )
+    if problem:
+        errors["password"] = problem
+    return errors
+
+
 def register_enterprise(
     *, uscc: str, company_name: str, contact_name: str, email: str, password: str
 ) -> User:
@@ -109,15 +147,16 @@ def register_enterprise(
     A code is printed on every invoice, so registering proves nothing: the account sees only
     public facts until `identity` verifies it. Several people may claim a code until one
     is verified; after that, newcomers are refused (the enterprise invites its staff).
+    Refused with every problem at once (`FieldErrors`, from `registration_problems`).
     """
+    errors = registration_problems(
+        uscc=uscc, company_name=company_name, contact_name=contact_name, email=email,
+        password=password,
+    )  # fmt: skip
+    if errors:
+        raise FieldErrors(errors)
     code = enterprise_services.validate_uscc(uscc)
-    if not company_name.strip():
-        raise ValidationFailed("company_name", _("请填写企业名称"))
-    email = _check_email(email)
-    _check_password_strength(password, email=email, uscc=code, name=contact_name)
-    enterprise = enterprise_services.get_by_uscc(code)
-    if enterprise is not None:
-        identity.require_unclaimed(enterprise.id, field="uscc")
+    email = normalize_email(email)
     enterprise = enterprise_services.get_or_create_for_registration(code, company_name)
     user = User(
         email=email,

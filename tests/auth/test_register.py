@@ -134,3 +134,25 @@ def test_a_long_phrase_needs_no_digits_or_capitals(web, factories):
     response = web.post("/register", _form(factories, password=phrase, confirm=phrase))
     assert response.status_code == 302
     assert db.session.scalar(select(User).where(User.email == "owner@example.test")) is not None
+
+
+def test_every_mistake_is_marked_at_once_and_what_was_typed_is_kept(web, factories):
+    code = factories.uscc()
+    wrong_digit = code[:-1] + ("0" if code[-1] != "0" else "1")
+    for form in (
+        # the form's own checks fail (no company name) …
+        _form(factories, uscc=wrong_digit, company_name="", email="not-an-address",
+              password="password123", confirm="password123", contact_name="王五"),
+        # … or only the service's do
+        _form(factories, uscc=wrong_digit, company_name="西安全错有限公司",
+              email="not-an-address", password="password123", confirm="password123"),
+    ):  # fmt: skip
+        response = web.post("/register", form)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 422
+        for field in ("uscc", "email", "password"):
+            assert f'id="{field}-error"' in text, field
+        assert "校验位不正确" in text and "邮箱格式不正确" in text and "密码容易被猜到" in text
+        assert ('id="company_name-error"' in text) == (form["company_name"] == "")
+        assert 'value="not-an-address"' in text and f'value="{wrong_digit}"' in text
+    assert db.session.scalar(select(User).where(User.email == "not-an-address")) is None
