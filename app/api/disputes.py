@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.kept_files import kept_file_json, kept_files_schema
+from app.api.kept_files import body_and_files, kept_file_json, kept_files_schema
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.disputes import services
@@ -178,14 +178,7 @@ def file_dispute():
     The same fields may come as multipart/form-data with evidence files in `files` (PDF,
     JPEG or PNG, checked by content; a refused file keeps nothing, 422 naming `files`).
     """
-    files = []
-    if request.mimetype == "multipart/form-data":
-        body: dict = request.form.to_dict()
-        files = request.files.getlist("files")
-        raw = str(body.get("record_id") or "").strip()
-        body["record_id"] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
-    else:
-        body = _body()
+    body, files = body_and_files(_body, "record_id")
     source = body.get("source")
     if source not in SOURCES:
         raise ValidationFailed("source", _("source 应为以下之一：%(all)s", all=", ".join(SOURCES)))

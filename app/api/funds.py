@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.kept_files import kept_file_json, kept_files_schema
+from app.api.kept_files import body_and_files, kept_file_json, kept_files_schema
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.errors import ValidationFailed
@@ -133,14 +133,7 @@ def file_fund_claim(code: str):
     The same fields may come as multipart/form-data with evidence files in `files` (PDF,
     JPEG or PNG, checked by content; a refused file keeps nothing, 422 naming `files`);
     they are listed in the answer and fetched at `GET /claims/{id}/files/{file_id}`."""
-    files = []
-    if request.mimetype == "multipart/form-data":
-        body: dict = request.form.to_dict()
-        files = request.files.getlist("files")
-        raw = str(body.get("loan_id") or "").strip()
-        body["loan_id"] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
-    else:
-        body = _body()
+    body, files = body_and_files(_body, "loan_id")
     user = current_api_user()
     claim = services.file_claim(
         code, body.get("loan_id"), user, loss_amount=body.get("loss_amount"),
