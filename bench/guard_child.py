@@ -35,7 +35,7 @@ def _setup(log_rows: int, enterprises: int) -> tuple:
         role=Role.BANK_OFFICER, email="officer@bench.test", password="Bench-2026-pass",
         bank_code=bank.code,
     )  # fmt: skip
-    usccs = [_enterprise(rng, bank, i) for i in range(enterprises)]
+    usccs = _enterprises(rng, bank, enterprises)
     first = get_by_uscc(usccs[0])
     for _ in range(log_rows):  # an access log that is not empty
         audit.append(user_id=officer.id, bank_id=bank.id, enterprise_id=first.id,
@@ -44,48 +44,54 @@ def _setup(log_rows: int, enterprises: int) -> tuple:
     return officer, usccs
 
 
-def _enterprise(rng, bank, index: int) -> str:
-    """One enterprise with 36 months of records that authorized the bank; its code."""
+def _enterprises(rng, bank, count: int) -> list[str]:
+    """`count` enterprises with 36 months of records each, all authorizing the bank, loaded
+    as one import batch per source; their codes."""
     from app.consent import services as consent
     from app.demo.uscc import make_uscc
     from app.enterprises.models import Enterprise
     from app.extensions import db
     from app.ingest.services import ingest_records
 
-    uscc = make_uscc("610113", rng, kind="91")
-    enterprise = Enterprise(uscc=uscc, name=f"基准测试{index:02d}有限公司", region_code="610113",
-                            industry_code="C", scale="small", established_on=date(2015, 1, 1),
-                            verified=True)  # fmt: skip
-    db.session.add(enterprise)
+    usccs = [make_uscc("610113", rng, kind="91") for _ in range(count)]
+    firms = [
+        Enterprise(uscc=uscc, name=f"基准测试{i:02d}有限公司", region_code="610113",
+                   industry_code="C", scale="small", established_on=date(2015, 1, 1),
+                   verified=True)
+        for i, uscc in enumerate(usccs)
+    ]  # fmt: skip
+    db.session.add_all(firms)
     db.session.flush()
-    consent.record_paper([uscc], categories=list(consent.NON_PUBLIC_CATEGORIES), evidence_ref="B")
+    consent.record_paper(usccs, categories=list(consent.NON_PUBLIC_CATEGORIES), evidence_ref="B")
     db.session.commit()
     periods = [f"{y}-{m:02d}" for y in (2023, 2024, 2025) for m in range(1, 13)]
     ingest_records("tax_payments", (
         {"uscc": uscc, "period": p, "tax_type": t, "amount": "1234.56",
          "due_on": f"{p}-15", "paid_on": f"{p}-10"}
-        for p in periods for t in ("增值税", "个人所得税")
+        for uscc in usccs for p in periods for t in ("增值税", "个人所得税")
     ), origin="push")  # fmt: skip
     ingest_records("utility_bills", (
         {"uscc": uscc, "period": p, "utility": u, "amount_due": "500", "amount_paid": "500",
          "due_on": f"{p}-20", "paid_on": f"{p}-18"}
-        for p in periods for u in ("water", "electricity")
+        for uscc in usccs for p in periods for u in ("water", "electricity")
     ), origin="push")  # fmt: skip
     ingest_records("social_insurance", (
         {"uscc": uscc, "period": p, "headcount": 20, "amount_due": "9000", "amount_paid": "9000",
          "paid_on": f"{p}-25"}
-        for p in periods
+        for uscc in usccs for p in periods
     ), origin="push")  # fmt: skip
     text = consent.current_text("query")
-    grant = consent.grant_query(
-        enterprise.id, bank.id, list(consent.ALL_CATEGORIES), purpose="pre_loan", user_id=None,
-        ip=None, text_id=text.id, days=90,
-    )  # fmt: skip
-    # Every read of the run must be allowed, yet the guard must still count the day's reads
-    # against a cap (its real cost): a cap no run reaches, beyond what a grant may ask.
-    grant.reads_per_day = 10**9
+    for firm in firms:
+        grant = consent.grant_query(
+            firm.id, bank.id, list(consent.ALL_CATEGORIES), purpose="pre_loan", user_id=None,
+            ip=None, text_id=text.id, days=90,
+        )  # fmt: skip
+        # Every read of the run must be allowed, yet the guard must still count the day's
+        # reads against a cap (its real cost): a cap no run reaches, beyond what a grant may
+        # ask.
+        grant.reads_per_day = 10**9
     db.session.commit()
-    return uscc
+    return usccs
 
 
 def _summary(values: list[float], seconds: float | None = None) -> dict:

@@ -74,8 +74,7 @@ def register():
         )  # fmt: skip
         for name, message in problems.items():
             field = getattr(form, name)
-            if not field.errors:
-                field.errors = [message]
+            field.errors = field.errors or [message]
     elif form.is_submitted():
         try:
             user = services.register_enterprise(
