@@ -1,13 +1,20 @@
-"""The daily cap holds under concurrent reads (PostgreSQL): sixteen reads at once under an
-authorization with a cap of four give exactly four allowed reads and twelve refusals, all
-logged. Each reader pauses between counting the day's reads and logging its own, which
-without the guard's row lock lets every one of them count fewer than the cap and pass."""
+"""The daily cap holds under concurrent reads: sixteen reads at once under an authorization
+with a cap of four give exactly four allowed reads and twelve refusals, all logged. Each
+reader pauses between counting the day's reads and logging its own, which without a lock
+lets every one of them count fewer than the cap and pass.
+
+On PostgreSQL the guard's row lock serialises them (`guard._lock_caps`); on SQLite every
+transaction begins IMMEDIATE (`app.db_events`), so the count and the log row are one step
+there too. Each database is proven on its own: PostgreSQL with the suite's database, SQLite
+with a database file of this test's own (threads need a file, and the rows it commits must
+not reach the suite's)."""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -24,12 +31,12 @@ READERS = 16
 CAP = 4
 
 
-@pytest.mark.committing
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
-def test_sixteen_concurrent_reads_pass_the_cap_of_four_exactly_four_times(app, monkeypatch):
-    with app.app_context():
-        from tests.factories import Factories
+def _seed(app) -> dict:
+    """A bank with READERS officers and an enterprise that grants it a query authorization
+    capped at CAP reads a day, committed."""
+    from tests.factories import Factories
 
+    with app.app_context():
         factories = Factories()
         bank = factories.bank()
         officers = [factories.user(Role.BANK_OFFICER, bank=bank) for _ in range(READERS)]
@@ -39,9 +46,13 @@ def test_sixteen_concurrent_reads_pass_the_cap_of_four_exactly_four_times(app, m
             text_id=services.current_text("query").id, reads_per_day=CAP,
         )  # fmt: skip
         db.session.commit()
-        ids = {"bank": bank.id, "users": [o.id for o in officers], "enterprise": enterprise.id,
-               "auth": auth.id}  # fmt: skip
+        return {"bank": bank.id, "users": [o.id for o in officers], "enterprise": enterprise.id,
+                "auth": auth.id}  # fmt: skip
 
+
+def _race(app, ids: dict, monkeypatch) -> tuple[list[tuple[bool, str]], dict[str, int]]:
+    """READERS officers read at once, each through a connection of its own; the decisions
+    and the access log's rows by outcome."""
     counted = guard.reads_today
 
     def slow_count(*args, **kwargs):
@@ -75,22 +86,34 @@ def test_sixteen_concurrent_reads_pass_the_cap_of_four_exactly_four_times(app, m
             t.start()
         for t in threads:
             t.join()
-        assert not errors, errors
-        allowed = [o for o in outcomes if o[0]]
-        assert len(allowed) == CAP, outcomes
-        assert sorted(r for ok, r in outcomes if not ok) == [DAILY_CAP] * (READERS - CAP)
-        with app.app_context():
-            logged = dict(
-                db.session.execute(
-                    select(AccessLogEntry.outcome, func.count())
-                    .where(AccessLogEntry.enterprise_id == ids["enterprise"])
-                    .group_by(AccessLogEntry.outcome)
-                ).all()
-            )
-            assert logged == {"allowed": CAP, "denied": READERS - CAP}
     finally:
         with wide.app_context():
             db.engine.dispose()
+    assert not errors, errors
+    with app.app_context():
+        logged = dict(
+            db.session.execute(
+                select(AccessLogEntry.outcome, func.count())
+                .where(AccessLogEntry.enterprise_id == ids["enterprise"])
+                .group_by(AccessLogEntry.outcome)
+            ).all()
+        )
+    return outcomes, logged
+
+
+def _exactly_the_cap(outcomes: list[tuple[bool, str]], logged: dict[str, int]) -> None:
+    assert len([o for o in outcomes if o[0]]) == CAP, outcomes
+    assert sorted(r for ok, r in outcomes if not ok) == [DAILY_CAP] * (READERS - CAP)
+    assert logged == {"allowed": CAP, "denied": READERS - CAP}
+
+
+@pytest.mark.committing
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
+def test_sixteen_concurrent_reads_pass_the_cap_of_four_exactly_four_times(app, monkeypatch):
+    ids = _seed(app)
+    try:
+        _exactly_the_cap(*_race(app, ids, monkeypatch))
+    finally:
         with app.app_context():
             db.session.execute(text("SET session_replication_role = replica"))
             db.session.execute(
@@ -104,3 +127,28 @@ def test_sixteen_concurrent_reads_pass_the_cap_of_four_exactly_four_times(app, m
                 text("DELETE FROM enterprises WHERE id = :e"), {"e": ids["enterprise"]}
             )
             db.session.commit()
+
+
+@pytest.mark.committing
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite only")
+def test_the_cap_holds_on_sqlite_too(app, tmp_path, monkeypatch):
+    """The same race on a SQLite file of its own, migrated from nothing."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from config import TestConfig
+
+    class Own(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'race.sqlite'}"
+        AUDIT_SIGNING_KEY_FILE = app.config["AUDIT_SIGNING_KEY_FILE"]
+        AUDIT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
+
+    own = create_app(Own)
+    with own.app_context():
+        upgrade(directory=str(Path(__file__).parents[2] / "migrations"))
+        db.session.remove()
+    try:
+        _exactly_the_cap(*_race(own, _seed(own), monkeypatch))
+    finally:
+        with own.app_context():
+            db.engine.dispose()
