@@ -304,6 +304,20 @@ def _register_template_helpers(app: Flask) -> None:
 
         return source_label(name)
 
+    @app.template_global("token_state")
+    def _token_state(token) -> str:
+        """An API token's state now: `active`, `expired` or `revoked`."""
+        from app.clock import utcnow
+
+        return token.state(utcnow())
+
+    @app.template_global("token_label")
+    def _token_label(code: str) -> str:
+        """The words for an API token's scope or state."""
+        from app.auth.models import TOKEN_SCOPE_LABELS, TOKEN_STATE_LABELS
+
+        return str({**TOKEN_SCOPE_LABELS, **TOKEN_STATE_LABELS}[code])
+
     @app.context_processor
     def inject_globals():
         return {

@@ -6,12 +6,11 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.api import bp
-from app.api.auth import _bearer_token, api_auth, current_api_user
+from app.api.auth import api_auth, current_api_user, optional_api_user
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
-from app.auth.services import user_for_token
 from app.enterprises.size import SIZES
-from app.errors import Unauthorized, ValidationFailed
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.products import services
 from app.products.models import PRODUCT_TYPES
@@ -57,14 +56,10 @@ def _body() -> dict:
 @doc(response={"type": "array", "items": PRODUCT_SCHEMA}, tag="products")
 def list_products():
     """Published products; with a bank user's token, that bank's own products (drafts too)."""
-    token = _bearer_token()
-    if token is not None:
-        user = user_for_token(token)
-        if user is None:
-            raise Unauthorized(_("令牌无效或已吊销"), code="token_invalid")
-        if user.role in BANK_ROLES and user.bank_id is not None:
-            items = services.list_bank_products(user.bank_id)
-            return jsonify([services.product_to_dict(p) for p in items])
+    user = optional_api_user()
+    if user is not None and user.role in BANK_ROLES and user.bank_id is not None:
+        items = services.list_bank_products(user.bank_id)
+        return jsonify([services.product_to_dict(p) for p in items])
     return jsonify([services.product_to_dict(p) for p in services.list_published()])
 
 

@@ -4,6 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from app.auth import services
+from app.auth.models import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, TokenScope
 from app.errors import ServiceError
 from app.extensions import db
 from app.identity import services as identity
@@ -52,14 +53,26 @@ def create(role, email, bank_code, uscc, display_name, password, verified) -> No
 @users_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="cli", help="A label for the token.")
-def token(email: str, name: str) -> None:
+@click.option(
+    "--days",
+    type=click.Choice([str(d) for d in TOKEN_DAYS]),
+    default=str(DEFAULT_TOKEN_DAYS),
+    show_default=True,
+    help="How long the token is valid.",
+)
+@click.option("--read-only", is_flag=True, help="The token may only read (GET).")
+def token(email: str, name: str, days: str, read_only: bool) -> None:
     """Print a new API token for EMAIL (on the last line; it is not stored in clear)."""
     user = services.get_user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user {email}")
-    _token, plaintext = services.issue_token(user, name)
+    scope = TokenScope.READ if read_only else TokenScope.WRITE
+    made, plaintext = services.issue_token(user, name, days=int(days), scope=scope)
     db.session.commit()
-    click.echo(f"token for {user.email} ({user.role}), shown once:")
+    click.echo(
+        f"{scope} token for {user.email} ({user.role}) until {made.expires_at:%Y-%m-%d %H:%M} UTC,"
+        " shown once:"
+    )
     click.echo(plaintext)
 
 

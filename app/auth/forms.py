@@ -2,8 +2,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.auth.models import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, TOKEN_SCOPE_LABELS, TokenScope
 
 
 class RegisterForm(FlaskForm):
@@ -38,6 +49,17 @@ class ChangePasswordForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("令牌名称"), validators=[DataRequired(), Length(max=100)])
+    days = SelectField(
+        _l("有效期"),
+        choices=[SelectChoice(d, _l("%(d)s 天", d=d)) for d in TOKEN_DAYS],
+        coerce=int,
+        default=DEFAULT_TOKEN_DAYS,
+    )
+    scope = RadioField(
+        _l("权限"),
+        choices=[SelectChoice(s, label) for s, label in TOKEN_SCOPE_LABELS.items()],
+        default=TokenScope.READ,
+    )
     submit = SubmitField(_l("生成新令牌"))
 
 

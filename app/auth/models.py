@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -86,10 +87,30 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
+class TokenScope(StrEnum):
+    """What a token may do: `read` calls only the API's reading methods (GET), `write` all
+    that its user may."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+TOKEN_SCOPE_LABELS = {
+    TokenScope.READ: _l("只读（仅查询）"),
+    TokenScope.WRITE: _l("读写（可提交、修改）"),
+}
+TOKEN_STATE_LABELS = {"active": _l("有效"), "expired": _l("已过期"), "revoked": _l("已吊销")}
+TOKEN_DAYS = (30, 90, 180, 365)  # the validities a new token may be given, in days
+DEFAULT_TOKEN_DAYS = 90
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # what a read-only token may call
+
+
 class ApiToken(db.Model):
-    """A bearer token for the JSON API. Only its SHA-256 is stored; it is shown once."""
+    """A bearer token for the JSON API. Only its SHA-256 is stored; it is shown once. It
+    expires (`TOKEN_DAYS`) and has a scope (`TokenScope`)."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(one_of("scope", TokenScope), name="scope"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -99,8 +120,23 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    scope: Mapped[str] = mapped_column(String(10), default=TokenScope.WRITE)
 
     user: Mapped[User] = relationship()
+
+    def is_active(self, now: datetime) -> bool:
+        return self.state(now) == "active"
+
+    def state(self, now: datetime) -> str:
+        """`revoked`, `expired` or `active` (labels: `TOKEN_STATE_LABELS`)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.expires_at > now else "expired"
+
+    def allows(self, method: str) -> bool:
+        """Whether this token may make a call with HTTP `method`."""
+        return self.scope == TokenScope.WRITE or method.upper() in READING_METHODS
 
 
 class UserSession(db.Model):

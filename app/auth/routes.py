@@ -204,11 +204,13 @@ def change_password():
     ), (422 if form.errors else 200)
 
 
-def _settings_page(new_token: str | None = None):
+def _settings_page(new_token: str | None = None, token_form: TokenForm | None = None):
+    """The account's settings; a refused token form is shown again with its errors and
+    what was typed."""
     return render_template(
         "auth/settings.html",
         tokens=services.list_tokens(current_user),
-        token_form=TokenForm(),
+        token_form=token_form or TokenForm(formdata=None),
         revoke_form=EmptyForm(),
         sessions=sessions.active(current_user),
         current_sid=session.get("sid"),
@@ -229,12 +231,13 @@ def create_token():
     """The new token is shown once, in this answer: it never travels in the session cookie."""
     form = TokenForm()
     if form.validate_on_submit():
-        _token, plaintext = services.issue_token(current_user, form.name.data)
+        _token, plaintext = services.issue_token(
+            current_user, form.name.data, days=form.days.data, scope=form.scope.data
+        )
         db.session.commit()
         flash(_("新令牌已生成，请立即复制保存，它只显示这一次"), "success")
         return _settings_page(new_token=plaintext)
-    flash(_("请填写令牌名称"), "error")
-    return redirect(url_for("auth.settings"))
+    return _settings_page(token_form=form), 422
 
 
 @bp.route("/account/sessions/end", methods=["POST"])

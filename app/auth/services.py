@@ -15,7 +15,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from app.auth import sessions
-from app.auth.models import BANK_ROLES, ApiToken, LoginThrottle, Role, User
+from app.auth.models import (
+    BANK_ROLES,
+    DEFAULT_TOKEN_DAYS,
+    TOKEN_DAYS,
+    ApiToken,
+    LoginThrottle,
+    Role,
+    TokenScope,
+    User,
+)
 from app.banks.services import get_bank_by_code
 from app.clock import utcnow
 from app.enterprises import services as enterprise_services
@@ -342,22 +351,42 @@ def _hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def issue_token(user: User, name: str = "api") -> tuple[ApiToken, str]:
-    """A new token for `user`; the plaintext is returned once and never stored."""
+def issue_token(
+    user: User,
+    name: str = "api",
+    *,
+    days: int = DEFAULT_TOKEN_DAYS,
+    scope: str = TokenScope.WRITE,
+) -> tuple[ApiToken, str]:
+    """A new token for `user`, valid for `days` (one of `TOKEN_DAYS`) with `scope`; the
+    plaintext is returned once and never stored."""
+    if days not in TOKEN_DAYS:
+        raise ValidationFailed(
+            "days",
+            _("有效期只能是 %(days)s 天之一", days=" / ".join(map(str, TOKEN_DAYS))),
+            code="bad_token_days",
+        )
+    if scope not in set(TokenScope):
+        raise ValidationFailed("scope", _("未知的令牌权限"), code="bad_token_scope")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     token = ApiToken(
         user_id=user.id,
         name=(name or "api").strip()[:100],
         token_hash=_hash_token(plaintext),
         prefix=plaintext[:10],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        scope=scope,
     )
     db.session.add(token)
     db.session.flush()
     return token, plaintext
 
 
-def user_for_token(plaintext: str) -> User | None:
-    """The active user owning this (unrevoked) token, or None."""
+def token_for(plaintext: str) -> ApiToken | None:
+    """The token with this plaintext if it is in force (not revoked, not expired) and its
+    user active, with its user loaded; else None. Its last use is noted."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
     token = db.session.scalar(
@@ -365,13 +394,19 @@ def user_for_token(plaintext: str) -> User | None:
         .options(joinedload(ApiToken.user))  # one round trip on every API call
         .where(ApiToken.token_hash == _hash_token(plaintext), ApiToken.revoked_at.is_(None))
     )
-    if token is None or not token.user.active:
-        return None
     now = utcnow()
+    if token is None or not token.is_active(now) or not token.user.active:
+        return None
     # Touch at most once a minute: a write per request would serialise API traffic.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
-    return token.user
+    return token
+
+
+def user_for_token(plaintext: str) -> User | None:
+    """The active user owning this token in force, or None."""
+    token = token_for(plaintext)
+    return token.user if token is not None else None
 
 
 def list_tokens(user: User) -> list[ApiToken]:
@@ -383,13 +418,14 @@ def list_tokens(user: User) -> list[ApiToken]:
 
 
 def active_tokens(user: User) -> int:
-    return len([t for t in list_tokens(user) if t.revoked_at is None])
+    now = utcnow()
+    return len([t for t in list_tokens(user) if t.is_active(now)])
 
 
 def revoke_all_tokens(user: User) -> int:
     """Revoke every active token of the user; returns how many."""
     now = utcnow()
-    tokens = [t for t in list_tokens(user) if t.revoked_at is None]
+    tokens = [t for t in list_tokens(user) if t.is_active(now)]
     for token in tokens:
         token.revoked_at = now
     db.session.flush()
