@@ -26,6 +26,11 @@ class Config:
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'xinyidai.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL hot-standby replicas for reads that tolerate lag (app/replicas.py): several
+    # URLs separated by spaces or commas; none by default.
+    DATABASE_REPLICA_URLS = os.environ.get("DATABASE_REPLICA_URLS", "")
+    REPLICA_STICKY_SECONDS = float(os.environ.get("REPLICA_STICKY_SECONDS", "10"))
+    REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "30"))
 
     # Sessions and cookies: HttpOnly, SameSite=Lax, Secure in production.
     SESSION_COOKIE_NAME = "xyd_session"
@@ -195,6 +200,7 @@ class TestConfig(Config):
     # Cheap hashes: the suite creates hundreds of accounts. Production keeps scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None
+    DATABASE_REPLICA_URLS = ""  # the replica tests configure their own
 
 
 class ProductionConfig(Config):

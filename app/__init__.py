@@ -22,6 +22,7 @@ from app import (
     db_events,  # noqa: F401 - engine pragmas for SQLite
     edge,
     models,  # noqa: F401 - every table, for Alembic and relationships
+    replicas,
 )
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import default_locale
@@ -74,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     from app.auth.models import User
 
     db.init_app(app)
+    replicas.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -90,7 +92,11 @@ def _init_extensions(app: Flask) -> None:
         user_id, _sep, version = session_id.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        with replicas.primary_reads():  # a logout must hold at once, not after the lag
+            return _live_user(int(user_id), version)
+
+    def _live_user(user_id: int, version: str):
+        user = db.session.get(User, user_id)
         if user is None or not user.active or str(user.session_version) != version:
             return None
         # The session must still be live on the server (logout and "sign out everywhere").

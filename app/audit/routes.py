@@ -13,6 +13,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.consent.forms import BASIS_LABELS, CATEGORY_LABELS, CHANNEL_LABELS, DENIAL_LABELS
 from app.consent.terms import copy_text, purpose_text
+from app.replicas import reads_replica
 from app.spreadsheets import csv_response
 from app.util import SHANGHAI, to_local
 
@@ -54,6 +55,7 @@ def _copy(entry: dict) -> str:
 
 @bp.route("/enterprise/access-log")
 @role_required(Role.ENTERPRISE)
+@reads_replica
 def access_log():
     page = max(1, request.args.get("page", 1, type=int))
     enterprise_id = current_user.enterprise_id
@@ -91,6 +93,7 @@ def _outcome(entry) -> str:
 
 @bp.route("/enterprise/access-log.csv")
 @role_required(Role.ENTERPRISE)
+@reads_replica
 def access_log_csv():
     entries = services.entries_for_enterprise(
         current_user.enterprise_id, log_filter_from_args(request.args), limit=None

@@ -39,6 +39,7 @@ from app.identity.models import (
     ReviewState,
 )
 from app.notifications.senders import Channel, development_outbox
+from app.replicas import reads_replica
 
 bp = Blueprint("identity", __name__)
 
@@ -275,6 +276,7 @@ def decide(review_id: int):
 
 @bp.route("/account/history")
 @role_required(unverified_ok=True)
+@reads_replica
 def history():
     """账户记录: the account's verification and security events."""
     return render_template(

@@ -10,6 +10,7 @@ from app.enterprises.services import region_names
 from app.market import services
 from app.products.models import TYPE_LABELS, Product
 from app.products.services import get_published
+from app.replicas import reads_replica
 
 bp = Blueprint("market", __name__)
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
@@ -30,6 +31,7 @@ def _qualify_url(product: Product, amount=None, term=None) -> str:
 
 
 @bp.route("/market")
+@reads_replica
 def index():
     filters, errors = services.Filters.from_args(request.args)
     page = services.search(filters)
@@ -50,6 +52,7 @@ def index():
 
 
 @bp.route("/market/<int:product_id>")
+@reads_replica
 def product(product_id: int):
     if product_id > MAX_ID:
         abort(404)
@@ -64,6 +67,7 @@ def product(product_id: int):
 
 
 @bp.route("/figures")
+@reads_replica
 def figures():
     return render_template("market/figures.html", figures=services.public_figures())
 

@@ -14,6 +14,7 @@ from app.forms import attach_error
 from app.notices import services
 from app.notices.forms import NoticeForm, WithdrawForm
 from app.notices.models import Notice
+from app.replicas import reads_replica
 from app.util import to_local
 
 bp = Blueprint("notices", __name__)
@@ -22,6 +23,7 @@ FIELDS = ("kind", "title", "issuer", "body", "publish_at", "withdraw_at")
 
 
 @bp.route("/notices")
+@reads_replica
 def index():
     kind = request.args.get("kind") or None
     page = request.args.get("page", "1")
@@ -37,6 +39,7 @@ def index():
 
 
 @bp.route("/notices/<int:notice_id>")
+@reads_replica
 def detail(notice_id: int):
     if notice_id > MAX_ID:
         abort(404)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.ingest.forms import SOURCE_LABELS
+from app.replicas import reads_replica
 from app.spreadsheets import csv_response, xlsx_response
 from app.stats import dashboard, first_loans, loan_quality, services
 
@@ -20,6 +21,7 @@ READERS = (Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
 
 @bp.route("")
 @role_required(*READERS)
+@reads_replica
 def index():
     view, errors = dashboard.build_or_explain(current_user, request.args.to_dict())
     return render_template(
@@ -33,6 +35,7 @@ def index():
 
 @bp.route("/first-loans")
 @role_required(*READERS)
+@reads_replica
 def first_loan_check():
     bank_id = first_loans.bank_scope(current_user)
     return render_template(
@@ -52,6 +55,7 @@ def _export_name(summary: services.Summary, ext: str) -> str:
 
 @bp.route("/export.csv")
 @role_required(*READERS)
+@reads_replica
 def export_csv():
     summary = dashboard.breakdown(current_user, request.args.to_dict())
     header, rows = services.export_table(summary)
@@ -61,6 +65,7 @@ def export_csv():
 
 @bp.route("/export.xlsx")
 @role_required(*READERS)
+@reads_replica
 def export_xlsx():
     summary = dashboard.breakdown(current_user, request.args.to_dict())
     header, rows = services.export_table(summary)
@@ -76,6 +81,7 @@ def export_xlsx():
 
 @bp.route("/loans")
 @role_required(*READERS)
+@reads_replica
 def loans():
     view, errors = dashboard.loan_view_or_explain(current_user, request.args.to_dict())
     return render_template("stats/loans.html", view=view, errors=errors), (422 if errors else 200)
@@ -92,6 +98,7 @@ def _loan_summary() -> loan_quality.LoanSummary:
 
 @bp.route("/loans/export.csv")
 @role_required(*READERS)
+@reads_replica
 def loans_export_csv():
     summary = _loan_summary()
     header, rows = loan_quality.export_table(summary)
@@ -101,6 +108,7 @@ def loans_export_csv():
 
 @bp.route("/loans/export.xlsx")
 @role_required(*READERS)
+@reads_replica
 def loans_export_xlsx():
     summary = _loan_summary()
     header, rows = loan_quality.export_table(summary)
