@@ -21,12 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.applications.states import State, note_text
+from app.applications.states import State
 from app.banks.models import Bank
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.facts.registry import dimensions_query
+from app.i18n import Later
 from app.products.models import Product
 from app.types import Money, Rate, UTCDateTime, one_of
 
@@ -126,14 +127,22 @@ class ApplicationEvent(db.Model):
     from_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
     to_state: Mapped[str] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(Text, default="")  # as typed by the person who acted
-    # The platform's own note: a `states.Note` id and its arguments, worded when shown.
-    note_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    note_args: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The platform's own note (approved terms, the disbursement, expiry), kept as a sentence
+    # to be said in the reader's language (`app.i18n.Later`: its msgid and arguments).
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    args: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
+    def said(self) -> Later | None:
+        return None if self.message is None else Later.from_stored(self.message, self.args)
+
+    @property
     def note_shown(self) -> str:
-        return note_text(self.note_id, self.note_args, self.note)
+        """The platform's note in the reader's language, else what the person who acted
+        typed."""
+        said = self.said
+        return said.render() if said is not None else self.note
 
 
 class ApplicationDraft(db.Model):

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.applications.models import Application, ApplicationDraft, ApplicationEvent
-from app.applications.states import OPEN_STATES, Action, Actor, Note, check_actor, step
+from app.applications.states import OPEN_STATES, Action, Actor, check_actor, step
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import utcnow
 from app.consent import services as consent
@@ -28,7 +28,7 @@ from app.enterprises.models import Enterprise
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.services import counted_first_loan, is_first_loan
-from app.i18n import later
+from app.i18n import Later, later
 from app.loans.services import open_loan
 from app.notifications.services import notify
 from app.products import services as products
@@ -174,13 +174,13 @@ def _transition(
     user_id: int | None,
     bank_id: int | None = None,
     note: str = "",
-    note_id: Note | None = None,
-    note_args: dict[str, Any] | None = None,
+    said: Later | None = None,
     values: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Application:
     """Take `action` on `app` as `actor`: the table decides whether it may (`states.step`),
-    one conditional UPDATE makes it so, an event row records it."""
+    one conditional UPDATE makes it so, an event row records it (`note`: what the person
+    typed; `said`: the platform's own note, read in the reader's language)."""
     target = step(app.state, action, actor)
     now = now or utcnow()
     where = [
@@ -209,8 +209,8 @@ def _transition(
             from_state=app.state,
             to_state=target,
             note=note,
-            note_id=note_id,
-            note_args=note_args,
+            message=said.msgid if said is not None else None,
+            args=(said.to_json() or None) if said is not None else None,
             at=now,
         )
     )
@@ -557,8 +557,12 @@ def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_mon
         actor=Actor.BANK,
         user_id=user.id,
         bank_id=user.bank_id,
-        note_id=Note.APPROVED,
-        note_args={"amount": str(amount_d), "rate": str(rate_d), "term": term},
+        said=later(
+            "批准金额 %(amount)s，年利率 %(rate)s%%，期限 %(term)s 个月",
+            amount=format_yuan(amount_d),
+            rate=format_rate(rate_d),
+            term=term,
+        ),
         values={
             "approved_amount": amount_d,
             "approved_rate": rate_d,
@@ -629,8 +633,17 @@ def disburse(
         actor=Actor.BANK,
         user_id=user.id,
         bank_id=user.bank_id,
-        note_id=Note.FIRST_LOAN_DISBURSED if first else Note.DISBURSED,
-        note_args={"amount": str(amount_d), "day": day.isoformat()},
+        said=(
+            later(
+                "放款 %(amount)s，放款日 %(day)s，首贷",
+                amount=format_yuan(amount_d),
+                day=day.isoformat(),
+            )
+            if first  # 首贷: the enterprise's first loan
+            else later(
+                "放款 %(amount)s，放款日 %(day)s", amount=format_yuan(amount_d), day=day.isoformat()
+            )
+        ),
         values={
             "disbursed_amount": amount_d,
             "disbursed_on": day,
@@ -739,8 +752,8 @@ def expire_overdue(now: datetime | None = None) -> int:
     for app in overdue:
         try:
             _transition(
-                app, Action.EXPIRE, actor=Actor.SYSTEM, user_id=None, note_id=Note.EXPIRED,
-                now=now,
+                app, Action.EXPIRE, actor=Actor.SYSTEM, user_id=None,
+                said=later("超过受理时限"), now=now,
             )  # fmt: skip
         except Conflict:  # accepted meanwhile
             continue

@@ -8,13 +8,12 @@ action at all (403 otherwise), and from which states (409 otherwise).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import Conflict, Forbidden
-from app.util import format_rate, format_yuan
 
 
 class State(StrEnum):
@@ -64,37 +63,6 @@ ACTION_LABELS = {
     Action.REJECT: _l("拒绝"), Action.DISBURSE: _l("放款"), Action.WITHDRAW: _l("撤回"),
     Action.EXPIRE: _l("过期"),
 }  # fmt: skip
-
-
-class Note(StrEnum):
-    """The platform's own notes on a timeline step. An event stores the id and its arguments
-    (`note_id`, `note_args`), not a sentence, so the note is shown in the reader's language."""
-
-    APPROVED = "approved"
-    DISBURSED = "disbursed"
-    FIRST_LOAN_DISBURSED = "disbursed_first"  # 首贷: the enterprise's first loan
-    EXPIRED = "expired"
-
-
-NOTE_TEXTS = {
-    Note.APPROVED: _l("批准金额 %(amount)s，年利率 %(rate)s%%，期限 %(term)s 个月"),
-    Note.DISBURSED: _l("放款 %(amount)s，放款日 %(day)s"),
-    Note.FIRST_LOAN_DISBURSED: _l("放款 %(amount)s，放款日 %(day)s，首贷"),
-    Note.EXPIRED: _l("超过受理时限"),
-}
-
-
-def note_text(note_id: str | None, args: dict[str, Any] | None, typed: str = "") -> str:
-    """The note of a timeline step as the reader reads it: the platform's note in the
-    current language (amounts as money), else what the person who acted typed."""
-    if note_id is None or note_id not in NOTE_TEXTS:
-        return typed
-    values = dict(args or {})
-    if "amount" in values:
-        values["amount"] = format_yuan(values["amount"])
-    if "rate" in values:
-        values["rate"] = format_rate(values["rate"])
-    return str(NOTE_TEXTS[Note(note_id)] % values)
 
 
 class Transition(NamedTuple):

@@ -1,6 +1,7 @@
 """The platform's notes on a timeline (approved terms, disbursement, expiry) are stored as a
-message id and arguments and read in the reader's language; the notes written as sentences
-before migration 0046 are read back into ids."""
+sentence to be said later (`app.i18n.Later`: msgid and arguments) and read in the reader's
+language; the notes written as sentences before migration 0046 are read back into ids, and
+those ids into sentences by 0052."""
 
 from __future__ import annotations
 
@@ -55,7 +56,10 @@ def test_notes_are_worded_in_the_readers_language(app, factories):
         select(ApplicationEvent).where(ApplicationEvent.application_id == made.id)
     ).all()
     assert [e.note for e in stored] == [""] * len(stored)  # no sentence kept in any language
-    assert stored[-1].note_id == "disbursed_first"
+    assert (stored[-1].message, stored[-1].args) == (
+        "放款 %(amount)s，放款日 %(day)s，首贷",
+        {"amount": "¥150,000.00", "day": day},
+    )
 
     late = services.create_application(
         owner.enterprise_id, product_id=product.id, amount="200000", term_months=12,
@@ -85,8 +89,13 @@ def test_the_migration_reads_the_old_sentences_back_into_ids(tmp_path):
         ("reject", "流水不足"),  # typed by an officer: kept as typed
         ("approve", "批准了"),  # not the platform's form: kept as written
     ]
-    with sqlite3.connect(path) as raw:  # rows only, without the applications they belong to
+    with sqlite3.connect(path) as raw:  # the events and their application row only
         raw.execute("PRAGMA foreign_keys = OFF")
+        raw.execute(
+            "INSERT INTO applications (id, enterprise_id, state, amount, term_months, purpose, "
+            "version, created_at, updated_at) VALUES (1, 1, 'disbursed', 150000, 12, 'x', 1, "
+            "'2026-11-01 00:00:00', '2026-11-02 00:00:00')"
+        )
         raw.executemany(
             "INSERT INTO application_events (application_id, action, to_state, note, at) "
             "VALUES (1, ?, 'x', ?, '2026-11-02 00:00:00')",
@@ -99,15 +108,24 @@ def test_the_migration_reads_the_old_sentences_back_into_ids(tmp_path):
     engine = create_engine(f"sqlite:///{path}")
     with Session(engine) as session:
         events = session.scalars(select(ApplicationEvent).order_by(ApplicationEvent.id)).all()
-        assert [(e.note_id, e.note_args, e.note) for e in events] == [
-            ("approved", {"amount": "150000.00", "rate": "4.35", "term": 12}, ""),
-            ("disbursed_first", {"amount": "150000.00", "day": "2026-11-02"}, ""),
-            ("disbursed", {"amount": "90000.00", "day": "2026-11-03"}, ""),
-            ("expired", None, ""),
-            ("expired", None, ""),
+        assert [(e.message, e.args, e.note) for e in events] == [
+            (
+                "批准金额 %(amount)s，年利率 %(rate)s%%，期限 %(term)s 个月",
+                {"amount": "¥150,000.00", "rate": "4.35", "term": 12},
+                "",
+            ),
+            (
+                "放款 %(amount)s，放款日 %(day)s，首贷",
+                {"amount": "¥150,000.00", "day": "2026-11-02"},
+                "",
+            ),
+            ("放款 %(amount)s，放款日 %(day)s", {"amount": "¥90,000.00", "day": "2026-11-03"}, ""),
+            ("超过受理时限", None, ""),
+            ("超过受理时限", None, ""),
             (None, None, "流水不足"),
             (None, None, "批准了"),
         ]
         with old.test_request_context(), force_locale("en"):
+            assert events[0].note_shown == "Approved ¥150,000.00 at 4.35% a year for 12 months"
             assert events[1].note_shown == "Disbursed ¥150,000.00 on 2026-11-02, a first loan"
     engine.dispose()
