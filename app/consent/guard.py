@@ -207,7 +207,7 @@ def enterprises_authorizing(enterprise_ids, bank_id: int) -> set[int]:
     return set(rows)
 
 
-def _commit_keeping_objects() -> None:
+def commit_keeping_objects() -> None:
     """Commit the log row without expiring what the request already loaded.
 
     The guard runs before the read it guards; nothing it commits changes the user or the
@@ -262,7 +262,7 @@ def check_bank_access(
         reason=decision.reason,
     )
     log_id = entry.id
-    _commit_keeping_objects()
+    commit_keeping_objects()
     return replace(decision, log_id=log_id)
 
 
@@ -420,7 +420,7 @@ def identify_applicants(
             ).id
         result[application.id] = Identity(bool(basis), basis, logged[key])
     if logged:
-        _commit_keeping_objects()
+        commit_keeping_objects()
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
 
@@ -93,6 +94,27 @@ def data_from(now: datetime, months: int | None) -> date | None:
     local = to_local(now)
     assert local is not None
     return add_months(local.date().replace(day=1), -(months - 1))
+
+
+def in_data_range(last_day: date | None, since: date | None) -> bool:
+    """The date-range rule, the one every page, API and report applies to what a bank is
+    shown: data whose last day is `last_day` (a record's decision day, the last day of a
+    monthly record's month or of a rating's year) is within a range starting on `since`
+    when it reaches that day; data with no date (the registry) and a range with no start
+    (None: all on record) always are."""
+    return since is None or last_day is None or last_day >= since
+
+
+@lru_cache(maxsize=1024)
+def month_end(period: str) -> date:
+    """The last day of a monthly period `YYYY-MM` (what `in_data_range` compares)."""
+    first = date.fromisoformat(period + "-01")
+    return add_months(first, 1) - timedelta(days=1)
+
+
+def year_end(year: int) -> date:
+    """The last day of `year` (a tax rating's year, for `in_data_range`)."""
+    return date(year, 12, 31)
 
 
 def valid_until_capped(valid_from: datetime, valid_until: datetime | None) -> datetime:

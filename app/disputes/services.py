@@ -141,6 +141,7 @@ def file_dispute(
                 db.session.flush()
     except IntegrityError:
         raise Conflict(_("该记录已有一项正在处理的异议"), code="dispute_open") from None
+    _profile_data_changed(enterprise_id)  # the record now shows as disputed (有异议)
     _tell_enterprise(
         dispute,
         later(
@@ -370,6 +371,13 @@ def _apply_correction(
         )
     db.session.refresh(record)
     return {name: plain(getattr(record, name)) for name in corrections}
+
+
+def _profile_data_changed(enterprise_id: int) -> None:
+    """What the enterprise's profile shows changed (its kept copy is no longer used)."""
+    from app.profiles import cache
+
+    cache.data_changed([enterprise_id])
 
 
 def _rebuild_profile(enterprise_id: int) -> None:

@@ -42,29 +42,47 @@ from app.ingest.models import (
     TaxRating,
     UtilityBill,
 )
+from app.profiles import cache as profile_cache
 from app.profiles.charts import chart_data
 from app.profiles.models import ProfileSnapshot
 from app.profiles.services import latest_profile, profile_dict
 from app.util import add_months
 
-# category → reader(enterprise, marks, since) → JSON-ready data, where `marks` holds the ids
-# of the category's records under an open objection and those corrected after one, and
-# `since` is the first day of the data the authorization's date range lets the bank see
-# (None: all on record). Record sources register their readers here.
-Reader = Callable[[Enterprise, Marks, date | None], dict]
-SECTION_READERS: dict[str, Reader] = {}
+
+@dataclass(frozen=True)
+class Section:
+    """How one record category is read and shown.
+
+    `read(enterprise, marks)`: its rows, newest first, all on record (JSON-ready; `marks`
+    holds the ids of the category's records under an open objection and those corrected
+    after one); `last_day(row)`: the last day of the data a row speaks of, which the
+    date-range rule (`consent.terms.in_data_range`) compares with the authorization's
+    range; `summary(rows)`: the section as shown, from the rows within the range.
+    """
+
+    read: Callable[[Enterprise, Marks], list[dict]]
+    last_day: Callable[[dict], date]
+    summary: Callable[[list[dict]], dict]
+
+    def shown(self, rows: list[dict], since: date | None) -> dict:
+        """The section as shown from `rows` (as `read` gives them), from `since` on."""
+        return self.summary([r for r in rows if terms.in_data_range(self.last_day(r), since)])
 
 
-def section_reader(category: str):
-    def register(fn: Reader):
-        SECTION_READERS[category] = fn
+# category → its Section. Record sources register theirs with `section`.
+SECTIONS: dict[str, Section] = {}
+
+
+def section(category: str, last_day: Callable[[dict], date], summary: Callable[[list], dict]):
+    def register(fn: Callable[[Enterprise, Marks], list[dict]]):
+        SECTIONS[category] = Section(fn, last_day, summary)
         return fn
 
     return register
 
 
-@section_reader("enterprises")
-def _registry(enterprise: Enterprise, _marks: Marks, _since: date | None = None) -> dict:
+def _registry(enterprise: Enterprise) -> dict:
+    """The registry section (no date: the range does not apply); read live, no query."""
     regions, industries = services.region_names(), services.industry_names()
     return {
         "uscc": enterprise.uscc,
@@ -104,9 +122,36 @@ def _date(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _from_period(since: date | None) -> str:
-    """The first monthly period (YYYY-MM) in the range ("" lets every period through)."""
-    return since.strftime("%Y-%m") if since else ""
+def _decided(row: dict) -> date:
+    return date.fromisoformat(row["decided_on"])
+
+
+def _rated(row: dict) -> date:
+    return terms.year_end(row["year"])
+
+
+def _monthly(row: dict) -> date:
+    return terms.month_end(row["period"])
+
+
+def _public_credit_summary(records: list[dict]) -> dict:
+    by_category: dict[str, int] = {}
+    for r in records:
+        by_category[r["category"]] = by_category.get(r["category"], 0) + 1
+    return {"count": len(records), "by_category": by_category, "records": records}
+
+
+def _records_summary(records: list[dict]) -> dict:
+    return {"count": len(records), "records": records}
+
+
+def _months_summary(monthly: list[dict]) -> dict:
+    return {"months": len(monthly), "monthly": monthly}
+
+
+def _bills_summary(monthly: list[dict]) -> dict:
+    """Bills of several utilities a month: the months are the distinct periods."""
+    return {"months": len({m["period"] for m in monthly}), "monthly": monthly}
 
 
 def _marked(row: dict, disputed, corrected=False) -> dict:
@@ -119,19 +164,18 @@ def _marked(row: dict, disputed, corrected=False) -> dict:
     return row
 
 
-@section_reader("public_credit")
-def _public_credit(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
+@section("public_credit", _decided, _public_credit_summary)
+def _public_credit(enterprise: Enterprise, marks: Marks) -> list[dict]:
     rows = db.session.scalars(
         select(PublicCreditRecord)
         .where(
             PublicCreditRecord.uscc == enterprise.uscc,
             counts("public_credit", PublicCreditRecord, local_today()),
-            PublicCreditRecord.decided_on >= (since or date.min),
         )
-        .order_by(PublicCreditRecord.decided_on.desc())
+        .order_by(PublicCreditRecord.decided_on.desc(), PublicCreditRecord.id.desc())
         .limit(RECORDS_SHOWN)
     )
-    records = [
+    return [
         _marked(
             {
                 "category": r.category,
@@ -148,28 +192,22 @@ def _public_credit(enterprise: Enterprise, marks: Marks, since: date | None = No
         )
         for r in rows
     ]
-    by_category: dict[str, int] = {}
-    for r in records:
-        by_category[r["category"]] = by_category.get(r["category"], 0) + 1
-    return {"count": len(records), "by_category": by_category, "records": records}
 
 
-@section_reader("tax_ratings")
-def _tax_ratings(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
+@section("tax_ratings", _rated, _records_summary)
+def _tax_ratings(enterprise: Enterprise, marks: Marks) -> list[dict]:
     rows = db.session.execute(
         select(TaxRating.id, TaxRating.year, TaxRating.grade)
         .where(
             TaxRating.uscc == enterprise.uscc,
             counts("tax_ratings", TaxRating, local_today()),
-            TaxRating.year >= (since.year if since else 0),
         )
         .order_by(TaxRating.year.desc())
     )
-    records = [
+    return [
         _marked({"year": y, "grade": g}, i in marks.disputed, i in marks.corrected)
         for i, y, g in rows
     ]
-    return {"count": len(records), "records": records}
 
 
 def _late(paid_on, due_on):
@@ -182,8 +220,8 @@ def _any_of(column, ids: frozenset[int]):
     return func.max(case((column.in_(sorted(ids)), 1), else_=0))
 
 
-@section_reader("tax_payments")
-def _tax_payments(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
+@section("tax_payments", _monthly, _months_summary)
+def _tax_payments(enterprise: Enterprise, marks: Marks) -> list[dict]:
     rows = db.session.execute(
         select(
             TaxPayment.period,
@@ -197,22 +235,20 @@ def _tax_payments(enterprise: Enterprise, marks: Marks, since: date | None = Non
         .where(
             TaxPayment.uscc == enterprise.uscc,
             counts("tax_payments", TaxPayment, local_today()),
-            TaxPayment.period >= _from_period(since),
         )
         .group_by(TaxPayment.period)
         .order_by(TaxPayment.period.desc())
         .limit(MONTHS_SHOWN)
     )
-    monthly = [
+    return [
         _marked({"period": p, "amount": _money(a), "payments": n, "late": int(late or 0),
                  "unpaid": int(unpaid or 0)}, disputed, corrected)
         for p, a, n, late, unpaid, disputed, corrected in rows
     ]  # fmt: skip
-    return {"months": len(monthly), "monthly": monthly}
 
 
-@section_reader("utility_bills")
-def _utility_bills(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
+@section("utility_bills", _monthly, _bills_summary)
+def _utility_bills(enterprise: Enterprise, marks: Marks) -> list[dict]:
     rows = db.session.execute(
         select(
             UtilityBill.id,
@@ -226,12 +262,11 @@ def _utility_bills(enterprise: Enterprise, marks: Marks, since: date | None = No
         .where(
             UtilityBill.uscc == enterprise.uscc,
             counts("utility_bills", UtilityBill, local_today()),
-            UtilityBill.period >= _from_period(since),
         )
         .order_by(UtilityBill.period.desc(), UtilityBill.utility)
         .limit(MONTHS_SHOWN * 4)
     )
-    monthly = [
+    return [
         _marked(
             {
                 "period": period,
@@ -246,11 +281,10 @@ def _utility_bills(enterprise: Enterprise, marks: Marks, since: date | None = No
         )
         for record_id, period, utility, due, paid, due_on, paid_on in rows
     ]
-    return {"months": len({m["period"] for m in monthly}), "monthly": monthly}
 
 
-@section_reader("social_insurance")
-def _social_insurance(enterprise: Enterprise, marks: Marks, since: date | None = None) -> dict:
+@section("social_insurance", _monthly, _months_summary)
+def _social_insurance(enterprise: Enterprise, marks: Marks) -> list[dict]:
     rows = db.session.execute(
         select(
             SocialInsuranceRecord.id,
@@ -263,18 +297,16 @@ def _social_insurance(enterprise: Enterprise, marks: Marks, since: date | None =
         .where(
             SocialInsuranceRecord.uscc == enterprise.uscc,
             counts("social_insurance", SocialInsuranceRecord, local_today()),
-            SocialInsuranceRecord.period >= _from_period(since),
         )
         .order_by(SocialInsuranceRecord.period.desc())
         .limit(MONTHS_SHOWN)
     )
-    monthly = [
+    return [
         _marked({"period": p, "headcount": h, "amount_due": _money(d),
                  "amount_paid": _money(a), "paid_on": _date(paid_on)},
                 i in marks.disputed, i in marks.corrected)
         for i, p, h, d, a, paid_on in rows
     ]  # fmt: skip
-    return {"months": len(monthly), "monthly": monthly}
 
 
 # How the web page lays out each record section: (key, label, numeric?); a numeric column
@@ -397,10 +429,11 @@ def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
     """What `decision` (made by the guard) lets a bank see of `enterprise`.
 
     Only `bank_profile` calls it for banks; the guard benchmark calls it directly to measure
-    the same read without the guard.
+    the same read without the guard. The enterprise's profile material comes from the
+    profile cache (assembled and kept on a miss, committed with the read).
     """
     return {
-        **_shown(enterprise, decision.categories, decision.ranges),
+        **_shown(enterprise, decision.categories, decision.ranges, keep=True),
         "authorization": {
             "id": decision.authorization_id,
             "purpose": decision.purpose,
@@ -410,39 +443,63 @@ def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
     }
 
 
+def _material(enterprise: Enterprise, locale: str) -> dict:
+    """Everything any bank could be shown of `enterprise`, before an authorization's
+    categories and date range apply: every record section's rows (all on record), the key
+    facts with the day of the data behind each, and the current profile's scoring part
+    (None before the first build). What `profiles.cache` keeps."""
+    marks = dispute_marks(enterprise.uscc, list(SECTIONS))
+    snapshot = latest_profile(enterprise.id)
+    return {
+        "sections": {
+            category: reader.read(enterprise, marks.get(category, Marks()))
+            for category, reader in SECTIONS.items()
+        },
+        "facts": facts.for_banks(facts.facts_of(enterprise.id)),
+        "scoring": profile_dict(snapshot, locale) if snapshot else None,
+    }
+
+
 def _shown(
-    enterprise: Enterprise, covered, ranges: Mapping[str, date | None] | None = None
+    enterprise: Enterprise,
+    covered,
+    ranges: Mapping[str, date | None] | None = None,
+    *,
+    keep: bool = False,
 ) -> dict:
     """Everything a bank is shown of `enterprise` under categories `covered`, each from
     `ranges[category]` on: what the bank reads (`authorized_view`) and what the enterprise
     previews before granting (`own_preview`) are one view, so the preview cannot promise
-    less or more."""
-    sections = _sections(enterprise, covered, ranges)
-    shown_facts = facts.shown_to_bank(facts.facts_of(enterprise.id), covered)
-    snapshot = latest_profile(enterprise.id)
-    scoring = scoring_view(snapshot, covered, str(get_locale() or default_locale()), ranges=ranges)
+    less or more. `keep`: store assembled material in the profile cache."""
+    locale = str(get_locale() or default_locale())
+    material = profile_cache.material(
+        enterprise, locale, lambda: _material(enterprise, locale), keep=keep
+    )
+    sections = _sections(enterprise, material["sections"], covered, ranges)
+    scoring = _scoring(material["scoring"], covered, ranges)
     return {
-        "coverage": scoring["coverage"] if snapshot else coverage(sections),
+        "coverage": scoring["coverage"] if material["scoring"] else coverage(sections),
         "scoring": scoring,
         "authorized": True,
         "uscc": enterprise.uscc,
         "name": enterprise.name,
         "categories": sorted(covered),
-        "facts": shown_facts,
+        "facts": facts.shown_to_bank(material["facts"], covered, ranges),
         "sections": sections,
         "charts": chart_data(scoring if scoring["authorized"] else None, sections),
     }
 
 
 def score_requires(
-    snapshot: ProfileSnapshot, covered, ranges: Mapping[str, date | None] | None = None
+    fed_coverage: Mapping[str, int], covered, ranges: Mapping[str, date | None] | None = None
 ) -> list[str]:
-    """The non-public categories that fed `snapshot` with data and `covered` lacks, or
-    that the authorization's date range cuts short of the score's window (the score rests
-    on `MONTHS_SHOWN` months: shown on a shorter range, it would tell of older data)."""
+    """The non-public categories that fed a snapshot with data (its `fed_coverage`) and
+    `covered` lacks, or that the authorization's date range cuts short of the score's
+    window (the score rests on `MONTHS_SHOWN` months: shown on a shorter range, it would
+    tell of older data)."""
     window = add_months(local_today().replace(day=1), -(MONTHS_SHOWN - 1))
     ranges = ranges or {}
-    fed = (c for c in NON_PUBLIC_CATEGORIES if (snapshot.coverage or {}).get(c, 0) > 0)
+    fed = (c for c in NON_PUBLIC_CATEGORIES if (fed_coverage or {}).get(c, 0) > 0)
     return sorted(c for c in fed if c not in covered or (ranges.get(c) or window) > window)
 
 
@@ -460,17 +517,21 @@ def scoring_view(
     coverage}` plus, when authorized, `score, grade, grade_label, confidence, dimensions,
     reasons, features` (else those are None / empty).
     """
-    if snapshot is None:
+    return _scoring(profile_dict(snapshot, locale) if snapshot else None, covered, ranges)
+
+
+def _scoring(full: dict | None, covered, ranges: Mapping[str, date | None] | None) -> dict:
+    """`scoring_view` from a snapshot's `profile_dict` (None: no snapshot yet)."""
+    if full is None:
         return {"available": False, "authorized": False, "requires": [], "coverage": {}}
-    full = profile_dict(snapshot, locale)
     shown = {k: v for k, v in full["coverage"].items() if k in covered and k != "enterprises"}
-    missing = score_requires(snapshot, covered, ranges)
+    missing = score_requires(full["coverage"], covered, ranges)
     view = {
         "available": True,
         "authorized": not missing,
         "requires": missing,
-        "snapshot_id": snapshot.id,
-        "model_version": snapshot.scorecard_version,
+        "snapshot_id": full["snapshot_id"],
+        "model_version": full["model_version"],
         "computed_at": full["computed_at"],
         "as_of": full["as_of"],
         "coverage": shown,
@@ -499,22 +560,32 @@ def own_preview(
 
 
 def _sections(
-    enterprise: Enterprise, covered, ranges: Mapping[str, date | None] | None = None
+    enterprise: Enterprise,
+    rows: Mapping[str, list[dict]],
+    covered,
+    ranges: Mapping[str, date | None] | None = None,
 ) -> dict:
-    """Every category: its data (from `ranges[category]` on) when covered, else
-    `{"authorized": False}` (never read)."""
+    """Every category: when covered, its data from `rows` within the date range
+    (`consent.terms.in_data_range` from `ranges[category]` on), else `{"authorized": False}`."""
     ranges = ranges or {}
     sections = {}
-    marks = dispute_marks(enterprise.uscc, covered)
     for category in ALL_CATEGORIES:
-        reader = SECTION_READERS.get(category)
+        reader = SECTIONS.get(category)
         if category not in covered:
             sections[category] = {"authorized": False}
+        elif category == "enterprises":
+            sections[category] = {"authorized": True, **_registry(enterprise)}
         elif reader is None:
             sections[category] = {"authorized": True, "available": False}
         else:
-            sections[category] = {
-                "authorized": True,
-                **reader(enterprise, marks.get(category, Marks()), ranges.get(category)),
-            }
+            shown = reader.shown(rows[category], ranges.get(category))
+            sections[category] = {"authorized": True, **shown}
     return sections
+
+
+def read_section(
+    category: str, enterprise: Enterprise, marks: Marks, since: date | None = None
+) -> dict:
+    """One record section of `enterprise` read afresh (not from the cache), from `since` on."""
+    section = SECTIONS[category]
+    return section.shown(section.read(enterprise, marks), since)

@@ -16,7 +16,7 @@ banks should see it, a line in `SHOWN_TO_BANKS` naming the category that must be
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,11 +24,12 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from app.applications.models import Application
 from app.clock import local_today
+from app.consent.terms import in_data_range, year_end
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.facts.records import counts, in_force, tax_rating_current
@@ -60,6 +61,8 @@ class EnterpriseFacts:
     tax_grade_year: int | None
     black_listed: bool  # an entry of 严重失信主体名单 in force
     red_listed: bool  # an entry of 守信激励 (red list) in force
+    black_listed_on: date | None  # the decision day of the latest black-list entry in force
+    red_listed_on: date | None  # the same for the red list
     borrowed_before: bool  # a loan disbursed on the platform (so the next is not 首贷)
 
     @property
@@ -89,8 +92,8 @@ def facts_for(
     for row in db.session.execute(_facts_statement(as_of), {"ids": ids}):
         values = row._asdict()
         values["years_in_business"] = years_in_business(values["established_on"], as_of)
-        values["black_listed"] = bool(values["black_listed"])
-        values["red_listed"] = bool(values["red_listed"])
+        values["black_listed"] = values["black_listed_on"] is not None
+        values["red_listed"] = values["red_listed_on"] is not None
         values["borrowed_before"] = bool(values["borrowed_before"])
         facts[row.enterprise_id] = EnterpriseFacts(as_of=as_of, **values)
     return facts
@@ -101,16 +104,18 @@ def facts_of(enterprise_id: int, as_of: date | None = None) -> EnterpriseFacts:
     return facts_for([enterprise_id], as_of)[enterprise_id]
 
 
-def _listed(category: str, as_of: date):
+def _listed_on(category: str, as_of: date):
+    """SQL: the decision day of the enterprise's latest list entry of `category` in force
+    (None: not listed)."""
     p = PublicCreditRecord
     return (
-        select(p.id)
+        select(func.max(p.decided_on))
         .where(
             p.uscc == Enterprise.uscc,
             counts("public_credit", p, as_of),
             in_force(p, category, as_of),
         )
-        .exists()
+        .scalar_subquery()
     )
 
 
@@ -147,8 +152,8 @@ def _facts_statement(as_of: date) -> Select:
             snapshot.scorecard_version,
             rating.with_only_columns(r.grade).scalar_subquery().label("tax_grade"),
             rating.with_only_columns(r.year).scalar_subquery().label("tax_grade_year"),
-            _listed("black_list", as_of).label("black_listed"),
-            _listed("red_list", as_of).label("red_listed"),
+            _listed_on("black_list", as_of).label("black_listed_on"),
+            _listed_on("red_list", as_of).label("red_listed_on"),
             _borrowed(Enterprise.id).exists().label("borrowed_before"),
         )
         .outerjoin(levels.table, levels.onclause)
@@ -206,10 +211,23 @@ def enterprises_that_borrowed(enterprise_ids: Iterable[int]) -> set[int]:
 # --- what a bank is shown --------------------------------------------------------------------
 
 
+def _listed_day(name: str) -> Callable[[EnterpriseFacts], date | None]:
+    return lambda facts: getattr(facts, name)
+
+
+def _rating_day(facts: EnterpriseFacts) -> date | None:
+    return year_end(facts.tax_grade_year) if facts.tax_grade_year is not None else None
+
+
 class Shown(NamedTuple):
     name: str  # the EnterpriseFacts field
     category: str  # the data category a bank's authorization must cover
     label: Any  # lazy msgid
+    # The last day of the data the fact rests on (`consent.terms.in_data_range`), None for
+    # registry facts; outside the bank's date range the fact reads as if no record were
+    # behind it (`unknown`), which tells nothing of the record left out.
+    day: Callable[[EnterpriseFacts], date | None] = lambda _facts: None
+    unknown: Any = None
 
 
 SHOWN_TO_BANKS = (
@@ -218,19 +236,41 @@ SHOWN_TO_BANKS = (
     Shown("size_by_standard", "enterprises", _l("企业规模（按划型标准测算）")),
     Shown("scale", "enterprises", _l("企业规模（自报）")),
     Shown("size_mismatch", "enterprises", _l("自报规模与测算不一致")),
-    Shown("black_listed", "public_credit", _l("列入严重失信主体名单")),
-    Shown("red_listed", "public_credit", _l("列入守信激励名单")),
-    Shown("tax_grade", "tax_ratings", _l("纳税信用级别")),
-    Shown("tax_grade_year", "tax_ratings", _l("纳税信用评价年度")),
-)
+    Shown("black_listed", "public_credit", _l("列入严重失信主体名单"),
+          _listed_day("black_listed_on"), False),
+    Shown("red_listed", "public_credit", _l("列入守信激励名单"),
+          _listed_day("red_listed_on"), False),
+    Shown("tax_grade", "tax_ratings", _l("纳税信用级别"), _rating_day),
+    Shown("tax_grade_year", "tax_ratings", _l("纳税信用评价年度"), _rating_day),
+)  # fmt: skip
 
 
-def shown_to_bank(facts: EnterpriseFacts, covered: Iterable[str]) -> dict[str, Any]:
-    """The facts a bank may see under an authorization covering `covered` (JSON-ready)."""
-    allowed = set(covered)
+def for_banks(facts: EnterpriseFacts) -> dict[str, dict[str, Any]]:
+    """Every fact a bank may be shown, JSON-ready, with the last day of the data behind it:
+    `{name: {"value": …, "day": "YYYY-MM-DD" | None}}` (what the profile cache keeps)."""
+    dated = {}
+    for item in SHOWN_TO_BANKS:
+        value, day = getattr(facts, item.name), item.day(facts)
+        dated[item.name] = {
+            "value": str(value) if isinstance(value, Decimal) else value,
+            "day": day.isoformat() if day else None,
+        }
+    return dated
+
+
+def shown_to_bank(
+    dated: Mapping[str, Mapping[str, Any]],
+    covered: Iterable[str],
+    ranges: Mapping[str, date | None] | None = None,
+) -> dict[str, Any]:
+    """The facts (`for_banks`) a bank may see under an authorization covering `covered`,
+    each category's from `ranges[category]` on (the date-range rule of every section)."""
+    allowed, ranges = set(covered), ranges or {}
     shown: dict[str, Any] = {}
     for item in SHOWN_TO_BANKS:
         if item.category in allowed:
-            value = getattr(facts, item.name)
-            shown[item.name] = str(value) if isinstance(value, Decimal) else value
+            fact = dated[item.name]
+            day = date.fromisoformat(fact["day"]) if fact["day"] else None
+            in_range = in_data_range(day, ranges.get(item.category))
+            shown[item.name] = fact["value"] if in_range else item.unknown
     return shown

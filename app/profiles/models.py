@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -70,3 +70,32 @@ class CurrentProfile(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     snapshot: Mapped[ProfileSnapshot] = relationship(lazy="joined")
+
+
+class ProfileDataVersion(db.Model):
+    """A counter per enterprise that every change to what its profile shows bumps: an import
+    batch, a dispute filed or decided, a credit repair decided, a rebuild (`profiles.cache`).
+    An enterprise without a row is at version 0."""
+
+    __tablename__ = "profile_data_versions"
+
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ProfileCacheEntry(db.Model):
+    """The assembled, authorization-independent material of one enterprise's profile (JSON),
+    valid while its `version` is the enterprise's data version and its `context` (day,
+    locale, registry row) is the reader's; one row per enterprise, replaced on a miss."""
+
+    __tablename__ = "profile_cache"
+
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger)
+    context: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -32,6 +32,7 @@ from app.clock import local_today, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.ingest import services as ingest_services
+from app.profiles import cache as profile_cache
 from app.profiles.models import CurrentProfile, ProfileSnapshot
 from app.progress import NO_PROGRESS, Progress
 from app.scoring import services as scoring_services
@@ -109,6 +110,7 @@ def rebuild(
         for chunk in _chunks(wanted_ids):
             writer.write(extract_features(chunk, as_of), summary)
             progress.advance(len(chunk))
+    profile_cache.data_changed(enterprise_ids)
     db.session.flush()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

@@ -130,6 +130,7 @@ def recheck(
         )  # fmt: skip
         db.session.flush()
         db.session.expire(repair)
+        services.profile_data_changed(repair.enterprise_id)
         repair.breach_record_id = _record_breach(repair, note, now)
         _tell_of_revocation(repair, now)
     db.session.flush()

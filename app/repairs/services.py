@@ -301,6 +301,7 @@ def decide(
     )  # fmt: skip
     db.session.flush()
     db.session.expire(repair)
+    profile_data_changed(repair.enterprise_id)
     if outcome == "approved":
         _rebuild_profile(repair.enterprise_id)
         notify_banks(repair, now)
@@ -369,6 +370,14 @@ def tell_bank(bank_id: int, repair: Repair, kind: str, text: Later, link: str) -
         bank_id, repair.enterprise_id, basis=REPAIR_NOTICE, purpose="", endpoint=f"notice:{kind}"
     )
     notify(kind, text, link=link, bank_id=bank_id)
+
+
+def profile_data_changed(enterprise_id: int) -> None:
+    """A repair's state changed which of the enterprise's records count: its kept profile
+    material is no longer used (`profiles.cache`)."""
+    from app.profiles import cache
+
+    cache.data_changed([enterprise_id])
 
 
 def _rebuild_profile(enterprise_id: int) -> None:

@@ -189,15 +189,15 @@ def test_a_correction_needs_changed_value_fields(world, values, code):
 
 
 def test_withdrawn_hides_the_record_from_what_banks_and_the_profile_read(world):
-    from app.enterprises.profile import SECTION_READERS
+    from app.enterprises.profile import read_section
 
     penalty = world.penalty
-    assert len(SECTION_READERS["public_credit"](world.enterprise, services.Marks())["records"]) == 2
+    assert len(read_section("public_credit", world.enterprise, services.Marks())["records"]) == 2
     dispute = _file(world, penalty, source="public_credit", reason="处罚决定已被复议撤销")
     _resolve(world, dispute, "withdrawn", note="复议决定书确认撤销")
     db.session.commit()
     assert dispute.status == "withdrawn"
-    section = SECTION_READERS["public_credit"](world.enterprise, services.Marks())
+    section = read_section("public_credit", world.enterprise, services.Marks())
     assert [r["category"] for r in section["records"]] == ["license"]
     assert section["by_category"] == {"license": 1}
     # the exclusion any reader (or feature extraction) can add to its WHERE
@@ -209,7 +209,7 @@ def test_withdrawn_hides_the_record_from_what_banks_and_the_profile_read(world):
     ).all()
     assert penalty.id not in kept and len(kept) == 1
     # the other enterprise's record with the same shape is untouched
-    assert len(SECTION_READERS["public_credit"](world.other, services.Marks())["records"]) == 2
+    assert len(read_section("public_credit", world.other, services.Marks())["records"]) == 2
     with pytest.raises(Conflict) as exc:
         _file(world, penalty, source="public_credit")
     assert exc.value.code == "record_withdrawn"

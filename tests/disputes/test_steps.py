@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.disputes import services
 from app.disputes.models import Dispute, DisputeFile
-from app.enterprises.profile import SECTION_READERS
+from app.enterprises.profile import read_section
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.notifications.models import Notification
@@ -80,9 +80,8 @@ def test_forward_then_correct_tells_the_enterprise_and_marks_the_bank_view(world
         world.enterprise.id, "public_credit", world.penalty.id, reason="罚款已撤销",
         user_id=world.owner.id,
     )  # fmt: skip
-    read = SECTION_READERS["public_credit"]
     marks = services.dispute_marks(world.enterprise.uscc, ["public_credit"])
-    [row] = [r for r in read(world.enterprise, marks["public_credit"])["records"]
+    [row] = [r for r in read_section("public_credit", world.enterprise, marks["public_credit"])["records"]
              if r["ref_no"] == world.penalty.ref_no]  # fmt: skip
     assert row.get("disputed") is True and "corrected" not in row
 
@@ -98,7 +97,7 @@ def test_forward_then_correct_tells_the_enterprise_and_marks_the_bank_view(world
         corrected_values={"penalty_amount": "0"},
     )  # fmt: skip
     marks = services.dispute_marks(world.enterprise.uscc, ["public_credit"])
-    [row] = [r for r in read(world.enterprise, marks["public_credit"])["records"]
+    [row] = [r for r in read_section("public_credit", world.enterprise, marks["public_credit"])["records"]
              if r["ref_no"] == world.penalty.ref_no]  # fmt: skip
     assert row.get("corrected") is True and "disputed" not in row
     notes = _notes(world.enterprise.id)

@@ -14,7 +14,7 @@ from app.enterprises.models import Enterprise
 from app.enterprises.size import RULES, Size, rule_for, size_of
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.facts.services import facts_of, shown_to_bank
+from app.facts.services import facts_of, for_banks, shown_to_bank
 from app.ingest import services as ingest_services
 from app.matching import services as matching
 from app.products import services as product_services
@@ -133,9 +133,9 @@ def test_registry_import_stores_the_size_beside_the_declared_one(app, factories,
     facts = facts_of(enterprise.id)
     assert (facts.size, facts.size_by_standard, facts.scale) == (MEDIUM, MEDIUM, SMALL)
     assert facts.size_mismatch is True
-    shown = shown_to_bank(facts, ["enterprises"])
+    shown = shown_to_bank(for_banks(facts), ["enterprises"])
     assert shown["size_by_standard"] == MEDIUM and shown["size_mismatch"] is True
-    assert "size_mismatch" not in shown_to_bank(facts, ["tax_ratings"])
+    assert "size_mismatch" not in shown_to_bank(for_banks(facts), ["tax_ratings"])
 
 
 def test_declared_size_stands_in_while_the_standard_cannot_decide(factories):

@@ -260,9 +260,16 @@ def test_a_bank_sees_only_the_facts_of_the_categories_it_is_authorized_for(facto
                              grade="A"))  # fmt: skip
     db.session.flush()
     known = facts.facts_of(enterprise.id)
-    assert set(facts.shown_to_bank(known, ["public_credit"])) == {"black_listed", "red_listed"}
-    assert "tax_grade" not in facts.shown_to_bank(known, ["enterprises", "public_credit"])
-    everything = facts.shown_to_bank(known, ["enterprises", "public_credit", "tax_ratings"])
+    assert set(facts.shown_to_bank(facts.for_banks(known), ["public_credit"])) == {
+        "black_listed",
+        "red_listed",
+    }
+    assert "tax_grade" not in facts.shown_to_bank(
+        facts.for_banks(known), ["enterprises", "public_credit"]
+    )
+    everything = facts.shown_to_bank(
+        facts.for_banks(known), ["enterprises", "public_credit", "tax_ratings"]
+    )
     assert everything["tax_grade"] == "A" and everything["registered_capital"] == "500.00"
     assert everything["scale"] == "small" and everything["years_in_business"] >= 0
 
