@@ -2,16 +2,16 @@
 credit repair and rebuild, and the assembled profile material stored under it, so that a
 bank's read assembles an enterprise's profile once per change instead of on every read.
 
-Revision ID: 0051_profcache
-Revises: 0050_lead
+Revision ID: 0053_profcache
+Revises: 0052_notes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0051_profcache"
-down_revision = "0050_lead"
+revision = "0053_profcache"
+down_revision = "0052_notes"
 branch_labels = None
 depends_on = None
 
