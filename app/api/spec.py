@@ -99,7 +99,8 @@ class Components:
 
 def openapi30(node: Any) -> Any:
     """Pydantic writes JSON Schema 2020-12; the document is OpenAPI 3.0: `X | None` becomes
-    `nullable`, `const` an `enum` of one, and titles go (the names are the keys)."""
+    `nullable`, `const` an `enum` of one, `examples` its first `example`, and titles go (the
+    names are the keys)."""
     if isinstance(node, list):
         return [openapi30(item) for item in node]
     if not isinstance(node, dict):
@@ -116,6 +117,8 @@ def openapi30(node: Any) -> Any:
         node = {**inner, **node, "nullable": True}
     if "const" in node:
         node["enum"] = [node.pop("const")]
+    if isinstance(node.get("examples"), list) and node["examples"]:
+        node["example"] = node.pop("examples")[0]
     return node
 
 
