@@ -11,7 +11,7 @@ from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.schemas import (
     Body,
-    Id,
+    Integer,
     Money,
     MoneyText,
     Percent,
@@ -92,7 +92,7 @@ class ApplicationConsent(Body):
 
 
 class NewApplication(Body):
-    product_id: Id | None = Field(None, description="null: open demand")
+    product_id: Integer | None = Field(None, description="null: open demand")
     amount: Money
     term_months: Whole
     purpose: str

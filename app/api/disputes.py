@@ -10,7 +10,7 @@ from pydantic import Field
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, body_and_files, kept_file_json
-from app.api.schemas import Body, Id, Shape, choice, parse, text
+from app.api.schemas import Body, Integer, Shape, choice, parse, text
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.disputes import services
@@ -63,7 +63,7 @@ class Dispute(Shape):
 
 class DisputeFiling(Body):
     source: choice(SOURCES)  # type: ignore[valid-type]
-    record_id: Id
+    record_id: Integer
     reason: text(services.REASON_MAX)  # type: ignore[valid-type]
     field: str | None = Field(None, description="the field contested")
     evidence: str | None = None

@@ -10,7 +10,7 @@ from pydantic import Field
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, body_and_files, kept_file_json
-from app.api.schemas import Body, Id, Money, MoneyText, Shape, choice, parse
+from app.api.schemas import Body, Integer, Money, MoneyText, Shape, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.evidence import send_kept
@@ -65,11 +65,11 @@ class ClaimRecovered(Claim):
 
 
 class FundLoanRegistration(Body):
-    application_id: Id
+    application_id: Integer
 
 
 class ClaimFiling(Body):
-    loan_id: Id
+    loan_id: Integer
     loss_amount: Money
     evidence: str
 

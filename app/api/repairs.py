@@ -11,7 +11,7 @@ from pydantic import Field
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, kept_file_json
-from app.api.schemas import Body, Files, Id, Shape, Whole, choice, parse, parse_form, text
+from app.api.schemas import Body, Files, Integer, Shape, Whole, choice, parse, parse_form, text
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.extensions import db
@@ -41,7 +41,7 @@ class Repair(Shape):
 
 
 class RepairApplication(Body):
-    record_id: Id = Field(description="a public-credit record (GET /me/records)")
+    record_id: Integer = Field(description="a public-credit record (GET /me/records)")
     statement: text(services.STATEMENT_MAX)  # type: ignore[valid-type]
     commitment_version: Whole = Field(description="the version signed")
     evidence: Files = Field(description="PDF, JPEG or PNG files (checked by content, size-limited)")

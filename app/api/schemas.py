@@ -3,7 +3,7 @@ validates the request (`parse`, `parse_form`) and gives its OpenAPI schema (`spe
 
 - A request model derives from `Body`: unknown fields are ignored, as the API always did.
   Types are coerced the lax pydantic way (`"12"` for a `Whole`, as a form sends it), except
-  that `true` / `false` is never a number and a row's `Id` is a number in JSON.
+  that `true` / `false` is never a number and an `Integer` (an id, a count) is a number in JSON.
 - A wrong body answers 422 `validation_failed` naming the first bad field in `field` (a nested
   one dotted, `consent.days`; a list item as `categories[0]`) and every bad field in
   `fields`; a body that is not a JSON object answers 422 `invalid_json` (broken JSON is 400
@@ -86,8 +86,8 @@ def _plain_percent(value: Any) -> Any:
 
 # An integer that `true` / `false` is not (lax pydantic would take `true` for 1); "12" is 12.
 Whole = Annotated[int, BeforeValidator(_not_a_bool)]
-# A row's id: a number in JSON (`"7"` is refused), digits in a form.
-Id = Annotated[int, BeforeValidator(_id)]
+# An integer that JSON carries as a number (`"7"` is refused), a form as digits: ids, counts.
+Integer = Annotated[int, BeforeValidator(_id)]
 # Money in yuan: a decimal string (or a JSON number); range checks stay with the services.
 Money = Annotated[
     Decimal,
@@ -110,19 +110,30 @@ PercentText = Annotated[str, WithJsonSchema({"type": "string", "description": "a
 
 
 def choice(values: Iterable[Any]):
-    """A string that must be one of `values` (an enum or a tuple from the domain), documented
+    """One of `values` (an enum or a tuple from the domain: strings, or integers), documented
     as an `enum` of them: the one list stays where it is defined."""
-    allowed = tuple(str(getattr(v, "value", v)) for v in values)
+    allowed = tuple(getattr(v, "value", v) for v in values)
+    numbers = all(isinstance(v, int) for v in allowed)
+    base: Any = Integer if numbers else str
 
-    def check(value: str) -> str:
+    def check(value: Any) -> Any:
         if value not in allowed:
             raise PydanticCustomError(
-                "enum", "Input should be one of {expected}", {"expected": ", ".join(allowed)}
+                "enum",
+                "Input should be one of {expected}",
+                {"expected": ", ".join(map(str, allowed))},
             )
         return value
 
-    documented = WithJsonSchema({"type": "string", "enum": list(allowed)})
-    return Annotated[str, AfterValidator(check), documented]
+    documented = WithJsonSchema({"type": "integer" if numbers else "string", "enum": list(allowed)})
+    return Annotated[base, AfterValidator(check), documented]
+
+
+def checked_by_service(values: Iterable[Any]):
+    """A string documented as one of `values` that the service checks itself, answering with
+    its own code and words (the purposes of an authorization, named in Chinese)."""
+    allowed = [getattr(v, "value", v) for v in values]
+    return Annotated[str, WithJsonSchema({"type": "string", "enum": allowed})]
 
 
 def text(max_length: int | None = None, description: str | None = None):
