@@ -39,7 +39,7 @@ class VerifiedReport(Shape):
     sha256: str
 
 
-class Verification(Shape):
+class ReportVerification(Shape):
     outcome: choice(SHOWN_OUTCOMES) = Field(  # type: ignore[valid-type]
         description="not_found: no report with this number and code"
     )
@@ -113,7 +113,7 @@ def _verify_limit() -> str:
 
 @bp.route("/reports/verify", methods=["POST"])
 @limiter.limit(_verify_limit)
-@doc(request=VerifyRequest, response=Verification, tag="reports")
+@doc(request=VerifyRequest, response=ReportVerification, tag="reports")
 def verify_report():
     """Verify a credit report (public, rate-limited): number + code, and the PDF's SHA-256.
 
