@@ -2,85 +2,131 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import jsonify, request
-from flask_babel import gettext as _
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import (
+    Body,
+    Integer,
+    Money,
+    MoneyText,
+    Percent,
+    PercentText,
+    Shape,
+    Whole,
+    choice,
+    parse,
+)
 from app.api.spec import doc
 from app.applications import queries, services
+from app.applications.states import Action, Actor, State
 from app.auth.models import Role
-from app.errors import ValidationFailed
 from app.extensions import db
 
-APPLICATION_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "product_id": {"type": "integer", "nullable": True},
-        "bank": {"type": "string", "nullable": True},
-        "state": {"type": "string"},
-        "amount": {"type": "string"},
-        "term_months": {"type": "integer"},
-        "purpose": {"type": "string", "nullable": True},
-        "enterprise": {
-            "type": "object",
-            "nullable": True,
-            "description": "uscc and name; for a bank only while it may know who applied "
-            "(an in-force query authorization, or its own disbursed loan), every such "
-            "response logged in the enterprise's access log",
-        },
-        "identity_basis": {
-            "type": "string",
-            "description": "bank views: authorization | loan_servicing (when enterprise is set)",
-        },
-        "summary": {
-            "type": "object",
-            "description": "bank views without the enterprise: industry, region, scale",
-        },
-        "events": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "description": "action, from, to, note, at, by (enterprise | bank | system); "
-                "user_id for the enterprise only",
-            },
-        },
-    },
-}
-CREATE_SCHEMA = {
-    "type": "object",
-    "required": ["amount", "term_months", "purpose"],
-    "properties": {
-        "product_id": {"type": "integer", "nullable": True, "description": "null: open demand"},
-        "amount": {"type": "string"},
-        "term_months": {"type": "integer"},
-        "purpose": {"type": "string"},
-        "consent": {
-            "type": "object",
-            "description": "optional: also grant the product's bank the query authorization",
-            "properties": {
-                "categories": {"type": "array", "items": {"type": "string"}},
-                "days": {"type": "integer"},
-                "consent_text_version": {"type": "integer"},
-            },
-        },
-    },
-}
-ACTION_SCHEMA = {
-    "type": "object",
-    "description": "approve {amount, rate, term_months}; reject {reason}; "
-    "disburse {amount, disbursed_on, first_loan}; accept / withdraw {}",
-}
+
+class Party(Shape):
+    uscc: str
+    name: str
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None and not request.data:
-        return {}
-    if not isinstance(body, dict):
-        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
-    return body
+class Summary(Shape):
+    industry: str | None
+    region: str | None
+    scale: str | None
+
+
+class Step(Shape):
+    action: choice(Action)  # type: ignore[valid-type]
+    from_: choice(State) | None = Field(alias="from")  # type: ignore[valid-type]
+    to: choice(State)  # type: ignore[valid-type]
+    note: str | None
+    at: datetime
+    by: choice(Actor)  # type: ignore[valid-type]
+    user_id: int | None = Field(None, description="for the enterprise only")
+
+
+class Application(Shape):
+    id: int
+    product_id: int | None
+    product: str | None
+    bank: str | None
+    state: choice(State)  # type: ignore[valid-type]
+    amount: MoneyText
+    term_months: int
+    purpose: str | None
+    submitted_at: datetime | None
+    respond_by: datetime | None
+    approved_amount: MoneyText | None
+    approved_rate: PercentText | None
+    approved_term_months: int | None
+    reject_reason: str | None
+    disbursed_amount: MoneyText | None
+    disbursed_on: date | None
+    first_loan: bool | None
+    first_loan_declared: bool | None
+    first_loan_platform: bool | None
+    version: int
+    enterprise: Party | None = Field(
+        None,
+        description="for a bank only while it may know who applied (an in-force query "
+        "authorization, or its own disbursed loan), every such response logged in the "
+        "enterprise's access log",
+    )
+    identity_basis: str | None = Field(
+        None, description="bank views: authorization | loan_servicing (when enterprise is set)"
+    )
+    summary: Summary | None = Field(None, description="bank views without the enterprise")
+    events: list[Step]
+
+
+class ApplicationConsent(Body):
+    """Also grant the product's bank the query authorization."""
+
+    categories: list[str] = []
+    days: Whole | None = None
+    consent_text_version: Whole | None = None
+
+
+class NewApplication(Body):
+    product_id: Integer | None = Field(None, description="null: open demand")
+    amount: Money
+    term_months: Whole
+    purpose: str
+    consent: ApplicationConsent | None = None
+
+
+class NoFields(Body):
+    """accept: nothing to send."""
+
+
+class Approval(Body):
+    amount: Money
+    rate: Percent
+    term_months: Whole
+
+
+class Rejection(Body):
+    reason: str
+
+
+class Disbursement(Body):
+    amount: Money
+    disbursed_on: date
+    first_loan: bool | None = None
+
+
+class Withdrawal(Body):
+    note: str | None = None
+
+
+ACTION_BODIES: dict[str, type[Body]] = {
+    Action.ACCEPT: NoFields, Action.APPROVE: Approval, Action.REJECT: Rejection,
+    Action.DISBURSE: Disbursement, Action.WITHDRAW: Withdrawal,
+}  # fmt: skip
 
 
 def _shown(apps, user) -> list[dict]:
@@ -92,36 +138,29 @@ def _shown(apps, user) -> list[dict]:
 
 @bp.route("/applications", methods=["POST"])
 @api_auth(Role.ENTERPRISE)
-@doc(request=CREATE_SCHEMA, response=APPLICATION_SCHEMA, status=201, tag="applications")
+@doc(request=NewApplication, response=Application, status=201, tag="applications")
 def create_application():
     """Apply to a product, or post an open demand (product_id null)."""
     from app.consent import services as consent
 
     user = current_api_user()
-    body = _body()
-    product_id = body.get("product_id")
-    if product_id is not None and (isinstance(product_id, bool) or not str(product_id).isdigit()):
-        raise ValidationFailed("product_id", _("产品编号应为整数"))
-    grant = body.get("consent")
-    if grant and product_id is not None:
-        if not isinstance(grant, dict):
-            raise ValidationFailed("consent", _("consent 应为 JSON 对象"))
-        version = grant.get("consent_text_version")
-        if version is not None and not str(version).isdigit():
-            raise ValidationFailed("consent_text_version", _("授权书版本应为整数"))
+    body = parse(NewApplication, empty_ok=True)
+    grant = body.consent
+    if grant and body.product_id is not None:
+        version = grant.consent_text_version
         text = (
-            consent.get_text_version("query", int(version))
+            consent.get_text_version("query", version)
             if version is not None
             else consent.current_text("query")
         )
         app = services.apply_with_consent(
             user.enterprise_id,
-            product_id=int(product_id),
-            amount=body.get("amount"),
-            term_months=body.get("term_months"),
-            purpose=str(body.get("purpose") or ""),
-            categories=grant.get("categories") or [],
-            days=grant.get("days"),
+            product_id=body.product_id,
+            amount=body.amount,
+            term_months=body.term_months,
+            purpose=body.purpose,
+            categories=grant.categories,
+            days=grant.days,
             user_id=user.id,
             ip=request.remote_addr,
             text_id=text.id if text else None,
@@ -129,10 +168,10 @@ def create_application():
     else:
         app = services.create_application(
             user.enterprise_id,
-            product_id=int(product_id) if product_id is not None else None,
-            amount=body.get("amount"),
-            term_months=body.get("term_months"),
-            purpose=str(body.get("purpose") or ""),
+            product_id=body.product_id,
+            amount=body.amount,
+            term_months=body.term_months,
+            purpose=body.purpose,
             user_id=user.id,
         )
     db.session.commit()
@@ -141,7 +180,7 @@ def create_application():
 
 @bp.route("/applications")
 @api_auth(Role.ENTERPRISE, Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(response={"type": "array", "items": APPLICATION_SCHEMA}, tag="applications")
+@doc(response=list[Application], tag="applications")
 def list_applications():
     """An enterprise's own applications; a bank's own plus the open demands that fit it."""
     user = current_api_user()
@@ -154,7 +193,7 @@ def list_applications():
 
 @bp.route("/applications/<int:application_id>")
 @api_auth(Role.ENTERPRISE, Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(response=APPLICATION_SCHEMA, tag="applications")
+@doc(response=Application, tag="applications")
 def get_application(application_id: int):
     """One application with its timeline (404 for another's)."""
     user = current_api_user()
@@ -162,11 +201,13 @@ def get_application(application_id: int):
 
 
 def _action_view(action: str, roles: tuple[str, ...]):
+    model = ACTION_BODIES[action]
+
     @api_auth(*roles)
-    @doc(request=ACTION_SCHEMA, response=APPLICATION_SCHEMA, tag="applications")
+    @doc(request=model, response=Application, tag="applications")
     def view(application_id: int):
         user = current_api_user()
-        app = services.act(action, application_id, user, _body())
+        app = services.act(action, application_id, user, parse(model, empty_ok=True).model_dump())
         db.session.commit()
         return jsonify(_shown([app], user)[0])
 

@@ -10,95 +10,76 @@ with 409 `stale_consent_text`, whatever the kind.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import jsonify, request
 from flask_babel import gettext as _
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import Body, Integer, Shape, checked_by_service, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role
 from app.banks.services import get_bank_by_code
 from app.consent import services
-from app.consent.models import DATA_MONTHS, KINDS, PURPOSES, Authorization
+from app.consent.models import DATA_MONTHS, KINDS, PURPOSES, STATES, Authorization
 from app.consent.terms import Terms, sentences
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
-AUTHORIZATION_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "kind": {"type": "string", "enum": ["collection", "query"]},
-        "grantee": {"type": "string", "description": "platform, or the bank code"},
-        "categories": {"type": "array", "items": {"type": "string"}},
-        "purpose": {"type": "string", "description": "query: one of " + ", ".join(PURPOSES)},
-        "purpose_note": {"type": "string"},
-        "application_id": {"type": "integer", "nullable": True},
-        "reads_per_day": {
-            "type": "integer",
-            "nullable": True,
-            "description": "query: the bank's reads a day (Shanghai) after which it is refused",
-        },
-        "data_from": {
-            "type": "string",
-            "format": "date",
-            "nullable": True,
-            "description": "query: the bank sees records from this day on (null: all on record)",
-        },
-        "keep_copy_days": {
-            "type": "integer",
-            "description": "query: days the bank may keep a downloaded copy (0: none)",
-        },
-        "terms": {
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "description": "query: each term in the words shown and enforced",
-        },
-        "state": {"type": "string", "enum": ["active", "revoked", "expired"]},
-        "valid_from": {"type": "string", "format": "date-time"},
-        "valid_until": {"type": "string", "format": "date-time", "nullable": True},
-        "method": {"type": "string", "enum": ["online", "paper"]},
-        "consent_text_version": {"type": "integer", "nullable": True},
-        "consent_text_sha256": {"type": "string", "nullable": True},
-    },
-}
-GRANT_SCHEMA = {
-    "type": "object",
-    "required": ["grantee", "categories"],
-    "properties": {
-        "grantee": {"type": "string", "description": "a bank code, or platform"},
-        "categories": {"type": "array", "items": {"type": "string"}},
-        "purpose": {"type": "string", "enum": list(PURPOSES), "description": "query: required"},
-        "application_id": {"type": "integer", "nullable": True},
-        "data_months": {
-            "type": "integer",
-            "enum": list(DATA_MONTHS),
-            "description": "query: the data of the last N months (36 unless given)",
-        },
-        "keep_copy_days": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 365,
-            "description": "query: days the bank may keep a downloaded copy (0, the default: none)",
-        },
-        "days": {
-            "type": "integer",
-            "minimum": 1,
-            "description": "query: 30 unless given, at most 90; collection: until revoked",
-        },
-        "reads_per_day": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 200,
-            "description": "query: the bank's reads a day before it is refused (20 unless given)",
-        },
-        "consent_text_version": {
-            "type": "integer",
-            "description": "the version shown to the user; the current one when omitted",
-        },
-        "locale": {"type": "string", "default": "zh", "description": "of the text shown"},
-    },
-}
+
+class AuthorizationShown(Shape):
+    id: int
+    kind: choice(KINDS)  # type: ignore[valid-type]
+    grantee: str = Field(description="platform, or the bank code")
+    categories: list[str]
+    purpose: str | None = Field(description="query: one of " + ", ".join(PURPOSES))
+    purpose_note: str | None
+    application_id: int | None
+    reads_per_day: int | None = Field(
+        description="query: the bank's reads a day (Shanghai) after which it is refused"
+    )
+    data_from: date | None = Field(
+        description="query: the bank sees records from this day on (null: all on record)"
+    )
+    keep_copy_days: int | None = Field(
+        description="query: days the bank may keep a downloaded copy (0: none)"
+    )
+    terms: dict[str, str] = Field(description="query: each term in the words shown and enforced")
+    state: choice(STATES)  # type: ignore[valid-type]
+    valid_from: datetime
+    valid_until: datetime | None
+    method: str = Field(description="online, or paper (recorded by the operator)")
+    consent_text_version: int | None
+    consent_text_sha256: str | None
+
+
+class Grant(Body):
+    grantee: str = Field(description="a bank code, or platform")
+    categories: list[str]
+    purpose: checked_by_service(PURPOSES) | None = Field(  # type: ignore[valid-type]
+        None, description="query: required"
+    )
+    application_id: Integer | None = None
+    data_months: choice(DATA_MONTHS) | None = Field(  # type: ignore[valid-type]
+        None, description="query: the data of the last N months (36 unless given)"
+    )
+    keep_copy_days: Integer | None = Field(
+        None,
+        description="query: days the bank may keep a downloaded copy (0, the default: none)",
+    )  # fmt: skip
+    days: Integer | None = Field(
+        None, description="query: 30 unless given, at most 90; collection: until revoked"
+    )
+    reads_per_day: Integer | None = Field(
+        None,
+        description="query: the bank's reads a day before it is refused (20 unless given)",
+    )  # fmt: skip
+    consent_text_version: Integer | None = Field(
+        None, description="the version shown to the user; the current one when omitted"
+    )
+    locale: str = Field("zh", description="of the text shown")
 
 
 def authorization_json(auth: Authorization) -> dict:
@@ -125,7 +106,7 @@ def authorization_json(auth: Authorization) -> dict:
 
 @bp.route("/authorizations")
 @api_auth(Role.ENTERPRISE)
-@doc(response={"type": "array", "items": AUTHORIZATION_SCHEMA}, tag="authorizations")
+@doc(response=list[AuthorizationShown], tag="authorizations")
 def list_authorizations():
     """The caller's own authorizations (collection and bank query), newest first;
     `?kind=collection` or `?kind=query` for one kind."""
@@ -136,34 +117,20 @@ def list_authorizations():
     return jsonify([authorization_json(a) for a in items])
 
 
-def _int(body: dict, name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(name, _("%(name)s 应为整数", name=name))
-    return value
-
-
 @bp.route("/authorizations", methods=["POST"])
 @api_auth(Role.ENTERPRISE)
-@doc(request=GRANT_SCHEMA, response=AUTHORIZATION_SCHEMA, status=201, tag="authorizations")
+@doc(request=Grant, response=AuthorizationShown, status=201, tag="authorizations")
 def create_authorization():
     """Authorize a named bank to view categories for a purpose (30 days unless `days`, ≤ 90).
 
     `grantee: "platform"` grants the collection authorization instead. Answers 201.
     """
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
-    categories = body.get("categories")
-    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-        raise ValidationFailed("categories", _("categories 应为数据类别名称的列表"))
-    grantee = str(body.get("grantee") or "").strip()
+    body = parse(Grant)
+    categories = body.categories
+    grantee = body.grantee.strip()
     user = current_api_user()
     kind = "collection" if grantee.lower() == "platform" else "query"
-    version = _int(body, "consent_text_version")
-    locale = str(body.get("locale") or "zh")
+    version, locale = body.consent_text_version, body.locale or "zh"
     text = (
         services.get_text_version(kind, version, locale)
         if version is not None
@@ -175,7 +142,7 @@ def create_authorization():
         "user_id": user.id,
         "ip": request.remote_addr,
         "text_id": text.id,
-        "days": _int(body, "days"),
+        "days": body.days,
     }
     if kind == "collection":
         auth = services.grant_collection(user.enterprise_id, categories, **common)
@@ -187,11 +154,11 @@ def create_authorization():
             user.enterprise_id,
             bank.id,
             categories,
-            purpose=str(body.get("purpose") or ""),
-            application_id=_int(body, "application_id"),
-            reads_per_day=_int(body, "reads_per_day"),
-            data_months=_int(body, "data_months"),
-            keep_copy_days=_int(body, "keep_copy_days"),
+            purpose=body.purpose or "",
+            application_id=body.application_id,
+            reads_per_day=body.reads_per_day,
+            data_months=body.data_months,
+            keep_copy_days=body.keep_copy_days,
             **common,
         )
     db.session.commit()
@@ -200,7 +167,7 @@ def create_authorization():
 
 @bp.route("/authorizations/<int:authorization_id>", methods=["DELETE"])
 @api_auth(Role.ENTERPRISE)
-@doc(response=AUTHORIZATION_SCHEMA, tag="authorizations")
+@doc(response=AuthorizationShown, tag="authorizations")
 def revoke_authorization(authorization_id: int):
     """Revoke one of the caller's authorizations, effective immediately (409 if not active)."""
     user = current_api_user()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import jsonify
+from pydantic import Field
 from sqlalchemy import select
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import MoneyText, Shape, choice
 from app.api.spec import doc
 from app.auth.models import Role
 from app.banks.services import list_banks
@@ -14,54 +18,49 @@ from app.enterprises.models import Industry, Region
 from app.extensions import db
 from app.identity.services import is_verified
 
-USER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "email": {"type": "string"},
-        "role": {"type": "string"},
-        "bank": {"type": "string", "nullable": True},
-        "uscc": {"type": "string", "nullable": True},
-        "locale": {"type": "string", "nullable": True},
-        "verified": {
-            "type": "boolean",
-            "nullable": True,
-            "description": "Enterprise accounts: verified (核验) or not; null for other roles.",
-        },
-    },
-}
 
-# A region or an industry: the same shape in both reference lists.
-CODE_LIST_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["code", "name", "level", "parent_code"],
-        "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "level": {"type": "string"},
-            "parent_code": {"type": "string", "nullable": True},
-        },
-    },
-}
-BANKS_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["code", "name", "active"],
-        "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "active": {"type": "boolean"},
-        },
-    },
-}
+class Account(Shape):
+    id: int
+    email: str
+    role: choice(Role)  # type: ignore[valid-type]
+    bank: str | None
+    uscc: str | None
+    locale: str | None
+    verified: bool | None = Field(
+        description="Enterprise accounts: verified (核验) or not; null for other roles."
+    )
+
+
+class OwnEnterprise(Shape):
+    uscc: str
+    name: str
+    legal_rep: str | None
+    established_on: date | None
+    registered_capital: MoneyText | None
+    region_code: str | None
+    industry_code: str | None
+    scale: str | None
+    verified: bool
+
+
+class Code(Shape):
+    """A region or an industry: the same shape in both reference lists."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+class BankListed(Shape):
+    code: str
+    name: str
+    active: bool
 
 
 @bp.route("/me")
 @api_auth(unverified_ok=True)
-@doc(response=USER_SCHEMA, tag="me")
+@doc(response=Account, tag="me")
 def me():
     """The account that owns the token."""
     user = current_api_user()
@@ -78,7 +77,7 @@ def me():
 
 @bp.route("/me/enterprise")
 @api_auth(Role.ENTERPRISE, unverified_ok=True)
-@doc(tag="me")
+@doc(response=OwnEnterprise, tag="me")
 def my_enterprise():
     """The registry record of the caller's own enterprise (public facts).
 
@@ -100,7 +99,7 @@ def my_enterprise():
 
 @bp.route("/regions")
 @api_auth(unverified_ok=True)
-@doc(response=CODE_LIST_SCHEMA, tag="reference")
+@doc(response=list[Code], tag="reference")
 def regions():
     """GB/T 2260 regions of Shaanxi (province, cities, counties)."""
     rows = db.session.scalars(select(Region).order_by(Region.code))
@@ -114,7 +113,7 @@ def regions():
 
 @bp.route("/industries")
 @api_auth(unverified_ok=True)
-@doc(response=CODE_LIST_SCHEMA, tag="reference")
+@doc(response=list[Code], tag="reference")
 def industries():
     """GB/T 4754-2017 sections and divisions."""
     rows = db.session.scalars(select(Industry).order_by(Industry.code))
@@ -128,7 +127,7 @@ def industries():
 
 @bp.route("/banks")
 @api_auth(Role.ADMIN, Role.REGULATOR)
-@doc(response=BANKS_SCHEMA, tag="banks")
+@doc(response=list[BankListed], tag="banks")
 def banks():
     """Banks on the platform (operator and financial office)."""
     return jsonify([{"code": b.code, "name": b.name, "active": b.is_active} for b in list_banks()])

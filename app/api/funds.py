@@ -2,63 +2,89 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
-from flask_babel import gettext as _
+from datetime import date, datetime
+
+from flask import jsonify
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.kept_files import body_and_files, kept_file_json, kept_files_schema
+from app.api.kept_files import KeptFile, body_and_files, kept_file_json
+from app.api.schemas import Body, Integer, Money, MoneyText, Shape, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role, User
-from app.errors import ValidationFailed
 from app.evidence import send_kept
 from app.extensions import db
-from app.funds import services
-from app.funds.models import OUTCOMES, Claim, ClaimStatus, Fund
-
-FUND_SCHEMA = {
-    "type": "object",
-    "properties": {
-        name: {"type": "string", "description": "yuan, decimal string"}
-        for name in ("capital", "exposure", "capacity", "paid", "recovered", "balance")
-    }
-    | {
-        "code": {"type": "string"},
-        "name": {"type": "string"},
-        "share": {"type": "string", "description": "percent of a loss the fund pays"},
-        "cap_per_loan": {"type": "string"},
-        "leverage": {"type": "string"},
-    },
-}
-CLAIM_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "fund": {"type": "string"},
-        "loan_id": {"type": "integer"},
-        "bank": {"type": "string"},
-        "loss_amount": {"type": "string"},
-        "status": {"type": "string", "enum": [s.value for s in ClaimStatus]},
-        "deadline": {"type": "string", "format": "date"},
-        "working_days_left": {"type": "integer", "nullable": True},
-        "paid": {"type": "string", "nullable": True},
-        "recovered": {"type": "string"},
-        "note": {"type": "string", "nullable": True},
-        "files": kept_files_schema(
-            "evidence files; listed for the claiming bank and the office only"
-        ),
-    },
-}
+from app.funds import models, services
+from app.funds.models import OUTCOMES, ClaimStatus
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
-    return body
+class Fund(Shape):
+    code: str
+    name: str
+    share: MoneyText = Field(description="percent of a loss the fund pays")
+    cap_per_loan: MoneyText
+    leverage: MoneyText
+    capital: MoneyText
+    exposure: MoneyText
+    capacity: MoneyText
+    paid: MoneyText
+    recovered: MoneyText
+    balance: MoneyText
 
 
-def fund_json(fund: Fund) -> dict:
+class FundLoan(Shape):
+    id: int
+    fund: str
+    loan_id: int
+    covered: MoneyText
+    registered_on: date
+
+
+class Claim(Shape):
+    id: int
+    fund: str
+    loan_id: int
+    bank: str
+    loss_amount: MoneyText
+    evidence: str | None
+    status: choice(ClaimStatus)  # type: ignore[valid-type]
+    filed_at: datetime
+    deadline: date
+    working_days_left: int | None
+    paid: MoneyText | None
+    recovered: MoneyText
+    note: str | None
+    files: list[KeptFile] = Field(
+        description="evidence files; listed for the claiming bank and the office only"
+    )
+
+
+class ClaimRecovered(Claim):
+    to_fund: MoneyText = Field(description="the fund's part of the amount recovered")
+
+
+class FundLoanRegistration(Body):
+    application_id: Integer
+
+
+class ClaimFiling(Body):
+    loan_id: Integer
+    loss_amount: Money
+    evidence: str
+
+
+class ClaimDecision(Body):
+    outcome: choice(OUTCOMES)  # type: ignore[valid-type]
+    note: str | None = None
+
+
+class ClaimRecovery(Body):
+    amount: Money
+    recovered_on: date | None = None
+
+
+def fund_json(fund: models.Fund) -> dict:
     figures = services.figures(fund)
     return {
         "code": fund.code,
@@ -71,7 +97,7 @@ def fund_json(fund: Fund) -> dict:
     }  # fmt: skip
 
 
-def claim_json(claim: Claim, user: User) -> dict:
+def claim_json(claim: models.Claim, user: User) -> dict:
     files = claim.files if services.may_see_claim_files(claim, user) else []
     return {
         "id": claim.id,
@@ -93,7 +119,7 @@ def claim_json(claim: Claim, user: User) -> dict:
 
 @bp.route("/funds/<code>")
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
-@doc(response=FUND_SCHEMA, tag="funds")
+@doc(response=Fund, tag="funds")
 def get_fund(code: str):
     """A fund's figures, all derived from its ledger, as decimal strings."""
     return jsonify(fund_json(services.get_fund(code)))
@@ -101,16 +127,14 @@ def get_fund(code: str):
 
 @bp.route("/funds/<code>/loans", methods=["POST"])
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(
-    request={"type": "object", "required": ["application_id"],
-             "properties": {"application_id": {"type": "integer"}}},
-    tag="funds",
-)  # fmt: skip
+@doc(request=FundLoanRegistration, response=FundLoan, status=201, tag="funds")
 def register_fund_loan(code: str):
     """Register (备案) the loan of one of the bank's disbursed applications (201). 422
     `fund_rule_failed` with `rule` / `rules` naming what does not fit; 409 with rule
     `leverage` when over the fund's capacity, `already_registered`, `not_disbursed`."""
-    registration = services.register(code, _body().get("application_id"), current_api_user())
+    registration = services.register(
+        code, parse(FundLoanRegistration).application_id, current_api_user()
+    )
     db.session.commit()
     return jsonify(
         id=registration.id, fund=registration.fund.code, loan_id=registration.loan_id,
@@ -121,23 +145,18 @@ def register_fund_loan(code: str):
 
 @bp.route("/funds/<code>/claims", methods=["POST"])
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(
-    request={"type": "object", "required": ["loan_id", "loss_amount", "evidence"],
-             "properties": {"loan_id": {"type": "integer"}, "loss_amount": {"type": "string"},
-                            "evidence": {"type": "string"}}},
-    response=CLAIM_SCHEMA, tag="funds",
-)  # fmt: skip
+@doc(request=ClaimFiling, response=Claim, status=201, tag="funds")
 def file_fund_claim(code: str):
     """File a compensation claim (代偿申请) on a registered loan overdue past the fund's
     threshold (201); 409 `not_claimable` before that, `claim_exists` for a second one.
     The same fields may come as multipart/form-data with evidence files in `files` (PDF,
     JPEG or PNG, checked by content; a refused file keeps nothing, 422 naming `files`);
     they are listed in the answer and fetched at `GET /claims/{id}/files/{file_id}`."""
-    body, files = body_and_files(_body, "loan_id")
+    body, files = body_and_files(ClaimFiling)
     user = current_api_user()
     claim = services.file_claim(
-        code, body.get("loan_id"), user, loss_amount=body.get("loss_amount"),
-        evidence=body.get("evidence"), files=files,
+        code, body.loan_id, user, loss_amount=body.loss_amount, evidence=body.evidence,
+        files=files,
     )  # fmt: skip
     db.session.commit()
     return jsonify(claim_json(claim, user)), 201
@@ -145,7 +164,7 @@ def file_fund_claim(code: str):
 
 @bp.route("/claims/<int:claim_id>")
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
-@doc(response=CLAIM_SCHEMA, tag="funds")
+@doc(response=Claim, tag="funds")
 def get_claim(claim_id: int):
     """One claim: the bank's own, or any for the office."""
     user = current_api_user()
@@ -163,39 +182,26 @@ def get_claim_file(claim_id: int, file_id: int):
 
 @bp.route("/claims/<int:claim_id>/decide", methods=["POST"])
 @api_auth(Role.REGULATOR)
-@doc(
-    request={"type": "object", "required": ["outcome"],
-             "properties": {"outcome": {"type": "string", "enum": [o.value for o in OUTCOMES]},
-                            "note": {"type": "string"}}},
-    response=CLAIM_SCHEMA, tag="funds",
-)  # fmt: skip
+@doc(request=ClaimDecision, response=Claim, tag="funds")
 def decide_claim(claim_id: int):
     """The financial office decides a pending claim: approved (the fund pays share × loss,
     capped; 409 `fund_exhausted` when its balance cannot) or rejected (note = reason)."""
-    body = _body()
-    claim = services.decide(
-        claim_id, current_api_user(), outcome=body.get("outcome"), note=body.get("note")
-    )
+    body = parse(ClaimDecision)
+    claim = services.decide(claim_id, current_api_user(), outcome=body.outcome, note=body.note)
     db.session.commit()
     return jsonify(claim_json(claim, current_api_user()))
 
 
 @bp.route("/claims/<int:claim_id>/recoveries", methods=["POST"])
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(
-    request={"type": "object", "required": ["amount"],
-             "properties": {"amount": {"type": "string"},
-                            "recovered_on": {"type": "string", "format": "date"}}},
-    response=CLAIM_SCHEMA, tag="funds",
-)  # fmt: skip
+@doc(request=ClaimRecovery, response=ClaimRecovered, status=201, tag="funds")
 def recover_claim(claim_id: int):
     """The bank recovered money (追偿) on a paid claim's loan: the fund gets its pro rata
     part (paid ÷ loss), never more than it paid (201)."""
-    body = _body()
+    body = parse(ClaimRecovery)
     recovery = services.recover(
-        claim_id, current_api_user(), amount=body.get("amount"),
-        recovered_on=body.get("recovered_on"),
-    )  # fmt: skip
+        claim_id, current_api_user(), amount=body.amount, recovered_on=body.recovered_on
+    )
     db.session.commit()
     claim = services.claim_for(claim_id, current_api_user())
     return jsonify({**claim_json(claim, current_api_user()), "to_fund": str(recovery.to_fund)}), 201

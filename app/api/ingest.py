@@ -2,88 +2,75 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import Body, Shape, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound
 from app.extensions import db
 from app.ingest import jobs
+from app.ingest.models import BATCH_STATES
 from app.ingest.services import SOURCES, Submitted, get_batch, ingest_records, ingest_upload
 
-SUMMARY_SCHEMA = {
-    "type": "object",
-    "required": [
-        "source", "rows", "inserted", "updated", "unchanged", "rejected",
-        "skipped_no_consent", "batch_id", "rejections",
-    ],
-    "properties": {
-        "source": {"type": "string", "enum": list(SOURCES)},
-        "rows": {"type": "integer"},
-        "inserted": {"type": "integer"},
-        "updated": {"type": "integer"},
-        "unchanged": {"type": "integer"},
-        "rejected": {"type": "integer"},
-        "skipped_no_consent": {"type": "integer"},
-        "batch_id": {"type": "integer"},
-        "rejections": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "row": {"type": "integer"},
-                    "column": {"type": "string", "nullable": True},
-                    "reason": {"type": "string"},
-                    "reason_en": {"type": "string"},
-                    "code": {"type": "string"},
-                },
-            },
-        },
-    },
-}  # fmt: skip
-BATCH_SCHEMA = {
-    "type": "object",
-    "required": ["batch_id", "source", "state", "state_label", "finished", "rows_read",
-                 "rows_rejected"],
-    "properties": {
-        "batch_id": {"type": "integer"},
-        "source": {"type": "string"},
-        "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
-        "state_label": {"type": "string"},
-        "finished": {"type": "boolean"},
-        "rows_read": {"type": "integer"},
-        "rows_rejected": {"type": "integer"},
-        "total_rows": {"type": "integer", "nullable": True},
-        "percent": {"type": "integer", "nullable": True},
-        "elapsed_seconds": {"type": "integer", "nullable": True},
-        "elapsed": {"type": "string", "nullable": True},
-        "heartbeat_at": {"type": "string", "nullable": True},
-        "error": {"type": "string", "nullable": True},
-        "summary": {"type": "object"},
-    },
-}  # fmt: skip
-RECORDS_SCHEMA = {
-    "type": "object",
-    "required": ["records"],
-    "properties": {
-        "records": {
-            "type": "array",
-            "items": {"type": "object", "description": "field names or Chinese headers"},
-        }
-    },
-}
+
+class RowRejection(Shape):
+    row: int
+    column: str | None
+    reason: str
+    reason_en: str
+    code: str
+
+
+class ImportSummary(Shape):
+    source: choice(SOURCES)  # type: ignore[valid-type]
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    skipped_no_consent: int
+    batch_id: int
+    rejections: list[RowRejection]
+    rejections_truncated: bool | None = None
+
+
+class Batch(Shape):
+    batch_id: int
+    source: str
+    state: choice(BATCH_STATES)  # type: ignore[valid-type]
+    state_label: str
+    finished: bool
+    rows_read: int
+    rows_rejected: int
+    total_rows: int | None = None
+    percent: int | None = None
+    elapsed_seconds: int | None = None
+    elapsed: str | None = None
+    heartbeat_at: str | None = None
+    error: str | None = None
+    summary: dict | None = None
+
+
+class Records(Body):
+    records: list[Any] = Field(
+        description="one object a row: field names or Chinese headers (docs/formats.md)"
+    )
 
 
 @bp.route("/ingest/<source>", methods=["POST"])
 @api_auth(Role.ADMIN)
 @doc(
-    request=RECORDS_SCHEMA,
-    response=SUMMARY_SCHEMA,
+    request=Records,
+    response=ImportSummary,
     tag="ingest",
-    also={202: ("Accepted: a big file, queued as a background import", BATCH_SCHEMA)},
+    also={202: ("Accepted: a big file, queued as a background import", Batch)},
 )
 def ingest_push(source: str):
     """Push records (JSON) or a CSV / XLSX file (multipart `file`) for one source.
@@ -119,19 +106,14 @@ def push(source: str, user_id: int, *, background: bool = True) -> Submitted:
             origin="push",
             background=background,
         )
-    body = request.get_json(silent=True)
-    records = body.get("records") if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise ValidationFailed(
-            "records", _('请求体应为 {"records": [...]} 或上传文件 file'), code="bad_request"
-        )
+    records = parse(Records).records
     summary = ingest_records(source, records, origin="push", user_id=user_id, label="push")
     return Submitted(batch_id=summary.batch_id, summary=summary)
 
 
 @bp.route("/ingest/batches/<int:batch_id>", methods=["GET"])
 @api_auth(Role.ADMIN)
-@doc(response=BATCH_SCHEMA, tag="ingest")
+@doc(response=Batch, tag="ingest")
 def ingest_batch(batch_id: int):
     """An import batch's state: queued, running (rows read, rejected, percent, elapsed) or
     ended (the summary's counts, or why it failed)."""

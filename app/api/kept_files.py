@@ -1,29 +1,25 @@
 """An evidence file as the API shows it (disputes, credit repairs, fund claims): one shape
-and one schema, from `app.evidence.StoredFile`."""
+and one model, from `app.evidence.StoredFile`; and the body of a request that may carry such
+files."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import request
+from pydantic import Field
 
+from app.api.schemas import M, Shape, parse, parse_form
 from app.evidence import StoredFile
 
-KEPT_FILE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "filename": {"type": "string"},
-        "content_type": {"type": "string"},
-        "size": {"type": "integer"},
-        "sha256": {"type": "string"},
-        "url": {"type": "string", "description": "where the API serves it, when it does"},
-    },
-}
 
+class KeptFile(Shape):
+    """An evidence file kept with a dispute, a repair or a claim."""
 
-def kept_files_schema(description: str = "evidence files (PDF, JPEG, PNG)") -> dict:
-    return {"type": "array", "description": description, "items": KEPT_FILE_SCHEMA}
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str | None = Field(None, description="where the API serves it, when it does")
 
 
 def kept_file_json(kept: StoredFile, url: str | None = None) -> dict:
@@ -37,13 +33,9 @@ def kept_file_json(kept: StoredFile, url: str | None = None) -> dict:
     return shown | ({"url": url} if url else {})
 
 
-def body_and_files(json_body: Callable[[], dict], id_field: str) -> tuple[dict, list]:
-    """The fields and evidence files of a request that may be JSON (no files) or
-    multipart/form-data with files in `files`; in a form, `id_field` becomes an int when it
-    is one (as JSON would carry it), so the service checks one type either way."""
+def body_and_files(model: type[M]) -> tuple[M, list]:
+    """The body of a request that may be JSON (no files) or multipart/form-data with files in
+    `files`, read as `model` either way (a form's `"12"` is an integer as JSON's 12 is)."""
     if request.mimetype != "multipart/form-data":
-        return json_body(), []
-    body: dict = request.form.to_dict()
-    raw = str(body.get(id_field) or "").strip()
-    body[id_field] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
-    return body, request.files.getlist("files")
+        return parse(model), []
+    return parse_form(model), request.files.getlist("files")

@@ -2,62 +2,77 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import jsonify, request
-from flask_babel import gettext as _
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.ingest import RECORDS_SCHEMA, SUMMARY_SCHEMA, push
+from app.api.ingest import ImportSummary, Records, push
+from app.api.schemas import Body, Money, MoneyText, PercentText, Shape, Whole, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role
-from app.errors import ValidationFailed
 from app.extensions import db
-from app.loans import queries, services
-from app.loans.models import Loan, LoanReport, LoanStatus, ReportOrigin
-
-LOAN_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "application_id": {"type": "integer"},
-        "bank": {"type": "string"},
-        "uscc": {
-            "type": "string",
-            "nullable": True,
-            "description": "the borrower; a bank is shown it through the guard, which logs it",
-        },
-        "principal": {"type": "string", "description": "yuan, decimal string"},
-        "rate": {"type": "string", "nullable": True, "description": "annual percent"},
-        "term_months": {"type": "integer"},
-        "disbursed_on": {"type": "string", "format": "date"},
-        "maturity_on": {"type": "string", "format": "date"},
-        "repayment": {"type": "string", "enum": ["bullet", "instalments"]},
-        "status": {"type": "string", "enum": [s.value for s in LoanStatus]},
-        "days_past_due": {"type": "integer"},
-        "outstanding": {"type": "string"},
-        "as_of": {"type": "string", "format": "date", "nullable": True},
-        "schedule": {"type": "array", "items": {"type": "object"}},
-    },
-}
-STATUS_SCHEMA = {
-    "type": "object",
-    "required": ["as_of", "status", "outstanding"],
-    "properties": {
-        "as_of": {"type": "string", "format": "date"},
-        "status": {"type": "string", "enum": [s.value for s in LoanStatus]},
-        "days_past_due": {"type": "integer", "description": "0 unless overdue"},
-        "outstanding": {"type": "string", "description": "贷款余额, yuan"},
-    },
-}
+from app.loans import models, queries, services
+from app.loans.models import LoanStatus, Repayment, ReportOrigin
 
 
-def _shown(loans: list[Loan]) -> set[int]:
+class Instalment(Shape):
+    number: int
+    due_on: date
+    principal: MoneyText
+    remaining: MoneyText
+
+
+class Loan(Shape):
+    id: int
+    application_id: int
+    bank: str
+    uscc: str | None = Field(
+        description="the borrower; a bank is shown it through the guard, which logs it"
+    )
+    principal: MoneyText
+    rate: PercentText | None
+    term_months: int
+    disbursed_on: date
+    maturity_on: date
+    repayment: choice(Repayment)  # type: ignore[valid-type]
+    status: choice(LoanStatus)  # type: ignore[valid-type]
+    days_past_due: int
+    outstanding: MoneyText
+    as_of: date | None
+    schedule: list[Instalment] | None = Field(None, description="one loan: its schedule")
+
+
+class LoanReport(Shape):
+    id: int
+    loan_id: int
+    as_of: date
+    status: choice(LoanStatus)  # type: ignore[valid-type]
+    days_past_due: int
+    outstanding: MoneyText
+    origin: choice(ReportOrigin)  # type: ignore[valid-type]
+
+
+class LoanReported(Loan):
+    report: LoanReport
+
+
+class LoanStatusReport(Body):
+    as_of: date
+    status: choice(LoanStatus)  # type: ignore[valid-type]
+    days_past_due: Whole | None = Field(None, description="0 unless overdue")
+    outstanding: Money = Field(description="贷款余额, yuan")
+
+
+def _shown(loans: list[models.Loan]) -> set[int]:
     return queries.borrowers_shown(
         current_api_user(), loans, endpoint=request.endpoint or "", channel="api"
     )
 
 
-def loan_json(loan: Loan, *, shown: set[int], with_schedule: bool = False) -> dict:
+def loan_json(loan: models.Loan, *, shown: set[int], with_schedule: bool = False) -> dict:
     body = {
         "id": loan.id,
         "application_id": loan.application_id,
@@ -83,7 +98,7 @@ def loan_json(loan: Loan, *, shown: set[int], with_schedule: bool = False) -> di
     return body
 
 
-def report_json(report: LoanReport) -> dict:
+def report_json(report: models.LoanReport) -> dict:
     return {
         "id": report.id,
         "loan_id": report.loan_id,
@@ -97,7 +112,7 @@ def report_json(report: LoanReport) -> dict:
 
 @bp.route("/loans")
 @api_auth(Role.ENTERPRISE, Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
-@doc(response={"type": "array", "items": LOAN_SCHEMA}, tag="loans")
+@doc(response=list[Loan], tag="loans")
 def list_loans():
     """The loans the caller may see: the enterprise its own, a bank the loans it made."""
     loans = list(db.session.scalars(queries.visible_to(current_api_user()).limit(1000)))
@@ -107,7 +122,7 @@ def list_loans():
 
 @bp.route("/loans/<int:loan_id>")
 @api_auth(Role.ENTERPRISE, Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
-@doc(response=LOAN_SCHEMA, tag="loans")
+@doc(response=Loan, tag="loans")
 def get_loan(loan_id: int):
     """One loan with its repayment schedule (404 when it is not the caller's)."""
     loan = queries.loan_for(loan_id, current_api_user())
@@ -116,17 +131,14 @@ def get_loan(loan_id: int):
 
 @bp.route("/loans/<int:loan_id>/status", methods=["POST"])
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(request=STATUS_SCHEMA, response=LOAN_SCHEMA, tag="loans")
+@doc(request=LoanStatusReport, response=LoanReported, status=201, tag="loans")
 def report_loan_status(loan_id: int):
     """The bank reports a loan's status for a day (monthly): 201 with the loan as it now
     stands; 422 naming every wrong field; 409 once the loan is settled or written off."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
+    body = parse(LoanStatusReport)
     report = services.report_status(
-        loan_id, current_api_user(), as_of=body.get("as_of"), status=body.get("status"),
-        days_past_due=body.get("days_past_due"), outstanding=body.get("outstanding"),
-        origin=ReportOrigin.API,
+        loan_id, current_api_user(), as_of=body.as_of, status=body.status,
+        days_past_due=body.days_past_due, outstanding=body.outstanding, origin=ReportOrigin.API,
     )  # fmt: skip
     db.session.commit()
     loan = report.loan
@@ -135,7 +147,7 @@ def report_loan_status(loan_id: int):
 
 @bp.route("/loans/status", methods=["POST"])
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(request=RECORDS_SCHEMA, response=SUMMARY_SCHEMA, tag="loans")
+@doc(request=Records, response=ImportSummary, tag="loans")
 def push_loan_status():
     """The bank's monthly status of many loans at once, as the `loan_status` source: a CSV /
     XLSX file (multipart `file`) or `{"records": [...]}` with its fields (docs/formats.md).

@@ -7,39 +7,40 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import PercentText, Shape, choice
 from app.api.spec import doc
 from app.auth.models import Role
 from app.errors import ValidationFailed
 from app.matching import services
+from app.products.models import ProductType
 
-MATCH_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "product_id": {"type": "integer"},
-        "bank": {"type": "string"},
-        "name": {"type": "string"},
-        "eligible": {"type": "boolean"},
-        "rank": {"type": "integer"},
-        "rank_reasons": {"type": "array", "items": {"type": "string"}},
-        "checks": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "criterion": {"type": "string"},
-                    "passed": {"type": "boolean"},
-                    "detail": {"type": "string"},
-                },
-            },
-        },
-    },
-}
+
+class Check(Shape):
+    criterion: str
+    passed: bool
+    detail: str
+
+
+class Match(Shape):
+    product_id: int
+    bank: str
+    bank_code: str
+    name: str
+    type: choice(ProductType)  # type: ignore[valid-type]
+    tags: list[str]
+    eligible: bool
+    rank: int
+    rank_score: float
+    rank_reasons: list[str]
+    rate_min: PercentText
+    rate_max: PercentText
+    checks: list[Check]
 
 
 @bp.route("/me/matches")
 @api_auth(Role.ENTERPRISE)
 @doc(
-    response={"type": "array", "items": MATCH_SCHEMA},
+    response=list[Match],
     params=[
         {"name": "amount", "in": "query", "required": True, "schema": {"type": "string"}},
         {"name": "term_months", "in": "query", "required": True, "schema": {"type": "integer"}},

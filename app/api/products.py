@@ -2,58 +2,93 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
-from flask_babel import gettext as _
+from typing import Any
+
+from flask import jsonify
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user, optional_api_user
+from app.api.schemas import (
+    Body,
+    Money,
+    MoneyText,
+    Percent,
+    PercentText,
+    Shape,
+    Whole,
+    choice,
+    parse,
+)
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.enterprises.size import SIZES
-from app.errors import ValidationFailed
 from app.extensions import db
 from app.products import services
-from app.products.models import PRODUCT_TYPES
-
-PRODUCT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string"},
-        "type": {"type": "string", "enum": list(PRODUCT_TYPES)},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "amount_min": {"type": "string", "description": "yuan"},
-        "amount_max": {"type": "string", "description": "yuan"},
-        "term_min_months": {"type": "integer"},
-        "term_max_months": {"type": "integer"},
-        "rate_min": {"type": "string", "description": "annual percent"},
-        "rate_max": {"type": "string", "description": "annual percent"},
-        "regions": {"type": "array", "items": {"type": "string"}, "description": "GB/T 2260"},
-        "industries": {"type": "array", "items": {"type": "string"}, "description": "GB/T 4754"},
-        "sizes": {
-            "type": "array",
-            "items": {"type": "string", "enum": list(SIZES)},
-            "description": "enterprise sizes served (工信部联企业〔2011〕300号); empty = any",
-        },
-        "min_grade": {"type": "string", "nullable": True},
-        "min_score": {"type": "integer", "nullable": True},
-        "min_years": {"type": "integer", "nullable": True},
-        "min_tax_grade": {"type": "string", "nullable": True},
-        "exclude_black_list": {"type": "boolean"},
-        "status": {"type": "string", "enum": ["draft", "published", "suspended", "retired"]},
-        "version": {"type": "integer"},
-    },
-}
+from app.products.models import ProductStatus, ProductType
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
-    return body
+class Product(Shape):
+    id: int
+    bank: str | None
+    bank_name: str | None
+    name: str
+    type: choice(ProductType)  # type: ignore[valid-type]
+    tags: list[str]
+    description: str | None
+    amount_min: MoneyText
+    amount_max: MoneyText
+    term_min_months: int
+    term_max_months: int
+    rate_min: PercentText
+    rate_max: PercentText
+    regions: list[str] = Field(description="GB/T 2260")
+    industries: list[str] = Field(description="GB/T 4754")
+    sizes: list[choice(SIZES)] = Field(  # type: ignore[valid-type]
+        description="enterprise sizes served (工信部联企业〔2011〕300号); empty = any"
+    )
+    min_grade: str | None
+    min_score: int | None
+    min_years: int | None
+    min_tax_grade: str | None
+    exclude_black_list: bool
+    status: choice(ProductStatus)  # type: ignore[valid-type]
+    version: int
+
+
+class ProductFields(Body):
+    """A new product (the services name what is missing) or the fields changed (PATCH)."""
+
+    name: str | None = None
+    type: choice(ProductType) | None = None  # type: ignore[valid-type]
+    tags: list[str] | None = None
+    description: str | None = None
+    amount_min: Money | None = None
+    amount_max: Money | None = None
+    term_min_months: Whole | None = None
+    term_max_months: Whole | None = None
+    rate_min: Percent | None = None
+    rate_max: Percent | None = None
+    regions: list[str] | None = Field(None, description="GB/T 2260 codes")
+    industries: list[str] | None = Field(None, description="GB/T 4754 codes")
+    sizes: list[choice(SIZES)] | None = Field(  # type: ignore[valid-type]
+        None, description="enterprise sizes served (工信部联企业〔2011〕300号); empty = any"
+    )
+    min_grade: str | None = Field(None, description="a grade of the active scorecard")
+    min_score: Whole | None = None
+    min_years: Whole | None = None
+    min_tax_grade: str | None = None
+    exclude_black_list: bool | None = None
+    status: choice(ProductStatus) | None = None  # type: ignore[valid-type]
+    version: Whole | None = Field(None, description="PATCH: the version read (lost updates)")
+
+    def given(self) -> dict[str, Any]:
+        """The fields the request sent, as the services take them."""
+        return self.model_dump(exclude_unset=True)
 
 
 @bp.route("/products")
-@doc(response={"type": "array", "items": PRODUCT_SCHEMA}, tag="products")
+@doc(response=list[Product], tag="products")
 def list_products():
     """Published products; with a bank user's token, that bank's own products (drafts too)."""
     user = optional_api_user()
@@ -65,17 +100,17 @@ def list_products():
 
 @bp.route("/products", methods=["POST"])
 @api_auth(Role.BANK_ADMIN)
-@doc(request=PRODUCT_SCHEMA, response=PRODUCT_SCHEMA, status=201, tag="products")
+@doc(request=ProductFields, response=Product, status=201, tag="products")
 def create_product():
     """Create a product of the caller's bank (draft, or published with status)."""
     user = current_api_user()
-    product = services.create_product(user.bank_id, _body())
+    product = services.create_product(user.bank_id, parse(ProductFields).given())
     db.session.commit()
     return jsonify(services.product_to_dict(product)), 201
 
 
 @bp.route("/products/<int:product_id>", methods=["GET"])
-@doc(response=PRODUCT_SCHEMA, tag="products")
+@doc(response=Product, tag="products")
 def get_product(product_id: int):
     """One published product."""
     return jsonify(services.product_to_dict(services.get_published(product_id)))
@@ -83,13 +118,13 @@ def get_product(product_id: int):
 
 @bp.route("/products/<int:product_id>", methods=["PATCH"])
 @api_auth(Role.BANK_ADMIN)
-@doc(request=PRODUCT_SCHEMA, response=PRODUCT_SCHEMA, tag="products")
+@doc(request=ProductFields, response=Product, tag="products")
 def update_product(product_id: int):
     """Change fields or status (publish, suspend, retire); `version` guards lost updates."""
     user = current_api_user()
-    body = _body()
+    body = parse(ProductFields)
     product = services.update_product(
-        product_id, user.bank_id, body, expected_version=body.get("version")
+        product_id, user.bank_id, body.given(), expected_version=body.version
     )
     db.session.commit()
     return jsonify(services.product_to_dict(product))

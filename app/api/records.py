@@ -3,59 +3,47 @@ without reading pages."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import jsonify, request
 from flask_babel import gettext as _
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import Shape, choice
 from app.api.spec import doc
 from app.auth.models import Role
 from app.disputes import records as own
 from app.disputes.models import SOURCES, STATUSES
 from app.errors import ValidationFailed
+from app.publicity.labels import PUBLICITY_STATES
+from app.publicity.models import TIERS
 
-RECORD_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer", "description": "the record_id for disputes and repairs"},
-        "source": {"type": "string", "enum": list(SOURCES)},
-        "values": {"type": "object", "description": "the record's fields (codes, ISO dates)"},
-        "shown": {
-            "type": "boolean",
-            "description": "counts today: banks, the score and matching see it",
-        },
-        "dispute": {
-            "type": "object",
-            "nullable": True,
-            "properties": {
-                "id": {"type": "integer"},
-                "status": {"type": "string", "enum": list(STATUSES)},
-            },
-            "description": "the open dispute, or the one that withdrew the record",
-        },
-        "tier": {
-            "type": "string",
-            "nullable": True,
-            "enum": ["minor", "general", "serious", None],
-            "description": "public credit: the publicity tier (null = not graded)",
-        },
-        "shown_from": {"type": "string", "format": "date", "nullable": True},
-        "shown_until": {
-            "type": "string",
-            "format": "date",
-            "nullable": True,
-            "description": "the last day shown",
-        },
-        "publicity": {
-            "type": "string",
-            "nullable": True,
-            "enum": ["shown", "pending", "expired", "not_published", "withdrawn", "repaired", None],
-            "description": "graded records: shown, or why not (expired = 公示期满)",
-        },
-        "repaired": {"type": "boolean", "description": "public credit: a repair was approved"},
-        "expired": {"type": "boolean", "description": "public credit: its publicity ended"},
-    },
-}
+
+class RecordDispute(Shape):
+    """The open dispute, or the one that withdrew the record."""
+
+    id: int
+    status: choice(STATUSES)  # type: ignore[valid-type]
+
+
+class OwnRecord(Shape):
+    id: int = Field(description="the record_id for disputes and repairs")
+    source: choice(SOURCES)  # type: ignore[valid-type]
+    values: dict = Field(description="the record's fields (codes, ISO dates)")
+    shown: bool = Field(description="counts today: banks, the score and matching see it")
+    dispute: RecordDispute | None
+    tier: choice(TIERS) | None = Field(  # type: ignore[valid-type]
+        None, description="public credit: the publicity tier (null = not graded)"
+    )
+    shown_from: date | None = None
+    shown_until: date | None = Field(None, description="the last day shown")
+    publicity: choice(PUBLICITY_STATES) | None = Field(  # type: ignore[valid-type]
+        None, description="graded records: shown, or why not (expired = 公示期满)"
+    )
+    repaired: bool | None = Field(None, description="public credit: a repair was approved")
+    expired: bool | None = Field(None, description="public credit: its publicity ended")
 
 
 def record_json(source: str, row: own.RecordRow) -> dict:
@@ -81,7 +69,7 @@ def record_json(source: str, row: own.RecordRow) -> dict:
 @bp.route("/me/records")
 @api_auth(Role.ENTERPRISE)
 @doc(
-    response={"type": "array", "items": RECORD_SCHEMA},
+    response=list[OwnRecord],
     params=[{"name": "source", "in": "query", "required": True,
              "schema": {"type": "string", "enum": list(SOURCES)}}],
     tag="disputes",

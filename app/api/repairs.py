@@ -2,74 +2,61 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import jsonify, request
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.kept_files import kept_file_json, kept_files_schema
+from app.api.kept_files import KeptFile, kept_file_json
+from app.api.schemas import Body, Files, Integer, Shape, Whole, choice, parse, parse_form, text
 from app.api.spec import doc
 from app.auth.models import Role, User
-from app.errors import ValidationFailed
 from app.extensions import db
-from app.repairs import services
-from app.repairs.models import OUTCOMES, STATUSES, Repair
+from app.repairs import models, services
+from app.repairs.models import OUTCOMES, STATUSES
 
-REPAIR_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "record_id": {"type": "integer"},
-        "uscc": {"type": "string"},
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "statement": {"type": "string"},
-        "commitment_version": {"type": "integer"},
-        "commitment_sha256": {"type": "string"},
-        "filed_at": {"type": "string", "format": "date-time"},
-        "deadline": {"type": "string", "format": "date"},
-        "working_days_left": {
-            "type": "integer",
-            "nullable": True,
-            "description": "open ones: working days to the deadline (negative = overdue)",
-        },
-        "overdue": {"type": "boolean"},
-        "extension_note": {"type": "string", "nullable": True},
-        "decided_at": {"type": "string", "format": "date-time", "nullable": True},
-        "decision_note": {"type": "string", "nullable": True},
-        "repaired_on": {"type": "string", "format": "date", "nullable": True},
-        "files": kept_files_schema(),
-    },
-}
-APPLY_SCHEMA = {
-    "type": "object",
-    "required": ["record_id", "statement", "commitment_version", "evidence"],
-    "properties": {
-        "record_id": {"type": "integer", "description": "a public-credit record (GET /me/records)"},
-        "statement": {"type": "string", "maxLength": services.STATEMENT_MAX},
-        "commitment_version": {"type": "integer", "description": "the version signed"},
-        "evidence": {
-            "type": "array",
-            "items": {"type": "string", "format": "binary"},
-            "description": "PDF, JPEG or PNG files (checked by content, size-limited)",
-        },
-    },
-}
-DECIDE_SCHEMA = {
-    "type": "object",
-    "required": ["outcome", "note"],
-    "properties": {
-        "outcome": {"type": "string", "enum": list(OUTCOMES)},
-        "note": {"type": "string", "maxLength": services.NOTE_MAX},
-    },
-}
+
+class Repair(Shape):
+    id: int
+    record_id: int
+    uscc: str
+    status: choice(STATUSES)  # type: ignore[valid-type]
+    statement: str
+    commitment_version: int
+    commitment_sha256: str
+    filed_at: datetime
+    deadline: date
+    working_days_left: int | None = Field(
+        description="open ones: working days to the deadline (negative = overdue)"
+    )
+    overdue: bool
+    extension_note: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    repaired_on: date | None
+    files: list[KeptFile] = Field(description="evidence files (PDF, JPEG, PNG)")
+
+
+class RepairApplication(Body):
+    record_id: Integer = Field(description="a public-credit record (GET /me/records)")
+    statement: text(services.STATEMENT_MAX)  # type: ignore[valid-type]
+    commitment_version: Whole = Field(description="the version signed")
+    evidence: Files = Field(description="PDF, JPEG or PNG files (checked by content, size-limited)")
+
+
+class RepairDecision(Body):
+    outcome: choice(OUTCOMES)  # type: ignore[valid-type]
+    note: text(services.NOTE_MAX)  # type: ignore[valid-type]
 
 
 def _who(user: User | None) -> str | None:
     return None if user is None else (user.display_name or user.email)
 
 
-def repair_json(repair: Repair) -> dict:
+def repair_json(repair: models.Repair) -> dict:
     return {
         "id": repair.id,
         "record_id": repair.record_id,
@@ -92,7 +79,7 @@ def repair_json(repair: Repair) -> dict:
 
 @bp.route("/me/repairs")
 @api_auth(Role.ENTERPRISE)
-@doc(response={"type": "array", "items": REPAIR_SCHEMA}, tag="repairs")
+@doc(response=list[Repair], tag="repairs")
 def my_repairs():
     """The caller's own repair applications, newest first."""
     items = services.list_for_enterprise(current_api_user().enterprise_id)
@@ -102,8 +89,8 @@ def my_repairs():
 @bp.route("/me/repairs", methods=["POST"])
 @api_auth(Role.ENTERPRISE)
 @doc(
-    request=APPLY_SCHEMA,
-    response=REPAIR_SCHEMA,
+    request=RepairApplication,
+    response=Repair,
     status=201,
     tag="repairs",
     request_type="multipart/form-data",
@@ -117,18 +104,14 @@ def apply_repair():
     an application standing) or the commitment version is not the current one; 422 naming
     the field (or the file) otherwise. Nothing is kept from a refused application.
     """
-    raw_id = request.form.get("record_id", "")
-    try:
-        record_id = int(raw_id)
-    except ValueError:
-        raise ValidationFailed("record_id", _("record_id 应为整数")) from None
+    form = parse_form(RepairApplication)
     user = current_api_user()
     repair = services.apply(
         user.enterprise_id,
-        record_id,
-        statement=request.form.get("statement"),
-        commitment_version=request.form.get("commitment_version"),
-        files=request.files.getlist("evidence"),
+        form.record_id,
+        statement=form.statement,
+        commitment_version=form.commitment_version,
+        files=form.evidence,
         user_id=user.id,
         locale=str(get_locale() or "zh"),
     )
@@ -139,7 +122,7 @@ def apply_repair():
 @bp.route("/repairs")
 @api_auth(Role.ADMIN)
 @doc(
-    response={"type": "array", "items": REPAIR_SCHEMA},
+    response=list[Repair],
     params=[{"name": "pending", "in": "query", "schema": {"type": "boolean"},
              "description": "only the open ones, by deadline (overdue first)"}],
     tag="repairs",
@@ -152,19 +135,12 @@ def list_repairs():
 
 @bp.route("/repairs/<int:repair_id>/decide", methods=["POST"])
 @api_auth(Role.ADMIN)
-@doc(request=DECIDE_SCHEMA, response=REPAIR_SCHEMA, tag="repairs")
+@doc(request=RepairDecision, response=Repair, tag="repairs")
 def decide_repair(repair_id: int):
     """Decide an open application: approved (the record no longer counts from today; the
     profile is rebuilt), rejected (the note is the reason) or extended (once), with a note.
     409 if it is no longer open or already extended."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
-    note = body.get("note")
-    if note is not None and not isinstance(note, str):
-        raise ValidationFailed("note", _("%(name)s 应为字符串", name="note"))
-    repair = services.decide(
-        repair_id, str(body.get("outcome") or ""), user_id=current_api_user().id, note=note
-    )
+    body = parse(RepairDecision)
+    repair = services.decide(repair_id, body.outcome, user_id=current_api_user().id, note=body.note)
     db.session.commit()
     return jsonify(repair_json(repair))

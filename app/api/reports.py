@@ -3,12 +3,16 @@ public verification (报告验真)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
+from app.api.schemas import Body, Shape, choice, parse
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.consent.guard import ALL_CATEGORIES, DAILY_CAP, check_bank_access
@@ -17,41 +21,35 @@ from app.enterprises import services as enterprises
 from app.errors import NotFound
 from app.extensions import db, limiter
 from app.reports import services
+from app.reports.models import Outcome
 
 PDF = {"type": "string", "format": "binary"}
-VERIFY_REQUEST = {
-    "type": "object",
-    "required": ["number", "code"],
-    "properties": {
-        "number": {"type": "string", "example": "XYD20261118000001"},
-        "code": {"type": "string", "description": "the verification code printed in the PDF"},
-        "sha256": {"type": "string", "description": "SHA-256 of the PDF (hex), to compare"},
-    },
-}
-VERIFY_RESPONSE = {
-    "type": "object",
-    "properties": {
-        "outcome": {
-            "type": "string",
-            "enum": ["unchanged", "altered", "code_only", "not_found"],
-            "description": "not_found: no report with this number and code",
-        },
-        "report": {
-            "type": "object",
-            "nullable": True,
-            "properties": {
-                "number": {"type": "string"},
-                "enterprise": {"type": "string"},
-                "uscc": {"type": "string"},
-                "issued_at": {"type": "string", "format": "date-time"},
-                "as_of": {"type": "string", "format": "date", "nullable": True},
-                "score": {"type": "integer", "nullable": True},
-                "grade": {"type": "string", "nullable": True},
-                "sha256": {"type": "string"},
-            },
-        },
-    },
-}
+# What a verification answers: a wrong code is not_found, like an unknown number.
+SHOWN_OUTCOMES = (Outcome.UNCHANGED, Outcome.ALTERED, Outcome.CODE_ONLY, "not_found")
+
+
+class VerifiedReport(Shape):
+    number: str
+    enterprise: str
+    uscc: str
+    issued_at: datetime
+    as_of: date | None
+    score: int | None
+    grade: str | None
+    sha256: str
+
+
+class ReportVerification(Shape):
+    outcome: choice(SHOWN_OUTCOMES) = Field(  # type: ignore[valid-type]
+        description="not_found: no report with this number and code"
+    )
+    report: VerifiedReport | None
+
+
+class VerifyRequest(Body):
+    number: str = Field(examples=["XYD20261118000001"])
+    code: str = Field(description="the verification code printed in the PDF")
+    sha256: str = Field("", description="SHA-256 of the PDF (hex), to compare")
 
 
 def _pdf(issued: services.Issued) -> Response:
@@ -115,21 +113,14 @@ def _verify_limit() -> str:
 
 @bp.route("/reports/verify", methods=["POST"])
 @limiter.limit(_verify_limit)
-@doc(request=VERIFY_REQUEST, response=VERIFY_RESPONSE, tag="reports")
+@doc(request=VerifyRequest, response=ReportVerification, tag="reports")
 def verify_report():
     """Verify a credit report (public, rate-limited): number + code, and the PDF's SHA-256.
 
     A wrong code and an unknown number both answer not_found; every check of a real number
     is logged for its enterprise."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        body = {}
-    result = services.verify(
-        str(body.get("number") or ""),
-        str(body.get("code") or ""),
-        sha256=str(body.get("sha256") or ""),
-        ip=request.remote_addr,
-    )
+    body = parse(VerifyRequest)
+    result = services.verify(body.number, body.code, sha256=body.sha256, ip=request.remote_addr)
     db.session.commit()
     report = result.report
     return jsonify(

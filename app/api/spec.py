@@ -1,16 +1,19 @@
 """The OpenAPI 3 document, built from the registered API routes.
 
 Each route's docstring gives its summary (first line) and description; `api_auth` records
-the roles allowed; `doc()` adds request / response schemas. Nothing is listed by hand, so
-the document cannot drift from the routes.
+the roles allowed; `doc()` adds the request / response models (`app.api.schemas`), whose JSON
+schemas go to `components/schemas`. Nothing is listed by hand, so the document cannot drift
+from the routes, nor the schemas from what the views accept.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+from typing import Any, Literal
 
 from flask import Flask
+from pydantic import BaseModel, TypeAdapter
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -28,16 +31,19 @@ ERROR_SCHEMA = {
     },
 }
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
+_REF = "#/components/schemas/{model}"
 
 
-def doc(*, request: dict | None = None, response: dict | None = None, params: list | None = None,
+def doc(*, request: Any = None, response: Any = None, params: list | None = None,
         tag: str | None = None, request_type: str = "application/json",
         status: int = 200, response_type: str = "application/json",
-        also: dict[int, tuple[str, dict]] | None = None):  # fmt: skip
-    """Attach OpenAPI details to an API view (`request_type` / `response_type`: the bodies'
-    media types, e.g. multipart/form-data for an upload, application/pdf for a file;
+        also: dict[int, tuple[str, Any]] | None = None):  # fmt: skip
+    """Attach OpenAPI details to an API view. `request`: the body's model (a `schemas.Body`);
+    `response`: the answer's model or type (a `schemas.Shape`, `list[Shape]`), or a JSON
+    schema dict for what no model describes (a file); `request_type` / `response_type`: the
+    bodies' media types, e.g. multipart/form-data for an upload, application/pdf for a file;
     `status`: the status of a success, 201 for a view that creates; `also`: other successes,
-    status → (description, JSON schema), e.g. 202 for work queued)."""
+    status → (description, model or schema), e.g. 202 for work queued."""
 
     def decorator(view):
         view.api_doc = {"request": request, "response": response, "params": params or [],
@@ -61,12 +67,68 @@ def _path_and_params(rule: str) -> tuple[str, list[dict]]:
     return _CONVERTER.sub(repl, rule), params
 
 
+class Components:
+    """The named schemas of the document: each model once, its nested models hoisted."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, dict] = {"Error": ERROR_SCHEMA}
+
+    def schema(self, what: Any, mode: Literal["validation", "serialization"]) -> dict:
+        """A JSON schema (OpenAPI 3.0 dialect) for a model, a type or a schema dict."""
+        if what is None:
+            return {"type": "object"}
+        if isinstance(what, dict):
+            return what
+        if isinstance(what, type) and issubclass(what, BaseModel):
+            found = what.model_json_schema(ref_template=_REF, mode=mode)
+            self._add(what.__name__, found)
+            return {"$ref": _REF.format(model=what.__name__)}
+        found = TypeAdapter(what).json_schema(ref_template=_REF, mode=mode)
+        return openapi30(self._hoist(found))
+
+    def _add(self, name: str, schema: dict) -> None:
+        schema = openapi30(self._hoist(schema))
+        if self.schemas.setdefault(name, schema) != schema:
+            raise ValueError(f"two API schemas are named {name}: rename one of the models")
+
+    def _hoist(self, schema: dict) -> dict:
+        for name, nested in schema.pop("$defs", {}).items():
+            self._add(name, nested)
+        return schema
+
+
+def openapi30(node: Any) -> Any:
+    """Pydantic writes JSON Schema 2020-12; the document is OpenAPI 3.0: `X | None` becomes
+    `nullable`, `const` an `enum` of one, `examples` its first `example`, and titles go (the
+    names are the keys)."""
+    if isinstance(node, list):
+        return [openapi30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: openapi30(v) for k, v in node.items() if k != "title" or not isinstance(v, str)}
+    options = node.get("anyOf")
+    if options and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        node.pop("anyOf")
+        if len(rest) > 1:
+            inner = {"anyOf": rest}
+        else:  # beside a $ref, 3.0 ignores every other keyword: wrap it
+            inner = {"allOf": rest} if "$ref" in rest[0] else rest[0]
+        node = {**inner, **node, "nullable": True}
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
+    if isinstance(node.get("examples"), list) and node["examples"]:
+        node["example"] = node.pop("examples")[0]
+    return node
+
+
 def _json_response(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def build_spec(app: Flask) -> dict:
     paths: dict[str, dict] = {}
+    components = Components()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith("api.") or rule.endpoint in {"api.openapi", "api.docs"}:
             continue
@@ -86,12 +148,12 @@ def build_spec(app: Flask) -> dict:
                         "description": "Created" if extra.get("status") == 201 else "OK",
                         "content": {
                             extra.get("response_type", "application/json"): {
-                                "schema": extra.get("response") or {"type": "object"}
+                                "schema": components.schema(extra.get("response"), "serialization")
                             }
                         },
                     },
                     **{
-                        str(code): _json_response(words, schema)
+                        str(code): _json_response(words, components.schema(schema, "serialization"))
                         for code, (words, schema) in extra.get("also", {}).items()
                     },
                     "default": _json_response("Error", {"$ref": "#/components/schemas/Error"}),
@@ -111,7 +173,9 @@ def build_spec(app: Flask) -> dict:
                 operation["requestBody"] = {
                     "required": True,
                     "content": {
-                        extra.get("request_type", "application/json"): {"schema": extra["request"]}
+                        extra.get("request_type", "application/json"): {
+                            "schema": components.schema(extra["request"], "validation")
+                        }
                     },
                 }
             paths.setdefault(path, {})[method.lower()] = operation
@@ -131,6 +195,6 @@ def build_spec(app: Flask) -> dict:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": dict(sorted(components.schemas.items())),
         },
     }

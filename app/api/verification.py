@@ -8,118 +8,106 @@ account event): the error is answered after what it recorded is committed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Annotated
 
 from flask import current_app, jsonify, request
-from flask_babel import gettext as _
+from pydantic import Field, WithJsonSchema
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import Body, Files, Shape, choice, parse, parse_form
 from app.api.spec import doc
 from app.auth.models import Role, User
-from app.errors import ServiceError, ValidationFailed
+from app.errors import ServiceError
 from app.extensions import db
 from app.identity import payment, phone, providers, review, services
-from app.identity.models import PaymentVerification, PhoneCode, VerificationReview
+from app.identity.models import (
+    PaymentState,
+    PaymentVerification,
+    PhoneCode,
+    ReviewState,
+    VerificationReview,
+    VerificationState,
+)
+from app.identity.providers import PROVIDERS
 
-_TIME = {"type": "string", "format": "date-time"}
-_TIME_OR_NULL = {"type": "string", "format": "date-time", "nullable": True}
-PHONE_SCHEMA = {
-    "type": "object",
-    "description": "the open code sent to the registry's contact phone",
-    "required": ["phone_masked", "sent_at", "expires_at", "tries_left"],
-    "properties": {
-        "phone_masked": {"type": "string"},
-        "sent_at": _TIME,
-        "expires_at": _TIME,
-        "tries_left": {"type": "integer"},
-    },
-}
-PAYMENT_SCHEMA = {
-    "type": "object",
-    "description": "the latest small payment to the corporate account (never its amount)",
-    "required": ["id", "state", "bank_name", "account_masked", "account_name", "tries_left"],
-    "properties": {
-        "id": {"type": "integer"},
-        "state": {
-            "type": "string",
-            "enum": ["requested", "sent", "used", "locked", "expired", "replaced", "failed"],
-            "description": "requested: not paid yet; sent: type the amount received",
-        },
-        "bank_name": {"type": "string"},
-        "account_masked": {"type": "string"},
-        "account_name": {"type": "string"},
-        "requested_at": _TIME,
-        "sent_at": _TIME_OR_NULL,
-        "expires_at": _TIME_OR_NULL,
-        "tries_left": {"type": "integer"},
-    },
-}
-REVIEW_SCHEMA = {
-    "type": "object",
-    "description": "the latest business licence handed in for the operator's review",
-    "required": ["id", "state", "submitted_at", "due_at"],
-    "properties": {
-        "id": {"type": "integer"},
-        "state": {"type": "string", "enum": ["pending", "approved", "rejected"]},
-        "legal_rep": {"type": "boolean"},
-        "submitted_at": _TIME,
-        "due_at": _TIME,
-        "decided_at": _TIME_OR_NULL,
-        "reason": {"type": "string", "nullable": True},
-        "files": {"type": "integer"},
-    },
-}
-VERIFICATION_SCHEMA = {
-    "type": "object",
-    "required": ["state", "verified", "providers"],
-    "properties": {
-        "state": {"type": "string", "enum": ["unverified", "pending", "verified", "rejected"]},
-        "verified": {"type": "boolean"},
-        "method": {"type": "string", "nullable": True},
-        "verified_at": _TIME_OR_NULL,
-        "providers": {
-            "type": "array",
-            "items": {"type": "string", "enum": list(providers.PROVIDERS)},
-            "description": "the ways offered, in order",
-        },
-        "phone_on_file": {"type": "string", "nullable": True},
-        "phone": {**PHONE_SCHEMA, "nullable": True},
-        "payment": {**PAYMENT_SCHEMA, "nullable": True},
-        "review": {**REVIEW_SCHEMA, "nullable": True},
-    },
-}
-CODE_SCHEMA = {
-    "type": "object",
-    "required": ["code"],
-    "properties": {"code": {"type": "string", "description": "the 6 digits received"}},
-}
-ACCOUNT_SCHEMA = {
-    "type": "object",
-    "required": ["bank_name", "account_number", "account_name"],
-    "properties": {
-        "bank_name": {"type": "string", "description": "开户银行, with the branch"},
-        "account_number": {"type": "string", "description": "对公账号, 8 to 32 digits"},
-        "account_name": {"type": "string", "description": "户名: the registered name exactly"},
-    },
-}
-AMOUNT_SCHEMA = {
-    "type": "object",
-    "required": ["amount"],
-    "properties": {
-        "amount": {"type": "string", "description": "the amount received in 元, e.g. 0.37"}
-    },
-}
-UPLOAD_SCHEMA = {
-    "type": "object",
-    "required": ["licence"],
-    "properties": {
-        "licence": {"type": "array", "items": {"type": "string", "format": "binary"}},
-        "authorization": {"type": "array", "items": {"type": "string", "format": "binary"}},
-        "legal_rep": {"type": "boolean", "description": "the caller is the legal representative"},
-    },
-}
+
+class PhoneSent(Shape):
+    """The open code sent to the registry's contact phone."""
+
+    phone_masked: str
+    sent_at: datetime
+    expires_at: datetime
+    tries_left: int
+
+
+class PaymentShown(Shape):
+    """The latest small payment to the corporate account (never its amount)."""
+
+    id: int
+    state: choice(PaymentState) = Field(  # type: ignore[valid-type]
+        description="requested: not paid yet; sent: type the amount received"
+    )
+    bank_name: str
+    account_masked: str
+    account_name: str
+    requested_at: datetime | None = None
+    sent_at: datetime | None = None
+    expires_at: datetime | None = None
+    tries_left: int
+
+
+class ReviewShown(Shape):
+    """The latest business licence handed in for the operator's review."""
+
+    id: int
+    state: choice(ReviewState)  # type: ignore[valid-type]
+    legal_rep: bool | None = None
+    submitted_at: datetime
+    due_at: datetime
+    decided_at: datetime | None = None
+    reason: str | None = None
+    files: int | None = None
+
+
+class AccountVerification(Shape):
+    state: choice(VerificationState)  # type: ignore[valid-type]
+    verified: bool
+    method: str | None = None
+    verified_at: datetime | None = None
+    providers: list[choice(PROVIDERS)] = Field(  # type: ignore[valid-type]
+        description="the ways offered, in order"
+    )
+    phone_on_file: str | None = None
+    phone: PhoneSent | None = None
+    payment: PaymentShown | None = None
+    review: ReviewShown | None = None
+
+
+class PhoneCodeTyped(Body):
+    code: str = Field(description="the 6 digits received")
+
+
+class PaymentAccount(Body):
+    """The corporate account; the provider names every missing or malformed field at once."""
+
+    bank_name: str = Field("", description="开户银行, with the branch")
+    account_number: str = Field("", description="对公账号, 8 to 32 digits")
+    account_name: str = Field("", description="户名: the registered name exactly")
+
+
+class PaymentAmount(Body):
+    amount: Annotated[  # the provider words a malformed amount itself (not counted)
+        str | int | float,
+        WithJsonSchema({"type": "string", "description": "the amount received in 元, e.g. 0.37"}),
+    ]
+
+
+class LicenceUpload(Body):
+    licence: Files
+    authorization: Files = Field(default_factory=list)
+    legal_rep: bool = Field(False, description="the caller is the legal representative")
 
 
 def _iso(value) -> str | None:
@@ -182,13 +170,6 @@ def verification_json(user: User) -> dict:
     }
 
 
-def _body() -> Mapping[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
-    return body
-
-
 def _recorded(step, *args, **kwargs):
     """Run a provider step; on refusal commit what it recorded, then answer the error."""
     try:
@@ -202,7 +183,7 @@ def _recorded(step, *args, **kwargs):
 
 @bp.route("/me/verification")
 @api_auth(Role.ENTERPRISE, unverified_ok=True)
-@doc(response=VERIFICATION_SCHEMA, tag="verification")
+@doc(response=AccountVerification, tag="verification")
 def my_verification():
     """Where the caller's account stands, the ways offered and what is under way."""
     return jsonify(verification_json(current_api_user()))
@@ -210,7 +191,7 @@ def my_verification():
 
 @bp.route("/me/verification/phone/send", methods=["POST"])
 @api_auth(Role.ENTERPRISE, unverified_ok=True)
-@doc(response=PHONE_SCHEMA, status=201, tag="verification")
+@doc(response=PhoneSent, status=201, tag="verification")
 def send_phone_code():
     """Send a 6-digit code to the registry's contact phone (201; never to a number given).
 
@@ -224,7 +205,7 @@ def send_phone_code():
 
 @bp.route("/me/verification/phone", methods=["POST"])
 @api_auth(Role.ENTERPRISE, unverified_ok=True)
-@doc(request=CODE_SCHEMA, response=VERIFICATION_SCHEMA, tag="verification")
+@doc(request=PhoneCodeTyped, response=AccountVerification, tag="verification")
 def check_phone_code():
     """Verify the account by the code received.
 
@@ -236,15 +217,14 @@ def check_phone_code():
     `code_expired`.
     """
     user = current_api_user()
-    body = _body()
-    data = {"code": body.get("code") if isinstance(body.get("code"), str) else ""}
+    data = parse(PhoneCodeTyped).model_dump()
     _recorded(providers.get("phone").complete, user, data, ip=request.remote_addr)
     return jsonify(verification_json(user))
 
 
 @bp.route("/me/verification/payment", methods=["POST"])
 @api_auth(Role.ENTERPRISE, unverified_ok=True)
-@doc(request=ACCOUNT_SCHEMA, response=PAYMENT_SCHEMA, status=201, tag="verification")
+@doc(request=PaymentAccount, response=PaymentShown, status=201, tag="verification")
 def request_payment():
     """Ask for a small payment to the corporate account (201).
 
@@ -253,8 +233,7 @@ def request_payment():
     most 3 in 30 days (429 `too_many_payments`). The amount is never in any answer.
     """
     user = current_api_user()
-    body = _body()
-    data = {k: body[k] for k in ACCOUNT_SCHEMA["properties"] if isinstance(body.get(k), str)}
+    data = parse(PaymentAccount).model_dump()
     made = _recorded(providers.get("payment").start, user, data, ip=request.remote_addr)
     assert isinstance(made, PaymentVerification)
     return jsonify(_payment_json(made)), 201
@@ -262,7 +241,7 @@ def request_payment():
 
 @bp.route("/me/verification/payment/amount", methods=["POST"])
 @api_auth(Role.ENTERPRISE, unverified_ok=True)
-@doc(request=AMOUNT_SCHEMA, response=VERIFICATION_SCHEMA, tag="verification")
+@doc(request=PaymentAmount, response=AccountVerification, tag="verification")
 def check_payment_amount():
     """Verify the account by the amount the corporate account received.
 
@@ -271,9 +250,7 @@ def check_payment_amount():
     (48 hours after the payment).
     """
     user = current_api_user()
-    body = _body()
-    amount = body.get("amount")
-    data = {"amount": amount if isinstance(amount, str | int | float) else ""}
+    data = parse(PaymentAmount).model_dump()
     _recorded(providers.get("payment").complete, user, data, ip=request.remote_addr)
     return jsonify(verification_json(user))
 
@@ -281,8 +258,8 @@ def check_payment_amount():
 @bp.route("/me/verification/review", methods=["POST"])
 @api_auth(Role.ENTERPRISE, unverified_ok=True)
 @doc(
-    request=UPLOAD_SCHEMA,
-    response=REVIEW_SCHEMA,
+    request=LicenceUpload,
+    response=ReviewShown,
     status=201,
     tag="verification",
     request_type="multipart/form-data",
@@ -295,12 +272,7 @@ def submit_review():
     `review_pending`; 422 naming the file otherwise. Nothing is kept from a refusal.
     """
     user = current_api_user()
-    legal_rep = request.form.get("legal_rep", "").strip().lower() in {"true", "1", "on", "yes"}
-    data = {
-        "licence": request.files.getlist("licence"),
-        "authorization": request.files.getlist("authorization"),
-        "legal_rep": legal_rep,
-    }
+    data = parse_form(LicenceUpload).model_dump()
     made = providers.get("review").start(user, data, ip=request.remote_addr)
     db.session.commit()
     assert isinstance(made, VerificationReview)

@@ -9,9 +9,22 @@ from tests.products.helpers import DEFAULTS
 
 
 def _success(api, path: str, method: str) -> tuple[str, dict]:
-    operation = api.get("/api/v1/openapi.json").json["paths"][path][method]
+    """The success status and schema of an operation, its `$ref`s to components resolved."""
+    spec = api.get("/api/v1/openapi.json").json
+    operation = spec["paths"][path][method]
     (status,) = [s for s in operation["responses"] if s != "default"]
-    return status, operation["responses"][status]["content"]["application/json"]["schema"]
+    schema = operation["responses"][status]["content"]["application/json"]["schema"]
+    return status, _resolved(schema, spec["components"]["schemas"])
+
+
+def _resolved(schema, components: dict):
+    if isinstance(schema, list):
+        return [_resolved(item, components) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _resolved(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    return {key: _resolved(value, components) for key, value in schema.items()}
 
 
 @pytest.mark.parametrize(

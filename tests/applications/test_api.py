@@ -88,7 +88,7 @@ def test_withdraw_and_refused_withdraw(api, world):
     ("body", "field"),
     [({"amount": "0"}, "amount"), ({"term_months": "x"}, "term_months"),
      ({"amount": "9000000"}, "amount"), ({"product_id": "abc"}, "product_id"),
-     ({"consent": {"consent_text_version": "v1"}}, "consent_text_version"),
+     ({"consent": {"consent_text_version": "v1"}}, "consent.consent_text_version"),
      ({"consent": {"categories": ["secrets"]}}, "categories")],
 )  # fmt: skip
 def test_bad_create_is_422_naming_the_field(api, world, body, field):

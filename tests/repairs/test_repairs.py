@@ -464,7 +464,8 @@ def test_the_openapi_document_describes_the_upload(api):
     spec = api.get("/api/v1/openapi.json").get_json()
     apply = spec["paths"]["/api/v1/me/repairs"]["post"]
     assert apply["x-roles"] == ["enterprise"]
-    body = apply["requestBody"]["content"]["multipart/form-data"]["schema"]
+    ref = apply["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    body = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert body["required"] == ["record_id", "statement", "commitment_version", "evidence"]
     decide = spec["paths"]["/api/v1/repairs/{repair_id}/decide"]["post"]
     assert decide["x-roles"] == ["admin"]

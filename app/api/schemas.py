@@ -1,0 +1,226 @@
+"""Request and response models of the API (pydantic v2): one model per request body both
+validates the request (`parse`, `parse_form`) and gives its OpenAPI schema (`spec.doc`).
+
+- A request model derives from `Body`: unknown fields are ignored, as the API always did.
+  Types are coerced the lax pydantic way (`"12"` for a `Whole`, as a form sends it), except
+  that `true` / `false` is never a number and an `Integer` (an id, a count) is a number in JSON.
+- A wrong body answers 422 `validation_failed` naming the first bad field in `field` (a nested
+  one dotted, `consent.days`; a list item as `categories[0]`) and every bad field in
+  `fields`; a body that is not a JSON object answers 422 `invalid_json` (broken JSON is 400
+  `invalid_json`, refused by `app.edge` before any view runs).
+- A closed set of values comes from its one definition in the domain (`choice(SOURCES)`),
+  never copied here.
+- Money is `Money` (a `Decimal`; the services keep their own range checks and messages) and is
+  answered as a decimal string, `MoneyText` in a response model.
+- A response model derives from `Shape`: it documents the dict a view builds (the view need
+  not validate through it), so the document is generated from the model and cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from flask import request
+from flask_babel import gettext as _
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from app.errors import FieldErrors, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Shape(BaseModel):
+    """A response body as documented: a field with a default may be absent from the answer."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _id(value: Any, info: ValidationInfo) -> Any:
+    """JSON carries an id as a number; a form, where every value is text, as digits."""
+    if isinstance(value, str) and not (info.context or {}).get("form"):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return _not_a_bool(value)
+
+
+def _plain_number(value: Any) -> Any:
+    """A decimal as people type it: thousands separators and blanks around are allowed."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("decimal_type", "Input should be a valid decimal")
+    if isinstance(value, str):
+        return value.replace(",", "").strip()
+    return value
+
+
+def _plain_percent(value: Any) -> Any:
+    """A rate as people type it: `4.35` or `4.35%`."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("decimal_type", "Input should be a valid decimal")
+    if isinstance(value, str):
+        return value.strip().removesuffix("%").strip()
+    return value
+
+
+# An integer that `true` / `false` is not (lax pydantic would take `true` for 1); "12" is 12.
+Whole = Annotated[int, BeforeValidator(_not_a_bool)]
+# An integer that JSON carries as a number (`"7"` is refused), a form as digits: ids, counts.
+Integer = Annotated[int, BeforeValidator(_id)]
+# Money in yuan: a decimal string (or a JSON number); range checks stay with the services.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_plain_number),
+    WithJsonSchema({"type": "string", "description": "yuan, a decimal string"}),
+]
+# An annual rate in percent: a decimal string (or a JSON number); `"4.35%"` is 4.35.
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_plain_percent),
+    WithJsonSchema({"type": "string", "description": "annual percent, a decimal string"}),
+]
+# Files of a form (multipart/form-data), as `parse_form` hands them over.
+Files = Annotated[
+    list[Any], WithJsonSchema({"type": "array", "items": {"type": "string", "format": "binary"}})
+]
+# Money and rates as the API answers them: `str(Decimal)`.
+MoneyText = Annotated[str, WithJsonSchema({"type": "string", "description": "yuan, decimal"})]
+PercentText = Annotated[str, WithJsonSchema({"type": "string", "description": "annual percent"})]
+
+
+def choice(values: Iterable[Any]):
+    """One of `values` (an enum or a tuple from the domain: strings, or integers), documented
+    as an `enum` of them: the one list stays where it is defined."""
+    allowed = tuple(getattr(v, "value", v) for v in values)
+    numbers = all(isinstance(v, int) for v in allowed)
+    base: Any = Integer if numbers else str
+
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise PydanticCustomError(
+                "enum",
+                "Input should be one of {expected}",
+                {"expected": ", ".join(map(str, allowed))},
+            )
+        return value
+
+    documented = WithJsonSchema({"type": "integer" if numbers else "string", "enum": list(allowed)})
+    return Annotated[base, AfterValidator(check), documented]
+
+
+def checked_by_service(values: Iterable[Any]):
+    """A string documented as one of `values` that the service checks itself, answering with
+    its own code and words (the purposes of an authorization, named in Chinese)."""
+    allowed = [getattr(v, "value", v) for v in values]
+    return Annotated[str, WithJsonSchema({"type": "string", "enum": allowed})]
+
+
+def text(max_length: int | None = None, description: str | None = None):
+    """A string, at most `max_length` characters when given."""
+    return Annotated[str, Field(max_length=max_length, description=description)]
+
+
+# --- reading a request ---------------------------------------------------------------------
+
+
+def _not_an_object() -> ValidationFailed:
+    return ValidationFailed(None, _("请求体应为 JSON 对象"), code="invalid_json")
+
+
+def parse(model: type[M], *, empty_ok: bool = False) -> M:
+    """The JSON body as `model`; `empty_ok`: no body at all reads as `{}`."""
+    body = request.get_json(silent=True)
+    if body is None and empty_ok and not request.data:
+        body = {}
+    if not isinstance(body, dict):
+        raise _not_an_object()
+    return validate(model, body)
+
+
+def parse_form(model: type[M]) -> M:
+    """The fields of a form (multipart/form-data) as `model`: an empty value is absent, the
+    files of a name are a list (for a `Files` field)."""
+    data: dict[str, Any] = {k: v for k, v in request.form.items() if k and v.strip()}
+    data |= {name: request.files.getlist(name) for name in request.files if name}
+    return validate(model, data, form=True)
+
+
+def validate(model: type[M], data: Mapping[str, Any], *, form: bool = False) -> M:
+    """`data` as `model`, or 422 naming every bad field (the first one in `field`); `form`:
+    the values are a form's text."""
+    try:
+        return model.model_validate(data, context={"form": form})
+    except ValidationError as exc:
+        raise field_errors(exc) from None
+
+
+def field_errors(exc: ValidationError) -> ValidationFailed:
+    errors: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        name = field_name(error["loc"])
+        errors.setdefault(name, _message(name, error))
+    errors.pop("", None)
+    if not errors:
+        return ValidationFailed(None, _message("", exc.errors(include_url=False)[0]))
+    return FieldErrors(errors)
+
+
+def field_name(loc: tuple[int | str, ...]) -> str:
+    """`("consent", "days")` → `consent.days`; `("categories", 0)` → `categories[0]`."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name = f"{name}.{part}" if name else str(part)
+    return name
+
+
+def _message(name: str, error: ErrorDetails) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing":
+        return _("请填写 %(name)s", name=name)
+    if kind in {"string_type", "string_unicode"}:
+        return _("%(name)s 应为字符串", name=name)
+    if kind.startswith("int_"):
+        return _("%(name)s 应为整数", name=name)
+    if kind.startswith("decimal_") or kind.startswith("float_"):
+        return _("%(name)s 应为数字", name=name)
+    if kind.startswith("bool_"):
+        return _("%(name)s 应为 true 或 false", name=name)
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return _("%(name)s 应为日期 YYYY-MM-DD", name=name)
+    if kind in {"enum", "literal_error"}:
+        return _("%(name)s 应为以下之一：%(all)s", name=name, all=ctx.get("expected", ""))
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return _("%(name)s 应为 JSON 对象", name=name)
+    if kind == "list_type":
+        return _("%(name)s 应为列表", name=name)
+    if kind == "string_too_long":
+        return _("%(name)s 最多 %(n)d 个字符", name=name, n=ctx.get("max_length", 0))
+    if kind in {"greater_than_equal", "greater_than"}:
+        return _("%(name)s 不能小于 %(n)s", name=name, n=ctx.get("ge", ctx.get("gt")))
+    if kind in {"less_than_equal", "less_than"}:
+        return _("%(name)s 不能大于 %(n)s", name=name, n=ctx.get("le", ctx.get("lt")))
+    return _("%(name)s 的值无效", name=name)
