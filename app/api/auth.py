@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from app.auth.models import User
 from app.auth.services import require_role, token_for
 from app.errors import Forbidden, Unauthorized
+from app.replicas import primary_reads
 
 
 def current_api_user() -> User:
@@ -33,7 +34,8 @@ def optional_api_user() -> User | None:
 
 def _token_user(plaintext: str) -> User:
     """The user of a token in force that may make this request's call, or 401/403."""
-    token = token_for(plaintext)
+    with primary_reads():  # a revocation holds at once, not after a replica's lag
+        token = token_for(plaintext)
     if token is None:
         raise Unauthorized(_("令牌无效、已过期或已吊销"), code="token_invalid")
     if not token.allows(request.method):

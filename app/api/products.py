@@ -26,6 +26,7 @@ from app.enterprises.size import SIZES
 from app.extensions import db
 from app.products import services
 from app.products.models import ProductStatus, ProductType
+from app.replicas import reads_replica
 
 
 class Product(Shape):
@@ -89,6 +90,7 @@ class ProductFields(Body):
 
 @bp.route("/products")
 @doc(response=list[Product], tag="products")
+@reads_replica
 def list_products():
     """Published products; with a bank user's token, that bank's own products (drafts too)."""
     user = optional_api_user()

@@ -8,6 +8,7 @@ from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.spec import doc
 from app.auth.models import Role
+from app.replicas import reads_replica
 from app.stats import loan_quality, services
 from app.stats.suppression import FAMILY_NAMES, FIGURES
 
@@ -71,6 +72,7 @@ _PARAMS = [
 @bp.route("/stats/summary")
 @api_auth(Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
 @doc(response=SUMMARY_SCHEMA, params=_PARAMS, tag="stats")
+@reads_replica
 def stats_summary():
     """Lending figures per group: demand, approvals, disbursements, first loans, credit share.
 
@@ -89,6 +91,7 @@ def stats_summary():
 @bp.route("/stats/indicators")
 @api_auth(Role.REGULATOR, Role.ADMIN)
 @doc(tag="stats")
+@reads_replica
 def stats_indicators():
     """Data indicators: records per source, enterprises covered, enterprises with a
     collection authorization in force, as last counted (`as_of`, UTC, ISO 8601)."""
@@ -142,6 +145,7 @@ _LOAN_PARAMS = [
 @bp.route("/stats/loans")
 @api_auth(Role.REGULATOR, Role.ADMIN, Role.BANK_OFFICER, Role.BANK_ADMIN)
 @doc(response=LOAN_SUMMARY_SCHEMA, params=_LOAN_PARAMS, tag="stats")
+@reads_replica
 def stats_loans():
     """Loan quality: outstanding balance, overdue and non-performing loans and ratios.
 
