@@ -142,6 +142,11 @@ CHANNELS = {
 }
 
 
+def draw_amount() -> Decimal:
+    """A random amount of 0.01 … 0.99 元 (`secrets`: it must not be guessable)."""
+    return (secrets.randbelow(99) + 1) * CENT
+
+
 def channel_name() -> str:
     return str(current_app.config.get("PAYMENT_CHANNEL") or "manual")
 
@@ -244,7 +249,7 @@ def request_payment(
         bank_name=bank_name,
         account_number=number,
         account_name=name,
-        amount=Decimal(secrets.randbelow(99) + 1) * CENT,  # 0.01 … 0.99
+        amount=draw_amount(),
         state=PaymentState.REQUESTED,
         tries=0,
         channel=channel_name()[:60],

@@ -63,13 +63,21 @@ def _wrong(amount: Decimal) -> str:
     return str(amount + Decimal("0.01") if amount < Decimal("0.99") else Decimal("0.01"))
 
 
-def test_the_amount_received_verifies_the_account(app, claimant):
+def test_the_amount_is_drawn_between_one_and_ninety_nine_fen(monkeypatch):
+    for drawn, amount in ((0, "0.01"), (98, "0.99")):
+        monkeypatch.setattr(payment.secrets, "randbelow", lambda n, d=drawn: d)
+        assert payment.draw_amount() == Decimal(amount)
+
+
+def test_the_amount_received_verifies_the_account(app, claimant, monkeypatch):
+    # The draw pinned: the page's own explanation says "0.01 至 0.99 元", so a drawn 0.01
+    # or 0.99 would be found on the page without being revealed.
+    monkeypatch.setattr(payment.secrets, "randbelow", lambda n: 36)
     client, user, operator = claimant
     assert _request(client, user).status_code == 303
     record = payment.open_payment(user)
     assert record.state == "requested" and record.account_number == "6105018700001234567"
-    assert Decimal("0.01") <= record.amount <= Decimal("0.99")
-    assert record.amount == record.amount.quantize(Decimal("0.01"))
+    assert record.amount == Decimal("0.37")
     # Before the operator pays, typing the amount is refused and not counted.
     early = client.post("/account/verification/payment/amount", {"amount": str(record.amount)})
     assert early.status_code == 422 and "尚未打款" in early.get_data(as_text=True)
