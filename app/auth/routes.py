@@ -135,20 +135,20 @@ def login():
 PENDING_MINUTES = 5
 ENROL_MINUTES = 15
 _PENDING = "pending_2fa"
+_STEPS = {
+    "code": (PENDING_MINUTES, "auth.second_factor"),
+    "enrol": (ENROL_MINUTES, "auth.enrol_at_login"),
+}
 
 
 def _after_password(user: User, next_url: str | None):
     """Sign in, or ask for the second factor, or send a privileged user to enrol."""
-    if twofactor.is_enrolled(user):
-        purpose, minutes, endpoint = "code", PENDING_MINUTES, "auth.second_factor"
-    elif twofactor.is_required(user):
-        twofactor.begin_enrolment(user)
-        purpose, minutes, endpoint = "enrol", ENROL_MINUTES, "auth.enrol_at_login"
-    else:
-        db.session.commit()
+    purpose = twofactor.step_after_password(user)
+    db.session.commit()
+    if purpose is None:
         _sign_in(user)
         return redirect(next_url or url_for("main.home"))
-    db.session.commit()
+    minutes, endpoint = _STEPS[purpose]
     session.clear()
     session[_PENDING] = {
         "user": user.id,

@@ -253,6 +253,18 @@ def _clear(user: User) -> None:
 # --- sign-in ----------------------------------------------------------------------------
 
 
+def step_after_password(user: User) -> str | None:
+    """What a sign-in asks once the password is right: "code" (the second factor), "enrol"
+    (a role that needs it and has none: a secret is made for the enrolment page), or None
+    (signed in with the password alone)."""
+    if is_enrolled(user):
+        return "code"
+    if is_required(user):
+        begin_enrolment(user)
+        return "enrol"
+    return None
+
+
 def verify_sign_in(user: User, answer: str, *, ip: str | None = None) -> None:
     """The second step of a sign-in: a current code from the app or an unused recovery code.
 
