@@ -71,7 +71,7 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.auth import sessions
+    from app.auth import sessions, twofactor
     from app.auth.models import User
 
     db.init_app(app)
@@ -101,6 +101,9 @@ def _init_extensions(app: Flask) -> None:
             return None
         # The session must still be live on the server (logout and "sign out everywhere").
         if not sessions.is_live(user, session.get("sid")):
+            return None
+        # A role that needs the second factor has no session without it (it enrols first).
+        if twofactor.is_required(user) and not twofactor.is_enrolled(user):
             return None
         return user
 

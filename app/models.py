@@ -6,7 +6,7 @@ from app.applications.models import (  # noqa: F401
     ApplicationEvent,
 )
 from app.audit.models import AccessLogEntry, AuditVerification  # noqa: F401
-from app.auth.models import ApiToken, User  # noqa: F401
+from app.auth.models import ApiToken, RecoveryCode, User  # noqa: F401
 from app.banks.models import Bank  # noqa: F401
 from app.consent.models import (  # noqa: F401
     Authorization,

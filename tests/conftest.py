@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -23,7 +24,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db, limiter
 from config import TestConfig
-from tests.factories import Factories
+from tests.factories import Factories, second_factor_answer
 
 # The contract run (tests/fuzz) sends tens of thousands of requests: `make fuzz` only.
 collect_ignore = [] if os.environ.get("XYD_FUZZ") else ["fuzz"]
@@ -191,9 +192,20 @@ class WebClient:
         return self.client.post(path, data=data, **kwargs)
 
     def login(self, user, password: str = Factories.PASSWORD):
+        """Sign in as `user`, answering the second factor when it is asked
+        (`second_factor_answer`); a privileged user made without one enrols first."""
         response = self.post("/login", {"email": user.email, "password": password})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
         self._csrf = None  # the session was renewed at login
+        step = urlsplit(response.location).path
+        if step == "/login/code":
+            response = self.post(step, {"code": second_factor_answer(user)})
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            self._csrf = None
+        elif step == "/login/enrol":  # made without the second factor: enrols, as a user would
+            enrolled = self.post(step, {"code": second_factor_answer(user)})
+            assert enrolled.status_code == 200, enrolled.get_data(as_text=True)[:500]
+            self._csrf = None
         return response
 
     def logout(self):

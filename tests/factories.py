@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import itertools
 import random
+import secrets
 from datetime import date
 from decimal import Decimal
 
+import pyotp
+
 from app.auth import services as auth_services
-from app.auth.models import Role, User
+from app.auth import twofactor
+from app.auth.models import RecoveryCode, Role, User
 from app.banks.models import Bank
+from app.clock import utcnow
 from app.demo.uscc import make_uscc
 from app.enterprises.models import Enterprise
 from app.extensions import db
@@ -20,6 +25,8 @@ _rng = random.Random(4754)
 
 class Factories:
     PASSWORD = "Passw0rd-for-tests"
+    # The second factor of every bank, office and operator user made here.
+    TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
     def uscc(self, region_code: str = "610113") -> str:
         return make_uscc(region_code, _rng, kind="91")
@@ -54,8 +61,11 @@ class Factories:
 
     def user(self, role: str = Role.ENTERPRISE, *, email: str | None = None,
              bank: Bank | None = None, enterprise: Enterprise | None = None,
-             password: str | None = None, verified: bool = True) -> User:  # fmt: skip
-        """A user; an enterprise account is verified unless `verified=False`."""
+             password: str | None = None, verified: bool = True,
+             enrolled: bool | None = None) -> User:  # fmt: skip
+        """A user; an enterprise account is verified unless `verified=False`. A role that
+        needs the second factor has it (secret `TOTP_SECRET`) unless `enrolled=False`; an
+        enterprise only with `enrolled=True`."""
         n = next(_seq)
         if role in (Role.BANK_ADMIN, Role.BANK_OFFICER) and bank is None:
             bank = self.bank()
@@ -72,9 +82,27 @@ class Factories:
         )
         db.session.add(user)
         db.session.flush()
+        if enrolled if enrolled is not None else twofactor.is_required(user):
+            twofactor.set_secret(user, self.TOTP_SECRET)
         return user
 
     def token(self, user: User) -> str:
         _token, plaintext = auth_services.issue_token(user, "test")
         db.session.flush()
         return plaintext
+
+
+def second_factor_answer(user: User) -> str:
+    """What a user types at the second step of a sign-in: the app's current code, or, when
+    that time step was used already (a second sign-in within the same 30 seconds, or after a
+    test moved the clock back), a fresh recovery code, because the product refuses a code
+    used twice. The recovery code is committed (the request reads it in its own session)."""
+    db.session.refresh(user)
+    totp = pyotp.TOTP(twofactor.secret_of(user))
+    now = utcnow()
+    if user.totp_last_step is None or totp.timecode(now) > user.totp_last_step:
+        return totp.at(now)
+    code = secrets.token_hex(5)
+    db.session.add(RecoveryCode(user_id=user.id, code_hash=twofactor._hash_recovery(code)))
+    db.session.commit()
+    return code

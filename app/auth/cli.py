@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.auth import services
+from app.auth import services, twofactor
 from app.auth.models import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, TokenScope
 from app.errors import ServiceError
 from app.extensions import db
@@ -93,3 +93,23 @@ def verify(email: str, evidence: str) -> None:
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"verified {user.email} ({evidence.strip()})")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+@click.option("--evidence", required=True, help="Reference of the identity check.")
+def reset_2fa(email: str, evidence: str) -> None:
+    """Remove the second factor of EMAIL after checking who asks (lost phone and codes).
+
+    Every session of the account ends and the reset is recorded in its history with the
+    evidence reference; bank, office and operator accounts enrol again at the next login.
+    """
+    user = services.get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        twofactor.reset(user, evidence)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"second factor reset for {user.email} ({evidence.strip()})")

@@ -79,3 +79,17 @@ class ResetForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))],
     )
     submit = SubmitField(_l("设置新密码"))
+
+
+class CodeForm(FlaskForm):
+    """A current code from the authenticator app (enrol, new recovery codes, turn off)."""
+
+    code = StringField(_l("验证码"), validators=[DataRequired(), Length(max=10)])
+    submit = SubmitField(_l("确认"))
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step of a sign-in: a code from the app or a recovery code."""
+
+    code = StringField(_l("验证码或恢复码"), validators=[DataRequired(), Length(max=20)])
+    submit = SubmitField(_l("验证"))

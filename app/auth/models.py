@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.banks.models import Bank
@@ -25,6 +25,9 @@ class Role(StrEnum):
 
 
 BANK_ROLES = (Role.BANK_OFFICER, Role.BANK_ADMIN)
+# Who must sign in with a second factor (TOTP): bank staff, the financial office and the
+# operator. Enterprises may turn it on. Every check asks `auth.twofactor.is_required`.
+SECOND_FACTOR_ROLES = (*BANK_ROLES, Role.REGULATOR, Role.ADMIN)
 
 
 class User(UserMixin, db.Model):
@@ -68,6 +71,12 @@ class User(UserMixin, db.Model):
     # A verified enterprise account's place: its administrator or staff (`EnterpriseRole`);
     # None before verification and after removal.
     enterprise_role: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # The second factor (`auth.twofactor`): the TOTP secret, encrypted (`app.crypto`); it is
+    # set when enrolment starts and counts only once confirmed (`totp_enrolled_at`). The last
+    # accepted time step refuses a code used again.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     bank: Mapped[Bank | None] = relationship(lazy="joined")
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
@@ -177,4 +186,17 @@ class PasswordReset(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code of the second factor: only its SHA-256 is kept (the codes are
+    random, 50 bits each); shown once, when made; usable once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

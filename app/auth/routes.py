@@ -17,18 +17,22 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import reset, services, sessions
+from app.auth import reset, services, sessions, twofactor
 from app.auth.decorators import role_required
 from app.auth.forms import (
     ChangePasswordForm,
+    CodeForm,
     EmptyForm,
     ForgotForm,
     LoginForm,
     RegisterForm,
     ResetForm,
+    SecondFactorForm,
     TokenForm,
 )
-from app.errors import ServiceError
+from app.auth.models import User
+from app.clock import utcnow
+from app.errors import Locked, ServiceError
 from app.extensions import db, limiter
 from app.forms import attach_error
 
@@ -117,12 +121,210 @@ def login():
             flash(exc.message, "error")
             status = exc.status
         else:
-            db.session.commit()
-            _sign_in(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            return _after_password(user, _safe_next(request.args.get("next")))
     elif form.errors:
         status = 422
     return render_template("auth/login.html", form=form), status
+
+
+# --- the second factor at sign-in ------------------------------------------------------------
+# After the password, a user with the second factor is not signed in yet: the session holds
+# a pending marker (who, the session generation, what is asked, until when) for
+# `PENDING_MINUTES`; a privileged user without it enrols first, within `ENROL_MINUTES`.
+
+PENDING_MINUTES = 5
+ENROL_MINUTES = 15
+_PENDING = "pending_2fa"
+_STEPS = {
+    "code": (PENDING_MINUTES, "auth.second_factor"),
+    "enrol": (ENROL_MINUTES, "auth.enrol_at_login"),
+}
+
+
+def _after_password(user: User, next_url: str | None):
+    """Sign in, or ask for the second factor, or send a privileged user to enrol."""
+    purpose = twofactor.step_after_password(user)
+    db.session.commit()
+    if purpose is None:
+        _sign_in(user)
+        return redirect(next_url or url_for("main.home"))
+    minutes, endpoint = _STEPS[purpose]
+    session.clear()
+    session[_PENDING] = {
+        "user": user.id,
+        "version": user.session_version,
+        "purpose": purpose,
+        "until": utcnow().timestamp() + minutes * 60,
+        "next": next_url,
+    }
+    return redirect(url_for(endpoint))
+
+
+def _pending_user(purpose: str) -> User | None:
+    """The user whose password was accepted for `purpose`, while the marker lasts."""
+    marker = session.get(_PENDING)
+    if not isinstance(marker, dict) or marker.get("purpose") != purpose:
+        return None
+    user = services.get_user(int(marker.get("user", 0)))
+    if (
+        user is None
+        or not user.active
+        or user.session_version != marker.get("version")
+        or utcnow().timestamp() > float(marker.get("until", 0))
+    ):
+        session.pop(_PENDING, None)
+        return None
+    return user
+
+
+def _pending_expired():
+    session.pop(_PENDING, None)
+    flash(_("登录已超时，请重新输入邮箱和密码"), "warning")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def second_factor():
+    """登录第二步: a code from the authenticator app, or a recovery code."""
+    user = _pending_user("code")
+    if user is None:
+        return _pending_expired()
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            twofactor.verify_sign_in(user, form.code.data, ip=request.remote_addr)
+        except Locked as exc:
+            db.session.commit()
+            session.pop(_PENDING, None)
+            flash(exc.message, "error")
+            return redirect(url_for("auth.login"), code=303)
+        except ServiceError as exc:
+            db.session.commit()  # keep the failure count and the event
+            attach_error(form, exc)
+            return render_template("auth/second_factor.html", form=form), exc.status
+        next_url = session[_PENDING].get("next")
+        db.session.commit()
+        _sign_in(user)
+        return redirect(next_url or url_for("main.home"))
+    return render_template("auth/second_factor.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def enrol_at_login():
+    """A privileged user without a second factor adds one before anything else."""
+    user = _pending_user("enrol")
+    if user is None:
+        return _pending_expired()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.confirm_enrolment(user, form.code.data, ip=request.remote_addr)
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            next_url = session[_PENDING].get("next")
+            db.session.commit()
+            _sign_in(user)
+            return _recovery_codes_page(codes, next_url or url_for("main.home"))
+    return _enrol_page(user, form, url_for("auth.enrol_at_login"), required=True)
+
+
+def _enrol_page(user: User, form: CodeForm, action: str, *, required: bool):
+    return render_template(
+        "auth/enrol.html",
+        form=form,
+        action=action,
+        required=required,
+        qr=twofactor.qr_data_uri(user),
+        secret=twofactor.secret_of(user),
+        email=user.email,
+    ), (422 if form.errors else 200)
+
+
+def _recovery_codes_page(codes: list[str], next_url: str):
+    """The recovery codes, shown this once (never stored in clear, never in the cookie)."""
+    response = render_template("auth/recovery_codes.html", codes=codes, next_url=next_url)
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+# --- the second factor in the account settings ----------------------------------------------
+
+
+@bp.route("/account/two-factor")
+@role_required(unverified_ok=True)
+def two_factor():
+    """两步验证: status, new recovery codes, and (enterprises) turning it on or off."""
+    return render_template(
+        "auth/two_factor.html",
+        enrolled=twofactor.is_enrolled(current_user),
+        optional=twofactor.is_optional(current_user),
+        remaining=twofactor.remaining_recovery_codes(current_user),
+        form=CodeForm(),
+    )
+
+
+@bp.route("/account/two-factor/enrol", methods=["GET", "POST"])
+@role_required(unverified_ok=True)
+@limiter.limit(_login_limit, methods=["POST"])
+def enrol():
+    """Turn the second factor on from the account settings (enterprises; anyone reset)."""
+    user = current_user._get_current_object()
+    if twofactor.is_enrolled(user):
+        return redirect(url_for("auth.two_factor"))
+    twofactor.begin_enrolment(user)
+    db.session.commit()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.confirm_enrolment(user, form.code.data, ip=request.remote_addr)
+        except ServiceError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            return _recovery_codes_page(codes, url_for("auth.two_factor"))
+    return _enrol_page(user, form, url_for("auth.enrol"), required=False)
+
+
+@bp.route("/account/two-factor/recovery-codes", methods=["POST"])
+@role_required(unverified_ok=True)
+@limiter.limit(_login_limit)
+def regenerate_recovery_codes():
+    """New recovery codes against a current code; the old ones stop working."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.regenerate_recovery_codes(
+                current_user, form.code.data, ip=request.remote_addr
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            return _recovery_codes_page(codes, url_for("auth.two_factor"))
+    return redirect(url_for("auth.two_factor"), code=303)
+
+
+@bp.route("/account/two-factor/disable", methods=["POST"])
+@role_required(unverified_ok=True)
+@limiter.limit(_login_limit)
+def disable_two_factor():
+    """Turn the second factor off with a current code (enterprises only)."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            twofactor.disable(current_user, form.code.data, ip=request.remote_addr)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("两步验证已关闭"), "success")
+    return redirect(url_for("auth.two_factor"), code=303)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -253,7 +253,31 @@ def _throttle(email: str) -> LoginThrottle:
     if row is None:
         row = LoginThrottle(email_digest=digest, failures=0)
         db.session.add(row)
+        db.session.flush()
     return row
+
+
+def refuse_if_locked(email: str) -> LoginThrottle:
+    """The address's failure count; Locked while it is locked (by failed passwords or
+    second-factor codes alike)."""
+    now = utcnow()
+    throttle = _throttle(normalize_email(email))
+    if throttle.locked_until and throttle.locked_until > now:
+        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+        raise Locked(_("登录失败次数过多，账户已临时锁定，请 %(m)d 分钟后再试", m=minutes))
+    return throttle
+
+
+def count_login_failure(email: str) -> None:
+    """One more failed sign-in for the address; after `LOGIN_MAX_FAILURES` it locks for
+    `LOGIN_LOCK_MINUTES`."""
+    throttle = _throttle(normalize_email(email))
+    throttle.failures = (throttle.failures or 0) + 1
+    if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        minutes = current_app.config["LOGIN_LOCK_MINUTES"]
+        throttle.locked_until = utcnow() + timedelta(minutes=minutes)
+        throttle.failures = 0
+    db.session.flush()
 
 
 def clear_login_lock(email: str) -> None:
@@ -272,19 +296,11 @@ def authenticate(email: str, password: str) -> User:
     """
     email = normalize_email(email)
     now = utcnow()
-    throttle = _throttle(email)
-    if throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise Locked(_("登录失败次数过多，账户已临时锁定，请 %(m)d 分钟后再试", m=minutes))
+    throttle = refuse_if_locked(email)
     user = get_user_by_email(email)
     matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if user is None or not matches:
-        throttle.failures = (throttle.failures or 0) + 1
-        if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
-            minutes = current_app.config["LOGIN_LOCK_MINUTES"]
-            throttle.locked_until = now + timedelta(minutes=minutes)
-            throttle.failures = 0
-        db.session.flush()
+        count_login_failure(email)
         raise Unauthorized(_("邮箱或密码错误"), code="bad_credentials")
     if not user.active:
         raise Forbidden(_("该账户已停用"), code="inactive")

@@ -28,6 +28,10 @@ def load(enterprises: int, months: int) -> None:
     click.echo(f"Demo logins (password for all: {services.DEMO_PASSWORD}):")
     for role, email, _password in result.logins:
         click.echo(f"  {role:<13} {email}")
+    click.echo(
+        "Second factor of the bank, office and operator logins (add it to an authenticator "
+        f"app; demo only): {services.DEMO_TOTP_SECRET}"
+    )
     for line in result.summary_lines():
         click.echo(line)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.auth import services as auth_services
+from app.auth import twofactor
 from app.auth.models import Role
 from app.banks import services as bank_services
 from app.consent import services as consent_services
@@ -29,6 +30,9 @@ from app.extensions import db
 from app.ingest.services import ingest_file
 
 DEMO_PASSWORD = "Demo2026xyd"
+# The second factor of the demo's bank, office and operator accounts (one development secret,
+# documented in README.md, to add to an authenticator app). Demo only.
+DEMO_TOTP_SECRET = "XYDDEMOTOTPSECRETFORDEVELOPMENT2"
 DEMO_BANKS = [("CABANK", "长安银行"), ("XABANK", "西安银行"), ("SXRCU", "陕西农信")]
 DEMO_USERS = [
     (Role.ADMIN, "admin@demo.xyd", None, "平台运营"),
@@ -181,6 +185,9 @@ def load_demo() -> list[tuple[str, str, str]]:
                 display_name=name,
                 verified=True,
             )
+        user = auth_services.get_user_by_email(email)
+        if user is not None and twofactor.is_required(user) and not twofactor.is_enrolled(user):
+            twofactor.set_secret(user, DEMO_TOTP_SECRET)
         logins.append((role.value, email, DEMO_PASSWORD))
     db.session.flush()
     return logins

@@ -99,6 +99,12 @@ class EventKind(StrEnum):
     # The phone on file proved by a claimant of an enterprise that has an administrator
     # already: a stronger claim, for the operator to decide on a transfer.
     CLAIM_PROVEN = "claim_proven"
+    TOTP_ENROLLED = "totp_enrolled"  # the second factor turned on
+    TOTP_DISABLED = "totp_disabled"  # turned off by the user (enterprises only)
+    TOTP_FAILED = "totp_failed"  # a wrong or replayed code at login
+    TOTP_RESET = "totp_reset"  # removed by the operator after an identity check
+    RECOVERY_USED = "recovery_used"  # a recovery code signed in (each works once)
+    RECOVERY_RENEWED = "recovery_renewed"  # new recovery codes; the old ones no longer work
 
     @property
     def label(self) -> str:
@@ -128,6 +134,12 @@ EVENT_LABELS = {
     EventKind.REMOVED: _l("被移出企业"),
     EventKind.TRANSFERRED: _l("企业管理员变更"),
     EventKind.CLAIM_PROVEN: _l("已验证企业登记电话，等待平台变更管理员"),
+    EventKind.TOTP_ENROLLED: _l("开启两步验证"),
+    EventKind.TOTP_DISABLED: _l("关闭两步验证"),
+    EventKind.TOTP_FAILED: _l("两步验证码错误"),
+    EventKind.TOTP_RESET: _l("平台重置两步验证"),
+    EventKind.RECOVERY_USED: _l("使用恢复码登录"),
+    EventKind.RECOVERY_RENEWED: _l("重新生成恢复码"),
 }
 
 

@@ -1,19 +1,16 @@
 """Encryption at rest of source tokens.
 
-The key is derived from the app's SECRET_KEY with HKDF-SHA256 (a fixed, purpose-bound
-`info`), so the database alone does not reveal a token, and no second secret has to be
+The key is derived from the app's SECRET_KEY with HKDF-SHA256 (`app.crypto`, a fixed,
+purpose-bound `info`), so the database alone does not reveal a token, and no second secret has to be
 deployed. Rotating SECRET_KEY makes stored tokens unreadable: set them again with
 `flask sources set`.
 """
 
 from __future__ import annotations
 
-import base64
-
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+
+from app.crypto import fernet_for
 
 _INFO = b"xinyidai/data-source-token/v1"
 
@@ -23,11 +20,7 @@ class TokenUnreadable(Exception):
 
 
 def _fernet() -> Fernet:
-    secret = current_app.config["SECRET_KEY"]
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
-        secret.encode() if isinstance(secret, str) else secret
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet_for(_INFO)
 
 
 def encrypt_token(plaintext: str) -> str:

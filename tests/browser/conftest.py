@@ -5,20 +5,25 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import pytest
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.auth.services import get_user_by_email
 from app.extensions import db
 from config import TestConfig
+from tests.factories import Factories, second_factor_answer
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+# The served apps by their base URL: the second step of a sign-in reads the user there.
+_APPS: dict = {}
 
 
 @contextmanager
@@ -37,9 +42,12 @@ def _serve(path):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    _APPS[base] = app
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
+        yield app, base
     finally:
+        _APPS.pop(base, None)
         server.shutdown()
         thread.join(5)
         with app.app_context():
@@ -78,3 +86,34 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def answer_second_factor(page, base: str, email: str) -> None:
+    """After the password: when the sign-in asks for the second factor, type what the user
+    would (`second_factor_answer`: the app's code, or a recovery code when that time step
+    was used already); a privileged user without one enrols first."""
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login")
+    step = urlsplit(page.url).path
+    if step not in ("/login/code", "/login/enrol"):
+        return
+    with _APPS[base].app_context():
+        code = second_factor_answer(get_user_by_email(email))
+    if step == "/login/code":
+        page.get_by_label("验证码或恢复码").fill(code)
+        page.get_by_role("button", name="验证").click()
+        page.wait_for_url(lambda url: urlsplit(url).path != "/login/code")
+    else:  # a privileged user made without the second factor enrols, as a real one would
+        page.get_by_label("验证码", exact=True).fill(code)
+        page.get_by_role("button", name="开启两步验证").click()
+        page.get_by_role("link", name="我已保存，继续").click()
+        page.wait_for_url(lambda url: urlsplit(url).path != "/login/enrol")
+
+
+def login(page, base: str, email: str, password: str = Factories.PASSWORD) -> None:
+    """Sign in through the login page, answering the second factor when asked."""
+    page.goto(base + "/login")
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    answer_second_factor(page, base, email)
+    page.wait_for_load_state()

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.funds import services as funds
+from tests.browser.conftest import login
 from tests.factories import Factories
 from tests.funds.conftest import Loans
 
@@ -31,11 +32,7 @@ def journey(live_server):
 
 
 def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(Factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    login(page, base, email, Factories.PASSWORD)
 
 
 def test_register_report_claim_approve_and_the_dashboard_shows_it(live_server, browser, journey):

@@ -14,6 +14,7 @@ from app.auth.models import Role
 from app.banks import services as bank_services
 from app.extensions import db
 from app.products import services as product_services
+from tests.browser.conftest import login
 from tests.factories import Factories
 from tests.products.helpers import DEFAULTS
 
@@ -45,11 +46,7 @@ def accounts(live_server):
 
 
 def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    login(page, base, email, PASSWORD)
 
 
 def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts, tmp_path):

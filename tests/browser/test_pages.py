@@ -18,6 +18,7 @@ from app.auth.services import get_user_by_email
 from app.demo.services import DEMO_PASSWORD, load_demo_data
 from app.extensions import db
 from app.products.models import Product
+from tests.browser.conftest import answer_second_factor
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,6 +83,7 @@ def _context(browser, base: str, role: str, size: str, **options):
         page.get_by_label("邮箱").fill(email)
         page.get_by_label("密码").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="登录").click()
+        answer_second_factor(page, base, email)
         page.wait_for_url(lambda url: "/login" not in url)
         page.close()
     return context

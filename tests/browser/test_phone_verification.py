@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from app.auth import services as auth_services
 from app.auth.models import Role
 from app.extensions import db
+from tests.browser.conftest import answer_second_factor
 from tests.factories import Factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
@@ -56,6 +57,7 @@ def test_register_verify_by_phone_grant_and_see_the_profile(live_server, browser
     ops.get_by_label("邮箱").fill("ops@phone.test")
     ops.get_by_label("密码").fill(PASSWORD)
     ops.get_by_role("button", name="登录").click()
+    answer_second_factor(ops, base, "ops@phone.test")
     ops.get_by_role("link", name="短信发件箱（开发环境）").click()
     row = ops.locator("#sms-outbox tbody tr").filter(has_text="13700001234").first
     code = re.search(r"\b(\d{6})\b", row.inner_text()).group(1)

@@ -10,6 +10,7 @@ from app.auth import services as auth_services
 from app.auth.models import Role
 from app.banks import services as bank_services
 from app.extensions import db
+from tests.browser.conftest import login
 from tests.factories import Factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
@@ -37,11 +38,7 @@ def accounts(live_server):
 
 
 def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    login(page, base, email, PASSWORD)
 
 
 def test_grant_look_revoke_and_read_the_log(live_server, browser, accounts, tmp_path):

@@ -11,6 +11,7 @@ from app.auth.models import Role
 from app.banks import services as bank_services
 from app.extensions import db
 from app.ingest.services import ingest_records
+from tests.browser.conftest import login
 from tests.consent.test_guard import grant_query
 from tests.factories import Factories
 from tests.repairs import files
@@ -52,11 +53,7 @@ def accounts(live_server, tmp_path):
 
 
 def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    login(page, base, email, PASSWORD)
 
 
 def test_apply_approve_and_the_bank_no_longer_sees_it(live_server, browser, accounts, tmp_path):

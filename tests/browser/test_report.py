@@ -18,6 +18,7 @@ from app.banks import services as bank_services
 from app.consent import services as consent
 from app.extensions import db
 from app.ingest.services import ingest_records
+from tests.browser.conftest import login
 from tests.consent.test_guard import grant_query
 from tests.factories import Factories
 
@@ -71,11 +72,7 @@ def accounts(live_server):
 
 
 def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    login(page, base, email, PASSWORD)
 
 
 def _code(pdf: bytes) -> str:

@@ -10,6 +10,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.products.models import Product
 from app.stats import services
+from tests.browser.conftest import answer_second_factor
 from tests.factories import Factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
@@ -55,6 +56,7 @@ def test_dashboard_draws_charts_and_filters(office, page, tmp_path):
     page.get_by_label("邮箱").fill("stats-office@example.test")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    answer_second_factor(page, base, "stats-office@example.test")
     page.wait_for_url(base + "/office")
     page.get_by_role("link", name="融资统计").first.click()
     page.wait_for_url(base + "/stats")

@@ -28,6 +28,8 @@ PUBLIC = {
     "static", "main.index", "main.healthz", "main.readyz", "main.home", "main.enterprise_home",
     "auth.login", "auth.register", "auth.logout", "auth.change_password", "auth.settings",
     "auth.revoke_token", "auth.set_language", "identity.verify", "identity.history",
+    "auth.second_factor", "auth.enrol_at_login", "auth.two_factor", "auth.enrol",
+    "auth.regenerate_recovery_codes", "auth.disable_two_factor",
     "identity.send_phone_code", "identity.check_phone_code", "auth.sign_out_everywhere",
     "identity.submit_review", "identity.review_file",
     "identity.request_payment", "identity.check_payment_amount",
