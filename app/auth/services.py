@@ -295,7 +295,6 @@ def authenticate(email: str, password: str) -> User:
     `LoginThrottle`), the same password check (`_dummy_hash`), the same answer.
     """
     email = normalize_email(email)
-    now = utcnow()
     throttle = refuse_if_locked(email)
     user = get_user_by_email(email)
     matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
@@ -306,7 +305,6 @@ def authenticate(email: str, password: str) -> User:
         raise Forbidden(_("该账户已停用"), code="inactive")
     throttle.failures = 0
     throttle.locked_until = None
-    user.last_login_at = now
     db.session.flush()
     return user
 

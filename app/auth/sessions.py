@@ -21,13 +21,16 @@ def _digest(key: str) -> str:
 
 
 def start(user: User, *, ip: str | None, user_agent: str = "") -> str:
-    """A new session of `user`; returns the key for the cookie (not stored)."""
+    """A new session of `user` — a sign-in, after every factor it needs; returns the key for
+    the cookie (not stored)."""
     key = secrets.token_urlsafe(32)
+    now = utcnow()
+    user.last_login_at = now
     db.session.add(
         UserSession(
             user_id=user.id,
             key_hash=_digest(key),
-            created_at=utcnow(),
+            created_at=now,
             ip=ip,
             user_agent=(user_agent or "")[:200],
         )

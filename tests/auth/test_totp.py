@@ -87,6 +87,8 @@ def test_the_password_alone_does_not_sign_in(client, officer):
     assert bank.status_code == 302 and "/login?next=/bank" in bank.location
     page = client.get("/login/code")
     assert page.status_code == 200 and "验证码或恢复码" in page.get_data(as_text=True)
+    db.session.refresh(officer)
+    assert officer.last_login_at is None  # a sign-in is recorded when it is complete
 
 
 def test_a_current_code_signs_in_and_follows_next(client, officer):
@@ -96,6 +98,7 @@ def test_a_current_code_signs_in_and_follows_next(client, officer):
     assert signed_in.status_code == 302 and signed_in.location == "/bank/loans"
     assert client.get("/bank").status_code == 200
     db.session.refresh(officer)
+    assert officer.last_login_at is not None
     assert officer.totp_last_step == pyotp.TOTP(Factories.TOTP_SECRET).timecode(utcnow())
 
 
