@@ -4,10 +4,19 @@ import click
 from flask.cli import AppGroup
 
 from app.auth import services, twofactor
-from app.auth.models import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, TokenScope
+from app.auth.models import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, TokenScope, User
 from app.errors import ServiceError
 from app.extensions import db
 from app.identity import services as identity
+
+
+def _user(email: str) -> User:
+    """The account with this e-mail, or the command stops saying there is none."""
+    user = services.get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    return user
+
 
 users_cli = AppGroup("users", help="Manage user accounts and API tokens.")
 
@@ -63,9 +72,7 @@ def create(role, email, bank_code, uscc, display_name, password, verified) -> No
 @click.option("--read-only", is_flag=True, help="The token may only read (GET).")
 def token(email: str, name: str, days: str, read_only: bool) -> None:
     """Print a new API token for EMAIL (on the last line; it is not stored in clear)."""
-    user = services.get_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"no user {email}")
+    user = _user(email)
     scope = TokenScope.READ if read_only else TokenScope.WRITE
     made, plaintext = services.issue_token(user, name, days=int(days), scope=scope)
     db.session.commit()
@@ -84,9 +91,7 @@ def verify(email: str, evidence: str) -> None:
 
     The evidence reference is recorded in the account's history.
     """
-    user = services.get_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"no user {email}")
+    user = _user(email)
     try:
         identity.verify_by_operator(user, evidence)
     except ServiceError as exc:
@@ -104,9 +109,7 @@ def reset_2fa(email: str, evidence: str) -> None:
     Every session of the account ends and the reset is recorded in its history with the
     evidence reference; bank, office and operator accounts enrol again at the next login.
     """
-    user = services.get_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"no user {email}")
+    user = _user(email)
     try:
         twofactor.reset(user, evidence)
     except ServiceError as exc:

@@ -218,18 +218,27 @@ def enrol_at_login():
     if user is None:
         return _pending_expired()
     form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            codes = twofactor.confirm_enrolment(user, form.code.data, ip=request.remote_addr)
-        except ServiceError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            next_url = session[_PENDING].get("next")
-            db.session.commit()
-            _sign_in(user)
-            return _recovery_codes_page(codes, next_url or url_for("main.home"))
+    codes = _confirmed(user, form)
+    if codes is not None:
+        next_url = session[_PENDING].get("next")
+        _sign_in(user)
+        return _recovery_codes_page(codes, next_url or url_for("main.home"))
     return _enrol_page(user, form, url_for("auth.enrol_at_login"), required=True)
+
+
+def _confirmed(user: User, form: CodeForm) -> list[str] | None:
+    """The recovery codes once the form's first code turns the second factor on (committed);
+    None while the form is not sent or its code is refused (marked on the form)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        codes = twofactor.confirm_enrolment(user, form.code.data, ip=request.remote_addr)
+    except ServiceError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return None
+    db.session.commit()
+    return codes
 
 
 def _enrol_page(user: User, form: CodeForm, action: str, *, required: bool):
@@ -277,15 +286,9 @@ def enrol():
     twofactor.begin_enrolment(user)
     db.session.commit()
     form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            codes = twofactor.confirm_enrolment(user, form.code.data, ip=request.remote_addr)
-        except ServiceError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            return _recovery_codes_page(codes, url_for("auth.two_factor"))
+    codes = _confirmed(user, form)
+    if codes is not None:
+        return _recovery_codes_page(codes, url_for("auth.two_factor"))
     return _enrol_page(user, form, url_for("auth.enrol"), required=False)
 
 
