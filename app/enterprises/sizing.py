@@ -12,10 +12,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import select, update
 
+from app import events
 from app.enterprises.models import Enterprise
 from app.enterprises.size import size_of
 from app.extensions import db
-from app.ingest import services as ingest_services
+from app.ingest.services import BatchSummary
 
 CHUNK = 5000
 
@@ -46,10 +47,8 @@ def assign(enterprise_ids: Iterable[int] | None = None) -> int:
     return changed
 
 
-def assign_after_batch(summary: ingest_services.BatchSummary) -> None:
+@events.batch_written.connect
+def assign_after_batch(summary: BatchSummary) -> None:
     """A registry batch's enterprises get their size before the profile rebuild."""
     if summary.source == "enterprises" and summary.touched_enterprise_ids:
         assign(summary.touched_enterprise_ids)
-
-
-ingest_services.after_batch(assign_after_batch, first=True)

@@ -304,7 +304,7 @@ def test_resolving_rebuilds_the_profile(world, monkeypatch):
     dispute = _file(world)
     assert calls == []  # filing changes nothing the score reads
     _resolve(world, dispute, "withdrawn")
-    assert calls == [([world.enterprise.id], {"trigger": "dispute"})]
+    assert calls == [([world.enterprise.id], {"trigger": "dispute", "as_of": None})]
 
 
 def test_the_exclusion_works_on_the_lightweight_tables_feature_extraction_uses(world):
