@@ -9,9 +9,9 @@ from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES
+from app.bankview.profile import bank_profile, since_arg
 from app.consent.guard import DAILY_CAP, DATA_RANGE
 from app.consent.terms import denial_message
-from app.enterprises.profile import bank_profile, since_arg
 
 PROFILE_SCHEMA = {
     "type": "object",

@@ -1,7 +1,7 @@
 """Each enterprise's size by the standard (`size.size_of`), stored on the registry row.
 
-Computed after every registry batch for the enterprises it touched (an ingest hook, before
-the profile rebuild), and for all by `flask enterprises sizes --recompute` when the rule
+Computed after every registry batch for the enterprises it touched (`events.batch_written`,
+before the profile rebuild), and for all by `flask enterprises sizes --recompute` when the rule
 table changes. Matching, fund eligibility and statistics read `Enterprise.size` through
 `facts`; the registry's declared size stays in `Enterprise.scale`.
 """
@@ -9,6 +9,7 @@ table changes. Matching, fund eligibility and statistics read `Enterprise.size` 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -16,7 +17,9 @@ from app import events
 from app.enterprises.models import Enterprise
 from app.enterprises.size import size_of
 from app.extensions import db
-from app.ingest.services import BatchSummary
+
+if TYPE_CHECKING:  # the registry sits below the ingest that fills it
+    from app.ingest.services import BatchSummary
 
 CHUNK = 5000
 

@@ -189,7 +189,7 @@ def test_a_correction_needs_changed_value_fields(world, values, code):
 
 
 def test_withdrawn_hides_the_record_from_what_banks_and_the_profile_read(world):
-    from app.enterprises.profile import read_section
+    from app.bankview.profile import read_section
 
     penalty = world.penalty
     assert len(read_section("public_credit", world.enterprise, services.Marks())["records"]) == 2

@@ -231,7 +231,7 @@ def test_bank_page_shows_score_or_what_is_missing(app, factories, scored, bank_w
 def test_the_preview_before_granting_shows_the_score_the_bank_will_see(app, factories, scored):
     """The enterprise previews what a bank will be shown, score and reasons included when
     the ticked categories cover every source that fed the score, and says which are missing
-    otherwise: the preview and the bank's page are one view (enterprises.profile._shown)."""
+    otherwise: the preview and the bank's page are one view (bankview.profile._shown)."""
     client, _user = _login_enterprise(app, factories, scored)
     bank = factories.bank(code="PBANK", name="预览银行")
     db.session.commit()
