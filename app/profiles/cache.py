@@ -45,16 +45,27 @@ def _insert(table):
     return (pg_insert if postgres else sqlite_insert)(table)
 
 
+# Ids per statement: each is a bound parameter (PostgreSQL takes at most 65,535 in one
+# statement, SQLite 32,766), and a registry batch may touch hundreds of thousands.
+CHUNK = 5000
+
+
 def data_changed(enterprise_ids: Iterable[int] | None) -> None:
     """Bump the data version of these enterprises (None: of every enterprise), in the
     caller's transaction: their kept profile material is no longer used once it commits."""
+    if enterprise_ids is None:
+        _bump(None)
+        return
+    ids = sorted(set(enterprise_ids))
+    for start in range(0, len(ids), CHUNK):
+        _bump(ids[start : start + CHUNK])
+
+
+def _bump(ids: list[int] | None) -> None:
     table = ProfileDataVersion.__table__
     # WHERE is never left out: SQLite parses INSERT … SELECT … ON CONFLICT only with one.
     chosen = select(Enterprise.id, literal(1)).where(true())
-    if enterprise_ids is not None:
-        ids = sorted(set(enterprise_ids))
-        if not ids:
-            return
+    if ids is not None:
         chosen = chosen.where(Enterprise.id.in_(ids))
     stmt = _insert(table).from_select(["enterprise_id", "version"], chosen)
     stmt = stmt.on_conflict_do_update(

@@ -297,7 +297,7 @@ def rebuild_after_batch(summary: BatchSummary) -> None:
 
 @events.records_changed.connect
 def rebuild_after_change(
-    _sender, *, enterprise_ids: Iterable[int], trigger: str, as_of: date | None = None
+    _sender, *, enterprise_ids: Sequence[int], trigger: str, as_of: date | None = None
 ) -> None:
     """The enterprises whose records count differently now (`events.records_changed`)."""
     rebuild(enterprise_ids, trigger=trigger, as_of=as_of)
