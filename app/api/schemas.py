@@ -66,6 +66,21 @@ class Shape(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class ErrorDetail(Shape):
+    code: str = Field(description="what went wrong, for a program: not_found, validation_failed…")
+    message: str = Field(description="what went wrong, in the reader's language")
+    field: str | None = Field(None, description="the (first) wrong field")
+    fields: dict[str, str] | None = Field(
+        None, description="every wrong field with its message (a body or query string refused)"
+    )
+
+
+class Error(Shape):
+    """Every refusal: `{"error": {"code", "message"}}` with the HTTP status."""
+
+    error: ErrorDetail
+
+
 def _not_a_bool(value: Any) -> Any:
     if isinstance(value, bool):
         raise PydanticCustomError("int_type", "Input should be a valid integer")

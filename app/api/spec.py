@@ -16,21 +16,8 @@ from typing import Any, Literal
 from flask import Flask
 from pydantic import BaseModel, TypeAdapter
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "field": {"type": "string"},
-            },
-        }
-    },
-}
+from app.api.schemas import Error
+
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 _REF = "#/components/schemas/{model}"
 
@@ -94,7 +81,7 @@ class Components:
     """The named schemas of the document: each model once, its nested models hoisted."""
 
     def __init__(self) -> None:
-        self.schemas: dict[str, dict] = {"Error": ERROR_SCHEMA}
+        self.schemas: dict[str, dict] = {}
 
     def schema(self, what: Any, mode: Literal["validation", "serialization"]) -> dict:
         """A JSON schema (OpenAPI 3.0 dialect) for a model, a type or a schema dict."""
@@ -179,7 +166,7 @@ def build_spec(app: Flask) -> dict:
                         str(code): _json_response(words, components.schema(schema, "serialization"))
                         for code, (words, schema) in extra.get("also", {}).items()
                     },
-                    "default": _json_response("Error", {"$ref": "#/components/schemas/Error"}),
+                    "default": _json_response("Error", components.schema(Error, "serialization")),
                 },
             }
             description = "\n".join(lines[1:]).strip()

@@ -7,7 +7,7 @@ from typing import get_args, get_origin
 
 import pytest
 
-from app.api.schemas import BINARY, Query, Shape
+from app.api.schemas import BINARY, Error, Query, Shape
 from app.api.spec import query_params
 from app.audit.models import OUTCOMES
 from app.auth.models import Role
@@ -63,6 +63,9 @@ def test_a_post_that_creates_is_documented_201_and_answers_201(api, factories):
         assert _success(api, path, "post")[0] == "201"
 
 
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
 def _operations(app):
     """(path, method, operation, view) of every documented operation."""
     spec = app.test_client().get("/api/v1/openapi.json").json
@@ -99,6 +102,7 @@ def test_every_answer_is_documented_by_a_model(app):
         documented = view.api_doc["response"]
         for status, answered in operation["responses"].items():
             if status == "default":
+                assert answered["content"]["application/json"]["schema"] == ERROR, name
                 continue
             ((media, content),) = answered["content"].items()
             schema = content["schema"]
@@ -163,3 +167,4 @@ def test_a_wrong_query_is_422_naming_every_field(api, factories, path, role, que
     error = response.json["error"]
     assert error["code"] == "validation_failed" and set(error["fields"]) == fields
     assert error["field"] in fields and error["field"] in error["message"]
+    Error.model_validate(response.json)
