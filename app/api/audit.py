@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import jsonify
 from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.schemas import InstantText, Query, Shape, Whole, answer, choice, read_query
+from app.api.schemas import Day, InstantText, Query, Shape, Whole, answer, choice, read_query
 from app.api.spec import doc
 from app.audit import services
 from app.audit.models import OUTCOMES
@@ -40,8 +38,8 @@ class AccessEntry(Shape):
 class AccessLogQuery(Query):
     bank: str | None = Field(None, description="bank code")
     outcome: choice(OUTCOMES) | None = None  # type: ignore[valid-type]
-    from_: date | None = Field(None, alias="from", description="Asia/Shanghai, inclusive")
-    to: date | None = Field(None, description="Asia/Shanghai, inclusive")
+    from_: Day | None = Field(None, alias="from", description="Asia/Shanghai, inclusive")
+    to: Day | None = Field(None, description="Asia/Shanghai, inclusive")
     limit: Whole = Field(100, description=f"at most {MAX_ENTRIES} (more reads as {MAX_ENTRIES})")
     offset: Whole = 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import jsonify, request
@@ -11,7 +10,7 @@ from pydantic import Field
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
-from app.api.schemas import DayText, InstantText, Query, Shape, answer, read_query
+from app.api.schemas import Day, DayText, InstantText, Query, Shape, answer, read_query
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES
 from app.bankview.profile import bank_profile
@@ -68,7 +67,7 @@ class EnterpriseProfile(ProfileScore):
 
 
 class ProfileQuery(Query):
-    from_: date | None = Field(
+    from_: Day | None = Field(
         None,
         alias="from",
         description="the data from this day on (refused before the authorized range)",

@@ -23,7 +23,9 @@ validates the request (`parse`, `parse_form`) and gives its OpenAPI schema (`spe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -112,6 +114,18 @@ def _plain_percent(value: Any) -> Any:
     return value
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """A day written YYYY-MM-DD: not a timestamp nor an instant, which pydantic would take."""
+    if isinstance(value, str) and not _DAY.fullmatch(value.strip()):
+        raise PydanticCustomError("date_parsing", "Input should be a date, YYYY-MM-DD")
+    return value.strip() if isinstance(value, str) else value
+
+
+# A calendar day, YYYY-MM-DD.
+Day = Annotated[date, BeforeValidator(_iso_day)]
 # An integer that `true` / `false` is not (lax pydantic would take `true` for 1); "12" is 12.
 Whole = Annotated[int, BeforeValidator(_not_a_bool)]
 # An integer that JSON carries as a number (`"7"` is refused), a form as digits: ids, counts.
@@ -203,8 +217,9 @@ def parse_form(model: type[M]) -> M:
 
 
 def read_query(model: type[M]) -> M:
-    """The query string as `model`: an empty value is absent; every value is text."""
-    data = {k: v for k, v in request.args.items() if k and v.strip()}
+    """The query string as `model`: values are text, blanks around them dropped, and an
+    empty value is absent."""
+    data = {k: v.strip() for k, v in request.args.items() if k and v.strip()}
     return validate(model, data, form=True)
 
 
