@@ -75,10 +75,15 @@ LoanQualityFigures = _figures("LoanQualityFigures", loan_quality.FIGURES, loan_q
 LoanQualityRow = _row("LoanQualityRow", LoanQualityFigures)
 
 
-class StatsFilters(Shape):
+class _Where(Shape):
+    """The filters every statistics answer repeats back."""
+
     place: str | None
     industry: str | None
     bank: str | None
+
+
+class StatsFilters(_Where):
     product_type: choice(PRODUCT_TYPES) | None  # type: ignore[valid-type]
 
 
@@ -92,10 +97,7 @@ class StatsSummary(Shape):
     totals: StatsFigures  # type: ignore[valid-type]
 
 
-class LoanQualityFilters(Shape):
-    place: str | None
-    industry: str | None
-    bank: str | None
+class LoanQualityFilters(_Where):
     size: choice(SIZES) | None  # type: ignore[valid-type]
 
 
