@@ -1,14 +1,28 @@
-"""Small helpers shared by every domain: time zones and money (the clock is `app.clock`)."""
+"""Small helpers shared by every domain: time zones, money and IN lists (the clock is
+`app.clock`)."""
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
+# Values per IN (…) list: each is a bound parameter, one statement takes at most 65,535 on
+# PostgreSQL and 32,766 on SQLite, and an import may name hundreds of thousands.
+IN_LIST = 5000
+T = TypeVar("T")
+
+
+def chunked(values: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
+    """`values` in consecutive slices of at most `size` (default `IN_LIST`), for IN lists."""
+    size = size or IN_LIST
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def as_utc(value: datetime) -> datetime:

@@ -59,6 +59,7 @@ from app.extensions import db
 from app.identity.services import require_may_authorize
 from app.sources.models import ENTERPRISE_SOURCES, NON_PUBLIC_SOURCES, PUBLIC_SOURCES
 from app.types import UTCDateTime
+from app.util import chunked
 
 # Non-public categories: stored only under a collection authorization.
 NON_PUBLIC_CATEGORIES = NON_PUBLIC_SOURCES
@@ -568,11 +569,13 @@ def record_paper(
             problems.append(f"{raw}: {error}")
         else:
             codes.append(normalize_uscc(raw))
-    ids = dict(
-        db.session.execute(
-            select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(codes))
-        ).all()
-    )
+    ids = {
+        uscc: enterprise_id
+        for part in chunked(codes)
+        for uscc, enterprise_id in db.session.execute(
+            select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(part))
+        )
+    }
     problems += [f"{code}: {_('不在企业登记库中')}" for code in codes if code not in ids]
     if problems:
         raise ValidationFailed("uscc", "; ".join(problems), code="invalid_uscc")
@@ -620,8 +623,7 @@ def record_paper(
         "created_at": literal(now, UTCDateTime()),
     }
     auth_ids: dict[int, int] = {}
-    for start in range(0, len(enterprise_ids), _ID_CHUNK):
-        part = enterprise_ids[start : start + _ID_CHUNK]
+    for part in chunked(enterprise_ids):
         query = select(*values.values()).where(Enterprise.id.in_(part))
         inserted = db.session.execute(
             insert(Authorization)
@@ -669,8 +671,7 @@ def record_paper(
 def _authorizations(ids: list[int]) -> list[Authorization]:
     """The authorizations with these ids, in this order (their scopes loaded)."""
     found: dict[int, Authorization] = {}
-    for start in range(0, len(ids), _ID_CHUNK):
-        part = ids[start : start + _ID_CHUNK]
+    for part in chunked(ids):
         found.update(
             (a.id, a)
             for a in db.session.scalars(select(Authorization).where(Authorization.id.in_(part)))
@@ -678,16 +679,11 @@ def _authorizations(ids: list[int]) -> list[Authorization]:
     return [found[i] for i in ids]
 
 
-# Enterprise ids per statement: well under the bind-parameter limits of both databases.
-_ID_CHUNK = 5000
-
-
 def _lock_enterprises(enterprise_ids: list[int]) -> None:
     """grant()'s row lock (PostgreSQL) on every enterprise, in id order (no deadlocks
     between two bulk calls); SQLite serialises writers anyway and ignores FOR UPDATE."""
     ordered = sorted(enterprise_ids)
-    for start in range(0, len(ordered), _ID_CHUNK):
-        part = ordered[start : start + _ID_CHUNK]
+    for part in chunked(ordered):
         db.session.execute(
             select(Enterprise.id)
             .where(Enterprise.id.in_(part))
@@ -702,8 +698,7 @@ def _overlapping_collections(
     """`_replace_overlapping_collection` for many enterprises at once: per enterprise,
     the in-force collection authorizations sharing a category with the new grant."""
     found: dict[int, list[Authorization]] = {}
-    for start in range(0, len(enterprise_ids), _ID_CHUNK):
-        part = enterprise_ids[start : start + _ID_CHUNK]
+    for part in chunked(enterprise_ids):
         overlapping = db.session.scalars(
             select(Authorization)
             .join(AuthorizationScope, AuthorizationScope.authorization_id == Authorization.id)

@@ -49,7 +49,6 @@ from app.workcalendar.services import add_working_days, working_days_between
 REASON_MAX = 2000
 NOTE_MAX = 2000
 EVIDENCE_MAX = 1000
-_CHUNK = 5000  # USCCs per IN (…) list
 
 
 # --- filing ------------------------------------------------------------------------------

@@ -17,11 +17,10 @@ from app import events
 from app.enterprises.models import Enterprise
 from app.enterprises.size import size_of
 from app.extensions import db
+from app.util import chunked
 
 if TYPE_CHECKING:  # the registry sits below the ingest that fills it
     from app.ingest.services import BatchSummary
-
-CHUNK = 5000
 
 
 def assign(enterprise_ids: Iterable[int] | None = None) -> int:
@@ -29,7 +28,7 @@ def assign(enterprise_ids: Iterable[int] | None = None) -> int:
     e = Enterprise
     query = select(e.id, e.industry_code, e.employees, e.revenue, e.total_assets, e.size)
     ids = None if enterprise_ids is None else sorted(set(enterprise_ids))
-    chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    chunks = [None] if ids is None else list(chunked(ids))
     changed = 0
     for chunk in chunks:
         rows = db.session.execute(query if chunk is None else query.where(e.id.in_(chunk)))

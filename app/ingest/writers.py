@@ -54,6 +54,7 @@ from app.ingest.models import ImportRejection, RecordHistory
 from app.ingest.normalize import ROW, Rejection, reason
 from app.ingest.specs import TEXT, SourceSpec
 from app.types import UTCDateTime
+from app.util import chunked
 
 
 @dataclass
@@ -433,7 +434,6 @@ def writer_for(spec: SourceSpec) -> type[BatchWriter]:
 def enterprise_ids_for(usccs: Sequence[str]) -> list[int]:
     """Registry ids of the given codes (chunked, to stay under bind-parameter limits)."""
     ids: list[int] = []
-    for start in range(0, len(usccs), 5000):
-        part = usccs[start : start + 5000]
+    for part in chunked(usccs):
         ids += db.session.scalars(select(Enterprise.id).where(Enterprise.uscc.in_(part)))
     return ids

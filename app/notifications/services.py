@@ -21,7 +21,7 @@ from app.notifications import mail
 from app.notifications.models import AuthorizationReminder, Notification
 from app.notifications.senders import Channel, Message, configured_sender
 from app.sources.models import ENTERPRISE_SOURCES, SOURCE_LABELS, Source
-from app.util import to_local
+from app.util import chunked, to_local
 
 
 def notify(
@@ -148,9 +148,6 @@ def remind_expiring(now: datetime | None = None) -> int:
     return len(due)
 
 
-_ID_CHUNK = 5000  # ids per IN list (SQLite allows 32,766 parameters)
-
-
 @events.batch_settled.connect
 def tell_of_new_data(summary: BatchSummary) -> None:
     """After an import batch of government data, tell each enterprise whose records it
@@ -164,8 +161,7 @@ def tell_of_new_data(summary: BatchSummary) -> None:
         return
     ids = sorted(set(summary.touched_enterprise_ids))
     listening: list[int] = []
-    for start in range(0, len(ids), _ID_CHUNK):
-        chunk = ids[start : start + _ID_CHUNK]
+    for chunk in chunked(ids):
         listening += db.session.scalars(
             select(User.enterprise_id)
             .where(User.enterprise_id.in_(chunk), verified_enterprise_account())

@@ -38,16 +38,12 @@ from app.consent.guard import commit_keeping_objects
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.profiles.models import ProfileCacheEntry, ProfileDataVersion
+from app.util import chunked
 
 
 def _insert(table):
     postgres = db.session.get_bind().dialect.name == "postgresql"
     return (pg_insert if postgres else sqlite_insert)(table)
-
-
-# Ids per statement: each is a bound parameter (PostgreSQL takes at most 65,535 in one
-# statement, SQLite 32,766), and a registry batch may touch hundreds of thousands.
-CHUNK = 5000
 
 
 def data_changed(enterprise_ids: Iterable[int] | None) -> None:
@@ -56,9 +52,8 @@ def data_changed(enterprise_ids: Iterable[int] | None) -> None:
     if enterprise_ids is None:
         _bump(None)
         return
-    ids = sorted(set(enterprise_ids))
-    for start in range(0, len(ids), CHUNK):
-        _bump(ids[start : start + CHUNK])
+    for part in chunked(sorted(set(enterprise_ids))):
+        _bump(list(part))
 
 
 def _bump(ids: list[int] | None) -> None:

@@ -204,9 +204,10 @@ def test_a_bump_of_more_enterprises_than_a_statement_takes_reaches_every_one(
 ):
     """A registry batch may touch more enterprises than one statement has parameters for
     (65,535 on PostgreSQL): the bump goes in chunks, and every chunk counts."""
+    from app import util
     from app.profiles import cache
 
-    monkeypatch.setattr(cache, "CHUNK", 2)
+    monkeypatch.setattr(util, "IN_LIST", 2)
     enterprises = [factories.enterprise() for _ in range(5)]
     cache.data_changed([e.id for e in enterprises] * 2)  # repeats bump once
     versions = dict(db.session.execute(select(ProfileDataVersion.enterprise_id,

@@ -76,6 +76,33 @@ def test_paper_authorizations_in_bulk_replace_overlapping_ones(factories):
     )
 
 
+def test_paper_authorizations_for_more_enterprises_than_an_in_list_takes(factories, monkeypatch):
+    """Found at 100,000 enterprises: one IN list of every code passed more parameters than a
+    PostgreSQL statement takes. Every step goes by `util.chunked`; two per list here."""
+    from app import util
+
+    monkeypatch.setattr(util, "IN_LIST", 2)
+    enterprises = [factories.enterprise() for _ in range(5)]
+    held = consent.record_paper(
+        [e.uscc for e in enterprises[:3]],
+        categories=["tax_ratings", "utility_bills"],
+        evidence_ref="P-1",
+        now=utcnow() - timedelta(days=1),
+    )
+    created = consent.record_paper(
+        [e.uscc for e in enterprises],
+        categories=["tax_payments", "tax_ratings"],
+        evidence_ref="P-2",
+    )
+    assert [a.enterprise_id for a in created] == [e.id for e in enterprises]
+    taken_over = ["tax_payments", "tax_ratings", "utility_bills"]
+    assert [a.categories for a in created] == [taken_over] * 3 + [
+        ["tax_payments", "tax_ratings"]
+    ] * 2
+    db.session.expire_all()
+    assert {db.session.get(Authorization, a.id).state for a in held} == {"revoked"}
+
+
 def test_a_failure_after_chunks_were_staged_writes_nothing(consenting, monkeypatch):
     """PostgreSQL stages each chunk in a sender thread while the next is read: a failure
     then must still roll everything back and leave the connection usable."""
