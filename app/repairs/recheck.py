@@ -14,15 +14,16 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from app.auth.models import Role
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
+from app.decisions import decide_once
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import later
@@ -112,17 +113,12 @@ def recheck(
     }
     if outcome == "revoked":
         values["status"] = "revoked"
-    claimed = cast(
-        CursorResult,
-        db.session.execute(
-            update(Repair)
-            .where(Repair.id == repair.id, Repair.recheck_outcome.is_(None))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ),
+    decide_once(
+        update(Repair)
+        .where(Repair.id == repair.id, Repair.recheck_outcome.is_(None))
+        .values(**values),
+        Conflict(_("该修复已复查"), code="already_rechecked"),
     )
-    if claimed.rowcount != 1:
-        raise Conflict(_("该修复已复查"), code="already_rechecked")
     if outcome == "revoked":
         db.session.add(
             RepairEvent(repair_id=repair.id, user_id=values["rechecked_by_id"], at=now,

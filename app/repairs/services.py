@@ -13,11 +13,11 @@ enterprise sees. Every transition is an event.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import evidence
@@ -25,6 +25,7 @@ from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
 from app.consent.services import text_sha256
+from app.decisions import decide_once
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.records import counts
@@ -284,17 +285,12 @@ def decide(
             values["repaired_on"] = today
         claim_from = OPEN_STATUSES
     from_status = repair.status
-    claimed = cast(
-        CursorResult,
-        db.session.execute(
-            update(Repair)
-            .where(Repair.id == repair.id, Repair.status.in_(claim_from))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ),
+    decide_once(
+        update(Repair)
+        .where(Repair.id == repair.id, Repair.status.in_(claim_from))
+        .values(**values),
+        Conflict(_("该修复申请已处理"), code="already_decided"),
     )
-    if claimed.rowcount != 1:
-        raise Conflict(_("该修复申请已处理"), code="already_decided")
     db.session.add(
         RepairEvent(repair_id=repair.id, user_id=user.id if user else None, at=now,
                     from_status=from_status, to_status=outcome, note=note)
