@@ -20,8 +20,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from app.auth.models import Role
-from app.auth.services import require_role
 from app.clock import local_today, utcnow
 from app.decisions import decide_once
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -30,7 +28,7 @@ from app.i18n import later
 from app.ingest.models import Origin, PublicCreditRecord
 from app.repairs import services
 from app.repairs.models import RECHECK_OUTCOMES, Repair, RepairEvent
-from app.repairs.services import NOTE_MAX, _text, _user, get_repair
+from app.repairs.services import NOTE_MAX, _operator, _text, get_repair
 from app.util import to_local
 
 
@@ -90,10 +88,7 @@ def recheck(
     """The operator's re-check of a sampled repair: `confirmed`, or `revoked` (the record
     counts again; the broken commitment becomes a public-credit record). `user_id` None:
     the command line."""
-    user = None
-    if user_id is not None:
-        user = _user(user_id)
-        require_role(user, Role.ADMIN)
+    user = _operator(user_id)
     if outcome not in RECHECK_OUTCOMES:
         raise ValidationFailed(
             "outcome", _("复查结果应为 confirmed 或 revoked"), code="invalid_outcome"

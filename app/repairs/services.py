@@ -116,6 +116,15 @@ def _user(user_id: int) -> User:
     return user
 
 
+def _operator(user_id: int | None) -> User | None:
+    """Who decides: an active operator (ADMIN), or None for the command line."""
+    if user_id is None:
+        return None
+    user = _user(user_id)
+    require_role(user, Role.ADMIN)
+    return user
+
+
 def _text(value: Any, field: str, limit: int, message: str) -> str:
     text = str(value).strip() if value is not None else ""
     if not text:
@@ -255,10 +264,7 @@ def decide(
     `user_id` None: the command line (an operator at the server). Two decisions at once:
     the first wins, the second gets a Conflict.
     """
-    user = None
-    if user_id is not None:
-        user = _user(user_id)
-        require_role(user, Role.ADMIN)
+    user = _operator(user_id)
     if outcome not in OUTCOMES:
         raise ValidationFailed(
             "outcome", _("处理结果应为 approved、rejected 或 extended"), code="invalid_outcome"
