@@ -114,10 +114,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.applications.routes import bp as applications_bp
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
+    from app.bankview.routes import bp as enterprises_bp
     from app.consent.routes import bp as consent_bp
     from app.disputes.routes import bp as disputes_bp
     from app.enterprises import sizing  # noqa: F401 - registers its ingest hook
-    from app.enterprises.routes import bp as enterprises_bp
     from app.funds.routes import bp as funds_bp
     from app.identity.people import bp as people_bp
     from app.identity.routes import bp as identity_bp

@@ -150,8 +150,8 @@ def _concurrent(app, fn, usccs: list[str], seconds: float, warmup: float) -> dic
 def main(argv: list[str]) -> int:
     from app import create_app
     from app.auth.models import User
+    from app.bankview import profile
     from app.consent.guard import ALL_CATEGORIES, AccessDecision
-    from app.enterprises import profile
     from app.enterprises.services import get_by_uscc
     from app.extensions import db
     from config import CONFIGS

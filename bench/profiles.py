@@ -181,25 +181,12 @@ def _op_authorize(step: dict) -> dict:
 
 
 def _op_batch(step: dict) -> dict:
-    """`ingest_file` with the after-batch hooks timed on their own."""
+    """`ingest_file` with the batch's effects (the profile rebuild) timed on their own."""
     from app.ingest import services as ingest
+    from bench.child import timed_batch_effects
 
-    timings: list[float] = []
-    original = list(ingest.AFTER_BATCH)
-
-    def timed(hook):
-        def run(summary):
-            started = time.perf_counter()
-            hook(summary)
-            timings.append(time.perf_counter() - started)
-
-        return run
-
-    ingest.AFTER_BATCH[:] = [timed(h) for h in original]
-    try:
+    with timed_batch_effects() as timings:
         summary = ingest.ingest_file("tax_payments", Path(step["path"]))
-    finally:
-        ingest.AFTER_BATCH[:] = original
     from sqlalchemy import func, select
 
     from app.extensions import db as sa_db

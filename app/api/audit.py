@@ -2,76 +2,78 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
+from app.api.schemas import Day, InstantText, Query, Shape, Whole, answer, choice, read_query
 from app.api.spec import doc
 from app.audit import services
-from app.audit.routes import log_filter_from_args
+from app.audit.models import OUTCOMES
+from app.audit.routes import log_filter
 from app.auth.models import Role
+from app.consent.forms import CHANNEL_LABELS
 
-ENTRY_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "at": {"type": "string", "format": "date-time"},
-        "bank": {"type": "string"},
-        "user": {"type": "string"},
-        "categories": {"type": "array", "items": {"type": "string"}},
-        "requested": {"type": "array", "items": {"type": "string"}},
-        "purpose": {"type": "string"},
-        "keep_copy_days": {
-            "type": "integer",
-            "nullable": True,
-            "description": "days the bank may keep a copy of what an allowed read gave it "
-            "(0: none; null: no authorization cited)",
-        },
-        "endpoint": {"type": "string"},
-        "channel": {"type": "string", "enum": ["web", "api", "export"]},
-        "outcome": {"type": "string", "enum": ["allowed", "denied"]},
-    },
-}
-FILTERS = [
-    {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
-    for n, d in [
-        ("bank", "bank code"),
-        ("outcome", "allowed | denied"),
-        ("from", "YYYY-MM-DD (Asia/Shanghai), inclusive"),
-        ("to", "YYYY-MM-DD (Asia/Shanghai), inclusive"),
-        ("limit", "at most 500, default 100"),
-        ("offset", "default 0"),
-    ]
-]
+MAX_ENTRIES = 500
+
+
+class AccessEntry(Shape):
+    at: InstantText
+    bank: str | None = Field(description="the bank's code")
+    bank_name: str | None
+    user: str | None
+    categories: list[str] = Field(description="the categories given (none when denied)")
+    requested: list[str]
+    purpose: str
+    keep_copy_days: int | None = Field(
+        description="days the bank may keep a copy of what an allowed read gave it "
+        "(0: none; null: no authorization cited)"
+    )
+    endpoint: str
+    channel: choice(CHANNEL_LABELS)  # type: ignore[valid-type]
+    outcome: choice(OUTCOMES)  # type: ignore[valid-type]
+
+
+class AccessLogQuery(Query):
+    bank: str | None = Field(None, description="bank code")
+    outcome: choice(OUTCOMES) | None = None  # type: ignore[valid-type]
+    from_: Day | None = Field(None, alias="from", description="Asia/Shanghai, inclusive")
+    to: Day | None = Field(None, description="Asia/Shanghai, inclusive")
+    limit: Whole = Field(100, description=f"at most {MAX_ENTRIES} (more reads as {MAX_ENTRIES})")
+    offset: Whole = 0
 
 
 @bp.route("/me/access-log")
 @api_auth(Role.ENTERPRISE)
-@doc(response={"type": "array", "items": ENTRY_SCHEMA}, params=FILTERS, tag="authorizations")
+@doc(response=list[AccessEntry], query=AccessLogQuery, tag="authorizations")
 def my_access_log():
     """Who looked at my data: every bank read attempt, allowed or denied, newest first."""
-    limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    query = read_query(AccessLogQuery)
     entries = services.entries_for_enterprise(
         current_api_user().enterprise_id,
-        log_filter_from_args(request.args),
-        limit=limit,
-        offset=offset,
+        log_filter(query.bank, query.outcome, query.from_, query.to),
+        limit=min(max(query.limit, 1), MAX_ENTRIES),
+        offset=max(query.offset, 0),
     )
     return jsonify(
         [
-            {
-                "at": e["at"].isoformat(),
-                "bank": e["bank_code"],
-                "bank_name": e["bank"],
-                "user": e["user"],
-                "categories": e["categories"] if e["outcome"] == "allowed" else [],
-                "requested": e["requested"],
-                "purpose": e["purpose"],
-                "keep_copy_days": e["keep_copy_days"] if e["outcome"] == "allowed" else None,
-                "endpoint": e["endpoint"],
-                "channel": e["channel"],
-                "outcome": e["outcome"],
-            }
+            answer(
+                AccessEntry,
+                {
+                    "at": e["at"].isoformat(),
+                    "bank": e["bank_code"],
+                    "bank_name": e["bank"],
+                    "user": e["user"],
+                    "categories": e["categories"] if e["outcome"] == "allowed" else [],
+                    "requested": e["requested"],
+                    "purpose": e["purpose"],
+                    "keep_copy_days": e["keep_copy_days"] if e["outcome"] == "allowed" else None,
+                    "endpoint": e["endpoint"],
+                    "channel": e["channel"],
+                    "outcome": e["outcome"],
+                },
+            )
             for e in entries
         ]
     )

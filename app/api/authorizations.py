@@ -18,7 +18,16 @@ from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.schemas import Body, Integer, Shape, checked_by_service, choice, parse
+from app.api.schemas import (
+    Body,
+    Integer,
+    Query,
+    Shape,
+    checked_by_service,
+    choice,
+    parse,
+    read_query,
+)
 from app.api.spec import doc
 from app.auth.models import Role
 from app.banks.services import get_bank_by_code
@@ -104,16 +113,18 @@ def authorization_json(auth: Authorization) -> dict:
     }
 
 
+class AuthorizationsQuery(Query):
+    kind: choice(KINDS) | None = None  # type: ignore[valid-type]
+
+
 @bp.route("/authorizations")
 @api_auth(Role.ENTERPRISE)
-@doc(response=list[AuthorizationShown], tag="authorizations")
+@doc(response=list[AuthorizationShown], query=AuthorizationsQuery, tag="authorizations")
 def list_authorizations():
     """The caller's own authorizations (collection and bank query), newest first;
     `?kind=collection` or `?kind=query` for one kind."""
-    kind = request.args.get("kind")
-    if kind not in (None, "", *KINDS):
-        raise ValidationFailed("kind", _("kind 应为 collection 或 query"))
-    items = services.list_authorizations(current_api_user().enterprise_id, kind or None)
+    kind = read_query(AuthorizationsQuery).kind
+    items = services.list_authorizations(current_api_user().enterprise_id, kind)
     return jsonify([authorization_json(a) for a in items])
 
 

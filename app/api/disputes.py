@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import jsonify, request
+from flask import jsonify
 from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, body_and_files, kept_file_json
-from app.api.schemas import Body, Integer, Shape, choice, parse, text
+from app.api.schemas import Body, Integer, Query, Shape, choice, parse, read_query, text
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.disputes import services
@@ -162,17 +162,18 @@ def file_dispute():
     return jsonify(dispute_json(dispute)), 201
 
 
+class DisputesQuery(Query):
+    status: choice(STATUSES) | None = Field(  # type: ignore[valid-type]
+        None, description="open: by deadline, overdue first"
+    )
+
+
 @bp.route("/disputes")
 @api_auth(Role.ADMIN)
-@doc(
-    response=list[Dispute],
-    params=[{"name": "status", "in": "query", "schema": {"type": "string",
-             "enum": list(STATUSES)}, "description": "open: by deadline, overdue first"}],
-    tag="disputes",
-)  # fmt: skip
+@doc(response=list[Dispute], query=DisputesQuery, tag="disputes")
 def list_disputes():
     """Disputes for the operator; `?status=open` gives the queue, overdue first."""
-    status = request.args.get("status") or None
+    status = read_query(DisputesQuery).status
     return jsonify([dispute_json(d) for d in services.list_disputes(status)])
 
 

@@ -2,38 +2,76 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, request
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
+from app.api.schemas import Day, DayText, InstantText, Query, Shape, answer, read_query
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES
+from app.bankview.profile import bank_profile
 from app.consent.guard import DAILY_CAP, DATA_RANGE
 from app.consent.terms import denial_message
-from app.enterprises.profile import bank_profile, since_arg
 
-PROFILE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "uscc": {"type": "string"},
-        "name": {"type": "string"},
-        "score": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 1000},
-        "grade": {"type": "string", "nullable": True},
-        "model_version": {"type": "integer", "nullable": True},
-        "computed_at": {"type": "string", "nullable": True},
-        "dimensions": {"type": "array", "items": {"type": "object"}},
-        "reasons": {"type": "array", "items": {"type": "object"}},
-        "coverage": {"type": "object"},
-        "features": {"type": "object"},
-        "snapshot_id": {"type": "integer", "nullable": True},
-        "score_authorized": {"type": "boolean"},
-        "score_requires": {"type": "array", "items": {"type": "string"}},
-        "categories": {"type": "array", "items": {"type": "string"}},
-        "facts": {"type": "object", "description": "key facts of the authorized categories"},
-        "sections": {"type": "object"},
-    },
-}
+
+class Dimension(Shape):
+    code: str
+    name: str
+    score: float | int | None = Field(description="0–100")
+    weight: float | int
+
+
+class Reason(Shape):
+    code: str
+    message: str
+
+
+class ProfileScore(Shape):
+    """The score part of a profile (`profile_fields`): null / empty when withheld or absent."""
+
+    uscc: str
+    name: str
+    score: int | None = Field(ge=0, le=1000)
+    grade: str | None
+    model_version: int | None
+    computed_at: InstantText | None
+    dimensions: list[Dimension]
+    reasons: list[Reason]
+    coverage: dict[str, int] = Field(description="records per category that fed the score")
+    features: dict[str, Any]
+    snapshot_id: int | None
+
+
+class ProfileAuthorization(Shape):
+    id: int | None
+    purpose: str | None
+    terms: dict[str, Any]
+    data_from: dict[str, DayText | None] = Field(
+        description="per category, the first day of the data shown (null: all on record)"
+    )
+
+
+class EnterpriseProfile(ProfileScore):
+    score_authorized: bool
+    score_requires: list[str] = Field(description="the categories the score needs and lacks")
+    categories: list[str] = Field(description="the categories the authorization covers")
+    authorization: ProfileAuthorization
+    facts: dict[str, Any] = Field(description="key facts of the authorized categories")
+    sections: dict[str, Any] = Field(
+        description='one per category; {"authorized": false} where not covered'
+    )
+
+
+class ProfileQuery(Query):
+    from_: Day | None = Field(
+        None,
+        alias="from",
+        description="the data from this day on (refused before the authorized range)",
+    )
 
 
 def profile_fields(scoring: dict) -> dict:
@@ -57,13 +95,7 @@ def profile_fields(scoring: dict) -> dict:
 
 @bp.route("/enterprises/<uscc>/profile")
 @api_auth(*BANK_ROLES)
-@doc(
-    response=PROFILE_SCHEMA,
-    tag="enterprises",
-    params=[{"name": "from", "in": "query", "required": False,
-             "schema": {"type": "string", "format": "date"},
-             "description": "the data from this day on (refused before the authorized range)"}],
-)  # fmt: skip
+@doc(response=EnterpriseProfile, query=ProfileQuery, tag="enterprises")
 def enterprise_profile(uscc: str):
     """An enterprise's profile as the caller's bank is authorized to see it.
 
@@ -79,7 +111,7 @@ def enterprise_profile(uscc: str):
     """
     profile = bank_profile(
         current_api_user(), uscc, endpoint=request.path, channel="api", ip=request.remote_addr,
-        since=since_arg(request.args.get("from")),
+        since=read_query(ProfileQuery).from_,
     )  # fmt: skip
     decision = profile.decision
     if not decision.allowed:
@@ -100,4 +132,4 @@ def enterprise_profile(uscc: str):
         "facts": data["facts"],
         "sections": data["sections"],
     }
-    return jsonify(body)
+    return jsonify(answer(EnterpriseProfile, body))

@@ -10,7 +10,7 @@ from pydantic import Field
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, body_and_files, kept_file_json
-from app.api.schemas import Body, Integer, Money, MoneyText, Shape, choice, parse
+from app.api.schemas import BINARY, Body, Integer, Money, MoneyText, Shape, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.evidence import send_kept
@@ -173,7 +173,7 @@ def get_claim(claim_id: int):
 
 @bp.route("/claims/<int:claim_id>/files/<int:file_id>")
 @api_auth(Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR)
-@doc(response_type="application/octet-stream", tag="funds")
+@doc(response=BINARY, response_type="application/octet-stream", tag="funds")
 def get_claim_file(claim_id: int, file_id: int):
     """One evidence file of a claim, as it was uploaded: the claiming bank and the office
     only (404 `file_not_found` for anyone else)."""

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
-from flask_babel import gettext as _
+from flask import jsonify
+from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.schemas import PercentText, Shape, choice
+from app.api.schemas import Money, PercentText, Query, Shape, Whole, choice, read_query
 from app.api.spec import doc
 from app.auth.models import Role
-from app.errors import ValidationFailed
 from app.matching import services
 from app.products.models import ProductType
 
@@ -37,28 +36,20 @@ class Match(Shape):
     checks: list[Check]
 
 
+class Need(Query):
+    """The need; the service checks the amount's and the term's range."""
+
+    amount: Money
+    term_months: Whole
+    limit: Whole = Field(services.RESULT_LIMIT, ge=1, le=services.MAX_LIMIT)
+
+
 @bp.route("/me/matches")
 @api_auth(Role.ENTERPRISE)
-@doc(
-    response=list[Match],
-    params=[
-        {"name": "amount", "in": "query", "required": True, "schema": {"type": "string"}},
-        {"name": "term_months", "in": "query", "required": True, "schema": {"type": "integer"}},
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "default": 30, "maximum": 100},
-        },
-    ],
-    tag="matching",
-)
+@doc(response=list[Match], query=Need, tag="matching")
 def my_matches():
     """Published products for amount and term: eligible first, then near misses."""
     user = current_api_user()
-    limit = request.args.get("limit", type=int) or services.RESULT_LIMIT
-    if not 1 <= limit <= services.MAX_LIMIT:
-        raise ValidationFailed("limit", _("limit 应为 1 至 %(n)d", n=services.MAX_LIMIT))
-    matches = services.match(
-        user.enterprise, request.args.get("amount"), request.args.get("term_months"), limit=limit
-    )
+    need = read_query(Need)
+    matches = services.match(user.enterprise, need.amount, need.term_months, limit=need.limit)
     return jsonify([m.to_dict() for m in matches])

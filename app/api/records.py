@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify, request
-from flask_babel import gettext as _
+from flask import jsonify
 from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.schemas import Shape, choice
+from app.api.schemas import Query, Shape, choice, read_query
 from app.api.spec import doc
 from app.auth.models import Role
 from app.disputes import records as own
 from app.disputes.models import SOURCES, STATUSES
-from app.errors import ValidationFailed
 from app.publicity.labels import PUBLICITY_STATES
 from app.publicity.models import TIERS
 
@@ -66,20 +64,17 @@ def record_json(source: str, row: own.RecordRow) -> dict:
     return body
 
 
+class RecordsQuery(Query):
+    source: choice(SOURCES)  # type: ignore[valid-type]
+
+
 @bp.route("/me/records")
 @api_auth(Role.ENTERPRISE)
-@doc(
-    response=list[OwnRecord],
-    params=[{"name": "source", "in": "query", "required": True,
-             "schema": {"type": "string", "enum": list(SOURCES)}}],
-    tag="disputes",
-)  # fmt: skip
+@doc(response=list[OwnRecord], query=RecordsQuery, tag="disputes")
 def my_records():
     """The caller's own records of one source (latest 36 months), newest first, each with
     its id; public-credit records with their publicity tier and dates, also those no longer
     shown (marked)."""
-    source = request.args.get("source") or ""
-    if source not in SOURCES:
-        raise ValidationFailed("source", _("source 应为以下之一：%(all)s", all=", ".join(SOURCES)))
+    source = read_query(RecordsQuery).source
     rows = own.own_records(current_api_user().enterprise_id, source)
     return jsonify([record_json(source, row) for row in rows])

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import get_locale
 from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, kept_file_json
-from app.api.schemas import Body, Files, Integer, Shape, Whole, choice, parse, parse_form, text
+from app.api.schemas import (
+    Body,
+    Files,
+    Integer,
+    Query,
+    Shape,
+    Whole,
+    choice,
+    parse,
+    parse_form,
+    read_query,
+    text,
+)
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.extensions import db
@@ -119,17 +131,16 @@ def apply_repair():
     return jsonify(repair_json(repair)), 201
 
 
+class RepairsQuery(Query):
+    pending: bool = Field(False, description="only the open ones, by deadline (overdue first)")
+
+
 @bp.route("/repairs")
 @api_auth(Role.ADMIN)
-@doc(
-    response=list[Repair],
-    params=[{"name": "pending", "in": "query", "schema": {"type": "boolean"},
-             "description": "only the open ones, by deadline (overdue first)"}],
-    tag="repairs",
-)  # fmt: skip
+@doc(response=list[Repair], query=RepairsQuery, tag="repairs")
 def list_repairs():
     """Repair applications for the operator; `?pending=1` gives the queue."""
-    pending = request.args.get("pending", "").lower() in {"1", "true", "yes"}
+    pending = read_query(RepairsQuery).pending
     return jsonify([repair_json(r) for r in services.list_repairs(pending=pending)])
 
 

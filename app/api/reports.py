@@ -12,7 +12,7 @@ from pydantic import Field
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
-from app.api.schemas import Body, Shape, choice, parse
+from app.api.schemas import BINARY, Body, Shape, choice, parse
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.consent.guard import ALL_CATEGORIES, DAILY_CAP, check_bank_access
@@ -23,7 +23,6 @@ from app.extensions import db, limiter
 from app.reports import services
 from app.reports.models import Outcome
 
-PDF = {"type": "string", "format": "binary"}
 # What a verification answers: a wrong code is not_found, like an unknown number.
 SHOWN_OUTCOMES = (Outcome.UNCHANGED, Outcome.ALTERED, Outcome.CODE_ONLY, "not_found")
 
@@ -70,7 +69,7 @@ def _verify_url() -> str:
 
 @bp.route("/me/reports", methods=["POST"])
 @api_auth(Role.ENTERPRISE)
-@doc(response=PDF, response_type="application/pdf", tag="reports")
+@doc(response=BINARY, response_type="application/pdf", tag="reports")
 def issue_my_report():
     """Issue the caller's credit report now (a PDF; headers X-Report-Number, X-Report-SHA256).
 
@@ -84,7 +83,7 @@ def issue_my_report():
 
 @bp.route("/enterprises/<uscc>/report", methods=["POST"])
 @api_auth(*BANK_ROLES)
-@doc(response=PDF, response_type="application/pdf", tag="reports")
+@doc(response=BINARY, response_type="application/pdf", tag="reports")
 def issue_bank_report(uscc: str):
     """Issue an enterprise's credit report to the caller's bank (a PDF).
 

@@ -12,13 +12,20 @@ validates the request (`parse`, `parse_form`) and gives its OpenAPI schema (`spe
   never copied here.
 - Money is `Money` (a `Decimal`; the services keep their own range checks and messages) and is
   answered as a decimal string, `MoneyText` in a response model.
-- A response model derives from `Shape`: it documents the dict a view builds (the view need
-  not validate through it), so the document is generated from the model and cannot drift.
+- A query string is a `Query` model read with `read_query`: its fields are the operation's
+  OpenAPI `parameters`, and a wrong value answers the same 422 `validation_failed` as a body
+  (an empty value is absent, as a form's).
+- A response model derives from `Shape`: it documents the dict a view builds, so the
+  document is generated from the model. A view that builds its answer through the model
+  (`answer(Model, data)`) cannot drift from it either; an answer built by a service shared
+  with the web pages is checked against its model by the tests.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -39,6 +46,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from app.errors import FieldErrors, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound="Shape")
 
 
 class Body(BaseModel):
@@ -47,10 +55,32 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class Query(BaseModel):
+    """A query string: unknown parameters are ignored; each value is text (`"12"` for a
+    `Whole` or an `Integer`, `1` / `true` for a `bool`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
 class Shape(BaseModel):
     """A response body as documented: a field with a default may be absent from the answer."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class ErrorDetail(Shape):
+    code: str = Field(description="what went wrong, for a program: not_found, validation_failed…")
+    message: str = Field(description="what went wrong, in the reader's language")
+    field: str | None = Field(None, description="the (first) wrong field")
+    fields: dict[str, str] | None = Field(
+        None, description="every wrong field with its message (a body or query string refused)"
+    )
+
+
+class Error(Shape):
+    """Every refusal: `{"error": {"code", "message"}}` with the HTTP status."""
+
+    error: ErrorDetail
 
 
 def _not_a_bool(value: Any) -> Any:
@@ -84,6 +114,18 @@ def _plain_percent(value: Any) -> Any:
     return value
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """A day written YYYY-MM-DD: not a timestamp nor an instant, which pydantic would take."""
+    if isinstance(value, str) and not _DAY.fullmatch(value.strip()):
+        raise PydanticCustomError("date_parsing", "Input should be a date, YYYY-MM-DD")
+    return value.strip() if isinstance(value, str) else value
+
+
+# A calendar day, YYYY-MM-DD.
+Day = Annotated[date, BeforeValidator(_iso_day)]
 # An integer that `true` / `false` is not (lax pydantic would take `true` for 1); "12" is 12.
 Whole = Annotated[int, BeforeValidator(_not_a_bool)]
 # An integer that JSON carries as a number (`"7"` is refused), a form as digits: ids, counts.
@@ -104,9 +146,17 @@ Percent = Annotated[
 Files = Annotated[
     list[Any], WithJsonSchema({"type": "array", "items": {"type": "string", "format": "binary"}})
 ]
+# A file answered as it is (a PDF, an upload kept): what no model describes.
+BINARY = {"type": "string", "format": "binary"}
 # Money and rates as the API answers them: `str(Decimal)`.
 MoneyText = Annotated[str, WithJsonSchema({"type": "string", "description": "yuan, decimal"})]
 PercentText = Annotated[str, WithJsonSchema({"type": "string", "description": "annual percent"})]
+# A ratio (0–1) or another figure the API answers as a decimal string.
+DecimalText = Annotated[str, WithJsonSchema({"type": "string", "description": "a decimal"})]
+# A day as the API answers it: `date.isoformat()`.
+DayText = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+# An instant as the API answers it: `datetime.isoformat()`, with its offset.
+InstantText = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 def choice(values: Iterable[Any]):
@@ -164,6 +214,19 @@ def parse_form(model: type[M]) -> M:
     data: dict[str, Any] = {k: v for k, v in request.form.items() if k and v.strip()}
     data |= {name: request.files.getlist(name) for name in request.files if name}
     return validate(model, data, form=True)
+
+
+def read_query(model: type[M]) -> M:
+    """The query string as `model`: values are text, blanks around them dropped, and an
+    empty value is absent."""
+    data = {k: v.strip() for k, v in request.args.items() if k and v.strip()}
+    return validate(model, data, form=True)
+
+
+def answer(model: type[S], data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` as `model` documents it, ready for `jsonify`: an answer built through its model
+    cannot drift from the document (a key the model does not name is kept as it is)."""
+    return model.model_validate(data).model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def validate(model: type[M], data: Mapping[str, Any], *, form: bool = False) -> M:

@@ -2,8 +2,9 @@
 
 Each route's docstring gives its summary (first line) and description; `api_auth` records
 the roles allowed; `doc()` adds the request / response models (`app.api.schemas`), whose JSON
-schemas go to `components/schemas`. Nothing is listed by hand, so the document cannot drift
-from the routes, nor the schemas from what the views accept.
+schemas go to `components/schemas`, and the query string's model, whose fields are the
+`parameters`. Nothing is listed by hand, so the document cannot drift from the routes, nor
+the schemas from what the views accept and answer.
 """
 
 from __future__ import annotations
@@ -15,38 +16,26 @@ from typing import Any, Literal
 from flask import Flask
 from pydantic import BaseModel, TypeAdapter
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "field": {"type": "string"},
-            },
-        }
-    },
-}
+from app.api.schemas import Error
+
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 _REF = "#/components/schemas/{model}"
 
 
-def doc(*, request: Any = None, response: Any = None, params: list | None = None,
+def doc(*, request: Any = None, response: Any = None, query: type[BaseModel] | None = None,
         tag: str | None = None, request_type: str = "application/json",
         status: int = 200, response_type: str = "application/json",
         also: dict[int, tuple[str, Any]] | None = None):  # fmt: skip
     """Attach OpenAPI details to an API view. `request`: the body's model (a `schemas.Body`);
     `response`: the answer's model or type (a `schemas.Shape`, `list[Shape]`), or a JSON
-    schema dict for what no model describes (a file); `request_type` / `response_type`: the
+    schema dict for what no model describes (a file); `query`: the query string's model (a
+    `schemas.Query`, read with `read_query`); `request_type` / `response_type`: the
     bodies' media types, e.g. multipart/form-data for an upload, application/pdf for a file;
     `status`: the status of a success, 201 for a view that creates; `also`: other successes,
     status → (description, model or schema), e.g. 202 for work queued."""
 
     def decorator(view):
-        view.api_doc = {"request": request, "response": response, "params": params or [],
+        view.api_doc = {"request": request, "response": response, "query": query,
                         "tag": tag, "request_type": request_type, "status": status,
                         "response_type": response_type, "also": also or {}}  # fmt: skip
         return view
@@ -67,11 +56,32 @@ def _path_and_params(rule: str) -> tuple[str, list[dict]]:
     return _CONVERTER.sub(repl, rule), params
 
 
+def query_params(model: type[BaseModel] | None) -> list[dict]:
+    """The `parameters` of a query string's model: one per field, by its alias."""
+    if model is None:
+        return []
+    found = model.model_json_schema(ref_template=_REF, mode="validation")
+    if "$defs" in found:
+        raise ValueError(f"{model.__name__}: a query parameter is text, not an object")
+    required = set(found.get("required", []))
+    params = []
+    for name, schema in found.get("properties", {}).items():
+        schema = openapi30(schema)
+        schema.pop("nullable", None)  # absent, not null: a query string has no null
+        if schema.get("default", ...) is None:
+            del schema["default"]
+        param = {"name": name, "in": "query", "required": name in required, "schema": schema}
+        if "description" in schema:
+            param["description"] = schema.pop("description")
+        params.append(param)
+    return params
+
+
 class Components:
     """The named schemas of the document: each model once, its nested models hoisted."""
 
     def __init__(self) -> None:
-        self.schemas: dict[str, dict] = {"Error": ERROR_SCHEMA}
+        self.schemas: dict[str, dict] = {}
 
     def schema(self, what: Any, mode: Literal["validation", "serialization"]) -> dict:
         """A JSON schema (OpenAPI 3.0 dialect) for a model, a type or a schema dict."""
@@ -142,7 +152,7 @@ def build_spec(app: Flask) -> dict:
                 "operationId": f"{rule.endpoint.removeprefix('api.')}_{method.lower()}",
                 "summary": lines[0],
                 "tags": [extra.get("tag") or rule.rule.split("/")[3]],
-                "parameters": path_params + list(extra.get("params", [])),
+                "parameters": path_params + query_params(extra.get("query")),
                 "responses": {
                     str(extra.get("status", 200)): {
                         "description": "Created" if extra.get("status") == 201 else "OK",
@@ -156,7 +166,7 @@ def build_spec(app: Flask) -> dict:
                         str(code): _json_response(words, components.schema(schema, "serialization"))
                         for code, (words, schema) in extra.get("also", {}).items()
                     },
-                    "default": _json_response("Error", {"$ref": "#/components/schemas/Error"}),
+                    "default": _json_response("Error", components.schema(Error, "serialization")),
                 },
             }
             description = "\n".join(lines[1:]).strip()

@@ -63,7 +63,7 @@ def _keep_draft() -> None:
 def new():
     """A product application (two steps: the need, then what the bank will see and the
     consent text) or, without a product, an open demand (one step)."""
-    from app.enterprises.profile import own_preview, template_context
+    from app.bankview.profile import own_preview, template_context
 
     form = ApplyForm()
     if not form.is_submitted():
@@ -239,7 +239,7 @@ def act(application_id: int, action: str):
 @role_required(Role.ENTERPRISE)
 def authorize(application_id: int):
     """After a bank accepted an open demand: authorize that bank for this application."""
-    from app.enterprises.profile import own_preview, template_context
+    from app.bankview.profile import own_preview, template_context
 
     app = services.get_for_enterprise(application_id, current_user.enterprise_id)
     if app.bank_id is None:

@@ -19,8 +19,12 @@ from app.extensions import db
 from app.types import UTCDateTime
 
 __all__ = [
-    "GENESIS_HASH", "AccessLogEntry", "AuditCheckpoint", "AuditCheckpointLeaf", "AuditVerification"
+    "GENESIS_HASH", "OUTCOMES", "AccessLogEntry", "AuditCheckpoint", "AuditCheckpointLeaf",
+    "AuditVerification",
 ]  # fmt: skip
+
+# What became of a read attempt.
+OUTCOMES = ("allowed", "denied")
 
 
 class AccessLogEntry(db.Model):
@@ -51,7 +55,7 @@ class AccessLogEntry(db.Model):
     endpoint: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(10))  # web | api | export
     ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
-    outcome: Mapped[str] = mapped_column(String(10))  # allowed | denied
+    outcome: Mapped[str] = mapped_column(String(10))  # OUTCOMES
     reason: Mapped[str] = mapped_column(String(40), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -28,11 +28,19 @@ def _day(value: str | None) -> date | None:
 
 
 def log_filter_from_args(args) -> services.LogFilter:
-    """Filters from a query string; dates are Shanghai calendar days, inclusive."""
-    day_from, day_to = _day(args.get("from")), _day(args.get("to"))
+    """Filters from a query string (a wrong date is no filter)."""
+    return log_filter(
+        args.get("bank"), args.get("outcome"), _day(args.get("from")), _day(args.get("to"))
+    )
+
+
+def log_filter(
+    bank: str | None, outcome: str | None, day_from: date | None, day_to: date | None
+) -> services.LogFilter:
+    """The log's filters; the days are Shanghai calendar days, inclusive."""
     return services.LogFilter(
-        bank_code=args.get("bank") or None,
-        outcome=args.get("outcome") or None,
+        bank_code=bank or None,
+        outcome=outcome or None,
         date_from=datetime.combine(day_from, time(), SHANGHAI) if day_from else None,
         date_to=datetime.combine(day_to + timedelta(days=1), time(), SHANGHAI) if day_to else None,
     )

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -398,16 +398,20 @@ def issue_token(
     return token, plaintext
 
 
+# One round trip on every API call, built once.
+_TOKEN_BY_HASH = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.user))
+    .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 def token_for(plaintext: str) -> ApiToken | None:
     """The token with this plaintext if it is in force (not revoked, not expired) and its
     user active, with its user loaded; else None. Its last use is noted."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user))  # one round trip on every API call
-        .where(ApiToken.token_hash == _hash_token(plaintext), ApiToken.revoked_at.is_(None))
-    )
+    token = db.session.scalar(_TOKEN_BY_HASH, {"hash": _hash_token(plaintext)})
     now = utcnow()
     if token is None or not token.is_active(now) or not token.user.active:
         return None

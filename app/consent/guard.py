@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from app.audit import services as audit
 from app.audit.models import AccessLogEntry
@@ -27,6 +28,7 @@ from app.consent.terms import DAILY_CAP, DATA_RANGE, Terms, valid_until_capped
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.sources.models import ENTERPRISE_SOURCES
+from app.types import UTCDateTime
 from app.util import SHANGHAI
 
 if TYPE_CHECKING:
@@ -85,6 +87,30 @@ class Covering:
         )
 
 
+# The guard's statements run on every bank read: built once, with bound parameters.
+_COVERING = (
+    select(
+        Authorization.id,
+        Authorization.purpose,
+        Authorization.reads_per_day,
+        Authorization.data_from,
+        Authorization.keep_copy_days,
+        Authorization.valid_from,
+        Authorization.valid_until,
+        AuthorizationScope.category,
+    )
+    .join(AuthorizationScope, AuthorizationScope.authorization_id == Authorization.id)
+    .where(
+        Authorization.kind == "query",
+        Authorization.enterprise_id == bindparam("enterprise"),
+        Authorization.grantee_bank_id == bindparam("bank"),
+        in_force(bindparam("now", type_=UTCDateTime())),
+    )
+    .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
+)
+_COVERING_LOCKED = _COVERING.with_for_update(key_share=True, of=Authorization)
+
+
 def covering_authorizations(
     enterprise_id: int, bank_id: int, *, lock: bool = False
 ) -> list[Covering]:
@@ -92,29 +118,19 @@ def covering_authorizations(
 
     One statement (authorizations joined to their scopes): it runs on every bank read. A
     row past `QUERY_MAX_DAYS` from its start no longer counts, whatever its `valid_until`.
-    With `lock`, the capped ones are locked until the caller commits (see `_lock_caps`).
+
+    With `lock` (the guard), the same statement holds the authorizations' rows until the
+    caller commits (PostgreSQL; SQLite has one writer and ignores it). Counting the day's
+    reads and logging this one must be one step: without the lock two reads at a cap's last
+    slot both count `cap - 1` and both pass. `FOR NO KEY UPDATE` serialises the guard's
+    reads under one authorization (their count then sees the row the other committed) but
+    not the inserts of log rows citing it (their foreign key takes `FOR KEY SHARE`). Every
+    guard locks in the statement's one order, so two guards never wait for each other in a
+    circle.
     """
     now = utcnow()
-    rows = db.session.execute(
-        select(
-            Authorization.id,
-            Authorization.purpose,
-            Authorization.reads_per_day,
-            Authorization.data_from,
-            Authorization.keep_copy_days,
-            Authorization.valid_from,
-            Authorization.valid_until,
-            AuthorizationScope.category,
-        )
-        .join(AuthorizationScope, AuthorizationScope.authorization_id == Authorization.id)
-        .where(
-            Authorization.kind == "query",
-            Authorization.enterprise_id == enterprise_id,
-            Authorization.grantee_bank_id == bank_id,
-            in_force(now),
-        )
-        .order_by(Authorization.valid_until.desc(), Authorization.id.desc())
-    )
+    query = _COVERING_LOCKED if lock else _COVERING
+    rows = db.session.execute(query, {"enterprise": enterprise_id, "bank": bank_id, "now": now})
     found: dict[int, Covering] = {}
     scopes: dict[int, set[str]] = {}
     for auth_id, purpose, cap, start, keep, valid_from, valid_until, category in rows:
@@ -125,32 +141,11 @@ def covering_authorizations(
             Covering(auth_id, purpose, frozenset(), cap, start, keep or 0, valid_from, valid_until),
         )
         scopes.setdefault(auth_id, set()).add(category)
-    coverings = [
+    return [
         Covering(c.id, c.purpose, frozenset(scopes[c.id]), c.reads_per_day, c.data_from,
                  c.keep_copy_days, c.valid_from, c.valid_until)
         for c in found.values()
     ]  # fmt: skip
-    if lock:
-        _lock_caps([c.id for c in coverings if c.reads_per_day is not None])
-    return coverings
-
-
-def _lock_caps(authorization_ids: list[int]) -> None:
-    """Hold the capped authorizations' rows until this transaction ends (PostgreSQL).
-
-    Counting the day's reads and logging this one must be one step: without the lock two
-    reads at the cap's last slot both count `cap - 1` and both pass. `FOR NO KEY UPDATE`
-    serialises the guard's reads under one authorization (their count then sees the row the
-    other committed) but not the inserts of log rows citing it (their foreign key takes
-    `FOR KEY SHARE`). SQLite has one writer and ignores it.
-    """
-    if authorization_ids:
-        db.session.execute(
-            select(Authorization.id)
-            .where(Authorization.id.in_(sorted(authorization_ids)))
-            .order_by(Authorization.id)
-            .with_for_update(key_share=True)
-        ).all()
 
 
 def reads_today(enterprise_id: int, bank_id: int, caps: dict[int, int]) -> dict[int, int]:
@@ -158,23 +153,32 @@ def reads_today(enterprise_id: int, bank_id: int, caps: dict[int, int]) -> dict[
     each authorization in `caps` (id → cap), as the access log records them, counted up to
     the cap only (index `ix_access_log_authorization_at`: at most `cap` rows read each)."""
     start = datetime.combine(local_today(), time(), SHANGHAI)
-    done = {}
-    for auth_id, cap in caps.items():
-        reads = (
-            select(AccessLogEntry.id)
-            .where(
-                AccessLogEntry.authorization_id == auth_id,
-                AccessLogEntry.at >= start,
-                AccessLogEntry.enterprise_id == enterprise_id,
-                AccessLogEntry.bank_id == bank_id,
-                AccessLogEntry.outcome == "allowed",
-                AccessLogEntry.reason.not_in((IDENTITY, LOAN_SERVICING)),
-            )
-            .limit(cap)
-            .subquery()
+    params = {"enterprise": enterprise_id, "bank": bank_id, "start": start}
+    return {
+        auth_id: db.session.scalar(_reads_query(), {**params, "authorization": auth_id, "cap": cap})
+        or 0
+        for auth_id, cap in caps.items()
+    }
+
+
+@cache
+def _reads_query():
+    """The count of `reads_today` (built once, on first use: the reasons it leaves out are
+    defined below)."""
+    reads = (
+        select(AccessLogEntry.id)
+        .where(
+            AccessLogEntry.authorization_id == bindparam("authorization"),
+            AccessLogEntry.at >= bindparam("start", type_=UTCDateTime()),
+            AccessLogEntry.enterprise_id == bindparam("enterprise"),
+            AccessLogEntry.bank_id == bindparam("bank"),
+            AccessLogEntry.outcome == "allowed",
+            AccessLogEntry.reason.not_in((IDENTITY, LOAN_SERVICING)),
         )
-        done[auth_id] = db.session.scalar(select(func.count()).select_from(reads)) or 0
-    return done
+        .limit(bindparam("cap", type_=Integer()))
+        .subquery()
+    )
+    return select(func.count()).select_from(reads)
 
 
 def _within_cap(enterprise_id: int, bank_id: int, coverings: list[Covering]) -> list[Covering]:

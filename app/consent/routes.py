@@ -114,7 +114,7 @@ def _query_form() -> QueryGrantForm:
 def banks():
     """Step 1: choose bank, categories, purpose, days. Step 2: see exactly what the bank
     will see and the consent text, then confirm (the form comes back with `confirm=1`)."""
-    from app.enterprises.profile import own_preview, template_context
+    from app.bankview.profile import own_preview, template_context
 
     enterprise_id = current_user.enterprise_id
     text = services.current_text_for_display("query", str(get_locale() or "zh"))

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from app import evidence
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.bankview.profile import VALUE_LABELS
 from app.clock import local_today
 from app.consent.forms import CATEGORY_LABELS
 from app.disputes import figures, services
@@ -32,7 +33,6 @@ from app.disputes.forms import (
     resolve_form,
 )
 from app.disputes.models import SOURCES, STATUSES
-from app.enterprises.profile import VALUE_LABELS
 from app.errors import ServiceError
 from app.extensions import db
 from app.forms import attach_error

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import events
 from app import evidence as evidence_files
 from app.auth.models import Role, User
 from app.auth.services import require_role
@@ -142,7 +143,8 @@ def file_dispute(
                 db.session.flush()
     except IntegrityError:
         raise Conflict(_("该记录已有一项正在处理的异议"), code="dispute_open") from None
-    _profile_data_changed(enterprise_id)  # the record now shows as disputed (有异议)
+    # The record now shows as disputed (有异议).
+    events.profile_shown_changed.send("disputes", enterprise_ids=[enterprise_id])
     _tell_enterprise(
         dispute,
         later(
@@ -287,7 +289,9 @@ def resolve(
     )
     db.session.flush()
     db.session.expire(dispute, ["events"])
-    _rebuild_profile(dispute.enterprise_id)
+    events.records_changed.send(
+        "disputes", enterprise_ids=[dispute.enterprise_id], trigger="dispute"
+    )
     _tell_enterprise(
         dispute,
         {
@@ -360,21 +364,6 @@ def _apply_correction(
         )
     db.session.refresh(record)
     return {name: plain(getattr(record, name)) for name in corrections}
-
-
-def _profile_data_changed(enterprise_id: int) -> None:
-    """What the enterprise's profile shows changed (its kept copy is no longer used)."""
-    from app.profiles import cache
-
-    cache.data_changed([enterprise_id])
-
-
-def _rebuild_profile(enterprise_id: int) -> None:
-    """Rebuild the enterprise's profile from its records as they now stand."""
-    # Imported here: profiles sit above disputes (their features read the facts' record rules).
-    from app.profiles import services as profiles
-
-    profiles.rebuild([enterprise_id], trigger="dispute")
 
 
 # --- reading -----------------------------------------------------------------------------

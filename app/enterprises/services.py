@@ -6,7 +6,7 @@ import unicodedata
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
@@ -45,8 +45,11 @@ def validate_uscc(raw: str) -> str:
     return normalize_uscc(raw)
 
 
+_BY_USCC = select(Enterprise).where(Enterprise.uscc == bindparam("uscc"))  # every bank read
+
+
 def get_by_uscc(code: str) -> Enterprise | None:
-    return db.session.scalar(select(Enterprise).where(Enterprise.uscc == normalize_uscc(code)))
+    return db.session.scalar(_BY_USCC, {"uscc": normalize_uscc(code)})
 
 
 def get_or_create_for_registration(code: str, name: str) -> Enterprise:

@@ -1,7 +1,7 @@
 """Each enterprise's size by the standard (`size.size_of`), stored on the registry row.
 
-Computed after every registry batch for the enterprises it touched (an ingest hook, before
-the profile rebuild), and for all by `flask enterprises sizes --recompute` when the rule
+Computed after every registry batch for the enterprises it touched (`events.batch_written`,
+before the profile rebuild), and for all by `flask enterprises sizes --recompute` when the rule
 table changes. Matching, fund eligibility and statistics read `Enterprise.size` through
 `facts`; the registry's declared size stays in `Enterprise.scale`.
 """
@@ -9,13 +9,17 @@ table changes. Matching, fund eligibility and statistics read `Enterprise.size` 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
+from app import events
 from app.enterprises.models import Enterprise
 from app.enterprises.size import size_of
 from app.extensions import db
-from app.ingest import services as ingest_services
+
+if TYPE_CHECKING:  # the registry sits below the ingest that fills it
+    from app.ingest.services import BatchSummary
 
 CHUNK = 5000
 
@@ -46,10 +50,8 @@ def assign(enterprise_ids: Iterable[int] | None = None) -> int:
     return changed
 
 
-def assign_after_batch(summary: ingest_services.BatchSummary) -> None:
+@events.batch_written.connect
+def assign_after_batch(summary: BatchSummary) -> None:
     """A registry batch's enterprises get their size before the profile rebuild."""
     if summary.source == "enterprises" and summary.touched_enterprise_ids:
         assign(summary.touched_enterprise_ids)
-
-
-ingest_services.after_batch(assign_after_batch, first=True)

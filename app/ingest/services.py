@@ -12,7 +12,7 @@ the caller's transaction too: callers should not hold other uncommitted work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -20,6 +20,7 @@ from typing import IO
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app import events
 from app.clock import local_today, utcnow
 from app.enterprises.models import Industry, Region
 from app.errors import NotFound
@@ -51,20 +52,6 @@ __all__ = [
 
 # How many rejections a summary carries; all of them are stored with the batch.
 SUMMARY_REJECTIONS = 10_000
-
-# Run after a batch's rows are written, inside the batch's transaction (the profile rebuild
-# registers here): a batch and what it implies are committed together or not at all.
-AFTER_BATCH: list[Callable[[BatchSummary], None]] = []
-
-
-def after_batch(
-    fn: Callable[[BatchSummary], None], *, first: bool = False
-) -> Callable[[BatchSummary], None]:
-    """Register `fn(summary)` to run after every successful batch, before its commit;
-    `first`: before the hooks already registered (what the others read is completed first)."""
-    if fn not in AFTER_BATCH:
-        AFTER_BATCH.insert(0, fn) if first else AFTER_BATCH.append(fn)
-    return fn
 
 
 @dataclass
@@ -206,8 +193,9 @@ def _run(
             db.session.flush()
         summary = _load(spec, batch, chunks, progress)
         batch.checksum = checksum()
-        for hook in AFTER_BATCH:
-            hook(summary)
+        # What a batch implies, inside its transaction (`app.events`).
+        events.batch_written.send(summary)
+        events.batch_settled.send(summary)
     except Exception as exc:
         db.session.rollback()
         message = exc.message if isinstance(exc, UnusableInput) else f"{type(exc).__name__}: {exc}"

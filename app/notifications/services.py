@@ -8,13 +8,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
+from app import events
 from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.i18n import Later, default_locale, later
 from app.identity.services import is_verified, verified_enterprise_account
-from app.ingest import services as ingest_services
 from app.ingest.models import Origin
 from app.ingest.services import BatchSummary
 from app.notifications import mail
@@ -151,6 +151,7 @@ def remind_expiring(now: datetime | None = None) -> int:
 _ID_CHUNK = 5000  # ids per IN list (SQLite allows 32,766 parameters)
 
 
+@events.batch_settled.connect
 def tell_of_new_data(summary: BatchSummary) -> None:
     """After an import batch of government data, tell each enterprise whose records it
     inserted or changed, and that has a verified account to hear it, that new data arrived
@@ -177,6 +178,3 @@ def tell_of_new_data(summary: BatchSummary) -> None:
     )
     for enterprise_id in sorted(set(listening)):
         notify("data_arrived", said, link="/enterprise/profile", enterprise_id=enterprise_id)
-
-
-ingest_services.after_batch(tell_of_new_data)

@@ -26,9 +26,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, inspect, literal, select, true
+from sqlalchemy import bindparam, func, inspect, literal, select, true
 
 from app.clock import local_today, utcnow
 from app.consent.guard import commit_keeping_objects
@@ -37,17 +38,27 @@ from app.extensions import db
 from app.profiles.models import ProfileCacheEntry, ProfileDataVersion
 from app.upsert import upsert
 
+# Ids per statement: each is a bound parameter (PostgreSQL takes at most 65,535 in one
+# statement, SQLite 32,766), and a registry batch may touch hundreds of thousands.
+CHUNK = 5000
+
 
 def data_changed(enterprise_ids: Iterable[int] | None) -> None:
     """Bump the data version of these enterprises (None: of every enterprise), in the
     caller's transaction: their kept profile material is no longer used once it commits."""
+    if enterprise_ids is None:
+        _bump(None)
+        return
+    ids = sorted(set(enterprise_ids))
+    for start in range(0, len(ids), CHUNK):
+        _bump(ids[start : start + CHUNK])
+
+
+def _bump(ids: list[int] | None) -> None:
     table = ProfileDataVersion.__table__
     # WHERE is never left out: SQLite parses INSERT … SELECT … ON CONFLICT only with one.
     chosen = select(Enterprise.id, literal(1)).where(true())
-    if enterprise_ids is not None:
-        ids = sorted(set(enterprise_ids))
-        if not ids:
-            return
+    if ids is not None:
         chosen = chosen.where(Enterprise.id.in_(ids))
     stmt = upsert(table).from_select(["enterprise_id", "version"], chosen)
     stmt = stmt.on_conflict_do_update(
@@ -64,25 +75,31 @@ def context_of(enterprise: Enterprise, locale: str) -> str:
     return f"{local_today().isoformat()}|{locale}|{digest}"
 
 
+_VERSION = func.coalesce(
+    select(ProfileDataVersion.version)
+    .where(ProfileDataVersion.enterprise_id == bindparam("enterprise"))
+    .scalar_subquery(),
+    0,
+)
+# One statement, on every bank read: the enterprise's data version now and the body kept
+# under it and the reader's context (or NULL).
+_LOOKUP = select(
+    _VERSION,
+    select(ProfileCacheEntry.body)
+    .where(
+        ProfileCacheEntry.enterprise_id == bindparam("enterprise"),
+        ProfileCacheEntry.version == _VERSION,
+        ProfileCacheEntry.context == bindparam("context"),
+    )
+    .scalar_subquery(),
+)
+
+
 def _lookup(enterprise_id: int, context: str) -> tuple[int, str | None]:
-    """(the enterprise's data version now, the body kept under it and `context` or None):
-    one statement."""
-    version = func.coalesce(
-        select(ProfileDataVersion.version)
-        .where(ProfileDataVersion.enterprise_id == enterprise_id)
-        .scalar_subquery(),
-        0,
-    )
-    body = (
-        select(ProfileCacheEntry.body)
-        .where(
-            ProfileCacheEntry.enterprise_id == enterprise_id,
-            ProfileCacheEntry.version == version,
-            ProfileCacheEntry.context == context,
-        )
-        .scalar_subquery()
-    )
-    current, kept = db.session.execute(select(version, body)).one()
+    """(the enterprise's data version now, the body kept under it and `context` or None)."""
+    current, kept = db.session.execute(
+        _LOOKUP, {"enterprise": enterprise_id, "context": context}
+    ).one()
     return int(current), kept
 
 
@@ -95,18 +112,42 @@ def _store(enterprise_id: int, version: int, context: str, body: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Looked:
+    """What the cache holds for one reader: the enterprise's data version now, the reader's
+    context, and the body kept under both (None: to assemble)."""
+
+    version: int
+    context: str
+    kept: str | None
+
+
+def look_up(enterprise: Enterprise, locale: str) -> Looked:
+    """One statement. A bank's read looks up before its guard commits the log row, in the
+    guard's transaction: a transaction of its own would cost two more round trips (BEGIN,
+    ROLLBACK) on every read. Nothing is shown from it unless the guard allows."""
+    context = context_of(enterprise, locale)
+    version, kept = _lookup(enterprise.id, context)
+    return Looked(version, context, kept)
+
+
 def material(
-    enterprise: Enterprise, locale: str, assemble: Callable[[], dict[str, Any]], *, keep: bool
+    enterprise: Enterprise,
+    locale: str,
+    assemble: Callable[[], dict[str, Any]],
+    *,
+    keep: bool,
+    looked: Looked | None = None,
 ) -> dict[str, Any]:
     """The enterprise's profile material: the kept one when still valid, else `assemble()`,
     stored for the next reader when `keep` (and committed at once, keeping the objects the
-    request loaded: a bank's read, whose guard already committed its log row)."""
-    context = context_of(enterprise, locale)
-    version, kept = _lookup(enterprise.id, context)
-    if kept is not None:
-        return json.loads(kept)
+    request loaded: a bank's read, whose guard already committed its log row). `looked`:
+    the caller's `look_up` of this enterprise and locale, made earlier in the request."""
+    looked = looked or look_up(enterprise, locale)
+    if looked.kept is not None:
+        return json.loads(looked.kept)
     body = json.dumps(assemble(), ensure_ascii=False)
     if keep:
-        _store(enterprise.id, version, context, body)
+        _store(enterprise.id, looked.version, looked.context, body)
         commit_keeping_objects()
     return json.loads(body)  # the very shape a later read gets from the cache

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.bankview.profile import own_preview, template_context
 from app.consent.guard import ALL_CATEGORIES
-from app.enterprises.profile import own_preview, template_context
 from app.profiles import services
 from app.profiles.charts import chart_data
 

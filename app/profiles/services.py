@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -26,10 +26,11 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, text
 
+from app import events
 from app.clock import local_today, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.ingest import services as ingest_services
+from app.ingest.services import BatchSummary
 from app.profiles import cache as profile_cache
 from app.profiles.models import CurrentProfile, ProfileSnapshot
 from app.progress import NO_PROGRESS, Progress
@@ -286,11 +287,25 @@ class _SnapshotWriter:
         )
 
 
-@ingest_services.after_batch
-def rebuild_after_batch(summary: ingest_services.BatchSummary) -> None:
+@events.batch_settled.connect
+def rebuild_after_batch(summary: BatchSummary) -> None:
     """The incremental rebuild: only the enterprises whose records the batch changed."""
     if summary.touched_enterprise_ids:
         rebuild(summary.touched_enterprise_ids, trigger=f"batch:{summary.batch_id}")
+
+
+@events.records_changed.connect
+def rebuild_after_change(
+    _sender, *, enterprise_ids: Sequence[int], trigger: str, as_of: date | None = None
+) -> None:
+    """The enterprises whose records count differently now (`events.records_changed`)."""
+    rebuild(enterprise_ids, trigger=trigger, as_of=as_of)
+
+
+@events.profile_shown_changed.connect
+def forget_kept_material(_sender, *, enterprise_ids: Iterable[int]) -> None:
+    """Their kept profile material is no longer used (`events.profile_shown_changed`)."""
+    profile_cache.data_changed(enterprise_ids)
 
 
 # --- reading -----------------------------------------------------------------------------

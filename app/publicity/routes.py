@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
-from app.enterprises.profile import VALUE_LABELS
+from app.bankview.profile import VALUE_LABELS
 from app.errors import ServiceError
 from app.extensions import db
 from app.ingest.specs import SEVERITIES

@@ -23,11 +23,12 @@ from typing import Any, NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
+from app import events
 from app.clock import local_today, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.ingest import services as ingest_services
 from app.ingest.models import PublicCreditRecord
+from app.ingest.services import BatchSummary
 from app.ingest.specs import SEVERITIES
 from app.ingest.writers import enterprise_ids_for
 from app.publicity.models import GRADED_CATEGORIES, TIERS, PublicityRule, PublicityTier
@@ -134,13 +135,11 @@ def assign(usccs: Iterable[str] | None = None, rules: Rules | None = None) -> se
     return changed
 
 
-def assign_after_batch(summary: ingest_services.BatchSummary) -> None:
+@events.batch_written.connect
+def assign_after_batch(summary: BatchSummary) -> None:
     """A public-credit batch's records get their windows before the profile rebuild."""
     if summary.source == "public_credit" and summary.touched_usccs:
         assign(summary.touched_usccs)
-
-
-ingest_services.after_batch(assign_after_batch, first=True)
 
 
 # --- the daily run -------------------------------------------------------------------------
@@ -184,9 +183,9 @@ def run(today: date | None = None, now: datetime | None = None) -> RunSummary:
         touched.update(r.uscc for r in rows)
     ids = enterprise_ids_for(sorted(touched))
     if ids:
-        from app.profiles import services as profiles  # profiles sit above the facts' rules
-
-        profiles.rebuild(ids, trigger="publicity", as_of=today)
+        events.records_changed.send(
+            "publicity", enterprise_ids=ids, trigger="publicity", as_of=today
+        )
     summary.profiles_rebuilt = len(ids)
     db.session.flush()
     return summary

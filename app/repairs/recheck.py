@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from app import events
 from app.clock import local_today, utcnow
 from app.decisions import decide_once
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -121,7 +122,7 @@ def recheck(
         )  # fmt: skip
         db.session.flush()
         db.session.expire(repair)
-        services.profile_data_changed(repair.enterprise_id)
+        events.profile_shown_changed.send("repairs", enterprise_ids=[repair.enterprise_id])
         repair.breach_record_id = _record_breach(repair, note, now)
         _tell_of_revocation(repair, now)
     db.session.flush()

@@ -19,10 +19,10 @@ from flask_login import current_user
 from app import evidence
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.bankview.profile import VALUE_LABELS
 from app.clock import local_today
 from app.disputes import records as own_records
 from app.disputes.forms import FIELD_LABELS
-from app.enterprises.profile import VALUE_LABELS
 from app.errors import ServiceError
 from app.extensions import db
 from app.forms import attach_error

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import evidence
+from app import events, evidence
 from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
@@ -303,10 +303,13 @@ def decide(
     )  # fmt: skip
     db.session.flush()
     db.session.expire(repair)
-    profile_data_changed(repair.enterprise_id)
     if outcome == "approved":
-        _rebuild_profile(repair.enterprise_id)
+        events.records_changed.send(
+            "repairs", enterprise_ids=[repair.enterprise_id], trigger="repair"
+        )
         notify_banks(repair, now)
+    else:
+        events.profile_shown_changed.send("repairs", enterprise_ids=[repair.enterprise_id])
     _tell_enterprise(repair)
     return repair
 
@@ -372,20 +375,6 @@ def tell_bank(bank_id: int, repair: Repair, kind: str, text: Later, link: str) -
         bank_id, repair.enterprise_id, basis=REPAIR_NOTICE, purpose="", endpoint=f"notice:{kind}"
     )
     notify(kind, text, link=link, bank_id=bank_id)
-
-
-def profile_data_changed(enterprise_id: int) -> None:
-    """A repair's state changed which of the enterprise's records count: its kept profile
-    material is no longer used (`profiles.cache`)."""
-    from app.profiles import cache
-
-    cache.data_changed([enterprise_id])
-
-
-def _rebuild_profile(enterprise_id: int) -> None:
-    from app.profiles import services as profiles  # profiles sit above the facts' rules
-
-    profiles.rebuild([enterprise_id], trigger="repair")
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -27,12 +27,12 @@ from werkzeug.security import check_password_hash
 
 from app.auth.models import User
 from app.auth.services import hash_password
+from app.bankview.profile import own_preview, scoring_view, template_context
 from app.clock import local_today, utcnow
 from app.consent.guard import ALL_CATEGORIES, AccessDecision
 from app.consent.terms import sentences
 from app.enterprises import services as enterprises
 from app.enterprises.models import Enterprise
-from app.enterprises.profile import own_preview, scoring_view, template_context
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.profiles.services import latest_profile

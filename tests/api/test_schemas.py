@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from pydantic import Field
 
-from app.api.schemas import Body, Integer, Money, Whole, choice, parse, parse_form, validate
+from app.api.schemas import (
+    Body,
+    Day,
+    Integer,
+    Money,
+    Query,
+    Whole,
+    choice,
+    parse,
+    parse_form,
+    read_query,
+    validate,
+)
 from app.auth.models import Role
 from app.disputes.models import SOURCES
 from app.errors import FieldErrors, ValidationFailed
@@ -125,3 +138,26 @@ def test_the_document_takes_the_models_as_components(api):
     assert new["properties"]["consent"]["nullable"] is True
     text = json.dumps(spec)
     assert '"type": "null"' not in text and "$defs" not in text  # OpenAPI 3.0, refs hoisted
+
+
+class Asked(Query):
+    day: Day | None = None
+    count: Integer = 1
+    flag: bool = False
+
+
+def test_a_query_string_is_text_trimmed_and_an_empty_value_is_absent(app):
+    with app.test_request_context("/api/v1/x?day=%202026-01-05%20&count=7&flag=1&other=&day2="):
+        asked = read_query(Asked)
+    assert (asked.day, asked.count, asked.flag) == (date(2026, 1, 5), 7, True)
+    with app.test_request_context("/api/v1/x?day=&count="):
+        assert read_query(Asked) == Asked()
+
+
+@pytest.mark.parametrize("day", ["1700000000", "20260105", "2026-01-05T00:00:00", "2026-02-30"])
+def test_a_day_is_written_out_never_a_timestamp(app, day):
+    context = app.test_request_context(f"/api/v1/x?day={day}&count=x")
+    with context, pytest.raises(FieldErrors) as refused:
+        read_query(Asked)
+    assert refused.value.field == "day" and "YYYY-MM-DD" in refused.value.errors["day"]
+    assert set(refused.value.errors) == {"day", "count"}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.api.audit import AccessEntry
 from app.audit import services
 from app.auth.models import Role
 from app.extensions import db
+from tests.api.documented import documented
 
 
 @pytest.fixture
@@ -75,6 +77,23 @@ def test_api_access_log_is_the_callers_own(api, factories, logged):
     assert entries[0]["categories"] == []  # a denied read gave nothing
     only_denied = api.get("/api/v1/me/access-log?outcome=denied", token=token_a).get_json()
     assert len(only_denied) == 1
+    documented(api, "/api/v1/me/access-log", AccessEntry, entries)
+
+
+def test_api_access_log_query_is_checked(api, factories, logged):
+    """Filters as documented; a wrong one is 422 naming every wrong field (it used to be
+    ignored); a limit past the most reads as the most."""
+    owner_a, _owner_b = logged
+    token = factories.token(owner_a)
+    db.session.commit()
+    wrong = api.get("/api/v1/me/access-log?outcome=maybe&from=yesterday&limit=x", token=token)
+    assert wrong.status_code == 422
+    error = wrong.get_json()["error"]
+    assert error["code"] == "validation_failed" and error["field"] == "outcome"
+    assert set(error["fields"]) == {"outcome", "from", "limit"}
+    assert len(api.get("/api/v1/me/access-log?limit=9999", token=token).get_json()) == 2
+    paged = api.get("/api/v1/me/access-log?limit=1&offset=1&bank=", token=token).get_json()
+    assert [e["outcome"] for e in paged] == ["allowed"]  # an empty value is no filter
 
 
 @pytest.mark.parametrize("role", [Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN])

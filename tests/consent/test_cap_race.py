@@ -3,8 +3,8 @@ with a cap of four give exactly four allowed reads and twelve refusals, all logg
 reader pauses between counting the day's reads and logging its own, which without a lock
 lets every one of them count fewer than the cap and pass.
 
-On PostgreSQL the guard's row lock serialises them (`guard._lock_caps`); on SQLite every
-transaction begins IMMEDIATE (`app.db_events`), so the count and the log row are one step
+On PostgreSQL the guard's row lock serialises them (`guard.covering_authorizations` with
+`lock`); on SQLite every transaction begins IMMEDIATE (`app.db_events`), so the count and the log row are one step
 there too. Each database is proven on its own: PostgreSQL with the suite's database, SQLite
 with a database file of this test's own (threads need a file, and the rows it commits must
 not reach the suite's)."""

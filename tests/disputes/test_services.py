@@ -189,7 +189,7 @@ def test_a_correction_needs_changed_value_fields(world, values, code):
 
 
 def test_withdrawn_hides_the_record_from_what_banks_and_the_profile_read(world):
-    from app.enterprises.profile import read_section
+    from app.bankview.profile import read_section
 
     penalty = world.penalty
     assert len(read_section("public_credit", world.enterprise, services.Marks())["records"]) == 2
@@ -304,7 +304,7 @@ def test_resolving_rebuilds_the_profile(world, monkeypatch):
     dispute = _file(world)
     assert calls == []  # filing changes nothing the score reads
     _resolve(world, dispute, "withdrawn")
-    assert calls == [([world.enterprise.id], {"trigger": "dispute"})]
+    assert calls == [([world.enterprise.id], {"trigger": "dispute", "as_of": None})]
 
 
 def test_the_exclusion_works_on_the_lightweight_tables_feature_extraction_uses(world):

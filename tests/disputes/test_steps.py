@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.bankview.profile import read_section
 from app.disputes import services
 from app.disputes.models import Dispute, DisputeFile
-from app.enterprises.profile import read_section
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.notifications.models import Notification

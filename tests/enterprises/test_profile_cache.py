@@ -197,3 +197,18 @@ def test_a_version_bump_of_every_enterprise_reaches_those_never_bumped(factories
     versions = dict(db.session.execute(select(ProfileDataVersion.enterprise_id,
                                               ProfileDataVersion.version)).all())  # fmt: skip
     assert versions[first.id] == 2 and versions[second.id] == 1
+
+
+def test_a_bump_of_more_enterprises_than_a_statement_takes_reaches_every_one(
+    factories, monkeypatch
+):
+    """A registry batch may touch more enterprises than one statement has parameters for
+    (65,535 on PostgreSQL): the bump goes in chunks, and every chunk counts."""
+    from app.profiles import cache
+
+    monkeypatch.setattr(cache, "CHUNK", 2)
+    enterprises = [factories.enterprise() for _ in range(5)]
+    cache.data_changed([e.id for e in enterprises] * 2)  # repeats bump once
+    versions = dict(db.session.execute(select(ProfileDataVersion.enterprise_id,
+                                              ProfileDataVersion.version)).all())  # fmt: skip
+    assert [versions.get(e.id) for e in enterprises] == [1] * 5

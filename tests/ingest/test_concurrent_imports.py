@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import delete, func, select
 
+from app import events
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.ingest import services
@@ -85,15 +86,12 @@ def test_the_second_of_two_simultaneous_imports_counts_the_rows_unchanged(app, e
             finally:
                 db.session.remove()
 
-    services.AFTER_BATCH.append(hold_first)
-    try:
+    with events.batch_settled.connected_to(hold_first):
         threads = [threading.Thread(target=run, name=n) for n in ("first", "second")]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=60)
-    finally:
-        services.AFTER_BATCH.remove(hold_first)
 
     first, second = summaries["first"], summaries["second"]
     assert isinstance(first, services.BatchSummary), first

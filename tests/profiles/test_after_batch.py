@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app import events
 from app.extensions import db
 from app.ingest import services as ingest
 from app.ingest.models import ImportBatch, TaxPayment
@@ -83,8 +84,10 @@ def test_a_failing_rebuild_fails_the_batch_and_writes_nothing(factories, tmp_pat
     def broken(summary):
         raise RuntimeError("rebuild broke")
 
-    monkeypatch.setattr(ingest, "AFTER_BATCH", [*ingest.AFTER_BATCH, broken])
-    with pytest.raises(RuntimeError, match="rebuild broke"):
+    with (
+        events.batch_settled.connected_to(broken),
+        pytest.raises(RuntimeError, match="rebuild broke"),
+    ):
         ingest.ingest_file("tax_payments", _write(tmp_path, "x.csv", _rows(enterprise)))
     assert db.session.scalar(select(func.count()).select_from(TaxPayment)) == 0
     assert services.latest_profile(enterprise.id) is None
@@ -92,8 +95,17 @@ def test_a_failing_rebuild_fails_the_batch_and_writes_nothing(factories, tmp_pat
     assert failed.status == "failed" and "rebuild broke" in failed.error
 
 
-def test_after_batch_registers_once():
-    before = list(ingest.AFTER_BATCH)
-    ingest.after_batch(services.rebuild_after_batch)
-    assert before == ingest.AFTER_BATCH
-    assert ingest.AFTER_BATCH.count(services.rebuild_after_batch) == 1
+def test_what_a_batch_implies_runs_in_two_steps(factories, tmp_path):
+    """The facts derived from the records (`batch_written`) are complete before what rests
+    on them (`batch_settled`: the rebuild), each step once per batch."""
+    enterprise = factories.enterprise()
+    grant(enterprise)
+    db.session.commit()
+    seen: list[tuple[str, int]] = []
+    with (
+        events.batch_written.connected_to(lambda s: seen.append(("written", s.batch_id))),
+        events.batch_settled.connected_to(lambda s: seen.append(("settled", s.batch_id))),
+    ):
+        summary = ingest.ingest_file("tax_payments", _write(tmp_path, "x.csv", _rows(enterprise)))
+    assert seen == [("written", summary.batch_id), ("settled", summary.batch_id)]
+    assert services.rebuild_after_batch in events.batch_settled.receivers_for(summary)

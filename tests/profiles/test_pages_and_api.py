@@ -10,11 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.api.enterprises import EnterpriseProfile
+from app.api.profiles import OwnProfile
 from app.audit.models import AccessLogEntry
 from app.auth.models import Role
 from app.clock import local_today
 from app.extensions import db
 from app.profiles import services
+from tests.api.documented import documented
 from tests.consent.test_guard import grant_query
 
 CHART_DATA = re.compile(
@@ -121,6 +124,7 @@ def test_me_profile_api(api, factories, scored):
     assert {"code": "PENALTY_MINOR", "message": "近36个月有一般行政处罚"} in body["reasons"]
     assert body["coverage"]["tax_payments"] == 24
     assert body["features"]["penalties_minor"] == 1
+    documented(api, "/api/v1/me/profile", OwnProfile, body)
 
 
 def test_me_profile_api_before_any_profile_and_for_other_roles(api, factories):
@@ -130,6 +134,7 @@ def test_me_profile_api_before_any_profile_and_for_other_roles(api, factories):
     db.session.commit()
     body = api.get("/api/v1/me/profile", token=tokens[0]).get_json()
     assert body["score"] is None and body["snapshot_id"] is None and body["reasons"] == []
+    documented(api, "/api/v1/me/profile", OwnProfile, body)
     assert api.get("/api/v1/me/profile", token=tokens[1]).status_code == 403
     assert api.get("/api/v1/me/profile").status_code == 401
 
@@ -172,6 +177,7 @@ def test_bank_sees_the_score_when_every_fed_source_is_authorized(api, scored, ba
     # coverage only of the authorized sources (public credit was not asked for)
     assert body["coverage"] == {"social_insurance": 24, "tax_payments": 24, "utility_bills": 24}
     assert _log(scored, "allowed") == 1
+    documented(api, "/api/v1/enterprises/{uscc}/profile", EnterpriseProfile, body)
 
 
 def test_bank_without_every_fed_source_gets_no_score(api, scored, bank_world):
@@ -187,6 +193,7 @@ def test_bank_without_every_fed_source_gets_no_score(api, scored, bank_world):
     assert body["score_requires"] == ["social_insurance", "utility_bills"]
     assert body["coverage"] == {"tax_payments": 24}
     assert body["snapshot_id"] == services.latest_profile(scored.id).id
+    documented(api, "/api/v1/enterprises/{uscc}/profile", EnterpriseProfile, body)
     assert _log(scored, "allowed") == 1
 
 
@@ -231,7 +238,7 @@ def test_bank_page_shows_score_or_what_is_missing(app, factories, scored, bank_w
 def test_the_preview_before_granting_shows_the_score_the_bank_will_see(app, factories, scored):
     """The enterprise previews what a bank will be shown, score and reasons included when
     the ticked categories cover every source that fed the score, and says which are missing
-    otherwise: the preview and the bank's page are one view (enterprises.profile._shown)."""
+    otherwise: the preview and the bank's page are one view (bankview.profile._shown)."""
     client, _user = _login_enterprise(app, factories, scored)
     bank = factories.bank(code="PBANK", name="预览银行")
     db.session.commit()

@@ -28,12 +28,14 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from app.api.stats import LoanQualitySummary
 from app.auth.models import Role
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.loans.models import Loan, LoanReport
 from app.stats import loan_quality
 from app.util import SHANGHAI
+from tests.api.documented import documented
 
 NOW = datetime(2025, 4, 15, 12, 0, tzinfo=SHANGHAI)
 
@@ -157,8 +159,12 @@ def test_api_for_the_office_and_a_bank(book, one_enterprise_enough, api, factori
     db.session.commit()
     body = api.get("/api/v1/stats/loans?month=2025-03&group_by=size", token=office).get_json()
     assert body["totals"]["npl_ratio"] == "0.2308" and body["as_of"] == "2025-03-31"
+    documented(api, "/api/v1/stats/loans", LoanQualitySummary, body)
+    by_product = api.get("/api/v1/stats/loans?month=2025-03&group_by=product", token=office)
+    documented(api, "/api/v1/stats/loans", LoanQualitySummary, by_product.get_json())
     own = api.get("/api/v1/stats/loans?month=2025-03", token=bank).get_json()
     assert own["filters"]["bank"] == "STBB" and own["totals"]["outstanding"] == "120000.00"
+    documented(api, "/api/v1/stats/loans", LoanQualitySummary, own)
     other = api.get("/api/v1/stats/loans?month=2025-03&bank=STBA", token=bank)
     assert other.status_code == 403 and other.get_json()["error"]["code"] == "other_bank"
     refused = api.get("/api/v1/stats/loans", token=company)

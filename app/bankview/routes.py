@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES
+from app.bankview.profile import bank_profile, since_arg, template_context
 from app.consent.terms import denial_message
-from app.enterprises.profile import bank_profile, since_arg, template_context
 from app.enterprises.services import normalize_uscc, uscc_error
 
 bp = Blueprint("enterprises", __name__)

@@ -416,24 +416,29 @@ def bank_profile(
     enterprise = services.get_by_uscc(uscc)
     if enterprise is None:
         raise NotFound(_("企业不存在"))
+    # In the guard's transaction, before it commits: see `profile_cache.look_up`.
+    looked = profile_cache.look_up(enterprise, _locale())
     decision = check_bank_access(
         user, enterprise, ALL_CATEGORIES, endpoint=endpoint, channel=channel, ip=ip, since=since
     )
     if not decision.allowed:
         refused = {"authorized": False, "summary": anonymous_summary(enterprise)}
         return BankProfile(decision, enterprise, {**refused, "reason": decision.reason})
-    return BankProfile(decision, enterprise, authorized_view(enterprise, decision))
+    return BankProfile(decision, enterprise, authorized_view(enterprise, decision, looked))
 
 
-def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
+def authorized_view(
+    enterprise: Enterprise, decision: AccessDecision, looked: profile_cache.Looked | None = None
+) -> dict:
     """What `decision` (made by the guard) lets a bank see of `enterprise`.
 
     Only `bank_profile` calls it for banks; the guard benchmark calls it directly to measure
     the same read without the guard. The enterprise's profile material comes from the
-    profile cache (assembled and kept on a miss, committed with the read).
+    profile cache (`looked`: already looked up; assembled and kept on a miss, committed with
+    the read).
     """
     return {
-        **_shown(enterprise, decision.categories, decision.ranges, keep=True),
+        **_shown(enterprise, decision.categories, decision.ranges, keep=True, looked=looked),
         "authorization": {
             "id": decision.authorization_id,
             "purpose": decision.purpose,
@@ -441,6 +446,11 @@ def authorized_view(enterprise: Enterprise, decision: AccessDecision) -> dict:
             "data_from": {c: _date(d) for c, d in sorted(decision.ranges.items())},
         },
     }
+
+
+def _locale() -> str:
+    """The locale the profile material is assembled in (labels): the reader's."""
+    return str(get_locale() or default_locale())
 
 
 def _material(enterprise: Enterprise, locale: str) -> dict:
@@ -466,14 +476,16 @@ def _shown(
     ranges: Mapping[str, date | None] | None = None,
     *,
     keep: bool = False,
+    looked: profile_cache.Looked | None = None,
 ) -> dict:
     """Everything a bank is shown of `enterprise` under categories `covered`, each from
     `ranges[category]` on: what the bank reads (`authorized_view`) and what the enterprise
     previews before granting (`own_preview`) are one view, so the preview cannot promise
-    less or more. `keep`: store assembled material in the profile cache."""
-    locale = str(get_locale() or default_locale())
+    less or more. `keep`: store assembled material in the profile cache; `looked`: the
+    cache already looked up for this read."""
+    locale = _locale()
     material = profile_cache.material(
-        enterprise, locale, lambda: _material(enterprise, locale), keep=keep
+        enterprise, locale, lambda: _material(enterprise, locale), keep=keep, looked=looked
     )
     sections = _sections(enterprise, material["sections"], covered, ranges)
     scoring = _scoring(material["scoring"], covered, ranges)
