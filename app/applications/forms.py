@@ -20,7 +20,21 @@ from app.consent.terms import QUERY_MAX_DAYS
 _DAYS = [Optional(), NumberRange(min=1, max=QUERY_MAX_DAYS, message=_l("有效期应为 1 至 90 天"))]
 
 
-class ApplyForm(FlaskForm):
+class AuthorizeForm(FlaskForm):
+    """What a bank may see and for how long, and the consent text confirmed (id and hash)."""
+
+    categories = SelectMultipleField(
+        _l("允许该银行查看的数据"),
+        choices=[],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+    days = IntegerField(_l("授权有效期（天）"), default=30, validators=_DAYS)
+    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
+    text_sha256 = HiddenField(validators=[Optional()])
+
+
+class ApplyForm(AuthorizeForm):
     """Step 1: the need (and, for a product, what its bank may see); step 2 confirms the
     consent text (`confirm=1`, with the text's id and hash)."""
 
@@ -28,28 +42,7 @@ class ApplyForm(FlaskForm):
     amount = StringField(_l("申请金额（元）"))
     term_months = StringField(_l("期限（月）"))
     purpose = StringField(_l("资金用途"))
-    categories = SelectMultipleField(
-        _l("允许该银行查看的数据"),
-        choices=[],
-        option_widget=widgets.CheckboxInput(),
-        widget=widgets.ListWidget(prefix_label=False),
-    )
-    days = IntegerField(_l("授权有效期（天）"), default=30, validators=_DAYS)
-    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
-    text_sha256 = HiddenField(validators=[Optional()])
     confirm = HiddenField(default="")
-
-
-class AuthorizeForm(FlaskForm):
-    categories = SelectMultipleField(
-        _l("允许该银行查看的数据"),
-        choices=[],
-        option_widget=widgets.CheckboxInput(),
-        widget=widgets.ListWidget(prefix_label=False),
-    )
-    days = IntegerField(_l("授权有效期（天）"), default=30, validators=_DAYS)
-    text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
-    text_sha256 = HiddenField(validators=[Optional()])
 
 
 class ApproveForm(FlaskForm):

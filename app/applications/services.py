@@ -24,6 +24,7 @@ from app.auth.models import BANK_ROLES, Role, User
 from app.clock import utcnow
 from app.consent import services as consent
 from app.consent.guard import enterprises_authorizing
+from app.decisions import decide_once
 from app.enterprises.models import Enterprise
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
@@ -190,16 +191,19 @@ def _transition(
     ]
     if action == Action.ACCEPT and app.bank_id is None:
         where.append(Application.bank_id.is_(None))  # an open demand: the first bank wins
-    result = db.session.execute(
-        update(Application)
-        .where(*where)
-        .values(state=target, version=Application.version + 1, updated_at=now, **(values or {}))
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    try:
+        decide_once(
+            update(Application)
+            .where(*where)
+            .values(
+                state=target, version=Application.version + 1, updated_at=now, **(values or {})
+            ),
+            Conflict(_("该申请已被他人处理，请刷新后查看"), code="concurrent_change"),
+        )
+    except Conflict:
         if app in db.session:
             db.session.expire(app)
-        raise Conflict(_("该申请已被他人处理，请刷新后查看"), code="concurrent_change")
+        raise
     db.session.add(
         ApplicationEvent(
             application_id=app.id,

@@ -21,11 +21,12 @@ def _digest(key: str) -> str:
 
 
 def start(user: User, *, ip: str | None, user_agent: str = "") -> str:
-    """A new session of `user` — a sign-in, after every factor it needs; returns the key for
-    the cookie (not stored)."""
+    """A new session of `user` — a sign-in, after every factor it needs, recorded in the
+    account history with the IP; returns the key for the cookie (not stored)."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
     user.last_login_at = now
+    identity.record_event(user, EventKind.LOGIN, ip=ip)
     db.session.add(
         UserSession(
             user_id=user.id,

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import events
@@ -29,6 +29,7 @@ from app import evidence as evidence_files
 from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
+from app.decisions import decide_once
 from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent, DisputeFile
 from app.disputes.records import (
     contestable_fields,
@@ -183,21 +184,14 @@ def forward(
     now = now or utcnow()
     day = to_local(now).date()  # type: ignore[union-attr]
     deadline = add_working_days(day, current_app.config["DISPUTE_SOURCE_WORKING_DAYS"])
-    claimed = cast(
-        CursorResult,
-        db.session.execute(
-            update(Dispute)
-            .where(
-                Dispute.id == dispute.id, Dispute.status == "open", Dispute.forwarded_at.is_(None)
-            )
-            .values(
-                forwarded_to=authority, forwarded_at=now, forwarded_by_id=user.id, deadline=deadline
-            )
-            .execution_options(synchronize_session=False)
+    decide_once(
+        update(Dispute)
+        .where(Dispute.id == dispute.id, Dispute.status == "open", Dispute.forwarded_at.is_(None))
+        .values(
+            forwarded_to=authority, forwarded_at=now, forwarded_by_id=user.id, deadline=deadline
         ),
+        Conflict(_("该异议已转交来源机关"), code="already_forwarded"),
     )
-    if claimed.rowcount != 1:
-        raise Conflict(_("该异议已转交来源机关"), code="already_forwarded")
     db.session.expire(dispute)
     text = _("已转交 %(authority)s 核查", authority=authority)
     db.session.add(
@@ -272,17 +266,12 @@ def resolve(
         )
 
     now = now or utcnow()
-    claim = update(Dispute).where(Dispute.id == dispute.id, Dispute.status == "open")
-    claimed = cast(
-        CursorResult,
-        db.session.execute(
-            claim.values(
-                status=outcome, resolved_by_id=user.id, resolved_at=now, resolution_note=note
-            ).execution_options(synchronize_session=False)
-        ),
+    decide_once(
+        update(Dispute)
+        .where(Dispute.id == dispute.id, Dispute.status == "open")
+        .values(status=outcome, resolved_by_id=user.id, resolved_at=now, resolution_note=note),
+        Conflict(_("该异议已处理"), code="already_resolved"),
     )
-    if claimed.rowcount != 1:
-        raise Conflict(_("该异议已处理"), code="already_resolved")
     db.session.expire(dispute)
     if outcome == "corrected":
         assert corrected_values is not None

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from app import evidence as kept_files
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import local_today, utcnow
+from app.decisions import decide_once
 from app.enterprises.models import SCALES
 from app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
@@ -466,7 +467,7 @@ def decide(claim_id: int, user: User, *, outcome: Any, note: Any) -> Claim:
                 _("基金余额 %(b)s 元，不足以支付 %(p)s 元", b=balance, p=paid),
                 code="fund_exhausted",
             )
-    done = db.session.execute(
+    decide_once(
         update(Claim)
         .where(Claim.id == claim.id, Claim.status == ClaimStatus.PENDING)
         .values(
@@ -475,11 +476,9 @@ def decide(claim_id: int, user: User, *, outcome: Any, note: Any) -> Claim:
             decided_at=utcnow(),
             note=text or None,
             paid=paid,
-        )
-        .execution_options(synchronize_session=False)
+        ),
+        Conflict(_("该代偿申请已被他人决定"), code="already_decided"),
     )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(_("该代偿申请已被他人决定"), code="already_decided")
     if paid is not None:
         ledger.post(fund.id, EntryKind.PAYMENT, paid, today, loan_id=claim.loan_id,
                     claim_id=claim.id, bank_id=claim.bank_id, user_id=user.id)  # fmt: skip

@@ -233,25 +233,15 @@ _AMOUNT_FORM = r"(?:0|[1-9][0-9]{0,14})\.[0-9]{2}"
 _CANONICAL_AMOUNT = re.compile(_AMOUNT_FORM)
 _CANONICAL_AMOUNTS = re.compile(rf"(?:{_AMOUNT_FORM}\n)*{_AMOUNT_FORM}")
 
-
-def _all_canonical_amounts(column: np.ndarray) -> bool:
-    """Whether every cell is a string already in stored form (then it is stored as is)."""
-    if not len(column):
-        return False
-    try:
-        joined = "\n".join(column)
-    except TypeError:  # numbers, None (XLSX cells, records)
-        return False
-    return _CANONICAL_AMOUNTS.fullmatch(joined) is not None
-
-
 # Whole numbers already in stored form (ASCII digits, no sign, no leading zero, below 2**31):
 # identifiers such as loan numbers are all distinct, so parsing each would cost a call per row.
 _INT_FORM = r"(?:0|[1-9][0-9]{0,8})"
 _CANONICAL_INTS = re.compile(rf"(?:{_INT_FORM}\n)*{_INT_FORM}")
+# The kinds whose columns may already be in stored form, and the regex that tells it.
+_CANONICAL_COLUMNS = {AMOUNT: _CANONICAL_AMOUNTS, INT: _CANONICAL_INTS}
 
 
-def _all_canonical_ints(column: np.ndarray) -> bool:
+def _all_canonical(column: np.ndarray, form: re.Pattern[str]) -> bool:
     """Whether every cell is a string already in stored form (then it is stored as is)."""
     if not len(column):
         return False
@@ -259,7 +249,7 @@ def _all_canonical_ints(column: np.ndarray) -> bool:
         joined = "\n".join(column)
     except TypeError:  # numbers, None (XLSX cells, records)
         return False
-    return _CANONICAL_INTS.fullmatch(joined) is not None
+    return form.fullmatch(joined) is not None
 
 
 def _canonical_amounts(uniques: np.ndarray) -> np.ndarray:
@@ -291,9 +281,8 @@ def check_chunk(chunk: pd.DataFrame, spec: SourceSpec, ctx: Context) -> CheckedC
             errors[f.name] = np.full(n, "missing_value" if f.required else None, dtype=object)
             continue
         column = chunk[f.name].to_numpy(dtype=object)
-        if (f.kind == AMOUNT and _all_canonical_amounts(column)) or (
-            f.kind == INT and _all_canonical_ints(column)
-        ):
+        form = _CANONICAL_COLUMNS.get(f.kind)
+        if form is not None and _all_canonical(column, form):
             stored[f.name] = column
             errors[f.name] = np.full(n, None, dtype=object)
             blank_row[:] = False

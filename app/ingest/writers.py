@@ -44,7 +44,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.consent.services import collecting_enterprise_ids
@@ -54,6 +53,7 @@ from app.ingest.models import ImportRejection, RecordHistory
 from app.ingest.normalize import ROW, Rejection, reason
 from app.ingest.specs import TEXT, SourceSpec
 from app.types import UTCDateTime
+from app.upsert import upsert
 from app.util import chunked
 
 
@@ -389,7 +389,7 @@ class BatchWriter:
             written = self._rowcount(insert(t).from_select(columns, query))
         except IntegrityError:
             savepoint.rollback()
-            statement = pg_insert(t).from_select(columns, query).on_conflict_do_nothing()
+            statement = upsert(t, self.conn).from_select(columns, query).on_conflict_do_nothing()
             return self._rowcount(statement)
         savepoint.commit()
         return written

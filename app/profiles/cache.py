@@ -30,20 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, inspect, literal, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.clock import local_today, utcnow
 from app.consent.guard import commit_keeping_objects
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.profiles.models import ProfileCacheEntry, ProfileDataVersion
+from app.upsert import upsert
 from app.util import chunked
-
-
-def _insert(table):
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    return (pg_insert if postgres else sqlite_insert)(table)
 
 
 def data_changed(enterprise_ids: Iterable[int] | None) -> None:
@@ -62,7 +56,7 @@ def _bump(ids: list[int] | None) -> None:
     chosen = select(Enterprise.id, literal(1)).where(true())
     if ids is not None:
         chosen = chosen.where(Enterprise.id.in_(ids))
-    stmt = _insert(table).from_select(["enterprise_id", "version"], chosen)
+    stmt = upsert(table).from_select(["enterprise_id", "version"], chosen)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.enterprise_id], set_={"version": table.c.version + 1}
     )
@@ -108,7 +102,7 @@ def _lookup(enterprise_id: int, context: str) -> tuple[int, str | None]:
 def _store(enterprise_id: int, version: int, context: str, body: str) -> None:
     table = ProfileCacheEntry.__table__
     values = {"version": version, "context": context, "body": body, "stored_at": utcnow()}
-    stmt = _insert(table).values(enterprise_id=enterprise_id, **values)
+    stmt = upsert(table).values(enterprise_id=enterprise_id, **values)
     db.session.execute(
         stmt.on_conflict_do_update(index_elements=[table.c.enterprise_id], set_=values)
     )

@@ -25,8 +25,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import events
 from app.clock import local_today, utcnow
@@ -40,6 +38,7 @@ from app.scoring import services as scoring_services
 from app.scoring.features import CHUNK_SIZE, Features, extract_features
 from app.scoring.models import Scorecard
 from app.scoring.scorecard import REASONS, CompiledScorecard, Result, score
+from app.upsert import upsert
 
 TRIGGER_KINDS = ("batch", "full", "dispute", "manual", "schedule", "publicity", "repair")
 _TRIGGER = re.compile(r"^(" + "|".join(TRIGGER_KINDS) + r")(:[\w.\-]{1,48})?$")
@@ -262,7 +261,7 @@ class _SnapshotWriter:
         """Upsert `current_profiles` to the new snapshots, unless the current one is of a later
         day (a backfill with a past `as_of` keeps its snapshots but changes nothing current)."""
         table = CurrentProfile.__table__
-        stmt = (pg_insert if self.postgres else sqlite_insert)(table)
+        stmt = upsert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.enterprise_id],
             set_={

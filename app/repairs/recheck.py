@@ -14,23 +14,22 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from app import events
-from app.auth.models import Role
-from app.auth.services import require_role
 from app.clock import local_today, utcnow
+from app.decisions import decide_once
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import later
 from app.ingest.models import Origin, PublicCreditRecord
 from app.repairs import services
 from app.repairs.models import RECHECK_OUTCOMES, Repair, RepairEvent
-from app.repairs.services import NOTE_MAX, _text, _user, get_repair
+from app.repairs.services import NOTE_MAX, _operator, _text, get_repair
 from app.util import to_local
 
 
@@ -90,10 +89,7 @@ def recheck(
     """The operator's re-check of a sampled repair: `confirmed`, or `revoked` (the record
     counts again; the broken commitment becomes a public-credit record). `user_id` None:
     the command line."""
-    user = None
-    if user_id is not None:
-        user = _user(user_id)
-        require_role(user, Role.ADMIN)
+    user = _operator(user_id)
     if outcome not in RECHECK_OUTCOMES:
         raise ValidationFailed(
             "outcome", _("复查结果应为 confirmed 或 revoked"), code="invalid_outcome"
@@ -113,17 +109,12 @@ def recheck(
     }
     if outcome == "revoked":
         values["status"] = "revoked"
-    claimed = cast(
-        CursorResult,
-        db.session.execute(
-            update(Repair)
-            .where(Repair.id == repair.id, Repair.recheck_outcome.is_(None))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ),
+    decide_once(
+        update(Repair)
+        .where(Repair.id == repair.id, Repair.recheck_outcome.is_(None))
+        .values(**values),
+        Conflict(_("该修复已复查"), code="already_rechecked"),
     )
-    if claimed.rowcount != 1:
-        raise Conflict(_("该修复已复查"), code="already_rechecked")
     if outcome == "revoked":
         db.session.add(
             RepairEvent(repair_id=repair.id, user_id=values["rechecked_by_id"], at=now,

@@ -13,11 +13,11 @@ enterprise sees. Every transition is an event.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import events, evidence
@@ -25,6 +25,7 @@ from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
 from app.consent.services import text_sha256
+from app.decisions import decide_once
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.facts.records import counts
@@ -112,6 +113,15 @@ def _user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         raise Forbidden(_("用户不存在或已停用"))
+    return user
+
+
+def _operator(user_id: int | None) -> User | None:
+    """Who decides: an active operator (ADMIN), or None for the command line."""
+    if user_id is None:
+        return None
+    user = _user(user_id)
+    require_role(user, Role.ADMIN)
     return user
 
 
@@ -254,10 +264,7 @@ def decide(
     `user_id` None: the command line (an operator at the server). Two decisions at once:
     the first wins, the second gets a Conflict.
     """
-    user = None
-    if user_id is not None:
-        user = _user(user_id)
-        require_role(user, Role.ADMIN)
+    user = _operator(user_id)
     if outcome not in OUTCOMES:
         raise ValidationFailed(
             "outcome", _("处理结果应为 approved、rejected 或 extended"), code="invalid_outcome"
@@ -284,17 +291,12 @@ def decide(
             values["repaired_on"] = today
         claim_from = OPEN_STATUSES
     from_status = repair.status
-    claimed = cast(
-        CursorResult,
-        db.session.execute(
-            update(Repair)
-            .where(Repair.id == repair.id, Repair.status.in_(claim_from))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ),
+    decide_once(
+        update(Repair)
+        .where(Repair.id == repair.id, Repair.status.in_(claim_from))
+        .values(**values),
+        Conflict(_("该修复申请已处理"), code="already_decided"),
     )
-    if claimed.rowcount != 1:
-        raise Conflict(_("该修复申请已处理"), code="already_decided")
     db.session.add(
         RepairEvent(repair_id=repair.id, user_id=user.id if user else None, at=now,
                     from_status=from_status, to_status=outcome, note=note)

@@ -23,13 +23,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
 from app.extensions import db
 from app.scheduler.models import JobRun, SchedulerLease
+from app.upsert import upsert
 
 LEASE_NAME = "scheduler"
 
@@ -73,10 +72,8 @@ def acquire_lease(
         "renewed_at": now,
         "expires_at": expires,
     }
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted = db.session.execute(
-        insert(SchedulerLease)
+        upsert(SchedulerLease)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["name"])
         .returning(SchedulerLease.name)

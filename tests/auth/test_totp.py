@@ -102,6 +102,24 @@ def test_a_current_code_signs_in_and_follows_next(client, officer):
     assert officer.totp_last_step == pyotp.TOTP(Factories.TOTP_SECRET).timecode(utcnow())
 
 
+def test_a_complete_sign_in_is_in_the_account_history_with_its_ip(client, officer):
+    _password(client, officer)
+    assert EventKind.LOGIN not in _kinds(officer)  # the password alone is no sign-in
+    assert _second(client, _code()).status_code == 302
+    event = db.session.scalars(
+        select(AccountEvent).filter_by(user_id=officer.id, kind=EventKind.LOGIN)
+    ).one()
+    assert event.ip == "127.0.0.1"
+    page = client.get("/account/history").get_data(as_text=True)
+    assert re.search(r">登录</td>.*>127\.0\.0\.1</td>", page, re.S)
+
+
+def test_a_wrong_password_records_no_sign_in(client, officer):
+    wrong = client.post("/login", {"email": officer.email, "password": "not-the-password"})
+    assert wrong.status_code != 302
+    assert EventKind.LOGIN not in _kinds(officer)
+
+
 def test_an_offsite_next_is_dropped_after_the_second_step(client, officer):
     _password(client, officer, "https://evil.example/steal")
     assert client.post("/login/code", {"code": _code()}).location == "/home"
@@ -309,7 +327,10 @@ def test_an_enterprise_may_turn_it_on_and_off(app, factories, _clock):
     assert not twofactor.is_enrolled(user) and user.totp_secret_encrypted is None
     assert db.session.scalar(select(RecoveryCode.id).filter_by(user_id=user.id)) is None
     assert WebClient(app.test_client()).login(user).location == "/home"
-    assert _kinds(user)[-2:] == [EventKind.TOTP_ENROLLED, EventKind.TOTP_DISABLED]
+    # The sign-in with a code and the one without are both in the history.
+    assert _kinds(user)[-4:] == [
+        EventKind.TOTP_ENROLLED, EventKind.LOGIN, EventKind.TOTP_DISABLED, EventKind.LOGIN
+    ]  # fmt: skip
 
 
 def test_a_privileged_user_cannot_turn_it_off(login_as, _clock):

@@ -229,3 +229,89 @@ def test_with_the_replica_down_the_primary_reads_and_writes(cluster):
             text("UPDATE users SET locale = 'zh' WHERE id = :u"), {"u": cluster["regulator"]}
         )
         db.session.commit()
+
+
+def test_a_request_on_a_healthy_replica_takes_one_connection_of_it(cluster, _clock):
+    """No probe before the read: the replica's pool gives out one connection per request,
+    the one the page's statements run on."""
+    made = _routed_app(cluster)
+    with _running(made):
+        replica = made.extensions[EXTENSION].engines[0]
+        checkouts: list[object] = []
+        event.listen(replica, "checkout", lambda *a: checkouts.append(a[0]))
+        office = _login(made, cluster)
+        for _ in range(2):
+            _clock.shift(timedelta(seconds=made.config["REPLICA_STICKY_SECONDS"] + 1))
+            checkouts.clear()
+            assert office.get("/stats").status_code == 200
+            assert len(checkouts) == 1
+
+
+def test_a_replica_that_dropped_its_connections_rests_and_the_read_goes_on(cluster, _clock):
+    """A replica restart leaves the pool's connections dead: the read that meets one is run
+    again on the primary (here the superuser, who may read everything), the replica rests
+    for REPLICA_RETRY_SECONDS and then serves again."""
+    made = _app(
+        _on(PRIMARY, cluster["name"]),
+        _on(REPLICA, cluster["name"]),
+        cluster["key"],
+        str(cluster["root"]),
+    )
+    made.config["REPLICA_STICKY_SECONDS"] = 0
+    with _running(made):
+        replicas = made.extensions[EXTENSION]
+        seen = _statements_on(replicas.engines[0])
+        office = _login(made, cluster)
+        assert office.get("/stats").status_code == 200
+        assert any("stats_indicators" in statement for statement in seen), seen
+        killer = create_engine(_on(REPLICA, cluster["name"]), isolation_level="AUTOCOMMIT")
+        with killer.connect() as conn:
+            ended = conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
+                {"d": cluster["name"]},
+            )
+        killer.dispose()
+        assert ended
+        seen.clear()
+        page = office.get("/stats")
+        assert page.status_code == 200, page.get_data(as_text=True)[:300]
+        assert replicas._down_until, "the replica was not rested"
+        assert len(seen) == 1  # the one statement that met the dead connection
+        _clock.shift(timedelta(seconds=made.config["REPLICA_RETRY_SECONDS"] + 1))
+        seen.clear()
+        assert office.get("/stats").status_code == 200
+        assert any("stats_indicators" in statement for statement in seen), seen
+
+
+def test_the_session_commits_after_a_replica_read_failed(cluster):
+    """The dead replica connection is let go of: the session that met it reads the primary
+    and commits as usual."""
+    made = _app(
+        _on(PRIMARY, cluster["name"]),
+        _on(REPLICA, cluster["name"]),
+        cluster["key"],
+        str(cluster["root"]),
+    )
+    with _running(made):
+        with replica_reads():
+            assert db.session.scalar(select(func.pg_is_in_recovery())) is True
+        killer = create_engine(_on(REPLICA, cluster["name"]), isolation_level="AUTOCOMMIT")
+        with killer.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
+                {"d": cluster["name"]},
+            )
+        killer.dispose()
+        with replica_reads():
+            assert db.session.scalar(select(func.pg_is_in_recovery())) is False
+        db.session.execute(insert(Region).values(code="619998", name="副本故障区", level="county"))
+        db.session.commit()
+        assert db.session.scalar(select(Region.name).where(Region.code == "619998"))
+        db.session.execute(text("DELETE FROM regions WHERE code = '619998'"))
+        db.session.commit()
