@@ -27,12 +27,13 @@ def bare():
 # --- the floor: a guarded profile read's database work, with none of the app's code --------
 #
 # `/floor/<uscc>` sends the statements a bank's profile read must send, written by hand and run
-# on the bare engine: the token with its user; the enterprise; its authorizations to the bank,
-# locked; the day's reads under the one used; the log row appended to the enterprise's chain
-# (the very statement `app.audit.services.append` sends, advisory lock and server-side hash);
-# the commit that makes the row durable before any data leaves; the cached profile material
-# (`profile_cache`), decoded and sent back as JSON. What the profile API costs beyond this is
-# the app's own: framework, ORM, the decision's logic and the view's shaping.
+# on the bare engine, in one transaction: the token with its user; the enterprise; the cached
+# profile material (`profile_cache`); its authorizations to the bank, locked; the day's reads
+# under the one used; the log row appended to the enterprise's chain (the very statement
+# `app.audit.services.append` sends, advisory lock and server-side hash); the commit that
+# makes the row durable before any data leaves; the material decoded and sent back as JSON.
+# What the profile API costs beyond this is the app's own: framework, ORM, the decision's
+# logic and the view's shaping.
 
 import hashlib  # noqa: E402
 import json  # noqa: E402
@@ -76,6 +77,7 @@ def floor(uscc: str):
     with engine.connect() as conn:
         user = conn.execute(_TOKEN, {"hash": hashlib.sha256(plaintext.encode()).hexdigest()}).one()
         enterprise = conn.execute(_ENTERPRISE, {"uscc": uscc}).one()
+        body = conn.execute(_MATERIAL, {"enterprise": enterprise.id}).scalar()
         scopes = conn.execute(
             _AUTHORIZATIONS, {"enterprise": enterprise.id, "bank": user.bank_id, "now": now}
         ).all()
@@ -99,5 +101,4 @@ def floor(uscc: str):
              "canonical": canonical(fields)},
         ).one()  # fmt: skip
         conn.commit()
-        body = conn.execute(_MATERIAL, {"enterprise": enterprise.id}).scalar()
     return jsonify(json.loads(body))  # none kept: a 500, and the run says so
