@@ -1,33 +1,44 @@
 """The JSON API under /api/v1/, authenticated with `Authorization: Bearer TOKEN`.
 
-One module per domain (`app/api/<domain>.py`) adds its routes to `bp`; every handler
-parses, calls a service and returns JSON. Errors are `{"error": {"code", "message"}}`.
+Each domain owns its endpoints (`app/<domain>/api.py`, beside its `routes.py`), which add
+their routes to `bp`; this package holds what they share: token authentication (`auth`),
+request and answer models (`schemas`), the OpenAPI document (`spec`, `docs`), JSON errors
+(`errors`), evidence files (`kept_files`), and the account and reference endpoints (`core`).
+Every handler parses, calls a service and returns JSON. Errors are
+`{"error": {"code", "message"}}`.
 """
+
+from importlib import import_module
 
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+# The modules that add routes to `bp`, each domain's own first.
+ROUTE_MODULES = (
+    "app.applications.api",
+    "app.audit.api",
+    "app.bankview.api",
+    "app.consent.api",
+    "app.disputes.api",
+    "app.disputes.records_api",
+    "app.funds.api",
+    "app.identity.api",
+    "app.ingest.api",
+    "app.loans.api",
+    "app.matching.api",
+    "app.products.api",
+    "app.profiles.api",
+    "app.repairs.api",
+    "app.reports.api",
+    "app.api.stats",
+    "app.api.core",
+    "app.api.docs",
+)
+
+
 def load_routes() -> None:
     """Import the route modules (called once by the app factory)."""
-    from app.api import (  # noqa: F401
-        applications,
-        audit,
-        authorizations,
-        core,
-        disputes,
-        docs,
-        enterprises,
-        funds,
-        ingest,
-        loans,
-        matching,
-        products,
-        profiles,
-        records,
-        repairs,
-        reports,
-        stats,
-        verification,
-    )
+    for name in ROUTE_MODULES:
+        import_module(name)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.api.audit import AccessEntry
 from app.audit import services
+from app.audit.api import AccessEntry
 from app.auth.models import Role
 from app.extensions import db
 from tests.api.documented import documented

@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.api.enterprises import EnterpriseProfile
-from app.api.profiles import OwnProfile
 from app.audit.models import AccessLogEntry
 from app.auth.models import Role
+from app.bankview.api import EnterpriseProfile
 from app.clock import local_today
 from app.extensions import db
 from app.profiles import services
+from app.profiles.api import OwnProfile
 from tests.api.documented import documented
 from tests.consent.test_guard import grant_query
 

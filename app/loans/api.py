@@ -9,11 +9,11 @@ from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.ingest import ImportSummary, Records, push
 from app.api.schemas import Body, Money, MoneyText, PercentText, Shape, Whole, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role
 from app.extensions import db
+from app.ingest.api import ImportSummary, Records, push
 from app.loans import models, queries, services
 from app.loans.models import LoanStatus, Repayment, ReportOrigin
 

@@ -10,40 +10,13 @@ from pydantic import Field
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.errors import error_response
-from app.api.schemas import Day, DayText, InstantText, Query, Shape, answer, read_query
+from app.api.schemas import Day, DayText, Query, Shape, answer, read_query
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES
 from app.bankview.profile import bank_profile
 from app.consent.guard import DAILY_CAP, DATA_RANGE
 from app.consent.terms import denial_message
-
-
-class Dimension(Shape):
-    code: str
-    name: str
-    score: float | int | None = Field(description="0–100")
-    weight: float | int
-
-
-class Reason(Shape):
-    code: str
-    message: str
-
-
-class ProfileScore(Shape):
-    """The score part of a profile (`profile_fields`): null / empty when withheld or absent."""
-
-    uscc: str
-    name: str
-    score: int | None = Field(ge=0, le=1000)
-    grade: str | None
-    model_version: int | None
-    computed_at: InstantText | None
-    dimensions: list[Dimension]
-    reasons: list[Reason]
-    coverage: dict[str, int] = Field(description="records per category that fed the score")
-    features: dict[str, Any]
-    snapshot_id: int | None
+from app.profiles.api import ProfileScore, profile_fields
 
 
 class ProfileAuthorization(Shape):
@@ -72,25 +45,6 @@ class ProfileQuery(Query):
         alias="from",
         description="the data from this day on (refused before the authorized range)",
     )
-
-
-def profile_fields(scoring: dict) -> dict:
-    """The profile keys of the API from a scoring view (None / empty when withheld or absent)."""
-    return {
-        "score": scoring.get("score"),
-        "grade": scoring.get("grade"),
-        "model_version": scoring.get("model_version"),
-        "computed_at": scoring.get("computed_at"),
-        "dimensions": [
-            {k: d[k] for k in ("code", "name", "score", "weight")}
-            for d in scoring.get("dimensions") or []
-        ],
-        "reasons": [
-            {"code": r["code"], "message": r["message"]} for r in scoring.get("reasons") or []
-        ],
-        "features": scoring.get("features") or {},
-        "snapshot_id": scoring.get("snapshot_id"),
-    }
 
 
 @bp.route("/enterprises/<uscc>/profile")
