@@ -35,9 +35,10 @@ from app.audit.chain import (
     merkle_root,
     public_pem,
     sign,
+    signature_valid,
     walk,
 )
-from app.audit.models import AccessLogEntry, AuditCheckpoint, AuditCheckpointLeaf
+from app.audit.models import AccessLogEntry, AccessLogHead, AuditCheckpoint, AuditCheckpointLeaf
 from app.audit.services import verify_chain
 from app.clock import utcnow
 from app.extensions import db
@@ -146,28 +147,69 @@ def _statement(row: AuditCheckpoint) -> Statement:
 
 # --- writing --------------------------------------------------------------------------------
 
-# One statement, one snapshot: every chain's row count, last id and last hash. A chain's rows
-# are appended under its lock, held until commit, so what a snapshot sees of each chain is
-# a prefix of it.
-_HEADS = (
-    select(AccessLogEntry.chain, func.count().label("n"), func.max(AccessLogEntry.id).label("m"))
-    .group_by(AccessLogEntry.chain)
-    .subquery()
-)
-_CURRENT = select(_HEADS.c.chain, _HEADS.c.n, _HEADS.c.m, AccessLogEntry.row_hash).join(
-    AccessLogEntry, AccessLogEntry.id == _HEADS.c.m
-)
-
 
 def current_leaves() -> dict[int, Leaf]:
+    """Every chain's end as its head row says (`access_log_heads`, moved by each append):
+    one row a chain, whatever the log's length. A chain's rows and head are written under its
+    lock, held until commit, so what one snapshot sees of a head is a prefix of its chain;
+    `_extends` walks the rows to check that they reach it."""
     return {
-        chain: Leaf(chain, n, last_id, head)
-        for chain, n, last_id, head in db.session.execute(_CURRENT)
+        head.chain: Leaf(head.chain, head.length, head.last_id, head.head)
+        for head in db.session.scalars(select(AccessLogHead))
     }
 
 
+# Each chain's leaf at the newest checkpoint that changed it.
+_NEWEST = (
+    select(AuditCheckpointLeaf.chain, func.max(AuditCheckpointLeaf.seq).label("seq"))
+    .group_by(AuditCheckpointLeaf.chain)
+    .subquery()
+)
+_NEWEST_LEAVES = select(AuditCheckpointLeaf).join(
+    _NEWEST,
+    (AuditCheckpointLeaf.chain == _NEWEST.c.chain) & (AuditCheckpointLeaf.seq == _NEWEST.c.seq),
+)
+
+
+def _signed(row: AuditCheckpoint) -> Signed:
+    changed = db.session.scalars(
+        select(AuditCheckpointLeaf).where(AuditCheckpointLeaf.seq == row.seq)
+    )
+    leaves = (Leaf(x.chain, x.length, x.last_id, x.head) for x in changed)
+    return Signed(_statement(row), row.signature, row.key_id, tuple(sorted(leaves)))
+
+
 def signed_leaves() -> tuple[dict[int, Leaf], int]:
-    """Every chain's leaf as the checkpoints in the database sign them, and the last seq."""
+    """Every chain's leaf as the latest checkpoint signs it, and that checkpoint's number,
+    without replaying the history: each chain's newest stored leaf, checked against the
+    latest checkpoint's signature and tree head (a leaf altered in the database no longer
+    gives it: CheckpointRefused). Databases whose checkpoints began at version 1 (the one
+    global chain) are replayed in full, once; `flask audit verify` always replays all."""
+    row = latest()
+    if row is None:
+        return {}, 0
+    legacy = db.session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.version == 1).limit(1))
+    if legacy is not None:
+        return _replayed()
+    signed = _signed(row)
+    if not signature_valid(signed, public_key()):
+        raise CheckpointRefused(f"checkpoint {row.seq}: bad signature (forged or altered)")
+    leaves = {
+        x.chain: Leaf(x.chain, x.length, x.last_id, x.head)
+        for x in db.session.scalars(_NEWEST_LEAVES)
+    }
+    if (
+        merkle_root(leaves.values()) != row.head
+        or sum(leaf.length for leaf in leaves.values()) != row.length
+        or len(leaves) != row.chains
+    ):
+        raise CheckpointRefused(
+            f"checkpoint {row.seq}: its leaves do not give its signed tree head"
+        )
+    return leaves, row.seq
+
+
+def _replayed() -> tuple[dict[int, Leaf], int]:
     leaves: dict[int, Leaf] = {}
     seq = 0
     for signed in from_database():
@@ -280,7 +322,9 @@ def enterprise_bundle(enterprise_id: int) -> dict:
         "checkpoint": None,
     }
     if seq and enterprise_id in leaves:
-        signed = next(s for s in from_database() if s.statement.seq == seq)
+        newest = latest()
+        assert newest is not None  # seq > 0: there is a checkpoint
+        signed = _signed(newest)
         ordered = sorted(leaves.values())
         bundle.update(
             checkpoint=json.loads(signed.to_json()),

@@ -3,8 +3,8 @@
 Each row carries the hash of the row before it in its enterprise's chain (`prev_hash`) and
 its own hash over a canonical form of its fields (`row_hash`), so changing or deleting a row
 breaks its chain at that point. A chain's rows are written one at a time under that chain's
-lock (a transaction-scoped advisory lock on PostgreSQL), and a trigger refuses UPDATE,
-DELETE and TRUNCATE.
+lock (the row lock on its `access_log_heads` row on PostgreSQL), and a trigger refuses
+UPDATE, DELETE and TRUNCATE.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from app.extensions import db
 from app.types import UTCDateTime
 
 __all__ = [
-    "GENESIS_HASH", "OUTCOMES", "AccessLogEntry", "AuditCheckpoint", "AuditCheckpointLeaf",
-    "AuditVerification",
+    "GENESIS_HASH", "OUTCOMES", "AccessLogEntry", "AccessLogHead", "AuditCheckpoint",
+    "AuditCheckpointLeaf", "AuditVerification",
 ]  # fmt: skip
 
 # What became of a read attempt.
@@ -59,6 +59,21 @@ class AccessLogEntry(db.Model):
     reason: Mapped[str] = mapped_column(String(40), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AccessLogHead(db.Model):
+    """Each chain's current end: how many rows, its last row's id and hash. The append that
+    writes a row moves its chain's head in the same statement, under the head row's lock
+    (which is the chain's lock), so a checkpoint reads every chain's leaf from here instead
+    of grouping the whole log. Not evidence in itself: a checkpoint walks the rows added
+    since the signed leaf and refuses to sign a head they do not reach."""
+
+    __tablename__ = "access_log_heads"
+
+    chain: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    length: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    head: Mapped[str] = mapped_column(String(64))
 
 
 class AuditVerification(db.Model):

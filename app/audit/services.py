@@ -5,7 +5,8 @@ canonical JSON of the row's fields)`, where `prev_hash` is the `row_hash` of the
 it in the same chain (by id) or 64 zeros for the chain's first row. Writers of one chain are
 serialised so that no two rows claim the same predecessor: on PostgreSQL by a
 transaction-scoped advisory lock on that chain alone (appends for different enterprises do
-not wait for each other); on SQLite by its single writer lock.
+not wait for each other); on SQLite by its single writer lock. The append reads the chain's
+last hash from its head (`access_log_heads`) and moves the head with the row.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from app.audit.chain import (
     row_hash,
     walk,
 )
-from app.audit.models import AccessLogEntry, AuditVerification
+from app.audit.models import AccessLogEntry, AccessLogHead, AuditVerification
 from app.clock import utcnow
 from app.extensions import db
 from app.types import UTCDateTime
+from app.upsert import upsert
 
 # The advisory lock's class (any constant unique to it); pg_advisory_xact_lock(int, int)
 # takes it with the chain's key, so each chain has a lock of its own.
@@ -83,9 +85,10 @@ def append(
     chain's lock).
 
     It runs on every bank read. On PostgreSQL it is one statement: a subquery takes the
-    chain's advisory lock and reads its last hash (`access_log_lock_chain`, migration 0026_audit)
-    and the server hashes it with the canonical bytes computed here, exactly as `row_hash`
-    does. On SQLite the single writer lock serialises appends and Python hashes.
+    chain's advisory lock and reads its head's hash (`access_log_chain_head`, migration
+    0055_log_heads), the server hashes it with the canonical bytes computed here, exactly as
+    `row_hash` does, and the head moves to the new row. On SQLite the single writer lock
+    serialises appends and Python hashes.
     """
     fields: dict[str, Any] = {
         "at": utcnow(),
@@ -109,32 +112,53 @@ def append(
                   "canonical": canonical(fields)}  # fmt: skip
         new_id, prev_hash, digest = session.execute(_PG_APPEND, params).one()
     else:
-        prev_hash = session.scalar(_LAST_HASH, {"chain": chain}) or GENESIS_HASH
+        prev_hash = session.scalar(_HEAD, {"chain": chain}) or GENESIS_HASH
         digest = row_hash(prev_hash, fields)
         new_id = session.execute(
             insert(AccessLogEntry)
             .values(**fields, chain=chain, prev_hash=prev_hash, row_hash=digest)
             .returning(AccessLogEntry.id)
         ).scalar_one()  # fmt: skip
+        session.execute(
+            _moved(upsert(AccessLogHead)), {"chain": chain, "id": new_id, "head": digest}
+        )
     return Appended(id=new_id, prev_hash=prev_hash, row_hash=digest, **fields)
 
 
-_LAST_HASH = (
-    select(AccessLogEntry.row_hash)
-    .where(AccessLogEntry.chain == bindparam("chain"))
-    .order_by(AccessLogEntry.id.desc())
-    .limit(1)
-)
+_HEAD = select(AccessLogHead.head).where(AccessLogHead.chain == bindparam("chain"))
 _COLUMNS = ", ".join(CANONICAL_FIELDS)
 _VALUES = ", ".join(":" + name for name in CANONICAL_FIELDS)
-# Built from constants only; every value is a bound parameter.
+
+
+def _moved(insert_head):
+    """The chain's head moved to the row just added (made for a chain's first row): on
+    SQLite; on PostgreSQL `_PG_APPEND_SQL` says the same in its `moved` part."""
+    return insert_head.values(
+        chain=bindparam("chain"), length=1, last_id=bindparam("id"), head=bindparam("head")
+    ).on_conflict_do_update(
+        index_elements=[AccessLogHead.chain],
+        set_={
+            "length": AccessLogHead.length + 1,
+            "last_id": insert_head.excluded.last_id,
+            "head": insert_head.excluded.head,
+        },
+    )
+
+
+# Built from constants only; every value is a bound parameter. The advisory lock, taken in
+# the subquery, is held until commit, so the head read after it is the chain's newest.
 _PG_APPEND_SQL = (
-    f"INSERT INTO access_log ({_COLUMNS}, chain, prev_hash, row_hash) "  # noqa: S608
+    "WITH added AS ("  # noqa: S608
+    f"INSERT INTO access_log ({_COLUMNS}, chain, prev_hash, row_hash) "
     f"SELECT {_VALUES}, :chain, tail.prev, "
     "encode(sha256(convert_to(tail.prev, 'UTF8') || '\\x0a'::bytea || :canonical), 'hex') "
-    "FROM (SELECT coalesce(access_log_lock_chain(CAST(:key AS integer), "
+    "FROM (SELECT coalesce(access_log_chain_head(CAST(:key AS integer), "
     f"CAST(:chain AS bigint)), '{GENESIS_HASH}') AS prev) AS tail "
-    "RETURNING id, prev_hash, row_hash"
+    "RETURNING id, chain, prev_hash, row_hash), "
+    "moved AS (INSERT INTO access_log_heads (chain, length, last_id, head) "
+    "SELECT chain, 1, id, row_hash FROM added ON CONFLICT (chain) DO UPDATE SET "
+    "length = access_log_heads.length + 1, last_id = excluded.last_id, head = excluded.head) "
+    "SELECT id, prev_hash, row_hash FROM added"
 )
 _PG_APPEND = text(_PG_APPEND_SQL).bindparams(
     bindparam("at", type_=UTCDateTime()), bindparam("canonical", type_=LargeBinary())

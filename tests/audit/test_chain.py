@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.audit import services
-from app.audit.models import GENESIS_HASH, AccessLogEntry
+from app.audit.models import GENESIS_HASH, AccessLogEntry, AccessLogHead
 from app.auth.models import Role
 from app.extensions import db
 
@@ -153,12 +153,19 @@ def test_chain_intact_after_concurrent_writes_from_threads(app):
             assert result.ok, result.message
             hashes = db.session.scalars(select(AccessLogEntry.prev_hash)).all()
             assert len(hashes) == len(set(hashes))  # no two rows share a predecessor
+            head = db.session.get(AccessLogHead, ids[2])  # moved by every append, in order
+            last = db.session.scalars(
+                select(AccessLogEntry).where(AccessLogEntry.chain == ids[2])
+                .order_by(AccessLogEntry.id.desc()).limit(1)
+            ).one()  # fmt: skip
+            assert (head.length, head.last_id, head.head) == (200, last.id, last.row_hash)
     finally:
         with app.app_context():
             db.session.execute(text("SET session_replication_role = replica"))
             db.session.execute(
                 text("DELETE FROM access_log WHERE enterprise_id = :e"), {"e": ids[2]}
             )
+            db.session.execute(text("DELETE FROM access_log_heads WHERE chain = :e"), {"e": ids[2]})
             db.session.execute(text("SET session_replication_role = DEFAULT"))
             db.session.execute(text("DELETE FROM users WHERE id = :u"), {"u": ids[0]})
             db.session.execute(text("DELETE FROM banks WHERE id = :b"), {"b": ids[1]})
@@ -247,6 +254,9 @@ def test_sixteen_readers_of_different_enterprises_do_not_wait_for_each_other(app
             db.session.execute(text("SET session_replication_role = replica"))
             db.session.execute(
                 text("DELETE FROM access_log WHERE enterprise_id = ANY(:e)"), {"e": enterprise_ids}
+            )
+            db.session.execute(
+                text("DELETE FROM access_log_heads WHERE chain = ANY(:e)"), {"e": enterprise_ids}
             )
             db.session.execute(text("SET session_replication_role = DEFAULT"))
             db.session.execute(text("DELETE FROM users WHERE id = :u"), {"u": user_id})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.audit import chain, checkpoints, services
@@ -103,8 +103,71 @@ def test_a_cut_chain_is_caught(app, rows):
     cut = f"chain {rows[0].enterprise_id} lacks the rows after row {rows[1].id}"
     assert f"the log was cut: {cut}" in result.output
     assert f"covers 4 rows up to row {rows[3].id}" in result.output
-    refused = _cli(app, "checkpoint")  # and nothing signs the shorter chain
-    assert refused.exit_code == 1 and "cut" in refused.output
+    # A checkpoint reads the chains' heads, not the log: this chain's head did not move, so
+    # it signs the same leaf again (4 rows), never the shorter chain, and verify still fails.
+    assert _cli(app, "checkpoint").exit_code == 0
+    leaves, _seq = checkpoints.signed_leaves()
+    assert leaves[rows[0].enterprise_id].length == 4
+    assert _cli(app, "verify").exit_code == 1
+
+
+def test_a_cut_chain_with_its_head_moved_back_is_refused(app, rows):
+    """The attacker also rewinds the head row: the chain is shorter than its signed leaf."""
+    assert _cli(app, "checkpoint").exit_code == 0
+    _tamper("access_log", "DELETE FROM access_log WHERE id >= :id", {"id": rows[2].id})
+    db.session.execute(
+        text("UPDATE access_log_heads SET length = 2, last_id = :i, head = :h WHERE chain = :c"),
+        {"i": rows[1].id, "h": rows[1].row_hash, "c": rows[0].enterprise_id},
+    )
+    refused = _cli(app, "checkpoint")
+    assert refused.exit_code == 1 and "the log was cut" in refused.output
+
+
+def test_a_head_the_rows_do_not_reach_is_refused(app, rows):
+    """A head moved on without the rows behind it (or rows cut after the signed leaf) is
+    not signed: the checkpoint walks the rows added since the signed leaf."""
+    assert _cli(app, "checkpoint").exit_code == 0
+    rows[-1]()
+    db.session.commit()
+    db.session.execute(
+        text("UPDATE access_log_heads SET length = 6 WHERE chain = :c"),
+        {"c": rows[0].enterprise_id},
+    )
+    refused = _cli(app, "checkpoint")
+    assert refused.exit_code == 1 and "does not link on" in refused.output
+
+
+def test_a_stored_leaf_altered_after_signing_is_refused_by_the_next_checkpoint(app, rows):
+    """The writer takes each chain's newest stored leaf, not a replay of every checkpoint,
+    and checks them against the latest signed tree head."""
+    assert _cli(app, "checkpoint").exit_code == 0
+    _tamper("audit_checkpoint_leaves", "UPDATE audit_checkpoint_leaves SET length = 3")
+    refused = _cli(app, "checkpoint")
+    assert refused.exit_code == 1 and "do not give its signed tree head" in refused.output
+
+
+def test_heads_follow_their_chains(app, factories, rows):
+    """Every append moves its chain's head: the heads are what a full count of the log
+    gives, chain by chain."""
+    other = factories.enterprise()
+    services.append(
+        user_id=None, bank_id=None, enterprise_id=other.id, endpoint="/x", channel="web",
+        outcome="denied",
+    )  # fmt: skip
+    rows[-1]()
+    db.session.commit()
+    counted = {
+        chain: (n, last)
+        for chain, n, last in db.session.execute(
+            select(AccessLogEntry.chain, func.count(), func.max(AccessLogEntry.id)).group_by(
+                AccessLogEntry.chain
+            )
+        )
+    }
+    heads = checkpoints.current_leaves()
+    assert {c: (leaf.length, leaf.last_id) for c, leaf in heads.items()} == counted
+    for leaf in heads.values():
+        assert db.session.get(AccessLogEntry, leaf.last_id).row_hash == leaf.head
 
 
 def test_an_edited_row_is_caught_even_with_the_chain_recomputed(app, rows):
@@ -284,8 +347,11 @@ def test_each_enterprise_has_its_own_chain(app, factories):
     assert _cli(app, "checkpoint").exit_code == 0
     append(a)  # a grows; b is cut
     _tamper("access_log", "DELETE FROM access_log WHERE id = :id", {"id": b2.id})
-    refused = _cli(app, "checkpoint")
-    assert refused.exit_code == 1 and f"chain {b.id} had 2 rows" in refused.output
+    # The next checkpoint signs a's new leaf and keeps b's signed one (b's head did not
+    # move: a checkpoint reads heads and walks only the chains that grew); verify walks all.
+    assert _cli(app, "checkpoint").exit_code == 0
+    leaves, _seq = checkpoints.signed_leaves()
+    assert (leaves[a.id].length, leaves[b.id].length) == (3, 2)
     result = _cli(app, "verify")
     assert (
         result.exit_code == 1 and f"chain {b.id} lacks the rows after row {b1.id}" in result.output
