@@ -148,15 +148,17 @@ def _statement(row: AuditCheckpoint) -> Statement:
 # --- writing --------------------------------------------------------------------------------
 
 
+_HEADS = select(
+    AccessLogHead.chain, AccessLogHead.length, AccessLogHead.last_id, AccessLogHead.head
+)
+
+
 def current_leaves() -> dict[int, Leaf]:
     """Every chain's end as its head row says (`access_log_heads`, moved by each append):
     one row a chain, whatever the log's length. A chain's rows and head are written under its
     lock, held until commit, so what one snapshot sees of a head is a prefix of its chain;
     `_extends` walks the rows to check that they reach it."""
-    return {
-        head.chain: Leaf(head.chain, head.length, head.last_id, head.head)
-        for head in db.session.scalars(select(AccessLogHead))
-    }
+    return {row[0]: Leaf(*row) for row in db.session.execute(_HEADS)}
 
 
 # Each chain's leaf at the newest checkpoint that changed it.
@@ -165,7 +167,12 @@ _NEWEST = (
     .group_by(AuditCheckpointLeaf.chain)
     .subquery()
 )
-_NEWEST_LEAVES = select(AuditCheckpointLeaf).join(
+_NEWEST_LEAVES = select(
+    AuditCheckpointLeaf.chain,
+    AuditCheckpointLeaf.length,
+    AuditCheckpointLeaf.last_id,
+    AuditCheckpointLeaf.head,
+).join(
     _NEWEST,
     (AuditCheckpointLeaf.chain == _NEWEST.c.chain) & (AuditCheckpointLeaf.seq == _NEWEST.c.seq),
 )
@@ -194,10 +201,7 @@ def signed_leaves() -> tuple[dict[int, Leaf], int]:
     signed = _signed(row)
     if not signature_valid(signed, public_key()):
         raise CheckpointRefused(f"checkpoint {row.seq}: bad signature (forged or altered)")
-    leaves = {
-        x.chain: Leaf(x.chain, x.length, x.last_id, x.head)
-        for x in db.session.scalars(_NEWEST_LEAVES)
-    }
+    leaves = {row[0]: Leaf(*row) for row in db.session.execute(_NEWEST_LEAVES)}
     if (
         merkle_root(leaves.values()) != row.head
         or sum(leaf.length for leaf in leaves.values()) != row.length
