@@ -1,4 +1,5 @@
-"""Facts from the enterprise registry alone: years in business and industry levels.
+"""Facts from the enterprise registry alone: years in business, industry levels and the size
+that products, the fund and statistics go by.
 
 Kept apart from `services` (which reads profiles, records and loans) so that models may
 use it: the applications table copies an enterprise's region and industry levels on insert.
@@ -54,6 +55,13 @@ def industry_levels() -> IndustryLevels:
         division,
         and_(division.code == func.substr(code, 1, 2), division.level == "division"),
     )
+
+
+def size_in_use(enterprise: Any = Enterprise) -> Any:
+    """SQL: the size products, the fund and statistics go by: the standard's
+    (`Enterprise.size`, from the figures) when the figures decide it, else the declared one
+    (`Enterprise.scale`); NULL when neither is known."""
+    return func.coalesce(enterprise.size, enterprise.scale)
 
 
 def dimensions_query(enterprise_ids: Iterable[int]) -> Select:

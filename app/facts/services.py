@@ -33,7 +33,7 @@ from app.consent.terms import in_data_range, year_end
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.facts.records import counts, in_force, tax_rating_current
-from app.facts.registry import industry_levels, years_in_business
+from app.facts.registry import industry_levels, size_in_use, years_in_business
 from app.ingest.models import PublicCreditRecord, TaxRating
 from app.profiles.models import CurrentProfile, ProfileSnapshot
 
@@ -52,6 +52,7 @@ class EnterpriseFacts:
     years_in_business: int | None
     scale: str | None  # declared: micro / small / medium / large
     size_by_standard: str | None  # computed from the figures (`enterprises.size`)
+    size: str | None  # what products, the fund and statistics go by (`registry.size_in_use`)
     registered_capital: Decimal | None  # 万元
     grade: str | None  # of the current profile
     score: int | None
@@ -64,12 +65,6 @@ class EnterpriseFacts:
     black_listed_on: date | None  # the decision day of the latest black-list entry in force
     red_listed_on: date | None  # the same for the red list
     borrowed_before: bool  # a loan disbursed on the platform (so the next is not 首贷)
-
-    @property
-    def size(self) -> str | None:
-        """The size products, the fund and statistics go by: the standard's when the figures
-        decide it, else the declared one."""
-        return self.size_by_standard or self.scale
 
     @property
     def size_mismatch(self) -> bool:
@@ -145,6 +140,7 @@ def _facts_statement(as_of: date) -> Select:
             Enterprise.established_on,
             Enterprise.scale,
             Enterprise.size.label("size_by_standard"),
+            size_in_use().label("size"),
             Enterprise.registered_capital,
             snapshot.grade,
             snapshot.score,

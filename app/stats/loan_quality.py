@@ -31,6 +31,7 @@ from app.enterprises.services import industry_names, region_names
 from app.enterprises.size import SIZE_LABELS, SIZES, Size
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.facts.registry import size_in_use
 from app.loans.queries import book_as_of, in_book, is_non_performing, is_overdue
 from app.stats import services
 from app.stats.queries import (
@@ -151,7 +152,7 @@ def query_for(user: User | None, args: dict[str, Any], now: datetime | None = No
 
 def _key(dim: str):
     if dim == "size":
-        return func.coalesce(Enterprise.size, "")
+        return func.coalesce(size_in_use(), "")
     return _axis_key(dim)
 
 
@@ -166,7 +167,7 @@ def cells_for(query: LoanQuery) -> dict[str, LoanCell]:
     sketches = [part for cond in (kept, late, bad) for part in _sketch(eid, cond)]
     where = _where(query.filters)
     if query.size is not None:
-        where.append(func.coalesce(Enterprise.size, "") == query.size)
+        where.append(func.coalesce(size_in_use(), "") == query.size)
     rows = db.session.execute(
         select(
             key,

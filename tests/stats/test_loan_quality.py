@@ -32,6 +32,7 @@ from app.api.stats import LoanQualitySummary
 from app.auth.models import Role
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.facts.services import facts_of
 from app.loans.models import Loan, LoanReport
 from app.stats import loan_quality
 from app.util import SHANGHAI
@@ -123,6 +124,17 @@ def test_by_bank_product_place_industry_and_size(book, one_enterprise_enough):
     filtered = _summary("2025-03", "bank", size="small", place="610113")
     assert {r["key"]: r["outstanding"] for r in filtered["rows"]} == {
         "STBA": "90000.00", "STBB": "120000.00"}  # fmt: skip
+
+
+def test_size_is_the_one_matching_and_the_fund_go_by(book, one_enterprise_enough):
+    """Where the figures decide nothing, the declared size stands in, as in matching and the
+    fund (`facts.registry.size_in_use`): one rule for all three."""
+    e2 = book.enterprises["E2"]  # micro by its figures until now
+    e2.size, e2.scale = None, "medium"
+    db.session.flush()
+    assert facts_of(e2.id).size == "medium"
+    sizes = {r["key"]: r["loans"] for r in _summary("2025-03", "size")["rows"]}
+    assert sizes == {"small": 2, "medium": 1}
 
 
 def test_small_groups_are_withheld(book):
