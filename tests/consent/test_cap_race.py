@@ -119,6 +119,9 @@ def test_sixteen_concurrent_reads_pass_the_cap_of_four_exactly_four_times(app, m
             db.session.execute(
                 text("DELETE FROM access_log WHERE enterprise_id = :e"), {"e": ids["enterprise"]}
             )
+            db.session.execute(
+                text("DELETE FROM access_log_heads WHERE chain = :e"), {"e": ids["enterprise"]}
+            )
             db.session.execute(text("SET session_replication_role = DEFAULT"))
             db.session.execute(text("DELETE FROM authorizations WHERE id = :a"), {"a": ids["auth"]})
             db.session.execute(text("DELETE FROM users WHERE bank_id = :b"), {"b": ids["bank"]})
