@@ -122,13 +122,17 @@ def from_directory(folder: Path | None = None) -> list[Signed]:
     ]
 
 
+def _leaf(row) -> Leaf:
+    """A chain's leaf from a row that has its chain, length, last_id and head (a stored leaf,
+    a head, or a select of their columns)."""
+    return Leaf(row.chain, row.length, row.last_id, row.head)
+
+
 def from_database() -> list[Signed]:
     rows = list(db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)))
     changed: dict[int, list[Leaf]] = {}
     for leaf in db.session.scalars(select(AuditCheckpointLeaf).order_by(AuditCheckpointLeaf.id)):
-        changed.setdefault(leaf.seq, []).append(
-            Leaf(leaf.chain, leaf.length, leaf.last_id, leaf.head)
-        )
+        changed.setdefault(leaf.seq, []).append(_leaf(leaf))
     return [
         Signed(_statement(r), r.signature, r.key_id, tuple(sorted(changed.get(r.seq, ()))))
         for r in rows
@@ -158,7 +162,7 @@ def current_leaves() -> dict[int, Leaf]:
     one row a chain, whatever the log's length. A chain's rows and head are written under its
     lock, held until commit, so what one snapshot sees of a head is a prefix of its chain;
     `_extends` walks the rows to check that they reach it."""
-    return {row[0]: Leaf(*row) for row in db.session.execute(_HEADS)}
+    return {head.chain: _leaf(head) for head in db.session.execute(_HEADS)}
 
 
 # Each chain's leaf at the newest checkpoint that changed it.
@@ -182,8 +186,7 @@ def _signed(row: AuditCheckpoint) -> Signed:
     changed = db.session.scalars(
         select(AuditCheckpointLeaf).where(AuditCheckpointLeaf.seq == row.seq)
     )
-    leaves = (Leaf(x.chain, x.length, x.last_id, x.head) for x in changed)
-    return Signed(_statement(row), row.signature, row.key_id, tuple(sorted(leaves)))
+    return Signed(_statement(row), row.signature, row.key_id, tuple(sorted(map(_leaf, changed))))
 
 
 def signed_leaves() -> tuple[dict[int, Leaf], int]:
@@ -201,7 +204,7 @@ def signed_leaves() -> tuple[dict[int, Leaf], int]:
     signed = _signed(row)
     if not signature_valid(signed, public_key()):
         raise CheckpointRefused(f"checkpoint {row.seq}: bad signature (forged or altered)")
-    leaves = {row[0]: Leaf(*row) for row in db.session.execute(_NEWEST_LEAVES)}
+    leaves = {leaf.chain: _leaf(leaf) for leaf in db.session.execute(_NEWEST_LEAVES)}
     if (
         merkle_root(leaves.values()) != row.head
         or sum(leaf.length for leaf in leaves.values()) != row.length

@@ -3,8 +3,8 @@
 Each row carries the hash of the row before it in its enterprise's chain (`prev_hash`) and
 its own hash over a canonical form of its fields (`row_hash`), so changing or deleting a row
 breaks its chain at that point. A chain's rows are written one at a time under that chain's
-lock (the row lock on its `access_log_heads` row on PostgreSQL), and a trigger refuses
-UPDATE, DELETE and TRUNCATE.
+lock (a transaction-scoped advisory lock on PostgreSQL), each moving the chain's head
+(`access_log_heads`), and a trigger refuses UPDATE, DELETE and TRUNCATE.
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ class AccessLogEntry(db.Model):
 
 class AccessLogHead(db.Model):
     """Each chain's current end: how many rows, its last row's id and hash. The append that
-    writes a row moves its chain's head in the same statement, under the head row's lock
-    (which is the chain's lock), so a checkpoint reads every chain's leaf from here instead
-    of grouping the whole log. Not evidence in itself: a checkpoint walks the rows added
+    writes a row moves its chain's head in the same statement, under the chain's advisory
+    lock, so a checkpoint reads every chain's leaf from here instead of grouping the whole
+    log. Not evidence in itself: a checkpoint walks the rows added
     since the signed leaf and refuses to sign a head they do not reach."""
 
     __tablename__ = "access_log_heads"
