@@ -114,15 +114,22 @@ class Cell:
     )  # fmt: skip
 
     def merge(self, other: Cell) -> Cell:
+        # Thousands of merges per breakdown (every rollup row, every parent's children): the
+        # fields are read and written through the instances' dicts, and zeros are skipped.
+        mine, theirs = self.__dict__, other.__dict__
         for name in self.SUMS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.accept_days.update(other.accept_days)
-        self.disburse_days.update(other.disburse_days)
+            value = theirs[name]
+            if value:
+                mine[name] += value
+        if other.accept_days:
+            self.accept_days.update(other.accept_days)
+        if other.disburse_days:
+            self.disburse_days.update(other.disburse_days)
         for family in FAMILIES:
-            theirs = getattr(other, family)
-            if theirs:
-                mine = getattr(self, family)
-                setattr(self, family, merge_sketch(mine, theirs) if mine else list(theirs))
+            ids = theirs[family]
+            if ids:
+                own = mine[family]
+                mine[family] = merge_sketch(own, ids) if own else list(ids)
         return self
 
     def distinct(self, family: str) -> int:
@@ -563,12 +570,13 @@ def histogram_text(days_rows):
 
 def parse_histogram(text: str | None) -> Counter:
     """The histogram of "days:count,…" (several joined by commas add up)."""
-    counts: Counter = Counter()
-    if text:
-        numbers = [x for x in text.replace(":", ",").split(",") if x]
-        for days, n in zip(numbers[::2], numbers[1::2], strict=True):
-            counts[days] += int(n)
-    return Counter({int(days): n for days, n in counts.items()})
+    # Read for every rollup row of a breakdown (months of histograms joined): the numbers
+    # are converted in one pass and added pairwise.
+    counts: dict[int, int] = {}
+    numbers = list(map(int, filter(None, (text or "").replace(":", ",").split(","))))
+    for days, n in zip(numbers[::2], numbers[1::2], strict=True):
+        counts[days] = counts.get(days, 0) + n
+    return Counter(counts)
 
 
 def live_cells(dim: str, filters: Filters, months: Sequence[int]) -> dict[str, Cell]:

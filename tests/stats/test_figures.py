@@ -158,3 +158,35 @@ def test_median_of_a_histogram():
     assert suppression.median(Counter({3: 1})) == 3
     assert suppression.median(Counter({1: 2, 5: 2})) == 3.0
     assert suppression.median(Counter({1: 1, 2: 1, 9: 1})) == 2
+
+
+def test_histograms_joined_over_months_add_up():
+    """The rollup joins each month's "days:count" histogram with commas (a month with none
+    adds an empty piece); reading them adds the counts of equal days."""
+    from collections import Counter
+
+    from app.stats.queries import parse_histogram
+
+    assert parse_histogram("3:2,4:1,,3:5") == Counter({3: 7, 4: 1})
+    assert parse_histogram("") == Counter() and parse_histogram(None) == Counter()
+
+
+def test_merging_cells_adds_every_figure():
+    from collections import Counter
+    from decimal import Decimal
+
+    from app.stats.queries import SKETCH_K, Cell
+
+    a = Cell(demand_count=2, demand_amount=Decimal("1.50"), accept_days=Counter({1: 1}),
+             applicants=[1, 2])  # fmt: skip
+    b = Cell(demand_count=1, rate_sum=Decimal("0.05"), accept_days=Counter({1: 2, 4: 1}),
+             disburse_days=Counter({9: 1}), applicants=[2, 3], borrowers=[7])  # fmt: skip
+    merged = Cell().merge(a).merge(b)
+    assert (merged.demand_count, merged.demand_amount, merged.rate_sum) == (
+        3, Decimal("1.50"), Decimal("0.05"),
+    )  # fmt: skip
+    assert merged.accept_days == Counter({1: 3, 4: 1}) and merged.disburse_days == Counter({9: 1})
+    assert merged.applicants == [1, 2, 3] and merged.borrowers == [7]
+    assert a.applicants == [1, 2] and b.borrowers == [7]  # the parts are left as they were
+    many = Cell(applicants=list(range(SKETCH_K)))
+    assert Cell(applicants=[-1]).merge(many).applicants == [-1, *range(SKETCH_K - 1)]
