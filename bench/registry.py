@@ -42,7 +42,16 @@ def benchmark(name: str) -> Callable[[Benchmark], Benchmark]:
 
 def load_all() -> None:
     """Import every module that registers benchmarks."""
-    from bench import guard, ingest, loan_status, matching, profiles, serving, stats  # noqa: F401
+    from bench import (  # noqa: F401
+        guard,
+        ingest,
+        loan_status,
+        matching,
+        profiles,
+        replicas,
+        serving,
+        stats,
+    )
 
 
 def run(names: list[str], ctx: Context) -> dict[str, dict]:

@@ -81,8 +81,12 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def drive(port: int, paths: list[str], headers: dict, seconds: float, warmup: float) -> dict:
-    """Closed loop: CLIENTS threads, each sending its next request when the last answered."""
+def drive(
+    port: int, paths: list[str], headers: dict, seconds: float, warmup: float,
+    anonymous: frozenset[str] = frozenset(),
+) -> dict:  # fmt: skip
+    """Closed loop: CLIENTS threads, each sending its next request when the last answered
+    (with `headers`, but for the `anonymous` paths: a visitor's requests)."""
     stop_at = time.monotonic() + warmup + seconds
     measure_from = time.monotonic() + warmup
     latencies: list[float] = []
@@ -99,7 +103,7 @@ def drive(port: int, paths: list[str], headers: dict, seconds: float, warmup: fl
             i += CLIENTS
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path, headers={} if path in anonymous else headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -134,6 +138,23 @@ def drive(port: int, paths: list[str], headers: dict, seconds: float, warmup: fl
     }
 
 
+def production_env(url: str) -> dict[str, str]:
+    """gunicorn's environment: the app in production mode against `url`."""
+    return _env(url) | {
+        "XYD_ENV": "production",
+        "SECRET_KEY": "bench-" + os.urandom(24).hex(),
+        "SESSION_COOKIE_SECURE": "0",
+        # Production refuses a per-process limiter store and codes written to the log: the
+        # local Redis, as a deployment would share one, and a gateway that the reads measured
+        # never call.
+        "RATELIMIT_STORAGE_URI": os.environ.get(
+            "BENCH_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15"
+        ),
+        "SMS_SENDER": "http",
+        "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused",
+    }
+
+
 def _seed(url: str, enterprises: int) -> dict:
     return run_module("bench.serving_seed", url, {"enterprises": enterprises})
 
@@ -148,15 +169,7 @@ def serving(ctx: Context) -> dict:
     create_database(url_text)
     try:
         seeded = _seed(url_text, enterprises)
-        env = _env(url_text)
-        env |= {"XYD_ENV": "production", "SECRET_KEY": "bench-" + os.urandom(24).hex(),
-                "SESSION_COOKIE_SECURE": "0",
-                # Production refuses a per-process limiter store and codes written to the
-                # log: the local Redis, as a deployment would share one, and a gateway that
-                # the profile reads never call.
-                "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_RATELIMIT_STORAGE_URI",
-                                                        "redis://127.0.0.1:6379/15"),
-                "SMS_SENDER": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/unused"}  # fmt: skip
+        env = production_env(url_text)
         headers = {"Authorization": f"Bearer {seeded['token']}", "Accept": "application/json"}
         profile_paths = [f"/api/v1/enterprises/{u}/profile" for u in seeded["usccs"]]
         ctx.log(f"serving: {len(profile_paths)} enterprises; bare endpoint first")

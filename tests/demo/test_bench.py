@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -106,6 +107,30 @@ def test_serving_section_drives_both_servers_and_drops_its_database(tmp_path):
     with psycopg.connect(conninfo(url, "postgres")) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
     assert make_url(url).database + "_serving" not in names
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
+def test_replicas_section_measures_the_standby_taking_the_lagging_reads(tmp_path):
+    """Small: a real standby of the cluster (`scripts/replica.sh`), the same mix served
+    without and with it: the standby does nothing in the first run and part of the work in
+    the second; it is stopped and the database dropped after."""
+    from bench import replicas
+
+    url = _bench_url()
+    ctx = Context(out=tmp_path, rows=200, pg_url=url, log=lambda _msg: None)
+    result = replicas.replicas(ctx)
+    alone, shared = result["runs"]["primary only"], result["runs"]["with the replica"]
+    for run in (alone, shared):
+        assert run["drive"]["statuses"] == {"200": run["drive"]["requests"]}
+    assert alone["servers"]["replica"] == {"transactions": 0, "buffers": 0, "tuples": 0}
+    assert shared["servers"]["replica"]["transactions"] > 0
+    assert shared["servers"]["replica"]["buffers"] > 0
+    per_request = result["buffers_per_request"]
+    assert per_request["with the replica"]["primary"] < per_request["primary only"]["primary"]
+    with psycopg.connect(conninfo(url, "postgres")) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database")]
+    assert make_url(url).database + "_replicas" not in names
+    assert not Path(f"/tmp/xyd-replica-{replicas.REPLICA_PORT}").exists()  # stopped
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
