@@ -32,7 +32,7 @@ ROUTE_MODULES = (
     "app.profiles.api",
     "app.repairs.api",
     "app.reports.api",
-    "app.api.stats",
+    "app.stats.api",
     "app.api.core",
     "app.api.docs",
 )
