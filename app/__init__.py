@@ -23,6 +23,7 @@ from app import (
     edge,
     models,  # noqa: F401 - every table, for Alembic and relationships
     replicas,
+    unit_of_work,
 )
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import default_locale
@@ -55,6 +56,7 @@ def create_app(config: type | str | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_security_headers(app)
+    unit_of_work.init_app(app)  # the last hook registered, so the first to run
     return app
 
 

@@ -4,8 +4,8 @@ Each domain owns its endpoints (`app/<domain>/api.py`, beside its `routes.py`), 
 their routes to `bp`; this package holds what they share: token authentication (`auth`),
 request and answer models (`schemas`), the OpenAPI document (`spec`, `docs`), JSON errors
 (`errors`), evidence files (`kept_files`), and the account and reference endpoints (`core`).
-Every handler parses, calls a service and returns JSON. Errors are
-`{"error": {"code", "message"}}`.
+Every handler parses, calls a service and returns JSON; the request's unit of work commits
+or rolls back (`app.unit_of_work`). Errors are `{"error": {"code", "message"}}`.
 """
 
 from importlib import import_module
@@ -32,7 +32,7 @@ ROUTE_MODULES = (
     "app.profiles.api",
     "app.repairs.api",
     "app.reports.api",
-    "app.api.stats",
+    "app.stats.api",
     "app.api.core",
     "app.api.docs",
 )

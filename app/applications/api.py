@@ -25,7 +25,6 @@ from app.api.spec import doc
 from app.applications import queries, services
 from app.applications.states import Action, Actor, State
 from app.auth.models import Role
-from app.extensions import db
 
 
 class Party(Shape):
@@ -174,7 +173,6 @@ def create_application():
             purpose=body.purpose,
             user_id=user.id,
         )
-    db.session.commit()
     return jsonify(queries.to_dict(app, user)), 201
 
 
@@ -208,7 +206,6 @@ def _action_view(action: str, roles: tuple[str, ...]):
     def view(application_id: int):
         user = current_api_user()
         app = services.act(action, application_id, user, parse(model, empty_ok=True).model_dump())
-        db.session.commit()
         return jsonify(_shown([app], user)[0])
 
     view.__name__ = f"application_{action}"

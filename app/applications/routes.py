@@ -27,10 +27,10 @@ from app.consent.forms import CATEGORY_LABELS
 from app.consent.guard import LOAN_SERVICING, NOT_SHOWN, identify_applicant
 from app.consent.terms import application_terms
 from app.errors import ServiceError, ValidationFailed
-from app.extensions import db
 from app.facts.services import is_first_loan
 from app.forms import attach_error
 from app.products import services as products
+from app.unit_of_work import discard
 from app.workcalendar import services as workdays
 
 bp = Blueprint("applications", __name__)
@@ -88,7 +88,6 @@ def new():
                     user_id=current_user.id,
                 )
                 services.discard_draft(current_user.id)
-                db.session.commit()
                 flash(_("融资需求已发布，符合条件的银行受理后会通知您"), "success")
                 return redirect(url_for("applications.detail", application_id=app.id))
             services.parse_amount(form.amount.data)
@@ -125,12 +124,11 @@ def new():
             )
             services.discard_draft(current_user.id)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
             form.confirm.data = ""
             status = exc.status
         else:
-            db.session.commit()
             flash(
                 _("申请已提交，%(bank)s 已获得本次申请的查询授权", bank=product.bank.name),
                 "success",
@@ -215,7 +213,7 @@ def act(application_id: int, action: str):
             payload["first_loan"] = "first_loan" in request.form
         services.act(action, application_id, current_user, payload)
     except ValidationFailed as exc:
-        db.session.rollback()
+        discard()
         form_class = DECISION_FORMS.get(action)
         if form_class is None:
             flash(exc.message, "error")
@@ -225,12 +223,11 @@ def act(application_id: int, action: str):
         app = services.get_for_user(application_id, current_user)
         return _detail_page(app, (action, form), 422)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         if exc.status == 404:
             raise
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash(_("已%(a)s", a=Action(action).label), "success")
     return redirect(url_for("applications.detail", application_id=application_id))
 
@@ -265,11 +262,10 @@ def authorize(application_id: int):
                 text_hash=form.text_sha256.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
             status = exc.status
         else:
-            db.session.commit()
             flash(_("授权已生效：%(bank)s 可查看所选数据", bank=app.bank.name), "success")
             return redirect(url_for("applications.detail", application_id=app.id))
     elif form.errors:

@@ -11,7 +11,6 @@ from flask_login import current_user
 
 from app.auth.services import require_role
 from app.errors import Forbidden, Unauthorized
-from app.extensions import db
 from app.identity.services import NotVerified
 
 
@@ -37,8 +36,7 @@ def role_required(
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             except NotVerified as exc:
                 if draft is not None and request.method == "POST":
-                    draft()
-                    db.session.commit()
+                    draft()  # committed with the redirect below (app.unit_of_work)
                     flash(_("您填写的内容已保存为草稿，核验通过后可继续提交"), "success")
                 flash(exc.message, "warning")
                 return redirect(url_for("identity.verify"), code=303)

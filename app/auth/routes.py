@@ -35,6 +35,7 @@ from app.clock import utcnow
 from app.errors import Locked, ServiceError
 from app.extensions import db, limiter
 from app.forms import attach_error
+from app.unit_of_work import discard
 
 bp = Blueprint("auth", __name__)
 
@@ -45,7 +46,6 @@ def _sign_in(user) -> None:
     key = sessions.start(
         user, ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")
     )
-    db.session.commit()
     login_user(user)
     session["sid"] = key
     session.permanent = True
@@ -89,10 +89,9 @@ def register():
                 password=form.password.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             _sign_in(user)
             flash(
                 _("注册成功。账户目前为“待核验”：完成核验后才能查看非公开数据和办理业务。"),
@@ -144,7 +143,6 @@ _STEPS = {
 def _after_password(user: User, next_url: str | None):
     """Sign in, or ask for the second factor, or send a privileged user to enrol."""
     purpose = twofactor.step_after_password(user)
-    db.session.commit()
     if purpose is None:
         _sign_in(user)
         return redirect(next_url or url_for("main.home"))
@@ -194,8 +192,7 @@ def second_factor():
     if form.validate_on_submit():
         try:
             twofactor.verify_sign_in(user, form.code.data, ip=request.remote_addr)
-        except Locked as exc:
-            db.session.commit()
+        except Locked as exc:  # not discarded: the redirect commits the lock and its event
             session.pop(_PENDING, None)
             flash(exc.message, "error")
             return redirect(url_for("auth.login"), code=303)
@@ -204,7 +201,6 @@ def second_factor():
             attach_error(form, exc)
             return render_template("auth/second_factor.html", form=form), exc.status
         next_url = session[_PENDING].get("next")
-        db.session.commit()
         _sign_in(user)
         return redirect(next_url or url_for("main.home"))
     return render_template("auth/second_factor.html", form=form), (422 if form.errors else 200)
@@ -234,10 +230,9 @@ def _confirmed(user: User, form: CodeForm) -> list[str] | None:
     try:
         codes = twofactor.confirm_enrolment(user, form.code.data, ip=request.remote_addr)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         attach_error(form, exc)
         return None
-    db.session.commit()
     return codes
 
 
@@ -284,7 +279,7 @@ def enrol():
     if twofactor.is_enrolled(user):
         return redirect(url_for("auth.two_factor"))
     twofactor.begin_enrolment(user)
-    db.session.commit()
+    db.session.commit()  # the new secret outlives a refused code: the page shows its QR again
     form = CodeForm()
     codes = _confirmed(user, form)
     if codes is not None:
@@ -304,10 +299,9 @@ def regenerate_recovery_codes():
                 current_user, form.code.data, ip=request.remote_addr
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             return _recovery_codes_page(codes, url_for("auth.two_factor"))
     return redirect(url_for("auth.two_factor"), code=303)
 
@@ -322,10 +316,9 @@ def disable_two_factor():
         try:
             twofactor.disable(current_user, form.code.data, ip=request.remote_addr)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("两步验证已关闭"), "success")
     return redirect(url_for("auth.two_factor"), code=303)
 
@@ -339,7 +332,6 @@ def forgot_password():
         reset.request_reset(
             form.email.data, path_for=lambda t: url_for("auth.reset_password", token=t)
         )
-        db.session.commit()
         flash(_("如果该邮箱已注册，重置密码的链接已发送到该邮箱，%(m)d 分钟内有效。",
                 m=current_app.config["PASSWORD_RESET_MINUTES"]), "success")  # fmt: skip
         return redirect(url_for("auth.login"), code=303)
@@ -357,10 +349,9 @@ def reset_password(token: str):
         try:
             reset.reset_password(token, form.password.data, ip=request.remote_addr)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             logout_user()
             session.clear()
             flash(_("密码已重置，请用新密码登录。所有设备上的登录均已结束。"), "success")
@@ -375,7 +366,6 @@ def reset_password(token: str):
 def logout():
     """Ends this session on the server too: a copy of the cookie opens nothing afterwards."""
     sessions.end(session.get("sid"))
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("您已安全退出"), "success")
@@ -396,10 +386,9 @@ def change_password():
                 revoke_tokens=bool(form.revoke_tokens.data),
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             # The session id carries the new session version (pass the user, not the proxy).
             login_user(current_user._get_current_object())
             flash(_("密码已修改，其他设备上的登录已失效"), "success")
@@ -439,7 +428,6 @@ def create_token():
         _token, plaintext = services.issue_token(
             current_user, form.name.data, days=form.days.data, scope=form.scope.data
         )
-        db.session.commit()
         flash(_("新令牌已生成，请立即复制保存，它只显示这一次"), "success")
         return _settings_page(new_token=plaintext)
     return _settings_page(token_form=form), 422
@@ -451,7 +439,6 @@ def sign_out_everywhere():
     """退出全部设备: every session of the account ends, this one too."""
     if EmptyForm().validate_on_submit():
         sessions.end_all(current_user, ip=request.remote_addr)
-        db.session.commit()
         logout_user()
         session.clear()
         flash(_("已退出全部设备上的登录"), "success")
@@ -467,9 +454,9 @@ def revoke_token(token_id: int):
         try:
             services.revoke_token(current_user, token_id)
         except ServiceError as exc:
+            discard()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("令牌已吊销"), "success")
     return redirect(url_for("auth.settings"))
 
@@ -483,5 +470,4 @@ def set_language():
         session["locale"] = locale
         if current_user.is_authenticated:
             services.set_locale(current_user, locale)
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("main.index"))

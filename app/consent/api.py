@@ -35,7 +35,6 @@ from app.consent import services
 from app.consent.models import DATA_MONTHS, KINDS, PURPOSES, STATES, Authorization
 from app.consent.terms import Terms, sentences
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 
 
 class AuthorizationShown(Shape):
@@ -172,7 +171,6 @@ def create_authorization():
             keep_copy_days=body.keep_copy_days,
             **common,
         )
-    db.session.commit()
     return jsonify(authorization_json(auth)), 201
 
 
@@ -183,5 +181,4 @@ def revoke_authorization(authorization_id: int):
     """Revoke one of the caller's authorizations, effective immediately (409 if not active)."""
     user = current_api_user()
     auth = services.revoke(authorization_id, user_id=user.id, enterprise_id=user.enterprise_id)
-    db.session.commit()
     return jsonify(authorization_json(auth))

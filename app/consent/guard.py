@@ -29,6 +29,7 @@ from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.sources.models import ENTERPRISE_SOURCES
 from app.types import UTCDateTime
+from app.unit_of_work import commit_keeping_objects
 from app.util import SHANGHAI
 
 if TYPE_CHECKING:
@@ -209,21 +210,6 @@ def enterprises_authorizing(enterprise_ids, bank_id: int) -> set[int]:
         .distinct()
     )
     return set(rows)
-
-
-def commit_keeping_objects() -> None:
-    """Commit the log row without expiring what the request already loaded.
-
-    The guard runs before the read it guards; nothing it commits changes the user or the
-    enterprise, so reloading them after the commit (the default) would only cost round trips.
-    """
-    session = db.session()
-    previous = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = previous
 
 
 def check_bank_access(

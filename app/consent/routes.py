@@ -14,7 +14,7 @@ from app.consent import services
 from app.consent.forms import CATEGORY_LABELS, GrantForm, QueryGrantForm, RevokeForm
 from app.consent.terms import Terms, data_from, sentences
 from app.errors import ServiceError
-from app.extensions import db
+from app.unit_of_work import discard
 
 bp = Blueprint("consent", __name__, url_prefix="/consent")
 
@@ -59,11 +59,10 @@ def collection():
                 text_hash=form.text_sha256.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
             # Shown again with the current text, whose id the next confirmation will post.
             return _render_page(_grant_form(text, show_current=True), text, exc.status)
-        db.session.commit()
         flash(_("授权已生效，平台将开始采集所选数据"), "success")
         return redirect(url_for("consent.collection"))
     return _render_page(form, text, 422 if form.errors else 200)
@@ -82,10 +81,9 @@ def revoke(authorization_id: int):
                 auth.id, user_id=current_user.id, enterprise_id=current_user.enterprise_id
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
             return redirect(back)
-        db.session.commit()
         if auth.kind == "query":
             flash(_("授权已撤销，即时生效：该银行不能再查询贵企业的数据"), "success")
         else:
@@ -167,12 +165,11 @@ def banks():
                 text_hash=form.text_sha256.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
             form.confirm.data = ""
             status = exc.status
         else:
-            db.session.commit()
             flash(_("授权已生效：该银行可在有效期内查看所选数据，每次查看都会记录"), "success")
             return redirect(url_for("consent.banks"))
     elif form.errors:

@@ -16,7 +16,6 @@ from app.auth.models import Role, User
 from app.disputes import services
 from app.disputes.models import OUTCOMES, SOURCES, STATUSES
 from app.disputes.models import Dispute as DisputeRow
-from app.extensions import db
 
 
 class DisputeEvent(Shape):
@@ -158,7 +157,6 @@ def file_dispute():
         files=files,
         user_id=user.id,
     )
-    db.session.commit()
     return jsonify(dispute_json(dispute)), 201
 
 
@@ -203,7 +201,6 @@ def resolve_dispute(dispute_id: int):
         note=body.note,
         corrected_values=body.corrected_values,
     )
-    db.session.commit()
     return jsonify(dispute_json(dispute))
 
 
@@ -218,5 +215,4 @@ def forward_dispute(dispute_id: int):
     dispute = services.forward(
         dispute_id, user_id=current_api_user().id, authority=body.authority, note=body.note
     )
-    db.session.commit()
     return jsonify(dispute_json(dispute))

@@ -34,10 +34,10 @@ from app.disputes.forms import (
 )
 from app.disputes.models import SOURCES, STATUSES
 from app.errors import ServiceError
-from app.extensions import db
 from app.forms import attach_error
 from app.ingest.specs import SPECS
 from app.publicity.labels import PUBLICITY_STATES, TIER_LABELS
+from app.unit_of_work import discard
 
 bp = Blueprint("disputes", __name__)
 
@@ -105,11 +105,10 @@ def file(source: str, record_id: int):
                 user_id=current_user.id,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc, prefix="value_")
             status = exc.status
         else:
-            db.session.commit()
             flash(
                 _("异议已提交，平台将在 %(date)s 前处理", date=dispute.deadline.isoformat()),
                 "success",
@@ -168,10 +167,9 @@ def forward(dispute_id: int):
                 note=form.note.data,
             )  # fmt: skip
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
             return _detail_page(dispute_id, forward_form=form, status=exc.status)
-        db.session.commit()
         flash(_("已转交来源机关，企业已收到通知"), "success")
         return redirect(url_for("disputes.detail", dispute_id=dispute_id))
     return _detail_page(dispute_id, forward_form=form, status=422)
@@ -221,11 +219,10 @@ def detail(dispute_id: int):
                 corrected_values=corrections,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc, prefix="value_")
             status = exc.status  # the page reads the dispute and record again, as they stand
         else:
-            db.session.commit()
             flash(_("异议已处理，企业画像已重新生成"), "success")
             return redirect(url_for("disputes.detail", dispute_id=dispute.id))
     elif form.errors:

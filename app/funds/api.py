@@ -14,7 +14,6 @@ from app.api.schemas import BINARY, Body, Integer, Money, MoneyText, Shape, choi
 from app.api.spec import doc
 from app.auth.models import Role, User
 from app.evidence import send_kept
-from app.extensions import db
 from app.funds import models, services
 from app.funds.models import OUTCOMES, ClaimStatus
 
@@ -135,7 +134,6 @@ def register_fund_loan(code: str):
     registration = services.register(
         code, parse(FundLoanRegistration).application_id, current_api_user()
     )
-    db.session.commit()
     return jsonify(
         id=registration.id, fund=registration.fund.code, loan_id=registration.loan_id,
         covered=str(registration.covered),
@@ -158,7 +156,6 @@ def file_fund_claim(code: str):
         code, body.loan_id, user, loss_amount=body.loss_amount, evidence=body.evidence,
         files=files,
     )  # fmt: skip
-    db.session.commit()
     return jsonify(claim_json(claim, user)), 201
 
 
@@ -188,7 +185,6 @@ def decide_claim(claim_id: int):
     capped; 409 `fund_exhausted` when its balance cannot) or rejected (note = reason)."""
     body = parse(ClaimDecision)
     claim = services.decide(claim_id, current_api_user(), outcome=body.outcome, note=body.note)
-    db.session.commit()
     return jsonify(claim_json(claim, current_api_user()))
 
 
@@ -202,6 +198,5 @@ def recover_claim(claim_id: int):
     recovery = services.recover(
         claim_id, current_api_user(), amount=body.amount, recovered_on=body.recovered_on
     )
-    db.session.commit()
     claim = services.claim_for(claim_id, current_api_user())
     return jsonify({**claim_json(claim, current_api_user()), "to_fund": str(recovery.to_fund)}), 201

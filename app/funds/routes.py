@@ -12,11 +12,11 @@ from app.auth.models import Role
 from app.enterprises.models import SCALES
 from app.errors import FieldErrors, ServiceError
 from app.evidence import send_kept
-from app.extensions import db
 from app.funds import services
 from app.funds.rules import SIZE_LABELS
 from app.products.models import TYPE_LABELS, ProductType
 from app.spreadsheets import csv_response, xlsx_response
+from app.unit_of_work import discard
 from app.util import format_yuan
 
 bp = Blueprint("funds", __name__)
@@ -58,12 +58,11 @@ def create():
             user_id=current_user.id,
         )  # fmt: skip
     except FieldErrors as exc:
-        db.session.rollback()
+        discard()
         return _index_page(exc.errors, values, 422)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         return _index_page({exc.field or "code": exc.message}, values, exc.status)
-    db.session.commit()
     flash(_("基金 %(c)s 已设立", c=fund.code), "success")
     return redirect(url_for("funds.dashboard", code=fund.code), code=303)
 
@@ -92,9 +91,8 @@ def top_up(code: str):
     try:
         entry = services.top_up(code, values["amount"], user_id=current_user.id)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         return _dashboard_page(code, {exc.field or "amount": exc.message}, values, exc.status)
-    db.session.commit()
     flash(_("已追加资金 %(a)s", a=format_yuan(entry.amount)), "success")
     return redirect(url_for("funds.dashboard", code=code), code=303)
 
@@ -122,9 +120,8 @@ def decide(claim_id: int):
     try:
         decided = services.decide(claim_id, current_user, **values)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         return _claim_page(claim_id, {exc.field or "_": exc.message}, values, exc.status)
-    db.session.commit()
     flash(_("代偿申请 #%(id)d：%(s)s", id=decided.id, s=decided.status_label), "success")
     return redirect(url_for("funds.dashboard", code=decided.fund.code), code=303)
 

@@ -173,12 +173,10 @@ def verification_json(user: User) -> dict:
 def _recorded(step, *args, **kwargs):
     """Run a provider step; on refusal commit what it recorded, then answer the error."""
     try:
-        result = step(*args, **kwargs)
+        return step(*args, **kwargs)
     except ServiceError:
-        db.session.commit()
+        db.session.commit()  # a refused try counts although the answer is an error
         raise
-    db.session.commit()
-    return result
 
 
 @bp.route("/me/verification")
@@ -274,6 +272,5 @@ def submit_review():
     user = current_api_user()
     data = parse_form(LicenceUpload).model_dump()
     made = providers.get("review").start(user, data, ip=request.remote_addr)
-    db.session.commit()
     assert isinstance(made, VerificationReview)
     return jsonify(_review_json(made)), 201

@@ -11,11 +11,11 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.consent.forms import CATEGORY_LABELS
 from app.errors import ServiceError
-from app.extensions import db
 from app.forms import attach_error
 from app.identity import members, services
 from app.identity.forms import ConfirmForm, InviteForm, JoinForm, TransferForm
 from app.identity.models import ENTERPRISE_ROLE_LABELS
+from app.unit_of_work import discard
 
 bp = Blueprint("people", __name__)
 
@@ -55,11 +55,10 @@ def index():
                     ip=request.remote_addr,
                 )  # fmt: skip
             except ServiceError as exc:
-                db.session.rollback()
+                discard()
                 attach_error(form, exc)
                 status = exc.status if exc.status == 403 else 422
             else:
-                db.session.commit()
                 flash(_("邀请已发送至 %(e)s", e=form.email.data.strip()), "success")
                 return redirect(url_for("people.index"), code=303)
     return _people_page(form, status=status)
@@ -73,10 +72,9 @@ def remove(user_id: int):
         try:
             removed = members.remove(current_user, user_id, ip=request.remote_addr)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("已将 %(e)s 移出企业", e=removed.email), "success")
     return redirect(url_for("people.index"), code=303)
 
@@ -88,10 +86,9 @@ def revoke_invitation(invitation_id: int):
         try:
             members.revoke_invitation(current_user, invitation_id)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("邀请已撤回"), "success")
     return redirect(url_for("people.index"), code=303)
 
@@ -102,6 +99,7 @@ def invitation(token: str):
     try:
         found = members.invitation_for(token)
     except ServiceError as exc:
+        discard()
         return render_template("identity/invitation.html", problem=exc.message), exc.status
     form = JoinForm()
     signed_in = current_user.is_authenticated
@@ -124,11 +122,10 @@ def invitation(token: str):
         except _Invalid:
             status = 422
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
             status = 422
         else:
-            db.session.commit()
             if signed_in:
                 flash(_("您已加入企业，可以使用平台的功能"), "success")
                 return redirect(url_for("main.home"), code=303)
@@ -155,7 +152,6 @@ def handover(transfer_id: int):
     transfer, grants = members.handover(current_user, transfer_id)
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         members.finish_handover(current_user, transfer_id)
-        db.session.commit()
         flash(_("交接已完成：未撤销的授权继续有效"), "success")
         return redirect(url_for("people.index"), code=303)
     return render_template(
@@ -178,10 +174,9 @@ def transfers():
                 form.email.data, reason=form.reason.data, actor=current_user
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("已变更“%(n)s”的管理员", n=transfer.enterprise.name), "success")
             return redirect(url_for("people.transfers"), code=303)
     return render_template(

@@ -40,6 +40,7 @@ from app.identity.models import (
 )
 from app.notifications.senders import Channel, development_outbox
 from app.replicas import reads_replica
+from app.unit_of_work import discard
 
 bp = Blueprint("identity", __name__)
 
@@ -87,11 +88,9 @@ def send_phone_code():
     if SendCodeForm().validate_on_submit():
         try:
             record = providers.get("phone").start(current_user, {}, ip=request.remote_addr)
-        except ServiceError as exc:
-            db.session.commit()  # keep the record of a failed send
+        except ServiceError as exc:  # not discarded: the answer commits the failed send's record
             flash(exc.message, "error")
         else:
-            db.session.commit()
             assert isinstance(record, PhoneCode)
             flash(_("验证码已发送至 %(p)s，请在 %(m)d 分钟内输入",
                     p=record.phone_masked, m=current_app.config["PHONE_CODE_MINUTES"]),
@@ -113,7 +112,6 @@ def check_phone_code():
             db.session.commit()  # a wrong try counts
             attach_error(form, exc)
         else:
-            db.session.commit()
             if services.is_verified(user):
                 flash(_("账户核验通过，现在可以使用平台的全部功能"), "success")
             else:
@@ -141,10 +139,9 @@ def submit_review():
             }
             providers.get("review").start(current_user, files, ip=request.remote_addr)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             days = current_app.config["VERIFICATION_REVIEW_WORKING_DAYS"]
             flash(_("材料已提交，平台将在 %(n)d 个工作日内审核", n=days), "success")
             return redirect(url_for("identity.verify"), code=303)
@@ -163,7 +160,6 @@ def request_payment():
             db.session.commit()  # keep the record of a refusal
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("已记录打款申请：平台打款后，请查看对公账户的入账金额并在此输入"), "success")
             return redirect(url_for("identity.verify"), code=303)
     return _verify_page(payment_form=form, status=422)
@@ -183,7 +179,6 @@ def check_payment_amount():
             db.session.commit()  # a wrong amount counts
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("账户核验通过，现在可以使用平台的全部功能"), "success")
             return redirect(url_for("identity.verify"), code=303)
     return _verify_page(amount_form=form, status=422)
@@ -212,10 +207,9 @@ def mark_paid(payment_id: int):
         try:
             payment.mark_paid(payment_id, actor=current_user)
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("已标记为已打款"), "success")
     return redirect(url_for("identity.payments"), code=303)
 
@@ -257,10 +251,9 @@ def decide(review_id: int):
                 actor=current_user,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("审核结论已保存"), "success")
             return redirect(url_for("identity.queue"), code=303)
     account = services.account_of(found.user_id)

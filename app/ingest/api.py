@@ -14,7 +14,6 @@ from app.api.schemas import Body, Shape, choice, parse
 from app.api.spec import doc
 from app.auth.models import Role
 from app.errors import NotFound
-from app.extensions import db
 from app.ingest import jobs
 from app.ingest.models import BATCH_STATES
 from app.ingest.services import SOURCES, Submitted, get_batch, ingest_records, ingest_upload
@@ -84,7 +83,6 @@ def ingest_push(source: str):
     if source not in SOURCES:
         raise NotFound(_("未知的数据源：%(source)s", source=source), code="unknown_source")
     submitted = push(source, current_api_user().id)
-    db.session.commit()
     if submitted.summary is None:
         response = jsonify(jobs.describe(get_batch(submitted.batch_id)))
         response.status_code = 202

@@ -11,11 +11,11 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.errors import ServiceError
-from app.extensions import db
 from app.forms import attach_error
 from app.ingest import jobs, services
 from app.ingest.forms import SOURCE_LABELS, UploadForm
 from app.spreadsheets import csv_response
+from app.unit_of_work import discard
 
 bp = Blueprint("ingest", __name__, url_prefix="/admin/ingest")
 
@@ -37,10 +37,9 @@ def upload():
                 origin="file",
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             summary = submitted.summary
             if summary is None:
                 flash(_("文件较大，已转入后台导入：本页显示进度，完成后显示结果。"), "info")

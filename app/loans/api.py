@@ -140,7 +140,6 @@ def report_loan_status(loan_id: int):
         loan_id, current_api_user(), as_of=body.as_of, status=body.status,
         days_past_due=body.days_past_due, outstanding=body.outstanding, origin=ReportOrigin.API,
     )  # fmt: skip
-    db.session.commit()
     loan = report.loan
     return jsonify({**loan_json(loan, shown=_shown([loan])), "report": report_json(report)}), 201
 
@@ -159,5 +158,4 @@ def push_loan_status():
     # operator's).
     summary = push("loan_status", current_api_user().id, background=False).summary
     assert summary is not None
-    db.session.commit()
     return jsonify(summary.to_dict())

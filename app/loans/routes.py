@@ -22,6 +22,7 @@ from app.ingest import services as ingest
 from app.loans import imports, queries, services
 from app.loans.forms import StatusFileForm
 from app.loans.models import LoanStatus, ReportOrigin
+from app.unit_of_work import discard
 
 bp = Blueprint("loans", __name__)
 
@@ -72,10 +73,9 @@ def bank_import():
             ).summary  # fmt: skip
             assert summary is not None
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(
                 _("已导入 %(rows)s 行：新增 %(inserted)s，更正 %(updated)s，未变 %(unchanged)s，"
                   "拒收 %(rejected)s", rows=summary.rows, inserted=summary.inserted,
@@ -132,18 +132,17 @@ def _act(loan_id: int, form: str, action, success: str):
     try:
         action(values)
     except FieldErrors as exc:
-        db.session.rollback()
+        discard()
         return _bank_page(loan_id, errors=exc.errors, values=values, form=form, status=422)
     except RuleFailed as exc:
-        db.session.rollback()
+        discard()
         return _bank_page(loan_id, errors={"_": exc.message}, values=values, form=form,
                           status=exc.status)  # fmt: skip
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         key = exc.field or "_"
         return _bank_page(loan_id, errors={key: exc.message}, values=values, form=form,
                           status=exc.status)  # fmt: skip
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for("loans.bank_detail", loan_id=loan_id), code=303)
 

@@ -15,6 +15,7 @@ from app.notices import services
 from app.notices.forms import NoticeForm, WithdrawForm
 from app.notices.models import Notice
 from app.replicas import reads_replica
+from app.unit_of_work import discard
 from app.util import to_local
 
 bp = Blueprint("notices", __name__)
@@ -69,10 +70,9 @@ def _save(form: NoticeForm, notice_id: int | None):
         else:
             notice = services.update(notice_id, data, expected_version=form.version.data)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         attach_error(form, exc)
         return None, exc.status
-    db.session.commit()
     return notice, 200
 
 
@@ -121,9 +121,8 @@ def withdraw(notice_id: int):
     try:
         kept = services.withdraw(notice_id)
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         flash(exc.message, "error")
         return redirect(url_for("notices.manage"), 303)
-    db.session.commit()
     flash(_("已撤下") if kept is not None else _("未发布的公告已删除"), "success")
     return redirect(url_for("notices.manage"), 303)

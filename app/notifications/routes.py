@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from app.applications.forms import ActionForm
 from app.auth.decorators import role_required
-from app.extensions import db
 from app.notifications import mail, services
 
 bp = Blueprint("notifications", __name__)
@@ -43,7 +42,6 @@ def preferences():
         abort(400)
     on = request.form.get("email") == "y"
     mail.set_email(current_user, on)
-    db.session.commit()
     flash(_("已开启邮件通知") if on else _("已关闭邮件通知"), "success")
     return redirect(url_for("notifications.index"))
 
@@ -55,5 +53,4 @@ def mark_read(notification_id: int | None = None):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.mark_read(current_user, notification_id)
-    db.session.commit()
     return redirect(url_for("notifications.index"))

@@ -23,7 +23,6 @@ from app.api.schemas import (
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.enterprises.size import SIZES
-from app.extensions import db
 from app.products import services
 from app.products.models import ProductStatus, ProductType
 from app.replicas import reads_replica
@@ -107,7 +106,6 @@ def create_product():
     """Create a product of the caller's bank (draft, or published with status)."""
     user = current_api_user()
     product = services.create_product(user.bank_id, parse(ProductFields).given())
-    db.session.commit()
     return jsonify(services.product_to_dict(product)), 201
 
 
@@ -128,5 +126,4 @@ def update_product(product_id: int):
     product = services.update_product(
         product_id, user.bank_id, body.given(), expected_version=body.version
     )
-    db.session.commit()
     return jsonify(services.product_to_dict(product))

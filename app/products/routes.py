@@ -9,10 +9,10 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES, Role
 from app.errors import ServiceError
-from app.extensions import db
 from app.products import services, staff
 from app.products.forms import OfficerForm, ProductForm, StatusForm
 from app.products.models import STATUS_LABELS, TYPE_LABELS
+from app.unit_of_work import discard
 
 bp = Blueprint("products", __name__)
 
@@ -59,14 +59,13 @@ def _save(form: ProductForm, product_id: int | None):
                 product_id, current_user.bank_id, data, expected_version=form.version.data
             )
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         target = getattr(form, exc.field, None) if exc.field else None
         if target is not None and exc.field in FORM_FIELDS:
             target.errors = [*target.errors, exc.message]
         else:
             flash(exc.message, "error")
         return None, exc.status
-    db.session.commit()
     return product, 200
 
 
@@ -107,12 +106,11 @@ def change_status(product_id: int):
         try:
             services.set_status(product_id, current_user.bank_id, request.form.get("status", ""))
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             if exc.status == 404:
                 raise
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("产品状态已更新"), "success")
     return redirect(url_for("products.index"))
 
@@ -132,11 +130,10 @@ def staff_page():
                 form.display_name.data or "",
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             form.email.errors = [*form.email.errors, exc.message]
             status = exc.status
         else:
-            db.session.commit()
             flash(_("信贷员账户已创建，请将一次性密码安全地交给本人"), "success")
             form = OfficerForm(formdata=None)
     return render_template(
@@ -154,7 +151,6 @@ def staff_page():
 def deactivate(user_id: int):
     if StatusForm().validate_on_submit():
         staff.deactivate_officer(current_user.bank_id, user_id)
-        db.session.commit()
         flash(_("该信贷员已停用，其登录和令牌即时失效"), "success")
     return redirect(url_for("products.staff_page"))
 
@@ -164,6 +160,5 @@ def deactivate(user_id: int):
 def revoke_token(token_id: int):
     if StatusForm().validate_on_submit():
         staff.revoke_token(current_user.bank_id, token_id)
-        db.session.commit()
         flash(_("令牌已吊销"), "success")
     return redirect(url_for("products.staff_page"))

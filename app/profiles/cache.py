@@ -32,10 +32,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, inspect, literal, select, true
 
 from app.clock import local_today, utcnow
-from app.consent.guard import commit_keeping_objects
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.profiles.models import ProfileCacheEntry, ProfileDataVersion
+from app.unit_of_work import commit_keeping_objects
 from app.upsert import upsert
 from app.util import chunked
 

@@ -11,11 +11,11 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.bankview.profile import VALUE_LABELS
 from app.errors import ServiceError
-from app.extensions import db
 from app.ingest.specs import SEVERITIES
 from app.publicity import services
 from app.publicity.labels import TIER_LABELS
 from app.publicity.models import GRADED_CATEGORIES, TIERS
+from app.unit_of_work import discard
 
 bp = Blueprint("publicity", __name__, url_prefix="/admin/publicity")
 
@@ -67,9 +67,8 @@ def set_tier(tier: str):
             tier, min_months=low, max_months=high, published=request.form.get("published") == "y"
         )
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         return _page({tier: exc.message}, typed, exc.status)
-    db.session.commit()
     flash(_("已保存；记录的公示期在“立即按规则重新计算”或每日任务后生效"), "success")
     return redirect(url_for("publicity.index"))
 
@@ -84,9 +83,8 @@ def set_rule():
     try:
         services.set_rule(request.form.get("category", ""), severity, request.form.get("tier", ""))
     except ServiceError as exc:
-        db.session.rollback()
+        discard()
         return _page({"rule": exc.message}, {"rule": dict(request.form)}, exc.status)
-    db.session.commit()
     flash(_("已保存；记录的公示期在“立即按规则重新计算”或每日任务后生效"), "success")
     return redirect(url_for("publicity.index"))
 
@@ -98,7 +96,6 @@ def run():
     if not form.validate_on_submit():
         return _page(status=400)
     summary = services.run()
-    db.session.commit()
     flash(
         _("已按规则重新计算：%(re)s 家企业的记录期限有变，%(ex)s 条记录公示期满，"
           "%(back)s 条记录恢复公示，重建画像 %(p)s 份",

@@ -26,7 +26,6 @@ from app.api.schemas import (
 )
 from app.api.spec import doc
 from app.auth.models import Role, User
-from app.extensions import db
 from app.repairs import models, services
 from app.repairs.models import OUTCOMES, STATUSES
 
@@ -127,7 +126,6 @@ def apply_repair():
         user_id=user.id,
         locale=str(get_locale() or "zh"),
     )
-    db.session.commit()
     return jsonify(repair_json(repair)), 201
 
 
@@ -153,5 +151,4 @@ def decide_repair(repair_id: int):
     409 if it is no longer open or already extended."""
     body = parse(RepairDecision)
     repair = services.decide(repair_id, body.outcome, user_id=current_api_user().id, note=body.note)
-    db.session.commit()
     return jsonify(repair_json(repair))

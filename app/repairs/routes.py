@@ -24,7 +24,6 @@ from app.clock import local_today
 from app.disputes import records as own_records
 from app.disputes.forms import FIELD_LABELS
 from app.errors import ServiceError
-from app.extensions import db
 from app.forms import attach_error
 from app.publicity.labels import TIER_LABELS
 from app.publicity.services import window_of
@@ -39,6 +38,7 @@ from app.repairs.forms import (
     RepairForm,
 )
 from app.repairs.models import STATUSES
+from app.unit_of_work import discard
 
 bp = Blueprint("repairs", __name__)
 
@@ -96,11 +96,10 @@ def apply(record_id: int):
                 locale=_locale(),
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
             status = exc.status
         else:
-            db.session.commit()
             flash(
                 _("修复申请已提交，平台将在 %(date)s 前作出决定", date=repair.deadline.isoformat()),
                 "success",
@@ -185,12 +184,11 @@ def detail(repair_id: int):
                 repair.id, form.outcome.data, user_id=current_user.id, note=form.note.data
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
             status = exc.status
             repair = services.get_repair(repair_id)
         else:
-            db.session.commit()
             flash(_("已处理"), "success")
             return redirect(url_for("repairs.detail", repair_id=repair.id))
     elif form.errors:
@@ -226,12 +224,11 @@ def recheck(repair_id: int):
                 note=form.recheck_note.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc, prefix="recheck_")
             status = exc.status
             repair = services.get_repair(repair_id)
         else:
-            db.session.commit()
             flash(_("复查已完成"), "success")
             return redirect(url_for("repairs.detail", repair_id=repair.id))
     return _operator_page(repair, DecideForm(formdata=None), form, status)

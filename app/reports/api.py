@@ -19,7 +19,7 @@ from app.consent.guard import ALL_CATEGORIES, DAILY_CAP, check_bank_access
 from app.consent.terms import denial_message
 from app.enterprises import services as enterprises
 from app.errors import NotFound
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.reports import services
 from app.reports.models import Outcome
 
@@ -77,7 +77,6 @@ def issue_my_report():
     SHA-256 of the bytes returned (see docs/reports.md)."""
     user = current_api_user()
     issued = services.issue(user.enterprise, user=user, verify_url=_verify_url())
-    db.session.commit()
     return _pdf(issued)
 
 
@@ -102,7 +101,6 @@ def issue_bank_report(uscc: str):
         code = decision.reason if decision.reason == DAILY_CAP else "not_authorized"
         return error_response(403, code, denial_message(decision.reason, decision.terms))
     issued = services.issue(enterprise, user=user, verify_url=_verify_url(), decision=decision)
-    db.session.commit()
     return _pdf(issued)
 
 
@@ -120,7 +118,6 @@ def verify_report():
     is logged for its enterprise."""
     body = parse(VerifyRequest)
     result = services.verify(body.number, body.code, sha256=body.sha256, ip=request.remote_addr)
-    db.session.commit()
     report = result.report
     return jsonify(
         {

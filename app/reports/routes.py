@@ -25,6 +25,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db, limiter
 from app.reports import services
 from app.reports.models import Method, Outcome
+from app.unit_of_work import discard
 
 bp = Blueprint("reports", __name__)
 
@@ -81,7 +82,6 @@ def issue_own():
         verify_url=_verify_url(),
         locale=str(get_locale() or "zh"),
     )
-    db.session.commit()
     return _pdf(issued)
 
 
@@ -105,7 +105,6 @@ def issue_for_bank(uscc: str):
         locale=str(get_locale() or "zh"),
         decision=decision,
     )
-    db.session.commit()
     return _pdf(issued)
 
 
@@ -131,9 +130,10 @@ def verify():
             form["number"], form["code"], pdf=data, sha256=form["sha256"], ip=request.remote_addr
         )
     except ValidationFailed as exc:
+        discard()
         return render_template(
             "reports/verify.html", form=form, result=None, error=exc.message, **_labels()
         ), 422
-    db.session.commit()
+    db.session.commit()  # the check is logged for its enterprise, also one that answers 422
     status = 200 if result.outcome in (Outcome.UNCHANGED, Outcome.CODE_ONLY) else 422
     return render_template("reports/verify.html", form=form, result=result, **_labels()), status

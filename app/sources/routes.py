@@ -10,11 +10,11 @@ from werkzeug.routing import BuildError
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.errors import ServiceError
-from app.extensions import db
 from app.forms import attach_error
 from app.sources import services
 from app.sources.forms import PullForm, SourceForm
 from app.sources.models import ENTERPRISE_SOURCES
+from app.unit_of_work import discard
 
 bp = Blueprint("sources", __name__, url_prefix="/admin/sources")
 
@@ -62,10 +62,9 @@ def edit(source: str):
                 user_id=current_user.id,
             )
         except ServiceError as exc:
-            db.session.rollback()
+            discard()
             attach_error(form, exc)
         else:
-            db.session.commit()
             flash(_("数据源 %(source)s 已保存", source=source), "success")
             return redirect(url_for("sources.index"))
     return render_template(
@@ -89,6 +88,7 @@ def pull(source: str):
         # A unit of work of its own: commits the batch, or the failure on the source.
         summary = services.pull_source(source, user_id=current_user.id)
     except ServiceError as exc:
+        discard()  # pull_source has committed the failure on the source; nothing else is kept
         flash(exc.message, "error")
         return redirect(url_for("sources.index"))
     data = summary.to_dict()

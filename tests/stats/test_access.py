@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
-from app.api.stats import Indicators, StatsSummary
 from app.auth.models import Role
 from app.extensions import db
+from app.stats.api import Indicators, StatsSummary
 from tests.api.documented import documented
 
 

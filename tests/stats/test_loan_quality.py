@@ -28,13 +28,13 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from app.api.stats import LoanQualitySummary
 from app.auth.models import Role
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.facts.services import facts_of
 from app.loans.models import Loan, LoanReport
 from app.stats import loan_quality
+from app.stats.api import LoanQualitySummary
 from app.util import SHANGHAI
 from tests.api.documented import documented
 
