@@ -3,7 +3,7 @@
 Each domain owns its endpoints (`app/<domain>/api.py`, beside its `routes.py`), which add
 their routes to `bp`; this package holds what they share: token authentication (`auth`),
 request and answer models (`schemas`), the OpenAPI document (`spec`, `docs`), JSON errors
-(`errors`), evidence files (`kept_files`), and the account and reference endpoints (`core`).
+(`errors`) and evidence files (`kept_files`).
 Every handler parses, calls a service and returns JSON; the request's unit of work commits
 or rolls back (`app.unit_of_work`). Errors are `{"error": {"code", "message"}}`.
 """
@@ -19,10 +19,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ROUTE_MODULES = (
     "app.applications.api",
     "app.audit.api",
+    "app.auth.api",
+    "app.banks.api",
     "app.bankview.api",
     "app.consent.api",
     "app.disputes.api",
     "app.disputes.records_api",
+    "app.enterprises.api",
     "app.funds.api",
     "app.identity.api",
     "app.ingest.api",
@@ -33,7 +36,6 @@ ROUTE_MODULES = (
     "app.repairs.api",
     "app.reports.api",
     "app.stats.api",
-    "app.api.core",
     "app.api.docs",
 )
 

@@ -1,34 +1,20 @@
-"""Account and reference endpoints."""
+"""The enterprise register's API: the caller's own enterprise and the reference lists of
+regions (GB/T 2260) and industries (GB/T 4754) its records are coded in."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from flask import jsonify
-from pydantic import Field
 from sqlalchemy import select
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.schemas import MoneyText, Shape, choice
+from app.api.schemas import MoneyText, Shape
 from app.api.spec import doc
 from app.auth.models import Role
-from app.banks.services import list_banks
 from app.enterprises.models import Industry, Region
 from app.extensions import db
-from app.identity.services import is_verified
-
-
-class Account(Shape):
-    id: int
-    email: str
-    role: choice(Role)  # type: ignore[valid-type]
-    bank: str | None
-    uscc: str | None
-    locale: str | None
-    verified: bool | None = Field(
-        description="Enterprise accounts: verified (核验) or not; null for other roles."
-    )
 
 
 class OwnEnterprise(Shape):
@@ -50,29 +36,6 @@ class Code(Shape):
     name: str
     level: str
     parent_code: str | None
-
-
-class BankListed(Shape):
-    code: str
-    name: str
-    active: bool
-
-
-@bp.route("/me")
-@api_auth(unverified_ok=True)
-@doc(response=Account, tag="me")
-def me():
-    """The account that owns the token."""
-    user = current_api_user()
-    return jsonify(
-        id=user.id,
-        email=user.email,
-        role=user.role,
-        bank=user.bank.code if user.bank else None,
-        uscc=user.enterprise.uscc if user.enterprise else None,
-        locale=user.locale,
-        verified=is_verified(user) if user.role == Role.ENTERPRISE else None,
-    )
 
 
 @bp.route("/me/enterprise")
@@ -123,11 +86,3 @@ def industries():
             for r in rows
         ]
     )
-
-
-@bp.route("/banks")
-@api_auth(Role.ADMIN, Role.REGULATOR)
-@doc(response=list[BankListed], tag="banks")
-def banks():
-    """Banks on the platform (operator and financial office)."""
-    return jsonify([{"code": b.code, "name": b.name, "active": b.is_active} for b in list_banks()])
