@@ -65,13 +65,7 @@ def my_enterprise():
 @doc(response=list[Code], tag="reference")
 def regions():
     """GB/T 2260 regions of Shaanxi (province, cities, counties)."""
-    rows = db.session.scalars(select(Region).order_by(Region.code))
-    return jsonify(
-        [
-            {"code": r.code, "name": r.name, "level": r.level, "parent_code": r.parent_code}
-            for r in rows
-        ]
-    )
+    return jsonify(_codes(Region))
 
 
 @bp.route("/industries")
@@ -79,10 +73,12 @@ def regions():
 @doc(response=list[Code], tag="reference")
 def industries():
     """GB/T 4754-2017 sections and divisions."""
-    rows = db.session.scalars(select(Industry).order_by(Industry.code))
-    return jsonify(
-        [
-            {"code": r.code, "name": r.name, "level": r.level, "parent_code": r.parent_code}
-            for r in rows
-        ]
-    )
+    return jsonify(_codes(Industry))
+
+
+def _codes(model: type[Region] | type[Industry]) -> list[dict]:
+    """A reference list in code order, each entry a `Code`."""
+    return [
+        {"code": r.code, "name": r.name, "level": r.level, "parent_code": r.parent_code}
+        for r in db.session.scalars(select(model).order_by(model.code))
+    ]
