@@ -85,7 +85,7 @@ def test_grant_look_revoke_and_read_the_log(live_server, browser, accounts, tmp_
     owner.get_by_role("button", name="菜单").click()
     owner.get_by_role("link", name="查询记录").click()
     rows = owner.locator("tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)  # waits for the log page (count() would read the old one)
     expect(rows.nth(0).get_by_text("已拒绝")).to_be_visible()
     expect(rows.nth(1).get_by_text("已允许")).to_be_visible()
     expect(rows.nth(1).get_by_text("浏览器测试银行")).to_be_visible()
