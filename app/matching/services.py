@@ -20,7 +20,16 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Integer, bindparam, case, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 
 from app.applications.models import Application
 from app.banks.models import Bank
@@ -224,11 +233,17 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     best `limit` with at most `near_miss_max` misses, with each criterion's verdict
     (`ok_<code>`) for the wording.
 
-    The best `limit` by (failed, rate) are chosen on narrow rows first, and only then
-    limited to `near_miss_max` misses: ordered by misses first, the same rows, but each
-    product's misses are counted once (as the sort key) instead of once more in a WHERE.
-    Only those rows are joined to their full columns and their bank, and judged again
-    criterion by criterion for the wording.
+    In two passes, the second only when the first falls short. First the eligible products,
+    cheapest first: a plain conjunction of the criteria, which the database stops judging
+    at a product's first miss (most products miss the amount or the term). When `limit` of
+    them are eligible, they are the answer: eligible products rank before any near miss.
+    Otherwise every product's misses are counted, and the best `limit` by (misses, rate)
+    taken, then held to `near_miss_max` misses (ordered by misses first, the same rows as
+    filtering first, but each product's misses counted once, as the sort key); its
+    eligible rows are those of the first pass. The second pass is gated on a count of the
+    first, which both databases evaluate once before scanning. Only the chosen rows are
+    joined to their full columns and their bank, and judged again criterion by criterion
+    for the wording.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and
@@ -238,15 +253,24 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     oks = criteria.predicates(need, grades)
     misses = [case((ok, _ZERO), else_=_ONE) for ok in oks]
     failed = functools.reduce(operator.add, misses).label("failed")
-    # A common table expression, read twice (the rows, and their banks for the medians):
-    # both databases compute it once.
-    top = (
+    published = Product.status == "published"
+    eligible = (
+        select(Product.id.label("id"), Product.bank_id.label("bank_id"), _ZERO.label("failed"))
+        .where(published, *oks)
+        .order_by(Product.rate_min, Product.id)
+        .limit(limit)
+        .cte("eligible")
+    )
+    short = select(func.count()).select_from(eligible).scalar_subquery() < limit
+    counted = (
         select(Product.id.label("id"), Product.bank_id.label("bank_id"), failed)
-        .where(Product.status == "published")
+        .where(published, short)
         .order_by(failed, Product.rate_min, Product.id)
         .limit(limit)
-        .cte("top")
+        .subquery("counted")
     )
+    # Read twice (the rows, and their banks for the medians): both databases compute it once.
+    top = union_all(select(eligible), select(counted).where(counted.c.failed > 0)).cte("top")
     medians = _response_medians(select(top.c.bank_id))
     verdicts = [
         case((ok, _ONE), else_=_ZERO).label(f"ok_{c.code}")
@@ -259,6 +283,7 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
         .outerjoin(medians, medians.c.bank_id == Product.bank_id)
         .where(top.c.failed <= near_miss_max)
         .order_by(top.c.failed, Product.rate_min, Product.id)
+        .limit(limit)
     )
 
 
