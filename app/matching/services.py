@@ -234,16 +234,16 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     (`ok_<code>`) for the wording.
 
     In two passes, the second only when the first falls short. First the eligible products,
-    cheapest first: a plain conjunction of the criteria, which the database stops judging
+    lowest rate first: a plain conjunction of the criteria, which the database stops judging
     at a product's first miss (most products miss the amount or the term). When `limit` of
     them are eligible, they are the answer: eligible products rank before any near miss.
-    Otherwise every product's misses are counted, and the best `limit` by (misses, rate)
-    taken, then held to `near_miss_max` misses (ordered by misses first, the same rows as
-    filtering first, but each product's misses counted once, as the sort key); its
-    eligible rows are those of the first pass. The second pass is gated on a count of the
-    first, which both databases evaluate once before scanning. Only the chosen rows are
-    joined to their full columns and their bank, and judged again criterion by criterion
-    for the wording.
+    Otherwise every product's misses are counted, the best `limit` by (misses, rate) taken,
+    then held to `near_miss_max` misses (ordered by misses first, the same rows as
+    filtering first, but each product's misses counted once, as the sort key), and its
+    eligible rows left out, being the first pass's. The second pass is gated on a count of
+    the first, a constant both databases evaluate before scanning (PostgreSQL's plan shows
+    the scan not executed). Only the chosen rows are joined to their full columns and their
+    bank, and judged again criterion by criterion for the wording.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and
