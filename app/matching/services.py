@@ -237,13 +237,13 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     lowest rate first: a plain conjunction of the criteria, which the database stops judging
     at a product's first miss (most products miss the amount or the term). When `limit` of
     them are eligible, they are the answer: eligible products rank before any near miss.
-    Otherwise every product's misses are counted, the best `limit` by (misses, rate) taken,
-    then held to `near_miss_max` misses (ordered by misses first, the same rows as
-    filtering first, but each product's misses counted once, as the sort key), and its
-    eligible rows left out, being the first pass's. The second pass is gated on a count of
-    the first, a constant both databases evaluate before scanning (PostgreSQL's plan shows
-    the scan not executed). Only the chosen rows are joined to their full columns and their
-    bank, and judged again criterion by criterion for the wording.
+    Otherwise every product's misses are counted, those with at most `near_miss_max` kept
+    (filtered before the sort: sorting every product costs more than counting twice) and
+    the best `limit` by (misses, rate) taken, its eligible rows left out, being the first
+    pass's. The second pass is gated on a count of the first, a constant both databases
+    evaluate before scanning (PostgreSQL's plan shows the scan not executed). Only the
+    chosen rows are joined to their full columns and their bank, and judged again
+    criterion by criterion for the wording.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and
@@ -264,7 +264,7 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     short = select(func.count()).select_from(eligible).scalar_subquery() < limit
     counted = (
         select(Product.id.label("id"), Product.bank_id.label("bank_id"), failed)
-        .where(published, short)
+        .where(published, short, failed <= near_miss_max)
         .order_by(failed, Product.rate_min, Product.id)
         .limit(limit)
         .subquery("counted")
@@ -281,6 +281,8 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
         .join_from(top, Product, Product.id == top.c.id)
         .join(Bank, Bank.id == Product.bank_id)
         .outerjoin(medians, medians.c.bank_id == Product.bank_id)
+        # Already true of every row; it keeps PostgreSQL's estimate of them small, so that
+        # they are joined to their products by key rather than by a scan of every product.
         .where(top.c.failed <= near_miss_max)
         .order_by(top.c.failed, Product.rate_min, Product.id)
         .limit(limit)
