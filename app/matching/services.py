@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import operator
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +20,16 @@ from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import gettext as _
-from sqlalchemy import case, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 
 from app.applications.models import Application
 from app.banks.models import Bank
@@ -76,8 +84,11 @@ class ProductView:
 
     @classmethod
     def from_row(cls, row) -> ProductView:
-        values = {name: getattr(row, name) for name in _VIEW_FIELDS}
-        return cls(**values, bank=BankView(row.bank_id, row.bank_name, row.bank_code))
+        """From a row that starts with `_VIEW_COLUMNS`, read by position (by name, thirty
+        rows of twenty columns cost more than wording them)."""
+        n = len(_VIEW_FIELDS)
+        return cls(**dict(zip(_VIEW_FIELDS, row, strict=False)),
+                   bank=BankView(row.bank_id, row[n], row[n + 1]))  # fmt: skip
 
     @property
     def region_codes(self) -> list[str]:
@@ -151,30 +162,46 @@ def _translator():
 # --- ranking -----------------------------------------------------------------------------
 
 
-def bank_response_medians(bank_ids: Sequence[int], now=None) -> dict[int, float]:
-    """Median working days from submission to acceptance, per bank, last 90 days."""
-    if not bank_ids:
-        return {}
-    since = (now or utcnow()) - timedelta(days=RESPONSE_WINDOW_DAYS)
-    rows = db.session.execute(
-        select(Application.bank_id, Application.response_working_days).where(
-            Application.bank_id.in_(set(bank_ids)),
-            Application.accepted_at >= since,
-            Application.response_working_days.is_not(None),
+def _response_medians(bank_ids):
+    """SQL: (bank_id, median) of the working days from submission to acceptance of the
+    applications these banks accepted in the last 90 days (from `response_since`, bound).
+
+    The median by position, portable to both databases: with the days of a bank numbered
+    1..c in order, the middle one (c odd) or the mean of the middle two (c even) are those
+    whose number n has c <= 2n <= c + 2. Computed beside the match, so that ranking costs
+    no round trip of its own and no bank's days are sent to Python.
+    """
+    a = Application
+    days = (
+        select(
+            a.bank_id.label("bank_id"),
+            a.response_working_days.label("days"),
+            func.row_number()
+            .over(partition_by=a.bank_id, order_by=a.response_working_days)
+            .label("n"),
+            func.count().over(partition_by=a.bank_id).label("c"),
         )
+        .where(
+            a.bank_id.in_(bank_ids),
+            a.accepted_at >= bindparam("response_since", type_=a.accepted_at.type),
+            a.response_working_days.is_not(None),
+        )
+        .subquery("days")
     )
-    days: dict[int, list[int]] = {}
-    for bank_id, value in rows:
-        if bank_id is not None and value is not None:
-            days.setdefault(bank_id, []).append(value)
-    return {bank_id: float(statistics.median(values)) for bank_id, values in days.items()}
+    return (
+        select(days.c.bank_id, func.avg(days.c.days).label("median"))
+        .where(days.c.n * 2 >= days.c.c, days.c.n * 2 <= days.c.c + 2)
+        .group_by(days.c.bank_id)
+        .subquery("medians")
+    )
 
 
-def _rank(matches: list[Match], amount: Decimal, term: int, _=_) -> None:
+def _rank(matches: list[Match], amount: Decimal, term: int, medians: dict[int, float], _=_) -> None:
+    """Rank by rate, fit and the bank's response record (`medians`: median working days
+    to accept, last 90 days, per bank that accepted any)."""
     if not matches:
         return
     best_rate = min(m.product.rate_min for m in matches)
-    medians = bank_response_medians([m.product.bank_id for m in matches])
     for m in matches:
         p = m.product
         rate_score = float(best_rate / p.rate_min)
@@ -194,11 +221,29 @@ def _rank(matches: list[Match], amount: Decimal, term: int, _=_) -> None:
         m.rank = position
 
 
+# 0 and 1 written into the SQL rather than bound: forty fewer parameters to adapt and send
+# on every match, and a shorter text for the driver to convert.
+_ZERO: ColumnElement[int] = literal_column("0", Integer())
+_ONE: ColumnElement[int] = literal_column("1", Integer())
+
+
 @functools.lru_cache(maxsize=64)
 def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     """Every published product judged on every criterion (failed = how many it misses); the
     best `limit` with at most `near_miss_max` misses, with each criterion's verdict
     (`ok_<code>`) for the wording.
+
+    In two passes, the second only when the first falls short. First the eligible products,
+    lowest rate first: a plain conjunction of the criteria, which the database stops judging
+    at a product's first miss (most products miss the amount or the term). When `limit` of
+    them are eligible, they are the answer: eligible products rank before any near miss.
+    Otherwise every product's misses are counted, those with at most `near_miss_max` kept
+    (filtered before the sort: sorting every product costs more than counting twice) and
+    the best `limit` by (misses, rate) taken, its eligible rows left out, being the first
+    pass's. The second pass is gated on a count of the first, a constant both databases
+    evaluate before scanning (PostgreSQL's plan shows the scan not executed). Only the
+    chosen rows are joined to their full columns and their bank, and judged again
+    criterion by criterion for the wording.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and
@@ -206,26 +251,41 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     """
     need = criteria.need_parameters()
     oks = criteria.predicates(need, grades)
-    failed = functools.reduce(operator.add, [case((ok, 0), else_=1) for ok in oks])
-    failed_label = failed.label("failed")
-    # The best `limit` products by (failed, rate) are chosen on narrow rows first; only they
-    # are joined to their full columns and their bank (a third less time than sorting wide
-    # rows on PostgreSQL).
-    top = (
-        select(Product.id.label("id"), failed_label)
-        .where(Product.status == "published", failed <= near_miss_max)
-        .order_by(failed_label, Product.rate_min, Product.id)
+    misses = [case((ok, _ZERO), else_=_ONE) for ok in oks]
+    failed = functools.reduce(operator.add, misses).label("failed")
+    published = Product.status == "published"
+    eligible = (
+        select(Product.id.label("id"), Product.bank_id.label("bank_id"), _ZERO.label("failed"))
+        .where(published, *oks)
+        .order_by(Product.rate_min, Product.id)
         .limit(limit)
-        .subquery("top")
+        .cte("eligible")
     )
+    short = select(func.count()).select_from(eligible).scalar_subquery() < limit
+    counted = (
+        select(Product.id.label("id"), Product.bank_id.label("bank_id"), failed)
+        .where(published, short, failed <= near_miss_max)
+        .order_by(failed, Product.rate_min, Product.id)
+        .limit(limit)
+        .subquery("counted")
+    )
+    # Read twice (the rows, and their banks for the medians): both databases compute it once.
+    top = union_all(select(eligible), select(counted).where(counted.c.failed > 0)).cte("top")
+    medians = _response_medians(select(top.c.bank_id))
     verdicts = [
-        case((ok, 1), else_=0).label(f"ok_{c.code}") for c, ok in zip(CRITERIA, oks, strict=True)
+        case((ok, _ONE), else_=_ZERO).label(f"ok_{c.code}")
+        for c, ok in zip(CRITERIA, oks, strict=True)
     ]
     return (
-        select(*_VIEW_COLUMNS, top.c.failed, *verdicts)
+        select(*_VIEW_COLUMNS, medians.c.median, top.c.failed, *verdicts)
         .join_from(top, Product, Product.id == top.c.id)
         .join(Bank, Bank.id == Product.bank_id)
+        .outerjoin(medians, medians.c.bank_id == Product.bank_id)
+        # Already true of every row; it keeps PostgreSQL's estimate of them small, so that
+        # they are joined to their products by key rather than by a scan of every product.
+        .where(top.c.failed <= near_miss_max)
         .order_by(top.c.failed, Product.rate_min, Product.id)
+        .limit(limit)
     )
 
 
@@ -263,21 +323,26 @@ def match(
     facts = facts or facts_of(enterprise.id)
     grades = active_grade_order()
     values = criteria.need_values(facts, amount_d, term, grades)
+    values["response_since"] = utcnow() - timedelta(days=RESPONSE_WINDOW_DAYS)
     rows = db.session.execute(_match_statement(grades, near_miss_max, limit), values).all()
     if not rows:
         return []
     matches = []
+    medians: dict[int, float] = {}
     translate = _translator()
     case_ = criteria.Case(facts, amount_d, term, grades)
+    first_verdict = len(_VIEW_COLUMNS) + 2  # after the product's columns, median and failed
     for row in rows:
+        if row.median is not None:
+            medians[row.bank_id] = float(row.median)
         product = ProductView.from_row(row)
         checks = []
-        for criterion in CRITERIA:
-            passed = bool(row._mapping[f"ok_{criterion.code}"])
+        for criterion, ok in zip(CRITERIA, row[first_verdict:], strict=True):
+            passed = bool(ok)
             detail = criterion.wording(passed, product, case_, translate)
             checks.append({"criterion": criterion.code, "passed": passed, "detail": detail})
         matches.append(Match(product, checks, row.failed))
-    _rank(matches, amount_d, term, translate)
+    _rank(matches, amount_d, term, medians, translate)
     return matches
 
 

@@ -158,6 +158,29 @@ def test_ranking_uses_the_banks_response_record(factories, enterprise, facts):
     assert "该行近 90 天受理中位数 3 个工作日" in matches[1].rank_reasons
 
 
+def test_the_response_median_is_the_middle_of_the_last_90_days(factories, enterprise, facts):
+    """The median is computed in SQL: the middle day of an odd count, the mean of the middle
+    two of an even one, whatever order the days were recorded in; older ones do not count."""
+    odd_bank, even_bank = factories.bank(), factories.bank()
+    make_product(odd_bank, name="奇数")
+    make_product(even_bank, name="偶数")
+    now = utcnow()
+    recorded = [(odd_bank, 9, now), (odd_bank, 1, now), (odd_bank, 5, now),
+                (odd_bank, 0, now - timedelta(days=91)), (even_bank, 100, now),
+                (even_bank, 2, now), (even_bank, 7, now), (even_bank, 4, now)]  # fmt: skip
+    for bank, days, accepted_at in recorded:
+        db.session.add(Application(
+            enterprise_id=enterprise.id, bank_id=bank.id, state="accepted",
+            amount=Decimal("1"), term_months=1, accepted_at=accepted_at,
+            response_working_days=days,
+        ))  # fmt: skip
+    db.session.flush()
+    reasons = {m.product.name: m.rank_reasons[2]
+               for m in services.match(enterprise, "200000", 12, facts=facts)}  # fmt: skip
+    assert reasons == {"奇数": "该行近 90 天受理中位数 5 个工作日",
+                       "偶数": "该行近 90 天受理中位数 5.5 个工作日"}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("amount", "term", "field"),
     [("", 12, "amount"), ("-1", 12, "amount"), ("1000", "x", "term_months")],
