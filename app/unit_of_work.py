@@ -14,13 +14,19 @@ statement), and the request's end commits nothing even when the answer is a redi
 
 A view commits early only on purpose, with a comment saying why: a refused try that must be
 recorded although the answer is an error (a wrong password or code, a refused verification
-step). CLI commands and scheduled jobs are not requests: they keep their own transactions.
+step). CLI commands and scheduled jobs are not requests: they keep their own transactions; a
+command that does one thing a service may refuse wraps it in `command_unit()`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
 from flask import Flask, Response, g
 
+from app.errors import ServiceError
 from app.extensions import db
 
 _DISCARDED = "_unit_of_work_discarded"
@@ -59,3 +65,17 @@ def commit_keeping_objects() -> None:
         session.commit()
     finally:
         session.expire_on_commit = previous
+
+
+@contextmanager
+def command_unit() -> Iterator[None]:
+    """A CLI command's one unit of work: what the block writes is committed when it ends; when
+    a service refuses (`ServiceError`) nothing is committed and the command stops with the
+    service's message (exit status 1). It does not roll back itself: the command's end does
+    (the app context's teardown), and a caller that shares the session, such as a test, keeps
+    what it had written before."""
+    try:
+        yield
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()

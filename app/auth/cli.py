@@ -5,9 +5,9 @@ from flask.cli import AppGroup
 
 from app.auth import services, twofactor
 from app.auth.models import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, TokenScope, User
-from app.errors import ServiceError
 from app.extensions import db
 from app.identity import services as identity
+from app.unit_of_work import command_unit
 
 
 def _user(email: str) -> User:
@@ -40,7 +40,7 @@ def create(role, email, bank_code, uscc, display_name, password, verified) -> No
 
     An enterprise account is unverified (待核验) unless --verified is given.
     """
-    try:
+    with command_unit():
         user, generated = services.create_user(
             role=role,
             email=email,
@@ -50,9 +50,6 @@ def create(role, email, bank_code, uscc, display_name, password, verified) -> No
             display_name=display_name,
             verified=verified,
         )
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     state = f" ({user.verification_state})" if user.role == "enterprise" else ""
     click.echo(f"created {user.role} {user.email}{state}")
     if generated:
@@ -92,11 +89,8 @@ def verify(email: str, evidence: str) -> None:
     The evidence reference is recorded in the account's history.
     """
     user = _user(email)
-    try:
+    with command_unit():
         identity.verify_by_operator(user, evidence)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"verified {user.email} ({evidence.strip()})")
 
 
@@ -110,9 +104,6 @@ def reset_2fa(email: str, evidence: str) -> None:
     evidence reference; bank, office and operator accounts enrol again at the next login.
     """
     user = _user(email)
-    try:
+    with command_unit():
         twofactor.reset(user, evidence)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"second factor reset for {user.email} ({evidence.strip()})")

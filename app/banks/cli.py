@@ -4,8 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from app.banks import services
-from app.errors import ServiceError
-from app.extensions import db
+from app.unit_of_work import command_unit
 
 banks_cli = AppGroup("banks", help="Manage banks.")
 
@@ -15,11 +14,8 @@ banks_cli = AppGroup("banks", help="Manage banks.")
 @click.option("--name", required=True, help="Bank name, e.g. 长安银行")
 def create(code: str, name: str) -> None:
     """Create a bank with a short CODE (e.g. CABANK)."""
-    try:
+    with command_unit():
         bank = services.create_bank(code, name)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"created bank {bank.code} {bank.name}")
 
 

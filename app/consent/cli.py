@@ -11,6 +11,7 @@ from app.clock import utcnow
 from app.consent import services
 from app.errors import ServiceError
 from app.extensions import db
+from app.unit_of_work import command_unit
 
 consent_cli = AppGroup("consent", help="Authorizations: paper records, expiry, consent texts.")
 
@@ -78,9 +79,6 @@ def publish(kind: str, file: Path, locale: str, title: str) -> None:
     if not title:
         first, _sep, rest = body.partition("\n")
         title, body = first.strip().lstrip("#").strip(), rest.lstrip("\n")
-    try:
+    with command_unit():
         text = services.publish_text(kind, body, title=title, locale=locale)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"published {kind} v{text.version} ({locale}) sha256 {text.sha256}")

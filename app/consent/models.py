@@ -55,7 +55,21 @@ DATA_MONTHS = (12, 24, 36)
 KEEP_COPY_DAYS = (0, 30, 90, 180, 365)
 
 
-class ConsentText(db.Model):
+class PublishedText:
+    """The columns of a published, versioned text an enterprise signs (a consent text, the
+    credit commitment): each version is kept as published, and its SHA-256 is recorded with
+    what was signed, so that what was agreed to can be shown word for word later."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConsentText(PublishedText, db.Model):
     """A version of the text an enterprise agrees to; its SHA-256 is kept with each grant."""
 
     __tablename__ = "consent_texts"
@@ -63,14 +77,7 @@ class ConsentText(db.Model):
         db.UniqueConstraint("kind", "version", "locale", name="uq_consent_texts_kind_version"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    version: Mapped[int] = mapped_column(Integer)
-    locale: Mapped[str] = mapped_column(String(10), default="zh")
-    title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Authorization(db.Model):

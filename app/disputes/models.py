@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.auth.models import User
 from app.clock import utcnow
@@ -97,23 +97,32 @@ class Dispute(db.Model):
         return f"<Dispute #{self.id} {self.source}:{self.record_id} {self.status}>"
 
 
-class DisputeEvent(db.Model):
-    """A transition of a dispute: filed (None → open) and resolved (open → outcome)."""
-
-    __tablename__ = "dispute_events"
+class CaseEvent:
+    """The columns of a transition of a case (a dispute's, a repair's): who moved it from which
+    status to which, when, and why; the history pages of both read them alike."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dispute_id: Mapped[int] = mapped_column(
-        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
-    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     from_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
     to_status: Mapped[str] = mapped_column(String(10))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
+    @declared_attr
+    def user(cls) -> Mapped[User | None]:  # noqa: N805 - a class-level attribute
+        return relationship(User, lazy="joined")
+
+
+class DisputeEvent(CaseEvent, db.Model):
+    """A transition of a dispute: filed (None → open) and resolved (open → outcome)."""
+
+    __tablename__ = "dispute_events"
+
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+
     dispute: Mapped[Dispute] = relationship(back_populates="events")
-    user: Mapped[User | None] = relationship(lazy="joined")
 
 
 class DisputeFile(StoredFile, db.Model):

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from app.errors import FieldErrors, ServiceError
 from app.extensions import db
 from app.funds import services
+from app.unit_of_work import command_unit
 
 funds_cli = AppGroup("funds", help="Risk-mitigation funds (风险缓释基金).")
 
@@ -60,12 +61,8 @@ def create_command(code: str, **options) -> None:
 @click.option("--amount", required=True, help="Capital added, yuan.")
 def top_up_command(code: str, amount: str) -> None:
     """Add capital to fund CODE (a new capital entry in its ledger; nothing is edited)."""
-    try:
+    with command_unit():
         services.top_up(code, amount)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
     fund = services.get_fund(code)
     click.echo(f"fund {fund.code}: capital {services.figures(fund)['capital']}")
 

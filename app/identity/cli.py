@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.errors import ServiceError
-from app.extensions import db
 from app.identity import members, payment, review
+from app.unit_of_work import command_unit
 from app.util import to_local
 
 verifications_cli = AppGroup(
@@ -38,11 +37,8 @@ def decide_command(review_id: int, decision: str | None, reason: str) -> None:
     """Approve or reject review ID."""
     if decision is None:
         raise click.UsageError("give --approve or --reject")
-    try:
+    with command_unit():
         r = review.decide(review_id, approve=decision == "approve", reason=reason)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"review {r.id}: {r.state}")
 
 
@@ -52,11 +48,8 @@ def decide_command(review_id: int, decision: str | None, reason: str) -> None:
 def transfer_command(email: str, reason: str) -> None:
     """Make EMAIL's account the administrator of its enterprise (the previous one stays,
     as staff; the new one reviews the authorizations the previous one granted)."""
-    try:
+    with command_unit():
         transfer = members.transfer_admin(email, reason=reason)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"transfer {transfer.id}: {email} administers {transfer.enterprise.uscc}")
 
 
@@ -75,9 +68,6 @@ def payments_command(show_all: bool) -> None:
 @click.argument("payment_id", type=int)
 def paid_command(payment_id: int) -> None:
     """Mark payment PAYMENT_ID paid (the manual channel): the enterprise may type it now."""
-    try:
+    with command_unit():
         p = payment.mark_paid(payment_id)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(f"payment {p.id}: {p.state}")

@@ -7,22 +7,11 @@ import json
 import click
 from flask.cli import AppGroup
 
-from app.errors import ServiceError
-from app.extensions import db
 from app.publicity import services
 from app.publicity.models import GRADED_CATEGORIES, TIERS
+from app.unit_of_work import command_unit
 
 publicity_cli = AppGroup("publicity", help="Publicity periods of public-credit records.")
-
-
-def _commit_or_fail(fn, *args, **kwargs):
-    try:
-        result = fn(*args, **kwargs)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
-    return result
 
 
 @publicity_cli.command("run")
@@ -30,7 +19,8 @@ def run_command() -> None:
     """Apply the publicity rules: store each record's period, mark the records whose
     period ended (公示期满) and rebuild the profiles concerned (also the daily job
     expire_publicity)."""
-    summary = _commit_or_fail(services.run)
+    with command_unit():
+        summary = services.run()
     click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
 
 
@@ -52,9 +42,8 @@ def rules_command() -> None:
 @click.option("--published/--unpublished", default=None, help="Shown to banks at all.")
 def set_tier_command(tier, min_months, max_months, published) -> None:
     """Change a tier's periods; `flask publicity run` (or the daily job) applies them."""
-    _commit_or_fail(
-        services.set_tier, tier, min_months=min_months, max_months=max_months, published=published
-    )
+    with command_unit():
+        services.set_tier(tier, min_months=min_months, max_months=max_months, published=published)
     click.echo(f"tier {tier}: {min_months}-{max_months} months")
 
 
@@ -64,5 +53,6 @@ def set_tier_command(tier, min_months, max_months, published) -> None:
 @click.option("--severity", default=None, help="slight, minor, major or severe (none = the rest).")
 def set_rule_command(category, tier, severity) -> None:
     """Records of CATEGORY (with --severity) fall in TIER; applied by `flask publicity run`."""
-    _commit_or_fail(services.set_rule, category, severity, tier)
+    with command_unit():
+        services.set_rule(category, severity, tier)
     click.echo(f"rule {category} {severity or '*'} -> {tier}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.auth.models import Role, User
-from app.errors import ServiceError
+from app.auth.models import Role
+from app.auth.services import get_user_by_email
 from app.extensions import db
 from app.repairs import figures, services
 from app.repairs import recheck as recheck_services
+from app.unit_of_work import command_unit
 
 repairs_cli = AppGroup("repairs", help="Credit repair (信用修复) applications.")
 
@@ -30,7 +31,7 @@ def list_command(pending: bool, recheck: bool) -> None:
 def _operator(by_email: str | None) -> int | None:
     if not by_email:
         return None
-    user = db.session.scalar(db.select(User).where(User.email == by_email.strip().lower()))
+    user = get_user_by_email(by_email)
     if user is None or user.role != Role.ADMIN:
         raise click.ClickException(f"不是平台管理员账号：{by_email}")
     return user.id
@@ -47,12 +48,8 @@ def decide_command(repair_id: int, outcome: str | None, note: str, by_email: str
     """Decide repair application REPAIR_ID: --approve, --reject or --extend, with --note."""
     if outcome is None:
         raise click.UsageError("--approve、--reject 或 --extend 必须指定其一")
-    try:
+    with command_unit():
         repair = services.decide(repair_id, outcome, user_id=_operator(by_email), note=note)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
     click.echo(f"repair {repair.id}: {repair.status} (deadline {repair.deadline.isoformat()})")
 
 
@@ -75,14 +72,10 @@ def recheck_command(repair_id: int, outcome: str | None, note: str, by_email: st
     and the broken commitment recorded as a public-credit penalty)."""
     if outcome is None:
         raise click.UsageError("--confirm 或 --revoke 必须指定其一")
-    try:
+    with command_unit():
         repair = recheck_services.recheck(
             repair_id, outcome, user_id=_operator(by_email), note=note
         )
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
     click.echo(f"repair {repair.id}: re-check {repair.recheck_outcome}, status {repair.status}")
 
 

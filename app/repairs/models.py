@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.clock import utcnow
+from app.consent.models import PublishedText
+from app.disputes.models import CaseEvent
 from app.enterprises.models import Enterprise
 from app.evidence import StoredFile
 from app.extensions import db
@@ -24,19 +26,11 @@ OUTCOMES = ("approved", "rejected", "extended")
 RECHECK_OUTCOMES = ("confirmed", "revoked")
 
 
-class CommitmentText(db.Model):
+class CommitmentText(PublishedText, db.Model):
     """A version of the 信用承诺书; its SHA-256 is kept with each repair that signed it."""
 
     __tablename__ = "commitment_texts"
     __table_args__ = (db.UniqueConstraint("version", "locale"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    locale: Mapped[str] = mapped_column(String(10), default="zh")
-    title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Repair(db.Model):
@@ -110,21 +104,14 @@ class Repair(db.Model):
         return f"<Repair #{self.id} record={self.record_id} {self.status}>"
 
 
-class RepairEvent(db.Model):
+class RepairEvent(CaseEvent, db.Model):
     """A transition: filed (None → pending), extended, approved, rejected, revoked."""
 
     __tablename__ = "repair_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    from_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    to_status: Mapped[str] = mapped_column(String(10))
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     repair: Mapped[Repair] = relationship(back_populates="events")
-    user: Mapped[User | None] = relationship(lazy="joined")
 
 
 class RepairFile(StoredFile, db.Model):

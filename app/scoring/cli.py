@@ -5,9 +5,8 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from app.auth.models import User
+from app.auth.services import get_user_by_email
 from app.errors import ServiceError
 from app.extensions import db
 from app.scoring import services
@@ -25,7 +24,7 @@ def _fail(exc: ServiceError) -> None:
 def _user_id(email: str | None) -> int | None:
     if not email:
         return None
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = get_user_by_email(email)
     if user is None:
         click.echo(f"error: no user {email}", err=True)
         sys.exit(1)

@@ -10,9 +10,9 @@ import click
 from flask.cli import AppGroup
 
 from app.errors import ServiceError
-from app.extensions import db
 from app.sources import services
 from app.sources.models import ENTERPRISE_SOURCES
+from app.unit_of_work import command_unit
 
 sources_cli = AppGroup("sources", help="Configure the HTTP data sources.")
 
@@ -42,7 +42,7 @@ def set_command(source, url, token, interval_minutes, timeout_seconds, enabled) 
     """Configure where SOURCE is pulled from. The token is stored encrypted, never printed."""
     if not token and services.get_source(source) is None:
         token = click.prompt("token", hide_input=True)
-    try:
+    with command_unit():
         ds = services.set_source(
             source,
             url,
@@ -51,9 +51,6 @@ def set_command(source, url, token, interval_minutes, timeout_seconds, enabled) 
             timeout_seconds=timeout_seconds,
             enabled=enabled,
         )
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
     click.echo(
         f"configured {ds.source}: {ds.base_url} token {services.masked_token(ds)}, "
         f"every {ds.interval_minutes} min, {'enabled' if ds.enabled else 'disabled'}"
