@@ -22,6 +22,7 @@ The standby is stopped and the database dropped at the end (`--keep` keeps the d
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import time
@@ -31,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from bench.db import conninfo, create_database, drop_database, run_module, sibling_url
 from bench.registry import ROOT, Context, benchmark, metric
-from bench.serving import Server, drive, production_env
+from bench.serving import CLIENTS, Server, drive, production_env
 
 REPLICA_PORT = int(os.environ.get("BENCH_REPLICA_PORT", "5434"))  # .ci/run's tests use 5433
 STATS_PATHS = [f"/api/v1/stats/summary?group_by={g}" for g in ("month", "city", "product")]
@@ -110,8 +111,9 @@ def replicas(ctx: Context) -> dict:
         _wait_for(replica_url)
         headers = {"Authorization": f"Bearer {seeded['token']}", "Accept": "application/json"}
         profiles = [f"/api/v1/enterprises/{u}/profile" for u in seeded["usccs"]]
-        mix = [p for trio in zip(STATS_PATHS * len(profiles), PRODUCT_PATHS * len(profiles),
-                                 profiles, strict=False) for p in trio]  # fmt: skip
+        # Statistics, supermarket, profile, in turn: one of each per enterprise.
+        trios = zip(itertools.cycle(STATS_PATHS), itertools.cycle(PRODUCT_PATHS), profiles)
+        mix = [path for trio in trios for path in trio]
         env = production_env(url)
         servers = {"primary": url, "replica": replica_url}
         visitor = frozenset(PRODUCT_PATHS)
@@ -136,7 +138,7 @@ def replicas(ctx: Context) -> dict:
         for label, (result, done) in runs.items()
     }  # fmt: skip
     return {
-        "clients": 32,
+        "clients": CLIENTS,
         "seconds": seconds,
         "mix": {"statistics": STATS_PATHS, "products": PRODUCT_PATHS, "profiles": len(profiles)},
         "runs": {
