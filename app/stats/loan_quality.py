@@ -34,6 +34,7 @@ from app.extensions import db
 from app.facts.registry import size_in_use
 from app.loans.queries import book_as_of, in_book, is_non_performing, is_overdue
 from app.stats import services
+from app.stats.models import AXES
 from app.stats.queries import (
     _axis_key,
     _dec,
@@ -158,19 +159,24 @@ def _key(dim: str):
 
 def cells_for(query: LoanQuery) -> dict[str, LoanCell]:
     """Each group's cell of the book as of the query's month, in one statement."""
+    return {keys[0]: cell for keys, cell in _cells(query, (query.group_by,)).items()}
+
+
+def _cells(query: LoanQuery, dims: tuple[str, ...]) -> dict[tuple[str, ...], LoanCell]:
+    """Each group's cell by the keys of `dims` (one grouping, or the two of a cross)."""
     book = book_as_of(query.day)
     status, dpd, amount = book.c.status, book.c.days_past_due, book.c.outstanding
     eid = book.c.enterprise_id
     kept, late, bad = in_book(status), is_overdue(status, dpd), is_non_performing(status)
     bad = and_(kept, bad)
-    key = _key(query.group_by).label("k")
+    keys = [_key(dim).label(f"k{i}") for i, dim in enumerate(dims)]
     sketches = [part for cond in (kept, late, bad) for part in _sketch(eid, cond)]
     where = _where(query.filters)
     if query.size is not None:
         where.append(func.coalesce(size_in_use(), "") == query.size)
     rows = db.session.execute(
         select(
-            key,
+            *keys,
             func.count().filter(kept),
             func.sum(amount).filter(kept),
             func.count().filter(late),
@@ -183,12 +189,12 @@ def cells_for(query: LoanQuery) -> dict[str, LoanCell]:
         .join(Application, Application.id == book.c.application_id)
         .join(Enterprise, Enterprise.id == book.c.enterprise_id)
         .where(kept, *where)
-        .group_by(key)
+        .group_by(*keys)
     ).all()
     cells = {}
     for row in rows:
-        k, n, out, n_late, late_amount, n_bad, bad_amount, *ids = row
-        cells[str(k)] = LoanCell(
+        n, out, n_late, late_amount, n_bad, bad_amount, *ids = row[len(dims) :]
+        cells[tuple(str(k) for k in row[: len(dims)])] = LoanCell(
             loans=int(n or 0), outstanding=_dec(out), overdue_loans=int(n_late or 0),
             overdue_amount=_dec(late_amount), npl_loans=int(n_bad or 0),
             npl_amount=_dec(bad_amount), book=parse_sketch(ids[0], ids[1]),
@@ -243,27 +249,72 @@ def _withheld(query: LoanQuery, cells: dict[str, LoanCell], n: int, decided: dic
     the table without one of the filters; the groups by `suppression.suppress`."""
     total = merged(cells.values(), LoanCell)
     whole = small_families(total, n, FAMILIES) | _withheld_by_filters(query, n, decided)
-    parent_of = services._parent_of(query.group_by, product_banks)
-    hidden = suppress(cells, n, parent_of=parent_of, whole=whole, families=FAMILIES)
+    row = _cross_row(query)
+    if row is None:
+        parent_of = services._parent_of(query.group_by, product_banks)
+        hidden = suppress(cells, n, parent_of=parent_of, whole=whole, families=FAMILIES)
+    else:
+        hidden = _row_of_cross(query, *row, n, decided)
     decided[query] = hidden
     return whole, hidden
 
 
-def _withheld_by_filters(query: LoanQuery, n: int, decided: dict) -> set[str]:
+# The axes of the book: the lending statistics' and the enterprise's size (one level).
+ORDER = {**AXES, "size": ("size",)}
+DIM_AXIS = {**services.DIM_AXIS, "size": ("size", "size")}
+
+
+def _cross_row(query: LoanQuery) -> tuple[str, str, str, LoanQuery] | None:
+    """As `services.cross_of`, with size an axis: (the filter's axis, level and key; the
+    question without that filter and without its own axis's, the cross's other filters)."""
+    own_axis, own_level = DIM_AXIS[query.group_by]
     f = query.filters
-    above: list[tuple[LoanQuery, str]] = []  # (the table without a filter, its row)
-    if f.county or f.city:
-        rest = replace(f, county=None, city=None)
-        level = "county" if f.county else "city"
-        above.append((replace(query, group_by=level, filters=rest), str(f.county or f.city)))
-    if f.division or f.section:
-        rest = replace(f, division=None, section=None)
-        level = "division" if f.division else "section"
-        key = str(f.division or f.section)
-        above.append((replace(query, group_by=level, filters=rest), key))
-    if f.bank_id is not None and not query.bank_scoped:  # a bank's own figures: its own
-        rest = replace(f, bank_id=None)
-        above.append((replace(query, group_by="bank", filters=rest), str(f.bank_id)))
+    scoped = query.bank_scoped and f.bank_id is not None
+    filters = [found for found in services.filter_keys(f) if found[0] != "bank" or not scoped]
+    if query.size is not None:
+        filters.append(("size", "size", query.size))
+    found = services.cross_of(own_axis, own_level, filters, ORDER)
+    if found is None:
+        return None
+    rest = query
+    for axis in (found[0], own_axis):
+        if axis == "size":
+            rest = replace(rest, size=None)
+        elif axis != "bank" or not scoped:  # a bank's own scope stays: its own figures
+            rest = replace(rest, filters=services._without(rest.filters, axis))
+    return (*found, replace(rest, group_by=""))
+
+
+def _row_of_cross(
+    query: LoanQuery, axis: str, level: str, key: str, rest: LoanQuery, n: int, decided: dict
+) -> dict[str, set[str]]:
+    """The groups `query` withholds: its row of the cross of its grouping and its filter,
+    the cross decided once per request (`services.decide_cross`)."""
+    own_axis, own_level = DIM_AXIS[query.group_by]
+    levels = {axis: level, own_axis: own_level}
+    memo = ("cross", tuple(sorted(levels.items())), rest)
+    if memo not in decided:
+
+        def margin(dim: str, cells: dict[str, LoanCell], product_banks: dict[str, str]):
+            table = replace(rest, group_by=dim)
+            if table not in decided:
+                _withheld(table, cells, n, decided, product_banks)
+            return decided[table]
+
+        dims = tuple(levels[axis] for axis in ORDER if axis in levels)
+        cells = _cells(rest, dims)
+        decided[memo] = services.decide_cross(
+            levels, ORDER, cells, n, margin, kind=LoanCell, families=FAMILIES
+        )  # type: ignore[arg-type]
+    return services.row_of(decided[memo], ORDER, levels, axis, key, own_axis)
+
+
+def _withheld_by_filters(query: LoanQuery, n: int, decided: dict) -> set[str]:
+    above: list[tuple[LoanQuery, str]] = [  # (the table without a filter, its row)
+        (replace(query, group_by=level, filters=services._without(query.filters, axis)), key)
+        for axis, level, key in services.filter_keys(query.filters)
+        if axis != "bank" or not query.bank_scoped  # a bank's own figures: its own
+    ]
     if query.size is not None:
         above.append((replace(query, group_by="size", size=None), query.size))
     families: set[str] = set()

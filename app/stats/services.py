@@ -10,7 +10,7 @@ docs/stats.md states the definitions in words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -30,8 +30,10 @@ from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
 from app.products.models import PRODUCT_TYPES, TYPE_LABELS, Product
 from app.sources.models import ENTERPRISE_SOURCES
-from app.stats.models import GRAINS, StatsIndicator
+from app.stats.cross import cross_cells
+from app.stats.models import AXES, GRAINS, StatsIndicator
 from app.stats.queries import (
+    DIM_AXIS,
     OPEN_PREFIX,
     Cell,
     Filters,
@@ -48,11 +50,14 @@ from app.stats.suppression import (
     FAMILIES,
     FAMILY_LABELS,
     FAMILY_NAMES,
+    Node,
+    cross_nodes,
     merged,
     min_enterprises,
     shown,
     small_families,
     suppress,
+    suppress_cross,
 )
 
 GROUPINGS = ("month", "city", "county", "section", "division", "bank", "product")
@@ -380,23 +385,154 @@ def withheld(
     groups follow `suppression.suppress`: counties, divisions and products as children of
     their city, section and bank."""
     whole = small_families(merged(cells.values()), n) | _withheld_by_filters(query, n, decided)
-    parent_of = _parent_of(query.group_by, product_banks or {})
-    hidden = suppress(cells, n, parent_of=parent_of, whole=whole)
+    row = _cross_row(query)
+    if row is None:
+        parent_of = _parent_of(query.group_by, product_banks or {})
+        hidden = suppress(cells, n, parent_of=parent_of, whole=whole)
+    else:
+        hidden = _row_of_cross(query, *row, n, decided)
     decided.tables[(query.group_by, query.months, query.filters)] = hidden
     return whole, hidden
 
 
+def _cross_row(query: Query) -> tuple[str, str, str, Filters] | None:
+    """(The filter's axis, level and key; the filters the cross is taken under) when
+    `query`'s table is a row of a cross (`cross_of`), else None."""
+    if query.group_by not in DIM_AXIS:
+        return None
+    own_axis, own_level = DIM_AXIS[query.group_by]
+    f = query.filters
+    scoped = query.bank_scoped and f.bank_id is not None
+    filters = [(axis, level, key) for axis, level, key in filter_keys(f)
+               if axis != "bank" or not scoped]  # fmt: skip
+    found = cross_of(own_axis, own_level, filters, AXES)
+    if found is None:
+        return None
+    rest = _without(f, found[0])
+    if own_axis != "bank" or not scoped:  # a bank's own scope stays: its own figures
+        rest = _without(rest, own_axis)
+    return (*found, rest)
+
+
+def filter_keys(f: Filters) -> list[tuple[str, str, str]]:
+    """Each filter as (axis, level, key)."""
+    found = []
+    if f.county or f.city:
+        found.append(("place", "county" if f.county else "city", str(f.county or f.city)))
+    if f.division or f.section:
+        found.append(("industry", "division" if f.division else "section",
+                      str(f.division or f.section)))  # fmt: skip
+    if f.bank_id is not None:
+        found.append(("bank", "bank", str(f.bank_id)))
+    return found
+
+
+def cross_of(
+    own_axis: str, own_level: str, filters: list[tuple[str, str, str]], order: dict
+) -> tuple[str, str, str] | None:
+    """A table grouped on one axis and filtered on exactly one other is a row of the two
+    axes' cross (`suppression.suppress_cross`): that filter (axis, level, key). None for
+    the others: a table filtered on its own axis only, or on two other axes (a row of
+    three: decided under its totals, themselves a cell of a cross), or on its own axis
+    below its grouping's level (the city table of one county is not a row of the city
+    level). `filters`: (axis, level, key), a bank's own scope left out."""
+    for axis, level, _key in filters:
+        if axis == own_axis and order[axis].index(level) > order[axis].index(own_level):
+            return None
+    others = [found for found in filters if found[0] != own_axis]
+    return others[0] if len(others) == 1 else None
+
+
+def _without(f: Filters, axis: str) -> Filters:
+    if axis == "place":
+        return replace(f, city=None, county=None)
+    if axis == "industry":
+        return replace(f, section=None, division=None)
+    return replace(f, bank_id=None)
+
+
+def row_of(
+    crossed: dict[str, set[Node]], order: dict, levels: dict[str, str], axis: str, key: str,
+    own_axis: str,
+) -> dict[str, set[str]]:  # fmt: skip
+    """Per family, the groups a table withholds: its row of a decided cross (the filter on
+    `axis` is `key`; the groups are on `own_axis`)."""
+    i = [a for a in order if a in levels].index(axis)
+    row = (order[axis].index(levels[axis]) + 1, key)
+    depth = order[own_axis].index(levels[own_axis]) + 1
+    return {
+        family: {node[1 - i][1] for node in nodes if node[i] == row and node[1 - i][0] == depth}
+        for family, nodes in crossed.items()
+    }
+
+
+def decide_cross(
+    levels: dict[str, str],
+    order: dict,
+    cells: dict[tuple[str, str], Any],
+    n: int,
+    margin: Callable[[str, dict[str, Any], dict[str, str]], dict[str, set[str]]],
+    *,
+    kind: type = Cell,
+    families: Iterable[str] = FAMILIES,
+) -> dict[str, set[Node]]:
+    """The cross of two axes at `levels` (`order`: each axis's levels, coarse first), from
+    its cells at those levels: its margins (each axis alone, at each level) as their own
+    tables withhold them (`margin(grouping, cells, product → bank)`), then
+    `suppression.suppress_cross`."""
+    axes = [a for a in order if a in levels]
+    product_banks: dict[str, str] = {}
+    if "product" in levels.values():
+        i = axes.index("bank")
+        product_banks = _labels("product", {pair[i] for pair in cells})[1]
+    parents = tuple(
+        _parent_of(levels[a], product_banks) if order[a].index(levels[a]) else None for a in axes
+    )
+    nodes = cross_nodes(cells, parents, kind)  # type: ignore[arg-type]
+    margins: dict[str, set[Node]] = {family: set() for family in families}
+    for i, axis in enumerate(axes):
+        for depth, dim in enumerate(order[axis][: order[axis].index(levels[axis]) + 1], 1):
+            row_cells = {
+                node[i][1]: cell for node, cell in nodes.items()
+                if node[i][0] == depth and node[1 - i][0] == 0
+            }  # fmt: skip
+            for family, keys in margin(dim, row_cells, product_banks).items():
+                margins[family] |= {
+                    ((depth, k), (0, "")) if i == 0 else ((0, ""), (depth, k)) for k in keys
+                }
+    return suppress_cross(nodes, n, margins, parents, families)  # type: ignore[arg-type]
+
+
+def _row_of_cross(
+    query: Query, axis: str, level: str, key: str, rest: Filters, n: int, decided: _Decided
+) -> dict[str, set[str]]:
+    """The groups `query` withholds: its row of the cross of its grouping and its filter,
+    the cross decided once per request."""
+    own_axis, own_level = DIM_AXIS[query.group_by]
+    levels = {axis: level, own_axis: own_level}
+    memo = ("cross", tuple(sorted(levels.items())), query.months, rest, query.bank_scoped)
+    if memo not in decided.tables:
+
+        def margin(dim: str, cells: dict[str, Cell], product_banks: dict[str, str]):
+            table = (dim, query.months, rest)
+            if table not in decided.tables:
+                question = Query(dim, query.months, rest, query.bank_scoped)
+                withheld(question, cells, n, decided, product_banks)
+            return decided.tables[table]
+
+        cells = cross_cells(levels, rest, query.months, now=decided.now,
+                            live_only=decided.live_only)  # fmt: skip
+        decided.tables[memo] = decide_cross(levels, AXES, cells, n, margin)
+    return row_of(decided.tables[memo], AXES, levels, axis, key, own_axis)
+
+
 def _withheld_by_filters(query: Query, n: int, decided: _Decided) -> set[str]:
     f = query.filters
-    above = []  # (the table without the filter, the filter's group in it)
-    if f.county or f.city:
-        level = "county" if f.county else "city"
-        above.append((level, str(f.county or f.city), replace(f, county=None, city=None)))
-    if f.division or f.section:
-        level = "division" if f.division else "section"
-        above.append((level, str(f.division or f.section), replace(f, division=None, section=None)))
-    if f.bank_id is not None and not query.bank_scoped:  # a bank's own figures: its own
-        above.append(("bank", str(f.bank_id), replace(f, bank_id=None)))
+    above = [  # (the table without the filter, the filter's group in it)
+        (level, key, _without(f, axis))
+        for axis, level, key in filter_keys(f)
+        if axis != "bank" or not query.bank_scoped  # a bank's own figures: its own
+    ]
     families: set[str] = set()
     for dim, key, rest in above:
         table = (dim, query.months, rest)

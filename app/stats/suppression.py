@@ -6,7 +6,7 @@ the figures that would give them away by subtraction (docs/stats.md, "Small grou
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -133,17 +133,32 @@ def _distinct(cells: dict[str, Cell], keys: Iterable[str], family: str) -> int:
     return len(ids)
 
 
-def _one_level(cells: dict[str, Cell], keys: list[str], family: str, n: int) -> set[str]:
+def _one_level(
+    cells: dict[Any, Cell],
+    keys: list[Any],
+    family: str,
+    n: int,
+    forced: Iterable[Any] = (),
+    avoid: Collection[Any] = (),
+) -> set[Any]:
     """Of groups that add up to a shown figure (the total, or their parent), the ones to
-    hide: those resting on 1..n-1 enterprises, then — while the hidden ones together, which
-    the shown figure minus the shown groups gives away, rest on 1..n-1 — the smallest shown
-    one, again and again."""
-    hidden = {key for key in keys if small(cells[key], family, n)}
-    while 0 < _distinct(cells, hidden, family) < n:
+    hide: those resting on 1..n-1 enterprises (and the `forced` ones, hidden to protect a
+    group of another table), then — while the hidden ones together, which the shown figure
+    minus the shown groups gives away, rest on 1..n-1, or one hidden group stands alone
+    (the figure minus the others would give it) — the smallest shown one, again and again,
+    passing over the groups in `avoid` (known another way) while there are others."""
+    hidden = {key for key in keys if small(cells[key], family, n)} | set(forced)
+
+    def exposed() -> bool:
+        alone = sum(1 for key in hidden if cells[key].distinct(family)) == 1
+        return alone or 0 < _distinct(cells, hidden, family) < n
+
+    while exposed():
         others = [key for key in keys if key not in hidden and cells[key].distinct(family)]
         if not others:  # then the hidden ones are the whole: too small, and hidden with them
             break
-        hidden.add(min(others, key=lambda k: _size(cells[k], family, k)))
+        usable = [key for key in others if key not in avoid] or others
+        hidden.add(min(usable, key=lambda k: _size(cells[k], family, k)))
     return hidden
 
 
@@ -194,6 +209,105 @@ def suppress(
                     hidden[family].update(keys)
                 else:
                     hidden[family] |= _one_level(cells, keys, family, n)
+    return hidden
+
+
+# --- two axes ----------------------------------------------------------------------------------
+# A table filtered on one axis and grouped by another shows a row of the two axes' cross: the
+# bank table of 西安 is 西安's row of place × bank, the city table of bank A is bank A's
+# column. A cell of the cross is in both, and in the tables at the finer and coarser levels
+# of each axis; decided per table, it could be withheld in one (to protect a sibling) and
+# shown in the other, and the row's total minus it would give the sibling away. So the cross
+# is decided once, as a whole, and every table that shows a part of it reads its part.
+#
+# A node of the cross is ((depth on the first axis, key), (depth on the second, key)): depth
+# 0 is the whole axis (key ""), 1 its coarse level (city, section, bank), 2 its fine level
+# (county, division, product). Every node whose depth is 0 on one axis is a row of a table
+# grouped by one axis alone (a margin): those are decided by their own tables and given.
+
+Node = tuple[tuple[int, str], tuple[int, str]]
+
+
+def cross_nodes(
+    cells: dict[tuple[str, str], Any],
+    parents: tuple[Callable[[str], str] | None, Callable[[str], str] | None],
+    kind: type = Cell,
+) -> dict[Node, Any]:
+    """Every node of the cross, from the cells at its finest levels: `parents` gives, per
+    axis, a fine key's coarse key (None when the finest level is the coarse one)."""
+
+    def chain(key: str, parent: Callable[[str], str] | None) -> list[tuple[int, str]]:
+        if parent is None:
+            return [(1, key), (0, "")]
+        return [(2, key), (1, parent(key)), (0, "")]
+
+    nodes: dict[Node, Any] = {}
+    for (a, b), cell in cells.items():
+        for node_a in chain(a, parents[0]):
+            for node_b in chain(b, parents[1]):
+                node = (node_a, node_b)
+                nodes[node] = nodes[node].merge(cell) if node in nodes else kind().merge(cell)
+    return nodes
+
+
+def _partitions(nodes: Iterable[Node], parents) -> list[tuple[Node, list[Node]]]:
+    """Each interior node's parts along each axis (its children one level finer, the other
+    axis held): the rows and columns of the cross, and the children of each of their
+    cells. Partitions of a margin (a node at depth 0 on the held axis) are its own table's."""
+    parts: dict[Node, list[Node]] = {}
+    for node in sorted(nodes):
+        for axis in (0, 1):
+            depth, key = node[axis]
+            if depth == 0 or node[1 - axis][0] == 0:
+                continue
+            up = (0, "") if depth == 1 else (1, parents[axis](key))
+            total = (up, node[1]) if axis == 0 else (node[0], up)
+            parts.setdefault(total, []).append(node)
+    return sorted(parts.items())
+
+
+def suppress_cross(
+    nodes: dict[Node, Any],
+    n: int,
+    margins: dict[str, set[Node]],
+    parents: tuple[Callable[[str], str] | None, Callable[[str], str] | None],
+    families: Iterable[str] = FAMILIES,
+) -> dict[str, set[Node]]:
+    """Per family, the nodes of the cross withheld: the margins as their tables withhold
+    them, the nodes resting on 1..n-1 enterprises, and then, until nothing changes, along
+    every row, column and parent of the cross: all parts of a withheld node (they add up to
+    it), and for a shown node the complement of its hidden parts (`_one_level`). A node's
+    fate depends only on nodes at its levels or coarser, so the crosses that stop at a
+    coarser level decide their nodes alike."""
+    partitions = _partitions(nodes, parents)
+    hidden: dict[str, set[Node]] = {}
+    for family in families:
+        # A node that is the only one with enterprises among its parts equals their total:
+        # withheld, it would still be known, so it protects nothing.
+        pinned = set()
+        for _total, parts in partitions:
+            alive = [node for node in parts if nodes[node].distinct(family)]
+            if len(alive) == 1:
+                pinned.add(alive[0])
+        withheld = {node for node in margins.get(family, ()) if node in nodes}
+        withheld |= {
+            node for node, cell in nodes.items()
+            if node[0][0] and node[1][0] and small(cell, family, n)
+        }  # fmt: skip
+        changed = True
+        while changed:
+            changed = False
+            for total, parts in partitions:
+                if total in withheld:
+                    more = set(parts) - withheld
+                else:
+                    forced = withheld.intersection(parts)
+                    more = _one_level(nodes, parts, family, n, forced, pinned)
+                    more -= withheld
+                if more:
+                    withheld |= more
+                    changed = True
+        hidden[family] = withheld
     return hidden
 
 

@@ -159,3 +159,39 @@ def test_two_hidden_siblings_do_not_show_as_their_parent_minus_the_third(factori
     assert counties["610112"]["demand_count"] is None
     # and so must 金台, or 宝鸡 − 金台 = 渭滨
     assert counties["610303"]["demand_count"] is None
+
+
+def test_a_cross_is_decided_as_one_table():
+    """Place × bank, N=3. Row 西安: bank A (three applicants) and bank B (one); row 宝鸡:
+    bank A (three), bank C (three). Bank B's cell is small; the row hides A's with it, and
+    then A's column, where 西安's cell would stand alone as A's total minus 宝鸡's, hides
+    宝鸡's too — which its row protects by hiding C's."""
+    from app.stats.queries import Cell
+
+    def c(*ids):
+        return Cell(demand_count=len(ids), applicants=list(ids))
+
+    cells = {("xa", "A"): c(1, 2, 3), ("xa", "B"): c(4), ("bj", "A"): c(5, 6, 7),
+             ("bj", "C"): c(8, 9, 10)}  # fmt: skip
+    nodes = suppression.cross_nodes(cells, (None, None))
+    hidden = suppression.suppress_cross(nodes, 3, {}, (None, None), families=["applicants"])
+    assert {(a[1], b[1]) for a, b in hidden["applicants"]} == set(cells)
+    # the row alone (one table, decided by itself) would have shown 宝鸡's A
+    assert suppression.suppress({"A": c(5, 6, 7), "C": c(8, 9, 10)}, 3)["applicants"] == set()
+
+
+def test_a_cell_that_equals_its_column_does_not_protect_its_row():
+    """Bank A lends only in 西安 (its column total is 西安's cell): hiding 西安's A cell to
+    protect B's would protect nothing; 西安's D cell is hidden instead."""
+    from app.stats.queries import Cell
+
+    def c(*ids):
+        return Cell(demand_count=len(ids), applicants=list(ids))
+
+    cells = {("xa", "A"): c(1, 2, 3), ("xa", "B"): c(4), ("xa", "D"): c(5, 6, 7, 8),
+             ("bj", "D"): c(9, 10, 11)}  # fmt: skip
+    nodes = suppression.cross_nodes(cells, (None, None))
+    hidden = suppression.suppress_cross(nodes, 3, {}, (None, None), families=["applicants"])
+    cells_hidden = {(a[1], b[1]) for a, b in hidden["applicants"]}
+    assert ("xa", "A") not in cells_hidden
+    assert {("xa", "B"), ("xa", "D"), ("bj", "D")} <= cells_hidden

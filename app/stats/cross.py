@@ -1,0 +1,90 @@
+"""The cells of two axes crossed (place × bank, place × industry, industry × bank), for
+suppression (`suppression.suppress_cross`): one cell per pair of keys, with the sketches and
+event counts that decide what is withheld. Completed months come from the rollup grain that
+holds both axes where there is one (`models.GRAINS`); the others are computed live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import case, func, literal, select
+
+from app.extensions import db
+from app.stats.models import AXES, GRAINS, StatsMonthly
+from app.stats.queries import (
+    FAMILIES,
+    SKETCH_K,
+    Cell,
+    Filters,
+    cell_of,
+    concat,
+    current_month,
+    filter_levels,
+    group_key,
+    month_runs,
+    period_select,
+)
+from app.stats.rollup import _where as rollup_where
+from app.stats.rollup import rolled_months
+
+Pair = tuple[str, str]
+
+
+def _grain(levels: Mapping[str, str], filters: Filters) -> str:
+    """The rollup grain holding both axes at their levels under `filters`."""
+    grain = filter_levels(filters)
+    for axis, level in levels.items():
+        order = AXES[axis]
+        if axis not in grain or order.index(level) > order.index(grain[axis]):
+            grain[axis] = level
+    return "+".join(grain[axis] for axis in AXES if axis in grain)
+
+
+def cross_cells(
+    levels: Mapping[str, str],
+    filters: Filters,
+    months: Sequence[int],
+    *,
+    now: datetime | None = None,
+    live_only: bool = False,
+) -> dict[Pair, Cell]:
+    """Each pair of keys' cell over `months` (up to the current one): `levels` names two
+    axes and the level of each; the keys are in `AXES` order and as the groupings of those
+    levels key their rows ("" for unknown or none)."""
+    axes = [axis for axis in AXES if axis in levels]
+    wanted = [m for m in months if m <= current_month(now)]
+    grain = _grain(levels, filters)
+    rolled = sorted(rolled_months(wanted)) if grain in GRAINS and not live_only else []
+    cells: dict[Pair, Cell] = {}
+
+    def add(a: str, b: str, cell: Cell) -> None:
+        pair = (group_key(levels[axes[0]], a), group_key(levels[axes[1]], b))
+        cells[pair] = cells[pair].merge(cell) if pair in cells else cell
+
+    if rolled:
+        m = StatsMonthly.__table__
+        columns = [m.c[axes[0]], m.c[axes[1]]]
+
+        def sketch(family: str):
+            n = func.max(m.c[f"n_{family}"])
+            return case((n >= SKETCH_K, literal("")), else_=concat(m.c[family])).label(family)
+
+        query = (
+            select(
+                *columns,
+                *[func.sum(m.c[name]).label(name) for name in Cell.SUMS],
+                *[func.max(m.c[f"n_{family}"]).label(f"n_{family}") for family in FAMILIES],
+                *[sketch(family) for family in FAMILIES],
+            )
+            .where(m.c.month.in_(rolled), *rollup_where(grain, filters))
+            .group_by(*columns)
+        )
+        for row in db.session.execute(query):
+            add(str(row[0]), str(row[1]), cell_of(row))
+    live = [month for month in wanted if month not in rolled]
+    for first, last in month_runs(live):
+        for row in db.session.execute(period_select(first, last, levels, filters)):
+            add(getattr(row, f"g_{axes[0]}"), getattr(row, f"g_{axes[1]}"), cell_of(row))
+    return cells
