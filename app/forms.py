@@ -7,8 +7,9 @@ from typing import Any
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.errors import FieldErrors, ServiceError, ValidationFailed
 
@@ -27,6 +28,14 @@ def required_text(label: Any, message: Any, max_length: int) -> TextAreaField:
 def outcome_field(label: Any, choices: list, message: Any) -> RadioField:
     """An operator's choice of outcome, one of `choices` (`message` when none is chosen)."""
     return RadioField(label, choices=choices, validators=[DataRequired(message=message)])
+
+
+def checkboxes(label: Any, **options: Any) -> SelectMultipleField:
+    """A choice of several, shown as a list of check boxes (`choices` here or set per page)."""
+    options.setdefault("choices", [])
+    return SelectMultipleField(
+        label, option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False), **options
+    )
 
 
 def attach_error(form: FlaskForm, exc: ServiceError, *, prefix: str = "") -> None:
