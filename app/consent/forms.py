@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -56,6 +58,17 @@ class GrantForm(FlaskForm):
     )
     text_id = IntegerField(widget=widgets.HiddenInput(), validators=[DataRequired()])
     text_sha256 = HiddenField(validators=[DataRequired()])
+
+
+def signature(form: FlaskForm) -> dict:
+    """Who signed a consent text, from where, and which text (the id and hash the form
+    carried back): the keywords of every grant service."""
+    return {
+        "user_id": current_user.id,
+        "ip": request.remote_addr,
+        "text_id": form.text_id.data,
+        "text_hash": form.text_sha256.data,
+    }
 
 
 class RevokeForm(FlaskForm):
