@@ -1,4 +1,5 @@
-"""Outgoing HTTP with one retry rule: the data sources and the SMS gateway share it.
+"""Outgoing HTTP with one retry rule: the data sources, the SMS gateway and the payment
+channel share it.
 
 5xx answers (500, 502, 503, 504) and connection errors are retried with exponential backoff
 (urllib3 `Retry`), honouring a server's Retry-After up to a cap; 4xx answers are not retried.
@@ -65,3 +66,30 @@ def retrying_session(
     session.auth = BearerAuth(token)
     session.headers.update(headers)
     return session
+
+
+def post_once(
+    url: str,
+    token: str,
+    payload: dict,
+    *,
+    key: str,
+    agent: str,
+    timeout: float,
+    retries: int,
+    backoff_factor: float,
+) -> requests.Response:
+    """POST `payload` as JSON under the `Idempotency-Key` `key`, so that the receiver acts on
+    it once however often it is retried; the answer, whatever its status, or
+    `requests.RequestException` when none came."""
+    session = retrying_session(
+        token,
+        retries=retries,
+        backoff_factor=backoff_factor,
+        backoff_max=30.0,
+        retry_after_max=60,
+        methods=frozenset({"POST"}),
+        headers={"User-Agent": agent, "Idempotency-Key": key},
+    )
+    with session:
+        return session.post(url, json=payload, timeout=timeout)

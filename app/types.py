@@ -1,9 +1,11 @@
-"""Column types shared by every domain's models."""
+"""Column types and closed sets shared by every domain's models."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import DateTime, Numeric
 from sqlalchemy.types import TypeDecorator
@@ -45,3 +47,32 @@ def Rate() -> Numeric:  # noqa: N802
 def one_of(column: str, values: Iterable[str]) -> str:
     """A CHECK constraint's SQL allowing only `values` (a closed set's enum) in `column`."""
     return f"{column} IN (" + ",".join(f"'{v}'" for v in values) + ")"
+
+
+class LabelledEnum(StrEnum):
+    """A closed set whose members carry their label, given once beside the value:
+    `PENDING = "pending", _l("待审核")`. `.label` reads it in the current locale, and
+    `labels()` gives the member → label mapping that templates and forms look codes up in."""
+
+    _value_: str
+    _label: Any
+
+    if TYPE_CHECKING:  # what callers write: `Source("tax_ratings")`, the lookup by value
+
+        def __new__(cls, value: str) -> Self: ...
+
+    else:
+
+        def __new__(cls, value: str, label: Any) -> Self:
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member._label = label
+            return member
+
+    @property
+    def label(self) -> str:
+        return str(self._label)
+
+    @classmethod
+    def labels(cls) -> dict[Self, Any]:
+        return {member: member._label for member in cls}

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     HiddenField,
     IntegerField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     widgets,
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional
 
 from app.consent.terms import QUERY_MAX_DAYS
+from app.forms import checkboxes
 
 # The query authorization's validity, checked on the form (and again by the service) so
 # that a confirmation page never shows a term the grant would refuse.
@@ -23,12 +23,7 @@ _DAYS = [Optional(), NumberRange(min=1, max=QUERY_MAX_DAYS, message=_l("有效�
 class AuthorizeForm(FlaskForm):
     """What a bank may see and for how long, and the consent text confirmed (id and hash)."""
 
-    categories = SelectMultipleField(
-        _l("允许该银行查看的数据"),
-        choices=[],
-        option_widget=widgets.CheckboxInput(),
-        widget=widgets.ListWidget(prefix_label=False),
-    )
+    categories = checkboxes(_l("允许该银行查看的数据"))
     days = IntegerField(_l("授权有效期（天）"), default=30, validators=_DAYS)
     text_id = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
     text_sha256 = HiddenField(validators=[Optional()])

@@ -23,7 +23,7 @@ from app.auth.decorators import role_required
 from app.auth.models import BANK_ROLES, Role
 from app.clock import local_today, utcnow
 from app.consent import services as consent
-from app.consent.forms import CATEGORY_LABELS
+from app.consent.forms import CATEGORY_LABELS, signature
 from app.consent.guard import LOAN_SERVICING, NOT_SHOWN, identify_applicant
 from app.consent.terms import application_terms
 from app.errors import ServiceError, ValidationFailed
@@ -117,10 +117,7 @@ def new():
                 purpose=form.purpose.data or "",
                 categories=form.categories.data,
                 days=form.days.data,
-                user_id=current_user.id,
-                ip=request.remote_addr,
-                text_id=form.text_id.data,
-                text_hash=form.text_sha256.data,
+                **signature(form),
             )
             services.discard_draft(current_user.id)
         except ServiceError as exc:
@@ -256,10 +253,7 @@ def authorize(application_id: int):
                 current_user.enterprise_id,
                 categories=form.categories.data or [],
                 days=form.days.data,
-                user_id=current_user.id,
-                ip=request.remote_addr,
-                text_id=form.text_id.data,
-                text_hash=form.text_sha256.data,
+                **signature(form),
             )
         except ServiceError as exc:
             discard()

@@ -14,35 +14,28 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import Conflict, Forbidden
+from app.types import LabelledEnum
 
 
-class State(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"  # 受理: the bank took it up
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    DISBURSED = "disbursed"  # 放款
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"  # not accepted in time
-
-    @property
-    def label(self) -> str:
-        return str(STATE_LABELS[self])
+class State(LabelledEnum):
+    DRAFT = "draft", _l("草稿")
+    SUBMITTED = "submitted", _l("已提交")
+    ACCEPTED = "accepted", _l("已受理")  # 受理: the bank took it up
+    APPROVED = "approved", _l("已批准")
+    REJECTED = "rejected", _l("已拒绝")
+    DISBURSED = "disbursed", _l("已放款")  # 放款
+    WITHDRAWN = "withdrawn", _l("已撤回")
+    EXPIRED = "expired", _l("已过期")  # not accepted in time
 
 
-class Action(StrEnum):
-    SUBMIT = "submit"
-    ACCEPT = "accept"
-    APPROVE = "approve"
-    REJECT = "reject"
-    DISBURSE = "disburse"
-    WITHDRAW = "withdraw"
-    EXPIRE = "expire"
-
-    @property
-    def label(self) -> str:
-        return str(ACTION_LABELS[self])
+class Action(LabelledEnum):
+    SUBMIT = "submit", _l("提交")
+    ACCEPT = "accept", _l("受理")
+    APPROVE = "approve", _l("批准")
+    REJECT = "reject", _l("拒绝")
+    DISBURSE = "disburse", _l("放款")
+    WITHDRAW = "withdraw", _l("撤回")
+    EXPIRE = "expire", _l("过期")
 
 
 class Actor(StrEnum):
@@ -53,16 +46,8 @@ class Actor(StrEnum):
     SYSTEM = "system"
 
 
-STATE_LABELS = {
-    State.DRAFT: _l("草稿"), State.SUBMITTED: _l("已提交"), State.ACCEPTED: _l("已受理"),
-    State.APPROVED: _l("已批准"), State.REJECTED: _l("已拒绝"), State.DISBURSED: _l("已放款"),
-    State.WITHDRAWN: _l("已撤回"), State.EXPIRED: _l("已过期"),
-}  # fmt: skip
-ACTION_LABELS = {
-    Action.SUBMIT: _l("提交"), Action.ACCEPT: _l("受理"), Action.APPROVE: _l("批准"),
-    Action.REJECT: _l("拒绝"), Action.DISBURSE: _l("放款"), Action.WITHDRAW: _l("撤回"),
-    Action.EXPIRE: _l("过期"),
-}  # fmt: skip
+STATE_LABELS = State.labels()
+ACTION_LABELS = Action.labels()
 
 
 class Transition(NamedTuple):

@@ -16,33 +16,41 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.auth.models import DEFAULT_TOKEN_DAYS, TOKEN_DAYS, TOKEN_SCOPE_LABELS, TokenScope
 
+PASSWORD_MAX = 128
+
+
+def password_field(label) -> PasswordField:
+    """A password typed (its strength is the services' rule, not the form's)."""
+    return PasswordField(label, validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+
+
+def password_again(label, of: str = "password") -> PasswordField:
+    """The new password typed a second time: it must be the field `of` to the letter."""
+    return PasswordField(
+        label, validators=[DataRequired(), EqualTo(of, message=_l("两次输入的密码不一致"))]
+    )
+
 
 class RegisterForm(FlaskForm):
     uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(), Length(min=18, max=40)])
     company_name = StringField(_l("企业名称"), validators=[DataRequired(), Length(max=200)])
     contact_name = StringField(_l("联系人"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
-    confirm = PasswordField(
-        _l("确认密码"),
-        validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))],
-    )
+    password = password_field(_l("密码"))
+    confirm = password_again(_l("确认密码"))
     submit = SubmitField(_l("注册"))
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
+    password = password_field(_l("密码"))
     submit = SubmitField(_l("登录"))
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired()])
-    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=128)])
-    confirm = PasswordField(
-        _l("确认新密码"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的密码不一致"))],
-    )
+    new_password = password_field(_l("新密码"))
+    confirm = password_again(_l("确认新密码"), of="new_password")
     revoke_tokens = BooleanField(_l("同时吊销我的全部 API 令牌"))
     submit = SubmitField(_l("修改密码"))
 
@@ -73,11 +81,8 @@ class ForgotForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=128)])
-    confirm = PasswordField(
-        _l("确认新密码"),
-        validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))],
-    )
+    password = password_field(_l("新密码"))
+    confirm = password_again(_l("确认新密码"))
     submit = SubmitField(_l("设置新密码"))
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +15,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from app.consent.models import DATA_MONTHS, KEEP_COPY_DAYS, PURPOSE_LABELS
 from app.consent.terms import QUERY_DEFAULT_DATA_MONTHS, QUERY_MAX_DAYS, copy_text
+from app.forms import checkboxes
 from app.sources.models import SOURCE_LABELS
 
 CATEGORY_LABELS = SOURCE_LABELS  # a data category is a source
@@ -51,15 +53,22 @@ class _LazyCopyText:
 class GrantForm(FlaskForm):
     """The consent form: the categories ticked and the text (id + hash) that was shown."""
 
-    categories = SelectMultipleField(
-        _l("授权采集的数据"),
-        choices=[],
-        option_widget=widgets.CheckboxInput(),
-        widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired(message=_l("请至少选择一类数据"))],
+    categories = checkboxes(
+        _l("授权采集的数据"), validators=[DataRequired(message=_l("请至少选择一类数据"))]
     )
     text_id = IntegerField(widget=widgets.HiddenInput(), validators=[DataRequired()])
     text_sha256 = HiddenField(validators=[DataRequired()])
+
+
+def signature(form: FlaskForm) -> dict:
+    """Who signed a consent text, from where, and which text (the id and hash the form
+    carried back): the keywords of every grant service."""
+    return {
+        "user_id": current_user.id,
+        "ip": request.remote_addr,
+        "text_id": form.text_id.data,
+        "text_hash": form.text_sha256.data,
+    }
 
 
 class RevokeForm(FlaskForm):
@@ -70,12 +79,8 @@ class QueryGrantForm(FlaskForm):
     """Authorize one bank: which categories, for what, how long; then confirm the text."""
 
     bank_id = SelectField(_l("被授权银行"), coerce=int, validators=[DataRequired()])
-    categories = SelectMultipleField(
-        _l("允许查看的数据"),
-        choices=[],
-        option_widget=widgets.CheckboxInput(),
-        widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired(message=_l("请至少选择一类数据"))],
+    categories = checkboxes(
+        _l("允许查看的数据"), validators=[DataRequired(message=_l("请至少选择一类数据"))]
     )
     purpose = SelectField(
         _l("授权用途"),

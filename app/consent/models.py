@@ -13,7 +13,6 @@ one `AuthorizationScope` row each, so that checks are set-based joins.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
@@ -26,28 +25,23 @@ if TYPE_CHECKING:
     from app.auth.models import User
     from app.banks.models import Bank
 from app.clock import utcnow
-from app.types import UTCDateTime, one_of
+from app.types import LabelledEnum, UTCDateTime, one_of
 
 KINDS = ("collection", "query")
 STATES = ("active", "revoked", "expired")
 
 
-class Purpose(StrEnum):
+class Purpose(LabelledEnum):
     """What a query authorization lets the bank read for (授权用途): a fixed list, so that
     the enterprise, the bank and the access log name it in the same words."""
 
-    PRE_LOAN = "pre_loan"  # 贷前审查: a loan application or demand under review
-    POST_LOAN = "post_loan"  # 贷后管理: monitoring a loan already made
-    RENEWAL = "renewal"  # 授信续期: renewing or raising a credit line
-    GUARANTEE = "guarantee"  # 担保审查: a guarantee for the enterprise's loan
+    PRE_LOAN = "pre_loan", _l("贷前审查")  # a loan application or demand under review
+    POST_LOAN = "post_loan", _l("贷后管理")  # monitoring a loan already made
+    RENEWAL = "renewal", _l("授信续期")  # renewing or raising a credit line
+    GUARANTEE = "guarantee", _l("担保审查")  # a guarantee for the enterprise's loan
 
 
-PURPOSE_LABELS = {
-    Purpose.PRE_LOAN: _l("贷前审查"),
-    Purpose.POST_LOAN: _l("贷后管理"),
-    Purpose.RENEWAL: _l("授信续期"),
-    Purpose.GUARANTEE: _l("担保审查"),
-}
+PURPOSE_LABELS = Purpose.labels()
 PURPOSES: tuple[str, ...] = tuple(p.value for p in Purpose)
 # How far back a query authorization lets the bank see (months before the grant's month).
 DATA_MONTHS = (12, 24, 36)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +11,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.clock import utcnow
 from app.consent import services
-from app.consent.forms import CATEGORY_LABELS, GrantForm, QueryGrantForm, RevokeForm
+from app.consent.forms import CATEGORY_LABELS, GrantForm, QueryGrantForm, RevokeForm, signature
 from app.consent.terms import Terms, data_from, sentences
 from app.errors import ServiceError
 from app.unit_of_work import discard
@@ -53,10 +53,7 @@ def collection():
             services.grant_collection(
                 current_user.enterprise_id,
                 form.categories.data or [],
-                user_id=current_user.id,
-                ip=request.remote_addr,
-                text_id=form.text_id.data,
-                text_hash=form.text_sha256.data,
+                **signature(form),
             )
         except ServiceError as exc:
             discard()
@@ -159,10 +156,7 @@ def banks():
                 reads_per_day=form.reads_per_day.data,
                 data_months=form.data_months.data,
                 keep_copy_days=form.keep_copy_days.data,
-                user_id=current_user.id,
-                ip=request.remote_addr,
-                text_id=form.text_id.data,
-                text_hash=form.text_sha256.data,
+                **signature(form),
             )
         except ServiceError as exc:
             discard()

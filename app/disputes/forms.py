@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.disputes.services import EVIDENCE_MAX, NOTE_MAX, REASON_MAX
+from app.forms import outcome_field, required_text
 
 STATUS_LABELS = {
     "open": _l("处理中"),
@@ -38,13 +39,7 @@ class DisputeForm(FlaskForm):
     """What the enterprise contests and why."""
 
     field = SelectField(_l("有误的字段（可选）"), choices=[], validators=[Optional()])
-    reason = TextAreaField(
-        _l("异议理由"),
-        validators=[
-            DataRequired(message=_l("请填写异议理由")),
-            Length(max=REASON_MAX, message=_l("内容过长")),
-        ],
-    )
+    reason = required_text(_l("异议理由"), _l("请填写异议理由"), REASON_MAX)
     evidence = TextAreaField(
         _l("证明材料说明（可选）"),
         validators=[Optional(), Length(max=EVIDENCE_MAX, message=_l("内容过长"))],
@@ -72,18 +67,8 @@ class ResolveForm(FlaskForm):
     """The operator's decision; the corrected values are `value_<field>` inputs added per
     source by `resolve_form()`."""
 
-    outcome = RadioField(
-        _l("处理结果"),
-        choices=OUTCOME_CHOICES,
-        validators=[DataRequired(message=_l("请选择处理结果"))],
-    )
-    note = TextAreaField(
-        _l("处理说明"),
-        validators=[
-            DataRequired(message=_l("请填写处理说明")),
-            Length(max=NOTE_MAX, message=_l("内容过长")),
-        ],
-    )
+    outcome = outcome_field(_l("处理结果"), OUTCOME_CHOICES, _l("请选择处理结果"))
+    note = required_text(_l("处理说明"), _l("请填写处理说明"), NOTE_MAX)
 
 
 def resolve_form(value_fields: tuple[str, ...], current: dict) -> ResolveForm:

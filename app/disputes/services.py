@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import events
+from app import cases, events
 from app import evidence as evidence_files
 from app.auth.models import Role, User
 from app.auth.services import require_role
@@ -369,43 +369,22 @@ def _apply_correction(
 
 
 def get_dispute(dispute_id: int) -> Dispute:
-    dispute = db.session.get(Dispute, dispute_id)
-    if dispute is None:
-        raise NotFound(_("异议不存在"))
-    return dispute
+    return cases.get_case(Dispute, dispute_id, _("异议不存在"))
 
 
 def get_own_dispute(dispute_id: int, enterprise_id: int) -> Dispute:
     """The enterprise's own dispute; another's is NotFound (not Forbidden)."""
-    dispute = db.session.get(Dispute, dispute_id)
-    if dispute is None or dispute.enterprise_id != enterprise_id:
-        raise NotFound(_("异议不存在"))
-    return dispute
+    return cases.get_case(Dispute, dispute_id, _("异议不存在"), enterprise_id=enterprise_id)
 
 
 def file_for(dispute_id: int, file_id: int, user: User) -> DisputeFile:
     """An evidence file of an objection, for the operator and the enterprise that filed it
     only (anyone else: not found)."""
-    if user.role == Role.ADMIN:
-        dispute = get_dispute(dispute_id)
-    elif user.role == Role.ENTERPRISE and user.enterprise_id is not None:
-        dispute = get_own_dispute(dispute_id, user.enterprise_id)
-    else:
-        raise NotFound(_("文件不存在"))
-    found = next((f for f in dispute.files if f.id == file_id), None)
-    if found is None:
-        raise NotFound(_("文件不存在"))
-    return found
+    return cases.evidence_file(Dispute, dispute_id, file_id, user, _("异议不存在"))
 
 
 def list_for_enterprise(enterprise_id: int) -> list[Dispute]:
-    return list(
-        db.session.scalars(
-            select(Dispute)
-            .where(Dispute.enterprise_id == enterprise_id)
-            .order_by(Dispute.filed_at.desc(), Dispute.id.desc())
-        )
-    )
+    return cases.cases_of(Dispute, enterprise_id)
 
 
 def list_disputes(status: str | None = None, *, limit: int = 500) -> list[Dispute]:

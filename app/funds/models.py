@@ -29,7 +29,7 @@ from app.clock import utcnow
 from app.evidence import StoredFile
 from app.extensions import db
 from app.loans.models import Loan
-from app.types import Money, UTCDateTime, one_of
+from app.types import LabelledEnum, Money, UTCDateTime, one_of
 
 
 def _codes(text: str | None) -> list[str]:
@@ -104,21 +104,13 @@ class Registration(db.Model):
     bank: Mapped[Bank] = relationship(lazy="joined")
 
 
-class ClaimStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"  # and paid
-    REJECTED = "rejected"
-
-    @property
-    def label(self) -> str:
-        return str(CLAIM_STATUS_LABELS[self])
+class ClaimStatus(LabelledEnum):
+    PENDING = "pending", _l("待决定")
+    APPROVED = "approved", _l("已代偿")  # and paid
+    REJECTED = "rejected", _l("已驳回")
 
 
-CLAIM_STATUS_LABELS = {
-    ClaimStatus.PENDING: _l("待决定"),
-    ClaimStatus.APPROVED: _l("已代偿"),
-    ClaimStatus.REJECTED: _l("已驳回"),
-}
+CLAIM_STATUS_LABELS = ClaimStatus.labels()
 OUTCOMES = (ClaimStatus.APPROVED, ClaimStatus.REJECTED)
 
 
@@ -206,23 +198,15 @@ class Account(StrEnum):
     COMMITMENTS = "commitments"  # its contra account (memo, credit)
 
 
-class EntryKind(StrEnum):
-    CAPITAL = "capital"
-    RESERVE = "reserve"
-    RELEASE = "release"
-    PAYMENT = "payment"
-    RECOVERY = "recovery"
-
-    @property
-    def label(self) -> str:
-        return str(ENTRY_LABELS[self])
+class EntryKind(LabelledEnum):
+    CAPITAL = "capital", _l("注资")
+    RESERVE = "reserve", _l("备案占用额度")
+    RELEASE = "release", _l("释放额度")
+    PAYMENT = "payment", _l("代偿支付")
+    RECOVERY = "recovery", _l("追偿回款")
 
 
-ENTRY_LABELS = {
-    EntryKind.CAPITAL: _l("注资"), EntryKind.RESERVE: _l("备案占用额度"),
-    EntryKind.RELEASE: _l("释放额度"), EntryKind.PAYMENT: _l("代偿支付"),
-    EntryKind.RECOVERY: _l("追偿回款"),
-}  # fmt: skip
+ENTRY_LABELS = EntryKind.labels()
 
 
 class LedgerEntry(db.Model):

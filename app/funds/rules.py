@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import NamedTuple
 
 from flask_babel import gettext as _
@@ -20,31 +19,22 @@ from app.facts.services import facts_of
 from app.funds.models import Fund
 from app.loans.models import Loan, LoanStatus
 from app.products.models import TYPE_LABELS, ProductType
+from app.types import LabelledEnum
 
 
-class Rule(StrEnum):
-    GOOD_STANDING = "good_standing"
-    REGISTRATION_WINDOW = "registration_window"
-    CREDIT_ONLY = "credit_only"
-    PRODUCT_TYPE = "product_type"
-    SIZE = "size"
-    MAX_AMOUNT = "max_amount"
-    MAX_TERM = "max_term"
-    DISBURSEMENT_PERIOD = "disbursement_period"
-    LEVERAGE = "leverage"
-
-    @property
-    def label(self) -> str:
-        return str(RULE_LABELS[self])
+class Rule(LabelledEnum):
+    GOOD_STANDING = "good_standing", _l("贷款状态正常")
+    REGISTRATION_WINDOW = "registration_window", _l("备案期限")
+    CREDIT_ONLY = "credit_only", _l("仅限信用贷款")
+    PRODUCT_TYPE = "product_type", _l("产品类型")
+    SIZE = "size", _l("企业规模")
+    MAX_AMOUNT = "max_amount", _l("单笔金额上限")
+    MAX_TERM = "max_term", _l("期限上限")
+    DISBURSEMENT_PERIOD = "disbursement_period", _l("放款期间")
+    LEVERAGE = "leverage", _l("放大倍数（杠杆）上限")
 
 
-RULE_LABELS = {
-    Rule.GOOD_STANDING: _l("贷款状态正常"), Rule.REGISTRATION_WINDOW: _l("备案期限"),
-    Rule.CREDIT_ONLY: _l("仅限信用贷款"), Rule.PRODUCT_TYPE: _l("产品类型"),
-    Rule.SIZE: _l("企业规模"), Rule.MAX_AMOUNT: _l("单笔金额上限"),
-    Rule.MAX_TERM: _l("期限上限"), Rule.DISBURSEMENT_PERIOD: _l("放款期间"),
-    Rule.LEVERAGE: _l("放大倍数（杠杆）上限"),
-}  # fmt: skip
+RULE_LABELS = Rule.labels()
 SIZE_LABELS = {"micro": _l("微型"), "small": _l("小型"), "medium": _l("中型"), "large": _l("大型")}
 
 

@@ -6,14 +6,15 @@ from wtforms import (
     BooleanField,
     EmailField,
     MultipleFileField,
-    PasswordField,
     RadioField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
+
+from app.auth.forms import password_again, password_field
 
 
 class PhoneCodeForm(FlaskForm):
@@ -71,11 +72,8 @@ class ConfirmForm(FlaskForm):
 
 class JoinForm(FlaskForm):
     display_name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=100)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
-    confirm = PasswordField(
-        _l("确认密码"),
-        validators=[DataRequired(), EqualTo("password", message=_l("两次输入的密码不一致"))],
-    )
+    password = password_field(_l("密码"))
+    confirm = password_again(_l("确认密码"))
     submit = SubmitField(_l("注册并加入"))
 
 

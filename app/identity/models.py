@@ -14,50 +14,34 @@ from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.evidence import StoredFile
 from app.extensions import db
-from app.types import Money, UTCDateTime, one_of
+from app.types import LabelledEnum, Money, UTCDateTime, one_of
 
 
-class VerificationState(StrEnum):
+class VerificationState(LabelledEnum):
     """Whether an enterprise account has proved it acts for its enterprise.
 
     Registration only *claims* a USCC (it is printed on every invoice); until verified the
     account sees the public registry facts and nothing else.
     """
 
-    UNVERIFIED = "unverified"  # 待核验
-    PENDING = "pending"  # 审核中: evidence handed in, waiting for the operator
-    VERIFIED = "verified"  # 已核验
-    REJECTED = "rejected"  # 未通过: the operator refused the evidence
-
-    @property
-    def label(self) -> str:
-        return str(VERIFICATION_LABELS[self])
+    UNVERIFIED = "unverified", _l("待核验")
+    PENDING = "pending", _l("审核中")  # evidence handed in, waiting for the operator
+    VERIFIED = "verified", _l("已核验")
+    REJECTED = "rejected", _l("未通过")  # the operator refused the evidence
 
 
-VERIFICATION_LABELS = {
-    VerificationState.UNVERIFIED: _l("待核验"),
-    VerificationState.PENDING: _l("审核中"),
-    VerificationState.VERIFIED: _l("已核验"),
-    VerificationState.REJECTED: _l("未通过"),
-}
+VERIFICATION_LABELS = VerificationState.labels()
 
 
-class EnterpriseRole(StrEnum):
+class EnterpriseRole(LabelledEnum):
     """A verified person's place in its enterprise: the first verified account is its
     administrator (管理员), who invites and removes colleagues (staff, 员工)."""
 
-    ADMIN = "admin"
-    STAFF = "staff"
-
-    @property
-    def label(self) -> str:
-        return str(ENTERPRISE_ROLE_LABELS[self])
+    ADMIN = "admin", _l("管理员")
+    STAFF = "staff", _l("员工")
 
 
-ENTERPRISE_ROLE_LABELS = {
-    EnterpriseRole.ADMIN: _l("管理员"),
-    EnterpriseRole.STAFF: _l("员工"),
-}
+ENTERPRISE_ROLE_LABELS = EnterpriseRole.labels()
 
 
 class VerificationMethod(StrEnum):
@@ -72,75 +56,53 @@ class VerificationMethod(StrEnum):
     TRANSFER = "transfer"  # made administrator by the operator on a stronger claim
 
 
-class EventKind(StrEnum):
+class EventKind(LabelledEnum):
     """What happened to an account (shown on its history page)."""
 
-    REGISTERED = "registered"
-    CODE_SENT = "code_sent"
-    CODE_SEND_FAILED = "code_send_failed"  # the SMS gateway did not take the message
-    CODE_FAILED = "code_failed"  # a wrong or expired code
-    CODE_LOCKED = "code_locked"  # too many wrong codes
-    EVIDENCE_SUBMITTED = "evidence_submitted"  # licence uploaded for the operator's review
-    REVIEW_REJECTED = "review_rejected"
-    VERIFIED = "verified"
-    LOGIN = "login"
-    LOGOUT_EVERYWHERE = "logout_everywhere"
-    PASSWORD_CHANGED = "password_changed"
-    PASSWORD_RESET = "password_reset"  # set anew through the e-mailed link
-    PAYMENT_REQUESTED = "payment_requested"  # a small payment recorded for the channel
-    PAYMENT_REFUSED = "payment_refused"  # the account name is not the registered name…
-    PAYMENT_SENT = "payment_sent"  # the channel paid it: the amount may be typed
-    PAYMENT_FAILED = "payment_failed"  # a wrong amount, or typed after the deadline
-    PAYMENT_LOCKED = "payment_locked"  # too many wrong amounts
-    INVITED = "invited"  # the administrator invited a colleague (detail: the address)
-    JOINED = "joined"  # joined the enterprise by an invitation
-    REMOVED = "removed"  # removed from the enterprise by its administrator
-    TRANSFERRED = "transferred"  # the administration moved (to or from this account)
+    REGISTERED = "registered", _l("注册账户")
+    CODE_SENT = "code_sent", _l("发送短信验证码")
+    # the SMS gateway did not take the message
+    CODE_SEND_FAILED = "code_send_failed", _l("短信验证码发送失败")
+    CODE_FAILED = "code_failed", _l("验证码错误或已过期")  # a wrong or expired code
+    CODE_LOCKED = "code_locked", _l("验证码错误次数过多")  # too many wrong codes
+    # licence uploaded for the operator's review
+    EVIDENCE_SUBMITTED = "evidence_submitted", _l("提交营业执照等待审核")
+    REVIEW_REJECTED = "review_rejected", _l("人工审核未通过")
+    VERIFIED = "verified", _l("账户核验通过")
+    LOGIN = "login", _l("登录")
+    LOGOUT_EVERYWHERE = "logout_everywhere", _l("退出全部设备")
+    PASSWORD_CHANGED = "password_changed", _l("修改密码")
+    PASSWORD_RESET = "password_reset", _l("通过邮件重置密码")  # set anew through the e-mailed link
+    # a small payment recorded for the channel
+    PAYMENT_REQUESTED = "payment_requested", _l("申请对公账户打款验证")
+    # the account name is not the registered name…
+    PAYMENT_REFUSED = "payment_refused", _l("对公账户信息不符，未打款")
+    # the channel paid it: the amount may be typed
+    PAYMENT_SENT = "payment_sent", _l("平台已向对公账户打款")
+    # a wrong amount, or typed after the deadline
+    PAYMENT_FAILED = "payment_failed", _l("打款金额错误或已过期")
+    PAYMENT_LOCKED = "payment_locked", _l("打款金额错误次数过多")  # too many wrong amounts
+    # the administrator invited a colleague (detail: the address)
+    INVITED = "invited", _l("邀请同事加入企业")
+    JOINED = "joined", _l("通过邀请加入企业")  # joined the enterprise by an invitation
+    REMOVED = "removed", _l("被移出企业")  # removed from the enterprise by its administrator
+    # the administration moved (to or from this account)
+    TRANSFERRED = "transferred", _l("企业管理员变更")
     # The phone on file proved by a claimant of an enterprise that has an administrator
     # already: a stronger claim, for the operator to decide on a transfer.
-    CLAIM_PROVEN = "claim_proven"
-    TOTP_ENROLLED = "totp_enrolled"  # the second factor turned on
-    TOTP_DISABLED = "totp_disabled"  # turned off by the user (enterprises only)
-    TOTP_FAILED = "totp_failed"  # a wrong or replayed code at login
-    TOTP_RESET = "totp_reset"  # removed by the operator after an identity check
-    RECOVERY_USED = "recovery_used"  # a recovery code signed in (each works once)
-    RECOVERY_RENEWED = "recovery_renewed"  # new recovery codes; the old ones no longer work
+    CLAIM_PROVEN = "claim_proven", _l("已验证企业登记电话，等待平台变更管理员")
+    TOTP_ENROLLED = "totp_enrolled", _l("开启两步验证")  # the second factor turned on
+    TOTP_DISABLED = "totp_disabled", _l("关闭两步验证")  # turned off by the user (enterprises only)
+    TOTP_FAILED = "totp_failed", _l("两步验证码错误")  # a wrong or replayed code at login
+    # removed by the operator after an identity check
+    TOTP_RESET = "totp_reset", _l("平台重置两步验证")
+    # a recovery code signed in (each works once)
+    RECOVERY_USED = "recovery_used", _l("使用恢复码登录")
+    # new recovery codes; the old ones no longer work
+    RECOVERY_RENEWED = "recovery_renewed", _l("重新生成恢复码")
 
-    @property
-    def label(self) -> str:
-        return str(EVENT_LABELS[self])
 
-
-EVENT_LABELS = {
-    EventKind.REGISTERED: _l("注册账户"),
-    EventKind.CODE_SENT: _l("发送短信验证码"),
-    EventKind.CODE_SEND_FAILED: _l("短信验证码发送失败"),
-    EventKind.CODE_FAILED: _l("验证码错误或已过期"),
-    EventKind.CODE_LOCKED: _l("验证码错误次数过多"),
-    EventKind.EVIDENCE_SUBMITTED: _l("提交营业执照等待审核"),
-    EventKind.REVIEW_REJECTED: _l("人工审核未通过"),
-    EventKind.VERIFIED: _l("账户核验通过"),
-    EventKind.LOGIN: _l("登录"),
-    EventKind.LOGOUT_EVERYWHERE: _l("退出全部设备"),
-    EventKind.PASSWORD_CHANGED: _l("修改密码"),
-    EventKind.PASSWORD_RESET: _l("通过邮件重置密码"),
-    EventKind.PAYMENT_REQUESTED: _l("申请对公账户打款验证"),
-    EventKind.PAYMENT_REFUSED: _l("对公账户信息不符，未打款"),
-    EventKind.PAYMENT_SENT: _l("平台已向对公账户打款"),
-    EventKind.PAYMENT_FAILED: _l("打款金额错误或已过期"),
-    EventKind.PAYMENT_LOCKED: _l("打款金额错误次数过多"),
-    EventKind.INVITED: _l("邀请同事加入企业"),
-    EventKind.JOINED: _l("通过邀请加入企业"),
-    EventKind.REMOVED: _l("被移出企业"),
-    EventKind.TRANSFERRED: _l("企业管理员变更"),
-    EventKind.CLAIM_PROVEN: _l("已验证企业登记电话，等待平台变更管理员"),
-    EventKind.TOTP_ENROLLED: _l("开启两步验证"),
-    EventKind.TOTP_DISABLED: _l("关闭两步验证"),
-    EventKind.TOTP_FAILED: _l("两步验证码错误"),
-    EventKind.TOTP_RESET: _l("平台重置两步验证"),
-    EventKind.RECOVERY_USED: _l("使用恢复码登录"),
-    EventKind.RECOVERY_RENEWED: _l("重新生成恢复码"),
-}
+EVENT_LABELS = EventKind.labels()
 
 
 class AccountEvent(db.Model):
@@ -192,21 +154,13 @@ class PhoneCode(db.Model):
     message_id: Mapped[str] = mapped_column(String(32))
 
 
-class ReviewState(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-    @property
-    def label(self) -> str:
-        return str(REVIEW_LABELS[self])
+class ReviewState(LabelledEnum):
+    PENDING = "pending", _l("待审核")
+    APPROVED = "approved", _l("已通过")
+    REJECTED = "rejected", _l("未通过")
 
 
-REVIEW_LABELS = {
-    ReviewState.PENDING: _l("待审核"),
-    ReviewState.APPROVED: _l("已通过"),
-    ReviewState.REJECTED: _l("未通过"),
-}
+REVIEW_LABELS = ReviewState.labels()
 
 
 class ReviewFileKind(StrEnum):
@@ -255,29 +209,18 @@ class ReviewFile(StoredFile, db.Model):
     review: Mapped[VerificationReview] = relationship(back_populates="files")
 
 
-class PaymentState(StrEnum):
-    REQUESTED = "requested"  # recorded for the payment channel, not paid yet
-    SENT = "sent"  # paid: the user may type the amount received
-    USED = "used"  # the right amount: the account was verified by it
-    LOCKED = "locked"  # too many wrong amounts
-    EXPIRED = "expired"  # typed after the deadline
-    REPLACED = "replaced"  # a newer payment was asked for
-    FAILED = "failed"  # the channel did not take it (does not count against the limits)
-
-    @property
-    def label(self) -> str:
-        return str(PAYMENT_LABELS[self])
+class PaymentState(LabelledEnum):
+    REQUESTED = "requested", _l("待打款")  # recorded for the payment channel, not paid yet
+    SENT = "sent", _l("已打款")  # paid: the user may type the amount received
+    USED = "used", _l("验证通过")  # the right amount: the account was verified by it
+    LOCKED = "locked", _l("错误次数过多")  # too many wrong amounts
+    EXPIRED = "expired", _l("已过期")  # typed after the deadline
+    REPLACED = "replaced", _l("已被新的申请取代")  # a newer payment was asked for
+    # the channel did not take it (does not count against the limits)
+    FAILED = "failed", _l("打款失败")
 
 
-PAYMENT_LABELS = {
-    PaymentState.REQUESTED: _l("待打款"),
-    PaymentState.SENT: _l("已打款"),
-    PaymentState.USED: _l("验证通过"),
-    PaymentState.LOCKED: _l("错误次数过多"),
-    PaymentState.EXPIRED: _l("已过期"),
-    PaymentState.REPLACED: _l("已被新的申请取代"),
-    PaymentState.FAILED: _l("打款失败"),
-}
+PAYMENT_LABELS = PaymentState.labels()
 
 
 class PaymentVerification(db.Model):

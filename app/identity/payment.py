@@ -34,7 +34,7 @@ from app.auth.models import User
 from app.clock import utcnow
 from app.errors import Conflict, FieldErrors, NotFound, ServiceError, ValidationFailed
 from app.extensions import db
-from app.httpclient import retrying_session
+from app.httpclient import post_once
 from app.identity import services
 from app.identity.models import (
     EventKind,
@@ -106,15 +106,6 @@ class HttpPaymentChannel:
     def pay(self, transfer: Transfer) -> None:
         if not self.url:
             raise PaymentFailed(_("打款通道未配置"), code="payment_not_configured")
-        session = retrying_session(
-            self.token,
-            retries=3,
-            backoff_factor=1.0,
-            backoff_max=30.0,
-            retry_after_max=60,
-            methods=frozenset({"POST"}),
-            headers={"User-Agent": "xinyidai-payment/1", "Idempotency-Key": transfer.id},
-        )
         payload = {
             "id": transfer.id,
             "bank_name": transfer.bank_name,
@@ -124,8 +115,16 @@ class HttpPaymentChannel:
             "memo": transfer.memo,
         }
         try:
-            with session:
-                response = session.post(self.url, json=payload, timeout=self.timeout)
+            response = post_once(
+                self.url,
+                self.token,
+                payload,
+                key=transfer.id,
+                agent="xinyidai-payment/1",
+                timeout=self.timeout,
+                retries=3,
+                backoff_factor=1.0,
+            )
         except requests.RequestException as exc:
             log.warning("payment %s failed: %s", transfer.id, type(exc).__name__)
             raise PaymentFailed(_("打款失败：无法连接打款通道，请稍后再试")) from exc

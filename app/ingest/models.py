@@ -28,30 +28,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.clock import utcnow
 from app.extensions import db
-from app.types import Money, UTCDateTime, one_of
+from app.types import LabelledEnum, Money, UTCDateTime, one_of
 
 
-class Origin(StrEnum):
+class Origin(LabelledEnum):
     """How a batch arrived: an uploaded file, a pull from an HTTP source, a push to the API,
     or a correction the platform itself made to one record (an upheld objection, a credit
     repair), which the enterprise is told of by that process rather than as new data."""
 
-    FILE = "file"
-    PULL = "pull"
-    PUSH = "push"
-    CORRECTION = "correction"
-
-    @property
-    def label(self) -> str:
-        return str(ORIGIN_LABELS[self])
+    FILE = "file", _l("文件上传")
+    PULL = "pull", _l("从数据源拉取")
+    PUSH = "push", _l("接口推送")
+    CORRECTION = "correction", _l("平台更正（异议、信用修复）")
 
 
-ORIGIN_LABELS = {
-    Origin.FILE: _l("文件上传"),
-    Origin.PULL: _l("从数据源拉取"),
-    Origin.PUSH: _l("接口推送"),
-    Origin.CORRECTION: _l("平台更正（异议、信用修复）"),
-}
+ORIGIN_LABELS = Origin.labels()
 ORIGINS: tuple[str, ...] = tuple(o.value for o in Origin)
 BATCH_STATES = ("queued", "running", "succeeded", "failed")
 BATCH_STATE_LABELS = {

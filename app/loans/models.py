@@ -19,44 +19,29 @@ from app.banks.models import Bank
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.extensions import db
-from app.types import Money, Rate, UTCDateTime, one_of
+from app.types import LabelledEnum, Money, Rate, UTCDateTime, one_of
 
 
-class LoanStatus(StrEnum):
-    NORMAL = "normal"  # 正常
-    SPECIAL_MENTION = "special_mention"  # 关注: paying, but with signs of trouble
-    OVERDUE = "overdue"  # 逾期, with days past due
-    NON_PERFORMING = "non_performing"  # 不良
-    SETTLED = "settled"  # 结清: repaid in full
-    WRITTEN_OFF = "written_off"  # 核销: the bank wrote the loss off
-
-    @property
-    def label(self) -> str:
-        return str(STATUS_LABELS[self])
+class LoanStatus(LabelledEnum):
+    NORMAL = "normal", _l("正常")
+    SPECIAL_MENTION = "special_mention", _l("关注")  # paying, but with signs of trouble
+    OVERDUE = "overdue", _l("逾期")  # with days past due
+    NON_PERFORMING = "non_performing", _l("不良")
+    SETTLED = "settled", _l("结清")  # repaid in full
+    WRITTEN_OFF = "written_off", _l("核销")  # the bank wrote the loss off
 
 
-STATUS_LABELS = {
-    LoanStatus.NORMAL: _l("正常"), LoanStatus.SPECIAL_MENTION: _l("关注"),
-    LoanStatus.OVERDUE: _l("逾期"), LoanStatus.NON_PERFORMING: _l("不良"),
-    LoanStatus.SETTLED: _l("结清"), LoanStatus.WRITTEN_OFF: _l("核销"),
-}  # fmt: skip
+STATUS_LABELS = LoanStatus.labels()
 # After these no later report is taken: the loan is closed.
 CLOSED_STATUSES = (LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
 
 
-class Repayment(StrEnum):
-    BULLET = "bullet"  # 到期一次还本: all principal at maturity
-    INSTALMENTS = "instalments"  # 分期还本: equal principal every month
-
-    @property
-    def label(self) -> str:
-        return str(REPAYMENT_LABELS[self])
+class Repayment(LabelledEnum):
+    BULLET = "bullet", _l("到期一次还本")  # all principal at maturity
+    INSTALMENTS = "instalments", _l("按月等额本金")  # 分期还本: equal principal every month
 
 
-REPAYMENT_LABELS = {
-    Repayment.BULLET: _l("到期一次还本"),
-    Repayment.INSTALMENTS: _l("按月等额本金"),
-}
+REPAYMENT_LABELS = Repayment.labels()
 
 
 class ReportOrigin(StrEnum):

@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 
 from app.clock import utcnow
 from app.errors import ServiceError
-from app.httpclient import retrying_session
+from app.httpclient import post_once
 
 log = logging.getLogger("xinyidai.notifications")
 
@@ -114,19 +114,18 @@ class HttpSmsSender:
     def send(self, message: Message) -> None:
         if not self.url:
             raise SendFailed(_("短信网关未配置"), code="sms_not_configured")
-        session = retrying_session(
-            self.token,
-            retries=self.retries,
-            backoff_factor=self.backoff_factor,
-            backoff_max=30.0,
-            retry_after_max=60,
-            methods=frozenset({"POST"}),
-            headers={"User-Agent": "xinyidai-sms/1", "Idempotency-Key": message.id},
-        )
         payload = {"id": message.id, "to": message.to, "text": message.body}
         try:
-            with session:
-                response = session.post(self.url, json=payload, timeout=self.timeout)
+            response = post_once(
+                self.url,
+                self.token,
+                payload,
+                key=message.id,
+                agent="xinyidai-sms/1",
+                timeout=self.timeout,
+                retries=self.retries,
+                backoff_factor=self.backoff_factor,
+            )
         except requests.RequestException as exc:
             log.warning("sms %s to gateway failed: %s", message.id, type(exc).__name__)
             raise SendFailed(_("短信发送失败：无法连接短信网关，请稍后再试")) from exc

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.enterprises.size import SIZE_LABELS
+from app.forms import checkboxes
 from app.ingest.models import TAX_GRADES
 from app.products.models import TYPE_LABELS
 from app.scoring.services import active_grade_order
@@ -29,11 +29,9 @@ class ProductForm(FlaskForm):
     rate_max = StringField(_l("最高年利率（%）"))
     regions = StringField(_l("适用地区代码（逗号分隔，空 = 不限）"), validators=[Optional()])
     industries = StringField(_l("适用行业代码（逗号分隔，空 = 不限）"), validators=[Optional()])
-    sizes = SelectMultipleField(
+    sizes = checkboxes(
         _l("适用企业规模（不选 = 不限）"),
         choices=[SelectChoice(str(s), label) for s, label in SIZE_LABELS.items()],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
         validate_choice=False,  # the service names an unknown size
     )
     min_grade = SelectField(_l("最低信用等级"))  # the active scorecard's grades (__init__)

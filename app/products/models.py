@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
@@ -13,33 +12,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.banks.models import Bank
 from app.clock import utcnow
 from app.extensions import db
-from app.types import Money, Rate, UTCDateTime, one_of
+from app.types import LabelledEnum, Money, Rate, UTCDateTime, one_of
 
 
-class ProductType(StrEnum):
-    CREDIT = "credit"  # 信用贷: unsecured
-    COLLATERAL = "collateral"  # 抵押贷
-    GUARANTEE = "guarantee"  # 担保贷
+class ProductType(LabelledEnum):
+    CREDIT = "credit", _l("信用贷")  # unsecured
+    COLLATERAL = "collateral", _l("抵押贷")
+    GUARANTEE = "guarantee", _l("担保贷")
 
 
-class ProductStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    SUSPENDED = "suspended"
-    RETIRED = "retired"  # final
+class ProductStatus(LabelledEnum):
+    DRAFT = "draft", _l("草稿")
+    PUBLISHED = "published", _l("已发布")
+    SUSPENDED = "suspended", _l("已暂停")
+    RETIRED = "retired", _l("已停用")  # final
 
 
-TYPE_LABELS = {
-    ProductType.CREDIT: _l("信用贷"),
-    ProductType.COLLATERAL: _l("抵押贷"),
-    ProductType.GUARANTEE: _l("担保贷"),
-}
-STATUS_LABELS = {
-    ProductStatus.DRAFT: _l("草稿"),
-    ProductStatus.PUBLISHED: _l("已发布"),
-    ProductStatus.SUSPENDED: _l("已暂停"),
-    ProductStatus.RETIRED: _l("已停用"),
-}
+TYPE_LABELS = ProductType.labels()
+STATUS_LABELS = ProductStatus.labels()
 PRODUCT_TYPES: tuple[str, ...] = tuple(t.value for t in ProductType)
 PRODUCT_STATES: tuple[str, ...] = tuple(s.value for s in ProductStatus)
 

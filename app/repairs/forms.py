@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, MultipleFileField, RadioField, TextAreaField
+from wtforms import BooleanField, HiddenField, MultipleFileField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
+from app.forms import outcome_field, required_text
 from app.repairs.services import NOTE_MAX, STATEMENT_MAX
 
 STATUS_LABELS = {
@@ -29,12 +30,8 @@ OUTCOME_CHOICES = [
 class RepairForm(FlaskForm):
     """What the enterprise did, its evidence and the commitment it signs."""
 
-    statement = TextAreaField(
-        _l("履行义务、纠正失信行为的情况"),
-        validators=[
-            DataRequired(message=_l("请说明已履行的义务或已纠正的行为")),
-            Length(max=STATEMENT_MAX, message=_l("内容过长")),
-        ],
+    statement = required_text(
+        _l("履行义务、纠正失信行为的情况"), _l("请说明已履行的义务或已纠正的行为"), STATEMENT_MAX
     )
     evidence = MultipleFileField(_l("证明材料（PDF、JPEG 或 PNG）"))
     commitment_version = HiddenField()
@@ -45,18 +42,8 @@ class RepairForm(FlaskForm):
 
 
 class DecideForm(FlaskForm):
-    outcome = RadioField(
-        _l("处理结果"),
-        choices=OUTCOME_CHOICES,
-        validators=[DataRequired(message=_l("请选择处理结果"))],
-    )
-    note = TextAreaField(
-        _l("处理说明"),
-        validators=[
-            DataRequired(message=_l("请填写处理说明")),
-            Length(max=NOTE_MAX, message=_l("内容过长")),
-        ],
-    )
+    outcome = outcome_field(_l("处理结果"), OUTCOME_CHOICES, _l("请选择处理结果"))
+    note = required_text(_l("处理说明"), _l("请填写处理说明"), NOTE_MAX)
 
 
 RECHECK_CHOICES = [
@@ -67,15 +54,5 @@ RECHECK_LABELS = {"confirmed": _l("复查维持"), "revoked": _l("复查撤销")
 
 
 class RecheckForm(FlaskForm):
-    recheck_outcome = RadioField(
-        _l("复查结果"),
-        choices=RECHECK_CHOICES,
-        validators=[DataRequired(message=_l("请选择复查结果"))],
-    )
-    recheck_note = TextAreaField(
-        _l("复查说明"),
-        validators=[
-            DataRequired(message=_l("请填写复查说明")),
-            Length(max=NOTE_MAX, message=_l("内容过长")),
-        ],
-    )
+    recheck_outcome = outcome_field(_l("复查结果"), RECHECK_CHOICES, _l("请选择复查结果"))
+    recheck_note = required_text(_l("复查说明"), _l("请填写复查说明"), NOTE_MAX)

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import events, evidence
+from app import cases, events, evidence
 from app.auth.models import Role, User
 from app.auth.services import require_role
 from app.clock import local_today, utcnow
@@ -381,43 +381,22 @@ def tell_bank(bank_id: int, repair: Repair, kind: str, text: Later, link: str) -
 
 
 def get_repair(repair_id: int) -> Repair:
-    repair = db.session.get(Repair, repair_id)
-    if repair is None:
-        raise NotFound(_("修复申请不存在"))
-    return repair
+    return cases.get_case(Repair, repair_id, _("修复申请不存在"))
 
 
 def get_own_repair(repair_id: int, enterprise_id: int) -> Repair:
     """The enterprise's own repair; another's is NotFound (not Forbidden)."""
-    repair = db.session.get(Repair, repair_id)
-    if repair is None or repair.enterprise_id != enterprise_id:
-        raise NotFound(_("修复申请不存在"))
-    return repair
+    return cases.get_case(Repair, repair_id, _("修复申请不存在"), enterprise_id=enterprise_id)
 
 
 def file_for(repair_id: int, file_id: int, user: User) -> RepairFile:
     """An evidence file of a repair, for the operator and the enterprise that filed it
     only (anyone else: not found)."""
-    if user.role == Role.ADMIN:
-        repair = get_repair(repair_id)
-    elif user.role == Role.ENTERPRISE and user.enterprise_id is not None:
-        repair = get_own_repair(repair_id, user.enterprise_id)
-    else:
-        raise NotFound(_("文件不存在"))
-    found = next((f for f in repair.files if f.id == file_id), None)
-    if found is None:
-        raise NotFound(_("文件不存在"))
-    return found
+    return cases.evidence_file(Repair, repair_id, file_id, user, _("修复申请不存在"))
 
 
 def list_for_enterprise(enterprise_id: int) -> list[Repair]:
-    return list(
-        db.session.scalars(
-            select(Repair)
-            .where(Repair.enterprise_id == enterprise_id)
-            .order_by(Repair.filed_at.desc(), Repair.id.desc())
-        )
-    )
+    return cases.cases_of(Repair, enterprise_id)
 
 
 def list_repairs(

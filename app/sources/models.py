@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,40 +10,29 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.clock import utcnow
 from app.extensions import db
 from app.i18n import later
-from app.types import UTCDateTime, one_of
+from app.types import LabelledEnum, UTCDateTime, one_of
 
 
-class Source(StrEnum):
+class Source(LabelledEnum):
     """The seven data sources, in the order pages list them: the six government sources
     about enterprises, then the banks' loan-status reports. The government ones' names are
     also the data categories an authorization covers: the registry and public credit
     information are public, the other four stored and shown only under an authorization."""
 
-    ENTERPRISES = "enterprises"  # the registry (工商登记)
-    PUBLIC_CREDIT = "public_credit"  # licences, penalties, red and black lists
-    TAX_RATINGS = "tax_ratings"  # 纳税信用评价, one grade a year
-    TAX_PAYMENTS = "tax_payments"
-    UTILITY_BILLS = "utility_bills"  # water, electricity, gas, heating
-    SOCIAL_INSURANCE = "social_insurance"
+    ENTERPRISES = "enterprises", later("企业登记信息")  # the registry (工商登记)
+    # licences, penalties, red and black lists
+    PUBLIC_CREDIT = "public_credit", later("公共信用信息")
+    TAX_RATINGS = "tax_ratings", later("纳税信用评价")  # one grade a year
+    TAX_PAYMENTS = "tax_payments", later("纳税记录")
+    UTILITY_BILLS = "utility_bills", later("水电气暖缴费")  # water, electricity, gas, heating
+    SOCIAL_INSURANCE = "social_insurance", later("社会保险缴纳")
     # 贷款状态: a lending bank's monthly report of its own loans (app.loans), not data about
     # an enterprise collected from the government: no authorization, profile or HTTP pull.
-    LOAN_STATUS = "loan_status"
-
-    @property
-    def label(self) -> str:
-        return str(SOURCE_LABELS[self])
+    LOAN_STATUS = "loan_status", later("贷款状态报送")
 
 
 # Labels as `Later`: shown like lazy strings, and kept as msgids inside stored sentences.
-SOURCE_LABELS = {
-    Source.ENTERPRISES: later("企业登记信息"),
-    Source.PUBLIC_CREDIT: later("公共信用信息"),
-    Source.TAX_RATINGS: later("纳税信用评价"),
-    Source.TAX_PAYMENTS: later("纳税记录"),
-    Source.UTILITY_BILLS: later("水电气暖缴费"),
-    Source.SOCIAL_INSURANCE: later("社会保险缴纳"),
-    Source.LOAN_STATUS: later("贷款状态报送"),
-}
+SOURCE_LABELS = Source.labels()
 # The names as plain strings (for click choices, JSON and SQL): every source the import
 # path takes (files, pushes).
 SOURCE_NAMES: tuple[str, ...] = tuple(s.value for s in Source)

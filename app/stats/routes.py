@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -53,30 +53,15 @@ def _export_name(summary: services.Summary, ext: str) -> str:
     )
 
 
-@bp.route("/export.csv")
+@bp.route("/export.csv", endpoint="export_csv", defaults={"ext": "csv"})
+@bp.route("/export.xlsx", endpoint="export_xlsx", defaults={"ext": "xlsx"})
 @role_required(*READERS)
 @reads_replica
-def export_csv():
+def export(ext: str) -> Response:
     summary = dashboard.breakdown(current_user, request.args.to_dict())
     header, rows = services.export_table(summary)
-    preamble = services.export_filters(summary)
-    return csv_response(_export_name(summary, "csv"), header, rows, preamble=preamble)
-
-
-@bp.route("/export.xlsx")
-@role_required(*READERS)
-@reads_replica
-def export_xlsx():
-    summary = dashboard.breakdown(current_user, request.args.to_dict())
-    header, rows = services.export_table(summary)
-    return xlsx_response(
-        _export_name(summary, "xlsx"),
-        _("融资统计"),
-        header,
-        ([_number(v) for v in row] for row in rows),
-        preamble=[(_("融资统计"),), *services.export_filters(summary)],
-        formats=services.export_formats(),
-    )
+    return _export(ext, _export_name(summary, ext), _("融资统计"), header, rows,
+                   services.export_filters(summary), services.export_formats)  # fmt: skip
 
 
 @bp.route("/loans")
@@ -96,30 +81,25 @@ def _loan_summary() -> loan_quality.LoanSummary:
     return loan_quality.summary_for(current_user, dashboard.loan_args(request.args.to_dict()))
 
 
-@bp.route("/loans/export.csv")
+@bp.route("/loans/export.csv", endpoint="loans_export_csv", defaults={"ext": "csv"})
+@bp.route("/loans/export.xlsx", endpoint="loans_export_xlsx", defaults={"ext": "xlsx"})
 @role_required(*READERS)
 @reads_replica
-def loans_export_csv():
+def loans_export(ext: str) -> Response:
     summary = _loan_summary()
     header, rows = loan_quality.export_table(summary)
-    preamble = loan_quality.export_filters(summary)
-    return csv_response(_loan_export_name(summary, "csv"), header, rows, preamble=preamble)
+    return _export(ext, _loan_export_name(summary, ext), _("贷款质量"), header, rows,
+                   loan_quality.export_filters(summary), loan_quality.export_formats)  # fmt: skip
 
 
-@bp.route("/loans/export.xlsx")
-@role_required(*READERS)
-@reads_replica
-def loans_export_xlsx():
-    summary = _loan_summary()
-    header, rows = loan_quality.export_table(summary)
-    return xlsx_response(
-        _loan_export_name(summary, "xlsx"),
-        _("贷款质量"),
-        header,
-        ([_number(v) for v in row] for row in rows),
-        preamble=[(_("贷款质量"),), *loan_quality.export_filters(summary)],
-        formats=loan_quality.export_formats(),
-    )
+def _export(ext, name, title, header, rows, filters, formats) -> Response:
+    """The table as CSV, or as an Excel sheet headed by `title` and the filters, its numbers
+    as numbers in the `formats()` of their columns."""
+    if ext == "csv":
+        return csv_response(name, header, rows, preamble=filters)
+    numbers = ([_number(v) for v in row] for row in rows)
+    return xlsx_response(name, title, header, numbers, preamble=[(title,), *filters],
+                         formats=formats())  # fmt: skip
 
 
 def _number(value):
