@@ -30,15 +30,18 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     Numeric,
     String,
     and_,
     case,
+    cast,
     column,
     distinct,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -475,6 +478,46 @@ def _one(flag) -> Any:
     return case((flag, 1), else_=0)
 
 
+class _MonthSets:
+    """Distinct months of a monthly source, counted per enterprise.
+
+    Portable: `count(DISTINCT period)` (and of `CASE WHEN flag THEN period END`), which makes
+    PostgreSQL sort every group's rows (a GroupAggregate over a sort of all the chunk's
+    records, spilled to disk past `work_mem`). On PostgreSQL each month of the 36-month
+    window is one bit of a BIGINT instead, OR-ed together by `bit_or` (a HashAggregate, no
+    sort: about half the query's time for a chunk of tax payments); the months are the bits
+    set, counted here. The same numbers either way (tests/profiles/test_incremental.py).
+    """
+
+    use_masks = True  # off: the portable count on PostgreSQL too (the tests compare both)
+
+    def __init__(self, session: Any, period: Any, w: Windows):
+        self.period = period
+        self.masks = self.use_masks and session.get_bind().dialect.name == "postgresql"
+        start_year, start_month = int(w.start[:4]), int(w.start[5:7])
+        base = start_year * 12 + start_month
+        # The month's place in the window: 0 for w.start … 35 for w.end.
+        place = (
+            cast(func.substr(period, 1, 4), Integer) * 12
+            + cast(func.substr(period, 6, 2), Integer)
+            - base
+        )
+        self.bit = literal(1, BigInteger).op("<<")(place)
+
+    def months(self, flag: Any = None) -> Any:
+        """SQL aggregate: the months with a record (for which `flag` holds, if given)."""
+        if self.masks:
+            bit = self.bit if flag is None else case((flag, self.bit))
+            return func.bit_or(bit, type_=BigInteger)
+        return func.count(distinct(self.period if flag is None else case((flag, self.period))))
+
+    def count(self, value: Any) -> int:
+        """The number of months an aggregate of `months()` stands for."""
+        if value is None:
+            return 0
+        return int(value).bit_count() if self.masks else int(value)
+
+
 # Source name (as the facts' record rules name it) of each table read here.
 TABLE_SOURCE = {
     "public_credit_records": "public_credit",
@@ -521,20 +564,32 @@ def _tax_payments(session: Any, usccs: list[str] | None, w: Windows, as_of: date
     # Not yet due on as_of and unpaid: neither paid nor late; left out.
     pending = and_(not_(settled), t.c.due_on.is_not(None), t.c.due_on > as_of)
     paid_amount = case((settled, t.c.amount))
+    month_sets = _MonthSets(session, t.c.period, w)
     query = _per_enterprise(
         t,
         usccs,
         as_of,
         [t.c.period.between(w.start, w.end), not_(pending)],
-        func.count(distinct(t.c.period)),
-        func.count(distinct(case((not_(settled), t.c.period)))),
-        func.count(distinct(case((not_(on_time), t.c.period)))),
+        month_sets.months(),
+        month_sets.months(not_(settled)),
+        month_sets.months(not_(on_time)),
         func.sum(case((t.c.period >= w.last12, paid_amount))),
         func.count(case((t.c.period >= w.last12, t.c.period))),
         func.sum(case((t.c.period < w.last12, case((t.c.period >= w.prev12, paid_amount))))),
         func.count(case((and_(t.c.period >= w.prev12, t.c.period < w.last12), t.c.period))),
     )
-    for eid, months, unpaid, late, last12, n_last, prev12, n_prev in session.execute(query):
+    n = month_sets.count
+    for (
+        eid,
+        in_window,
+        unpaid_months,
+        late_months,
+        last12,
+        n_last,
+        prev12,
+        n_prev,
+    ) in session.execute(query):
+        months, unpaid, late = n(in_window), n(unpaid_months), n(late_months)
         last = (last12 or 0) if n_last else None  # records but nothing paid = 0, not None
         prev = (prev12 or 0) if n_prev else None
         yield (
@@ -557,17 +612,19 @@ def _utility_bills(session: Any, usccs: list[str] | None, w: Windows, as_of: dat
     )
     on_time = and_(settled, or_(u.c.due_on.is_(None), u.c.paid_on <= u.c.due_on))
     pending = and_(not_(settled), u.c.due_on.is_not(None), u.c.due_on > as_of)
+    month_sets = _MonthSets(session, u.c.period, w)
     query = _per_enterprise(
         u,
         usccs,
         as_of,
         [u.c.period.between(w.start, w.end), not_(pending)],
-        func.count(distinct(u.c.period)),
+        month_sets.months(),
         func.count(),
         func.sum(_one(on_time)),
-        func.count(distinct(case((not_(settled), u.c.period)))),
+        month_sets.months(not_(settled)),
     )
-    for eid, months, bills, on_time_bills, arrears_months in session.execute(query):
+    for eid, in_window, bills, on_time_bills, in_arrears in session.execute(query):
+        months, arrears_months = month_sets.count(in_window), month_sets.count(in_arrears)
         yield (
             eid,
             {
@@ -585,6 +642,7 @@ def _social_insurance(session: Any, usccs: list[str] | None, w: Windows, as_of: 
         s.c.paid_on.is_not(None), s.c.paid_on <= as_of, s.c.amount_paid >= s.c.amount_due
     )
     in_prev = and_(s.c.period >= w.prev12, s.c.period < w.last12)
+    month_sets = _MonthSets(session, s.c.period, w)
     query = _per_enterprise(
         s,
         usccs,
@@ -592,14 +650,25 @@ def _social_insurance(session: Any, usccs: list[str] | None, w: Windows, as_of: 
         [s.c.period.between(w.start, w.end)],
         func.min(s.c.period),
         func.max(s.c.period),
-        func.count(distinct(s.c.period)),
-        func.count(distinct(case((paid_full, s.c.period)))),
+        month_sets.months(),
+        month_sets.months(paid_full),
         func.sum(case((s.c.period >= w.last12, s.c.headcount))),
         func.count(case((s.c.period >= w.last12, s.c.period))),
         func.sum(case((in_prev, s.c.headcount))),
         func.count(case((in_prev, s.c.period))),
     )
-    for eid, first, last, months, paid, hc_last, n_last, hc_prev, n_prev in session.execute(query):
+    for (
+        eid,
+        first,
+        last,
+        in_window,
+        paid_months,
+        hc_last,
+        n_last,
+        hc_prev,
+        n_prev,
+    ) in session.execute(query):
+        months, paid = month_sets.count(in_window), month_sets.count(paid_months)
         avg_last = round(int(hc_last) / int(n_last), 2) if n_last else None
         avg_prev = round(int(hc_prev) / int(n_prev), 2) if n_prev else None
         yield (
