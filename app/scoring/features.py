@@ -23,7 +23,7 @@ same statements run on PostgreSQL and SQLite (dates compare as ISO text on SQLit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
@@ -128,8 +128,23 @@ class Features:
             out[name] = getattr(self, name)
         return out
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], coverage: Mapping[str, int]) -> Features:
+        """The features `to_dict()` gave (as a snapshot stores them) back, exactly: Decimal
+        from its string, the day from ISO; the derived ratios are left out."""
+        out: dict[str, Any] = {}
+        for name in _FIELD_NAMES:
+            value = values.get(name)
+            if value is not None and name in _DECIMAL_FIELDS:
+                value = Decimal(value)
+            elif value is not None and name == "as_of":
+                value = date.fromisoformat(value)
+            out[name] = value
+        return cls(**out, coverage=dict(coverage))
+
 
 _FIELD_NAMES = tuple(f.name for f in fields(Features) if f.name != "coverage")
+_DECIMAL_FIELDS = frozenset(("tax_paid_12m", "penalty_amount", "registered_capital"))
 
 
 def _jsonable(val: Any) -> Any:
@@ -271,6 +286,12 @@ FEATURES: dict[str, FeatureSpec] = {
     ),
 }
 DERIVED = ("tax_paid_ratio", "tax_on_time_ratio", "si_continuity")
+# The source each stored feature is extracted from (`as_of` is the day's, from none).
+FIELD_SOURCE: dict[str, str] = {
+    **{name: spec.source for name, spec in FEATURES.items() if name not in DERIVED},
+    "tax_grade_year": "tax_ratings",
+}
+assert set(FIELD_SOURCE) == set(_FIELD_NAMES) - {"as_of"}, "a feature without its source"
 
 
 # --- windows -----------------------------------------------------------------------------
@@ -385,13 +406,24 @@ social_insurance_t = table(
 
 
 def extract_features(
-    enterprise_ids: Sequence[int] | None, as_of: date, *, session: Any = None
+    enterprise_ids: Sequence[int] | None,
+    as_of: date,
+    *,
+    session: Any = None,
+    known: Mapping[int, Features] | None = None,
+    changed: Collection[str] = (),
 ) -> dict[int, Features]:
     """Features of many enterprises as of `as_of`, keyed by enterprise id.
 
     `enterprise_ids=None` means every enterprise in the registry (no filter: one full scan per
     source); a list is processed in chunks of `CHUNK_SIZE`. Six aggregate queries per chunk,
     whatever its size: no per-enterprise query.
+
+    `known`: features of some of these enterprises as of the same `as_of` that still hold for
+    every source but those `changed` (an import batch changes one source's records): for
+    them only the registry and the `changed` sources are read, the rest is taken from
+    `known`. The caller vouches for them (`profiles.services.rebuild`: its current
+    snapshot of the same day, every record change since having rebuilt it).
     """
     if session is None:
         from app.extensions import db
@@ -400,13 +432,28 @@ def extract_features(
     if enterprise_ids is None:
         return _extract(session, None, as_of)
     ids = sorted(set(enterprise_ids))
+    wanted = set(ids)
+    known = {eid: f for eid, f in (known or {}).items() if f.as_of == as_of and eid in wanted}
     out: dict[int, Features] = {}
-    for i in range(0, len(ids), CHUNK_SIZE):
-        out.update(_extract(session, ids[i : i + CHUNK_SIZE], as_of))
+    fresh = [eid for eid in ids if eid not in known]
+    for i in range(0, len(fresh), CHUNK_SIZE):
+        out.update(_extract(session, fresh[i : i + CHUNK_SIZE], as_of))
+    kept = sorted(known)
+    for i in range(0, len(kept), CHUNK_SIZE):
+        chunk = kept[i : i + CHUNK_SIZE]
+        out.update(_extract(session, chunk, as_of, only=frozenset(changed), known=known))
     return out
 
 
-def _extract(session: Any, ids: list[int] | None, as_of: date) -> dict[int, Features]:
+def _extract(
+    session: Any,
+    ids: list[int] | None,
+    as_of: date,
+    only: frozenset[str] | None = None,
+    known: Mapping[int, Features] | None = None,
+) -> dict[int, Features]:
+    """Features of `ids` (None: everyone). `only`: read just these sources (and the
+    registry), the others' features and coverage taken from `known`."""
     w = windows(as_of)
     e = enterprises_t
     registry = select(e.c.id, e.c.uscc, e.c.established_on, e.c.registered_capital)
@@ -428,23 +475,36 @@ def _extract(session: Any, ids: list[int] | None, as_of: date) -> dict[int, Feat
     # A chunk filters each source by its codes (an index range per code on the natural key,
     # which starts with uscc); everyone = one scan per source, no filter.
     usccs = None if ids is None else chunk_usccs
-    for source, found in (
-        ("tax_payments", _tax_payments(session, usccs, w, as_of)),
-        ("utility_bills", _utility_bills(session, usccs, w, as_of)),
-        ("social_insurance", _social_insurance(session, usccs, w, as_of)),
-        ("tax_ratings", _tax_ratings(session, usccs, as_of)),
+    wanted = set(SOURCES) if only is None else set(only) & set(SOURCES)
+    for source, read in (
+        ("tax_payments", lambda: _tax_payments(session, usccs, w, as_of)),
+        ("utility_bills", lambda: _utility_bills(session, usccs, w, as_of)),
+        ("social_insurance", lambda: _social_insurance(session, usccs, w, as_of)),
+        ("tax_ratings", lambda: _tax_ratings(session, usccs, as_of)),
     ):
-        for eid, values, cov in found:
+        if source not in wanted:
+            continue
+        for eid, values, cov in read():
             if eid in rows:  # an enterprise registered after the first query: next rebuild
                 rows[eid].update(values)
                 coverage[eid][source] = cov
-    public = dict(_public_credit(session, usccs, w, as_of))
-
+    if "public_credit" in wanted:
+        public = dict(_public_credit(session, usccs, w, as_of))
+        for eid, values in rows.items():
+            listed = public.get(eid)
+            values.update(listed[0] if listed else _CLEAN_PUBLIC_RECORD)
+            coverage[eid]["public_credit"] = listed[1] if listed else 0
     for eid, values in rows.items():
-        listed = public.get(eid)
-        values.update(listed[0] if listed else _CLEAN_PUBLIC_RECORD)
         cov = coverage[eid]
-        cov["public_credit"] = listed[1] if listed else 0
+        if only is not None and known is not None:
+            # The sources not read: their features and coverage as they were.
+            before = known[eid]
+            for name, source in FIELD_SOURCE.items():
+                if source not in wanted and source != "enterprises":
+                    values[name] = getattr(before, name)
+            for source in SOURCES:
+                if source not in wanted and source != "enterprises":
+                    cov[source] = before.coverage.get(source, 0)
         for source in SOURCES:
             cov.setdefault(source, 0)
     return {

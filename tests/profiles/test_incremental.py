@@ -4,6 +4,7 @@ months are counted (bit masks on PostgreSQL, `count(DISTINCT)` elsewhere)."""
 
 from __future__ import annotations
 
+import copy
 import random
 from datetime import date, timedelta
 
@@ -118,10 +119,24 @@ def test_the_months_are_counted_alike_both_ways(generated, monkeypatch):
     )
 
 
-def test_a_batch_rebuilds_its_enterprises_as_a_full_rebuild_would(generated, tmp_path):
-    services.rebuild(None, trigger="full")
-    before = _current()
+@pytest.mark.parametrize("since", ["same day", "day before", "new version"])
+def test_a_batch_rebuilds_its_enterprises_as_a_full_rebuild_would(
+    generated, tmp_path, since, v1_definition
+):
+    """`since`: the current snapshots are of today (the batch reads only tax payments again
+    and takes the rest from them), of the day before (not used: everything is read), or of
+    the scorecard version before the active one (read again, and scored)."""
     today = local_today()
+    services.rebuild(
+        None, trigger="full", as_of=today - timedelta(days=1) if since == "day before" else None
+    )
+    if since == "new version":
+        changed = copy.deepcopy(v1_definition)
+        changed["dimensions"][0]["weight"] = 0.25
+        changed["dimensions"][1]["weight"] = 0.20
+        card = scoring_services.create_version(changed, user_id=None)
+        scoring_services.activate(card.version, user_id=None)
+    before = _current()
 
     # A corrected tax row for two thirds of the enterprises with records in the last year;
     # some corrections change nothing the profile shows (an amount outside the windows'
@@ -156,7 +171,12 @@ def test_a_batch_rebuilds_its_enterprises_as_a_full_rebuild_would(generated, tmp
         )
     ).all()
     assert sorted(written) == sorted(expected_changed)
+    if since == "new version":
+        assert expected_changed == touched
+        return
     assert expected_changed and expected_changed != touched  # both kinds are exercised
+    if since == "day before":
+        return  # the calendar moved for everyone: a full rebuild has more to write
     after = _current()
     assert {e: v for e, v in after.items() if e not in touched} == {
         e: v for e, v in before.items() if e not in touched
