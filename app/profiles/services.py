@@ -21,6 +21,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -35,7 +36,13 @@ from app.profiles import cache as profile_cache
 from app.profiles.models import CurrentProfile, ProfileSnapshot
 from app.progress import NO_PROGRESS, Progress
 from app.scoring import services as scoring_services
-from app.scoring.features import CHUNK_SIZE, Features, extract_features
+from app.scoring.features import (
+    CHUNK_SIZE,
+    FEATURE_FIELDS,
+    Features,
+    among,
+    extract_features,
+)
 from app.scoring.models import Scorecard
 from app.scoring.scorecard import REASONS, CompiledScorecard, Result, score
 from app.upsert import upsert
@@ -143,7 +150,7 @@ def _known_features(ids: list[int], as_of: date) -> dict[int, tuple[int, Feature
             ProfileSnapshot.coverage,
         )
         .join(ProfileSnapshot, ProfileSnapshot.id == CurrentProfile.snapshot_id)
-        .where(CurrentProfile.enterprise_id.in_(ids), CurrentProfile.as_of == as_of)
+        .where(among(db.session, CurrentProfile.enterprise_id, ids), CurrentProfile.as_of == as_of)
     )
     return {
         eid: (version, Features.from_dict(values, coverage))
@@ -152,9 +159,17 @@ def _known_features(ids: list[int], as_of: date) -> dict[int, tuple[int, Feature
 
 
 def _same(a: Features, b: Features) -> bool:
-    """The same features, as stored (value and type: 1 is not 1.0 in JSON)."""
-    da, db_ = a.to_dict(), b.to_dict()
-    return da == db_ and all(type(v) is type(db_[k]) for k, v in da.items())
+    """The same features as stored: each field of the same value and type (1 is not 1.0 in
+    JSON, nor Decimal 1.0 "1.00"), the same coverage. (The derived ratios follow.)"""
+    if a.coverage != b.coverage:
+        return False
+    for name in FEATURE_FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        if x != y or type(x) is not type(y):
+            return False
+        if type(x) is Decimal and x.as_tuple() != y.as_tuple():
+            return False
+    return True
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
@@ -248,7 +263,7 @@ class _SnapshotWriter:
         current = dict(
             db.session.execute(
                 select(CurrentProfile.enterprise_id, CurrentProfile.fingerprint).where(
-                    CurrentProfile.enterprise_id.in_(list(features))
+                    among(db.session, CurrentProfile.enterprise_id, list(features))
                 )
             ).all()
         )

@@ -23,7 +23,8 @@ same statements run on PostgreSQL and SQLite (dates compare as ISO text on SQLit
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,8 @@ from sqlalchemy import (
     Numeric,
     String,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     column,
@@ -46,7 +49,9 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.facts.records import counts, in_force, tax_rating_current
 from app.facts.registry import age_in_years
@@ -144,6 +149,7 @@ class Features:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Features) if f.name != "coverage")
+FEATURE_FIELDS = _FIELD_NAMES  # the stored features (coverage and the derived ratios aside)
 _DECIMAL_FIELDS = frozenset(("tax_paid_12m", "penalty_amount", "registered_capital"))
 
 
@@ -436,13 +442,38 @@ def extract_features(
     known = {eid: f for eid, f in (known or {}).items() if f.as_of == as_of and eid in wanted}
     out: dict[int, Features] = {}
     fresh = [eid for eid in ids if eid not in known]
-    for i in range(0, len(fresh), CHUNK_SIZE):
-        out.update(_extract(session, fresh[i : i + CHUNK_SIZE], as_of))
-    kept = sorted(known)
-    for i in range(0, len(kept), CHUNK_SIZE):
-        chunk = kept[i : i + CHUNK_SIZE]
-        out.update(_extract(session, chunk, as_of, only=frozenset(changed), known=known))
+    with _by_index(session):
+        for i in range(0, len(fresh), CHUNK_SIZE):
+            out.update(_extract(session, fresh[i : i + CHUNK_SIZE], as_of))
+        kept = sorted(known)
+        for i in range(0, len(kept), CHUNK_SIZE):
+            chunk = kept[i : i + CHUNK_SIZE]
+            out.update(_extract(session, chunk, as_of, only=frozenset(changed), known=known))
     return out
+
+
+@contextmanager
+def _by_index(session: Any) -> Iterator[None]:
+    """PostgreSQL, for a list of enterprises: read their records through the natural-key
+    index (`uscc IN (codes)`) and without JIT compilation. With 100,000 enterprises the
+    planner took a chunk of 5,000 codes (5 % of the records) for a parallel scan of the
+    whole table: 2.1 s against 0.9 s by the index (and JIT ~0.15 s a query). Set for the
+    transaction (`set_config(…, true)`) and put back after; a failure rolls back anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    names = ("enable_seqscan", "jit")
+    before = session.execute(
+        text("SELECT current_setting('enable_seqscan'), current_setting('jit')")
+    ).one()
+    session.execute(
+        text("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
+    )
+    yield
+    session.execute(
+        text("SELECT set_config(:a, :va, true), set_config(:b, :vb, true)"),
+        {"a": names[0], "va": before[0], "b": names[1], "vb": before[1]},
+    )
 
 
 def _extract(
@@ -457,8 +488,9 @@ def _extract(
     w = windows(as_of)
     e = enterprises_t
     registry = select(e.c.id, e.c.uscc, e.c.established_on, e.c.registered_capital)
+    postgres = session.get_bind().dialect.name == "postgresql"
     if ids is not None:
-        registry = registry.where(e.c.id.in_(ids))
+        registry = registry.where(_among(e.c.id, _Array(ids) if postgres else ids))
 
     rows: dict[int, dict[str, Any]] = {}
     coverage: dict[int, dict[str, int]] = {}
@@ -474,7 +506,7 @@ def _extract(
 
     # A chunk filters each source by its codes (an index range per code on the natural key,
     # which starts with uscc); everyone = one scan per source, no filter.
-    usccs = None if ids is None else chunk_usccs
+    usccs = None if ids is None else _Array(chunk_usccs) if postgres else chunk_usccs
     wanted = set(SOURCES) if only is None else set(only) & set(SOURCES)
     for source, read in (
         ("tax_payments", lambda: _tax_payments(session, usccs, w, as_of)),
@@ -588,6 +620,25 @@ TABLE_SOURCE = {
 }
 
 
+class _Array(list):
+    """A chunk's codes or ids, sent to PostgreSQL as one array parameter (`= ANY(%s)`)
+    rather than a list of 5,000 parameters that SQLAlchemy names and psycopg parses on
+    every statement (about a third of a chunk's Python time)."""
+
+
+def among(session: Any, column: Any, values: Sequence[Any]) -> Any:
+    """SQL: `column IN (values)`, as one array parameter on PostgreSQL."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return _among(column, _Array(values) if postgres else values)
+
+
+def _among(column: Any, values: Sequence[Any]) -> Any:
+    """SQL: `column IN (values)`; one array parameter for an `_Array` (PostgreSQL)."""
+    if isinstance(values, _Array):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def _per_enterprise(source, usccs: list[str] | None, as_of: date, where: list, *aggregates) -> Any:
     """`SELECT enterprise id, aggregates` of one source table.
 
@@ -602,7 +653,7 @@ def _per_enterprise(source, usccs: list[str] | None, as_of: date, where: list, *
     # Only the records that count on as_of (withdrawn after a dispute, decided later: not).
     conditions = [*where, counts(TABLE_SOURCE[source.name], source, as_of)]
     if usccs is not None:
-        conditions.append(source.c.uscc.in_(usccs))
+        conditions.append(_among(source.c.uscc, usccs))
     labelled = [agg.label(f"a{i}") for i, agg in enumerate(aggregates)]
     per_uscc = (
         select(source.c.uscc.label("uscc"), *labelled)
