@@ -1,5 +1,6 @@
-"""Profile rebuild benchmark on PostgreSQL (target: 100,000 enterprises × 36 months of
-records rebuilt in under 2 minutes on 2 cores).
+"""Profile rebuild benchmark on PostgreSQL (targets: 100,000 enterprises × 36 months of
+records rebuilt in under 60 s on 2 cores; the incremental rebuild after a 10,000-row batch
+under 3 s).
 
 Setup (not measured): `flask demo generate`'s generator writes the registry and the five record
 sources for `rows // 10` enterprises (100,000 for the real run; ~220 records each), and they are
@@ -32,7 +33,8 @@ from bench.registry import ROOT, Context, benchmark, metric
 
 MONTHS = 36
 SEED = 5005
-TARGET_SECONDS = 120
+TARGET_SECONDS = 60
+INCREMENTAL_TARGET_SECONDS = 3
 BATCH_ROWS = 10_000
 COPY_BLOCK = 1 << 20
 
@@ -41,7 +43,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "enterprises": ("enterprises", {
         "uscc": "text", "name": "text", "legal_rep": "text", "established_on": "date",
         "registered_capital": "numeric", "region_code": "text", "industry_code": "text",
-        "scale": "text", "employees": "integer", "address": "text",
+        "scale": "text", "employees": "integer", "revenue": "numeric",
+        "total_assets": "numeric", "address": "text",
     }),
     "public_credit": ("public_credit_records", {
         "uscc": "text", "category": "text", "ref_no": "text", "authority": "text",
@@ -117,8 +120,13 @@ def load(url: str, files: dict[str, str]) -> dict[str, float]:
     return seconds
 
 
-def batch_file(files: dict[str, str], work: Path) -> tuple[Path, list[str]]:
-    """10,000 corrected tax rows: each enterprise's first row, amount + 1 yuan."""
+def batch_rows(enterprises: int) -> int:
+    """10,000 for the real run (a tenth of the enterprises); a tenth of a smaller run's."""
+    return max(1, min(BATCH_ROWS, enterprises // 10))
+
+
+def batch_file(files: dict[str, str], work: Path, rows: int) -> tuple[Path, list[str]]:
+    """`rows` corrected tax rows: each enterprise's first row, amount + 1 yuan."""
     out = work / "tax_batch.csv"
     seen: set[str] = set()
     with (
@@ -135,7 +143,7 @@ def batch_file(files: dict[str, str], work: Path) -> tuple[Path, list[str]]:
             seen.add(row[0])
             row[amount] = f"{float(row[amount]) + 1:.2f}"
             writer.writerow(row)
-            if len(seen) >= BATCH_ROWS:
+            if len(seen) >= rows:
                 break
     return out, sorted(seen)
 
@@ -233,7 +241,7 @@ def profiles(ctx: Context) -> dict:
         run_child(url, [{"op": "upgrade"}])
         loaded = load(url, gen["files"])
         ctx.log(f"profiles: loaded {loaded}")
-        batch, usccs = batch_file(gen["files"], work)
+        batch, usccs = batch_file(gen["files"], work, batch_rows(gen["enterprises"]))
         listed = work / "batch_usccs.json"
         listed.write_text(json.dumps(usccs), encoding="utf-8")
         run_child(url, [{"op": "authorize", "path": str(listed)}])
@@ -271,8 +279,16 @@ def profiles(ctx: Context) -> dict:
             metric("  snapshots written", full["written"]),
             metric("rebuild, nothing changed", again["seconds"], "s"),
             metric("  written / unchanged", f"{again['written']} / {again['unchanged']}"),
-            metric(f"{BATCH_ROWS:,}-row batch incl. rebuild", inc["seconds"], "s"),
-            metric("  incremental rebuild", inc["rebuild_seconds"], "s"),
+            metric(
+                f"{batch_rows(gen['enterprises']):,}-row batch incl. rebuild", inc["seconds"], "s"
+            ),
+            metric(
+                "  incremental rebuild",
+                inc["rebuild_seconds"],
+                "s",
+                f"< {INCREMENTAL_TARGET_SECONDS}",
+                inc["rebuild_seconds"] < INCREMENTAL_TARGET_SECONDS,
+            ),
             metric(
                 "  touched / written",
                 f"{inc['touched_enterprises']} / {inc['snapshots_written']}",

@@ -18,9 +18,10 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -35,7 +36,13 @@ from app.profiles import cache as profile_cache
 from app.profiles.models import CurrentProfile, ProfileSnapshot
 from app.progress import NO_PROGRESS, Progress
 from app.scoring import services as scoring_services
-from app.scoring.features import CHUNK_SIZE, Features, extract_features
+from app.scoring.features import (
+    CHUNK_SIZE,
+    FEATURE_FIELDS,
+    Features,
+    among,
+    extract_features,
+)
 from app.scoring.models import Scorecard
 from app.scoring.scorecard import REASONS, CompiledScorecard, Result, score
 from app.upsert import upsert
@@ -81,6 +88,7 @@ def rebuild(
     trigger: str,
     as_of: date | None = None,
     progress: Progress = NO_PROGRESS,
+    changed_sources: Collection[str] | None = None,
 ) -> RebuildSummary:
     """Rebuild the profiles of `enterprise_ids` (None = every enterprise) with the active
     scorecard version, as of `as_of` (default today); write a snapshot where it changed.
@@ -89,6 +97,15 @@ def rebuild(
     writes snapshots for the record but does not replace a current profile of a later day.
     A full rebuild extracts every enterprise's features in one pass per source (a scan, not
     20 index probes of 5,000), then scores and writes them 5,000 at a time.
+
+    `changed_sources`: only these sources' records changed for these enterprises since
+    their profiles were last rebuilt (an import batch: its source; None = any may have).
+    An enterprise whose current snapshot is of the same `as_of` then has only the registry
+    and those sources read again, the other sources' features taken from the snapshot
+    (every change of records rebuilds the enterprises it concerns in the same transaction,
+    so the snapshot of the day holds for the sources that did not change); and when its
+    features come out the same as the snapshot's under the same scorecard version, it is
+    unchanged without being scored again (the same features make the same result).
     """
     started = time.perf_counter()
     check_trigger(trigger)
@@ -108,12 +125,51 @@ def rebuild(
         wanted_ids = sorted(set(enterprise_ids))
         progress.total(len(wanted_ids))
         for chunk in _chunks(wanted_ids):
-            writer.write(extract_features(chunk, as_of), summary)
+            known = {} if changed_sources is None else _known_features(chunk, as_of)
+            found = extract_features(
+                chunk,
+                as_of,
+                known={e: k[1] for e, k in known.items()},
+                changed=changed_sources or (),
+            )
+            writer.write(found, summary, known)
             progress.advance(len(chunk))
     profile_cache.data_changed(enterprise_ids)
     db.session.flush()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _known_features(ids: list[int], as_of: date) -> dict[int, tuple[int, Features]]:
+    """Enterprise id → (scorecard version, features) of the current snapshots of `as_of`."""
+    rows = db.session.execute(
+        select(
+            CurrentProfile.enterprise_id,
+            ProfileSnapshot.scorecard_version,
+            ProfileSnapshot.features,
+            ProfileSnapshot.coverage,
+        )
+        .join(ProfileSnapshot, ProfileSnapshot.id == CurrentProfile.snapshot_id)
+        .where(among(db.session, CurrentProfile.enterprise_id, ids), CurrentProfile.as_of == as_of)
+    )
+    return {
+        eid: (version, Features.from_dict(values, coverage))
+        for eid, version, values, coverage in rows
+    }
+
+
+def _same(a: Features, b: Features) -> bool:
+    """The same features as stored: each field of the same value and type (1 is not 1.0 in
+    JSON, nor Decimal 1.0 "1.00"), the same coverage. (The derived ratios follow.)"""
+    if a.coverage != b.coverage:
+        return False
+    for name in FEATURE_FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        if x != y or type(x) is not type(y):
+            return False
+        if type(x) is Decimal and x.as_tuple() != y.as_tuple():
+            return False
+    return True
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
@@ -181,13 +237,33 @@ class _SnapshotWriter:
         self.now = utcnow()
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
 
-    def write(self, features: dict[int, Features], summary: RebuildSummary) -> None:
+    def write(
+        self,
+        features: dict[int, Features],
+        summary: RebuildSummary,
+        known: Mapping[int, tuple[int, Features]] | None = None,
+    ) -> None:
+        """`known`: enterprise id → (version, features) of current snapshots: the same
+        features under the same version are unchanged without scoring."""
         if not features:
             return
+        if known:
+            same = {
+                eid
+                for eid, values in features.items()
+                if eid in known
+                and known[eid][0] == self.card.version
+                and _same(values, known[eid][1])
+            }
+            summary.enterprises += len(same)
+            summary.unchanged += len(same)
+            features = {eid: v for eid, v in features.items() if eid not in same}
+            if not features:
+                return
         current = dict(
             db.session.execute(
                 select(CurrentProfile.enterprise_id, CurrentProfile.fingerprint).where(
-                    CurrentProfile.enterprise_id.in_(list(features))
+                    among(db.session, CurrentProfile.enterprise_id, list(features))
                 )
             ).all()
         )
@@ -291,7 +367,11 @@ class _SnapshotWriter:
 def rebuild_after_batch(summary: BatchSummary) -> None:
     """The incremental rebuild: only the enterprises whose records the batch changed."""
     if summary.touched_enterprise_ids:
-        rebuild(summary.touched_enterprise_ids, trigger=f"batch:{summary.batch_id}")
+        rebuild(
+            summary.touched_enterprise_ids,
+            trigger=f"batch:{summary.batch_id}",
+            changed_sources=(summary.source,),
+        )
 
 
 @events.records_changed.connect
