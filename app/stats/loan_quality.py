@@ -247,7 +247,7 @@ def _withheld(query: LoanQuery, cells: dict[str, LoanCell], n: int, decided: dic
     """(The families withheld from the totals; per family, the groups withheld.) The same
     rule as `services.withheld`: the totals when small or when they are a withheld row of
     the table without one of the filters; the groups by `suppression.suppress`."""
-    total = merged(cells.values(), LoanCell)
+    total = merged(cells.values()) if cells else LoanCell()  # loan cells, or a cross's sizes
     whole = small_families(total, n, FAMILIES) | _withheld_by_filters(query, n, decided)
     row = _cross_row(query)
     if row is None:
@@ -303,9 +303,7 @@ def _row_of_cross(
 
         dims = tuple(levels[axis] for axis in ORDER if axis in levels)
         cells = _cells(rest, dims)
-        decided[memo] = services.decide_cross(
-            levels, ORDER, cells, n, margin, kind=LoanCell, families=FAMILIES
-        )  # type: ignore[arg-type]
+        decided[memo] = services.decide_cross(levels, ORDER, cells, n, margin, families=FAMILIES)  # type: ignore[arg-type]
     return services.row_of(decided[memo], ORDER, levels, axis, key, own_axis)
 
 

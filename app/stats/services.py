@@ -473,7 +473,6 @@ def decide_cross(
     n: int,
     margin: Callable[[str, dict[str, Any], dict[str, str]], dict[str, set[str]]],
     *,
-    kind: type = Cell,
     families: Iterable[str] = FAMILIES,
 ) -> dict[str, set[Node]]:
     """The cross of two axes at `levels` (`order`: each axis's levels, coarse first), from
@@ -488,7 +487,7 @@ def decide_cross(
     parents = tuple(
         _parent_of(levels[a], product_banks) if order[a].index(levels[a]) else None for a in axes
     )
-    nodes = cross_nodes(cells, parents, kind)  # type: ignore[arg-type]
+    nodes = cross_nodes(cells, parents, families)  # type: ignore[arg-type]
     margins: dict[str, set[Node]] = {family: set() for family in families}
     for i, axis in enumerate(axes):
         for depth, dim in enumerate(order[axis][: order[axis].index(levels[axis]) + 1], 1):

@@ -5,7 +5,7 @@ the figures that would give them away by subtraction (docs/stats.md, "Small grou
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -228,25 +228,84 @@ def suppress(
 Node = tuple[tuple[int, str], tuple[int, str]]
 
 
+class Sizes:
+    """What suppression reads of a cell (per family: the enterprise ids behind it, and how
+    many events), for the thousands of nodes of a cross: ids kept as a set (a union of
+    sketches, cut to K only when counted)."""
+
+    __slots__ = ("events_of", "ids")
+
+    def __init__(self, cell: Any = None, families: Iterable[str] = FAMILIES) -> None:
+        self.ids: dict[str, set[int]] = {}
+        self.events_of: dict[str, int] = {}
+        if cell is not None:
+            for family in families:
+                self.ids[family] = set(getattr(cell, family))
+                self.events_of[family] = cell.events(family)
+
+    def add(self, other: Sizes) -> None:
+        for family, ids in other.ids.items():
+            if family in self.ids:
+                self.ids[family] |= ids
+                self.events_of[family] += other.events_of[family]
+            else:
+                self.ids[family] = set(ids)
+                self.events_of[family] = other.events_of[family]
+
+    def merge(self, other: Sizes) -> Sizes:  # the cell protocol (`merged`, `suppress`)
+        self.add(other)
+        return self
+
+    def __getattr__(self, family: str) -> set[int]:  # a family's ids, as a cell's sketch
+        if family.startswith("_") or family in Sizes.__slots__:
+            raise AttributeError(family)
+        return self.ids.get(family, set())
+
+    def distinct(self, family: str) -> int:
+        return min(len(self.ids.get(family, ())), SKETCH_K)
+
+    def events(self, family: str) -> int:
+        return self.events_of.get(family, 0)
+
+
 def cross_nodes(
     cells: dict[tuple[str, str], Any],
     parents: tuple[Callable[[str], str] | None, Callable[[str], str] | None],
-    kind: type = Cell,
-) -> dict[Node, Any]:
+    families: Iterable[str] = FAMILIES,
+) -> dict[Node, Sizes]:
     """Every node of the cross, from the cells at its finest levels: `parents` gives, per
     axis, a fine key's coarse key (None when the finest level is the coarse one)."""
+    families = tuple(families)
+    chains: tuple[dict[str, list[tuple[int, str]]], dict[str, list[tuple[int, str]]]] = ({}, {})
 
-    def chain(key: str, parent: Callable[[str], str] | None) -> list[tuple[int, str]]:
-        if parent is None:
-            return [(1, key), (0, "")]
-        return [(2, key), (1, parent(key)), (0, "")]
+    def chain(axis: int, key: str) -> list[tuple[int, str]]:
+        found = chains[axis].get(key)
+        if found is None:
+            parent = parents[axis]
+            found = [(1, key), (0, "")] if parent is None else [(2, key), (1, parent(key)), (0, "")]
+            chains[axis][key] = found
+        return found
 
-    nodes: dict[Node, Any] = {}
+    nodes: dict[Node, Sizes] = {}
     for (a, b), cell in cells.items():
-        for node_a in chain(a, parents[0]):
-            for node_b in chain(b, parents[1]):
-                node = (node_a, node_b)
-                nodes[node] = nodes[node].merge(cell) if node in nodes else kind().merge(cell)
+        above = [(x, y) for x in chain(0, a) for y in chain(1, b)]
+        for node in above:
+            if node not in nodes:
+                nodes[node] = Sizes()
+        for family in families:
+            ids = getattr(cell, family)
+            if not ids:
+                continue
+            events = cell.events(family)
+            for node in above:
+                sizes = nodes[node]
+                found = sizes.ids.get(family)
+                if found is None:
+                    sizes.ids[family] = set(ids)
+                    sizes.events_of[family] = events
+                else:
+                    found.update(ids)
+                    sizes.events_of[family] += events
     return nodes
 
 
@@ -254,7 +313,7 @@ def _partitions(nodes: Iterable[Node], parents) -> list[tuple[Node, list[Node]]]
     """Each interior node's parts along each axis (its children one level finer, the other
     axis held): the rows and columns of the cross, and the children of each of their
     cells. Partitions of a margin (a node at depth 0 on the held axis) are its own table's."""
-    parts: dict[Node, list[Node]] = {}
+    parts: dict[tuple[Node, int], list[Node]] = {}
     for node in sorted(nodes):
         for axis in (0, 1):
             depth, key = node[axis]
@@ -262,12 +321,12 @@ def _partitions(nodes: Iterable[Node], parents) -> list[tuple[Node, list[Node]]]
                 continue
             up = (0, "") if depth == 1 else (1, parents[axis](key))
             total = (up, node[1]) if axis == 0 else (node[0], up)
-            parts.setdefault(total, []).append(node)
-    return sorted(parts.items())
+            parts.setdefault((total, axis), []).append(node)
+    return [(total, found) for (total, _axis), found in sorted(parts.items())]
 
 
 def suppress_cross(
-    nodes: dict[Node, Any],
+    nodes: dict[Node, Sizes],
     n: int,
     margins: dict[str, set[Node]],
     parents: tuple[Callable[[str], str] | None, Callable[[str], str] | None],
@@ -276,47 +335,86 @@ def suppress_cross(
     """Per family, the nodes of the cross withheld: the margins as their tables withhold
     them, the nodes resting on 1..n-1 enterprises, and then, until nothing changes, along
     every row, column and parent of the cross: all parts of a withheld node (they add up to
-    it), and for a shown node the complement of its hidden parts (`_one_level`). A node's
-    fate depends only on nodes at its levels or coarser, so the crosses that stop at a
-    coarser level decide their nodes alike."""
+    it), and for a shown node the complement of its hidden parts (as `_one_level`, passing
+    over parts that are known another way). A node's fate depends only on nodes at its
+    levels or coarser, so the crosses that stop at a coarser level decide their nodes
+    alike. A work list revisits only the partitions a newly withheld node is in."""
     partitions = _partitions(nodes, parents)
+    touching: dict[Node, list[int]] = {}  # node → the partitions it is the total or a part of
+    for i, (total, parts) in enumerate(partitions):
+        for node in (total, *parts):
+            touching.setdefault(node, []).append(i)
     hidden: dict[str, set[Node]] = {}
     for family in families:
-        # A node that is the only one with enterprises among its parts equals their total:
-        # withheld, it would still be known, so it protects nothing.
-        pinned = set()
-        for _total, parts in partitions:
-            alive = [node for node in parts if nodes[node].distinct(family)]
-            if len(alive) == 1:
-                pinned.add(alive[0])
         withheld = {node for node in margins.get(family, ()) if node in nodes}
-        withheld |= {
-            node for node, cell in nodes.items()
-            if node[0][0] and node[1][0] and small(cell, family, n)
-        }  # fmt: skip
-        changed = True
-        while changed:
-            changed = False
-            for total, parts in partitions:
-                if total in withheld:
-                    more = set(parts) - withheld
-                else:
-                    forced = withheld.intersection(parts)
-                    more = _one_level(nodes, parts, family, n, forced, pinned)
-                    more -= withheld
-                if more:
-                    withheld |= more
-                    changed = True
-        hidden[family] = withheld
+        hidden[family] = _cross_family(nodes, n, partitions, touching, withheld, family)
     return hidden
 
 
-def merged(cells: Iterable[Any], kind: type = Cell) -> Any:
-    """One cell of several (the inputs are left as they are)."""
-    total = kind()
+def _cross_family(
+    nodes: dict[Node, Sizes],
+    n: int,
+    partitions: list[tuple[Node, list[Node]]],
+    touching: dict[Node, list[int]],
+    withheld: set[Node],
+    family: str,
+) -> set[Node]:
+    """`suppress_cross` for one family, from its withheld margins."""
+    size = {node: (sizes.distinct(family), sizes.events(family), node)
+            for node, sizes in nodes.items()}  # fmt: skip
+    # A node that is the only one with enterprises among its parts equals their total:
+    # withheld, it would still be known, so it protects nothing.
+    pinned = set()
+    for _total, parts in partitions:
+        alive = [node for node in parts if size[node][0]]
+        if len(alive) == 1:
+            pinned.add(alive[0])
+    ranked = [sorted((p for p in parts if size[p][0]), key=size.__getitem__)
+              for _total, parts in partitions]  # fmt: skip
+    withheld |= {node for node, (count, _e, _n) in size.items()
+                 if node[0][0] and node[1][0] and 0 < count < n}  # fmt: skip
+
+    def complement(i: int) -> list[Node]:
+        """The parts to withhold besides those withheld, under a shown total."""
+        hid = [p for p in ranked[i] if p in withheld]
+        ids: set[int] = set()
+        for p in hid:
+            ids |= nodes[p].ids.get(family, set())
+        more: list[Node] = []
+        while len(hid) + len(more) == 1 or 0 < min(len(ids), SKETCH_K) < n:
+            free = [p for p in ranked[i] if p not in withheld and p not in more]
+            if not free:
+                break
+            pick = next((p for p in free if p not in pinned), free[0])
+            more.append(pick)
+            ids |= nodes[pick].ids.get(family, set())
+        return more
+
+    queue = deque(range(len(partitions)))
+    queued = set(queue)
+    while queue:
+        i = queue.popleft()
+        queued.discard(i)
+        total, parts = partitions[i]
+        more = [p for p in parts if p not in withheld] if total in withheld else complement(i)
+        for node in more:
+            withheld.add(node)
+            for j in touching[node]:
+                if j not in queued:
+                    queue.append(j)
+                    queued.add(j)
+    return withheld
+
+
+def merged(cells: Iterable[Any], kind: type | None = None) -> Any:
+    """One cell of several (the inputs are left as they are), of their kind (a `Cell`, a
+    loan cell, a cross's `Sizes`) unless `kind` says, a `Cell` when there are none."""
+    total = None
     for cell in cells:
+        if total is None:
+            total = (kind or type(cell))()
         total.merge(cell)
-    return total
+    return (kind or Cell)() if total is None else total
 
 
 def shown(cell: Cell, withheld: Iterable[str]) -> dict[str, Any]:
