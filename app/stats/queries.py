@@ -121,10 +121,16 @@ class Cell:
             value = theirs[name]
             if value:
                 mine[name] += value
-        if other.accept_days:
-            self.accept_days.update(other.accept_days)
-        if other.disburse_days:
-            self.disburse_days.update(other.disburse_days)
+        for name in ("accept_days", "disburse_days"):
+            counts = theirs[name]
+            if counts:
+                own = mine[name]
+                if own:  # added key by key (Counter.update's checks cost more than this)
+                    get = own.get
+                    for days, n in counts.items():
+                        own[days] = get(days, 0) + n
+                else:
+                    own.update(counts)
         for family in FAMILIES:
             ids = theirs[family]
             if ids:
@@ -555,12 +561,19 @@ def _dec(value) -> Decimal:
 
 def cell_of(row) -> Cell:
     """A cell from a row with Cell.SUMS, the sketches and their counts."""
+    # Once per row of every breakdown (hundreds): read by name from the row's mapping, zero
+    # counts left at their defaults.
     cell = Cell()
+    values, fields = row._mapping, cell.__dict__
     for name in Cell.SUMS:
-        value = getattr(row, name)
-        setattr(cell, name, _dec(value) if name in Cell.DECIMALS else int(value or 0))
+        value = values[name]
+        if name in Cell.DECIMALS:
+            if value is not None:  # as summed (a zero keeps its scale: 0.00)
+                fields[name] = Decimal(value)
+        elif value:
+            fields[name] = int(value)
     for family in FAMILIES:
-        setattr(cell, family, parse_sketch(getattr(row, family), getattr(row, f"n_{family}")))
+        fields[family] = parse_sketch(values[family], values[f"n_{family}"])
     return cell
 
 
