@@ -13,7 +13,8 @@ family of figures with `FILTER (WHERE <its event in the period>)`, grouped by th
 for (and the product type for the rollup); distinct enterprises are bottom-K sketches of the
 same pass, and so are the working days (as lists, live). The rollup stores the same
 statement's rows month by month (`rollup.py`), with the working days counted into
-histograms by a second statement (`days_select`); the current month is read live.
+histograms by a second statement (`days_select`), and the current month's completed days
+provisionally (cut at today's midnight: `since` / `until`); the rest is read live.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The monthly rollup: written by the scheduler for completed months (`roll_up`), read
-back for the months it holds (`rollup_cells`). One row per month, grain, key and product
+"""The monthly rollup: written by the scheduler for completed months (`roll_up`) and,
+provisionally, for the current month's completed days (`roll_up_current`), read back for
+the months it holds (`rollup_cells`). One row per month, grain, key and product
 type, computed by the same one-pass statement as the live figures (`queries.period_select`,
 with its working-day histograms) and stored by `INSERT … SELECT`; see app/stats/models.py.
 """
