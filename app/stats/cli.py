@@ -17,7 +17,8 @@ stats_cli = AppGroup("stats", help="Lending statistics: the rollup and the data 
 @stats_cli.command("rollup")
 @click.option("--all", "everything", is_flag=True, help="Every completed month, changed or not.")
 def rollup_command(everything: bool) -> None:
-    """Roll up the completed months not done yet and those changed since the last run."""
+    """Roll up the completed months not done yet and those changed since the last run, then
+    this month's completed days (provisionally)."""
     months = rollup.months_to_roll_up(everything=everything)
     with progress_bar(desc="rollup", unit="months") as progress:
         result = rollup.roll_up(months, progress=progress)
@@ -27,6 +28,10 @@ def rollup_command(everything: bool) -> None:
         click.echo(f"已汇总 {result['months']} 个月（{span}），{result['rows']} 行")
     else:
         click.echo("没有需要汇总的月份")
+    current = rollup.roll_up_current(force=everything)  # this month's completed days
+    db.session.commit()
+    if current["months"]:
+        click.echo(f"本月已过去的日子已暂汇总，{current['rows']} 行")
 
 
 @stats_cli.command("indicators")

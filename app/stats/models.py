@@ -106,6 +106,21 @@ class StatsRollupMonth(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class StatsProvisionalMonth(db.Model):
+    """A month not over yet whose completed days are rolled up provisionally: its rows in
+    `stats_monthly` hold the days before `through` (Asia/Shanghai), and readers compute
+    live only from `through` on. Redone by each rollup run once a day has passed or an
+    application has changed since `started_at`; replaced by the month's own rollup once it
+    is over."""
+
+    __tablename__ = "stats_provisional_months"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through: Mapped[date] = mapped_column(Date)  # the first day not rolled up
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class StatsCalendar(db.Model):
     """Each day with the number of Chinese working days up to it (chinese-calendar), so
     that SQL counts working days between two dates as a difference of ordinals."""

@@ -13,7 +13,8 @@ family of figures with `FILTER (WHERE <its event in the period>)`, grouped by th
 for (and the product type for the rollup); distinct enterprises are bottom-K sketches of the
 same pass, and so are the working days (as lists, live). The rollup stores the same
 statement's rows month by month (`rollup.py`), with the working days counted into
-histograms by a second statement (`days_select`); the current month is read live.
+histograms by a second statement (`days_select`), and the current month's completed days
+provisionally (cut at today's midnight: `since` / `until`); the rest is read live.
 """
 
 from __future__ import annotations
@@ -121,10 +122,16 @@ class Cell:
             value = theirs[name]
             if value:
                 mine[name] += value
-        if other.accept_days:
-            self.accept_days.update(other.accept_days)
-        if other.disburse_days:
-            self.disburse_days.update(other.disburse_days)
+        for name in ("accept_days", "disburse_days"):
+            counts = theirs[name]
+            if counts:
+                own = mine[name]
+                if own:  # added key by key (Counter.update's checks cost more than this)
+                    get = own.get
+                    for days, n in counts.items():
+                        own[days] = get(days, 0) + n
+                else:
+                    own.update(counts)
         for family in FAMILIES:
             ids = theirs[family]
             if ids:
@@ -190,9 +197,16 @@ def month_runs(months: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _utc_bounds(first: int, last: int) -> tuple[datetime, datetime]:
-    start = datetime.combine(month_start(first), time(0), tzinfo=SHANGHAI)
-    end = datetime.combine(month_start(next_month(last)), time(0), tzinfo=SHANGHAI)
+def _utc_bounds(first: int, last: int, since: date | None = None,
+                until: date | None = None) -> tuple[datetime, datetime]:  # fmt: skip
+    """The instants (Asia/Shanghai) the months `first`..`last` begin and end at, cut to the
+    local days `since` .. before `until` when given (a month's completed days, or its
+    days from one on)."""
+    start_day = max(month_start(first), since) if since else month_start(first)
+    end_day = month_start(next_month(last))
+    end_day = min(end_day, until) if until else end_day
+    start = datetime.combine(start_day, time(0), tzinfo=SHANGHAI)
+    end = datetime.combine(end_day, time(0), tzinfo=SHANGHAI)
     return start, end
 
 
@@ -377,10 +391,9 @@ def LAPSED() -> list:  # noqa: N802 - a fixed set of conditions
     return [a.product_id.is_(None), a.accepted_at.is_(None), a.state.in_(("withdrawn", "expired"))]
 
 
-def _events(first: int, last: int) -> dict[str, Any]:
-    """Each family's event within the months `first`..`last`."""
+def _events(start: datetime, end: datetime) -> dict[str, Any]:
+    """Each family's event within [`start`, `end`) (`_utc_bounds`)."""
     a = Application
-    start, end = _utc_bounds(first, last)
     day0, day1 = start.date(), end.date()
 
     def within(column):
@@ -443,13 +456,16 @@ def _working_days(ev: dict[str, Any]) -> _WorkingDays:
 
 
 def period_select(first: int, last: int, levels: Mapping[str, str], filters: Filters, *,
-                  by_type: bool = False, days: bool = False):  # fmt: skip
-    """Every additive figure and sketch of the months `first`..`last`, one row per key of
-    `levels` (and product type): the columns of `stats_monthly` after its grain and month.
-    With `days`, also each group's working days to acceptance and to disbursement as lists
-    (`accept_list`, `disburse_list`: the live figures' histograms in the same pass)."""
+                  by_type: bool = False, days: bool = False, since: date | None = None,
+                  until: date | None = None):  # fmt: skip
+    """Every additive figure and sketch of the months `first`..`last` (cut to the local days
+    `since` .. before `until` when given), one row per key of `levels` (and product type):
+    the columns of `stats_monthly` after its grain and month. With `days`, also each
+    group's working days to acceptance and to disbursement as lists (`accept_list`,
+    `disburse_list`: the live figures' histograms in the same pass)."""
     a = Application
-    ev = _events(first, last)
+    bounds = _utc_bounds(first, last, since, until)
+    ev = _events(*bounds)
     is_open = a.product_id.is_(None)
     first_loan = a.first_loan.is_(True)
     disbursed = ev["disbursed"]
@@ -503,17 +519,16 @@ def period_select(first: int, last: int, levels: Mapping[str, str], filters: Fil
         )
         .select_from(a)
         .outerjoin(Product, Product.id == a.product_id)
-        .where(_touched(first, last), *_where(filters))
+        .where(_touched(*bounds), *_where(filters))
         .group_by(*[literal_column(name) for name in names])
     )
     return working.join(query) if days else query
 
 
-def _touched(first: int, last: int):
-    """Applications that may have an event in the period (each family's own condition is
-    its FILTER): one index range per event time, the last change standing for lapses."""
+def _touched(start: datetime, end: datetime):
+    """Applications that may have an event in [`start`, `end`) (each family's own condition
+    is its FILTER): one index range per event time, the last change standing for lapses."""
     a = Application
-    start, end = _utc_bounds(first, last)
     times = (a.submitted_at, a.accepted_at, a.decided_at, a.updated_at)
     day0, day1 = start.date(), end.date()
     return or_(
@@ -523,12 +538,13 @@ def _touched(first: int, last: int):
 
 
 def days_select(first: int, last: int, levels: Mapping[str, str], filters: Filters, *,
-                by_type: bool = False):  # fmt: skip
+                by_type: bool = False, until: date | None = None):  # fmt: skip
     """How many applications took how many working days to acceptance (accepted in the
-    period) and to disbursement (disbursed in the period): g_* keys, kind, days, n."""
+    period) and to disbursement (disbursed in the period; both cut to the days before
+    `until` when given): g_* keys, kind, days, n."""
     a = Application
     keys, names = _keys(levels, by_type)
-    working = _working_days(_events(first, last))
+    working = _working_days(_events(*_utc_bounds(first, last, until=until)))
     grouped: list[Any] = [literal_column(name) for name in [*names, "days"]]
     histograms = []
     for kind, (days, condition) in working.measures.items():
@@ -546,12 +562,19 @@ def _dec(value) -> Decimal:
 
 def cell_of(row) -> Cell:
     """A cell from a row with Cell.SUMS, the sketches and their counts."""
+    # Once per row of every breakdown (hundreds): read by name from the row's mapping, zero
+    # counts left at their defaults.
     cell = Cell()
+    values, fields = row._mapping, cell.__dict__
     for name in Cell.SUMS:
-        value = getattr(row, name)
-        setattr(cell, name, _dec(value) if name in Cell.DECIMALS else int(value or 0))
+        value = values[name]
+        if name in Cell.DECIMALS:
+            if value is not None:  # as summed (a zero keeps its scale: 0.00)
+                fields[name] = Decimal(value)
+        elif value:
+            fields[name] = int(value)
     for family in FAMILIES:
-        setattr(cell, family, parse_sketch(getattr(row, family), getattr(row, f"n_{family}")))
+        fields[family] = parse_sketch(values[family], values[f"n_{family}"])
     return cell
 
 
@@ -579,19 +602,26 @@ def parse_histogram(text: str | None) -> Counter:
     return Counter(counts)
 
 
-def live_cells(dim: str, filters: Filters, months: Sequence[int]) -> dict[str, Cell]:
+def live_cells(
+    dim: str, filters: Filters, months: Sequence[int], since: Mapping[int, date] | None = None
+) -> dict[str, Cell]:
     """Every figure of `months` for `dim`'s groups, straight from the applications: one
-    pass per month for the trend, per run of months otherwise."""
+    pass per month for the trend, per run of months otherwise; a month in `since` from that
+    local day on only (its days before are the provisional rollup's, `rollup.py`)."""
     cells: dict[str, Cell] = {}
     axis, level = DIM_AXIS.get(dim, ("", ""))
     levels = {axis: level} if axis else {}
-    periods = [(m, m) for m in months] if dim == "month" else month_runs(months)
+    since = since or {}
+    whole = [m for m in months if m not in since]
+    periods = [(m, m) for m in whole] if dim == "month" else month_runs(whole)
+    periods += [(m, m) for m in months if m in since]
 
     def key(row, month: int) -> str:
         return str(month) if dim == "month" else group_key(dim, getattr(row, f"g_{axis}"))
 
     for first, last in periods:
-        for row in db.session.execute(period_select(first, last, levels, filters, days=True)):
+        query = period_select(first, last, levels, filters, days=True, since=since.get(first))
+        for row in db.session.execute(query):
             cell = cell_of(row)
             cell.accept_days = _counted(row.accept_list)
             cell.disburse_days = _counted(row.disburse_list)

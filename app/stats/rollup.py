@@ -1,5 +1,6 @@
-"""The monthly rollup: written by the scheduler for completed months (`roll_up`), read
-back for the months it holds (`rollup_cells`). One row per month, grain, key and product
+"""The monthly rollup: written by the scheduler for completed months (`roll_up`) and,
+provisionally, for the current month's completed days (`roll_up_current`), read back for
+the months it holds (`rollup_cells`). One row per month, grain, key and product
 type, computed by the same one-pass statement as the live figures (`queries.period_select`,
 with its working-day histograms) and stored by `INSERT … SELECT`; see app/stats/models.py.
 """
@@ -7,7 +8,7 @@ with its working-day histograms) and stored by `INSERT … SELECT`; see app/stat
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, literal, select, text
@@ -22,6 +23,7 @@ from app.stats.models import (
     GRAINS,
     StatsCalendar,
     StatsMonthly,
+    StatsProvisionalMonth,
     StatsRollupMonth,
 )
 from app.stats.queries import (
@@ -38,10 +40,12 @@ from app.stats.queries import (
     grain_levels,
     group_key,
     histogram_text,
+    month_start,
     months_between,
     parse_histogram,
     period_select,
 )
+from app.util import SHANGHAI
 
 # Applications touched this long before a rollup started are looked at again by the next
 # run (a transaction that began before the run may commit after it).
@@ -59,6 +63,19 @@ def rolled_months(months: Iterable[int]) -> set[int]:
         )
     )
     return set(rows) & set(wanted)
+
+
+def provisional_months(months: Iterable[int]) -> dict[int, date]:
+    """Of `months`, those rolled up provisionally (the days before a day of theirs; see
+    `roll_up_current`): month → the first day not rolled up, to be computed live."""
+    wanted = sorted(set(months))
+    if not wanted:
+        return {}
+    p = StatsProvisionalMonth
+    rows = db.session.execute(
+        select(p.month, p.through).where(p.month >= wanted[0], p.month <= wanted[-1])
+    )
+    return {month: through for month, through in rows if month in wanted}
 
 
 def _where(grain: str, filters: Filters) -> list:
@@ -187,11 +204,13 @@ def months_to_roll_up(now: datetime | None = None, *, everything: bool = False) 
     return sorted(wanted)
 
 
-def _month_rows(month: int, grain: str):
-    """The rows of `month` at `grain`: the figures and sketches with their histograms."""
+def _month_rows(month: int, grain: str, until: date | None = None):
+    """The rows of `month` at `grain` (its days before `until` when given): the figures and
+    sketches with their histograms."""
     levels = grain_levels(grain)
-    figures = period_select(month, month, levels, Filters(), by_type=True).subquery("stats_p")
-    days = days_select(month, month, levels, Filters(), by_type=True)
+    figures = period_select(month, month, levels, Filters(), by_type=True, until=until)
+    figures = figures.subquery("stats_p")
+    days = days_select(month, month, levels, Filters(), by_type=True, until=until)
     hist = histogram_text(days).subquery("stats_h")
     keys = ("g_place", "g_industry", "g_bank", "g_type")
     joined = figures.outerjoin(hist, and_(*[figures.c[k] == hist.c[k] for k in keys]))
@@ -229,6 +248,9 @@ def roll_up(
         db.session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
     db.session.execute(delete(m).where(m.month.in_(months)))
     db.session.execute(delete(StatsRollupMonth).where(StatsRollupMonth.month.in_(months)))
+    # A month rolled up provisionally while it ran: its rows have just been replaced.
+    provisional = StatsProvisionalMonth
+    db.session.execute(delete(provisional).where(provisional.month.in_(months)))
     progress.total(len(months))
     for month in months:
         for grain in GRAINS:
@@ -244,3 +266,54 @@ def roll_up(
     # through SQLAlchemy (-1).
     written = db.session.scalar(select(func.count()).select_from(m).where(m.month.in_(months)))
     return {"months": len(months), "rows": written}
+
+
+def _provisional_due(month: int, through: date) -> bool:
+    """Whether the provisional rollup of `month` up to `through` is to be (re)done: never
+    done up to that day, or an application changed since its run began (as for completed
+    months, `ROLLUP_MARGIN` before)."""
+    stored = db.session.get(StatsProvisionalMonth, month)
+    if stored is None or stored.through != through:
+        return True
+    a = Application
+    changed = select(a.id).where(a.updated_at >= stored.started_at - ROLLUP_MARGIN).limit(1)
+    return db.session.scalar(changed) is not None
+
+
+def roll_up_current(now: datetime | None = None, *, force: bool = False) -> dict:
+    """Roll up the current month's completed days (those before today in Asia/Shanghai)
+    provisionally, so that readers compute only today live (`provisional_months`). Redone
+    when a day has passed or an application changed since the last run (`force`: always);
+    on the 1st there is nothing to roll up. The month's own rollup, once it is over,
+    replaces these rows (`roll_up`)."""
+    now = now or utcnow()
+    started = now
+    this = current_month(now)
+    through = now.astimezone(SHANGHAI).date()
+    m, p = StatsMonthly, StatsProvisionalMonth
+    stale = select(p.month).where(p.month != this)  # months over: their own rollup's
+    old = list(db.session.scalars(stale))
+    if old:  # a month that ended before `roll_up` ran: computed live until it runs
+        db.session.execute(delete(p).where(p.month.in_(old)))
+        done = set(db.session.scalars(select(StatsRollupMonth.month)))
+        db.session.execute(delete(m).where(m.month.in_([x for x in old if x not in done])))
+    if through <= month_start(this):  # the 1st: no completed day yet
+        db.session.execute(delete(m).where(m.month == this))
+        db.session.execute(delete(p).where(p.month == this))
+        return {"months": 0, "rows": 0}
+    if not force and not _provisional_due(this, through):
+        return {"months": 0, "rows": 0}
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
+    db.session.execute(delete(p).where(p.month == this))
+    db.session.execute(delete(m).where(m.month == this))
+    for grain in GRAINS:
+        rows = _month_rows(this, grain, until=through)
+        db.session.execute(insert(m).from_select([c.name for c in rows.selected_columns], rows))
+    db.session.execute(
+        insert(p), [{"month": this, "through": through, "computed_at": utcnow(),
+                     "started_at": started}]
+    )  # fmt: skip
+    db.session.flush()
+    written = db.session.scalar(select(func.count()).select_from(m).where(m.month == this))
+    return {"months": 1, "rows": written}

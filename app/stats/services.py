@@ -45,7 +45,7 @@ from app.stats.queries import (
     months_between,
     section_of,
 )
-from app.stats.rollup import rolled_months, rollup_cells
+from app.stats.rollup import provisional_months, rolled_months, rollup_cells
 from app.stats.suppression import (
     FAMILIES,
     FAMILY_LABELS,
@@ -189,7 +189,8 @@ class Cells:
     by_key: dict[str, Cell]
     rolled: int  # months read from the rollup
     # The months computed live and their cell over every group (the trend's row for them),
-    # when they were computed one by one — the dashboard's trend reuses it.
+    # when they were computed one by one — the dashboard's trend reuses it (of a month
+    # rolled up provisionally, the days computed live).
     live: dict[int, Cell] = field(default_factory=dict)
 
 
@@ -209,10 +210,14 @@ def cells_for(
     grain = grain_of(dim, query.filters)
     usable = grain in GRAINS and not live_only
     rolled = sorted(rolled_months(months)) if usable else []
-    cells = rollup_cells(grain, dim, query.filters, rolled) if rolled else {}
+    # A month rolled up provisionally (the current month's completed days): its rows are
+    # read with the rest, its days from `partial[month]` on computed live.
+    partial = provisional_months(m for m in months if m not in rolled) if usable else {}
+    read = [*rolled, *partial]
+    cells = rollup_cells(grain, dim, query.filters, read) if read else {}
     known = known or {}
     live = [m for m in months if m not in rolled and m not in known]
-    computed = live_cells(dim, query.filters, live)
+    computed = live_cells(dim, query.filters, live, since=partial)
     for key, cell in computed.items():
         cells.setdefault(key, Cell()).merge(cell)
     for month, cell in known.items():

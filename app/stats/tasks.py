@@ -5,10 +5,14 @@ from __future__ import annotations
 
 
 def roll_up_stats() -> dict:
-    """Roll up the completed months not done yet and those an application changed since."""
-    from app.stats.rollup import roll_up
+    """Roll up the completed months not done yet and those an application changed since;
+    then the current month's completed days (provisionally: redone once a day has passed
+    or an application changed)."""
+    from app.stats.rollup import roll_up, roll_up_current
 
-    return roll_up()
+    done = roll_up()
+    current = roll_up_current()
+    return {**done, "current_rows": current["rows"]}
 
 
 def count_data_indicators() -> dict:
