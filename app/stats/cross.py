@@ -27,7 +27,7 @@ from app.stats.queries import (
     period_select,
 )
 from app.stats.rollup import _where as rollup_where
-from app.stats.rollup import rolled_months
+from app.stats.rollup import rolled_months, with_provisional
 
 Pair = tuple[str, str]
 
@@ -56,35 +56,44 @@ def cross_cells(
     axes = [axis for axis in AXES if axis in levels]
     wanted = [m for m in months if m <= current_month(now)]
     grain = _grain(levels, filters)
-    rolled = sorted(rolled_months(wanted)) if grain in GRAINS and not live_only else []
-    cells: dict[Pair, Cell] = {}
+    usable = grain in GRAINS and not live_only
+    rolled = sorted(rolled_months(wanted)) if usable else []
 
-    def add(a: str, b: str, cell: Cell) -> None:
+    def add(cells: dict[Pair, Cell], a: str, b: str, cell: Cell) -> None:
         pair = (group_key(levels[axes[0]], a), group_key(levels[axes[1]], b))
         cells[pair] = cells[pair].merge(cell) if pair in cells else cell
 
-    if rolled:
-        m = StatsMonthly.__table__
-        columns = [m.c[axes[0]], m.c[axes[1]]]
+    def read(partial: dict) -> dict[Pair, Cell]:
+        # As `services.cells_for`: the current month's completed days from its provisional
+        # rollup, the rest live, so that the cross is decided on the cells its tables show.
+        cells: dict[Pair, Cell] = {}
+        read = [*rolled, *partial]
+        if read:
+            m = StatsMonthly.__table__
+            columns = [m.c[axes[0]], m.c[axes[1]]]
 
-        def sketch(family: str):
-            n = func.max(m.c[f"n_{family}"])
-            return case((n >= SKETCH_K, literal("")), else_=concat(m.c[family])).label(family)
+            def sketch(family: str):
+                n = func.max(m.c[f"n_{family}"])
+                return case((n >= SKETCH_K, literal("")), else_=concat(m.c[family])).label(family)
 
-        query = (
-            select(
-                *columns,
-                *[func.sum(m.c[name]).label(name) for name in Cell.SUMS],
-                *[func.max(m.c[f"n_{family}"]).label(f"n_{family}") for family in FAMILIES],
-                *[sketch(family) for family in FAMILIES],
+            query = (
+                select(
+                    *columns,
+                    *[func.sum(m.c[name]).label(name) for name in Cell.SUMS],
+                    *[func.max(m.c[f"n_{family}"]).label(f"n_{family}") for family in FAMILIES],
+                    *[sketch(family) for family in FAMILIES],
+                )
+                .where(m.c.month.in_(read), *rollup_where(grain, filters))
+                .group_by(*columns)
             )
-            .where(m.c.month.in_(rolled), *rollup_where(grain, filters))
-            .group_by(*columns)
-        )
-        for row in db.session.execute(query):
-            add(str(row[0]), str(row[1]), cell_of(row))
-    live = [month for month in wanted if month not in rolled]
-    for first, last in month_runs(live):
-        for row in db.session.execute(period_select(first, last, levels, filters)):
-            add(getattr(row, f"g_{axes[0]}"), getattr(row, f"g_{axes[1]}"), cell_of(row))
-    return cells
+            for row in db.session.execute(query):
+                add(cells, str(row[0]), str(row[1]), cell_of(row))
+        live = [month for month in wanted if month not in read]
+        for first, last in [*month_runs(live), *[(month, month) for month in partial]]:
+            query = period_select(first, last, levels, filters, since=partial.get(first))
+            for row in db.session.execute(query):
+                add(cells, getattr(row, f"g_{axes[0]}"), getattr(row, f"g_{axes[1]}"),
+                    cell_of(row))  # fmt: skip
+        return cells
+
+    return with_provisional([m for m in wanted if m not in rolled] if usable else [], read)

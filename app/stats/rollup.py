@@ -7,9 +7,9 @@ with its working-day histograms) and stored by `INSERT … SELECT`; see app/stat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, case, delete, func, insert, literal, select, text
 
@@ -49,6 +49,7 @@ from app.util import SHANGHAI
 
 # Applications touched this long before a rollup started are looked at again by the next
 # run (a transaction that began before the run may commit after it).
+T = TypeVar("T")
 ROLLUP_MARGIN = timedelta(minutes=15)
 ROLLUP_WORK_MEM = "64MB"
 
@@ -76,6 +77,21 @@ def provisional_months(months: Iterable[int]) -> dict[int, date]:
         select(p.month, p.through).where(p.month >= wanted[0], p.month <= wanted[-1])
     )
     return {month: through for month, through in rows if month in wanted}
+
+
+def with_provisional(months: Iterable[int], read: Callable[[dict[int, date]], T]) -> T:
+    """`read(provisional months)`, read again if the cut-off moved meanwhile: the rollup job
+    replaces a month's rows and moves its cut-off in one transaction, and a reader in READ
+    COMMITTED could otherwise take the rows up to one day and compute live from another
+    (a day counted twice, or missed)."""
+    wanted = list(months)
+    partial = provisional_months(wanted)
+    while True:
+        result = read(partial)
+        again = provisional_months(wanted)
+        if again == partial:
+            return result
+        partial = again
 
 
 def _where(grain: str, filters: Filters) -> list:

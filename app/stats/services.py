@@ -45,7 +45,7 @@ from app.stats.queries import (
     months_between,
     section_of,
 )
-from app.stats.rollup import provisional_months, rolled_months, rollup_cells
+from app.stats.rollup import rolled_months, rollup_cells, with_provisional
 from app.stats.suppression import (
     FAMILIES,
     FAMILY_LABELS,
@@ -210,14 +210,18 @@ def cells_for(
     grain = grain_of(dim, query.filters)
     usable = grain in GRAINS and not live_only
     rolled = sorted(rolled_months(months)) if usable else []
-    # A month rolled up provisionally (the current month's completed days): its rows are
-    # read with the rest, its days from `partial[month]` on computed live.
-    partial = provisional_months(m for m in months if m not in rolled) if usable else {}
-    read = [*rolled, *partial]
-    cells = rollup_cells(grain, dim, query.filters, read) if read else {}
     known = known or {}
     live = [m for m in months if m not in rolled and m not in known]
-    computed = live_cells(dim, query.filters, live, since=partial)
+
+    def read(partial: dict) -> tuple[dict[str, Cell], dict[str, Cell]]:
+        # A month rolled up provisionally (the current month's completed days): its rows
+        # are read with the rest, its days from `partial[month]` on computed live.
+        read = [*rolled, *partial]
+        cells = rollup_cells(grain, dim, query.filters, read) if read else {}
+        return cells, live_cells(dim, query.filters, live, since=partial)
+
+    pending = [m for m in months if m not in rolled] if usable else []
+    cells, computed = with_provisional(pending, read)
     for key, cell in computed.items():
         cells.setdefault(key, Cell()).merge(cell)
     for month, cell in known.items():
