@@ -295,10 +295,11 @@ def _row_of_cross(
     memo = ("cross", tuple(sorted(levels.items())), rest)
     if memo not in decided:
 
-        def margin(dim: str, cells: dict[str, LoanCell], product_banks: dict[str, str]):
+        def margin(dim: str) -> dict[str, set[str]]:
             table = replace(rest, group_by=dim)
             if table not in decided:
-                _withheld(table, cells, n, decided, product_banks)
+                cells = cells_for(table)
+                _withheld(table, cells, n, decided, _labels_of(dim, cells)[1])
             return decided[table]
 
         dims = tuple(levels[axis] for axis in ORDER if axis in levels)

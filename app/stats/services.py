@@ -480,58 +480,93 @@ def decide_cross(
     order: dict,
     cells: dict[tuple[str, str], Any],
     n: int,
-    margin: Callable[[str, dict[str, Any], dict[str, str]], dict[str, set[str]]],
+    margin: Callable[[str], dict[str, set[str]]],
     *,
     families: Iterable[str] = FAMILIES,
+    within: tuple[str, dict[tuple[str, str], Any]] | None = None,
 ) -> dict[str, set[Node]]:
     """The cross of two axes at `levels` (`order`: each axis's levels, coarse first), from
     its cells at those levels: its margins (each axis alone, at each level) as their own
-    tables withhold them (`margin(grouping, cells, product → bank)`), then
-    `suppression.suppress_cross`."""
+    tables withhold them (`margin(grouping)`), then `suppression.suppress_cross`.
+
+    `within`: (an axis at its fine level, the cells at its coarse level): `cells` then hold
+    only the children of one coarse key on that axis (the counties of one city). A fine
+    node is tied only to its siblings and to coarser nodes (a county's cells to its city's
+    and to the other counties of that city), so its fate is the same as in the whole cross,
+    at a tenth of the cost."""
     axes = [a for a in order if a in levels]
     product_banks: dict[str, str] = {}
     if "product" in levels.values():
         i = axes.index("bank")
-        product_banks = _labels("product", {pair[i] for pair in cells})[1]
+        keys = {pair[i] for pair in cells} | {pair[i] for pair in (within or ("", {}))[1]}
+        product_banks = _labels("product", keys)[1]
     parents = tuple(
         _parent_of(levels[a], product_banks) if order[a].index(levels[a]) else None for a in axes
     )
     nodes = cross_nodes(cells, parents, families)  # type: ignore[arg-type]
+    if within is not None:
+        i = axes.index(within[0])
+        coarse = (None, parents[1]) if i == 0 else (parents[0], None)
+        fine = {node: sizes for node, sizes in nodes.items() if node[i][0] == 2}
+        nodes = {**cross_nodes(within[1], coarse, families), **fine}  # type: ignore[arg-type]
     margins: dict[str, set[Node]] = {family: set() for family in families}
     for i, axis in enumerate(axes):
         for depth, dim in enumerate(order[axis][: order[axis].index(levels[axis]) + 1], 1):
-            row_cells = {
-                node[i][1]: cell for node, cell in nodes.items()
-                if node[i][0] == depth and node[1 - i][0] == 0
-            }  # fmt: skip
-            for family, keys in margin(dim, row_cells, product_banks).items():
+            for family, keys in margin(dim).items():
                 margins[family] |= {
                     ((depth, k), (0, "")) if i == 0 else ((0, ""), (depth, k)) for k in keys
                 }
     return suppress_cross(nodes, n, margins, parents, families)  # type: ignore[arg-type]
 
 
+def fine_filter(axis: str, level: str, key: str) -> tuple[str, str] | None:
+    """(the coarse level, the coarse key) of a filter at its axis's fine level (a county:
+    its city; a division: its section), whose cross is taken within that coarse key."""
+    if level == "county":
+        return "city", str(_parent_of("county", {})(key))
+    if level == "division":
+        return "section", str(_parent_of("division", {})(key))
+    return None
+
+
 def _row_of_cross(
     query: Query, axis: str, level: str, key: str, rest: Filters, n: int, decided: _Decided
 ) -> dict[str, set[str]]:
     """The groups `query` withholds: its row of the cross of its grouping and its filter,
-    the cross decided once per request."""
+    the cross decided once per request (within the filter's city or section when it is on
+    a county or a division: `decide_cross`)."""
     own_axis, own_level = DIM_AXIS[query.group_by]
     levels = {axis: level, own_axis: own_level}
-    memo = ("cross", tuple(sorted(levels.items())), query.months, rest, query.bank_scoped)
+    coarse = fine_filter(axis, level, key)
+    memo = ("cross", tuple(sorted(levels.items())), query.months, rest, query.bank_scoped,
+            coarse)  # fmt: skip
     if memo not in decided.tables:
 
-        def margin(dim: str, cells: dict[str, Cell], product_banks: dict[str, str]):
+        def margin(dim: str) -> dict[str, set[str]]:
             table = (dim, query.months, rest)
             if table not in decided.tables:
                 question = Query(dim, query.months, rest, query.bank_scoped)
-                withheld(question, cells, n, decided, product_banks)
+                cells = cells_for(question, now=decided.now, live_only=decided.live_only).by_key
+                withheld(question, cells, n, decided, _labels(dim, cells)[1])
             return decided.tables[table]
 
-        cells = cross_cells(levels, rest, query.months, now=decided.now,
-                            live_only=decided.live_only)  # fmt: skip
-        decided.tables[memo] = decide_cross(levels, AXES, cells, n, margin)
+        def cells_of(levels: dict[str, str], filters: Filters) -> dict:
+            return cross_cells(levels, filters, query.months, now=decided.now,
+                               live_only=decided.live_only)  # fmt: skip
+
+        within = None
+        cells_filters = rest
+        if coarse is not None:
+            within = (axis, cells_of({axis: coarse[0], own_axis: own_level}, rest))
+            cells_filters = _with(rest, axis, coarse[1])
+        cells = cells_of(levels, cells_filters)
+        decided.tables[memo] = decide_cross(levels, AXES, cells, n, margin, within=within)
     return row_of(decided.tables[memo], AXES, levels, axis, key, own_axis)
+
+
+def _with(f: Filters, axis: str, key: str) -> Filters:
+    """`f` filtered on a city or a section."""
+    return replace(f, city=key) if axis == "place" else replace(f, section=key)
 
 
 def _withheld_by_filters(query: Query, n: int, decided: _Decided) -> set[str]:

@@ -195,3 +195,38 @@ def test_a_cell_that_equals_its_column_does_not_protect_its_row():
     cells_hidden = {(a[1], b[1]) for a, b in hidden["applicants"]}
     assert ("xa", "A") not in cells_hidden
     assert {("xa", "B"), ("xa", "D"), ("bj", "D")} <= cells_hidden
+
+
+def test_a_cross_within_one_city_decides_its_cells_as_the_whole_cross():
+    """A county's cells are tied only to its city's other counties and to coarser cells:
+    deciding the cross from the counties of one city (and every city's coarse cells) gives
+    that city's cells the fate the whole cross gives them (`services.decide_cross`'s
+    `within`), whatever the data."""
+    import random
+
+    from app.stats.queries import Cell
+
+    products = {f"{b}{p}": b for b in "123" for p in "ab"}
+    counties = [f"61{c}{k:02d}"[:6] for c in ("01", "02", "03") for k in (1, 2, 3)]
+    parents = (lambda k: k[:4] + "00", products.get)
+    for seed in range(40):
+        rng = random.Random(seed)
+        fine = {}
+        for county in counties:
+            for product in products:
+                if rng.random() < 0.6:
+                    ids = sorted(rng.sample(range(40), rng.choice([1, 1, 2, 3, 5])))
+                    fine[(county, product)] = Cell(demand_count=len(ids), applicants=ids)
+        coarse: dict = {}
+        for (county, product), cell in fine.items():
+            key = (county[:4] + "00", product)
+            coarse[key] = coarse.get(key, Cell()).merge(cell)
+        whole = suppression.suppress_cross(
+            suppression.cross_nodes(fine, parents), 3, {}, parents, ["applicants"]
+        )["applicants"]
+        city = {k: v for k, v in fine.items() if k[0].startswith("6102")}
+        nodes = {k: v for k, v in suppression.cross_nodes(city, parents).items() if k[0][0] == 2}
+        nodes.update(suppression.cross_nodes(coarse, (None, products.get)))
+        within = suppression.suppress_cross(nodes, 3, {}, parents, ["applicants"])["applicants"]
+        mine = {node for node in whole if node[0][0] < 2 or node[0][1].startswith("6102")}
+        assert within == mine, seed
