@@ -9,37 +9,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select
-
 from app.extensions import db
 from app.stats.models import AXES, GRAINS, StatsMonthly
 from app.stats.queries import (
-    FAMILIES,
-    SKETCH_K,
     Cell,
     Filters,
     cell_of,
-    concat,
     current_month,
-    filter_levels,
+    grain_at,
     group_key,
     month_runs,
     period_select,
 )
-from app.stats.rollup import _where as rollup_where
-from app.stats.rollup import rolled_months, with_provisional
+from app.stats.rollup import rolled_months, rollup_select, with_provisional
 
 Pair = tuple[str, str]
-
-
-def _grain(levels: Mapping[str, str], filters: Filters) -> str:
-    """The rollup grain holding both axes at their levels under `filters`."""
-    grain = filter_levels(filters)
-    for axis, level in levels.items():
-        order = AXES[axis]
-        if axis not in grain or order.index(level) > order.index(grain[axis]):
-            grain[axis] = level
-    return "+".join(grain[axis] for axis in AXES if axis in grain)
 
 
 def cross_cells(
@@ -55,7 +39,7 @@ def cross_cells(
     levels key their rows ("" for unknown or none)."""
     axes = [axis for axis in AXES if axis in levels]
     wanted = [m for m in months if m <= current_month(now)]
-    grain = _grain(levels, filters)
+    grain = grain_at(levels, filters)
     usable = grain in GRAINS and not live_only
     rolled = sorted(rolled_months(wanted)) if usable else []
 
@@ -67,28 +51,13 @@ def cross_cells(
         # As `services.cells_for`: the current month's completed days from its provisional
         # rollup, the rest live, so that the cross is decided on the cells its tables show.
         cells: dict[Pair, Cell] = {}
-        read = [*rolled, *partial]
-        if read:
+        stored = [*rolled, *partial]
+        if stored:
             m = StatsMonthly.__table__
-            columns = [m.c[axes[0]], m.c[axes[1]]]
-
-            def sketch(family: str):
-                n = func.max(m.c[f"n_{family}"])
-                return case((n >= SKETCH_K, literal("")), else_=concat(m.c[family])).label(family)
-
-            query = (
-                select(
-                    *columns,
-                    *[func.sum(m.c[name]).label(name) for name in Cell.SUMS],
-                    *[func.max(m.c[f"n_{family}"]).label(f"n_{family}") for family in FAMILIES],
-                    *[sketch(family) for family in FAMILIES],
-                )
-                .where(m.c.month.in_(read), *rollup_where(grain, filters))
-                .group_by(*columns)
-            )
-            for row in db.session.execute(query):
+            keys = [m.c[axes[0]], m.c[axes[1]]]
+            for row in db.session.execute(rollup_select(grain, keys, filters, stored, days=False)):
                 add(cells, str(row[0]), str(row[1]), cell_of(row))
-        live = [month for month in wanted if month not in read]
+        live = [month for month in wanted if month not in stored]
         for first, last in [*month_runs(live), *[(month, month) for month in partial]]:
             query = period_select(first, last, levels, filters, since=partial.get(first))
             for row in db.session.execute(query):

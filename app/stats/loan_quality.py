@@ -247,7 +247,7 @@ def _withheld(query: LoanQuery, cells: dict[str, LoanCell], n: int, decided: dic
     """(The families withheld from the totals; per family, the groups withheld.) The same
     rule as `services.withheld`: the totals when small or when they are a withheld row of
     the table without one of the filters; the groups by `suppression.suppress`."""
-    total = merged(cells.values()) if cells else LoanCell()  # loan cells, or a cross's sizes
+    total = merged(cells.values(), LoanCell)
     whole = small_families(total, n, FAMILIES) | _withheld_by_filters(query, n, decided)
     row = _cross_row(query)
     if row is None:

@@ -283,15 +283,19 @@ def filter_levels(filters: Filters) -> dict[str, str]:
 
 
 def grain_of(dim: str, filters: Filters) -> str:
-    """The rollup grain that answers `dim` under `filters`: each axis at the finer of the
-    grouping's and the filter's level."""
-    levels = filter_levels(filters)
-    if dim in DIM_AXIS:
-        axis, level = DIM_AXIS[dim]
+    """The rollup grain that answers `dim` under `filters`."""
+    return grain_at(dict([DIM_AXIS[dim]]) if dim in DIM_AXIS else {}, filters)
+
+
+def grain_at(levels: Mapping[str, str], filters: Filters) -> str:
+    """The rollup grain that holds each axis of `levels` under `filters`: each axis at the
+    finer of the asked and the filter's level."""
+    grain = filter_levels(filters)
+    for axis, level in levels.items():
         order = AXES[axis]
-        if axis not in levels or order.index(level) > order.index(levels[axis]):
-            levels[axis] = level
-    return "+".join(levels[axis] for axis in AXES if axis in levels) or "all"
+        if axis not in grain or order.index(level) > order.index(grain[axis]):
+            grain[axis] = level
+    return "+".join(grain[axis] for axis in AXES if axis in grain) or "all"
 
 
 def grain_levels(grain: str) -> dict[str, str]:

@@ -47,9 +47,9 @@ from app.stats.queries import (
 )
 from app.util import SHANGHAI
 
+T = TypeVar("T")
 # Applications touched this long before a rollup started are looked at again by the next
 # run (a transaction that began before the run may commit after it).
-T = TypeVar("T")
 ROLLUP_MARGIN = timedelta(minutes=15)
 ROLLUP_WORK_MEM = "64MB"
 
@@ -127,31 +127,38 @@ def _where(grain: str, filters: Filters) -> list:
     return where
 
 
-def rollup_cells(grain: str, dim: str, filters: Filters, months: Sequence[int]) -> dict[str, Cell]:
-    """Each group's cell over `months` from the rows of `grain`: sums added up in SQL,
-    histograms joined; sketches read only for groups whose every row rests on fewer than
-    K enterprises (a row with K already settles the count)."""
+def rollup_select(grain: str, keys: Sequence[Any], filters: Filters, months: Sequence[int], *,
+                  days: bool = True):  # fmt: skip
+    """The rows of `grain` over `months` added up per value of `keys` (columns of
+    `stats_monthly`): sums in SQL; sketches read only for groups whose every row rests on
+    fewer than K enterprises (a row with K already settles the count); with `days`, the
+    histograms joined."""
     m = StatsMonthly.__table__
-    key = m.c.month if dim == "month" else m.c[DIM_AXIS[dim][0]]
 
     def sketch(family: str):
         n = func.max(m.c[f"n_{family}"])
         return case((n >= SKETCH_K, literal("")), else_=concat(m.c[family])).label(family)
 
-    query = (
+    histograms = [concat(m.c[name]).label(name) for name in ("accept_days", "disburse_days")]
+    return (
         select(
-            key.label("g_key"),
+            *keys,
             *[func.sum(m.c[name]).label(name) for name in Cell.SUMS],
             *[func.max(m.c[f"n_{family}"]).label(f"n_{family}") for family in FAMILIES],
             *[sketch(family) for family in FAMILIES],
-            concat(m.c.accept_days).label("accept_days"),
-            concat(m.c.disburse_days).label("disburse_days"),
+            *(histograms if days else []),
         )
         .where(m.c.month.in_(months), *_where(grain, filters))
-        .group_by(key)
+        .group_by(*keys)
     )
+
+
+def rollup_cells(grain: str, dim: str, filters: Filters, months: Sequence[int]) -> dict[str, Cell]:
+    """Each group's cell over `months` from the rows of `grain` (`rollup_select`)."""
+    m = StatsMonthly.__table__
+    key = m.c.month if dim == "month" else m.c[DIM_AXIS[dim][0]]
     cells: dict[str, Cell] = {}
-    for row in db.session.execute(query):
+    for row in db.session.execute(rollup_select(grain, [key.label("g_key")], filters, months)):
         cell = cell_of(row)
         cell.accept_days = parse_histogram(row.accept_days)
         cell.disburse_days = parse_histogram(row.disburse_days)
@@ -258,10 +265,7 @@ def roll_up(
     if not months:
         return {"months": 0, "rows": 0}
     m = StatsMonthly
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Each grain sorts a month's applications by its keys: in memory, not on disk
-        # (about a fifth faster). For this transaction only.
-        db.session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
+    _sort_in_memory()
     db.session.execute(delete(m).where(m.month.in_(months)))
     db.session.execute(delete(StatsRollupMonth).where(StatsRollupMonth.month.in_(months)))
     # A month rolled up provisionally while it ran: its rows have just been replaced.
@@ -269,19 +273,36 @@ def roll_up(
     db.session.execute(delete(provisional).where(provisional.month.in_(months)))
     progress.total(len(months))
     for month in months:
-        for grain in GRAINS:
-            rows = _month_rows(month, grain)
-            db.session.execute(insert(m).from_select([c.name for c in rows.selected_columns], rows))
+        _insert_rows(month)
         progress.advance(1)
     db.session.execute(
         insert(StatsRollupMonth),
         [{"month": month, "computed_at": utcnow(), "started_at": started} for month in months],
     )
-    db.session.flush()
+    return {"months": len(months), "rows": _rows_written(months)}
+
+
+def _sort_in_memory() -> None:
+    """Each grain sorts a month's applications by its keys: in memory, not on disk (about
+    a fifth faster), on PostgreSQL, for this transaction only."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
+
+
+def _insert_rows(month: int, until: date | None = None) -> None:
+    """`month`'s rows at every grain (its days before `until` when given)."""
+    m = StatsMonthly
+    for grain in GRAINS:
+        rows = _month_rows(month, grain, until=until)
+        db.session.execute(insert(m).from_select([c.name for c in rows.selected_columns], rows))
+
+
+def _rows_written(months: Sequence[int]) -> int:
     # Counted, not summed from the INSERTs: psycopg reports no row count for INSERT … SELECT
     # through SQLAlchemy (-1).
-    written = db.session.scalar(select(func.count()).select_from(m).where(m.month.in_(months)))
-    return {"months": len(months), "rows": written}
+    db.session.flush()
+    m = StatsMonthly
+    return db.session.scalar(select(func.count()).select_from(m).where(m.month.in_(months))) or 0
 
 
 def _provisional_due(month: int, through: date) -> bool:
@@ -319,17 +340,12 @@ def roll_up_current(now: datetime | None = None, *, force: bool = False) -> dict
         return {"months": 0, "rows": 0}
     if not force and not _provisional_due(this, through):
         return {"months": 0, "rows": 0}
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
+    _sort_in_memory()
     db.session.execute(delete(p).where(p.month == this))
     db.session.execute(delete(m).where(m.month == this))
-    for grain in GRAINS:
-        rows = _month_rows(this, grain, until=through)
-        db.session.execute(insert(m).from_select([c.name for c in rows.selected_columns], rows))
+    _insert_rows(this, until=through)
     db.session.execute(
         insert(p), [{"month": this, "through": through, "computed_at": utcnow(),
                      "started_at": started}]
     )  # fmt: skip
-    db.session.flush()
-    written = db.session.scalar(select(func.count()).select_from(m).where(m.month == this))
-    return {"months": 1, "rows": written}
+    return {"months": 1, "rows": _rows_written([this])}

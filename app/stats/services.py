@@ -216,8 +216,8 @@ def cells_for(
     def read(partial: dict) -> tuple[dict[str, Cell], dict[str, Cell]]:
         # A month rolled up provisionally (the current month's completed days): its rows
         # are read with the rest, its days from `partial[month]` on computed live.
-        read = [*rolled, *partial]
-        cells = rollup_cells(grain, dim, query.filters, read) if read else {}
+        stored = [*rolled, *partial]
+        cells = rollup_cells(grain, dim, query.filters, stored) if stored else {}
         return cells, live_cells(dim, query.filters, live, since=partial)
 
     pending = [m for m in months if m not in rolled] if usable else []

@@ -6,7 +6,7 @@ the figures that would give them away by subtraction (docs/stats.md, "Small grou
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -133,32 +133,17 @@ def _distinct(cells: dict[str, Cell], keys: Iterable[str], family: str) -> int:
     return len(ids)
 
 
-def _one_level(
-    cells: dict[Any, Cell],
-    keys: list[Any],
-    family: str,
-    n: int,
-    forced: Iterable[Any] = (),
-    avoid: Collection[Any] = (),
-) -> set[Any]:
+def _one_level(cells: dict[str, Cell], keys: list[str], family: str, n: int) -> set[str]:
     """Of groups that add up to a shown figure (the total, or their parent), the ones to
-    hide: those resting on 1..n-1 enterprises (and the `forced` ones, hidden to protect a
-    group of another table), then — while the hidden ones together, which the shown figure
-    minus the shown groups gives away, rest on 1..n-1, or one hidden group stands alone
-    (the figure minus the others would give it) — the smallest shown one, again and again,
-    passing over the groups in `avoid` (known another way) while there are others."""
-    hidden = {key for key in keys if small(cells[key], family, n)} | set(forced)
-
-    def exposed() -> bool:
-        alone = sum(1 for key in hidden if cells[key].distinct(family)) == 1
-        return alone or 0 < _distinct(cells, hidden, family) < n
-
-    while exposed():
+    hide: those resting on 1..n-1 enterprises, then — while the hidden ones together, which
+    the shown figure minus the shown groups gives away, rest on 1..n-1 — the smallest shown
+    one, again and again."""
+    hidden = {key for key in keys if small(cells[key], family, n)}
+    while 0 < _distinct(cells, hidden, family) < n:
         others = [key for key in keys if key not in hidden and cells[key].distinct(family)]
         if not others:  # then the hidden ones are the whole: too small, and hidden with them
             break
-        usable = [key for key in others if key not in avoid] or others
-        hidden.add(min(usable, key=lambda k: _size(cells[k], family, k)))
+        hidden.add(min(others, key=lambda k: _size(cells[k], family, k)))
     return hidden
 
 
@@ -229,37 +214,15 @@ Node = tuple[tuple[int, str], tuple[int, str]]
 
 
 class Sizes:
-    """What suppression reads of a cell (per family: the enterprise ids behind it, and how
-    many events), for the thousands of nodes of a cross: ids kept as a set (a union of
-    sketches, cut to K only when counted)."""
+    """What suppression reads of a node of a cross, per family: the enterprise ids behind
+    it (a union of sketches, kept as a set and cut to K only when counted) and how many
+    events; built by `cross_nodes` for thousands of nodes."""
 
     __slots__ = ("events_of", "ids")
 
-    def __init__(self, cell: Any = None, families: Iterable[str] = FAMILIES) -> None:
+    def __init__(self) -> None:
         self.ids: dict[str, set[int]] = {}
         self.events_of: dict[str, int] = {}
-        if cell is not None:
-            for family in families:
-                self.ids[family] = set(getattr(cell, family))
-                self.events_of[family] = cell.events(family)
-
-    def add(self, other: Sizes) -> None:
-        for family, ids in other.ids.items():
-            if family in self.ids:
-                self.ids[family] |= ids
-                self.events_of[family] += other.events_of[family]
-            else:
-                self.ids[family] = set(ids)
-                self.events_of[family] = other.events_of[family]
-
-    def merge(self, other: Sizes) -> Sizes:  # the cell protocol (`merged`, `suppress`)
-        self.add(other)
-        return self
-
-    def __getattr__(self, family: str) -> set[int]:  # a family's ids, as a cell's sketch
-        if family.startswith("_") or family in Sizes.__slots__:
-            raise AttributeError(family)
-        return self.ids.get(family, set())
 
     def distinct(self, family: str) -> int:
         return min(len(self.ids.get(family, ())), SKETCH_K)
@@ -335,10 +298,11 @@ def suppress_cross(
     """Per family, the nodes of the cross withheld: the margins as their tables withhold
     them, the nodes resting on 1..n-1 enterprises, and then, until nothing changes, along
     every row, column and parent of the cross: all parts of a withheld node (they add up to
-    it), and for a shown node the complement of its hidden parts (as `_one_level`, passing
-    over parts that are known another way). A node's fate depends only on nodes at its
-    levels or coarser, so the crosses that stop at a coarser level decide their nodes
-    alike. A work list revisits only the partitions a newly withheld node is in."""
+    it), and for a shown node the complement of its hidden parts (as `_one_level`; also
+    when one withheld part would stand alone, and passing over parts known another way).
+    A node's fate depends only on nodes at its levels or coarser, so the crosses that stop
+    at a coarser level decide their nodes alike. A work list revisits only the partitions
+    a newly withheld node is in."""
     partitions = _partitions(nodes, parents)
     touching: dict[Node, list[int]] = {}  # node → the partitions it is the total or a part of
     for i, (total, parts) in enumerate(partitions):
@@ -406,15 +370,12 @@ def _cross_family(
     return withheld
 
 
-def merged(cells: Iterable[Any], kind: type | None = None) -> Any:
-    """One cell of several (the inputs are left as they are), of their kind (a `Cell`, a
-    loan cell, a cross's `Sizes`) unless `kind` says, a `Cell` when there are none."""
-    total = None
+def merged(cells: Iterable[Any], kind: type = Cell) -> Any:
+    """One cell of several (the inputs are left as they are)."""
+    total = kind()
     for cell in cells:
-        if total is None:
-            total = (kind or type(cell))()
         total.merge(cell)
-    return (kind or Cell)() if total is None else total
+    return total
 
 
 def shown(cell: Cell, withheld: Iterable[str]) -> dict[str, Any]:
