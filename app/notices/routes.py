@@ -15,7 +15,7 @@ from app.notices import services
 from app.notices.forms import NoticeForm, WithdrawForm
 from app.notices.models import Notice
 from app.replicas import reads_replica
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 from app.util import to_local
 
 bp = Blueprint("notices", __name__)
@@ -118,11 +118,7 @@ def withdraw(notice_id: int):
     form = WithdrawForm()
     if not form.validate_on_submit() or notice_id > MAX_ID:
         abort(400)
-    try:
+    with refusal_flashed():
         kept = services.withdraw(notice_id)
-    except ServiceError as exc:
-        discard()
-        flash(exc.message, "error")
-        return redirect(url_for("notices.manage"), 303)
-    flash(_("已撤下") if kept is not None else _("未发布的公告已删除"), "success")
+        flash(_("已撤下") if kept is not None else _("未发布的公告已删除"), "success")
     return redirect(url_for("notices.manage"), 303)

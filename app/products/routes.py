@@ -12,7 +12,7 @@ from app.errors import ServiceError
 from app.products import services, staff
 from app.products.forms import OfficerForm, ProductForm, StatusForm
 from app.products.models import STATUS_LABELS, TYPE_LABELS
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("products", __name__)
 
@@ -103,14 +103,8 @@ def edit(product_id: int):
 def change_status(product_id: int):
     form = StatusForm()
     if form.validate_on_submit():
-        try:
+        with refusal_flashed(let_through=(404,)):
             services.set_status(product_id, current_user.bank_id, request.form.get("status", ""))
-        except ServiceError as exc:
-            discard()
-            if exc.status == 404:
-                raise
-            flash(exc.message, "error")
-        else:
             flash(_("产品状态已更新"), "success")
     return redirect(url_for("products.index"))
 
