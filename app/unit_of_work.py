@@ -8,9 +8,10 @@ that a view lets through becomes that error status (the error page, or the JSON 
 commit nor roll back.
 
 A view that answers a `ServiceError` itself (the form again with its errors, a message and a
-redirect) calls `discard()` where it catches it: the request's writes are rolled back at
-once, so the page shows what is stored (and, on PostgreSQL, can still read after a failed
-statement), and the request's end commits nothing even when the answer is a redirect.
+redirect) calls `discard()` where it catches it (`refusal_flashed()` does both for an action
+answered with a redirect): the request's writes are rolled back at once, so the page shows
+what is stored (and, on PostgreSQL, can still read after a failed statement), and the
+request's end commits nothing even when the answer is a redirect.
 
 A view commits early only on purpose, with a comment saying why: a refused try that must be
 recorded although the answer is an error (a wrong password or code, a refused verification
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from flask import Flask, Response, g
+from flask import Flask, Response, flash, g
 
 from app.errors import ServiceError
 from app.extensions import db
@@ -51,6 +52,21 @@ def discard() -> None:
     `ServiceError` itself)."""
     db.session.rollback()
     setattr(g, _DISCARDED, True)
+
+
+@contextmanager
+def refusal_flashed(*, let_through: tuple[int, ...] = ()) -> Iterator[None]:
+    """A posted action that answers with a redirect: when a service refuses it, what it wrote
+    is discarded and the refusal's message flashed, and the rest of the block (the success
+    message) is skipped. A refusal whose status is in `let_through` (404: there is no such
+    object) becomes the error page instead."""
+    try:
+        yield
+    except ServiceError as exc:
+        discard()
+        if exc.status in let_through:
+            raise
+        flash(exc.message, "error")
 
 
 def commit_keeping_objects() -> None:

@@ -35,7 +35,7 @@ from app.clock import utcnow
 from app.errors import Locked, ServiceError
 from app.extensions import db, limiter
 from app.forms import attach_error
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("auth", __name__)
 
@@ -294,14 +294,10 @@ def regenerate_recovery_codes():
     """New recovery codes against a current code; the old ones stop working."""
     form = CodeForm()
     if form.validate_on_submit():
-        try:
+        with refusal_flashed():
             codes = twofactor.regenerate_recovery_codes(
                 current_user, form.code.data, ip=request.remote_addr
             )
-        except ServiceError as exc:
-            discard()
-            flash(exc.message, "error")
-        else:
             return _recovery_codes_page(codes, url_for("auth.two_factor"))
     return redirect(url_for("auth.two_factor"), code=303)
 
@@ -313,12 +309,8 @@ def disable_two_factor():
     """Turn the second factor off with a current code (enterprises only)."""
     form = CodeForm()
     if form.validate_on_submit():
-        try:
+        with refusal_flashed():
             twofactor.disable(current_user, form.code.data, ip=request.remote_addr)
-        except ServiceError as exc:
-            discard()
-            flash(exc.message, "error")
-        else:
             flash(_("两步验证已关闭"), "success")
     return redirect(url_for("auth.two_factor"), code=303)
 
@@ -451,12 +443,8 @@ def sign_out_everywhere():
 def revoke_token(token_id: int):
     form = EmptyForm()
     if form.validate_on_submit():
-        try:
+        with refusal_flashed():
             services.revoke_token(current_user, token_id)
-        except ServiceError as exc:
-            discard()
-            flash(exc.message, "error")
-        else:
             flash(_("令牌已吊销"), "success")
     return redirect(url_for("auth.settings"))
 

@@ -14,7 +14,7 @@ from app.consent import services
 from app.consent.forms import CATEGORY_LABELS, GrantForm, QueryGrantForm, RevokeForm, signature
 from app.consent.terms import Terms, data_from, sentences
 from app.errors import ServiceError
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("consent", __name__, url_prefix="/consent")
 
@@ -73,18 +73,14 @@ def revoke(authorization_id: int):
     back = url_for("consent.banks" if auth.kind == "query" else "consent.collection")
     form = RevokeForm()
     if form.validate_on_submit():
-        try:
+        with refusal_flashed():
             services.revoke(
                 auth.id, user_id=current_user.id, enterprise_id=current_user.enterprise_id
             )
-        except ServiceError as exc:
-            discard()
-            flash(exc.message, "error")
-            return redirect(back)
-        if auth.kind == "query":
-            flash(_("授权已撤销，即时生效：该银行不能再查询贵企业的数据"), "success")
-        else:
-            flash(_("授权已撤销，即时生效：平台不再采集这些数据"), "success")
+            if auth.kind == "query":
+                flash(_("授权已撤销，即时生效：该银行不能再查询贵企业的数据"), "success")
+            else:
+                flash(_("授权已撤销，即时生效：平台不再采集这些数据"), "success")
         return redirect(back)
     return render_template(
         "consent/revoke.html", auth=auth, form=form, labels=CATEGORY_LABELS, now=utcnow(),

@@ -16,7 +16,6 @@ from app.disputes.models import Dispute
 from app.enterprises.models import Enterprise
 from app.extensions import db
 from app.stats.cases import DIMENSIONS, Case, check_dimension, tabulate
-from app.util import to_local
 
 __all__ = ["COUNTERS", "DIMENSIONS", "figures"]
 COUNTERS = ("forwarded", "corrected", "withdrawn", "upheld")
@@ -29,7 +28,6 @@ def _cases() -> Iterator[Case]:
         .order_by(Dispute.id)
     )
     for dispute, region in db.session.execute(query):
-        decided = to_local(dispute.resolved_at)
         counts = [dispute.status] if dispute.status != "open" else []
         if dispute.forwarded_at is not None:
             counts.append("forwarded")
@@ -38,14 +36,7 @@ def _cases() -> Iterator[Case]:
             or str(dispute.record_values.get("authority") or "").strip()
             or str(CATEGORY_LABELS.get(dispute.source, dispute.source))
         )
-        yield Case(
-            enterprise_id=dispute.enterprise_id,
-            filed_on=to_local(dispute.filed_at).date(),  # type: ignore[union-attr]
-            decided_on=decided.date() if decided else None,
-            counts=tuple(counts),
-            authority=authority,
-            region_code=region,
-        )
+        yield Case.of(dispute, dispute.resolved_at, counts, authority, region)
 
 
 def figures(by: str) -> dict[str, Any]:

@@ -194,18 +194,7 @@ def forward(
     )
     db.session.expire(dispute)
     text = _("已转交 %(authority)s 核查", authority=authority)
-    db.session.add(
-        DisputeEvent(
-            dispute_id=dispute.id,
-            user_id=user.id,
-            at=now,
-            from_status="open",
-            to_status="open",
-            note=text + (f"：{note}" if note else ""),
-        )
-    )
-    db.session.flush()
-    db.session.expire(dispute, ["events"])
+    _log_step(dispute, user.id, "open", text + (f"：{note}" if note else ""), now)
     _tell_enterprise(
         dispute,
         later(
@@ -216,6 +205,24 @@ def forward(
         ),
     )
     return dispute
+
+
+def _log_step(
+    dispute: Dispute, user_id: int, to_status: str, note: str | None, now: datetime
+) -> None:
+    """An operator's step on an open dispute (forwarded, or decided), in its event log."""
+    db.session.add(
+        DisputeEvent(
+            dispute_id=dispute.id,
+            user_id=user_id,
+            at=now,
+            from_status="open",
+            to_status=to_status,
+            note=note,
+        )
+    )
+    db.session.flush()
+    db.session.expire(dispute, ["events"])
 
 
 def _tell_enterprise(dispute: Dispute, text: Later) -> None:
@@ -276,18 +283,7 @@ def resolve(
     if outcome == "corrected":
         assert corrected_values is not None
         dispute.corrected_values = _apply_correction(dispute, spec, corrected_values, user.id)
-    db.session.add(
-        DisputeEvent(
-            dispute_id=dispute.id,
-            user_id=user.id,
-            at=now,
-            from_status="open",
-            to_status=outcome,
-            note=note,
-        )
-    )
-    db.session.flush()
-    db.session.expire(dispute, ["events"])
+    _log_step(dispute, user.id, outcome, note, now)
     events.records_changed.send(
         "disputes", enterprise_ids=[dispute.enterprise_id], trigger="dispute"
     )

@@ -167,24 +167,15 @@ def _account_number(typed: str) -> str:
 
 def open_payment(user: User) -> PaymentVerification | None:
     """The payment the user is waiting for or may type the amount of, if any."""
-    return db.session.scalar(
-        select(PaymentVerification)
-        .where(
-            PaymentVerification.user_id == user.id,
-            PaymentVerification.state.in_([PaymentState.REQUESTED, PaymentState.SENT]),
-        )
-        .order_by(PaymentVerification.id.desc())
-        .limit(1)
+    return services.latest_attempt(
+        PaymentVerification,
+        user,
+        PaymentVerification.state.in_([PaymentState.REQUESTED, PaymentState.SENT]),
     )
 
 
 def latest_for(user: User) -> PaymentVerification | None:
-    return db.session.scalar(
-        select(PaymentVerification)
-        .where(PaymentVerification.user_id == user.id)
-        .order_by(PaymentVerification.id.desc())
-        .limit(1)
-    )
+    return services.latest_attempt(PaymentVerification, user)
 
 
 def request_payment(

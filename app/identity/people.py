@@ -15,7 +15,7 @@ from app.forms import attach_error
 from app.identity import members, services
 from app.identity.forms import ConfirmForm, InviteForm, JoinForm, TransferForm
 from app.identity.models import ENTERPRISE_ROLE_LABELS
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("people", __name__)
 
@@ -69,12 +69,8 @@ def index():
 def remove(user_id: int):
     """The administrator removes a colleague (sessions and API tokens end)."""
     if ConfirmForm().validate_on_submit():
-        try:
+        with refusal_flashed():
             removed = members.remove(current_user, user_id, ip=request.remote_addr)
-        except ServiceError as exc:
-            discard()
-            flash(exc.message, "error")
-        else:
             flash(_("已将 %(e)s 移出企业", e=removed.email), "success")
     return redirect(url_for("people.index"), code=303)
 
@@ -83,12 +79,8 @@ def remove(user_id: int):
 @role_required(Role.ENTERPRISE)
 def revoke_invitation(invitation_id: int):
     if ConfirmForm().validate_on_submit():
-        try:
+        with refusal_flashed():
             members.revoke_invitation(current_user, invitation_id)
-        except ServiceError as exc:
-            discard()
-            flash(exc.message, "error")
-        else:
             flash(_("邀请已撤回"), "success")
     return redirect(url_for("people.index"), code=303)
 

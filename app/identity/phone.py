@@ -58,12 +58,7 @@ def phone_on_file(user: User) -> str | None:
 
 def open_code(user: User) -> PhoneCode | None:
     """The code the user may type now (sent, not used, not locked, not expired), if any."""
-    code = db.session.scalar(
-        select(PhoneCode)
-        .where(PhoneCode.user_id == user.id, PhoneCode.state == PhoneCodeState.OPEN)
-        .order_by(PhoneCode.id.desc())
-        .limit(1)
-    )
+    code = services.latest_attempt(PhoneCode, user, PhoneCode.state == PhoneCodeState.OPEN)
     if code is None or code.expires_at <= utcnow():
         return None
     return code

@@ -104,12 +104,7 @@ def days_left(review: VerificationReview) -> int:
 
 
 def latest_for(user: User) -> VerificationReview | None:
-    return db.session.scalar(
-        select(VerificationReview)
-        .where(VerificationReview.user_id == user.id)
-        .order_by(VerificationReview.id.desc())
-        .limit(1)
-    )
+    return services.latest_attempt(VerificationReview, user)
 
 
 def decide(

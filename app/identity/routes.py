@@ -40,7 +40,7 @@ from app.identity.models import (
 )
 from app.notifications.senders import Channel, development_outbox
 from app.replicas import reads_replica
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("identity", __name__)
 
@@ -204,12 +204,8 @@ def payments():
 def mark_paid(payment_id: int):
     """The operator paid it from the platform's account: the enterprise may type it now."""
     if MarkPaidForm().validate_on_submit():
-        try:
+        with refusal_flashed():
             payment.mark_paid(payment_id, actor=current_user)
-        except ServiceError as exc:
-            discard()
-            flash(exc.message, "error")
-        else:
             flash(_("已标记为已打款"), "success")
     return redirect(url_for("identity.payments"), code=303)
 

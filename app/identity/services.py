@@ -7,6 +7,8 @@ public facts (`unverified_ok=True`).
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
 
@@ -21,6 +23,8 @@ from app.identity.models import (
     VerificationMethod,
     VerificationState,
 )
+
+Attempt = TypeVar("Attempt")
 
 
 class NotVerified(Forbidden):
@@ -51,6 +55,18 @@ def require_verified(user: User) -> User:
             _("贵企业账户尚未核验：核验前只能查看企业的公开登记信息。请先完成账户核验。")
         )
     return user
+
+
+def latest_attempt(model: type[Attempt], user: User, *where: Any) -> Attempt | None:
+    """The user's latest try of one verification method (a phone code, a payment, a review),
+    among those that meet `where` if given."""
+    attempt: Any = model
+    return db.session.scalar(
+        select(attempt)
+        .where(attempt.user_id == user.id, *where)
+        .order_by(attempt.id.desc())
+        .limit(1)
+    )
 
 
 def state_of(user: User) -> VerificationState:

@@ -12,6 +12,7 @@ from app.enterprises.services import industry_names, region_names
 from app.extensions import db
 from app.identity import services as identity
 from app.main import services, workbench
+from app.products.staff import bank_users
 
 bp = Blueprint("main", __name__)
 
@@ -60,9 +61,7 @@ def enterprise_home():
 @bp.route("/bank")
 @role_required(Role.BANK_OFFICER, Role.BANK_ADMIN)
 def bank_home():
-    staff = (
-        services.bank_staff(current_user.bank_id) if current_user.role == Role.BANK_ADMIN else []
-    )
+    staff = bank_users(current_user.bank_id) if current_user.role == Role.BANK_ADMIN else []
     return render_template("main/bank_home.html", bank=current_user.bank, staff=staff)
 
 

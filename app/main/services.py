@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.banks.models import Bank
 from app.enterprises.models import Enterprise
 from app.extensions import db
@@ -26,13 +26,3 @@ def platform_counts() -> dict[str, int]:
 def users_by_role() -> dict[str, int]:
     rows = db.session.execute(select(User.role, func.count()).group_by(User.role))
     return {role: count for role, count in rows}
-
-
-def bank_staff(bank_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.bank_id == bank_id, User.role.in_([Role.BANK_OFFICER, Role.BANK_ADMIN]))
-            .order_by(User.role, User.email)
-        )
-    )

@@ -15,7 +15,7 @@ from app.notices import services
 from app.notices.forms import NoticeForm, WithdrawForm
 from app.notices.models import Notice
 from app.replicas import reads_replica
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 from app.util import to_local
 
 bp = Blueprint("notices", __name__)
@@ -79,14 +79,7 @@ def _save(form: NoticeForm, notice_id: int | None):
 @bp.route("/admin/notices/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def new():
-    form = NoticeForm()
-    status = 200
-    if form.validate_on_submit():
-        notice, status = _save(form, None)
-        if notice is not None:
-            flash(_("已保存"), "success")
-            return redirect(url_for("notices.manage"))
-    return render_template("notices/edit.html", form=form, notice=None), status
+    return _edit_page(None)
 
 
 @bp.route("/admin/notices/<int:notice_id>/edit", methods=["GET", "POST"])
@@ -95,9 +88,14 @@ def edit(notice_id: int):
     notice = db.session.get(Notice, notice_id) if notice_id <= MAX_ID else None
     if notice is None:
         abort(404)
+    return _edit_page(notice)
+
+
+def _edit_page(notice: Notice | None):
+    """The notice's form (a new one when `notice` is None); once saved, back to the list."""
     form = NoticeForm()
     status = 200
-    if request.method == "GET":
+    if notice is not None and request.method == "GET":
         for name in ("kind", "title", "issuer", "body"):
             getattr(form, name).data = getattr(notice, name)
         form.publish_at.data = to_local(notice.publish_at).strftime("%Y-%m-%d %H:%M")
@@ -105,7 +103,7 @@ def edit(notice_id: int):
         form.withdraw_at.data = withdraw.strftime("%Y-%m-%d %H:%M") if withdraw else ""
         form.version.data = str(notice.version)
     elif form.validate_on_submit():
-        saved, status = _save(form, notice_id)
+        saved, status = _save(form, notice.id if notice else None)
         if saved is not None:
             flash(_("已保存"), "success")
             return redirect(url_for("notices.manage"))
@@ -118,11 +116,7 @@ def withdraw(notice_id: int):
     form = WithdrawForm()
     if not form.validate_on_submit() or notice_id > MAX_ID:
         abort(400)
-    try:
+    with refusal_flashed():
         kept = services.withdraw(notice_id)
-    except ServiceError as exc:
-        discard()
-        flash(exc.message, "error")
-        return redirect(url_for("notices.manage"), 303)
-    flash(_("已撤下") if kept is not None else _("未发布的公告已删除"), "success")
+        flash(_("已撤下") if kept is not None else _("未发布的公告已删除"), "success")
     return redirect(url_for("notices.manage"), 303)

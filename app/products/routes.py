@@ -11,8 +11,8 @@ from app.auth.models import BANK_ROLES, Role
 from app.errors import ServiceError
 from app.products import services, staff
 from app.products.forms import OfficerForm, ProductForm, StatusForm
-from app.products.models import STATUS_LABELS, TYPE_LABELS
-from app.unit_of_work import discard
+from app.products.models import STATUS_LABELS, TYPE_LABELS, Product
+from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("products", __name__)
 
@@ -72,28 +72,25 @@ def _save(form: ProductForm, product_id: int | None):
 @bp.route("/bank/products/new", methods=["GET", "POST"])
 @role_required(Role.BANK_ADMIN)
 def new():
-    form = ProductForm()
-    status = 200
-    if form.validate_on_submit():
-        product, status = _save(form, None)
-        if product is not None:
-            flash(_("产品已保存为草稿"), "success")
-            return redirect(url_for("products.index"))
-    return render_template("products/edit.html", form=form, product=None), status
+    return _edit_page(None)
 
 
 @bp.route("/bank/products/<int:product_id>/edit", methods=["GET", "POST"])
 @role_required(Role.BANK_ADMIN)
 def edit(product_id: int):
-    product = services.get_bank_product(product_id, current_user.bank_id)
+    return _edit_page(services.get_bank_product(product_id, current_user.bank_id))
+
+
+def _edit_page(product: Product | None):
+    """The product's form (a new draft when `product` is None); once saved, back to the list."""
     form = ProductForm()
     status = 200
     if form.validate_on_submit():
-        saved, status = _save(form, product_id)
+        saved, status = _save(form, product.id if product else None)
         if saved is not None:
-            flash(_("产品已更新"), "success")
+            flash(_("产品已更新") if product else _("产品已保存为草稿"), "success")
             return redirect(url_for("products.index"))
-    elif not form.is_submitted():
+    elif product is not None and not form.is_submitted():
         _fill(form, product)
     return render_template("products/edit.html", form=form, product=product), status
 
@@ -103,14 +100,8 @@ def edit(product_id: int):
 def change_status(product_id: int):
     form = StatusForm()
     if form.validate_on_submit():
-        try:
+        with refusal_flashed(let_through=(404,)):
             services.set_status(product_id, current_user.bank_id, request.form.get("status", ""))
-        except ServiceError as exc:
-            discard()
-            if exc.status == 404:
-                raise
-            flash(exc.message, "error")
-        else:
             flash(_("产品状态已更新"), "success")
     return redirect(url_for("products.index"))
 

@@ -62,6 +62,8 @@ def revoke_token(bank_id: int, token_id: int) -> ApiToken:
 
 
 def bank_users(bank_id: int) -> list[User]:
+    """The bank's people (officers and administrators), as its home page and staff page list
+    them."""
     return list(
         db.session.scalars(
             select(User)

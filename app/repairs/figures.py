@@ -14,7 +14,6 @@ from app.extensions import db
 from app.ingest.models import PublicCreditRecord
 from app.repairs.models import Repair
 from app.stats.cases import DIMENSIONS, Case, check_dimension, tabulate
-from app.util import to_local
 
 __all__ = ["COUNTERS", "DIMENSIONS", "figures"]
 COUNTERS = ("approved", "rejected", "revoked")
@@ -28,18 +27,10 @@ def _cases() -> Iterator[Case]:
         .order_by(Repair.id)
     )
     for repair, authority, region in db.session.execute(query):
-        decided = to_local(repair.decided_at)
         counts = [repair.status] if repair.status in ("rejected", "revoked") else []
         if repair.status in ("approved", "revoked"):  # a revoked repair was approved first
             counts.append("approved")
-        yield Case(
-            enterprise_id=repair.enterprise_id,
-            filed_on=to_local(repair.filed_at).date(),  # type: ignore[union-attr]
-            decided_on=decided.date() if decided else None,
-            counts=tuple(counts),
-            authority=authority,
-            region_code=region,
-        )
+        yield Case.of(repair, repair.decided_at, counts, authority, region)
 
 
 def figures(by: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.i18n import later
 from app.ingest.models import Origin, PublicCreditRecord
 from app.repairs import services
-from app.repairs.models import RECHECK_OUTCOMES, Repair, RepairEvent
+from app.repairs.models import RECHECK_OUTCOMES, Repair
 from app.repairs.services import NOTE_MAX, _operator, _text, get_repair
 from app.util import to_local
 
@@ -116,12 +116,7 @@ def recheck(
         Conflict(_("该修复已复查"), code="already_rechecked"),
     )
     if outcome == "revoked":
-        db.session.add(
-            RepairEvent(repair_id=repair.id, user_id=values["rechecked_by_id"], at=now,
-                        from_status="approved", to_status="revoked", note=note)
-        )  # fmt: skip
-        db.session.flush()
-        db.session.expire(repair)
+        services.log_step(repair, values["rechecked_by_id"], "approved", "revoked", note, now)
         events.profile_shown_changed.send("repairs", enterprise_ids=[repair.enterprise_id])
         repair.breach_record_id = _record_breach(repair, note, now)
         _tell_of_revocation(repair, now)

@@ -297,12 +297,7 @@ def decide(
         .values(**values),
         Conflict(_("该修复申请已处理"), code="already_decided"),
     )
-    db.session.add(
-        RepairEvent(repair_id=repair.id, user_id=user.id if user else None, at=now,
-                    from_status=from_status, to_status=outcome, note=note)
-    )  # fmt: skip
-    db.session.flush()
-    db.session.expire(repair)
+    log_step(repair, user.id if user else None, from_status, outcome, note, now)
     if outcome == "approved":
         events.records_changed.send(
             "repairs", enterprise_ids=[repair.enterprise_id], trigger="repair"
@@ -312,6 +307,23 @@ def decide(
         events.profile_shown_changed.send("repairs", enterprise_ids=[repair.enterprise_id])
     _tell_enterprise(repair)
     return repair
+
+
+def log_step(
+    repair: Repair,
+    user_id: int | None,
+    from_status: str,
+    to_status: str,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """A decision on a repair (or its re-check's revocation), in its event log."""
+    db.session.add(
+        RepairEvent(repair_id=repair.id, user_id=user_id, at=now, from_status=from_status,
+                    to_status=to_status, note=note)
+    )  # fmt: skip
+    db.session.flush()
+    db.session.expire(repair)
 
 
 def _tell_enterprise(repair: Repair) -> None:

@@ -14,7 +14,7 @@ from app.forms import attach_error
 from app.sources import services
 from app.sources.forms import PullForm, SourceForm
 from app.sources.models import ENTERPRISE_SOURCES
-from app.unit_of_work import discard
+from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("sources", __name__, url_prefix="/admin/sources")
 
@@ -84,15 +84,12 @@ def pull(source: str):
     form = PullForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        # A unit of work of its own: commits the batch, or the failure on the source.
-        summary = services.pull_source(source, user_id=current_user.id)
-    except ServiceError as exc:
-        discard()  # pull_source has committed the failure on the source; nothing else is kept
-        flash(exc.message, "error")
-        return redirect(url_for("sources.index"))
-    data = summary.to_dict()
-    flash(_("拉取完成：%(source)s", source=source), "success")
-    return render_template(
-        "sources/pulled.html", summary=data, batch_link=batch_url(data.get("batch_id"))
-    )
+    # A unit of work of its own: commits the batch, or the failure on the source (a refused
+    # pull keeps that failure and nothing else).
+    with refusal_flashed():
+        data = services.pull_source(source, user_id=current_user.id).to_dict()
+        flash(_("拉取完成：%(source)s", source=source), "success")
+        return render_template(
+            "sources/pulled.html", summary=data, batch_link=batch_url(data.get("batch_id"))
+        )
+    return redirect(url_for("sources.index"))

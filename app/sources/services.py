@@ -101,18 +101,6 @@ def _config(name: str) -> Any:
     return current_app.config.get(name, DEFAULTS[name])
 
 
-def _ingest_records(
-    source: str,
-    records: Iterable[dict],
-    *,
-    origin: str,
-    user_id: int | None = None,
-    label: str | None = None,
-) -> BatchSummary:
-    """Hand the records to app.ingest: one import batch, one transaction."""
-    return ingest_records(source, records, origin=origin, user_id=user_id, label=label)
-
-
 # --- configuration ------------------------------------------------------------------------
 
 
@@ -481,7 +469,7 @@ def pull_source(
     ds_id = ds.id
     records = fetch_records(ds, uscc=code, since=since)
     try:
-        summary = _ingest_records(
+        summary = ingest_records(
             name, records, origin="pull", user_id=user_id, label=_label(ds, since, code)
         )
     except SourceError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from app.enterprises.services import region_names
 from app.errors import ValidationFailed
 from app.stats.suppression import median, min_enterprises
+from app.util import to_local
 from app.workcalendar.services import working_days_between
 
 DIMENSIONS = ("authority", "city")
@@ -33,6 +34,27 @@ class Case:
     counts: tuple[str, ...]  # the counters this case adds one to ("approved", …)
     authority: str
     region_code: str | None
+
+    @classmethod
+    def of(
+        cls,
+        case: Any,
+        decided_at: datetime | None,
+        counts: Iterable[str],
+        authority: str,
+        region_code: str | None,
+    ) -> Case:
+        """A dispute or a repair (`enterprise_id`, `filed_at`) as counted: filed and decided
+        on local days."""
+        decided = to_local(decided_at)
+        return cls(
+            enterprise_id=case.enterprise_id,
+            filed_on=to_local(case.filed_at).date(),  # type: ignore[union-attr]
+            decided_on=decided.date() if decided else None,
+            counts=tuple(counts),
+            authority=authority,
+            region_code=region_code,
+        )
 
 
 @dataclass

@@ -122,13 +122,7 @@ def parse_query(args: dict[str, Any], now: datetime | None = None) -> LoanQuery:
         value = args.get(name)
         return "" if value is None or name == "product_type" else str(value).strip()
 
-    group_by = services.ALIASES.get(arg("group_by") or "bank", arg("group_by") or "bank")
-    if group_by not in GROUPINGS:
-        raise ValidationFailed(
-            "group_by",
-            _("未知的分组：%(g)s（可选 %(all)s）", g=arg("group_by"), all=", ".join(GROUPINGS)),
-            code="bad_group_by",
-        )
+    group_by = services.parse_grouping(arg("group_by"), "bank", GROUPINGS)
     this = current_month(now)
     month = services._parse_month(arg("month"), "month") if arg("month") else this
     if month > this:

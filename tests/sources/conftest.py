@@ -114,13 +114,13 @@ class IngestCall:
 def ingest(monkeypatch):
     """Records each call to app.ingest (source, origin, label); the real path runs."""
     calls: list[IngestCall] = []
-    real = services._ingest_records
+    real = services.ingest_records
 
     def recording(source, records, *, origin, user_id=None, label=None):
         calls.append(IngestCall(source, origin, label))
         return real(source, records, origin=origin, user_id=user_id, label=label)
 
-    monkeypatch.setattr(services, "_ingest_records", recording)
+    monkeypatch.setattr(services, "ingest_records", recording)
     return calls
 
 
