@@ -263,11 +263,19 @@ def _table(group_by: str, period: tuple[int, ...], args: dict, world: World,
             node = base.refine(bank=("bank", ""))
         rows[node] = {names[name] for name in row["suppressed_families"]}
         parent = _parent(group_by, node, row, codes)
-        if parent is not None:
+        if parent is not None and not _one_child(group_by, args):
             parents.setdefault(parent, []).append(node)
     withheld = {names[name] for name in summary.totals["suppressed_families"]}
     partitions = [(base, list(rows)), *parents.items()]
     return Table(base, rows, withheld, partitions)
+
+
+def _one_child(group_by: str, args: dict) -> bool:
+    """The county table of one county (the division table of one division) shows one child
+    of its city (section): not a partition of it."""
+    return (group_by == "county" and args.get("place") in COUNTIES) or (
+        group_by == "division" and args.get("industry") in DIVISIONS
+    )
 
 
 def _parent(group_by: str, node: Node, row: dict, codes: dict) -> Node | None:
