@@ -66,6 +66,8 @@ class CurrentProfile(db.Model):
     )
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("profile_snapshots.id"))
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # The last day the snapshot was computed as of, or found unchanged as of by a rebuild
+    # (the snapshot keeps its own `as_of`): the day its features are known to hold.
     as_of: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -100,10 +100,12 @@ def rebuild(
 
     `changed_sources`: only these sources' records changed for these enterprises since
     their profiles were last rebuilt (an import batch: its source; None = any may have).
-    An enterprise whose current snapshot is of the same `as_of` then has only the registry
-    and those sources read again, the other sources' features taken from the snapshot
-    (every change of records rebuilds the enterprises it concerns in the same transaction,
-    so the snapshot of the day holds for the sources that did not change); and when its
+    An enterprise whose current snapshot holds as of the same `as_of` (written by a rebuild
+    of that day, or found unchanged by one: `_SnapshotWriter._confirm`) then has only the
+    registry and those sources read again, the other sources' features taken from the
+    snapshot (every change of records rebuilds the enterprises it concerns in the same
+    transaction, so the snapshot of the day holds for the sources that did not change); and
+    when its
     features come out the same as the snapshot's under the same scorecard version, it is
     unchanged without being scored again (the same features make the same result).
     """
@@ -141,7 +143,8 @@ def rebuild(
 
 
 def _known_features(ids: list[int], as_of: date) -> dict[int, tuple[int, Features]]:
-    """Enterprise id → (scorecard version, features) of the current snapshots of `as_of`."""
+    """Enterprise id → (scorecard version, features) of the current snapshots that hold as
+    of `as_of`."""
     rows = db.session.execute(
         select(
             CurrentProfile.enterprise_id,
@@ -267,18 +270,35 @@ class _SnapshotWriter:
                 )
             ).all()
         )
-        rows = []
+        rows, confirmed = [], []
         for enterprise_id, values in features.items():
             stored = snapshot_values(values, score(values, self.compiled))
             encoded, digest = encode(self.card.version, stored)
             if current.get(enterprise_id) != digest:
                 rows.append((enterprise_id, stored, encoded, digest))
+            else:
+                confirmed.append(enterprise_id)
         summary.enterprises += len(features)
-        summary.unchanged += len(features) - len(rows)
+        summary.unchanged += len(confirmed)
         summary.written += len(rows)
         if rows:
             inserted = self._copy(rows) if self.postgres else self._insert(rows)
             self._point_to(inserted)
+        if confirmed:
+            self._confirm(confirmed)
+
+    def _confirm(self, enterprise_ids: list[int]) -> None:
+        """The current snapshots of `enterprise_ids` came out the same as of this day: they
+        hold as of it, so a batch later this day takes the sources it did not change from
+        them (`_known_features`) instead of reading everything again. Never moved back (a
+        backfill of a past day)."""
+        table = CurrentProfile.__table__
+        db.session.execute(
+            table.update()
+            .where(among(db.session, table.c.enterprise_id, enterprise_ids))
+            .where(table.c.as_of < self.as_of)
+            .values(as_of=self.as_of)
+        )
 
     def _common(self, enterprise_id: int, digest: str) -> dict[str, Any]:
         return {

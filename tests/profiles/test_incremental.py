@@ -119,17 +119,31 @@ def test_the_months_are_counted_alike_both_ways(generated, monkeypatch):
     )
 
 
-@pytest.mark.parametrize("since", ["same day", "day before", "new version"])
+@pytest.mark.parametrize("since", ["same day", "confirmed", "day before", "new version"])
 def test_a_batch_rebuilds_its_enterprises_as_a_full_rebuild_would(
-    generated, tmp_path, since, v1_definition
+    generated, tmp_path, since, v1_definition, monkeypatch
 ):
     """`since`: the current snapshots are of today (the batch reads only tax payments again
-    and takes the rest from them), of the day before (not used: everything is read), or of
-    the scorecard version before the active one (read again, and scored)."""
+    and takes the rest from them); of the day before, and today's rebuild found some of them
+    unchanged ("confirmed": they hold as of today, and are taken as the day's); of the day
+    before (not used: everything is read); or of the scorecard version before the active
+    one (read again, and scored)."""
     today = local_today()
-    services.rebuild(
-        None, trigger="full", as_of=today - timedelta(days=1) if since == "day before" else None
-    )
+    yesterday = today - timedelta(days=1)
+    services.rebuild(None, trigger="full", as_of=yesterday if since != "same day" else None)
+    if since == "confirmed":
+        nightly = services.rebuild(None, trigger="full")
+        assert nightly.unchanged  # found unchanged: confirmed as of today
+        assert set(db.session.scalars(select(CurrentProfile.as_of))) == {today}
+    reused: list[int] = []
+    known_features = services._known_features
+
+    def spy(ids, as_of):
+        found = known_features(ids, as_of)
+        reused.extend(found)
+        return found
+
+    monkeypatch.setattr(services, "_known_features", spy)
     if since == "new version":
         changed = copy.deepcopy(v1_definition)
         changed["dimensions"][0]["weight"] = 0.25
@@ -171,6 +185,10 @@ def test_a_batch_rebuilds_its_enterprises_as_a_full_rebuild_would(
         )
     ).all()
     assert sorted(written) == sorted(expected_changed)
+    if since in ("same day", "confirmed"):  # every touched enterprise from its snapshot
+        assert sorted(reused) == sorted(touched)
+    elif since == "day before":
+        assert reused == []
     if since == "new version":
         assert expected_changed == touched
         return
