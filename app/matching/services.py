@@ -26,6 +26,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    inspect,
     literal_column,
     select,
     union_all,
@@ -40,7 +41,13 @@ from app.facts.services import EnterpriseFacts, facts_for, facts_of
 from app.matching import criteria
 from app.matching.criteria import CRITERIA
 from app.products.models import Product
-from app.scoring.services import active_grade_order
+from app.scoring.services import (
+    ActiveGrades,
+    active_grade_order,
+    active_version_is,
+    last_active_grades,
+    read_active_grades,
+)
 from app.util import format_rate
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
@@ -225,6 +232,10 @@ def _rank(matches: list[Match], amount: Decimal, term: int, medians: dict[int, f
 # on every match, and a shorter text for the driver to convert.
 _ZERO: ColumnElement[int] = literal_column("0", Integer())
 _ONE: ColumnElement[int] = literal_column("1", Integer())
+# Written into the SQL too, so that both databases can plan with the partial index of the
+# published products by rate (`ix_products_published_rate`), which a bound value would not
+# be known to satisfy.
+_PUBLISHED = Product.status == literal_column("'published'")
 
 
 @functools.lru_cache(maxsize=64)
@@ -243,7 +254,8 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     pass's. The second pass is gated on a count of the first, a constant both databases
     evaluate before scanning (PostgreSQL's plan shows the scan not executed). Only the
     chosen rows are joined to their full columns and their bank, and judged again
-    criterion by criterion for the wording.
+    criterion by criterion for the wording. No row at all unless the active scorecard is
+    still the version bound as `scorecard_version`, whose order `grades` is.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and
@@ -253,7 +265,7 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     oks = criteria.predicates(need, grades)
     misses = [case((ok, _ZERO), else_=_ONE) for ok in oks]
     failed = functools.reduce(operator.add, misses).label("failed")
-    published = Product.status == "published"
+    published = _PUBLISHED
     eligible = (
         select(Product.id.label("id"), Product.bank_id.label("bank_id"), _ZERO.label("failed"))
         .where(published, *oks)
@@ -283,7 +295,10 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
         .outerjoin(medians, medians.c.bank_id == Product.bank_id)
         # Already true of every row; it keeps PostgreSQL's estimate of them small, so that
         # they are joined to their products by key rather than by a scan of every product.
-        .where(top.c.failed <= near_miss_max)
+        .where(
+            top.c.failed <= near_miss_max,
+            active_version_is(bindparam("scorecard_version", type_=Integer())),
+        )
         .order_by(top.c.failed, Product.rate_min, Product.id)
         .limit(limit)
     )
@@ -292,11 +307,29 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
 @functools.lru_cache(maxsize=16)
 def _fitting_statement(grades: tuple[str, ...]):
     need = criteria.need_parameters()
-    return (
-        select(Product.bank_id)
-        .where(Product.status == "published", *criteria.predicates(need, grades))
-        .distinct()
-    )
+    return select(Product.bank_id).where(_PUBLISHED, *criteria.predicates(need, grades)).distinct()
+
+
+def _matched_rows(
+    facts: EnterpriseFacts,
+    amount: Decimal,
+    term: int,
+    active: ActiveGrades,
+    near_miss_max: int,
+    limit: int,
+) -> Sequence[Any]:
+    values = criteria.need_values(facts, amount, term, active.grades)
+    values["response_since"] = utcnow() - timedelta(days=RESPONSE_WINDOW_DAYS)
+    values["scorecard_version"] = active.version
+    statement = _match_statement(active.grades, near_miss_max, limit)
+    return db.session.execute(statement, values).all()
+
+
+def _id_of(enterprise: Enterprise) -> int:
+    """Its id, without the reload of an instance that a commit or rollback expired (matching
+    reads the enterprise through its facts only)."""
+    identity: tuple[Any, ...] | None = inspect(enterprise).identity
+    return identity[0] if identity else enterprise.id
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -320,13 +353,19 @@ def match(
 ) -> list[Match]:
     """Published products for this need: eligible ones first, then the near misses."""
     amount_d, term = check_need(amount, term_months)
-    facts = facts or facts_of(enterprise.id)
-    grades = active_grade_order()
-    values = criteria.need_values(facts, amount_d, term, grades)
-    values["response_since"] = utcnow() - timedelta(days=RESPONSE_WINDOW_DAYS)
-    rows = db.session.execute(_match_statement(grades, near_miss_max, limit), values).all()
+    facts = facts or facts_of(_id_of(enterprise))
+    active = last_active_grades()
+    rows = _matched_rows(facts, amount_d, term, active, near_miss_max, limit)
     if not rows:
-        return []
+        # None fit, or the grades last read are no longer the active ones: read and retry.
+        fresh = read_active_grades()
+        if fresh == active:
+            return []
+        active = fresh
+        rows = _matched_rows(facts, amount_d, term, active, near_miss_max, limit)
+        if not rows:
+            return []
+    grades = active.grades
     matches = []
     medians: dict[int, float] = {}
     translate = _translator()
@@ -380,7 +419,7 @@ def demands_fitting_bank(bank_id: int, demands: Sequence[Application]) -> list[A
             select(Product.id)
             .where(
                 Product.bank_id == bank_id,
-                Product.status == "published",
+                _PUBLISHED,
                 *criteria.predicates(criteria.need_of(need), grades),
             )
             .exists()

@@ -11,10 +11,10 @@ import itertools
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from app.auth.models import Role, User
 from app.auth.services import require_role
@@ -49,8 +49,41 @@ def compiled_active() -> tuple[Scorecard, CompiledScorecard]:
 def active_grade_order() -> tuple[str, ...]:
     """The active scorecard's grade codes, best first (what products' minimum grade and
     matching compare with); empty when no version is active."""
-    definition = db.session.scalar(select(Scorecard.definition).where(Scorecard.status == "active"))
-    return () if definition is None else grade_order(definition)
+    return read_active_grades().grades
+
+
+class ActiveGrades(NamedTuple):
+    version: int  # 0 when no version is active
+    grades: tuple[str, ...]
+
+
+# The active grades as this process last read them (a version never changes once stored).
+_last_read = ActiveGrades(0, ())
+
+
+def read_active_grades() -> ActiveGrades:
+    """The active version's number and grade order, read now (and kept for
+    `last_active_grades`)."""
+    global _last_read
+    row = db.session.execute(
+        select(Scorecard.version, Scorecard.definition).where(Scorecard.status == "active")
+    ).first()
+    _last_read = ActiveGrades(0, ()) if row is None else ActiveGrades(row[0], grade_order(row[1]))
+    return _last_read
+
+
+def last_active_grades() -> ActiveGrades:
+    """The active grades as this process last read them, without a query: possibly stale
+    (another process, or this transaction, may have activated a version since), so only for a
+    statement that checks itself with `active_version_is` and reads again when it fails."""
+    return _last_read
+
+
+def active_version_is(version: Any) -> ColumnElement[bool]:
+    """SQL: `version` (a bound parameter; 0 = none) is the number of the version active when
+    the statement runs."""
+    active = select(Scorecard.version).where(Scorecard.status == "active").scalar_subquery()
+    return func.coalesce(active, 0) == version
 
 
 def get_version(version: int) -> Scorecard:
