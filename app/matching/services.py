@@ -245,17 +245,20 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     (`ok_<code>`) for the wording.
 
     In two passes, the second only when the first falls short. First the eligible products,
-    lowest rate first: a plain conjunction of the criteria, which the database stops judging
-    at a product's first miss (most products miss the amount or the term). When `limit` of
-    them are eligible, they are the answer: eligible products rank before any near miss.
-    Otherwise every product's misses are counted, those with at most `near_miss_max` kept
-    (filtered before the sort: sorting every product costs more than counting twice) and
-    the best `limit` by (misses, rate) taken, its eligible rows left out, being the first
-    pass's. The second pass is gated on a count of the first, a constant both databases
-    evaluate before scanning (PostgreSQL's plan shows the scan not executed). Only the
-    chosen rows are joined to their full columns and their bank, and judged again
-    criterion by criterion for the wording. No row at all unless the active scorecard is
-    still the version bound as `scorecard_version`, whose order `grades` is.
+    lowest rate first (the partial index `ix_products_published_rate`): a plain conjunction
+    of the criteria, which the database stops judging at a product's first miss (most
+    products miss the amount or the term), and whose every verdict is therefore 1. When
+    `limit` of them are eligible, they are the answer: eligible products rank before any near
+    miss. Otherwise every product is judged criterion by criterion, its misses counted, those
+    with at most `near_miss_max` kept (filtered before the sort: sorting every product costs
+    more than counting twice) and the best `limit` by (misses, rate) taken, its eligible rows
+    left out, being the first pass's. The second pass is gated on a count of the first, a
+    constant both databases evaluate before scanning (PostgreSQL's plan shows the scan not
+    executed). The verdicts come with the chosen rows (each criterion is written twice in the
+    SQL, not three times: parsing and planning are most of its cost on PostgreSQL), which
+    only then are joined to their full columns and their bank. No row at all unless the
+    active scorecard is still the version bound as `scorecard_version`, whose order `grades`
+    is.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and
@@ -263,33 +266,38 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     """
     need = criteria.need_parameters()
     oks = criteria.predicates(need, grades)
-    misses = [case((ok, _ZERO), else_=_ONE) for ok in oks]
-    failed = functools.reduce(operator.add, misses).label("failed")
-    published = _PUBLISHED
+    codes = [f"ok_{c.code}" for c in CRITERIA]
     eligible = (
-        select(Product.id.label("id"), Product.bank_id.label("bank_id"), _ZERO.label("failed"))
-        .where(published, *oks)
+        select(Product.id.label("id"), Product.bank_id.label("bank_id"), _ZERO.label("failed"),
+               *[_ONE.label(code) for code in codes])
+        .where(_PUBLISHED, *oks)
         .order_by(Product.rate_min, Product.id)
         .limit(limit)
         .cte("eligible")
-    )
+    )  # fmt: skip
     short = select(func.count()).select_from(eligible).scalar_subquery() < limit
+    judgements = [
+        case((ok, _ONE), else_=_ZERO).label(code) for ok, code in zip(oks, codes, strict=True)
+    ]
+    judged = (
+        select(Product.id, Product.bank_id, Product.rate_min, *judgements)
+        .where(_PUBLISHED, short)
+        .subquery("judged")
+    )
+    verdicts = [judged.c[code] for code in codes]
+    failed = literal_column(str(len(codes)), Integer()) - functools.reduce(operator.add, verdicts)
     counted = (
-        select(Product.id.label("id"), Product.bank_id.label("bank_id"), failed)
-        .where(published, short, failed <= near_miss_max)
-        .order_by(failed, Product.rate_min, Product.id)
+        select(judged.c.id, judged.c.bank_id, failed.label("failed"), *verdicts)
+        .where(failed <= near_miss_max)
+        .order_by(failed, judged.c.rate_min, judged.c.id)
         .limit(limit)
         .subquery("counted")
     )
     # Read twice (the rows, and their banks for the medians): both databases compute it once.
     top = union_all(select(eligible), select(counted).where(counted.c.failed > 0)).cte("top")
     medians = _response_medians(select(top.c.bank_id))
-    verdicts = [
-        case((ok, _ONE), else_=_ZERO).label(f"ok_{c.code}")
-        for c, ok in zip(CRITERIA, oks, strict=True)
-    ]
     return (
-        select(*_VIEW_COLUMNS, medians.c.median, top.c.failed, *verdicts)
+        select(*_VIEW_COLUMNS, medians.c.median, top.c.failed, *[top.c[code] for code in codes])
         .join_from(top, Product, Product.id == top.c.id)
         .join(Bank, Bank.id == Product.bank_id)
         .outerjoin(medians, medians.c.bank_id == Product.bank_id)
