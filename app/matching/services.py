@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Text,
     bindparam,
     case,
     func,
@@ -43,8 +44,8 @@ from app.matching.criteria import CRITERIA
 from app.products.models import Product
 from app.scoring.services import (
     ActiveGrades,
+    active_definition_is,
     active_grade_order,
-    active_version_is,
     last_active_grades,
     read_active_grades,
 )
@@ -257,7 +258,7 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     executed). The verdicts come with the chosen rows (each criterion is written twice in the
     SQL, not three times: parsing and planning are most of its cost on PostgreSQL), which
     only then are joined to their full columns and their bank. No row at all unless the
-    active scorecard is still the version bound as `scorecard_version`, whose order `grades`
+    active scorecard's definition is still the one bound as `scorecard`, whose order `grades`
     is.
 
     Built once per grade order and reused: constructing the expressions costs more Python
@@ -305,7 +306,7 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
         # they are joined to their products by key rather than by a scan of every product.
         .where(
             top.c.failed <= near_miss_max,
-            active_version_is(bindparam("scorecard_version", type_=Integer())),
+            active_definition_is(bindparam("scorecard", type_=Text())),
         )
         .order_by(top.c.failed, Product.rate_min, Product.id)
         .limit(limit)
@@ -328,7 +329,7 @@ def _matched_rows(
 ) -> Sequence[Any]:
     values = criteria.need_values(facts, amount, term, active.grades)
     values["response_since"] = utcnow() - timedelta(days=RESPONSE_WINDOW_DAYS)
-    values["scorecard_version"] = active.version
+    values["scorecard"] = active.definition or ""
     statement = _match_statement(active.grades, near_miss_max, limit)
     return db.session.execute(statement, values).all()
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, TypeGuard
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Text, cast, func, select
 
 from app.auth.models import Role, User
 from app.auth.services import require_role
@@ -53,37 +53,41 @@ def active_grade_order() -> tuple[str, ...]:
 
 
 class ActiveGrades(NamedTuple):
-    version: int  # 0 when no version is active
+    # The active version's definition as stored (None: no version is active). Its text, not
+    # its version number: a number (or id) read inside a transaction that was rolled back
+    # may be given again to another definition.
+    definition: str | None
     grades: tuple[str, ...]
 
 
-# The active grades as this process last read them (a version never changes once stored).
-_last_read = ActiveGrades(0, ())
+# The active grades as this process last read them.
+_last_read = ActiveGrades(None, ())
+_ACTIVE_DEFINITION = (
+    select(cast(Scorecard.definition, Text)).where(Scorecard.status == "active").scalar_subquery()
+)
 
 
 def read_active_grades() -> ActiveGrades:
-    """The active version's number and grade order, read now (and kept for
+    """The active version's definition and grade order, read now (and kept for
     `last_active_grades`)."""
     global _last_read
-    row = db.session.execute(
-        select(Scorecard.version, Scorecard.definition).where(Scorecard.status == "active")
-    ).first()
-    _last_read = ActiveGrades(0, ()) if row is None else ActiveGrades(row[0], grade_order(row[1]))
+    definition = db.session.scalar(select(_ACTIVE_DEFINITION))
+    grades = () if definition is None else grade_order(json.loads(definition))
+    _last_read = ActiveGrades(definition, grades)
     return _last_read
 
 
 def last_active_grades() -> ActiveGrades:
     """The active grades as this process last read them, without a query: possibly stale
     (another process, or this transaction, may have activated a version since), so only for a
-    statement that checks itself with `active_version_is` and reads again when it fails."""
+    statement that checks itself with `active_definition_is` and reads again when it fails."""
     return _last_read
 
 
-def active_version_is(version: Any) -> ColumnElement[bool]:
-    """SQL: `version` (a bound parameter; 0 = none) is the number of the version active when
-    the statement runs."""
-    active = select(Scorecard.version).where(Scorecard.status == "active").scalar_subquery()
-    return func.coalesce(active, 0) == version
+def active_definition_is(definition: Any) -> ColumnElement[bool]:
+    """SQL: `definition` (a bound parameter: `ActiveGrades.definition`, "" for none) is the
+    active version's, as the statement sees it."""
+    return func.coalesce(_ACTIVE_DEFINITION, "") == definition
 
 
 def get_version(version: int) -> Scorecard:
