@@ -238,19 +238,20 @@ def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
     assert 0 < len(fitting) < len(demands)  # some fit, some do not
 
 
-def _activate_four_grades() -> None:
-    """Activate a new version whose grades are 甲 > 乙 > 丙 > 丁."""
+def _activate_four_grades(codes: tuple[str, ...] = ("甲", "乙", "丙", "丁")) -> None:
+    """Activate a new version with four grades, `codes` best first."""
     from app.scoring import services as scoring
     from tests.scoring.conftest import V1_FILE
 
     definition = json.loads(V1_FILE.read_text(encoding="utf-8"))["definition"]
+    best, good, fair, poor = codes
     renamed = dict(zip(("AAA", "AA", "A", "BBB", "BB", "B", "C"),
-                       ("甲", "甲", "乙", "乙", "丙", "丙", "丁"), strict=True))  # fmt: skip
+                       (best, best, good, good, fair, fair, poor), strict=True))  # fmt: skip
     definition["grades"] = [
-        {"grade": "甲", "min": 800, "label_zh": "优", "label_en": "Excellent"},
-        {"grade": "乙", "min": 600, "label_zh": "良", "label_en": "Good"},
-        {"grade": "丙", "min": 400, "label_zh": "中", "label_en": "Fair"},
-        {"grade": "丁", "min": 0, "label_zh": "差", "label_en": "Poor"},
+        {"grade": best, "min": 800, "label_zh": "优", "label_en": "Excellent"},
+        {"grade": good, "min": 600, "label_zh": "良", "label_en": "Good"},
+        {"grade": fair, "min": 400, "label_zh": "中", "label_en": "Fair"},
+        {"grade": poor, "min": 0, "label_zh": "差", "label_en": "Poor"},
     ]
     for cap in definition["caps"]:
         cap["max_grade"] = renamed[cap["max_grade"]]
@@ -314,3 +315,20 @@ def test_matching_takes_a_newly_activated_order_it_had_not_read(factories, enter
     assert [c["detail"] for c in result.checks if not c["passed"]] == [
         "信用等级 AA 不在现行评分卡中，待重新评分"
     ]
+
+
+def test_matching_is_not_misled_by_a_version_number_given_again(factories, enterprise, facts):
+    """A version read in a transaction that was rolled back leaves its number free for another
+    definition: the kept order must be told apart from the new one all the same."""
+    product, graded = make_product(factories.bank()), replace(facts, grade="甲")
+    savepoint = db.session.begin_nested()
+    _activate_four_grades(("甲", "乙", "丙", "丁"))
+    product.min_grade = "乙"
+    db.session.flush()
+    assert [m.eligible for m in services.match(enterprise, "200000", 12, facts=graded)] == [True]
+    savepoint.rollback()
+
+    _activate_four_grades(("乙", "甲", "丙", "丁"))  # the same version number, 甲 now below 乙
+    product.min_grade = "乙"
+    db.session.flush()
+    assert [m.eligible for m in services.match(enterprise, "200000", 12, facts=graded)] == [False]
