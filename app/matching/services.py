@@ -233,10 +233,7 @@ def _rank(matches: list[Match], amount: Decimal, term: int, medians: dict[int, f
 # on every match, and a shorter text for the driver to convert.
 _ZERO: ColumnElement[int] = literal_column("0", Integer())
 _ONE: ColumnElement[int] = literal_column("1", Integer())
-# Written into the SQL too, so that both databases can plan with the partial index of the
-# published products by rate (`ix_products_published_rate`), which a bound value would not
-# be known to satisfy.
-_PUBLISHED = Product.status == literal_column("'published'")
+_PUBLISHED = Product.status == "published"
 
 
 @functools.lru_cache(maxsize=64)
@@ -246,20 +243,19 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     (`ok_<code>`) for the wording.
 
     In two passes, the second only when the first falls short. First the eligible products,
-    lowest rate first (the partial index `ix_products_published_rate`): a plain conjunction
-    of the criteria, which the database stops judging at a product's first miss (most
-    products miss the amount or the term), and whose every verdict is therefore 1. When
-    `limit` of them are eligible, they are the answer: eligible products rank before any near
-    miss. Otherwise every product is judged criterion by criterion, its misses counted, those
-    with at most `near_miss_max` kept (filtered before the sort: sorting every product costs
-    more than counting twice) and the best `limit` by (misses, rate) taken, its eligible rows
-    left out, being the first pass's. The second pass is gated on a count of the first, a
-    constant both databases evaluate before scanning (PostgreSQL's plan shows the scan not
-    executed). The verdicts come with the chosen rows (each criterion is written twice in the
-    SQL, not three times: parsing and planning are most of its cost on PostgreSQL), which
-    only then are joined to their full columns and their bank. No row at all unless the
-    active scorecard's definition is still the one bound as `scorecard`, whose order `grades`
-    is.
+    lowest rate first: a plain conjunction of the criteria, which the database stops judging
+    at a product's first miss (most products miss the amount or the term), and whose every
+    verdict is therefore 1. When `limit` of them are eligible, they are the answer: eligible
+    products rank before any near miss. Otherwise every product is judged criterion by
+    criterion, its misses counted, those with at most `near_miss_max` kept (filtered before
+    the sort: sorting every product costs more than counting twice) and the best `limit` by
+    (misses, rate) taken, its eligible rows left out, being the first pass's. The second
+    pass is gated on a count of the first, a constant both databases evaluate before
+    scanning (PostgreSQL's plan shows the scan not executed). The verdicts come with the
+    chosen rows (each criterion is written twice in the SQL, not three times: parsing and
+    planning are most of its cost on PostgreSQL), which only then are joined to their full
+    columns and their bank. No row at all unless the active scorecard's definition is still
+    the one bound as `scorecard`, whose order `grades` is.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and

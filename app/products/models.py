@@ -6,17 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    text,
-)
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.banks.models import Bank
@@ -65,15 +55,6 @@ class Product(db.Model):
             "term_min_months > 0 AND term_min_months <= term_max_months", name="term_range"
         ),
         CheckConstraint("rate_min > 0 AND rate_min <= rate_max", name="rate_range"),
-        # Matching reads the published products lowest rate first and stops at the first
-        # page of eligible ones (`matching.services._match_statement`).
-        Index(
-            "ix_products_published_rate",
-            "rate_min",
-            "id",
-            postgresql_where=text("status = 'published'"),
-            sqlite_where=text("status = 'published'"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
