@@ -2,9 +2,10 @@
 
 The products (50 banks, random but realistic criteria: a third limited to some regions or
 industries, minimum grades, scores, years and tax grades, amount and term ranges) are bulk
-inserted into a fresh, migrated database; then `matching.services.match()` — the enterprise's
-facts, the SQL pass over every published product, the explained checks and the ranking — runs
-`iterations` times in a child process (`python -m bench.matching`), each call timed.
+inserted into a fresh, migrated database, which is then analyzed; then
+`matching.services.match()` — the enterprise's facts, the SQL pass over every published
+product, the explained checks and the ranking — runs `iterations` times in a child process
+(`python -m bench.matching`), each call timed.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def _seed(n_products: int) -> int:
 
 def child(steps: dict) -> dict:
     from flask_migrate import upgrade
+    from sqlalchemy import text
 
     from app import create_app
     from app.enterprises.models import Enterprise
@@ -99,6 +101,10 @@ def child(steps: dict) -> dict:
         upgrade(directory=str(ROOT / "migrations"))
         started = time.perf_counter()
         enterprise_id = _seed(steps["products"])
+        # The statistics autovacuum would gather within a minute of the bulk insert: without
+        # them the plans are guesses, and would change whenever it happened to run.
+        sa_db.session.execute(text("ANALYZE"))
+        sa_db.session.commit()
         seed_seconds = time.perf_counter() - started
         enterprise = sa_db.session.get(Enterprise, enterprise_id)
         for _ in range(5):  # warm caches and compiled statements

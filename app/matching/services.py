@@ -23,9 +23,11 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Text,
     bindparam,
     case,
     func,
+    inspect,
     literal_column,
     select,
     union_all,
@@ -40,7 +42,13 @@ from app.facts.services import EnterpriseFacts, facts_for, facts_of
 from app.matching import criteria
 from app.matching.criteria import CRITERIA
 from app.products.models import Product
-from app.scoring.services import active_grade_order
+from app.scoring.services import (
+    ActiveGrades,
+    active_definition_is,
+    active_grade_order,
+    last_active_grades,
+    read_active_grades,
+)
 from app.util import format_rate
 
 NEAR_MISS_MAX = 2  # products failing more checks than this are not shown
@@ -225,6 +233,7 @@ def _rank(matches: list[Match], amount: Decimal, term: int, medians: dict[int, f
 # on every match, and a shorter text for the driver to convert.
 _ZERO: ColumnElement[int] = literal_column("0", Integer())
 _ONE: ColumnElement[int] = literal_column("1", Integer())
+_PUBLISHED = Product.status == "published"
 
 
 @functools.lru_cache(maxsize=64)
@@ -235,15 +244,18 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
 
     In two passes, the second only when the first falls short. First the eligible products,
     lowest rate first: a plain conjunction of the criteria, which the database stops judging
-    at a product's first miss (most products miss the amount or the term). When `limit` of
-    them are eligible, they are the answer: eligible products rank before any near miss.
-    Otherwise every product's misses are counted, those with at most `near_miss_max` kept
-    (filtered before the sort: sorting every product costs more than counting twice) and
-    the best `limit` by (misses, rate) taken, its eligible rows left out, being the first
-    pass's. The second pass is gated on a count of the first, a constant both databases
-    evaluate before scanning (PostgreSQL's plan shows the scan not executed). Only the
-    chosen rows are joined to their full columns and their bank, and judged again
-    criterion by criterion for the wording.
+    at a product's first miss (most products miss the amount or the term), and whose every
+    verdict is therefore 1. When `limit` of them are eligible, they are the answer: eligible
+    products rank before any near miss. Otherwise every product is judged criterion by
+    criterion, its misses counted, those with at most `near_miss_max` kept (filtered before
+    the sort: sorting every product costs more than counting twice) and the best `limit` by
+    (misses, rate) taken, its eligible rows left out, being the first pass's. The second
+    pass is gated on a count of the first, a constant both databases evaluate before
+    scanning (PostgreSQL's plan shows the scan not executed). The verdicts come with the
+    chosen rows (each criterion is written twice in the SQL, not three times: parsing and
+    planning are most of its cost on PostgreSQL), which only then are joined to their full
+    columns and their bank. No row at all unless the active scorecard's definition is still
+    the one bound as `scorecard`, whose order `grades` is.
 
     Built once per grade order and reused: constructing the expressions costs more Python
     time than running them. Expressions are immutable, so sharing them between requests and
@@ -251,39 +263,47 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
     """
     need = criteria.need_parameters()
     oks = criteria.predicates(need, grades)
-    misses = [case((ok, _ZERO), else_=_ONE) for ok in oks]
-    failed = functools.reduce(operator.add, misses).label("failed")
-    published = Product.status == "published"
+    codes = [f"ok_{c.code}" for c in CRITERIA]
     eligible = (
-        select(Product.id.label("id"), Product.bank_id.label("bank_id"), _ZERO.label("failed"))
-        .where(published, *oks)
+        select(Product.id.label("id"), Product.bank_id.label("bank_id"), _ZERO.label("failed"),
+               *[_ONE.label(code) for code in codes])
+        .where(_PUBLISHED, *oks)
         .order_by(Product.rate_min, Product.id)
         .limit(limit)
         .cte("eligible")
-    )
+    )  # fmt: skip
     short = select(func.count()).select_from(eligible).scalar_subquery() < limit
+    judgements = [
+        case((ok, _ONE), else_=_ZERO).label(code) for ok, code in zip(oks, codes, strict=True)
+    ]
+    judged = (
+        select(Product.id, Product.bank_id, Product.rate_min, *judgements)
+        .where(_PUBLISHED, short)
+        .subquery("judged")
+    )
+    verdicts = [judged.c[code] for code in codes]
+    failed = literal_column(str(len(codes)), Integer()) - functools.reduce(operator.add, verdicts)
     counted = (
-        select(Product.id.label("id"), Product.bank_id.label("bank_id"), failed)
-        .where(published, short, failed <= near_miss_max)
-        .order_by(failed, Product.rate_min, Product.id)
+        select(judged.c.id, judged.c.bank_id, failed.label("failed"), *verdicts)
+        .where(failed <= near_miss_max)
+        .order_by(failed, judged.c.rate_min, judged.c.id)
         .limit(limit)
         .subquery("counted")
     )
     # Read twice (the rows, and their banks for the medians): both databases compute it once.
     top = union_all(select(eligible), select(counted).where(counted.c.failed > 0)).cte("top")
     medians = _response_medians(select(top.c.bank_id))
-    verdicts = [
-        case((ok, _ONE), else_=_ZERO).label(f"ok_{c.code}")
-        for c, ok in zip(CRITERIA, oks, strict=True)
-    ]
     return (
-        select(*_VIEW_COLUMNS, medians.c.median, top.c.failed, *verdicts)
+        select(*_VIEW_COLUMNS, medians.c.median, top.c.failed, *[top.c[code] for code in codes])
         .join_from(top, Product, Product.id == top.c.id)
         .join(Bank, Bank.id == Product.bank_id)
         .outerjoin(medians, medians.c.bank_id == Product.bank_id)
         # Already true of every row; it keeps PostgreSQL's estimate of them small, so that
         # they are joined to their products by key rather than by a scan of every product.
-        .where(top.c.failed <= near_miss_max)
+        .where(
+            top.c.failed <= near_miss_max,
+            active_definition_is(bindparam("scorecard", type_=Text())),
+        )
         .order_by(top.c.failed, Product.rate_min, Product.id)
         .limit(limit)
     )
@@ -292,11 +312,29 @@ def _match_statement(grades: tuple[str, ...], near_miss_max: int, limit: int):
 @functools.lru_cache(maxsize=16)
 def _fitting_statement(grades: tuple[str, ...]):
     need = criteria.need_parameters()
-    return (
-        select(Product.bank_id)
-        .where(Product.status == "published", *criteria.predicates(need, grades))
-        .distinct()
-    )
+    return select(Product.bank_id).where(_PUBLISHED, *criteria.predicates(need, grades)).distinct()
+
+
+def _matched_rows(
+    facts: EnterpriseFacts,
+    amount: Decimal,
+    term: int,
+    active: ActiveGrades,
+    near_miss_max: int,
+    limit: int,
+) -> Sequence[Any]:
+    values = criteria.need_values(facts, amount, term, active.grades)
+    values["response_since"] = utcnow() - timedelta(days=RESPONSE_WINDOW_DAYS)
+    values["scorecard"] = active.definition or ""
+    statement = _match_statement(active.grades, near_miss_max, limit)
+    return db.session.execute(statement, values).all()
+
+
+def _id_of(enterprise: Enterprise) -> int:
+    """Its id, without the reload of an instance that a commit or rollback expired (matching
+    reads the enterprise through its facts only)."""
+    identity: tuple[Any, ...] | None = inspect(enterprise).identity
+    return identity[0] if identity else enterprise.id
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -320,13 +358,19 @@ def match(
 ) -> list[Match]:
     """Published products for this need: eligible ones first, then the near misses."""
     amount_d, term = check_need(amount, term_months)
-    facts = facts or facts_of(enterprise.id)
-    grades = active_grade_order()
-    values = criteria.need_values(facts, amount_d, term, grades)
-    values["response_since"] = utcnow() - timedelta(days=RESPONSE_WINDOW_DAYS)
-    rows = db.session.execute(_match_statement(grades, near_miss_max, limit), values).all()
+    facts = facts or facts_of(_id_of(enterprise))
+    active = last_active_grades()
+    rows = _matched_rows(facts, amount_d, term, active, near_miss_max, limit)
     if not rows:
-        return []
+        # None fit, or the grades last read are no longer the active ones: read and retry.
+        fresh = read_active_grades()
+        if fresh == active:
+            return []
+        active = fresh
+        rows = _matched_rows(facts, amount_d, term, active, near_miss_max, limit)
+        if not rows:
+            return []
+    grades = active.grades
     matches = []
     medians: dict[int, float] = {}
     translate = _translator()
@@ -380,7 +424,7 @@ def demands_fitting_bank(bank_id: int, demands: Sequence[Application]) -> list[A
             select(Product.id)
             .where(
                 Product.bank_id == bank_id,
-                Product.status == "published",
+                _PUBLISHED,
                 *criteria.predicates(criteria.need_of(need), grades),
             )
             .exists()

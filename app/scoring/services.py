@@ -11,10 +11,10 @@ import itertools
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Text, cast, func, select
 
 from app.auth.models import Role, User
 from app.auth.services import require_role
@@ -49,8 +49,45 @@ def compiled_active() -> tuple[Scorecard, CompiledScorecard]:
 def active_grade_order() -> tuple[str, ...]:
     """The active scorecard's grade codes, best first (what products' minimum grade and
     matching compare with); empty when no version is active."""
-    definition = db.session.scalar(select(Scorecard.definition).where(Scorecard.status == "active"))
-    return () if definition is None else grade_order(definition)
+    return read_active_grades().grades
+
+
+class ActiveGrades(NamedTuple):
+    # The active version's definition as stored (None: no version is active). Its text, not
+    # its version number: a number (or id) read inside a transaction that was rolled back
+    # may be given again to another definition.
+    definition: str | None
+    grades: tuple[str, ...]
+
+
+# The active grades as this process last read them.
+_last_read = ActiveGrades(None, ())
+_ACTIVE_DEFINITION = (
+    select(cast(Scorecard.definition, Text)).where(Scorecard.status == "active").scalar_subquery()
+)
+
+
+def read_active_grades() -> ActiveGrades:
+    """The active version's definition and grade order, read now (and kept for
+    `last_active_grades`)."""
+    global _last_read
+    definition = db.session.scalar(select(_ACTIVE_DEFINITION))
+    grades = () if definition is None else grade_order(json.loads(definition))
+    _last_read = ActiveGrades(definition, grades)
+    return _last_read
+
+
+def last_active_grades() -> ActiveGrades:
+    """The active grades as this process last read them, without a query: possibly stale
+    (another process, or this transaction, may have activated a version since), so only for a
+    statement that checks itself with `active_definition_is` and reads again when it fails."""
+    return _last_read
+
+
+def active_definition_is(definition: Any) -> ColumnElement[bool]:
+    """SQL: `definition` (a bound parameter: `ActiveGrades.definition`, "" for none) is the
+    active version's, as the statement sees it."""
+    return func.coalesce(_ACTIVE_DEFINITION, "") == definition
 
 
 def get_version(version: int) -> Scorecard:

@@ -238,26 +238,34 @@ def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
     assert 0 < len(fitting) < len(demands)  # some fit, some do not
 
 
-def test_a_scorecard_with_other_grade_codes_keeps_matching_working(factories, enterprise, facts):
-    """Grades are the active scorecard's data: products and matching ask its order."""
-    from app.errors import ValidationFailed
+def _activate_four_grades(codes: tuple[str, ...] = ("甲", "乙", "丙", "丁")) -> None:
+    """Activate a new version with four grades, `codes` best first."""
     from app.scoring import services as scoring
     from tests.scoring.conftest import V1_FILE
 
-    old_product = make_product(factories.bank(), name="旧等级", min_grade="AA")
     definition = json.loads(V1_FILE.read_text(encoding="utf-8"))["definition"]
+    best, good, fair, poor = codes
     renamed = dict(zip(("AAA", "AA", "A", "BBB", "BB", "B", "C"),
-                       ("甲", "甲", "乙", "乙", "丙", "丙", "丁"), strict=True))  # fmt: skip
+                       (best, best, good, good, fair, fair, poor), strict=True))  # fmt: skip
     definition["grades"] = [
-        {"grade": "甲", "min": 800, "label_zh": "优", "label_en": "Excellent"},
-        {"grade": "乙", "min": 600, "label_zh": "良", "label_en": "Good"},
-        {"grade": "丙", "min": 400, "label_zh": "中", "label_en": "Fair"},
-        {"grade": "丁", "min": 0, "label_zh": "差", "label_en": "Poor"},
+        {"grade": best, "min": 800, "label_zh": "优", "label_en": "Excellent"},
+        {"grade": good, "min": 600, "label_zh": "良", "label_en": "Good"},
+        {"grade": fair, "min": 400, "label_zh": "中", "label_en": "Fair"},
+        {"grade": poor, "min": 0, "label_zh": "差", "label_en": "Poor"},
     ]
     for cap in definition["caps"]:
         cap["max_grade"] = renamed[cap["max_grade"]]
     card = scoring.create_version(definition, user_id=None)
     scoring.activate(card.version, user_id=None)
+
+
+def test_a_scorecard_with_other_grade_codes_keeps_matching_working(factories, enterprise, facts):
+    """Grades are the active scorecard's data: products and matching ask its order."""
+    from app.errors import ValidationFailed
+    from app.scoring import services as scoring
+
+    old_product = make_product(factories.bank(), name="旧等级", min_grade="AA")
+    _activate_four_grades()
     assert scoring.active_grade_order() == ("甲", "乙", "丙", "丁")
 
     with pytest.raises(ValidationFailed) as refused:
@@ -289,3 +297,38 @@ def test_a_scorecard_with_other_grade_codes_keeps_matching_working(factories, en
     db.session.add(demand)
     db.session.flush()
     assert services.demands_fitting_bank(bank.id, [demand]) == []
+
+
+def test_matching_takes_a_newly_activated_order_it_had_not_read(factories, enterprise, facts):
+    """Matching keeps the grade order it last read and its statement checks that the version
+    is still active: an activation elsewhere (here, after a match) still takes effect."""
+    product = make_product(factories.bank(), name="乙级可贷", min_grade="AA")
+    graded = replace(facts, grade="AA")
+    assert [m.eligible for m in services.match(enterprise, "200000", 12, facts=graded)] == [True]
+
+    _activate_four_grades()
+    product.min_grade = "乙"
+    db.session.flush()
+    (result,) = services.match(enterprise, "200000", 12, facts=replace(facts, grade="乙"))
+    assert result.eligible
+    (result,) = services.match(enterprise, "200000", 12, facts=graded)
+    assert [c["detail"] for c in result.checks if not c["passed"]] == [
+        "信用等级 AA 不在现行评分卡中，待重新评分"
+    ]
+
+
+def test_matching_is_not_misled_by_a_version_number_given_again(factories, enterprise, facts):
+    """A version read in a transaction that was rolled back leaves its number free for another
+    definition: the kept order must be told apart from the new one all the same."""
+    product, graded = make_product(factories.bank()), replace(facts, grade="甲")
+    savepoint = db.session.begin_nested()
+    _activate_four_grades(("甲", "乙", "丙", "丁"))
+    product.min_grade = "乙"
+    db.session.flush()
+    assert [m.eligible for m in services.match(enterprise, "200000", 12, facts=graded)] == [True]
+    savepoint.rollback()
+
+    _activate_four_grades(("乙", "甲", "丙", "丁"))  # the same version number, 甲 now below 乙
+    product.min_grade = "乙"
+    db.session.flush()
+    assert [m.eligible for m in services.match(enterprise, "200000", 12, facts=graded)] == [False]
