@@ -444,6 +444,16 @@ def test_the_check_finds_what_weaker_rules_leak(world, monkeypatch, weaker):
     assert any("applicants" in leak for leak in leaks(views((202501,), {}, world), facts, 3))
 
 
+def _leaks_of(app, world, places, loans, period, question, n=2) -> list[str]:
+    """What the views of `question` over `period` leak of these data, N being `n`."""
+    app.config["STATS_MIN_ENTERPRISES"] = n
+    try:
+        facts = _store(world, places, loans)  # before the views read them
+        return leaks(views(period, question, world), facts, n)
+    finally:
+        app.config["STATS_MIN_ENTERPRISES"] = 3
+
+
 def test_a_cell_is_withheld_alike_in_both_tables_that_show_it(app, world):
     """The property test's find, as Hypothesis drew it (seed 142822405789143533232116539044070979930).
     西安 has two applicants: both applied to bank A, one also to bank B. The bank table of
@@ -466,13 +476,8 @@ def test_a_cell_is_withheld_alike_in_both_tables_that_show_it(app, world):
         Loan(2, "PB1", 202502, "expired", "BB", True),
         Loan(5, "PA2", 202503, "disbursed", "BA", False),
     ]
-    app.config["STATS_MIN_ENTERPRISES"] = 2
-    try:
-        facts = _store(world, places, loans)
-        problems = leaks(views(MONTHS, {"place": "610100", "bank": "PRBA"}, world), facts, 2)
-        assert not problems, problems
-    finally:
-        app.config["STATS_MIN_ENTERPRISES"] = 3
+    problems = _leaks_of(app, world, places, loans, MONTHS, {"place": "610100", "bank": "PRBA"})
+    assert not problems, problems
 
 
 @pytest.mark.xfail(
@@ -498,13 +503,8 @@ def test_a_cell_equal_to_a_shown_total_does_not_protect_its_row(app, world):
         Loan(3, "open", 202501, "submitted", "BB", False),
         Loan(4, "open", 202501, "submitted", "BB", False),
     ]
-    app.config["STATS_MIN_ENTERPRISES"] = 2
-    try:
-        facts = _store(world, places, loans)
-        problems = leaks(views((202501,), {"place": "610100", "bank": "PRBA"}, world), facts, 2)
-        assert not problems, problems
-    finally:
-        app.config["STATS_MIN_ENTERPRISES"] = 3
+    problems = _leaks_of(app, world, places, loans, (202501,), {"place": "610100", "bank": "PRBA"})
+    assert not problems, problems
 
 
 @pytest.mark.xfail(
@@ -526,10 +526,5 @@ def test_a_county_cell_equal_to_its_city_cell_does_not_protect_its_row(app, worl
     kinds = ["PA1", "PA1", "PB1", "PB1", "PB1", "PA1", "PA1"]  # enterprise 0 … 6
     loans = [Loan(enterprise, kind, 202501, "submitted", "BA", False)
              for enterprise, kind in enumerate(kinds)]  # fmt: skip
-    app.config["STATS_MIN_ENTERPRISES"] = 2
-    try:
-        facts = _store(world, places, loans)
-        problems = leaks(views((202501,), {"place": "610104", "bank": "PRBA"}, world), facts, 2)
-        assert not problems, problems
-    finally:
-        app.config["STATS_MIN_ENTERPRISES"] = 3
+    problems = _leaks_of(app, world, places, loans, (202501,), {"place": "610104", "bank": "PRBA"})
+    assert not problems, problems
