@@ -26,6 +26,26 @@ CHROMIUM_ARGS = [
 _APPS: dict = {}
 
 
+def _read_whole(app):
+    """`app` with each response read to the end, and closed, before werkzeug writes it.
+
+    werkzeug's development server closes the response only after draining the socket; when
+    Chromium drops a connection mid-response (a navigation cancels a static file), that drain
+    raises and the opened file is never closed, which the suite's `filterwarnings = error`
+    turns into a failure of whichever test happens to be running.
+    """
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return wsgi
+
+
 @contextmanager
 def _serve(path):
     """The app on its own migrated SQLite database at `path`, served on a free port."""
@@ -39,7 +59,7 @@ def _serve(path):
     app = create_app(LiveConfig)
     with app.app_context():
         upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "..", "migrations"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
