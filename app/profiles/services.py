@@ -203,8 +203,12 @@ def snapshot_values(features: Features, result: Result) -> dict[str, Any]:
     }
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every snapshot: `json.dumps` with any non-default option builds a new
+# `JSONEncoder` per call, and a full rebuild encodes 100,000 snapshots of four columns each.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
+_dumps = _ENCODER.encode
 
 
 JSON_COLUMNS = ("dimensions", "reasons", "coverage", "features")
@@ -213,11 +217,22 @@ SCALAR_COLUMNS = ("score", "raw_score", "grade", "confidence", "confidence_level
 
 def encode(version: int, values: Mapping[str, Any]) -> tuple[dict[str, str], str]:
     """(the JSON columns as text, the fingerprint): SHA-256 over the version, the scalar
-    results and the JSON columns, with the calendar-only features left out."""
-    encoded = {name: _dumps(values[name]) for name in JSON_COLUMNS}
-    steady = {k: v for k, v in values["features"].items() if k not in _CALENDAR_FEATURES}
+    results and the JSON columns, with the calendar-only features left out.
+
+    The features are encoded once: the steady ones (sorted, as the fingerprint has always
+    read them), then the calendar ones put in front of them for the stored column."""
+    features = values["features"]
+    steady = {k: v for k, v in features.items() if k not in _CALENDAR_FEATURES}
+    steady_text = _dumps(steady)
+    calendar = {k: features[k] for k in _CALENDAR_FEATURES if k in features}
+    features_text = steady_text
+    if calendar:
+        calendar_text = _dumps(calendar)
+        features_text = calendar_text[:-1] + "," + steady_text[1:] if steady else calendar_text
+    encoded = {name: _dumps(values[name]) for name in ("dimensions", "reasons", "coverage")}
+    encoded["features"] = features_text
     parts = [str(version), *(str(values[k]) for k in SCALAR_COLUMNS)]
-    parts += [encoded["dimensions"], encoded["reasons"], encoded["coverage"], _dumps(steady)]
+    parts += [encoded["dimensions"], encoded["reasons"], encoded["coverage"], steady_text]
     return encoded, hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -4,6 +4,8 @@ snapshots kept, the current pointer, scorecard activation, triggers and dates.""
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -142,3 +144,26 @@ def test_a_late_payer_scores_below_a_punctual_one(punctual, factories, sources):
     profiles = services.latest_profiles([good.id, late.id])
     assert profiles[late.id].score < profiles[good.id].score
     assert "TAX_LATE" in [r["code"] for r in profiles[late.id].reasons]
+
+
+def test_the_stored_text_and_the_fingerprint_keep_their_format(punctual):
+    """Fingerprints written by earlier code must still compare equal, or every profile would
+    be written again once for nothing. The fingerprint is the SHA-256 of the version, the
+    scalar results and the sorted JSON of the columns with the calendar features left out,
+    and the stored features are that JSON with the calendar ones (they differ day by day)."""
+    good = punctual()
+    services.rebuild([good.id], trigger="manual")
+    snap = services.latest_profile(good.id)
+    stored = {k: getattr(snap, k) for k in (*services.SCALAR_COLUMNS, *services.JSON_COLUMNS)}
+    encoded, digest = services.encode(snap.scorecard_version, stored)
+
+    def dumps(value):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    steady = {k: v for k, v in stored["features"].items() if k not in ("as_of", "age_years")}
+    parts = [str(snap.scorecard_version), *(str(stored[k]) for k in services.SCALAR_COLUMNS)]
+    parts += [dumps(stored[k]) for k in ("dimensions", "reasons", "coverage")] + [dumps(steady)]
+    assert digest == hashlib.sha256("\x1f".join(parts).encode()).hexdigest() == snap.fingerprint
+    assert {k: dumps(stored[k]) for k in services.JSON_COLUMNS} == encoded
+    assert json.loads(encoded["features"]) == stored["features"]
+    assert {"as_of", "age_years"} <= set(stored["features"])
