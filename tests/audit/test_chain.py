@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import pytest
 from sqlalchemy import select, text
@@ -173,7 +172,7 @@ def test_chain_intact_after_concurrent_writes_from_threads(app):
             db.session.commit()
 
 
-HOLD = 0.25  # seconds each reader keeps its transaction (and its chain's lock) open
+LOCK_TIMEOUT = "2s"  # how long an append may wait for a lock before PostgreSQL gives up
 
 
 def _app_with_pool(app, size: int):
@@ -188,11 +187,19 @@ def _app_with_pool(app, size: int):
     return create_app(Wide)
 
 
-def _timed_appends(app, ids: list[tuple[int, int, int]]) -> list[float]:
-    """One thread per (user, bank, enterprise): all append at once, each then holds its
-    transaction open for HOLD seconds; the seconds each append statement took."""
+def _held_appends(app, ids: list[tuple[int, int, int]]) -> tuple[int, int]:
+    """One thread per (user, bank, enterprise): all append at once, with a lock timeout, and
+    each keeps its transaction (and whatever lock the append took) open until every thread has
+    either appended or given up waiting for a lock. Returns (appended, timed out).
+
+    No clock is read: an append that needs another's lock can only get it when that one
+    commits, and nobody commits before everybody has answered, so it waits out LOCK_TIMEOUT
+    and is counted as timed out, however fast or slow the machine."""
     barrier = threading.Barrier(len(ids))
-    took: list[float] = []
+    answered = threading.Semaphore(0)
+    release = threading.Event()
+    appended: list[int] = []
+    timed_out: list[int] = []
     errors: list[BaseException] = []
 
     def worker(user_id, bank_id, enterprise_id):
@@ -201,32 +208,44 @@ def _timed_appends(app, ids: list[tuple[int, int, int]]) -> list[float]:
                 db.session.execute(text("SELECT 1"))  # a connection of its own, ready
                 db.session.commit()
                 barrier.wait()
-                start = time.perf_counter()
-                services.append(
-                    user_id=user_id, bank_id=bank_id, enterprise_id=enterprise_id,
-                    endpoint="/t", channel="api", outcome="allowed",
-                )  # fmt: skip
-                took.append(time.perf_counter() - start)
-                time.sleep(HOLD)  # the rest of the request, its lock still held
+                db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                try:
+                    services.append(
+                        user_id=user_id, bank_id=bank_id, enterprise_id=enterprise_id,
+                        endpoint="/t", channel="api", outcome="allowed",
+                    )  # fmt: skip
+                except DBAPIError as exc:
+                    if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                        raise
+                    db.session.rollback()
+                    timed_out.append(enterprise_id)
+                else:
+                    appended.append(enterprise_id)
+                answered.release()
+                release.wait(timeout=120)  # the rest of the request, its lock still held
                 db.session.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
+            answered.release()
 
     threads = [threading.Thread(target=worker, args=i) for i in ids]
     for t in threads:
         t.start()
+    for _ in threads:
+        answered.acquire(timeout=120)
+    release.set()
     for t in threads:
         t.join()
     assert not errors, errors
-    return took
+    return len(appended), len(timed_out)
 
 
 @pytest.mark.committing
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
 def test_sixteen_readers_of_different_enterprises_do_not_wait_for_each_other(app):
-    """Measured: 16 threads append for 16 enterprises at once and hold their transactions
-    for HOLD seconds; no append waits for another (each returns well within HOLD), where 16
-    appends for one enterprise queue behind each other (the slowest waits 15 × HOLD)."""
+    """16 threads append for 16 enterprises at once and keep their transactions open until all
+    have answered: all 16 append, so none waited for another's lock; 16 appends for one
+    enterprise, held the same way, queue behind the first: 1 appends, 15 time out waiting."""
     with app.app_context():
         from tests.factories import Factories
 
@@ -238,12 +257,10 @@ def test_sixteen_readers_of_different_enterprises_do_not_wait_for_each_other(app
         enterprise_ids = [e.id for e in enterprises]
     wide = _app_with_pool(app, 20)  # the default pool (5 + 10 overflow) would queue the 16th
     try:
-        apart = _timed_appends(wide, [(user_id, bank_id, e) for e in enterprise_ids])
-        together = _timed_appends(wide, [(user_id, bank_id, enterprise_ids[0])] * 16)
-        print(f"\n16 enterprises: slowest append {max(apart) * 1000:.0f} ms; "
-              f"one enterprise: slowest {max(together) * 1000:.0f} ms (hold {HOLD * 1000:.0f} ms)")  # fmt: skip
-        assert max(apart) < HOLD, apart  # nobody waited for another's lock
-        assert max(together) > 10 * HOLD, together  # the same chain does queue
+        apart = _held_appends(wide, [(user_id, bank_id, e) for e in enterprise_ids])
+        together = _held_appends(wide, [(user_id, bank_id, enterprise_ids[0])] * 16)
+        assert apart == (16, 0)  # nobody waited for another's lock
+        assert together == (1, 15)  # the same chain does queue
         with app.app_context():
             result = services.verify_chain()
             assert result.ok, result.message
