@@ -53,12 +53,21 @@ test-postgres: venv translations
 		$(BIN)/pytest -q -m "not browser"; \
 	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
 
+# The instants run side by side, one pytest per core (each on its own SQLite file); their
+# outputs are shown in the order of tests/dates.txt, the whole of a failed one's.
+DATE_JOBS ?= $(shell nproc)
 test-dates: venv translations
-	@for when in $$(grep -v '^#' tests/dates.txt); do \
-		echo "== SQLite at $$when"; \
-		XYD_TEST_NOW=$$when env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not browser" \
-			|| exit 1; \
-	done
+	@logs=$$(mktemp -d); \
+	grep -v '^#' tests/dates.txt | xargs -P $(DATE_JOBS) -I{} sh -c \
+		'XYD_TEST_NOW={} env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider \
+			-m "not browser" > "$$0/{}.log" 2>&1; echo $$? > "$$0/{}.rc"' "$$logs"; \
+	failed=0; \
+	for when in $$(grep -v '^#' tests/dates.txt); do \
+		if [ "$$(cat "$$logs/$$when.rc")" = 0 ]; then \
+			echo "== SQLite at $$when: $$(tail -1 "$$logs/$$when.log")"; \
+		else echo "== SQLite at $$when FAILED:"; cat "$$logs/$$when.log"; failed=1; fi; \
+	done; \
+	rm -rf "$$logs"; exit $$failed
 
 # The API against its own OpenAPI document: Schemathesis sends generated requests to every
 # operation with a token of each role (tests/fuzz; on PostgreSQL when TEST_DATABASE_URL is
