@@ -5,14 +5,17 @@ it does not exist (not found, never forbidden)."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import Role, User
+from app.clock import local_today
 from app.errors import NotFound
 from app.extensions import db
+from app.workcalendar.services import working_days_between
 
 Case = TypeVar("Case")
 
@@ -51,3 +54,57 @@ def cases_of(model: type[Case], enterprise_id: int) -> list[Case]:
             .order_by(case.filed_at.desc(), case.id.desc())
         )
     )
+
+
+def working_days_left(case: Any, today: date | None = None) -> int:
+    """Working days from `today` (exclusive) to the case's deadline (inclusive); 0 on the
+    deadline itself, negative once overdue (the working days past it)."""
+    return working_days_between(today or local_today(), case.deadline)
+
+
+def is_overdue(case: Any, today: date | None = None) -> bool:
+    """An open case whose deadline has passed."""
+    return case.is_open and (today or local_today()) > case.deadline
+
+
+def timing_json(case: Any) -> dict:
+    """A case's clock in the API: filed when, due when, the working days left while open
+    (else null), overdue or not."""
+    return {
+        "filed_at": case.filed_at.isoformat(),
+        "deadline": case.deadline.isoformat(),
+        "working_days_left": working_days_left(case) if case.is_open else None,
+        "overdue": is_overdue(case),
+    }
+
+
+def name_of(user: User | None) -> str | None:
+    """How a case names a user (who filed, decided, acted): the display name, else the
+    e-mail address."""
+    return None if user is None else (user.display_name or user.email)
+
+
+class CaseKind(Generic[Case]):
+    """One kind of case (`model`) read by the rules above; `missing` is its not-found
+    message (a lazy gettext, so that it is said in the reader's language)."""
+
+    def __init__(self, model: type[Case], missing: Any) -> None:
+        self.model = model
+        self.missing = missing
+
+    def get(self, case_id: int) -> Case:
+        """The case, else NotFound."""
+        return get_case(self.model, case_id, str(self.missing))
+
+    def get_own(self, case_id: int, enterprise_id: int) -> Case:
+        """The enterprise's own case; another's is NotFound (not Forbidden)."""
+        return get_case(self.model, case_id, str(self.missing), enterprise_id=enterprise_id)
+
+    def file_for(self, case_id: int, file_id: int, user: User) -> Any:
+        """An evidence file of the case, for the operator and the enterprise that filed it
+        only (anyone else: not found)."""
+        return evidence_file(self.model, case_id, file_id, user, str(self.missing))
+
+    def list_for_enterprise(self, enterprise_id: int) -> list[Case]:
+        """The enterprise's cases, the latest filed first."""
+        return cases_of(self.model, enterprise_id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import DateTime, Index, Numeric, text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -42,6 +42,14 @@ def Money() -> Numeric:  # noqa: N802 - reads as a type in column definitions
 def Rate() -> Numeric:  # noqa: N802
     """Annual rate in percent, e.g. 3.8500."""
     return Numeric(6, 4, asdecimal=True)
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows matching `where` only, alike on PostgreSQL and SQLite; unique,
+    it allows at most one such row per key."""
+    return Index(
+        name, *columns, unique=unique, postgresql_where=text(where), sqlite_where=text(where)
+    )
 
 
 def one_of(column: str, values: Iterable[str]) -> str:

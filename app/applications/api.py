@@ -145,6 +145,13 @@ def create_application():
     user = current_api_user()
     body = parse(NewApplication, empty_ok=True)
     grant = body.consent
+    terms = {
+        "product_id": body.product_id,
+        "amount": body.amount,
+        "term_months": body.term_months,
+        "purpose": body.purpose,
+        "user_id": user.id,
+    }
     if grant and body.product_id is not None:
         version = grant.consent_text_version
         text = (
@@ -154,25 +161,14 @@ def create_application():
         )
         app = services.apply_with_consent(
             user.enterprise_id,
-            product_id=body.product_id,
-            amount=body.amount,
-            term_months=body.term_months,
-            purpose=body.purpose,
+            **terms,
             categories=grant.categories,
             days=grant.days,
-            user_id=user.id,
             ip=request.remote_addr,
             text_id=text.id if text else None,
         )
     else:
-        app = services.create_application(
-            user.enterprise_id,
-            product_id=body.product_id,
-            amount=body.amount,
-            term_months=body.term_months,
-            purpose=body.purpose,
-            user_id=user.id,
-        )
+        app = services.create_application(user.enterprise_id, **terms)
     return jsonify(queries.to_dict(app, user)), 201
 
 

@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     event,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,7 +28,7 @@ from app.extensions import db
 from app.facts.registry import dimensions_query
 from app.i18n import Later
 from app.products.models import Product
-from app.types import Money, Rate, UTCDateTime, one_of
+from app.types import Money, Rate, UTCDateTime, one_of, partial_index
 
 # A disbursement whose bank declared 首贷 otherwise than the platform knew (`stats.first_loans`):
 # the condition of the partial index the office's count and list read.
@@ -53,11 +52,8 @@ class Application(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("term_months > 0", name="term_positive"),
         Index("ix_applications_bank_state", "bank_id", "state"),
-        Index(
-            "ix_applications_first_loan_disagrees",
-            "disbursed_on",
-            postgresql_where=text(FIRST_LOAN_DISAGREES),
-            sqlite_where=text(FIRST_LOAN_DISAGREES),
+        partial_index(
+            "ix_applications_first_loan_disagrees", "disbursed_on", where=FIRST_LOAN_DISAGREES
         ),
     )
 

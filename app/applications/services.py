@@ -240,6 +240,17 @@ def _link(application_id: int) -> str:
         return f"/applications/{application_id}"
 
 
+def _tell_enterprise(app: Application, kind: str, text: Later) -> None:
+    """Notify the enterprise that applied, with a link to the application."""
+    notify(kind, text, link=_link(app.id), enterprise_id=app.enterprise_id)
+
+
+def _tell_bank(app: Application, bank_id: int, kind: str, text: Later) -> None:
+    """Notify a bank (the one applied to, or one the open demand fits), with a link to the
+    application."""
+    notify(kind, text, link=_link(app.id), bank_id=bank_id)
+
+
 def create_application(
     enterprise_id: int,
     *,
@@ -383,7 +394,9 @@ def _announce(app: Application) -> None:
     from app.matching.services import fitting_bank_ids
 
     if app.bank_id is not None:
-        notify(
+        _tell_bank(
+            app,
+            app.bank_id,
             "application_new",
             later(
                 "新的贷款申请：%(p)s，%(a)s，%(t)d 个月",
@@ -391,20 +404,18 @@ def _announce(app: Application) -> None:
                 a=format_yuan(app.amount),
                 t=app.term_months,
             ),
-            link=_link(app.id),
-            bank_id=app.bank_id,
         )
         return
     for bank_id in sorted(fitting_bank_ids(app.enterprise, app.amount, app.term_months)):
-        notify(
+        _tell_bank(
+            app,
+            bank_id,
             "demand_new",
             later(
                 "新的融资需求：%(a)s，%(t)d 个月，先受理者得",
                 a=format_yuan(app.amount),
                 t=app.term_months,
             ),
-            link=_link(app.id),
-            bank_id=bank_id,
         )
 
 
@@ -502,11 +513,8 @@ def accept(application_id: int, user: User, *, now: datetime | None = None) -> A
             link = f"/applications/{app.id}/authorize"
         notify("demand_accepted", text, link=link, enterprise_id=app.enterprise_id)
     else:
-        notify(
-            "application_accepted",
-            later("%(bank)s 已受理您的贷款申请", bank=bank_name),
-            link=_link(app.id),
-            enterprise_id=app.enterprise_id,
+        _tell_enterprise(
+            app, "application_accepted", later("%(bank)s 已受理您的贷款申请", bank=bank_name)
         )
     return app
 
@@ -574,7 +582,8 @@ def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_mon
             "decided_at": utcnow(),
         },
     )
-    notify(
+    _tell_enterprise(
+        app,
         "application_approved",
         later(
             "您的贷款申请已获批准：%(a)s，年利率 %(r)s%%，%(t)d 个月",
@@ -582,8 +591,6 @@ def approve(application_id: int, user: User, *, amount: Any, rate: Any, term_mon
             r=format_rate(rate_d),
             t=term,
         ),
-        link=_link(app.id),
-        enterprise_id=app.enterprise_id,
     )
     return app
 
@@ -604,11 +611,8 @@ def reject(application_id: int, user: User, *, reason: Any):
         note=reason[:2000],
         values={"reject_reason": reason[:2000], "decided_at": utcnow()},
     )
-    notify(
-        "application_rejected",
-        later("您的贷款申请未获批准：%(r)s", r=reason[:200]),
-        link=_link(app.id),
-        enterprise_id=app.enterprise_id,
+    _tell_enterprise(
+        app, "application_rejected", later("您的贷款申请未获批准：%(r)s", r=reason[:200])
     )
     return app
 
@@ -657,11 +661,10 @@ def disburse(
         },
     )
     open_loan(app)  # the disbursed application becomes a loan, in the same transaction
-    notify(
+    _tell_enterprise(
+        app,
         "application_disbursed",
         later("贷款已放款：%(a)s（%(d)s）", a=format_yuan(amount_d), d=day.isoformat()),
-        link=_link(app.id),
-        enterprise_id=app.enterprise_id,
     )
     return app
 
@@ -673,11 +676,8 @@ def withdraw(application_id: int, user: User, *, note: str = ""):
         note=(note or "").strip()[:500],
     )  # fmt: skip
     if app.bank_id is not None:
-        notify(
-            "application_withdrawn",
-            later("申请 #%(id)d 已被企业撤回", id=app.id),
-            link=_link(app.id),
-            bank_id=app.bank_id,
+        _tell_bank(
+            app, app.bank_id, "application_withdrawn", later("申请 #%(id)d 已被企业撤回", id=app.id)
         )
     return app
 
@@ -731,11 +731,11 @@ def remind_due(now: datetime | None = None) -> int:
             continue
         app.reminded_at = now
         if app.bank_id is not None:
-            notify(
+            _tell_bank(
+                app,
+                app.bank_id,
                 "application_reminder",
                 later("申请 #%(id)d 将于 1 个工作日内到期，请及时受理", id=app.id),
-                link=_link(app.id),
-                bank_id=app.bank_id,
             )
         count += 1
     db.session.flush()
@@ -761,11 +761,8 @@ def expire_overdue(now: datetime | None = None) -> int:
             )  # fmt: skip
         except Conflict:  # accepted meanwhile
             continue
-        notify(
-            "application_expired",
-            later("申请 #%(id)d 未在时限内获受理，已过期", id=app.id),
-            link=_link(app.id),
-            enterprise_id=app.enterprise_id,
+        _tell_enterprise(
+            app, "application_expired", later("申请 #%(id)d 未在时限内获受理，已过期", id=app.id)
         )
         count += 1
     return count

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from flask import jsonify
 from pydantic import Field
 
+from app import cases
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, body_and_files, kept_file_json
 from app.api.schemas import Body, Integer, Query, Shape, choice, parse, read_query, text
 from app.api.spec import doc
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.disputes import services
 from app.disputes.models import OUTCOMES, SOURCES, STATUSES
 from app.disputes.models import Dispute as DisputeRow
@@ -83,12 +84,7 @@ class DisputeForwarding(Body):
     note: text(services.NOTE_MAX) | None = None  # type: ignore[valid-type]
 
 
-def _who(user: User | None) -> str | None:
-    return None if user is None else (user.display_name or user.email)
-
-
 def dispute_json(dispute: DisputeRow) -> dict:
-    is_open = dispute.status == "open"
     return {
         "id": dispute.id,
         "uscc": dispute.uscc,
@@ -99,12 +95,9 @@ def dispute_json(dispute: DisputeRow) -> dict:
         "reason": dispute.reason,
         "evidence": dispute.evidence,
         "status": dispute.status,
-        "filed_by": _who(dispute.filed_by),
-        "filed_at": dispute.filed_at.isoformat(),
-        "deadline": dispute.deadline.isoformat(),
-        "working_days_left": services.working_days_left(dispute) if is_open else None,
-        "overdue": services.is_overdue(dispute),
-        "resolved_by": _who(dispute.resolved_by),
+        "filed_by": cases.name_of(dispute.filed_by),
+        **cases.timing_json(dispute),
+        "resolved_by": cases.name_of(dispute.resolved_by),
         "resolved_at": dispute.resolved_at.isoformat() if dispute.resolved_at else None,
         "resolution_note": dispute.resolution_note,
         "corrected_values": dispute.corrected_values,
@@ -114,7 +107,7 @@ def dispute_json(dispute: DisputeRow) -> dict:
         "events": [
             {
                 "at": e.at.isoformat(),
-                "by": _who(e.user),
+                "by": cases.name_of(e.user),
                 "from": e.from_status,
                 "to": e.to_status,
                 "note": e.note,

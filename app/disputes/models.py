@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.auth.models import User
@@ -14,12 +14,18 @@ from app.enterprises.models import Enterprise
 from app.evidence import StoredFile
 from app.extensions import db
 from app.sources.models import RECORD_SOURCES
-from app.types import UTCDateTime, one_of
+from app.types import UTCDateTime, one_of, partial_index
 
 # The record sources an enterprise may contest (the registry itself is not one of them).
 SOURCES = RECORD_SOURCES
 STATUSES = ("open", "corrected", "withdrawn", "upheld")
 OUTCOMES = STATUSES[1:]
+
+
+def case_part(model: str, case: str) -> Any:
+    """A case's events or evidence files (`model`, whose `case` attribute is the case): in
+    the order they came, kept and deleted with the case."""
+    return relationship(back_populates=case, order_by=f"{model}.id", cascade="all, delete-orphan")
 
 
 class Dispute(db.Model):
@@ -38,13 +44,8 @@ class Dispute(db.Model):
     __table_args__ = (
         CheckConstraint(one_of("source", SOURCES), name="source"),
         CheckConstraint(one_of("status", STATUSES), name="status"),
-        Index(
-            "uq_disputes_one_open",
-            "source",
-            "record_id",
-            unique=True,
-            postgresql_where=text("status = 'open'"),
-            sqlite_where=text("status = 'open'"),
+        partial_index(
+            "uq_disputes_one_open", "source", "record_id", where="status = 'open'", unique=True
         ),
         # the readers' "which of these records are disputed / withdrawn" and the exclusion
         Index("ix_disputes_source_record", "source", "record_id", "status"),
@@ -78,12 +79,8 @@ class Dispute(db.Model):
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id], lazy="joined")
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id], lazy="joined")
-    events: Mapped[list[DisputeEvent]] = relationship(
-        back_populates="dispute", order_by="DisputeEvent.id", cascade="all, delete-orphan"
-    )
-    files: Mapped[list[DisputeFile]] = relationship(
-        back_populates="dispute", order_by="DisputeFile.id", cascade="all, delete-orphan"
-    )
+    events: Mapped[list[DisputeEvent]] = case_part("DisputeEvent", "dispute")
+    files: Mapped[list[DisputeFile]] = case_part("DisputeFile", "dispute")
 
     @property
     def forwarded(self) -> bool:

@@ -15,12 +15,13 @@ notification to the enterprise, and the profile is rebuilt.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -28,7 +29,7 @@ from app import cases, events
 from app import evidence as evidence_files
 from app.auth.models import Role, User
 from app.auth.services import require_role
-from app.clock import local_today, utcnow
+from app.clock import utcnow
 from app.decisions import decide_once
 from app.disputes.models import OUTCOMES, STATUSES, Dispute, DisputeEvent, DisputeFile
 from app.disputes.records import (
@@ -45,7 +46,7 @@ from app.extensions import db
 from app.i18n import Later, later
 from app.ingest.specs import SourceSpec
 from app.util import to_local
-from app.workcalendar.services import add_working_days, working_days_between
+from app.workcalendar.services import add_working_days
 
 REASON_MAX = 2000
 NOTE_MAX = 2000
@@ -364,23 +365,11 @@ def _apply_correction(
 # --- reading -----------------------------------------------------------------------------
 
 
-def get_dispute(dispute_id: int) -> Dispute:
-    return cases.get_case(Dispute, dispute_id, _("异议不存在"))
-
-
-def get_own_dispute(dispute_id: int, enterprise_id: int) -> Dispute:
-    """The enterprise's own dispute; another's is NotFound (not Forbidden)."""
-    return cases.get_case(Dispute, dispute_id, _("异议不存在"), enterprise_id=enterprise_id)
-
-
-def file_for(dispute_id: int, file_id: int, user: User) -> DisputeFile:
-    """An evidence file of an objection, for the operator and the enterprise that filed it
-    only (anyone else: not found)."""
-    return cases.evidence_file(Dispute, dispute_id, file_id, user, _("异议不存在"))
-
-
-def list_for_enterprise(enterprise_id: int) -> list[Dispute]:
-    return cases.cases_of(Dispute, enterprise_id)
+_CASES = cases.CaseKind(Dispute, _l("异议不存在"))
+get_dispute = _CASES.get
+get_own_dispute = _CASES.get_own
+file_for = _CASES.file_for
+list_for_enterprise = _CASES.list_for_enterprise
 
 
 def list_disputes(status: str | None = None, *, limit: int = 500) -> list[Dispute]:
@@ -411,14 +400,8 @@ def list_open(overdue_first: bool = True, *, limit: int = 500) -> list[Dispute]:
     )
 
 
-def working_days_left(dispute: Dispute, today: date | None = None) -> int:
-    """Working days from `today` (exclusive) to the deadline (inclusive); 0 on the deadline
-    itself, negative once overdue (the working days past it)."""
-    return working_days_between(today or local_today(), dispute.deadline)
-
-
-def is_overdue(dispute: Dispute, today: date | None = None) -> bool:
-    return dispute.status == "open" and (today or local_today()) > dispute.deadline
+working_days_left = cases.working_days_left
+is_overdue = cases.is_overdue
 
 
 # --- what the readers (profile sections) use --------------------------------------------

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,13 +23,7 @@ from app.identity.forms import (
     ReviewForm,
     SendCodeForm,
 )
-from app.identity.models import (
-    EVENT_LABELS,
-    PAYMENT_LABELS,
-    REVIEW_LABELS,
-    PhoneCode,
-    ReviewState,
-)
+from app.identity.models import EVENT_LABELS, PAYMENT_LABELS, REVIEW_LABELS, PhoneCode, ReviewState
 from app.notifications.senders import Channel, development_outbox
 from app.replicas import reads_replica
 from app.unit_of_work import discard, refusal_flashed

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 from flask.cli import AppGroup
 
+from app.cliecho import echo_summary
 from app.extensions import db
 from app.ingest.services import SOURCES, UnusableInput, ingest_file
 from app.progress import progress_bar
@@ -39,15 +39,16 @@ def file_command(source: str, path: str, as_json: bool) -> None:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_UNUSABLE)
     db.session.commit()
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
-        return
-    click.echo(
+    echo_summary(
+        summary,
+        as_json,
         f"{summary.source} batch {summary.batch_id}: {summary.rows} rows, "
         f"{summary.inserted} inserted, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {summary.rejected} rejected, "
-        f"{summary.skipped_no_consent} skipped (no collection authorization)"
+        f"{summary.skipped_no_consent} skipped (no collection authorization)",
     )
+    if as_json:
+        return
     for rejection in summary.rejections[:50]:
         column = f" [{rejection['column']}]" if rejection["column"] else ""
         click.echo(f"  row {rejection['row']}{column}: {rejection['reason']}")

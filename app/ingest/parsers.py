@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -65,6 +66,11 @@ MAX_MONEY = Decimal("1e16")
 CENT = Decimal("0.01")
 
 
+def _first_match(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    """The match of the first of `patterns` that matches `text` (from its start), else None."""
+    return next((match for pattern in patterns if (match := pattern.match(text))), None)
+
+
 def parse_date(raw: object) -> date | None:
     if isinstance(raw, datetime):
         return raw.date()
@@ -75,16 +81,15 @@ def parse_date(raw: object) -> date | None:
     text = as_text(raw)
     if not text:
         return None
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            year, month, day = (int(g) for g in match.groups())
-            if year < MIN_YEAR:
-                raise Invalid("invalid_date")
-            try:
-                return date(year, month, day)
-            except ValueError:
-                raise Invalid("invalid_date") from None
+    match = _first_match(_DATE_PATTERNS, text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        if year < MIN_YEAR:
+            raise Invalid("invalid_date")
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise Invalid("invalid_date") from None
     if _SERIAL.match(text):
         return _excel_serial(float(text))
     raise Invalid("invalid_date")
@@ -103,14 +108,13 @@ def parse_period(raw: object) -> str | None:
     text = as_text(raw)
     if not text:
         return None
-    for pattern in _PERIOD_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            year, month = int(match.group(1)), int(match.group(2))
-            if year < MIN_YEAR or not 1 <= month <= 12:
-                raise Invalid("invalid_period")
-            return f"{year:04d}-{month:02d}"
-    raise Invalid("invalid_period")
+    match = _first_match(_PERIOD_PATTERNS, text)
+    if not match:
+        raise Invalid("invalid_period")
+    year, month = int(match.group(1)), int(match.group(2))
+    if year < MIN_YEAR or not 1 <= month <= 12:
+        raise Invalid("invalid_period")
+    return f"{year:04d}-{month:02d}"
 
 
 def parse_day_or_month(raw: object) -> date | None:
@@ -136,15 +140,23 @@ def parse_year(raw: object) -> int | None:
     return int(match.group(1))
 
 
+def _finite_decimal(text: str, code: str) -> Decimal:
+    """`text` as a finite number (no NaN, no infinity), else Invalid(`code`)."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Invalid(code) from None
+    if not value.is_finite():
+        raise Invalid(code)
+    return value
+
+
 def parse_amount(raw: object) -> Decimal | None:
     text = _AMOUNT_NOISE.sub("", as_text(raw))
     if not text:
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise Invalid("invalid_amount") from None
-    if not value.is_finite() or abs(value) >= MAX_MONEY:
+    value = _finite_decimal(text, "invalid_amount")
+    if abs(value) >= MAX_MONEY:
         raise Invalid("invalid_amount")
     if value < 0:
         raise Invalid("negative_value")
@@ -156,11 +168,8 @@ def parse_int(raw: object) -> int | None:
     text = as_text(raw).replace(",", "")
     if not text:
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise Invalid("invalid_number") from None
-    if not value.is_finite() or value != value.to_integral_value() or abs(value) >= 2**31:
+    value = _finite_decimal(text, "invalid_number")
+    if value != value.to_integral_value() or abs(value) >= 2**31:
         raise Invalid("invalid_number")
     if value < 0:
         raise Invalid("negative_value")

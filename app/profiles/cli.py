@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 from flask.cli import AppGroup
 
+from app.cliecho import echo_summary
 from app.enterprises.services import get_by_uscc, normalize_uscc
 from app.errors import ServiceError
 from app.extensions import db
@@ -40,11 +40,10 @@ def rebuild_command(uscc: str | None, as_json: bool) -> None:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     db.session.commit()
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
-        return
-    click.echo(
+    echo_summary(
+        summary,
+        as_json,
         f"scorecard v{summary.scorecard_version}, as of {summary.as_of}: "
         f"{summary.enterprises} enterprises, {summary.written} snapshots written, "
-        f"{summary.unchanged} unchanged, {summary.seconds:.1f} s"
+        f"{summary.unchanged} unchanged, {summary.seconds:.1f} s",
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import AppGroup
 
+from app.cliecho import echo_json
 from app.publicity import services
 from app.publicity.models import GRADED_CATEGORIES, TIERS
 from app.unit_of_work import command_unit
@@ -21,7 +20,7 @@ def run_command() -> None:
     expire_publicity)."""
     with command_unit():
         summary = services.run()
-    click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+    echo_json(summary)
 
 
 @publicity_cli.command("rules")

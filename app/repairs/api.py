@@ -8,6 +8,7 @@ from flask import jsonify
 from flask_babel import get_locale
 from pydantic import Field
 
+from app import cases
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, kept_file_json
@@ -25,7 +26,7 @@ from app.api.schemas import (
     text,
 )
 from app.api.spec import doc
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.repairs import models, services
 from app.repairs.models import OUTCOMES, STATUSES
 
@@ -63,10 +64,6 @@ class RepairDecision(Body):
     note: text(services.NOTE_MAX)  # type: ignore[valid-type]
 
 
-def _who(user: User | None) -> str | None:
-    return None if user is None else (user.display_name or user.email)
-
-
 def repair_json(repair: models.Repair) -> dict:
     return {
         "id": repair.id,
@@ -76,10 +73,7 @@ def repair_json(repair: models.Repair) -> dict:
         "statement": repair.statement,
         "commitment_version": repair.commitment_version,
         "commitment_sha256": repair.commitment_sha256,
-        "filed_at": repair.filed_at.isoformat(),
-        "deadline": repair.deadline.isoformat(),
-        "working_days_left": services.working_days_left(repair) if repair.is_open else None,
-        "overdue": services.is_overdue(repair),
+        **cases.timing_json(repair),
         "extension_note": repair.extension_note,
         "decided_at": repair.decided_at.isoformat() if repair.decided_at else None,
         "decision_note": repair.decision_note,

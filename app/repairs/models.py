@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.clock import utcnow
 from app.consent.models import PublishedText
-from app.disputes.models import CaseEvent
+from app.disputes.models import CaseEvent, case_part
 from app.enterprises.models import Enterprise
 from app.evidence import StoredFile
 from app.extensions import db
 from app.ingest.models import PublicCreditRecord
-from app.types import UTCDateTime, one_of
+from app.types import UTCDateTime, one_of, partial_index
 
 # pending → extended (once) → approved | rejected; approved → revoked (found unjustified)
 STATUSES = ("pending", "extended", "approved", "rejected", "revoked")
@@ -46,12 +46,11 @@ class Repair(db.Model):
     __table_args__ = (
         CheckConstraint(one_of("status", STATUSES), name="status"),
         CheckConstraint(one_of("recheck_outcome", RECHECK_OUTCOMES), name="recheck_outcome"),
-        Index(
+        partial_index(
             "uq_repairs_one_standing",
             "record_id",
+            where="status IN ('pending','extended','approved')",
             unique=True,
-            postgresql_where=text("status IN ('pending','extended','approved')"),
-            sqlite_where=text("status IN ('pending','extended','approved')"),
         ),
         # the record rule's anti-join and the queue
         Index("ix_repairs_record_status", "record_id", "status"),
@@ -89,12 +88,8 @@ class Repair(db.Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
     rechecked_by: Mapped[User | None] = relationship(foreign_keys=[rechecked_by_id])
     commitment: Mapped[CommitmentText] = relationship()
-    events: Mapped[list[RepairEvent]] = relationship(
-        back_populates="repair", order_by="RepairEvent.id", cascade="all, delete-orphan"
-    )
-    files: Mapped[list[RepairFile]] = relationship(
-        back_populates="repair", order_by="RepairFile.id", cascade="all, delete-orphan"
-    )
+    events: Mapped[list[RepairEvent]] = case_part("RepairEvent", "repair")
+    files: Mapped[list[RepairFile]] = case_part("RepairFile", "repair")
 
     @property
     def is_open(self) -> bool:

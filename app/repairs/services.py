@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -42,7 +43,7 @@ from app.repairs.models import (
     RepairFile,
 )
 from app.util import add_months, as_utc, to_local
-from app.workcalendar.services import add_working_days, working_days_between
+from app.workcalendar.services import add_working_days
 
 STATEMENT_MAX = 2000
 NOTE_MAX = 2000
@@ -392,23 +393,11 @@ def tell_bank(bank_id: int, repair: Repair, kind: str, text: Later, link: str) -
 # --- reading -----------------------------------------------------------------------------
 
 
-def get_repair(repair_id: int) -> Repair:
-    return cases.get_case(Repair, repair_id, _("修复申请不存在"))
-
-
-def get_own_repair(repair_id: int, enterprise_id: int) -> Repair:
-    """The enterprise's own repair; another's is NotFound (not Forbidden)."""
-    return cases.get_case(Repair, repair_id, _("修复申请不存在"), enterprise_id=enterprise_id)
-
-
-def file_for(repair_id: int, file_id: int, user: User) -> RepairFile:
-    """An evidence file of a repair, for the operator and the enterprise that filed it
-    only (anyone else: not found)."""
-    return cases.evidence_file(Repair, repair_id, file_id, user, _("修复申请不存在"))
-
-
-def list_for_enterprise(enterprise_id: int) -> list[Repair]:
-    return cases.cases_of(Repair, enterprise_id)
+_CASES = cases.CaseKind(Repair, _l("修复申请不存在"))
+get_repair = _CASES.get
+get_own_repair = _CASES.get_own
+file_for = _CASES.file_for
+list_for_enterprise = _CASES.list_for_enterprise
 
 
 def list_repairs(
@@ -436,14 +425,8 @@ def list_repairs(
     return [*db.session.scalars(open_query), *others][:limit]
 
 
-def working_days_left(repair: Repair, today: date | None = None) -> int:
-    """Working days from `today` (exclusive) to the deadline (inclusive); 0 on the deadline,
-    negative once overdue."""
-    return working_days_between(today or local_today(), repair.deadline)
-
-
-def is_overdue(repair: Repair, today: date | None = None) -> bool:
-    return repair.is_open and (today or local_today()) > repair.deadline
+working_days_left = cases.working_days_left
+is_overdue = cases.is_overdue
 
 
 def repaired_ids(record_ids: list[int]) -> set[int]:

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import AppGroup
 
+from app.cliecho import echo_json
 from app.extensions import db
 from app.retention import services
 
@@ -18,4 +17,4 @@ def report(apply_: bool) -> None:
     that no log row, credit report, data pull or later grant cites."""
     result = services.run(remove=apply_)
     db.session.commit()
-    click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    echo_json(result)

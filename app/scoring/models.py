@@ -9,18 +9,16 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
-    Index,
     Integer,
     String,
     event,
     inspect,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
-from app.types import UTCDateTime, one_of
+from app.types import UTCDateTime, one_of, partial_index
 
 STATUSES = ("draft", "active", "retired")
 
@@ -38,13 +36,7 @@ class Scorecard(db.Model):
     __table_args__ = (
         CheckConstraint(one_of("status", STATUSES), name="status"),
         # At most one active version (the service also retires the previous one).
-        Index(
-            "uq_scorecards_one_active",
-            "status",
-            unique=True,
-            postgresql_where=text("status = 'active'"),
-            sqlite_where=text("status = 'active'"),
-        ),
+        partial_index("uq_scorecards_one_active", "status", where="status = 'active'", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple, TypeGuard
 
 from flask_babel import gettext as _
@@ -210,17 +210,30 @@ def validate_definition(definition: Any) -> None:
         raise ValidationFailed(problems[0][0], message, code="invalid_scorecard")
 
 
+def _objects(items: list, name: str, bad) -> Iterator[tuple[str, Mapping]]:
+    """The entries of the list `name` that are objects, each with its path (`name[i]`);
+    any other entry is reported as not an object and skipped."""
+    for i, item in enumerate(items):
+        path = f"{name}[{i}]"
+        if isinstance(item, Mapping):
+            yield path, item
+        else:
+            bad(path, _("应为对象"))
+
+
+def _check_names(entry: Mapping, keys: tuple[str, str], path: str, bad) -> None:
+    """The entry's Chinese and English names (`keys`) must both be non-empty strings."""
+    if not all(isinstance(entry.get(k), str) and entry.get(k) for k in keys):
+        bad(path, _("缺少中英文名称"))
+
+
 def _check_grades(grades: Any, scale: int, bad) -> list[str]:
     if not isinstance(grades, list) or not grades:
         bad("grades", _("至少需要一个等级"))
         return []
     codes: list[str] = []
     mins: list[float] = []
-    for i, g in enumerate(grades):
-        path = f"grades[{i}]"
-        if not isinstance(g, Mapping):
-            bad(path, _("应为对象"))
-            continue
+    for path, g in _objects(grades, "grades", bad):
         code = g.get("grade")
         if not isinstance(code, str) or not code:
             bad(path, _("缺少等级代码"))
@@ -228,8 +241,7 @@ def _check_grades(grades: Any, scale: int, bad) -> list[str]:
         if code in codes:
             bad(path, _("等级 %(code)s 重复", code=code))
         codes.append(code)
-        if not all(isinstance(g.get(k), str) and g.get(k) for k in ("label_zh", "label_en")):
-            bad(path, _("缺少中英文名称"))
+        _check_names(g, ("label_zh", "label_en"), path, bad)
         low = g.get("min")
         if not isinstance(low, int) or isinstance(low, bool) or not 0 <= low <= scale:
             bad(path, _("分数下限应为 0 至 %(scale)s 的整数", scale=scale))
@@ -249,11 +261,7 @@ def _check_dimensions(dimensions: Any, bad) -> None:
         return
     seen: set[str] = set()
     total = 0.0
-    for i, d in enumerate(dimensions):
-        path = f"dimensions[{i}]"
-        if not isinstance(d, Mapping):
-            bad(path, _("应为对象"))
-            continue
+    for path, d in _objects(dimensions, "dimensions", bad):
         code = d.get("code")
         if not isinstance(code, str) or not code:
             bad(path, _("缺少维度代码"))
@@ -261,8 +269,7 @@ def _check_dimensions(dimensions: Any, bad) -> None:
             bad(path, _("维度 %(code)s 重复", code=code))
         else:
             seen.add(code)
-        if not all(isinstance(d.get(k), str) and d.get(k) for k in ("name_zh", "name_en")):
-            bad(path, _("缺少中英文名称"))
+        _check_names(d, ("name_zh", "name_en"), path, bad)
         weight = d.get("weight")
         if not _number(weight) or weight <= 0:
             bad(path, _("权重应为正数"))
