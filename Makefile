@@ -40,34 +40,28 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, then
-# on SQLite at each awkward instant of tests/dates.txt (the clock is frozen in every test).
-test: venv translations lint test-sqlite test-postgres test-dates
+# The whole suite on SQLite, again on PostgreSQL when TEST_DATABASE_URL is set, and on
+# SQLite (without the browser tests) at each awkward instant of tests/dates.txt (the clock is
+# frozen in every test). `make test` runs these passes side by side, one per core
+# (scripts/passes.sh; PASS_JOBS=1 for one at a time): each pytest keeps to one core.
+SQLITE_PASS = env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+POSTGRES_PASS = $(BIN)/pytest -q -p no:cacheprovider -m "not browser"
+LIST_POSTGRES = if [ -n "$$TEST_DATABASE_URL" ]; then printf 'PostgreSQL\t%s\n' '$(POSTGRES_PASS)'; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped" >&2; fi
+LIST_DATES = for when in $$(grep -E '^[0-9]' tests/dates.txt); do \
+	printf 'SQLite at %s\tXYD_TEST_NOW=%s %s -m "not browser"\n' "$$when" "$$when" '$(SQLITE_PASS)'; done
+
+test: venv translations lint
+	@{ $(LIST_POSTGRES); printf 'SQLite\t%s\n' '$(SQLITE_PASS)'; $(LIST_DATES); } | scripts/passes.sh
 
 test-sqlite: venv translations
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	$(SQLITE_PASS)
 
 test-postgres: venv translations
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== PostgreSQL: $${TEST_DATABASE_URL%%@*}@…"; \
-		$(BIN)/pytest -q -m "not browser"; \
-	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
+	@$(LIST_POSTGRES) | scripts/passes.sh
 
-# The instants run side by side, one pytest per core (each on its own SQLite file); their
-# outputs are shown in the order of tests/dates.txt, the whole of a failed one's.
-DATE_JOBS ?= $(shell nproc)
 test-dates: venv translations
-	@logs=$$(mktemp -d); \
-	grep -v '^#' tests/dates.txt | xargs -P $(DATE_JOBS) -I{} sh -c \
-		'XYD_TEST_NOW={} env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider \
-			-m "not browser" > "$$0/{}.log" 2>&1; echo $$? > "$$0/{}.rc"' "$$logs"; \
-	failed=0; \
-	for when in $$(grep -v '^#' tests/dates.txt); do \
-		if [ "$$(cat "$$logs/$$when.rc")" = 0 ]; then \
-			echo "== SQLite at $$when: $$(tail -1 "$$logs/$$when.log")"; \
-		else echo "== SQLite at $$when FAILED:"; cat "$$logs/$$when.log"; failed=1; fi; \
-	done; \
-	rm -rf "$$logs"; exit $$failed
+	@$(LIST_DATES) | scripts/passes.sh
 
 # The API against its own OpenAPI document: Schemathesis sends generated requests to every
 # operation with a token of each role (tests/fuzz; on PostgreSQL when TEST_DATABASE_URL is
