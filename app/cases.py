@@ -13,11 +13,34 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.clock import local_today
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.workcalendar.services import working_days_between
 
 Case = TypeVar("Case")
+
+
+def active_user(user_id: int) -> User:
+    """Who files or acts on a case: an existing, active account (else Forbidden)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        raise Forbidden(_("用户不存在或已停用"))
+    return user
+
+
+def case_text(
+    value: Any, field: str, limit: int, message: str, *, required: bool = True
+) -> str | None:
+    """A text a case is filed or decided with, stripped: `message` (code `required`) when it
+    is required and empty, None when it is optional and empty, `too_long` over `limit`."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        if required:
+            raise ValidationFailed(field, message, code="required")
+        return None
+    if len(text) > limit:
+        raise ValidationFailed(field, _("内容过长（最多 %(n)s 字）", n=limit), code="too_long")
+    return text
 
 
 def get_case(

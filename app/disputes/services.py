@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import cases, events
 from app import evidence as evidence_files
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.auth.services import require_role
 from app.clock import utcnow
 from app.decisions import decide_once
@@ -56,24 +56,6 @@ EVIDENCE_MAX = 1000
 # --- filing ------------------------------------------------------------------------------
 
 
-def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        raise Forbidden(_("用户不存在或已停用"))
-    return user
-
-
-def _text(value: Any, field: str, limit: int, *, required: bool, message: str) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        if required:
-            raise ValidationFailed(field, message, code="required")
-        return None
-    if len(text) > limit:
-        raise ValidationFailed(field, _("内容过长（最多 %(n)s 字）", n=limit), code="too_long")
-    return text
-
-
 def file_dispute(
     enterprise_id: int,
     source: str,
@@ -94,12 +76,12 @@ def file_dispute(
     The deadline is `DISPUTE_FLAG_WORKING_DAYS` working days after the (local) filing day:
     by then the operator forwards it to the authority that holds the record, or decides it.
     """
-    user = _user(user_id)
+    user = cases.active_user(user_id)
     if user.role != Role.ENTERPRISE or user.enterprise_id != enterprise_id:
         raise Forbidden(_("只能对本企业的记录提出异议"))
     spec = _spec(source)
-    reason = _text(reason, "reason", REASON_MAX, required=True, message=_("请填写异议理由"))
-    evidence = _text(evidence, "evidence", EVIDENCE_MAX, required=False, message="")
+    reason = cases.case_text(reason, "reason", REASON_MAX, _("请填写异议理由"))
+    evidence = cases.case_text(evidence, "evidence", EVIDENCE_MAX, "", required=False)
     field = (field or "").strip() or None
     if field is not None and field not in contestable_fields(source):
         raise ValidationFailed("field", _("该记录没有字段：%(field)s", field=field))
@@ -170,7 +152,7 @@ def forward(
     """转交来源机关: the operator sends the objection to the authority that holds the record
     (by default the one named on it); that authority's answer is due within
     `DISPUTE_SOURCE_WORKING_DAYS` working days, the new deadline. Once only."""
-    user = _user(user_id)
+    user = cases.active_user(user_id)
     require_role(user, Role.ADMIN)
     dispute = get_dispute(dispute_id)
     if dispute.status != "open":
@@ -178,10 +160,8 @@ def forward(
     if dispute.forwarded:
         raise Conflict(_("该异议已转交来源机关"), code="already_forwarded")
     default = str(dispute.record_values.get("authority") or "").strip() or None
-    authority = _text(
-        authority or default, "authority", 200, required=True, message=_("请填写来源机关")
-    )
-    note = _text(note, "note", NOTE_MAX, required=False, message="")
+    authority = cases.case_text(authority or default, "authority", 200, _("请填写来源机关"))
+    note = cases.case_text(note, "note", NOTE_MAX, "", required=False)
     now = now or utcnow()
     day = to_local(now).date()  # type: ignore[union-attr]
     deadline = add_working_days(day, current_app.config["DISPUTE_SOURCE_WORKING_DAYS"])
@@ -255,13 +235,13 @@ def resolve(
     - `upheld`: the record stands; the note says why.
     Two operators deciding at once: the first wins, the second gets a Conflict.
     """
-    user = _user(user_id)
+    user = cases.active_user(user_id)
     require_role(user, Role.ADMIN)
     if outcome not in OUTCOMES:
         raise ValidationFailed(
             "outcome", _("处理结果应为 corrected、withdrawn 或 upheld"), code="invalid_outcome"
         )
-    note = _text(note, "note", NOTE_MAX, required=True, message=_("请填写处理说明"))
+    note = cases.case_text(note, "note", NOTE_MAX, _("请填写处理说明"))
     dispute = get_dispute(dispute_id)
     if dispute.status != "open":
         raise Conflict(_("该异议已处理"), code="already_resolved")

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app import events
+from app.cases import case_text
 from app.clock import local_today, utcnow
 from app.decisions import decide_once
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -29,7 +30,7 @@ from app.i18n import later
 from app.ingest.models import Origin, PublicCreditRecord
 from app.repairs import services
 from app.repairs.models import RECHECK_OUTCOMES, Repair
-from app.repairs.services import NOTE_MAX, _operator, _text, get_repair
+from app.repairs.services import NOTE_MAX, _operator, get_repair
 from app.util import to_local
 
 
@@ -94,7 +95,7 @@ def recheck(
         raise ValidationFailed(
             "outcome", _("复查结果应为 confirmed 或 revoked"), code="invalid_outcome"
         )
-    note = _text(note, "note", NOTE_MAX, _("请填写复查说明"))
+    note = case_text(note, "note", NOTE_MAX, _("请填写复查说明"))
     repair = get_repair(repair_id)
     if repair.sampled_on is None:
         raise NotFound(_("该修复未被抽中复查"), code="not_sampled")

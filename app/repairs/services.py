@@ -110,29 +110,13 @@ def _signed_commitment(version: Any, locale: str) -> CommitmentText:
 # --- applying ----------------------------------------------------------------------------
 
 
-def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        raise Forbidden(_("用户不存在或已停用"))
-    return user
-
-
 def _operator(user_id: int | None) -> User | None:
     """Who decides: an active operator (ADMIN), or None for the command line."""
     if user_id is None:
         return None
-    user = _user(user_id)
+    user = cases.active_user(user_id)
     require_role(user, Role.ADMIN)
     return user
-
-
-def _text(value: Any, field: str, limit: int, message: str) -> str:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        raise ValidationFailed(field, message, code="required")
-    if len(text) > limit:
-        raise ValidationFailed(field, _("内容过长（最多 %(n)s 字）", n=limit), code="too_long")
-    return text
 
 
 def own_record(enterprise_id: int, record_id: Any) -> PublicCreditRecord:
@@ -205,7 +189,7 @@ def apply(
     every evidence file (422 naming the file). The files are written last; if the
     application fails after that, they are removed.
     """
-    user = _user(user_id)
+    user = cases.active_user(user_id)
     if user.role != Role.ENTERPRISE or user.enterprise_id != enterprise_id:
         raise Forbidden(_("只能为本企业的记录申请信用修复"))
     record = own_record(enterprise_id, record_id)
@@ -214,7 +198,9 @@ def apply(
     allowed, why = eligibility(record, filed_on)
     if not allowed:
         raise Conflict(why, code="not_repairable")
-    statement = _text(statement, "statement", STATEMENT_MAX, _("请说明已履行的义务或已纠正的行为"))
+    statement = cases.case_text(
+        statement, "statement", STATEMENT_MAX, _("请说明已履行的义务或已纠正的行为")
+    )
     commitment = _signed_commitment(commitment_version, locale)
     uploads = evidence.check_all(files)
 
@@ -270,7 +256,7 @@ def decide(
         raise ValidationFailed(
             "outcome", _("处理结果应为 approved、rejected 或 extended"), code="invalid_outcome"
         )
-    note = _text(note, "note", NOTE_MAX, _("请填写处理说明"))
+    note = cases.case_text(note, "note", NOTE_MAX, _("请填写处理说明"))
     repair = get_repair(repair_id)
     if not repair.is_open:
         raise Conflict(_("该修复申请已处理"), code="already_decided")
