@@ -1,20 +1,23 @@
 """Cases an enterprise files about one of its records for the operator to decide: objections
 (`app.disputes`) and credit repairs (`app.repairs`). The reading rules they share: a case
 and its evidence files are the operator's to see and its own enterprise's; to anyone else
-it does not exist (not found, never forbidden)."""
+it does not exist (not found, never forbidden). The deadline's clock (`working_days_left`,
+`is_overdue`, `timing_json`) is also that of the fund's compensation claims (`app.funds`)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.auth.models import Role, User
-from app.clock import local_today
+from app.clock import local_today, utcnow
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db
+from app.types import UTCDateTime
 from app.workcalendar.services import working_days_between
 
 Case = TypeVar("Case")
@@ -131,3 +134,28 @@ class CaseKind(Generic[Case]):
     def list_for_enterprise(self, enterprise_id: int) -> list[Case]:
         """The enterprise's cases, the latest filed first."""
         return cases_of(self.model, enterprise_id)
+
+
+# --- what a case is made of: its events and evidence files -----------------------------------
+
+
+def case_part(model: str, case: str) -> Any:
+    """A case's events or evidence files (`model`, whose `case` attribute is the case): in
+    the order they came, kept and deleted with the case."""
+    return relationship(back_populates=case, order_by=f"{model}.id", cascade="all, delete-orphan")
+
+
+class CaseEvent:
+    """The columns of a transition of a case (a dispute's, a repair's): who moved it from which
+    status to which, when, and why; the history pages of both read them alike."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @declared_attr
+    def user(cls) -> Mapped[User | None]:  # noqa: N805 - a class-level attribute
+        return relationship(User, lazy="joined")

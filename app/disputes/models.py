@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
+from app.cases import CaseEvent, case_part
 from app.clock import utcnow
 from app.enterprises.models import Enterprise
 from app.evidence import StoredFile
@@ -20,12 +21,6 @@ from app.types import UTCDateTime, one_of, partial_index
 SOURCES = RECORD_SOURCES
 STATUSES = ("open", "corrected", "withdrawn", "upheld")
 OUTCOMES = STATUSES[1:]
-
-
-def case_part(model: str, case: str) -> Any:
-    """A case's events or evidence files (`model`, whose `case` attribute is the case): in
-    the order they came, kept and deleted with the case."""
-    return relationship(back_populates=case, order_by=f"{model}.id", cascade="all, delete-orphan")
 
 
 class Dispute(db.Model):
@@ -92,22 +87,6 @@ class Dispute(db.Model):
 
     def __repr__(self) -> str:
         return f"<Dispute #{self.id} {self.source}:{self.record_id} {self.status}>"
-
-
-class CaseEvent:
-    """The columns of a transition of a case (a dispute's, a repair's): who moved it from which
-    status to which, when, and why; the history pages of both read them alike."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    from_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    to_status: Mapped[str] = mapped_column(String(10))
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    @declared_attr
-    def user(cls) -> Mapped[User | None]:  # noqa: N805 - a class-level attribute
-        return relationship(User, lazy="joined")
 
 
 class DisputeEvent(CaseEvent, db.Model):

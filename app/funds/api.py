@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import jsonify
 from pydantic import Field
 
+from app import cases
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, body_and_files, kept_file_json
@@ -50,7 +51,8 @@ class Claim(Shape):
     status: choice(ClaimStatus)  # type: ignore[valid-type]
     filed_at: datetime
     deadline: date
-    working_days_left: int | None
+    working_days_left: int | None = Field(description="while pending; 0 on the deadline")
+    overdue: bool
     paid: MoneyText | None
     recovered: MoneyText
     note: str | None
@@ -106,9 +108,7 @@ def claim_json(claim: models.Claim, user: User) -> dict:
         "loss_amount": str(claim.loss_amount),
         "evidence": claim.evidence,
         "status": claim.status,
-        "filed_at": claim.filed_at.isoformat(),
-        "deadline": claim.deadline.isoformat(),
-        "working_days_left": services.working_days_left(claim) if claim.is_pending else None,
+        **cases.timing_json(claim),
         "paid": str(claim.paid) if claim.paid is not None else None,
         "recovered": str(services.recovered_to_fund(claim)),
         "note": claim.note,

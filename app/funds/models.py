@@ -157,6 +157,11 @@ class Claim(db.Model):
     def is_pending(self) -> bool:
         return self.status == ClaimStatus.PENDING
 
+    @property
+    def is_open(self) -> bool:
+        """Open while pending: its deadline's clock runs (`app.cases.timing_json`)."""
+        return self.is_pending
+
 
 class ClaimFile(StoredFile, db.Model):
     """An evidence file of a compensation claim (`app.evidence`: checked by content, kept

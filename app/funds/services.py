@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from app import cases
 from app import evidence as kept_files
 from app.auth.models import BANK_ROLES, Role, User
 from app.clock import local_today, utcnow
@@ -41,7 +42,7 @@ from app.loans.models import Loan, LoanStatus
 from app.loans.queries import loan_of_application, loan_of_bank
 from app.products.models import PRODUCT_TYPES
 from app.util import format_yuan, money, to_local
-from app.workcalendar.services import add_working_days, working_days_between
+from app.workcalendar.services import add_working_days
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,19}$")
 MAX_LEVERAGE = Decimal("100")
@@ -564,13 +565,10 @@ def claims(
     return list(db.session.scalars(query))
 
 
-def working_days_left(claim: Claim, today: date | None = None) -> int:
-    """Working days to the decision deadline (0 on the day; negative when late)."""
-    return working_days_between(today or local_today(), claim.deadline)
-
-
-def is_overdue(claim: Claim, today: date | None = None) -> bool:
-    return claim.is_pending and (today or local_today()) > claim.deadline
+# A claim's decision deadline runs on the clock of the enterprises' cases (`app.cases`): the
+# working days left, 0 on the day, negative when late; overdue while pending past it.
+working_days_left = cases.working_days_left
+is_overdue = cases.is_overdue
 
 
 def claim_counts(fund: Fund) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app import cases
 from app.auth.models import Role
 from app.auth.services import get_user_by_email
 from app.extensions import db
@@ -22,9 +23,10 @@ def list_command(pending: bool, recheck: bool) -> None:
     """Repair applications: id, status, deadline (working days left), enterprise, record."""
     rows = recheck_services.review_queue() if recheck else services.list_repairs(pending=pending)
     for r in rows:
-        left = services.working_days_left(r) if r.is_open else None
-        due = f"{r.deadline.isoformat()}" + (f" ({left:+d})" if left is not None else "")
-        overdue = " OVERDUE" if services.is_overdue(r) else ""
+        timing = cases.timing_json(r)
+        left = timing["working_days_left"]
+        due = r.deadline.isoformat() + (f" ({left:+d})" if left is not None else "")
+        overdue = " OVERDUE" if timing["overdue"] else ""
         click.echo(f"{r.id}\t{r.status}\t{due}{overdue}\t{r.enterprise.uscc}\t{r.record.ref_no}")
 
 

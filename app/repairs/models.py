@@ -9,9 +9,9 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
+from app.cases import CaseEvent, case_part
 from app.clock import utcnow
 from app.consent.models import PublishedText
-from app.disputes.models import CaseEvent, case_part
 from app.enterprises.models import Enterprise
 from app.evidence import StoredFile
 from app.extensions import db

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -85,7 +85,7 @@ def test_only_the_lending_bank_reports_and_each_side_sees_its_own(loans, factori
     loan = loans.disbursed()
     other = factories.user("bank_officer")
     with pytest.raises(NotFound):
-        services.report_status(loan.id, other, as_of=date.today(), status="normal",
+        services.report_status(loan.id, other, as_of=local_today(), status="normal",
                                outstanding="1")  # fmt: skip
     with pytest.raises(NotFound):
         loan_for(loan.id, other)
