@@ -7,8 +7,11 @@ import calendar
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
@@ -23,6 +26,26 @@ def chunked(values: Sequence[T], size: int | None = None) -> Iterator[Sequence[T
     size = size or IN_LIST
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+class ArrayParam(list):
+    """Codes or ids sent to PostgreSQL as one array parameter (`= ANY(%s)`) rather than a
+    list of thousands of parameters that SQLAlchemy names and psycopg parses on every
+    statement (about a third of a profile rebuild chunk's Python time)."""
+
+
+def among(session: Any, column: Any, values: Sequence[Any]) -> Any:
+    """SQL: `column IN (values)`, as one array parameter on PostgreSQL (any length there;
+    on SQLite keep a list within `IN_LIST`, as `chunked` gives)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return in_values(column, ArrayParam(values) if postgres else values)
+
+
+def in_values(column: Any, values: Sequence[Any]) -> Any:
+    """SQL: `column IN (values)`; one array parameter for an `ArrayParam` (PostgreSQL)."""
+    if isinstance(values, ArrayParam):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -54,7 +54,7 @@ from app.ingest.normalize import ROW, Rejection, reason
 from app.ingest.specs import TEXT, SourceSpec
 from app.types import UTCDateTime
 from app.upsert import upsert
-from app.util import chunked
+from app.util import among, chunked
 
 
 @dataclass
@@ -435,5 +435,7 @@ def enterprise_ids_for(usccs: Sequence[str]) -> list[int]:
     """Registry ids of the given codes (chunked, to stay under bind-parameter limits)."""
     ids: list[int] = []
     for part in chunked(usccs):
-        ids += db.session.scalars(select(Enterprise.id).where(Enterprise.uscc.in_(part)))
+        ids += db.session.scalars(
+            select(Enterprise.id).where(among(db.session, Enterprise.uscc, part))
+        )
     return ids

@@ -21,7 +21,7 @@ from app.notifications import mail
 from app.notifications.models import AuthorizationReminder, Notification
 from app.notifications.senders import Channel, Message, configured_sender
 from app.sources.models import ENTERPRISE_SOURCES, SOURCE_LABELS, Source
-from app.util import chunked, to_local
+from app.util import among, chunked, to_local
 
 
 def notify(
@@ -164,7 +164,7 @@ def tell_of_new_data(summary: BatchSummary) -> None:
     for chunk in chunked(ids):
         listening += db.session.scalars(
             select(User.enterprise_id)
-            .where(User.enterprise_id.in_(chunk), verified_enterprise_account())
+            .where(among(db.session, User.enterprise_id, chunk), verified_enterprise_account())
             .distinct()
         )
     said = later(

@@ -37,7 +37,7 @@ from app.extensions import db
 from app.profiles.models import ProfileCacheEntry, ProfileDataVersion
 from app.unit_of_work import commit_keeping_objects
 from app.upsert import upsert
-from app.util import chunked
+from app.util import among, chunked
 
 
 def data_changed(enterprise_ids: Iterable[int] | None) -> None:
@@ -55,7 +55,7 @@ def _bump(ids: list[int] | None) -> None:
     # WHERE is never left out: SQLite parses INSERT … SELECT … ON CONFLICT only with one.
     chosen = select(Enterprise.id, literal(1)).where(true())
     if ids is not None:
-        chosen = chosen.where(Enterprise.id.in_(ids))
+        chosen = chosen.where(among(db.session, Enterprise.id, ids))
     stmt = upsert(table).from_select(["enterprise_id", "version"], chosen)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.enterprise_id], set_={"version": table.c.version + 1}

@@ -40,12 +40,12 @@ from app.scoring.features import (
     CHUNK_SIZE,
     FEATURE_FIELDS,
     Features,
-    among,
     extract_features,
 )
 from app.scoring.models import Scorecard
 from app.scoring.scorecard import REASONS, CompiledScorecard, Result, score
 from app.upsert import upsert
+from app.util import among
 
 TRIGGER_KINDS = ("batch", "full", "dispute", "manual", "schedule", "publicity", "repair")
 _TRIGGER = re.compile(r"^(" + "|".join(TRIGGER_KINDS) + r")(:[\w.\-]{1,48})?$")

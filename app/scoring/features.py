@@ -37,8 +37,6 @@ from sqlalchemy import (
     Numeric,
     String,
     and_,
-    any_,
-    bindparam,
     case,
     cast,
     column,
@@ -51,12 +49,11 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.facts.records import counts, in_force, tax_rating_current
 from app.facts.registry import age_in_years
 from app.sources.models import ENTERPRISE_SOURCES
-from app.util import add_months, money
+from app.util import ArrayParam, add_months, in_values, money
 
 WINDOW_MONTHS = 36
 CHUNK_SIZE = 5000
@@ -490,7 +487,7 @@ def _extract(
     registry = select(e.c.id, e.c.uscc, e.c.established_on, e.c.registered_capital)
     postgres = session.get_bind().dialect.name == "postgresql"
     if ids is not None:
-        registry = registry.where(_among(e.c.id, _Array(ids) if postgres else ids))
+        registry = registry.where(in_values(e.c.id, ArrayParam(ids) if postgres else ids))
 
     rows: dict[int, dict[str, Any]] = {}
     coverage: dict[int, dict[str, int]] = {}
@@ -506,7 +503,7 @@ def _extract(
 
     # A chunk filters each source by its codes (an index range per code on the natural key,
     # which starts with uscc); everyone = one scan per source, no filter.
-    usccs = None if ids is None else _Array(chunk_usccs) if postgres else chunk_usccs
+    usccs = None if ids is None else ArrayParam(chunk_usccs) if postgres else chunk_usccs
     wanted = set(SOURCES) if only is None else set(only) & set(SOURCES)
     for source, read in (
         ("tax_payments", lambda: _tax_payments(session, usccs, w, as_of)),
@@ -620,25 +617,6 @@ TABLE_SOURCE = {
 }
 
 
-class _Array(list):
-    """A chunk's codes or ids, sent to PostgreSQL as one array parameter (`= ANY(%s)`)
-    rather than a list of 5,000 parameters that SQLAlchemy names and psycopg parses on
-    every statement (about a third of a chunk's Python time)."""
-
-
-def among(session: Any, column: Any, values: Sequence[Any]) -> Any:
-    """SQL: `column IN (values)`, as one array parameter on PostgreSQL."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    return _among(column, _Array(values) if postgres else values)
-
-
-def _among(column: Any, values: Sequence[Any]) -> Any:
-    """SQL: `column IN (values)`; one array parameter for an `_Array` (PostgreSQL)."""
-    if isinstance(values, _Array):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
 def _per_enterprise(source, usccs: list[str] | None, as_of: date, where: list, *aggregates) -> Any:
     """`SELECT enterprise id, aggregates` of one source table.
 
@@ -653,7 +631,7 @@ def _per_enterprise(source, usccs: list[str] | None, as_of: date, where: list, *
     # Only the records that count on as_of (withdrawn after a dispute, decided later: not).
     conditions = [*where, counts(TABLE_SOURCE[source.name], source, as_of)]
     if usccs is not None:
-        conditions.append(_among(source.c.uscc, usccs))
+        conditions.append(in_values(source.c.uscc, usccs))
     labelled = [agg.label(f"a{i}") for i, agg in enumerate(aggregates)]
     per_uscc = (
         select(source.c.uscc.label("uscc"), *labelled)
