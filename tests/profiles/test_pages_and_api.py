@@ -19,6 +19,7 @@ from app.profiles import services
 from app.profiles.api import OwnProfile
 from tests.api.documented import documented
 from tests.consent.test_guard import grant_query
+from tests.profiles.conftest import recent_periods
 
 CHART_DATA = re.compile(
     r'<script type="application/json" id="profile-chart-data">(.*?)</script>', re.S
@@ -76,6 +77,26 @@ def test_enterprise_page_shows_score_grade_reasons_and_chart_data(app, factories
     assert "¥12,000.00" in page and ">12000.00<" not in page
     # reasons in words only: no reason code beside them
     assert not re.search(r"\b(PENALTY|NO|SHORT)_[A-Z_]+\b", page)
+
+
+def test_a_source_shows_its_newest_rows_and_opens_the_rest(app, factories, scored):
+    """On the page (often a phone) each source shows its six newest months; the other 18
+    of its 24 open under a summary, in the page without script. The PDF prints them all
+    (tests/reports)."""
+    client, user = _login_enterprise(app, factories, scored)
+    page = client.get("/enterprise/profile").get_data(as_text=True)
+    newest, *_, oldest = sorted(recent_periods(24), reverse=True)
+    sixth, seventh = sorted(recent_periods(24), reverse=True)[5:7]
+    tax = page[page.index("<h2>纳税记录</h2>") :]
+    tax = tax[: tax.index("</section>")]
+    shown, hidden = tax.split('<details class="more-rows">')
+    assert "显示其余 18 条" in hidden and hidden.count("<tr>") == 1 + 18  # its header row
+    assert shown.count("<tr>") == 1 + 6
+    assert newest in shown and sixth in shown and seventh not in shown
+    assert seventh in hidden and oldest in hidden
+    user.locale = "en"
+    db.session.commit()
+    assert "Show the other 18 records" in client.get("/enterprise/profile").get_data(as_text=True)
 
 
 def test_enterprise_page_in_english(app, factories, scored):

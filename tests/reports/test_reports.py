@@ -85,6 +85,7 @@ def test_the_pdf_text_is_the_profile_it_was_made_from(app, factories, scored, so
     assert f"{window.start}至{window.end}" in compact  # the period
     assert f"数据截至{snapshot.as_of.isoformat()}" in compact
     assert "纳税记录24" in compact  # coverage: 24 months of tax payments
+    assert "显示其余" not in compact  # every row printed, none folded away as on the page
     assert "12,000.00" in text or "12000.00" in text  # the data behind it
     code = CODE_RE.search(text).group(1)
     assert report.code_hash and code.replace("-", "") not in report.code_hash
