@@ -13,6 +13,7 @@ from app.auth.models import Role
 from app.clock import local_today
 from app.consent.models import Authorization
 from app.extensions import db
+from app.matching.criteria import CRITERIA
 from tests.products.helpers import make_product
 
 
@@ -29,12 +30,29 @@ def _hidden(page: str, name: str) -> str:
     return match.group(1)
 
 
+def test_a_near_miss_shows_what_is_not_met_and_folds_what_is(login_as, factories):
+    small = make_product(factories.bank(name="渭水银行"), name="小额贷", amount_max="150000")
+    client, _owner = login_as(Role.ENTERPRISE)
+    page = client.get("/matches?amount=200000&term_months=12").get_data(as_text=True)
+    card = page[page.index(f'id="product-{small.id}"') :]
+    card = card[: card.index("</section>")]
+    shown, folded = card.split('<details class="checks-met">')
+    assert "差 1 项" in shown and '<li class="fail">' in shown
+    assert "金额超出上限 ¥150,000.00" in shown  # the unmet condition, not folded
+    assert f"满足其余 {len(CRITERIA) - 1} 项条件" in folded
+    assert "期限在 6–36 个月范围内" in folded and "申请" not in card.split("</h2>")[1]
+
+
 def test_enterprise_matches_applies_with_consent_and_withdraws(login_as, product):
     client, owner = login_as(Role.ENTERPRISE)
     matches = client.get("/matches?amount=200000&term_months=12&purpose=备货")
     page = matches.get_data(as_text=True)
     assert matches.status_code == 200 and "税易贷" in page and "符合条件" in page
     assert "金额在 ¥100,000.00–¥500,000.00 范围内" in page  # money one way
+    # An eligible product's met conditions are one line that opens to every reason.
+    met = page[page.index('<details class="checks-met">') :]
+    assert f"满足全部 {len(CRITERIA)} 项条件" in met[: met.index("</summary>")]
+    assert "金额在 ¥100,000.00–¥500,000.00 范围内" in met[: met.index("</details>")]
     bad = client.get("/matches?amount=abc&term_months=12")
     assert bad.status_code == 422 and "金额不是有效的数字" in bad.get_data(as_text=True)
 

@@ -62,8 +62,11 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     owner.get_by_label("资金用途").fill("采购原材料")
     owner.get_by_role("button", name="匹配产品").click()
     card = owner.locator("section.match").filter(has_text="长安税易贷")
-    expect(card.get_by_text("符合条件")).to_be_visible()
-    expect(card.get_by_text("金额在 ¥100,000.00–¥500,000.00 范围内")).to_be_visible()
+    expect(card.get_by_text("符合条件", exact=True)).to_be_visible()
+    reason = card.get_by_text("金额在 ¥100,000.00–¥500,000.00 范围内")
+    expect(reason).to_be_hidden()  # the met conditions are one line until opened
+    card.get_by_text(re.compile(r"满足全部 \d+ 项条件")).click()
+    expect(reason).to_be_visible()
     card.get_by_role("link", name="申请").click()
     assert owner.get_by_label("申请金额（元）").input_value() == "300000"
     owner.get_by_label("水电气暖缴费").uncheck()
