@@ -7,6 +7,7 @@ function here that shows a bank an application takes its `Identity` from there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,6 +80,21 @@ class InboxRow:
         return self.identity.shown
 
 
+def tab_of(app: Application) -> str:
+    """The inbox tab an application stands in: 新 (to accept), 审查中 (accepted or approved),
+    已决 (everything after)."""
+    if app.state == "submitted":
+        return "new"
+    return "review" if app.state in ("accepted", "approved") else "decided"
+
+
+def days_to_accept(app: Application, now: datetime) -> int | None:
+    """Working days left for the bank to accept a submitted application (negative: late)."""
+    if app.state == "submitted" and app.respond_by:
+        return workdays.working_days_left(app.respond_by, now)
+    return None
+
+
 def inbox(
     user: User, *, endpoint: str, channel: str, ip: str | None, now: datetime | None = None
 ) -> dict[str, list[InboxRow]]:
@@ -90,18 +106,7 @@ def inbox(
     apps = list_for_bank(user.bank_id)
     identities = identify_applicants(user, apps, endpoint=endpoint, channel=channel, ip=ip)
     for app in apps:
-        left = (
-            workdays.working_days_left(app.respond_by, now)
-            if app.state == "submitted" and app.respond_by
-            else None
-        )
-        row = InboxRow(app, identities[app.id], left)
-        if app.state == "submitted":
-            tabs["new"].append(row)
-        elif app.state in ("accepted", "approved"):
-            tabs["review"].append(row)
-        else:
-            tabs["decided"].append(row)
+        tabs[tab_of(app)].append(InboxRow(app, identities[app.id], days_to_accept(app, now)))
     return tabs
 
 
@@ -218,11 +223,33 @@ class Workbench:
 
 def due_state(row: InboxRow) -> str | None:
     """ "today" on the last working day to accept, "overdue" past it (Chinese working days)."""
-    if row.days_left is None:
+    return _due(row.days_left)
+
+
+def _due(days_left: int | None) -> str | None:
+    if days_left is None:
         return None
-    if row.days_left < 0:
+    if days_left < 0:
         return "overdue"
-    return "today" if row.days_left == 0 else None
+    return "today" if days_left == 0 else None
+
+
+def _counts(rows: Iterable[tuple[str, str | None]]) -> dict[str, int]:
+    """The workbench's counts from each application's (tab, due state)."""
+    counts = dict.fromkeys(("new", "due_today", "overdue", "review", "decided"), 0)
+    for tab, due in rows:
+        counts[tab] += 1
+        if due:
+            counts["due_today" if due == "today" else "overdue"] += 1
+    counts["all"] = counts["new"] + counts["review"] + counts["decided"]
+    return counts
+
+
+def inbox_counts(bank_id: int, now: datetime | None = None) -> dict[str, int]:
+    """The workbench's counts for a bank's home page: by the inbox's own rules, without
+    showing (so without looking up) who applied."""
+    now = now or utcnow()
+    return _counts((tab_of(a), _due(days_to_accept(a, now))) for a in list_for_bank(bank_id))
 
 
 def matches(row: InboxRow, q: str) -> bool:
@@ -258,15 +285,7 @@ def workbench(
     tab = tab if tab in INBOX_TABS else "all"
     due = due if due in DUE_FILTERS else ""
     tabs = inbox(user, endpoint=endpoint, channel=channel, ip=ip, now=now)
-    states = [due_state(row) for row in tabs["new"]]
-    counts = {
-        "new": len(tabs["new"]),
-        "due_today": states.count("today"),
-        "overdue": states.count("overdue"),
-        "review": len(tabs["review"]),
-        "decided": len(tabs["decided"]),
-    }
-    counts["all"] = counts["new"] + counts["review"] + counts["decided"]
+    counts = _counts((tab, due_state(row)) for tab, rows in tabs.items() for row in rows)
     chosen = [row for rows in tabs.values() for row in rows] if tab == "all" else tabs[tab]
     rows = sorted(chosen, key=lambda r: r.application.id, reverse=True)
     rows = [r for r in rows if matches(r, q) and (not due or due_state(r) == due)]

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
+from app.applications.queries import inbox_counts
 from app.applications.services import draft_for
 from app.auth.decorators import role_required
 from app.auth.models import Role
@@ -62,7 +63,10 @@ def enterprise_home():
 @role_required(Role.BANK_OFFICER, Role.BANK_ADMIN)
 def bank_home():
     staff = bank_users(current_user.bank_id) if current_user.role == Role.BANK_ADMIN else []
-    return render_template("main/bank_home.html", bank=current_user.bank, staff=staff)
+    counts = inbox_counts(current_user.bank_id)
+    return render_template(
+        "main/bank_home.html", bank=current_user.bank, staff=staff, counts=counts
+    )
 
 
 @bp.route("/office")

@@ -106,3 +106,26 @@ def test_the_page_shows_counts_search_and_pager(app, factories, desk):
     review = client.get("/bank/inbox?tab=review").get_data(as_text=True)
     assert 'id="tab-review"' in review and "暂无" in review
     assert db.session.query(Application).count() == 25
+
+
+def test_the_bank_home_page_starts_the_day_with_the_same_counts(app, desk):
+    """The home page counts by the inbox's rules, and looks up no applicant to do it: the
+    access log gains no row, where the inbox logs each applicant it shows by name."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AccessLogEntry
+    from tests.conftest import WebClient
+
+    officer, _apps = desk
+    client = WebClient(app.test_client())
+    client.login(officer)
+    logged = select(func.count()).select_from(AccessLogEntry)
+    before = db.session.scalar(logged)
+    home = client.get("/bank").get_data(as_text=True)
+    assert db.session.scalar(logged) == before
+    assert 'data-testid="count-new">25<' in home
+    assert 'data-testid="count-due-today">2<' in home and 'data-testid="count-overdue">3<' in home
+    assert 'href="/bank/inbox?tab=new&amp;due=overdue"' in home
+    client.get("/bank/inbox")
+    assert db.session.scalar(logged) > before  # the authorized applicant, shown by name
+    assert queries.inbox_counts(officer.bank_id) == _bench(officer).counts

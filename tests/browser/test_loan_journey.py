@@ -80,7 +80,10 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
 
     _login(bank, base, "officer@loan.test")
     bank.get_by_role("navigation").get_by_role("link", name="申请处理").click()
-    bank.get_by_role("link", name=re.compile("^待受理")).click()
+    expect(bank.get_by_test_id("count-new")).to_have_text("1")  # the day's counts, on top
+    bank.get_by_role("navigation", name="申请分类").get_by_role(
+        "link", name=re.compile("^待受理")
+    ).click()
     new = bank.locator("#tab-new")
     expect(
         new.get_by_text("沣东贷款测试有限公司")
