@@ -193,6 +193,33 @@ def load_demo() -> list[tuple[str, str, str]]:
     return logins
 
 
+def load_demo_look() -> int:
+    """The demo enterprise (sme@demo.xyd) has authorized 长安银行 to view its data for a
+    pre-loan review (30 days, the last 24 months), and the bank's officer has opened its
+    profile once, through the bank's own page path: the enterprise's authorizations and
+    "who looked at my data" pages, and the officer's enterprise search, have something to
+    show. 1 when made, 0 when such an authorization is in force already."""
+    from app.bankview.profile import bank_profile
+    from app.consent import services as consent
+    from app.consent.guard import covering_authorizations
+
+    owner = auth_services.get_user_by_email("sme@demo.xyd")
+    officer = auth_services.get_user_by_email("officer@demo.xyd")
+    if owner is None or officer is None or owner.enterprise is None or officer.bank_id is None:
+        return 0
+    enterprise = owner.enterprise
+    if covering_authorizations(enterprise.id, officer.bank_id):
+        return 0
+    text = consent.current_text("query")
+    consent.grant_query(
+        enterprise.id, officer.bank_id, list(consent.ALL_CATEGORIES), purpose="pre_loan",
+        user_id=owner.id, ip=None, text_id=text.id if text else None, days=30, data_months=24,
+    )  # fmt: skip
+    path = f"/bank/enterprises/{enterprise.uscc}"
+    bank_profile(officer, enterprise.uscc, endpoint=path, channel="web", ip=None)
+    return 1
+
+
 def authorize_collection(
     usccs_by_categories: dict[tuple[str, ...], list[str]],
     *,
@@ -240,12 +267,18 @@ class DemoLoad:
     summaries: list[dict] = field(default_factory=list)
     authorizations: int = 0
     applications: int = 0
+    looks: int = 0  # the demo enterprise's authorization to 长安银行 and its officer's look
     fund: str = ""
 
     def summary_lines(self) -> list[str]:
         lines = [
             f"collection authorizations recorded: {self.authorizations}",
             f"demo loan applications added: {self.applications}",
+            *(
+                ["sme@demo.xyd authorized 长安银行, whose officer looked once"]
+                if self.looks
+                else []
+            ),
             *([self.fund] if self.fund else []),
         ]
         for s in self.summaries:
@@ -285,6 +318,7 @@ def load_demo_data(
     from app.stats.rollup import roll_up
 
     result.applications = load_demo_loans()
+    result.looks = load_demo_look()
     fund = load_demo_fund()
     if fund.registered:
         result.fund = (

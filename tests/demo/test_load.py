@@ -8,6 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from app.audit.models import AccessLogEntry
 from app.auth.services import get_user_by_email
 from app.demo import services
 from app.demo.files import SOURCES
@@ -70,8 +71,17 @@ def test_demo_load_goes_through_the_import_path_and_is_idempotent(app):
     bills = select(func.count()).select_from(UtilityBill).where(UtilityBill.uscc == sme.uscc)
     assert db.session.scalar(bills) > 0
 
+    # The demo enterprise authorized 长安银行, and its officer's look is in its access log.
+    assert first.looks == 1
+    looks = db.session.scalars(
+        select(AccessLogEntry).where(AccessLogEntry.enterprise_id == sme.id)
+    ).all()
+    assert [(e.outcome, e.bank_id, e.endpoint) for e in looks] == [
+        ("allowed", get_user_by_email("officer@demo.xyd").bank_id, f"/bank/enterprises/{sme.uscc}")
+    ]
+
     again = services.load_demo_data(enterprises=40, months=6)
-    assert again.authorizations == 0
+    assert again.authorizations == 0 and again.looks == 0
     for s in again.summaries:
         assert s["inserted"] == s["updated"] == s["rejected"] == 0, s
         assert s["unchanged"] + s["skipped_no_consent"] == s["rows"], s
