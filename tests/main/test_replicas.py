@@ -21,7 +21,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app import create_app
 from app.auth.models import Role, User
@@ -62,16 +62,21 @@ def _app(primary: str, replicas: str, audit_key: str, checkpoints: str):
 
 
 def _wait_for_replica(url: str, user_id: int) -> None:
-    """Until the replica has replayed the commit that made `user_id` (a second at most,
-    usually a few milliseconds)."""
+    """Until the replica has replayed the commit that made `user_id`: usually a few
+    milliseconds, seconds on a loaded machine. Until then the replica may not have the
+    database yet, or has it without the migrated tables: both mean "not yet"."""
     engine = create_engine(url)
     try:
-        for _ in range(100):
-            with engine.connect() as conn:
-                if conn.scalar(select(func.count()).select_from(User).where(User.id == user_id)):
-                    return
+        for _ in range(600):
+            try:
+                with engine.connect() as conn:
+                    found = select(func.count()).select_from(User).where(User.id == user_id)
+                    if conn.scalar(found):
+                        return
+            except (OperationalError, ProgrammingError):
+                pass  # the database or its tables not replayed yet
             time.sleep(0.05)
-        raise AssertionError("the replica did not catch up within 5 s")
+        raise AssertionError("the replica did not catch up within 30 s")
     finally:
         engine.dispose()
 
@@ -94,35 +99,39 @@ def cluster(tmp_path_factory):
     )
     name = f"xyd_replica_{os.getpid()}"
     admin = create_engine(_on(PRIMARY, "postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-        if not conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": PROBE_ROLE}):
-            conn.execute(text(f"CREATE ROLE {PROBE_ROLE} LOGIN"))
-    owner = _app(_on(PRIMARY, name), "", str(key), str(root / "checkpoints"))
-    with owner.app_context():
-        upgrade(directory=MIGRATIONS)
-        from tests.factories import Factories
+    try:  # a failed setup drops its database and lets go of the connection too
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+            if not conn.scalar(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": PROBE_ROLE}
+            ):
+                conn.execute(text(f"CREATE ROLE {PROBE_ROLE} LOGIN"))
+        owner = _app(_on(PRIMARY, name), "", str(key), str(root / "checkpoints"))
+        with owner.app_context():
+            upgrade(directory=MIGRATIONS)
+            from tests.factories import Factories
 
-        regulator = Factories().user(Role.REGULATOR)
-        db.session.commit()
-        ids = {"regulator": regulator.id}
-        for grant in (
-            f"GRANT USAGE ON SCHEMA public TO {PROBE_ROLE}",
-            f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {PROBE_ROLE}",
-            f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PROBE_ROLE}",
-            f"REVOKE SELECT ON stats_indicators FROM {PROBE_ROLE}",
-        ):
-            db.session.execute(text(grant))
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    _wait_for_replica(_on(REPLICA, name), ids["regulator"])
-    yield {"name": name, "key": str(key), "root": root, **ids}
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"DROP ROLE IF EXISTS {PROBE_ROLE}"))
-    admin.dispose()
+            regulator = Factories().user(Role.REGULATOR)
+            db.session.commit()
+            ids = {"regulator": regulator.id}
+            for grant in (
+                f"GRANT USAGE ON SCHEMA public TO {PROBE_ROLE}",
+                f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {PROBE_ROLE}",
+                f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PROBE_ROLE}",
+                f"REVOKE SELECT ON stats_indicators FROM {PROBE_ROLE}",
+            ):
+                db.session.execute(text(grant))
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        _wait_for_replica(_on(REPLICA, name), ids["regulator"])
+        yield {"name": name, "key": str(key), "root": root, **ids}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"DROP ROLE IF EXISTS {PROBE_ROLE}"))
+        admin.dispose()
 
 
 def _routed_app(cluster, replicas: str | None = None):
