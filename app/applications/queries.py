@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.applications.models import Application, ApplicationEvent
 from app.auth.models import BANK_ROLES, User
@@ -81,11 +81,15 @@ class InboxRow:
 
 
 def tab_of(app: Application) -> str:
-    """The inbox tab an application stands in: 新 (to accept), 审查中 (accepted or approved),
-    已决 (everything after)."""
-    if app.state == "submitted":
+    """The inbox tab an application stands in (`_tab` of its state)."""
+    return _tab(app.state)
+
+
+def _tab(state: str) -> str:
+    """新 (to accept), 审查中 (accepted or approved), 已决 (everything after)."""
+    if state == "submitted":
         return "new"
-    return "review" if app.state in ("accepted", "approved") else "decided"
+    return "review" if state in ("accepted", "approved") else "decided"
 
 
 def days_to_accept(app: Application, now: datetime) -> int | None:
@@ -234,22 +238,41 @@ def _due(days_left: int | None) -> str | None:
     return "today" if days_left == 0 else None
 
 
-def _counts(rows: Iterable[tuple[str, str | None]]) -> dict[str, int]:
-    """The workbench's counts from each application's (tab, due state)."""
+def _counts(rows: Iterable[tuple[str, str | None, int]]) -> dict[str, int]:
+    """The workbench's counts from (tab, due state, how many applications)."""
     counts = dict.fromkeys(("new", "due_today", "overdue", "review", "decided"), 0)
-    for tab, due in rows:
-        counts[tab] += 1
+    for tab, due, n in rows:
+        counts[tab] += n
         if due:
-            counts["due_today" if due == "today" else "overdue"] += 1
+            counts["due_today" if due == "today" else "overdue"] += n
     counts["all"] = counts["new"] + counts["review"] + counts["decided"]
     return counts
 
 
 def inbox_counts(bank_id: int, now: datetime | None = None) -> dict[str, int]:
-    """The workbench's counts for a bank's home page: by the inbox's own rules, without
-    showing (so without looking up) who applied."""
+    """The workbench's counts for a bank's home page, by the inbox's own rules, without
+    showing (so without looking up) who applied. Only the applications waiting to be
+    accepted are read (their deadlines count in working days); the others are counted by
+    state in the database, not loaded: a bank's history grows without end."""
     now = now or utcnow()
-    return _counts((tab_of(a), _due(days_to_accept(a, now))) for a in list_for_bank(bank_id))
+    by_state = db.session.execute(
+        select(Application.state, func.count())
+        .where(Application.bank_id == bank_id, Application.state != "submitted")
+        .group_by(Application.state)
+    )
+    waiting = open_demands_for_bank(bank_id) + list(
+        db.session.scalars(
+            select(Application).where(
+                Application.bank_id == bank_id, Application.state == "submitted"
+            )
+        )
+    )
+    return _counts(
+        [
+            *((_tab(state), None, n) for state, n in by_state),
+            *((tab_of(a), _due(days_to_accept(a, now)), 1) for a in waiting),
+        ]
+    )
 
 
 def matches(row: InboxRow, q: str) -> bool:
@@ -285,7 +308,7 @@ def workbench(
     tab = tab if tab in INBOX_TABS else "all"
     due = due if due in DUE_FILTERS else ""
     tabs = inbox(user, endpoint=endpoint, channel=channel, ip=ip, now=now)
-    counts = _counts((tab, due_state(row)) for tab, rows in tabs.items() for row in rows)
+    counts = _counts((tab, due_state(row), 1) for tab, rows in tabs.items() for row in rows)
     chosen = [row for rows in tabs.values() for row in rows] if tab == "all" else tabs[tab]
     rows = sorted(chosen, key=lambda r: r.application.id, reverse=True)
     rows = [r for r in rows if matches(r, q) and (not due or due_state(r) == due)]

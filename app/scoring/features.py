@@ -53,7 +53,7 @@ from sqlalchemy import (
 from app.facts.records import counts, in_force, tax_rating_current
 from app.facts.registry import age_in_years
 from app.sources.models import ENTERPRISE_SOURCES
-from app.util import ArrayParam, add_months, in_values, money
+from app.util import ArrayParam, add_months, among, in_values, money
 
 WINDOW_MONTHS = 36
 CHUNK_SIZE = 5000
@@ -487,7 +487,7 @@ def _extract(
     registry = select(e.c.id, e.c.uscc, e.c.established_on, e.c.registered_capital)
     postgres = session.get_bind().dialect.name == "postgresql"
     if ids is not None:
-        registry = registry.where(in_values(e.c.id, ArrayParam(ids) if postgres else ids))
+        registry = registry.where(among(session, e.c.id, ids))
 
     rows: dict[int, dict[str, Any]] = {}
     coverage: dict[int, dict[str, int]] = {}

@@ -116,7 +116,7 @@ def test_the_bank_home_page_starts_the_day_with_the_same_counts(app, desk):
     from app.audit.models import AccessLogEntry
     from tests.conftest import WebClient
 
-    officer, _apps = desk
+    officer, apps = desk
     client = WebClient(app.test_client())
     client.login(officer)
     logged = select(func.count()).select_from(AccessLogEntry)
@@ -129,3 +129,11 @@ def test_the_bank_home_page_starts_the_day_with_the_same_counts(app, desk):
     client.get("/bank/inbox")
     assert db.session.scalar(logged) > before  # the authorized applicant, shown by name
     assert queries.inbox_counts(officer.bank_id) == _bench(officer).counts
+    # Past the new ones, counted by state in the database: the same as the inbox's tabs.
+    services.accept(apps[10].id, officer)
+    services.accept(apps[11].id, officer)
+    services.reject(apps[11].id, officer, reason="资料不全")
+    db.session.commit()
+    counts = queries.inbox_counts(officer.bank_id)
+    assert (counts["new"], counts["review"], counts["decided"]) == (23, 1, 1)
+    assert counts == _bench(officer).counts
