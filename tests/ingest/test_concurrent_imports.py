@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from app import events
 from app.enterprises.models import Enterprise
@@ -60,23 +60,45 @@ def _records(usccs: list[str]) -> list[dict]:
     ]
 
 
+def _blocked_on_a_transaction(timeout: float = 30.0) -> bool:
+    """Whether a session of this database waits for another's transaction to end (an
+    INSERT that meets a key written by a transaction not committed yet), polled from a
+    connection of its own for up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    with db.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND wait_event = 'transactionid'"
+                )
+            )
+            conn.rollback()  # a fresh snapshot of the statistics each time
+            if waiting:
+                return True
+            time.sleep(0.02)
+    return False
+
+
 def test_the_second_of_two_simultaneous_imports_counts_the_rows_unchanged(app, enterprises):
     records = _records(enterprises)
-    barrier = threading.Barrier(2)
+    written = threading.Event()
+    seen: dict[str, bool] = {}
     summaries: dict[str, object] = {}
 
     def hold_first(summary) -> None:
-        # The first batch keeps its transaction open after writing: the second one classifies
-        # the same keys as new meanwhile, and its insert then meets the committed rows.
+        # The first batch keeps its transaction open after writing, until the second one,
+        # having classified the same keys as new, waits with its insert on the first's
+        # uncommitted rows: the race, by events rather than by sleeping.
         if threading.current_thread().name == "first":
-            time.sleep(1.0)
+            written.set()
+            seen["second waited"] = _blocked_on_a_transaction()
 
     def run() -> None:
         name = threading.current_thread().name
         with app.app_context():
-            barrier.wait(timeout=10)
             if name == "second":
-                time.sleep(0.2)
+                assert written.wait(timeout=60), "the first batch never wrote"
             try:
                 summaries[name] = services.ingest_records("public_credit", records, origin="push")
                 db.session.commit()
@@ -91,8 +113,9 @@ def test_the_second_of_two_simultaneous_imports_counts_the_rows_unchanged(app, e
         for t in threads:
             t.start()
         for t in threads:
-            t.join(timeout=60)
+            t.join(timeout=120)
 
+    assert seen == {"second waited": True}
     first, second = summaries["first"], summaries["second"]
     assert isinstance(first, services.BatchSummary), first
     assert isinstance(second, services.BatchSummary), second
