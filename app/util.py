@@ -67,10 +67,15 @@ def format_yuan(value: Decimal | int | str | float | None) -> str:
     """Money as every page shows it: ¥1,234,567.00 ("—" when there is none). Both UI languages
     group by commas with a decimal point (Babel's "#,##0.00" for zh and en); formatted
     directly, since a statistics table shows a thousand amounts. The `yuan` template filter
-    and every sentence naming an amount use this one function."""
+    and every sentence naming an amount use this one function.
+
+    A negative amount has its sign before the symbol (-¥1,200.00, as Babel writes it in both
+    languages), not after it.
+    """
     if value is None:
         return "—"
-    return f"¥{Decimal(value):,.2f}"
+    amount = Decimal(value)
+    return f"-¥{-amount:,.2f}" if amount < 0 else f"¥{amount:,.2f}"
 
 
 def format_rate(value: Decimal | int | str | None) -> str:

@@ -50,6 +50,8 @@ def test_month_so_far_against_last_month(app, factories):
     client.login(office)
     page = client.get("/office").get_data(as_text=True)
     assert "本月至今与上月对比" in page and "¥300,000.00" in page and "75.0%" in page
+    # the change: a fall with its sign before the symbol, as every amount is written
+    assert "-¥100,000.00" in page and "¥-" not in page
 
 
 def test_too_few_enterprises_are_withheld(app, factories):

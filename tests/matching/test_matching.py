@@ -197,6 +197,9 @@ def test_amounts_read_as_the_money_filter_shows_them():
     assert format_yuan(Decimal("500000")) == "¥500,000.00"  # one way, as the money filter
     assert format_yuan(Decimal("1250000")) == "¥1,250,000.00"
     assert format_yuan(Decimal("8000")) == "¥8,000.00"
+    assert format_yuan(Decimal("-22870000")) == "-¥22,870,000.00"  # the sign before the symbol
+    assert format_yuan(Decimal("-0.001")) == "-¥0.00"
+    assert format_yuan(Decimal("0")) == "¥0.00"
 
 
 def test_a_banks_open_demands_agree_with_the_sql_criteria(factories):
