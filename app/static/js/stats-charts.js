@@ -13,13 +13,23 @@
   function num(list) {
     return list.map(function (v) { return v === null ? null : Number(v); });
   }
-  function grid() { return { left: 56, right: 56, top: 36, bottom: 48, containLabel: true }; }
+  // A phone's card is about 320 px wide: the legend then wraps two items a row and would
+  // cover the top of the plot, and the side margins would take a third of the width.
+  var narrow = window.matchMedia("(max-width: 600px)").matches;
+  function grid(items) {
+    if (!narrow) { return { left: 56, right: 56, top: 36, bottom: 48, containLabel: true }; }
+    return { left: 4, right: 4, top: 28 + 24 * Math.ceil(items / 2), bottom: 40,
+             containLabel: true };
+  }
+  function legend() {
+    return narrow ? { top: 0, itemGap: 8, itemWidth: 18, textStyle: { fontSize: 12 } } : { top: 0 };
+  }
   var builders = {
     trend: function (d) {
       var t = d.trend;
       if (!t.categories.length) { return null; }
       return {
-        color: COLORS, grid: grid(), tooltip: { trigger: "axis" }, legend: { top: 0 },
+        color: COLORS, grid: grid(4), tooltip: { trigger: "axis" }, legend: legend(),
         xAxis: { type: "category", data: t.categories, axisLabel: { hideOverlap: true } },
         yAxis: [{ type: "value", name: "" }, { type: "value", minInterval: 1 }],
         series: [
@@ -34,7 +44,7 @@
       var b = d.breakdown;
       if (!b.categories.length) { return null; }
       return {
-        color: COLORS, grid: grid(), tooltip: { trigger: "axis" }, legend: { top: 0 },
+        color: COLORS, grid: grid(2), tooltip: { trigger: "axis" }, legend: legend(),
         xAxis: { type: "category", data: b.categories,
                  axisLabel: { hideOverlap: true, rotate: b.categories.length > 6 ? 30 : 0 } },
         yAxis: { type: "value" },
