@@ -44,7 +44,7 @@ def test_register_report_claim_approve_and_the_dashboard_shows_it(live_server, b
     _login(bank, base, officer)
     bank.goto(base + "/bank/loans")
     bank.get_by_role("link", name=str(loan_id), exact=True).click()
-    bank.get_by_role("button", name="在 BRW1 备案").click()
+    bank.get_by_role("button", name="在 浏览器测试基金 备案").click()
     expect(bank.get_by_text("已在风险缓释基金备案")).to_be_visible()
     bank.get_by_label("贷款状态").select_option("non_performing")
     bank.get_by_label("逾期天数").fill("95")

@@ -30,7 +30,7 @@ def test_the_whole_journey_on_the_web(app, loans, factories):
     page = bank.get("/bank/loans").get_data(as_text=True)
     assert f"/bank/loans/{loan.id}" in page and "¥300,000.00" in page
     page = bank.get(f"/bank/loans/{loan.id}").get_data(as_text=True)
-    assert "网页基金" in page and "仅限信用贷款" in page and "在 WEB1 备案" in page
+    assert "网页基金" in page and "仅限信用贷款" in page and "在 网页基金 备案" in page
     assert bank.post(f"/bank/loans/{loan.id}/register", {"fund": "WEB1"}).status_code == 303
     # a wrong report keeps what was typed and names the fields
     r = bank.post(f"/bank/loans/{loan.id}/status", {
