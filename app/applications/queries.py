@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.applications.models import Application, ApplicationEvent
 from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
-from app.consent.guard import NOT_SHOWN, Identity, identify_applicants
+from app.consent.guard import NOT_SHOWN, Identity, identifiable, identify_applicants
 from app.extensions import db
 from app.workcalendar import services as workdays
 
@@ -97,21 +97,6 @@ def days_to_accept(app: Application, now: datetime) -> int | None:
     if app.state == "submitted" and app.respond_by:
         return workdays.working_days_left(app.respond_by, now)
     return None
-
-
-def inbox(
-    user: User, *, endpoint: str, channel: str, ip: str | None, now: datetime | None = None
-) -> dict[str, list[InboxRow]]:
-    """新 (to accept), 审查中 (accepted), 已决 (decided) for a bank user; who applied through
-    the guard (logged)."""
-    now = now or utcnow()
-    tabs: dict[str, list[InboxRow]] = {"new": [], "review": [], "decided": []}
-    assert user.bank_id is not None
-    apps = list_for_bank(user.bank_id)
-    identities = identify_applicants(user, apps, endpoint=endpoint, channel=channel, ip=ip)
-    for app in apps:
-        tabs[tab_of(app)].append(InboxRow(app, identities[app.id], days_to_accept(app, now)))
-    return tabs
 
 
 def summary(app: Application) -> dict[str, Any]:
@@ -275,18 +260,17 @@ def inbox_counts(bank_id: int, now: datetime | None = None) -> dict[str, int]:
     )
 
 
-def matches(row: InboxRow, q: str) -> bool:
-    """Search by application number, product, or — only where the guard shows who applied —
-    the enterprise's name or code (an anonymous row never matches a name: the search must not
-    tell a bank who is behind it)."""
+def matches(app: Application, identifiable: bool, q: str) -> bool:
+    """Search by application number, product, or — only where the guard would show who
+    applied (`identifiable`) — the enterprise's name or code (an anonymous row never matches
+    a name: the search must not tell a bank who is behind it)."""
     needle = q.strip().lower()
     if not needle:
         return True
-    app = row.application
     if needle == str(app.id):  # an application number matches exactly
         return True
     fields = [app.product.name if app.product else ""]
-    if row.identified:
+    if identifiable:
         fields += [app.enterprise.name, app.enterprise.uscc]
     return any(needle in f.lower() for f in fields)
 
@@ -304,15 +288,27 @@ def workbench(
     now: datetime | None = None,
 ) -> Workbench:
     """The inbox as a workbench: counts of new, due today and overdue (working days), one tab
-    ("all" by default) newest first, searched, filtered by due state and paged (`PAGE_SIZE`)."""
+    ("all" by default) newest first, searched, filtered by due state and paged (`PAGE_SIZE`).
+    The bank's own applications and the open demands that fit it (新 to accept, 审查中
+    accepted, 已决 decided); who applied is looked up through the guard, and logged, for the
+    rows of the page only."""
     tab = tab if tab in INBOX_TABS else "all"
     due = due if due in DUE_FILTERS else ""
-    tabs = inbox(user, endpoint=endpoint, channel=channel, ip=ip, now=now)
-    counts = _counts((tab, due_state(row), 1) for tab, rows in tabs.items() for row in rows)
-    chosen = [row for rows in tabs.values() for row in rows] if tab == "all" else tabs[tab]
-    rows = sorted(chosen, key=lambda r: r.application.id, reverse=True)
-    rows = [r for r in rows if matches(r, q) and (not due or due_state(r) == due)]
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    now = now or utcnow()
+    assert user.bank_id is not None
+    apps = list_for_bank(user.bank_id)
+    known = identifiable(user, apps) if q.strip() else set()
+    candidates = [(app, days_to_accept(app, now)) for app in apps]
+    counts = _counts((tab_of(app), _due(days), 1) for app, days in candidates)
+    chosen = [c for c in candidates if tab == "all" or tab_of(c[0]) == tab]
+    chosen.sort(key=lambda c: c[0].id, reverse=True)
+    chosen = [(app, days) for app, days in chosen
+              if matches(app, app.id in known, q) and (not due or _due(days) == due)]  # fmt: skip
+    pages = max(1, -(-len(chosen) // PAGE_SIZE))
     page = min(max(1, page), pages)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    return Workbench(tab, shown, counts, len(rows), page, pages, q.strip(), due)
+    page_rows = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    identities = identify_applicants(
+        user, [app for app, _days in page_rows], endpoint=endpoint, channel=channel, ip=ip
+    )
+    shown = [InboxRow(app, identities[app.id], days) for app, days in page_rows]
+    return Workbench(tab, shown, counts, len(chosen), page, pages, q.strip(), due)

@@ -137,3 +137,44 @@ def test_the_bank_home_page_starts_the_day_with_the_same_counts(app, desk):
     counts = queries.inbox_counts(officer.bank_id)
     assert (counts["new"], counts["review"], counts["decided"]) == (23, 1, 1)
     assert counts == _bench(officer).counts
+
+
+def test_the_inbox_logs_the_applicants_of_its_page_only(desk):
+    """A page of twenty is twenty looks, not one per application in the bank's history:
+    the enterprises logged are those of the rows shown, each once, anonymous ones as
+    denials; a search by name finds the authorized applicant on the second page without
+    looking up anyone else."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AccessLogEntry
+
+    officer, apps = desk
+
+    def logged_since(mark: int) -> list[tuple[int, str]]:
+        rows = db.session.execute(
+            select(AccessLogEntry.enterprise_id, AccessLogEntry.outcome).where(
+                AccessLogEntry.id > mark, AccessLogEntry.bank_id == officer.bank_id
+            )
+        )
+        return sorted(rows)
+
+    def mark() -> int:
+        return db.session.scalar(select(func.coalesce(func.max(AccessLogEntry.id), 0)))
+
+    before = mark()
+    first = _bench(officer)
+    shown = {r.application.enterprise_id for r in first.rows}
+    assert len(shown) == queries.PAGE_SIZE
+    assert [e for e, _outcome in logged_since(before)] == sorted(shown)
+    assert apps[0].enterprise_id not in shown  # the oldest: on page 2, not looked up
+
+    before = mark()
+    found = _bench(officer, q="工作台检索")
+    assert [r.application.id for r in found.rows] == [apps[0].id] and found.rows[0].identified
+    assert logged_since(before) == [(apps[0].enterprise_id, "allowed")]
+
+    before = mark()
+    second = _bench(officer, page=2)
+    assert logged_since(before) == sorted(
+        (r.application.enterprise_id, "allowed" if r.identified else "denied") for r in second.rows
+    )

@@ -97,8 +97,9 @@ def _everywhere(api, world) -> dict:
     """What each reader says of the enterprise now."""
     enterprise, bank = world["enterprise"], world["bank"]
     (match,) = matching.match(enterprise, "200000", 12)
-    tabs = queries.inbox(world["officer"], endpoint="/bank/inbox", channel="web", ip=None)
-    inbox = [row.application.id for row in tabs["new"]]
+    bench = queries.workbench(world["officer"], tab="new", endpoint="/bank/inbox", channel="web",
+                              ip=None)  # fmt: skip
+    inbox = [row.application.id for row in bench.rows]
     seen = api.get(f"/api/v1/applications/{world['demand'].id}", token=world["officer_token"])
     view = api.get(f"/api/v1/enterprises/{enterprise.uscc}/profile", token=world["officer_token"])
     assert view.status_code == 200, view.json

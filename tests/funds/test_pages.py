@@ -130,3 +130,39 @@ def test_the_dashboard_exports_its_tables(app, loans):
     values = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert loans.bank.name in values and "按月份" in values
     assert _client(app, loans.officer).get("/office/funds/EXP1/export.csv").status_code == 403
+
+
+def test_the_banks_loans_come_a_page_at_a_time_and_only_the_page_is_looked_up(app, loans):
+    """A bank's book grows without end: twenty loans a page, newest disbursement first, with
+    a pager; the borrowers the guard looks up (and logs) are the page's, not the book's.
+    Before, the page stopped silently at 500 loans and logged every one of them."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AccessLogEntry
+    from app.loans.routes import LOANS_PER_PAGE
+
+    made = [loans.disbursed(amount=str(100000 + i)) for i in range(LOANS_PER_PAGE + 3)]
+    db.session.commit()
+    newest_first = sorted(made, key=lambda loan: (loan.disbursed_on, loan.id), reverse=True)
+    bank = _client(app, loans.officer)
+
+    def looked_up(path: str) -> tuple[str, set[int]]:
+        mark = db.session.scalar(select(func.coalesce(func.max(AccessLogEntry.id), 0)))
+        page = bank.get(path).get_data(as_text=True)
+        rows = db.session.scalars(
+            select(AccessLogEntry.enterprise_id).where(AccessLogEntry.id > mark)
+        )
+        return page, set(rows)
+
+    first, logged = looked_up("/bank/loans")
+    assert "第 1 / 2 页" in first and 'rel="next"' in first
+    assert logged == {loan.enterprise_id for loan in newest_first[:LOANS_PER_PAGE]}
+    for loan in newest_first[:LOANS_PER_PAGE]:
+        assert f"/bank/loans/{loan.id}" in first
+    assert f'/bank/loans/{newest_first[-1].id}"' not in first
+
+    second, logged = looked_up("/bank/loans?page=2")
+    assert "第 2 / 2 页" in second and 'rel="prev"' in second
+    assert logged == {loan.enterprise_id for loan in newest_first[LOANS_PER_PAGE:]}
+    assert "第 2 / 2 页" in bank.get("/bank/loans?page=99").get_data(as_text=True)
+    assert bank.get("/bank/loans?page=x").status_code == 200
