@@ -216,6 +216,22 @@ def parse_form(model: type[M]) -> M:
     return validate(model, data, form=True)
 
 
+MAX_PAGE = 500  # rows one call of a list may return
+
+
+class Paged(Query):
+    """A list's window, newest first: `limit` rows from `offset`. One convention for every
+    list that grows without end (the access log, applications, loans): a bank's history is
+    read a page at a time, and what a page names is all the guard logs."""
+
+    limit: Whole = Field(100, description=f"at most {MAX_PAGE} (more reads as {MAX_PAGE})")
+    offset: Whole = 0
+
+    def window(self) -> tuple[int, int]:
+        """(limit, offset) as read: the limit between 1 and MAX_PAGE, the offset from 0."""
+        return min(max(self.limit, 1), MAX_PAGE), max(self.offset, 0)
+
+
 def read_query(model: type[M]) -> M:
     """The query string as `model`: values are text, blanks around them dropped, and an
     empty value is absent."""

@@ -14,12 +14,14 @@ from app.api.schemas import (
     Integer,
     Money,
     MoneyText,
+    Paged,
     Percent,
     PercentText,
     Shape,
     Whole,
     choice,
     parse,
+    read_query,
 )
 from app.api.spec import doc
 from app.applications import queries, services
@@ -174,15 +176,18 @@ def create_application():
 
 @bp.route("/applications")
 @api_auth(Role.ENTERPRISE, Role.BANK_OFFICER, Role.BANK_ADMIN)
-@doc(response=list[Application], tag="applications")
+@doc(response=list[Application], query=Paged, tag="applications")
 def list_applications():
-    """An enterprise's own applications; a bank's own plus the open demands that fit it."""
+    """An enterprise's own applications; a bank's open demands that fit it, then its own,
+    newest first. `limit` from `offset` (100 by default): a bank is told who applied, and
+    the look logged, for the applications returned only."""
     user = current_api_user()
+    limit, offset = read_query(Paged).window()
     if user.role == Role.ENTERPRISE:
         items = queries.list_for_enterprise(user.enterprise_id)
     else:
         items = queries.list_for_bank(user.bank_id)
-    return jsonify(_shown(items, user))
+    return jsonify(_shown(items[offset : offset + limit], user))
 
 
 @bp.route("/applications/<int:application_id>")

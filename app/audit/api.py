@@ -7,15 +7,13 @@ from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.schemas import Day, InstantText, Query, Shape, Whole, answer, choice, read_query
+from app.api.schemas import Day, InstantText, Paged, Shape, answer, choice, read_query
 from app.api.spec import doc
 from app.audit import services
 from app.audit.models import OUTCOMES
 from app.audit.routes import log_filter
 from app.auth.models import Role
 from app.consent.forms import CHANNEL_LABELS
-
-MAX_ENTRIES = 500
 
 
 class AccessEntry(Shape):
@@ -35,13 +33,11 @@ class AccessEntry(Shape):
     outcome: choice(OUTCOMES)  # type: ignore[valid-type]
 
 
-class AccessLogQuery(Query):
+class AccessLogQuery(Paged):
     bank: str | None = Field(None, description="bank code")
     outcome: choice(OUTCOMES) | None = None  # type: ignore[valid-type]
     from_: Day | None = Field(None, alias="from", description="Asia/Shanghai, inclusive")
     to: Day | None = Field(None, description="Asia/Shanghai, inclusive")
-    limit: Whole = Field(100, description=f"at most {MAX_ENTRIES} (more reads as {MAX_ENTRIES})")
-    offset: Whole = 0
 
 
 @bp.route("/me/access-log")
@@ -50,11 +46,12 @@ class AccessLogQuery(Query):
 def my_access_log():
     """Who looked at my data: every bank read attempt, allowed or denied, newest first."""
     query = read_query(AccessLogQuery)
+    limit, offset = query.window()
     entries = services.entries_for_enterprise(
         current_api_user().enterprise_id,
         log_filter(query.bank, query.outcome, query.from_, query.to),
-        limit=min(max(query.limit, 1), MAX_ENTRIES),
-        offset=max(query.offset, 0),
+        limit=limit,
+        offset=offset,
     )
     return jsonify(
         [

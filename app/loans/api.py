@@ -9,7 +9,18 @@ from pydantic import Field
 
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
-from app.api.schemas import Body, Money, MoneyText, PercentText, Shape, Whole, choice, parse
+from app.api.schemas import (
+    Body,
+    Money,
+    MoneyText,
+    Paged,
+    PercentText,
+    Shape,
+    Whole,
+    choice,
+    parse,
+    read_query,
+)
 from app.api.spec import doc
 from app.auth.models import Role
 from app.extensions import db
@@ -112,10 +123,14 @@ def report_json(report: models.LoanReport) -> dict:
 
 @bp.route("/loans")
 @api_auth(Role.ENTERPRISE, Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN)
-@doc(response=list[Loan], tag="loans")
+@doc(response=list[Loan], query=Paged, tag="loans")
 def list_loans():
-    """The loans the caller may see: the enterprise its own, a bank the loans it made."""
-    loans = list(db.session.scalars(queries.visible_to(current_api_user()).limit(1000)))
+    """The loans the caller may see, newest disbursement first: the enterprise its own, a
+    bank the loans it made. `limit` from `offset` (100 by default)."""
+    limit, offset = read_query(Paged).window()
+    loans = list(
+        db.session.scalars(queries.visible_to(current_api_user()).limit(limit).offset(offset))
+    )
     shown = _shown(loans)
     return jsonify([loan_json(loan, shown=shown) for loan in loans])
 

@@ -178,3 +178,36 @@ def test_the_inbox_logs_the_applicants_of_its_page_only(desk):
     assert logged_since(before) == sorted(
         (r.application.enterprise_id, "allowed" if r.identified else "denied") for r in second.rows
     )
+
+
+def test_the_api_lists_a_window_and_logs_only_what_it_returns(api, factories, desk):
+    """`GET /applications` as the access log reads: `limit` from `offset`, 100 by default,
+    at most 500; each applicant returned is looked up (and logged), no other."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AccessLogEntry
+
+    officer, apps = desk
+    token = factories.token(officer)
+    db.session.commit()
+
+    def call(query: str) -> tuple[list[int], set[int]]:
+        mark = db.session.scalar(select(func.coalesce(func.max(AccessLogEntry.id), 0)))
+        response = api.get(f"/api/v1/applications{query}", token=token)
+        assert response.status_code == 200, response.get_json()
+        logged = set(
+            db.session.scalars(select(AccessLogEntry.enterprise_id).where(AccessLogEntry.id > mark))
+        )
+        return [a["id"] for a in response.get_json()], logged
+
+    newest_first = sorted((a.id for a in apps), reverse=True)
+    by_id = {a.id: a for a in apps}
+    everything, _ = call("")
+    assert everything == newest_first  # 25: under the default of 100
+    window, logged = call("?limit=10&offset=5")
+    assert window == newest_first[5:15]
+    assert logged == {by_id[i].enterprise_id for i in window}
+    assert call("?limit=9999")[0] == newest_first  # read as 500
+    assert call("?offset=24")[0] == newest_first[24:]
+    wrong = api.get("/api/v1/applications?limit=x&offset=-", token=token)
+    assert wrong.status_code == 422 and set(wrong.get_json()["error"]["fields"]) == {"limit", "offset"}

@@ -132,7 +132,9 @@ def test_the_dashboard_exports_its_tables(app, loans):
     assert _client(app, loans.officer).get("/office/funds/EXP1/export.csv").status_code == 403
 
 
-def test_the_banks_loans_come_a_page_at_a_time_and_only_the_page_is_looked_up(app, loans):
+def test_the_banks_loans_come_a_page_at_a_time_and_only_the_page_is_looked_up(
+    app, api, factories, loans
+):
     """A bank's book grows without end: twenty loans a page, newest disbursement first, with
     a pager; the borrowers the guard looks up (and logs) are the page's, not the book's.
     Before, the page stopped silently at 500 loans and logged every one of them."""
@@ -166,3 +168,10 @@ def test_the_banks_loans_come_a_page_at_a_time_and_only_the_page_is_looked_up(ap
     assert logged == {loan.enterprise_id for loan in newest_first[LOANS_PER_PAGE:]}
     assert "第 2 / 2 页" in bank.get("/bank/loans?page=99").get_data(as_text=True)
     assert bank.get("/bank/loans?page=x").status_code == 200
+
+    # The API as the access log reads: `limit` from `offset`, the same order.
+    token = factories.token(loans.officer)
+    db.session.commit()
+    listed = api.get("/api/v1/loans?limit=5&offset=2", token=token).get_json()
+    assert [loan["id"] for loan in listed] == [loan.id for loan in newest_first[2:7]]
+    assert len(api.get("/api/v1/loans", token=token).get_json()) == len(made)
