@@ -210,4 +210,7 @@ def test_the_api_lists_a_window_and_logs_only_what_it_returns(api, factories, de
     assert call("?limit=9999")[0] == newest_first  # read as 500
     assert call("?offset=24")[0] == newest_first[24:]
     wrong = api.get("/api/v1/applications?limit=x&offset=-", token=token)
-    assert wrong.status_code == 422 and set(wrong.get_json()["error"]["fields"]) == {"limit", "offset"}
+    assert wrong.status_code == 422 and set(wrong.get_json()["error"]["fields"]) == {
+        "limit",
+        "offset",
+    }
