@@ -86,6 +86,7 @@ def admin_home():
         "main/admin_home.html",
         counts=services.platform_counts(),
         roles=services.users_by_role(),
+        queues=services.operator_queues(),
     )
 
 
