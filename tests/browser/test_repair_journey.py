@@ -82,7 +82,10 @@ def test_apply_approve_and_the_bank_no_longer_sees_it(live_server, browser, acco
     expect(owner.get_by_text("缴款凭证.pdf")).to_be_visible()
 
     _login(operator, base, "admin@repair.test")
-    operator.get_by_role("link", name="信用修复").click()
+    queue = operator.locator('[data-queue="repairs"]')  # the home page's queue: one waiting
+    expect(queue).to_contain_text("信用修复")
+    expect(queue).to_contain_text("1")
+    queue.click()
     expect(operator.get_by_text("剩 3 个工作日")).to_be_visible()
     operator.locator("tbody tr").first.get_by_role("link").first.click()
     operator.get_by_label("准予修复：该记录不再公示、不再计入评分").check()
