@@ -184,10 +184,10 @@ def list_applications():
     user = current_api_user()
     limit, offset = read_query(Paged).window()
     if user.role == Role.ENTERPRISE:
-        items = queries.list_for_enterprise(user.enterprise_id)
+        items = queries.list_for_enterprise(user.enterprise_id, limit=limit, offset=offset)
     else:
-        items = queries.list_for_bank(user.bank_id)
-    return jsonify(_shown(items[offset : offset + limit], user))
+        items = queries.list_for_bank(user.bank_id, limit=limit, offset=offset)
+    return jsonify(_shown(items, user))
 
 
 @bp.route("/applications/<int:application_id>")

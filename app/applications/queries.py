@@ -19,6 +19,7 @@ from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
 from app.consent.guard import NOT_SHOWN, Identity, identifiable, identify_applicants
 from app.extensions import db
+from app.util import page_of
 from app.workcalendar import services as workdays
 
 
@@ -32,12 +33,17 @@ def events(application_id: int) -> list[ApplicationEvent]:
     )
 
 
-def list_for_enterprise(enterprise_id: int) -> list[Application]:
+def list_for_enterprise(
+    enterprise_id: int, *, limit: int | None = None, offset: int = 0
+) -> list[Application]:
+    """The enterprise's applications, newest first (`limit` from `offset`: the API's window)."""
     return list(
         db.session.scalars(
             select(Application)
             .where(Application.enterprise_id == enterprise_id)
             .order_by(Application.id.desc())
+            .limit(limit)
+            .offset(offset)
         )
     )
 
@@ -58,15 +64,24 @@ def open_demands_for_bank(bank_id: int, limit: int = 200) -> list[Application]:
     return demands_fitting_bank(bank_id, list(waiting))
 
 
-def list_for_bank(bank_id: int) -> list[Application]:
+def list_for_bank(bank_id: int, *, limit: int | None = None, offset: int = 0) -> list[Application]:
+    """The open demands that fit the bank, then its own applications, each newest first;
+    `limit` from `offset` of that list (the API's window), its own read only as far as the
+    window reaches."""
+    demands = open_demands_for_bank(bank_id)
+    fitting = demands[offset:] if limit is None else demands[offset : offset + limit]
+    own_limit = None if limit is None else limit - len(fitting)
+    own_offset = max(0, offset - len(demands))
     own = list(
         db.session.scalars(
             select(Application)
             .where(Application.bank_id == bank_id)
             .order_by(Application.id.desc())
+            .limit(own_limit)
+            .offset(own_offset)
         )
     )
-    return open_demands_for_bank(bank_id) + own
+    return fitting + own
 
 
 @dataclass
@@ -304,8 +319,7 @@ def workbench(
     chosen.sort(key=lambda c: c[0].id, reverse=True)
     chosen = [(app, days) for app, days in chosen
               if matches(app, app.id in known, q) and (not due or _due(days) == due)]  # fmt: skip
-    pages = max(1, -(-len(chosen) // PAGE_SIZE))
-    page = min(max(1, page), pages)
+    page, pages = page_of(len(chosen), page, PAGE_SIZE)
     page_rows = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     identities = identify_applicants(
         user, [app for app, _days in page_rows], endpoint=endpoint, channel=channel, ip=ip

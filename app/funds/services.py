@@ -10,6 +10,7 @@ money; SQLite serialises writers by itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -323,12 +324,17 @@ def loan_closed(loan: Loan) -> None:
         _release(registration, loan.as_of or local_today())
 
 
-def registrations(fund: Fund | None = None, bank_id: int | None = None) -> list[Registration]:
+def registrations(
+    fund: Fund | None = None, bank_id: int | None = None, loan_ids: Collection[int] | None = None
+) -> list[Registration]:
+    """Registrations, newest first: of a fund, of a bank, of these loans (a page's)."""
     query = select(Registration).order_by(Registration.id.desc())
     if fund is not None:
         query = query.where(Registration.fund_id == fund.id)
     if bank_id is not None:
         query = query.where(Registration.bank_id == bank_id)
+    if loan_ids is not None:
+        query = query.where(Registration.loan_id.in_(list(loan_ids)))
     return list(db.session.scalars(query))
 
 

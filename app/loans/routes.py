@@ -52,21 +52,21 @@ LOANS_PER_PAGE = 20
 def bank_list():
     """The bank's loans, newest disbursement first, a page at a time: a bank's book grows
     without end, and each borrower shown is a look the guard logs (the page's only)."""
-    pages = db.paginate(
-        queries.visible_to(current_user),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=LOANS_PER_PAGE,
-        error_out=False,
-        count=True,
+    loans, page, pages = queries.page_visible_to(
+        current_user, request.args.get("page", 1, type=int) or 1, LOANS_PER_PAGE
     )
-    if pages.page > max(pages.pages, 1):  # past the last page: the last one
-        pages = db.paginate(queries.visible_to(current_user), page=max(pages.pages, 1),
-                            per_page=LOANS_PER_PAGE, error_out=False)  # fmt: skip
-    loans = list(pages.items)
-    registered = {r.loan_id: r for r in funds.registrations(bank_id=current_user.bank_id)}
+    registered = {
+        r.loan_id: r
+        for r in funds.registrations(bank_id=current_user.bank_id, loan_ids=[x.id for x in loans])
+    }
     shown = queries.borrowers_shown(current_user, loans, endpoint="loans.bank_list", channel="web")
     return render_template(
-        "loans/bank_list.html", loans=loans, pages=pages, registrations=registered, shown=shown
+        "loans/bank_list.html",
+        loans=loans,
+        page=page,
+        pages=pages,
+        registrations=registered,
+        shown=shown,
     )
 
 

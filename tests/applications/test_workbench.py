@@ -189,6 +189,13 @@ def test_the_api_lists_a_window_and_logs_only_what_it_returns(api, factories, de
 
     officer, apps = desk
     token = factories.token(officer)
+    demands = []  # open demands that fit the bank: listed first, anonymous, no look logged
+    for _ in range(3):
+        owner = factories.user(Role.ENTERPRISE)
+        demands.append(services.create_application(
+            owner.enterprise_id, product_id=None, amount="100000", term_months=12,
+            purpose="备货", user_id=owner.id,
+        ))  # fmt: skip
     db.session.commit()
 
     def call(query: str) -> tuple[list[int], set[int]]:
@@ -200,17 +207,31 @@ def test_the_api_lists_a_window_and_logs_only_what_it_returns(api, factories, de
         )
         return [a["id"] for a in response.get_json()], logged
 
-    newest_first = sorted((a.id for a in apps), reverse=True)
+    listed = [*sorted((d.id for d in demands), reverse=True),
+              *sorted((a.id for a in apps), reverse=True)]  # fmt: skip
     by_id = {a.id: a for a in apps}
     everything, _ = call("")
-    assert everything == newest_first  # 25: under the default of 100
+    assert everything == listed  # 28: under the default of 100
     window, logged = call("?limit=10&offset=5")
-    assert window == newest_first[5:15]
+    assert window == listed[5:15]
     assert logged == {by_id[i].enterprise_id for i in window}
-    assert call("?limit=9999")[0] == newest_first  # read as 500
-    assert call("?offset=24")[0] == newest_first[24:]
+    # windows across the demands and the bank's own read as slices of the whole list
+    for limit, offset in [(2, 0), (2, 2), (5, 1), (3, 27), (4, 26), (1, 3)]:
+        assert call(f"?limit={limit}&offset={offset}")[0] == listed[offset : offset + limit]
+    first, logged = call("?limit=3")
+    assert first == listed[:3] and logged == set()  # the demands only: nobody looked up
+    assert call("?limit=9999")[0] == listed  # read as 500
+    assert call("?offset=27")[0] == listed[27:]
     wrong = api.get("/api/v1/applications?limit=x&offset=-", token=token)
     assert wrong.status_code == 422 and set(wrong.get_json()["error"]["fields"]) == {
         "limit",
         "offset",
     }
+
+
+def test_a_window_reads_its_limit_between_one_and_the_most():
+    from app.api.schemas import MAX_PAGE, Paged
+
+    assert Paged(limit=9999).window() == (MAX_PAGE, 0)
+    assert Paged(limit=0, offset=-3).window() == (1, 0)
+    assert Paged().window() == (100, 0)

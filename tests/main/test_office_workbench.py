@@ -61,3 +61,19 @@ def test_too_few_enterprises_are_withheld(app, factories):
     result = workbench.month_so_far(factories.user(Role.REGULATOR))
     line = next(x for x in result.lines if x.key == "demand_count")
     assert line.this is None and result.withheld
+
+
+def test_a_rise_is_shown_with_its_plus(app, factories):
+    product = make_product(factories.bank())
+    start = month_start(current_month())
+    last_month = utcnow().astimezone(SHANGHAI).replace(
+        year=start.year, month=start.month, day=1, hour=12
+    ) - timedelta(days=10)
+    with time_machine.travel(last_month, tick=False):
+        _apply(factories, product, 3)
+    _apply(factories, product, 4)
+    db.session.commit()
+    client = WebClient(app.test_client())
+    client.login(factories.user(Role.REGULATOR))
+    page = client.get("/office").get_data(as_text=True)
+    assert "+¥100,000.00" in page and ">+1<" in page
