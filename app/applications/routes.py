@@ -41,9 +41,8 @@ def _consent_text():
 
 
 def _category_choices(form) -> None:
+    """Every category, none ticked: consent is what the owner ticks (`choices` offers 全选)."""
     form.categories.choices = [SelectChoice(c, CATEGORY_LABELS[c]) for c in consent.ALL_CATEGORIES]
-    if not form.is_submitted():
-        form.categories.data = list(consent.ALL_CATEGORIES)
 
 
 def _keep_draft() -> None:

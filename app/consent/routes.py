@@ -94,9 +94,8 @@ def revoke(authorization_id: int):
 def _query_form() -> QueryGrantForm:
     form = QueryGrantForm()
     form.bank_id.choices = [(b.id, b.name) for b in services.active_banks()]
+    # None ticked: the bank sees what the owner ticks (`choices` offers 全选).
     form.categories.choices = [(c, CATEGORY_LABELS[c]) for c in services.ALL_CATEGORIES]
-    if not form.is_submitted():
-        form.categories.data = list(services.ALL_CATEGORIES)
     return form
 
 

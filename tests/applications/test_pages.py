@@ -203,3 +203,23 @@ def test_open_demand_page_then_authorize_the_winner(login_as, factories, product
         Authorization.application_id == app.id)).one()  # fmt: skip
     assert auth.grantee_bank_id == product.bank_id
     assert "点此授权该行查询" not in client.get(f"/applications/{app.id}").get_data(as_text=True)
+
+
+def test_no_consent_form_ticks_a_category_for_the_owner(login_as, factories, product):
+    """Consent is what the owner ticks: the apply, authorize-the-winner, query and
+    collection forms come with every category unticked and a 全选 button for the owner."""
+    client, owner = login_as(Role.ENTERPRISE)
+    factories.bank(code="QBANK", name="秦银行")
+    client.post("/applications/new", {"amount": "200000", "term_months": "12", "purpose": "扩产"})
+    demand = db.session.scalars(select(Application).where(
+        Application.enterprise_id == owner.enterprise_id)).one()  # fmt: skip
+    services.accept(demand.id, factories.user(Role.BANK_OFFICER, bank=product.bank))
+    db.session.commit()
+    for path in (f"/applications/new?product_id={product.id}",
+                 f"/applications/{demand.id}/authorize", "/consent/banks",
+                 "/consent/collection"):  # fmt: skip
+        page = client.get(path).get_data(as_text=True)
+        boxes = re.findall(r'<input[^>]*name="categories"[^>]*>', page)
+        assert boxes, path
+        assert not [box for box in boxes if "checked" in box], path
+        assert "data-check-all" in page, path

@@ -69,6 +69,8 @@ def test_apply_authorize_accept_approve_disburse(live_server, browser, accounts,
     expect(reason).to_be_visible()
     card.get_by_role("link", name="申请").click()
     assert owner.get_by_label("申请金额（元）").input_value() == "300000"
+    assert not owner.get_by_label("纳税记录").is_checked()  # nothing is ticked for the owner
+    owner.get_by_role("button", name="全选").click()
     owner.get_by_label("水电气暖缴费").uncheck()
     owner.get_by_role("button", name="下一步：查看银行将看到的内容").click()
     expect(owner.get_by_role("heading", name="确认申请并授权 长安信贷测试银行")).to_be_visible()

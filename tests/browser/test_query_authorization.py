@@ -51,6 +51,8 @@ def test_grant_look_revoke_and_read_the_log(live_server, browser, accounts, tmp_
     owner.get_by_role("button", name="菜单").click()  # the header menu is folded on a phone
     owner.get_by_role("link", name="银行查询授权").click()
     owner.get_by_label("被授权银行").select_option(label="浏览器测试银行")
+    assert not owner.get_by_label("纳税记录").is_checked()  # nothing is ticked for the owner
+    owner.get_by_role("button", name="全选").click()
     owner.get_by_label("水电气暖缴费").uncheck()
     owner.get_by_label("授权用途").select_option(label="授信续期")
     owner.get_by_label("可查看的数据范围").select_option(label="近 24 个月")
