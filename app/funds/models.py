@@ -154,13 +154,9 @@ class Claim(db.Model):
         return ClaimStatus(self.status).label
 
     @property
-    def is_pending(self) -> bool:
-        return self.status == ClaimStatus.PENDING
-
-    @property
     def is_open(self) -> bool:
-        """Open while pending: its deadline's clock runs (`app.cases.timing_json`)."""
-        return self.is_pending
+        """Pending, not yet decided: its deadline's clock runs (`app.cases`)."""
+        return self.status == ClaimStatus.PENDING
 
 
 class ClaimFile(StoredFile, db.Model):
