@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.applications.models import Application, ApplicationEvent
+from app.applications.states import State
 from app.auth.models import BANK_ROLES, User
 from app.clock import utcnow
 from app.consent.guard import NOT_SHOWN, Identity, identifiable, identify_applicants
+from app.enterprises.models import Enterprise
 from app.extensions import db
+from app.products.models import Product
 from app.util import page_of
 from app.workcalendar import services as workdays
 
@@ -105,6 +108,13 @@ def _tab(state: str) -> str:
     if state == "submitted":
         return "new"
     return "review" if state in ("accepted", "approved") else "decided"
+
+
+# The states of each inbox tab, from `_tab` (the one rule).
+TAB_STATES = {
+    tab: tuple(state.value for state in State if _tab(state.value) == tab)
+    for tab in ("new", "review", "decided")
+}
 
 
 def days_to_accept(app: Application, now: datetime) -> int | None:
@@ -275,6 +285,23 @@ def inbox_counts(bank_id: int, now: datetime | None = None) -> dict[str, int]:
     )
 
 
+def _may_match(q: str):
+    """The rows `matches` may keep, in SQL: every row it keeps and more (a name or code
+    matches here whether or not the bank may know it; `matches` then decides)."""
+    needle = q.lower()
+
+    def contains(column):
+        return func.lower(column).contains(needle, autoescape=True)
+
+    fields = (
+        Application.product.has(contains(Product.name)),
+        Application.enterprise.has(or_(contains(Enterprise.name), contains(Enterprise.uscc))),
+    )
+    if q.isdigit() and int(q) < 2**31:  # an application number (a longer one is a code)
+        return or_(Application.id == int(q), *fields)
+    return or_(*fields)
+
+
 def matches(app: Application, identifiable: bool, q: str) -> bool:
     """Search by application number, product, or — only where the guard would show who
     applied (`identifiable`) — the enterprise's name or code (an anonymous row never matches
@@ -306,23 +333,47 @@ def workbench(
     ("all" by default) newest first, searched, filtered by due state and paged (`PAGE_SIZE`).
     The bank's own applications and the open demands that fit it (新 to accept, 审查中
     accepted, 已决 decided); who applied is looked up through the guard, and logged, for the
-    rows of the page only."""
+    rows of the page only.
+
+    A bank's history grows without end, so it is not loaded: the counts are
+    `inbox_counts`'s, and a plain tab reads its page in SQL. A due filter reads the
+    applications waiting to be accepted (their deadlines are in working days), a search the
+    rows whose number, product, name or code contains the words; both are then decided
+    row by row (`matches`, `_due`), a name only where the guard would show it."""
     tab = tab if tab in INBOX_TABS else "all"
     due = due if due in DUE_FILTERS else ""
+    q = q.strip()
     now = now or utcnow()
     assert user.bank_id is not None
-    apps = list_for_bank(user.bank_id)
-    known = identifiable(user, apps) if q.strip() else set()
-    candidates = [(app, days_to_accept(app, now)) for app in apps]
-    counts = _counts((tab_of(app), _due(days), 1) for app, days in candidates)
-    chosen = [c for c in candidates if tab == "all" or tab_of(c[0]) == tab]
-    chosen.sort(key=lambda c: c[0].id, reverse=True)
-    chosen = [(app, days) for app, days in chosen
-              if matches(app, app.id in known, q) and (not due or _due(days) == due)]  # fmt: skip
-    page, pages = page_of(len(chosen), page, PAGE_SIZE)
-    page_rows = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    demand_ids = [d.id for d in open_demands_for_bank(user.bank_id)]
+    query = select(Application).where(
+        or_(Application.bank_id == user.bank_id, Application.id.in_(demand_ids))
+    )
+    if tab != "all":
+        query = query.where(Application.state.in_(TAB_STATES[tab]))
+    if due:
+        query = query.where(Application.state == State.SUBMITTED)
+    if q:
+        query = query.where(_may_match(q))
+    query = query.order_by(Application.id.desc())
+    if q or due:
+        rows = []
+        candidates = list(db.session.scalars(query))
+        known = identifiable(user, candidates) if q else set()
+        for app in candidates:
+            days = days_to_accept(app, now)
+            if matches(app, app.id in known, q) and (not due or _due(days) == due):
+                rows.append((app, days))
+        total = len(rows)
+        page, pages = page_of(total, page, PAGE_SIZE)
+        page_rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    else:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page, pages = page_of(total, page, PAGE_SIZE)
+        window = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+        page_rows = [(app, days_to_accept(app, now)) for app in window]
     identities = identify_applicants(
         user, [app for app, _days in page_rows], endpoint=endpoint, channel=channel, ip=ip
     )
     shown = [InboxRow(app, identities[app.id], days) for app, days in page_rows]
-    return Workbench(tab, shown, counts, len(chosen), page, pages, q.strip(), due)
+    return Workbench(tab, shown, inbox_counts(user.bank_id, now), total, page, pages, q, due)

@@ -103,6 +103,7 @@ def test_the_page_shows_counts_search_and_pager(app, factories, desk):
     hit = client.get("/bank/inbox?q=工作台检索").get_data(as_text=True)
     assert "秦岭工作台检索有限公司" in hit and 'value="工作台检索"' in hit
     assert client.get("/bank/inbox?tab=bogus&page=abc&due=x").status_code == 200
+    assert client.get("/bank/inbox?q=916100009999999999999").status_code == 200  # no number
     review = client.get("/bank/inbox?tab=review").get_data(as_text=True)
     assert 'id="tab-review"' in review and "暂无" in review
     assert db.session.query(Application).count() == 25
@@ -235,3 +236,45 @@ def test_a_window_reads_its_limit_between_one_and_the_most():
     assert Paged(limit=9999).window() == (MAX_PAGE, 0)
     assert Paged(limit=0, offset=-3).window() == (1, 0)
     assert Paged().window() == (100, 0)
+
+
+def test_a_page_reads_its_rows_not_the_banks_history(factories, desk):
+    """A bank's history grows without end: a page of the inbox loads its own twenty rows
+    and the applications waiting to be accepted (their deadlines count in working days),
+    not the decided ones of other pages; open demands that fit stand among the bank's own
+    by number."""
+    from sqlalchemy import event
+
+    from app.auth.models import User
+
+    officer, apps = desk
+    for app in apps:
+        services.accept(app.id, officer)
+        services.reject(app.id, officer, reason="资料不全")
+    owner = factories.user(Role.ENTERPRISE)
+    demand = services.create_application(
+        owner.enterprise_id, product_id=None, amount="100000", term_months=12, purpose="备货",
+        user_id=owner.id,
+    )  # fmt: skip
+    db.session.commit()
+    demand_id = demand.id
+    ids = [a.id for a in apps]
+    officer_id = officer.id
+    db.session.expunge_all()
+    officer = db.session.get(User, officer_id)
+    loaded: list[int] = []
+
+    def count(target, _context):
+        loaded.append(target.id)
+
+    event.listen(Application, "load", count)
+    try:
+        first = _bench(officer)
+    finally:
+        event.remove(Application, "load", count)
+    expected = sorted([demand_id, *ids], reverse=True)[: queries.PAGE_SIZE]
+    assert [r.application.id for r in first.rows] == expected
+    assert first.counts["new"] == 1 and first.counts["decided"] == 25 and first.total == 26
+    assert set(loaded) == set(expected)  # the five oldest decided are never read
+    second = _bench(officer, tab="decided", page=2)
+    assert [r.application.id for r in second.rows] == sorted(ids)[:5][::-1]
