@@ -24,10 +24,11 @@ validates the request (`parse`, `parse_form`) and gives its OpenAPI schema (`spe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 from flask import request
 from flask_babel import gettext as _
@@ -46,6 +47,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from app.errors import FieldErrors, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 S = TypeVar("S", bound="Shape")
 
 
@@ -230,6 +232,25 @@ class Paged(Query):
     def window(self) -> tuple[int, int]:
         """(limit, offset) as read: the limit between 1 and MAX_PAGE, the offset from 0."""
         return min(max(self.limit, 1), MAX_PAGE), max(self.offset, 0)
+
+    def read(self, fetch: Callable[[int, int], list[T]]) -> tuple[list[T], dict[str, str]]:
+        """The window's rows, read by `fetch(limit, offset)` one row past the window (to
+        know whether another page follows, without counting the list), and the answer's
+        `Link` header (RFC 8288): `next` when rows follow, `prev` when some come before."""
+        limit, offset = self.window()
+        rows = fetch(limit + 1, offset)
+        links = []
+        if len(rows) > limit:
+            links.append(f'<{_page_url(limit, offset + limit)}>; rel="next"')
+        if offset:
+            links.append(f'<{_page_url(limit, max(offset - limit, 0))}>; rel="prev"')
+        return rows[:limit], {"Link": ", ".join(links)} if links else {}
+
+
+def _page_url(limit: int, offset: int) -> str:
+    """This request's path and query with another window."""
+    args = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
+    return f"{request.path}?{urlencode({**args, 'limit': limit, 'offset': offset})}"
 
 
 def read_query(model: type[M]) -> M:

@@ -180,14 +180,16 @@ def create_application():
 def list_applications():
     """An enterprise's own applications; a bank's open demands that fit it, then its own,
     newest first. `limit` from `offset` (100 by default): a bank is told who applied, and
-    the look logged, for the applications returned only."""
+    the look logged, for the applications returned only (`Link` names the next window)."""
     user = current_api_user()
-    limit, offset = read_query(Paged).window()
-    if user.role == Role.ENTERPRISE:
-        items = queries.list_for_enterprise(user.enterprise_id, limit=limit, offset=offset)
-    else:
-        items = queries.list_for_bank(user.bank_id, limit=limit, offset=offset)
-    return jsonify(_shown(items, user))
+
+    def fetch(limit: int, offset: int) -> list:
+        if user.role == Role.ENTERPRISE:
+            return queries.list_for_enterprise(user.enterprise_id, limit=limit, offset=offset)
+        return queries.list_for_bank(user.bank_id, limit=limit, offset=offset)
+
+    items, links = read_query(Paged).read(fetch)
+    return jsonify(_shown(items, user)), 200, links
 
 
 @bp.route("/applications/<int:application_id>")

@@ -46,31 +46,38 @@ class AccessLogQuery(Paged):
 def my_access_log():
     """Who looked at my data: every bank read attempt, allowed or denied, newest first."""
     query = read_query(AccessLogQuery)
-    limit, offset = query.window()
-    entries = services.entries_for_enterprise(
-        current_api_user().enterprise_id,
-        log_filter(query.bank, query.outcome, query.from_, query.to),
-        limit=limit,
-        offset=offset,
+    entries, links = query.read(
+        lambda limit, offset: services.entries_for_enterprise(
+            current_api_user().enterprise_id,
+            log_filter(query.bank, query.outcome, query.from_, query.to),
+            limit=limit,
+            offset=offset,
+        )
     )
-    return jsonify(
-        [
-            answer(
-                AccessEntry,
-                {
-                    "at": e["at"].isoformat(),
-                    "bank": e["bank_code"],
-                    "bank_name": e["bank"],
-                    "user": e["user"],
-                    "categories": e["categories"] if e["outcome"] == "allowed" else [],
-                    "requested": e["requested"],
-                    "purpose": e["purpose"],
-                    "keep_copy_days": e["keep_copy_days"] if e["outcome"] == "allowed" else None,
-                    "endpoint": e["endpoint"],
-                    "channel": e["channel"],
-                    "outcome": e["outcome"],
-                },
-            )
-            for e in entries
-        ]
+    return (
+        jsonify(
+            [
+                answer(
+                    AccessEntry,
+                    {
+                        "at": e["at"].isoformat(),
+                        "bank": e["bank_code"],
+                        "bank_name": e["bank"],
+                        "user": e["user"],
+                        "categories": e["categories"] if e["outcome"] == "allowed" else [],
+                        "requested": e["requested"],
+                        "purpose": e["purpose"],
+                        "keep_copy_days": e["keep_copy_days"]
+                        if e["outcome"] == "allowed"
+                        else None,
+                        "endpoint": e["endpoint"],
+                        "channel": e["channel"],
+                        "outcome": e["outcome"],
+                    },
+                )
+                for e in entries
+            ]
+        ),
+        200,
+        links,
     )

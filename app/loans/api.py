@@ -126,13 +126,13 @@ def report_json(report: models.LoanReport) -> dict:
 @doc(response=list[Loan], query=Paged, tag="loans")
 def list_loans():
     """The loans the caller may see, newest disbursement first: the enterprise its own, a
-    bank the loans it made. `limit` from `offset` (100 by default)."""
-    limit, offset = read_query(Paged).window()
-    loans = list(
-        db.session.scalars(queries.visible_to(current_api_user()).limit(limit).offset(offset))
+    bank the loans it made. `limit` from `offset` (100 by default; `Link` names the next)."""
+    visible = queries.visible_to(current_api_user())
+    loans, links = read_query(Paged).read(
+        lambda limit, offset: list(db.session.scalars(visible.limit(limit).offset(offset)))
     )
     shown = _shown(loans)
-    return jsonify([loan_json(loan, shown=shown) for loan in loans])
+    return jsonify([loan_json(loan, shown=shown) for loan in loans]), 200, links
 
 
 @bp.route("/loans/<int:loan_id>")

@@ -94,6 +94,16 @@ def test_api_access_log_query_is_checked(api, factories, logged):
     assert len(api.get("/api/v1/me/access-log?limit=9999", token=token).get_json()) == 2
     paged = api.get("/api/v1/me/access-log?limit=1&offset=1&bank=", token=token).get_json()
     assert [e["outcome"] for e in paged] == ["allowed"]  # an empty value is no filter
+    first = api.get("/api/v1/me/access-log?from=2020-01-01&limit=1", token=token)
+    assert (
+        first.headers["Link"]
+        == '</api/v1/me/access-log?from=2020-01-01&limit=1&offset=1>; rel="next"'
+    )
+    last = api.get("/api/v1/me/access-log?from=2020-01-01&limit=1&offset=1", token=token)
+    assert (
+        last.headers["Link"]
+        == '</api/v1/me/access-log?from=2020-01-01&limit=1&offset=0>; rel="prev"'
+    )
 
 
 @pytest.mark.parametrize("role", [Role.BANK_OFFICER, Role.BANK_ADMIN, Role.REGULATOR, Role.ADMIN])
