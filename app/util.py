@@ -28,13 +28,6 @@ def chunked(values: Sequence[T], size: int | None = None) -> Iterator[Sequence[T
         yield values[start : start + size]
 
 
-def page_of(total: int, page: int, per_page: int) -> tuple[int, int]:
-    """(the page to show, how many pages) of `total` rows shown `per_page` at a time: a page
-    asked for before the first or past the last shows the first or the last."""
-    pages = max(1, -(-total // per_page))
-    return min(max(1, page), pages), pages
-
-
 class ArrayParam(list):
     """Codes or ids sent to PostgreSQL as one array parameter (`= ANY(%s)`) rather than a
     list of thousands of parameters that SQLAlchemy names and psycopg parses on every

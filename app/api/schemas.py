@@ -222,9 +222,10 @@ MAX_PAGE = 500  # rows one call of a list may return
 
 
 class Paged(Query):
-    """A list's window, newest first: `limit` rows from `offset`. One convention for every
-    list that grows without end (the access log, applications, loans): a bank's history is
-    read a page at a time, and what a page names is all the guard logs."""
+    """A list's window, in the list's order: `limit` rows from `offset`. One convention for
+    every list that grows without end (the access log, applications, loans, products,
+    objections, repairs): a bank's history is read a page at a time, and what a page names
+    is all the guard logs."""
 
     limit: Whole = Field(100, description=f"at most {MAX_PAGE} (more reads as {MAX_PAGE})")
     offset: Whole = 0

@@ -21,8 +21,8 @@ from app.clock import utcnow
 from app.consent.guard import NOT_SHOWN, Identity, identifiable, identify_applicants
 from app.enterprises.models import Enterprise
 from app.extensions import db
+from app.paging import PER_PAGE, page_of, read_page
 from app.products.models import Product
-from app.util import page_of
 from app.workcalendar import services as workdays
 
 
@@ -218,7 +218,7 @@ def for_viewer(
 
 INBOX_TABS = ("all", "new", "review", "decided")
 DUE_FILTERS = ("today", "overdue")
-PAGE_SIZE = 20
+PAGE_SIZE = PER_PAGE
 
 
 @dataclass
@@ -368,10 +368,9 @@ def workbench(
         page, pages = page_of(total, page, PAGE_SIZE)
         page_rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     else:
-        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        page, pages = page_of(total, page, PAGE_SIZE)
-        window = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-        page_rows = [(app, days_to_accept(app, now)) for app in window]
+        listed = read_page(query, page, PAGE_SIZE)
+        total, page, pages = listed.total, listed.page, listed.pages
+        page_rows = [(app, days_to_accept(app, now)) for app in listed.rows]
     identities = identify_applicants(
         user, [app for app, _days in page_rows], endpoint=endpoint, channel=channel, ip=ip
     )

@@ -11,12 +11,13 @@ from app import cases
 from app.api import bp
 from app.api.auth import api_auth, current_api_user
 from app.api.kept_files import KeptFile, body_and_files, kept_file_json
-from app.api.schemas import Body, Integer, Query, Shape, choice, parse, read_query, text
+from app.api.schemas import Body, Integer, Paged, Shape, choice, parse, read_query, text
 from app.api.spec import doc
 from app.auth.models import Role
 from app.disputes import services
 from app.disputes.models import OUTCOMES, SOURCES, STATUSES
 from app.disputes.models import Dispute as DisputeRow
+from app.extensions import db
 
 
 class DisputeEvent(Shape):
@@ -153,7 +154,7 @@ def file_dispute():
     return jsonify(dispute_json(dispute)), 201
 
 
-class DisputesQuery(Query):
+class DisputesQuery(Paged):
     status: choice(STATUSES) | None = Field(  # type: ignore[valid-type]
         None, description="open: by deadline, overdue first"
     )
@@ -164,8 +165,12 @@ class DisputesQuery(Query):
 @doc(response=list[Dispute], query=DisputesQuery, tag="disputes")
 def list_disputes():
     """Disputes for the operator; `?status=open` gives the queue, overdue first."""
-    status = read_query(DisputesQuery).status
-    return jsonify([dispute_json(d) for d in services.list_disputes(status)])
+    query = read_query(DisputesQuery)
+    listed = services.disputes(query.status)
+    items, links = query.read(
+        lambda limit, offset: list(db.session.scalars(listed.limit(limit).offset(offset)))
+    )
+    return jsonify([dispute_json(d) for d in items]), 200, links
 
 
 @bp.route("/disputes/<int:dispute_id>")

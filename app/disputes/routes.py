@@ -27,6 +27,7 @@ from app.disputes.models import SOURCES, STATUSES
 from app.errors import ServiceError
 from app.forms import attach_error
 from app.ingest.specs import SPECS
+from app.paging import read_page
 from app.publicity.labels import PUBLICITY_STATES, TIER_LABELS
 from app.unit_of_work import discard
 
@@ -173,10 +174,11 @@ def queue():
     status = request.args.get("status") or "open"
     if status not in (*STATUSES, "all"):
         abort(404)
-    disputes = services.list_disputes(None if status == "all" else status)
+    listed = read_page(services.disputes(None if status == "all" else status))
     return render_template(
-        "disputes/queue.html", disputes=disputes, status=status, statuses=STATUSES
-    )
+        "disputes/queue.html", disputes=listed.rows, listed=listed, status=status,
+        statuses=STATUSES,
+    )  # fmt: skip
 
 
 @bp.route("/admin/disputes/<int:dispute_id>", methods=["GET", "POST"])

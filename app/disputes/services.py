@@ -22,7 +22,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import cases, events
@@ -352,32 +352,34 @@ file_for = _CASES.file_for
 list_for_enterprise = _CASES.list_for_enterprise
 
 
-def list_disputes(status: str | None = None, *, limit: int = 500) -> list[Dispute]:
+def disputes(status: str | None = None) -> Select[tuple[Dispute]]:
     """The operator's list: open ones by deadline (overdue first), others newest first."""
     if status is not None and status not in STATUSES:
         raise ValidationFailed(
             "status", _("状态应为 open、corrected、withdrawn 或 upheld"), code="invalid_status"
         )
     if status == "open":
-        return list_open(limit=limit)
-    query = select(Dispute).order_by(Dispute.filed_at.desc(), Dispute.id.desc()).limit(limit)
-    if status:
-        query = query.where(Dispute.status == status)
-    return list(db.session.scalars(query))
+        return _open()
+    query = select(Dispute).order_by(Dispute.filed_at.desc(), Dispute.id.desc())
+    return query.where(Dispute.status == status) if status else query
 
 
-def list_open(overdue_first: bool = True, *, limit: int = 500) -> list[Dispute]:
-    """Open disputes; by deadline (the overdue first) or newest first."""
+def list_disputes(status: str | None = None, *, limit: int | None = 500) -> list[Dispute]:
+    return list(db.session.scalars(disputes(status).limit(limit)))
+
+
+def _open(overdue_first: bool = True) -> Select[tuple[Dispute]]:
     order = (
         (Dispute.deadline, Dispute.filed_at, Dispute.id)
         if overdue_first
         else (Dispute.filed_at.desc(), Dispute.id.desc())
     )
-    return list(
-        db.session.scalars(
-            select(Dispute).where(Dispute.status == "open").order_by(*order).limit(limit)
-        )
-    )
+    return select(Dispute).where(Dispute.status == "open").order_by(*order)
+
+
+def list_open(overdue_first: bool = True, *, limit: int | None = 500) -> list[Dispute]:
+    """Open disputes; by deadline (the overdue first) or newest first."""
+    return list(db.session.scalars(_open(overdue_first).limit(limit)))
 
 
 working_days_left = cases.working_days_left

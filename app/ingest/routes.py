@@ -14,6 +14,7 @@ from app.errors import ServiceError
 from app.forms import attach_error
 from app.ingest import jobs, services
 from app.ingest.forms import SOURCE_LABELS, UploadForm
+from app.paging import read_page
 from app.spreadsheets import csv_response
 from app.unit_of_work import discard
 
@@ -66,9 +67,11 @@ def upload():
 @role_required(Role.ADMIN)
 def batches():
     source = request.args.get("source") or None
+    listed = read_page(services.batches(source=source))
     return render_template(
         "ingest/batches.html",
-        batches=services.list_batches(source=source),
+        batches=listed.rows,
+        listed=listed,
         source=source,
         labels=SOURCE_LABELS,
     )
@@ -115,9 +118,11 @@ def rejections_csv(batch_id: int):
 def history():
     uscc = (request.args.get("uscc") or "").strip() or None
     english = str(get_locale() or "zh") == "en"
+    listed = read_page(services.record_history(uscc=uscc))
     return render_template(
         "ingest/history.html",
-        entries=services.record_history(uscc=uscc),
+        entries=listed.rows,
+        listed=listed,
         uscc=uscc or "",
         describe=lambda source, text: services.describe_values(source, text, english=english),
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app import events
 from app.clock import local_today, utcnow
@@ -310,11 +310,10 @@ def _load(
 # --- what the operator pages read -----------------------------------------------------
 
 
-def list_batches(*, source: str | None = None, limit: int = 100) -> list[ImportBatch]:
-    query = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)
-    if source:
-        query = query.where(ImportBatch.source == source)
-    return list(db.session.scalars(query))
+def batches(*, source: str | None = None) -> Select[tuple[ImportBatch]]:
+    """The import batches, newest first (of one source when given)."""
+    query = select(ImportBatch).order_by(ImportBatch.id.desc())
+    return query.where(ImportBatch.source == source) if source else query
 
 
 def get_batch(batch_id: int) -> ImportBatch:
@@ -362,11 +361,10 @@ def describe_values(source: str, values_json: str, *, english: bool = False) -> 
     return ("; " if english else "；").join(parts)
 
 
-def record_history(*, uscc: str | None = None, limit: int = 200) -> list[RecordHistory]:
-    query = select(RecordHistory).order_by(RecordHistory.id.desc()).limit(limit)
-    if uscc:
-        query = query.where(RecordHistory.uscc == uscc.strip().upper())
-    return list(db.session.scalars(query))
+def record_history(*, uscc: str | None = None) -> Select[tuple[RecordHistory]]:
+    """The values later batches replaced, newest first (of one enterprise when given)."""
+    query = select(RecordHistory).order_by(RecordHistory.id.desc())
+    return query.where(RecordHistory.uscc == uscc.strip().upper()) if uscc else query
 
 
 # --- uploads (web page and push API) ---------------------------------------------------

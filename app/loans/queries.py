@@ -12,7 +12,6 @@ from app.auth.models import BANK_ROLES, Role, User
 from app.errors import NotFound
 from app.extensions import db
 from app.loans.models import CLOSED_STATUSES, Loan, LoanReport, LoanStatus
-from app.util import page_of
 
 
 def visible_to(user: User) -> Select:
@@ -25,19 +24,6 @@ def visible_to(user: User) -> Select:
     if user.role in (Role.REGULATOR, Role.ADMIN):
         return query
     return query.where(Loan.id.is_(None))
-
-
-def page_visible_to(user: User, page: int, per_page: int) -> tuple[list[Loan], int, int]:
-    """One page of the loans `user` may see, in `visible_to`'s order: (its loans, the page
-    shown — one asked for past the last shows the last, `util.page_of` — and how many)."""
-    query = visible_to(user)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page, pages = page_of(total or 0, page, per_page)
-    return (
-        list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))),
-        page,
-        pages,
-    )
 
 
 def loan_for(loan_id: int, user: User) -> Loan:

@@ -22,6 +22,7 @@ from app.ingest import services as ingest
 from app.loans import imports, queries, services
 from app.loans.forms import StatusFileForm
 from app.loans.models import LoanStatus, ReportOrigin
+from app.paging import read_page
 from app.unit_of_work import discard
 
 bp = Blueprint("loans", __name__)
@@ -44,17 +45,13 @@ def detail(loan_id: int):
     )  # fmt: skip
 
 
-LOANS_PER_PAGE = 20
-
-
 @bp.route("/bank/loans")
 @role_required(*BANK_ROLES)
 def bank_list():
     """The bank's loans, newest disbursement first, a page at a time: a bank's book grows
     without end, and each borrower shown is a look the guard logs (the page's only)."""
-    loans, page, pages = queries.page_visible_to(
-        current_user, request.args.get("page", 1, type=int) or 1, LOANS_PER_PAGE
-    )
+    listed = read_page(queries.visible_to(current_user))
+    loans = listed.rows
     registered = {
         r.loan_id: r
         for r in funds.registrations(bank_id=current_user.bank_id, loan_ids=[x.id for x in loans])
@@ -63,8 +60,8 @@ def bank_list():
     return render_template(
         "loans/bank_list.html",
         loans=loans,
-        page=page,
-        pages=pages,
+        page=listed.page,
+        pages=listed.pages,
         registrations=registered,
         shown=shown,
     )

@@ -9,6 +9,7 @@ from flask_login import current_user
 from app.applications.forms import ActionForm
 from app.auth.decorators import role_required
 from app.notifications import mail, services
+from app.paging import read_page
 
 bp = Blueprint("notifications", __name__)
 
@@ -26,9 +27,11 @@ def unread_notifications():
 @bp.route("/notifications")
 @role_required()
 def index():
+    listed = read_page(services.for_user(current_user))
     return render_template(
         "notifications/index.html",
-        items=services.list_for(current_user),
+        items=listed.rows,
+        listed=listed,
         form=ActionForm(),
         email_on=mail.email_on(current_user),
     )

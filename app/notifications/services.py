@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 
 from app import events
 from app.auth.models import BANK_ROLES, User
@@ -70,15 +70,13 @@ def _for_user(user: User):
     return or_(*clauses)
 
 
+def for_user(user: User) -> Select[tuple[Notification]]:
+    """The user's notifications (their own, their bank's, their enterprise's), newest first."""
+    return select(Notification).where(_for_user(user)).order_by(Notification.id.desc())
+
+
 def list_for(user: User, limit: int = 100) -> list[Notification]:
-    return list(
-        db.session.scalars(
-            select(Notification)
-            .where(_for_user(user))
-            .order_by(Notification.id.desc())
-            .limit(limit)
-        )
-    )
+    return list(db.session.scalars(for_user(user).limit(limit)))
 
 
 def unread_count(user: User) -> int:

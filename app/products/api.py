@@ -13,16 +13,19 @@ from app.api.schemas import (
     Body,
     Money,
     MoneyText,
+    Paged,
     Percent,
     PercentText,
     Shape,
     Whole,
     choice,
     parse,
+    read_query,
 )
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.enterprises.size import SIZES
+from app.extensions import db
 from app.products import services
 from app.products.models import ProductStatus, ProductType
 from app.replicas import reads_replica
@@ -88,15 +91,21 @@ class ProductFields(Body):
 
 
 @bp.route("/products")
-@doc(response=list[Product], tag="products")
+@doc(response=list[Product], query=Paged, tag="products")
 @reads_replica
 def list_products():
-    """Published products; with a bank user's token, that bank's own products (drafts too)."""
+    """Published products, the oldest first, `limit` from `offset` (100 by default; `Link`
+    names the next window); with a bank user's token, that bank's own products (drafts
+    too), all of them."""
     user = optional_api_user()
     if user is not None and user.role in BANK_ROLES and user.bank_id is not None:
         items = services.list_bank_products(user.bank_id)
         return jsonify([services.product_to_dict(p) for p in items])
-    return jsonify([services.product_to_dict(p) for p in services.list_published()])
+    listed = services.published()
+    items, links = read_query(Paged).read(
+        lambda limit, offset: list(db.session.scalars(listed.limit(limit).offset(offset)))
+    )
+    return jsonify([services.product_to_dict(p) for p in items]), 200, links
 
 
 @bp.route("/products", methods=["POST"])

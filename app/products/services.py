@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.clock import utcnow
 from app.enterprises.models import Industry, Region
@@ -285,12 +285,9 @@ def set_status(product_id: int, bank_id: int, status: str, *, expected_version: 
     return product
 
 
-def list_published(limit: int = 500) -> list[Product]:
-    return list(
-        db.session.scalars(
-            select(Product).where(Product.status == "published").order_by(Product.id).limit(limit)
-        )
-    )
+def published() -> Select[tuple[Product]]:
+    """The published products, the oldest first."""
+    return select(Product).where(Product.status == "published").order_by(Product.id)
 
 
 def list_bank_products(bank_id: int) -> list[Product]:

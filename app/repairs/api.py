@@ -16,7 +16,7 @@ from app.api.schemas import (
     Body,
     Files,
     Integer,
-    Query,
+    Paged,
     Shape,
     Whole,
     choice,
@@ -27,6 +27,7 @@ from app.api.schemas import (
 )
 from app.api.spec import doc
 from app.auth.models import Role
+from app.extensions import db
 from app.repairs import models, services
 from app.repairs.models import OUTCOMES, STATUSES
 
@@ -123,7 +124,7 @@ def apply_repair():
     return jsonify(repair_json(repair)), 201
 
 
-class RepairsQuery(Query):
+class RepairsQuery(Paged):
     pending: bool = Field(False, description="only the open ones, by deadline (overdue first)")
 
 
@@ -132,8 +133,12 @@ class RepairsQuery(Query):
 @doc(response=list[Repair], query=RepairsQuery, tag="repairs")
 def list_repairs():
     """Repair applications for the operator; `?pending=1` gives the queue."""
-    pending = read_query(RepairsQuery).pending
-    return jsonify([repair_json(r) for r in services.list_repairs(pending=pending)])
+    query = read_query(RepairsQuery)
+    listed = services.repairs(pending=query.pending)
+    items, links = query.read(
+        lambda limit, offset: list(db.session.scalars(listed.limit(limit).offset(offset)))
+    )
+    return jsonify([repair_json(r) for r in items]), 200, links
 
 
 @bp.route("/repairs/<int:repair_id>/decide", methods=["POST"])

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from app import events
 from app.cases import case_text
@@ -67,16 +67,17 @@ def sample(today: date | None = None, *, share: float | None = None) -> list[Rep
     return sorted(chosen, key=lambda r: r.id)
 
 
-def review_queue(limit: int = 500) -> list[Repair]:
+def to_review() -> Select[tuple[Repair]]:
     """Sampled repairs not re-checked yet, the oldest sample first."""
-    return list(
-        db.session.scalars(
-            select(Repair)
-            .where(Repair.sampled_on.is_not(None), Repair.recheck_outcome.is_(None))
-            .order_by(Repair.sampled_on, Repair.id)
-            .limit(limit)
-        )
+    return (
+        select(Repair)
+        .where(Repair.sampled_on.is_not(None), Repair.recheck_outcome.is_(None))
+        .order_by(Repair.sampled_on, Repair.id)
     )
+
+
+def review_queue(limit: int | None = 500) -> list[Repair]:
+    return list(db.session.scalars(to_review().limit(limit)))
 
 
 def recheck(

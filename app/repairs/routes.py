@@ -16,6 +16,7 @@ from app.disputes import records as own_records
 from app.disputes.forms import FIELD_LABELS
 from app.errors import ServiceError
 from app.forms import attach_error
+from app.paging import read_page
 from app.publicity.labels import TIER_LABELS
 from app.publicity.services import window_of
 from app.repairs import figures, services
@@ -150,13 +151,14 @@ def queue():
     if status not in (*STATUSES, "open", "recheck", "all"):
         abort(404)
     if status == "open":
-        repairs = services.list_repairs(pending=True)
+        query = services.repairs(pending=True)
     elif status == "recheck":
-        repairs = rechecks.review_queue()
+        query = rechecks.to_review()
     else:
-        repairs = services.list_repairs(status=None if status == "all" else status)
-    return render_template("repairs/queue.html", repairs=repairs, status=status,
-                           statuses=STATUSES)  # fmt: skip
+        query = services.repairs(status=None if status == "all" else status)
+    listed = read_page(query)
+    return render_template("repairs/queue.html", repairs=listed.rows, listed=listed,
+                           status=status, statuses=STATUSES)  # fmt: skip
 
 
 @bp.route("/admin/repairs/<int:repair_id>", methods=["GET", "POST"])

@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import cases, events, evidence
@@ -386,29 +386,33 @@ file_for = _CASES.file_for
 list_for_enterprise = _CASES.list_for_enterprise
 
 
-def list_repairs(
-    *, pending: bool = False, status: str | None = None, limit: int = 500
-) -> list[Repair]:
+def repairs(*, pending: bool = False, status: str | None = None) -> Select[tuple[Repair]]:
     """The operator's list: open ones by deadline (the overdue first), then the others
     newest first; `pending`: the open ones only."""
     if status is not None and status not in STATUSES:
         raise ValidationFailed(
             "status", _("状态应为以下之一：%(all)s", all=", ".join(STATUSES)), code="invalid_status"
         )
-    open_query = (
-        select(Repair)
-        .where(Repair.status.in_(OPEN_STATUSES))
-        .order_by(Repair.deadline, Repair.filed_at, Repair.id)
-        .limit(limit)
-    )
-    if pending or status in OPEN_STATUSES:
-        found = list(db.session.scalars(open_query))
-        return [r for r in found if status is None or r.status == status]
-    closed = select(Repair).order_by(Repair.filed_at.desc(), Repair.id.desc()).limit(limit)
+    is_open = Repair.status.in_(OPEN_STATUSES)
+    query = select(Repair)
+    if pending:
+        query = query.where(is_open)
     if status is not None:
-        return list(db.session.scalars(closed.where(Repair.status == status)))
-    others = db.session.scalars(closed.where(Repair.status.not_in(OPEN_STATUSES)))
-    return [*db.session.scalars(open_query), *others][:limit]
+        query = query.where(Repair.status == status)
+    return query.order_by(
+        case((is_open, 0), else_=1),  # the open ones first, by deadline
+        case((is_open, Repair.deadline)),
+        case((is_open, Repair.filed_at)),
+        case((is_open, Repair.id)),
+        case((~is_open, Repair.filed_at)).desc(),  # then the others newest first
+        case((~is_open, Repair.id)).desc(),
+    )
+
+
+def list_repairs(
+    *, pending: bool = False, status: str | None = None, limit: int | None = 500
+) -> list[Repair]:
+    return list(db.session.scalars(repairs(pending=pending, status=status).limit(limit)))
 
 
 working_days_left = cases.working_days_left

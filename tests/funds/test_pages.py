@@ -141,7 +141,7 @@ def test_the_banks_loans_come_a_page_at_a_time_and_only_the_page_is_looked_up(
     from sqlalchemy import func, select
 
     from app.audit.models import AccessLogEntry
-    from app.loans.routes import LOANS_PER_PAGE
+    from app.paging import PER_PAGE as LOANS_PER_PAGE
 
     made = [loans.disbursed(amount=str(100000 + i)) for i in range(LOANS_PER_PAGE + 3)]
     db.session.commit()

@@ -111,6 +111,18 @@ def test_api_public_list_and_own_list(api, factories):
     assert api.get("/api/v1/products", token="xyd_bogus").status_code == 401
 
 
+def test_api_public_list_reads_a_window_with_links(api, factories):
+    """The published products do not stop at some number: a window, and Link to the next."""
+    bank = factories.bank()
+    made = [make_product(bank).id for _ in range(5)]
+    first = api.get("/api/v1/products?limit=2")
+    assert [p["id"] for p in first.json] == made[:2]
+    assert first.headers["Link"] == '</api/v1/products?limit=2&offset=2>; rel="next"'
+    last = api.get("/api/v1/products?limit=2&offset=4")
+    assert [p["id"] for p in last.json] == made[4:]
+    assert last.headers["Link"] == '</api/v1/products?limit=2&offset=2>; rel="prev"'
+
+
 # --- pages -------------------------------------------------------------------------------
 
 

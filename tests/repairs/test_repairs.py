@@ -239,6 +239,14 @@ def test_the_queue_puts_the_overdue_first(world, evidence_dir, _clock):
     assert [r.id for r in services.list_repairs(pending=True)] == [late.id, fresh.id]
     assert services.is_overdue(late) and services.working_days_left(late) == -4
     assert not services.is_overdue(fresh)
+    # Every status: the open ones by deadline, then the decided ones newest first (one
+    # ORDER BY, so that the list pages in SQL).
+    _black_list(world.enterprise.uscc, ref="黑名单-2023")
+    decided = _apply(world, _record(world, "黑名单-2023"), now=_at("2026-11-02T10:00"))
+    _decide(world, decided, "rejected", note="材料不全")
+    _decide(world, late, "rejected", note="材料不全")
+    assert [r.id for r in services.list_repairs()] == [fresh.id, late.id, decided.id]
+    assert [r.id for r in services.list_repairs(limit=2)] == [fresh.id, late.id]
 
 
 # --- deciding ----------------------------------------------------------------------------

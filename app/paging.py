@@ -1,0 +1,51 @@
+"""Lists that grow without end, read a page at a time.
+
+A page on the web shows `PER_PAGE` rows with a pager (`_macros.html`, `pager`); a list of
+the API reads a window (`api.schemas.Paged`). Neither stops silently at some number of rows,
+and neither loads the rows it does not show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask import request
+from sqlalchemy import Select, func, select
+
+from app.extensions import db
+
+T = TypeVar("T")
+
+PER_PAGE = 20
+
+
+def page_of(total: int, page: int, per_page: int) -> tuple[int, int]:
+    """(the page to show, how many pages) of `total` rows shown `per_page` at a time: a page
+    asked for before the first or past the last shows the first or the last."""
+    pages = max(1, -(-total // per_page))
+    return min(max(1, page), pages), pages
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list: its rows, which page it is of how many, and the rows in all."""
+
+    rows: list[T]
+    page: int
+    pages: int
+    total: int
+
+
+def asked_page() -> int:
+    """The page the request asks for (`?page=`; the first when absent or not a number)."""
+    return request.args.get("page", 1, type=int) or 1
+
+
+def read_page(query: Select[Any], page: int | None = None, per_page: int = PER_PAGE) -> Page:
+    """The rows of `query` (ordered) on `page` (the request's when not given): counted, then
+    read `per_page` from where the page begins."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    shown, pages = page_of(total or 0, asked_page() if page is None else page, per_page)
+    rows = list(db.session.scalars(query.limit(per_page).offset((shown - 1) * per_page)))
+    return Page(rows, shown, pages, total or 0)

@@ -1,0 +1,60 @@
+"""Lists that grow without end, a page at a time (`app.paging`): counted, clamped to the
+pages there are, and read a page only; the pages show a pager that keeps their filter."""
+
+from __future__ import annotations
+
+import re
+
+from app.auth.models import Role
+from app.extensions import db
+from app.i18n import later
+from app.ingest.models import ImportBatch
+from app.notifications import services as notifications
+from app.paging import PER_PAGE, page_of, read_page
+
+
+def test_page_of_clamps_to_the_pages_there_are():
+    assert page_of(0, 1, 20) == (1, 1)  # nothing: one empty page
+    assert page_of(41, 0, 20) == (1, 3)
+    assert page_of(41, 3, 20) == (3, 3)
+    assert page_of(41, 99, 20) == (3, 3)
+    assert page_of(40, 99, 20) == (2, 2)
+
+
+def test_a_page_reads_its_rows_of_the_ordered_list(app, factories):
+    user = factories.user(Role.ENTERPRISE)
+    made = [notifications.notify("x", later("第 %(n)s 条", n=i), user_id=user.id).id
+            for i in range(PER_PAGE * 2 + 5)]  # fmt: skip
+    db.session.commit()
+    newest_first = made[::-1]
+    with app.test_request_context("/notifications?page=2"):
+        second = read_page(notifications.for_user(user))
+    assert (second.page, second.pages, second.total) == (2, 3, len(made))
+    assert [n.id for n in second.rows] == newest_first[PER_PAGE : PER_PAGE * 2]
+    with app.test_request_context("/notifications?page=abc"):
+        assert read_page(notifications.for_user(user)).page == 1
+    last = read_page(notifications.for_user(user), page=99)
+    assert last.page == 3 and [n.id for n in last.rows] == newest_first[PER_PAGE * 2 :]
+
+
+def test_the_pages_show_a_pager_that_keeps_their_filter(login_as, factories):
+    client, user = login_as(Role.ENTERPRISE)
+    for i in range(PER_PAGE + 1):
+        notifications.notify("x", later("第 %(n)s 条", n=i), user_id=user.id)
+    db.session.commit()
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "第 1 / 2 页" in page and 'href="/notifications?page=2"' in page
+    assert "第 0 条" not in page  # the oldest, on page 2
+    assert "第 0 条" in client.get("/notifications?page=2").get_data(as_text=True)
+
+    operator, _admin = login_as(Role.ADMIN)
+    for _ in range(PER_PAGE + 1):
+        db.session.add(ImportBatch(source="tax_payments", status="succeeded"))
+    db.session.add(ImportBatch(source="utility_bills", status="succeeded"))
+    db.session.commit()
+    batches = operator.get("/admin/ingest/batches?source=tax_payments").get_data(as_text=True)
+    assert "第 1 / 2 页" in batches
+    assert 'href="/admin/ingest/batches?page=2&amp;source=tax_payments"' in batches
+    assert "纳税记录" in batches and ">tax_payments<" not in batches  # words, not the code
+    other = operator.get("/admin/ingest/batches?source=utility_bills").get_data(as_text=True)
+    assert not re.search(r'class="pager"', other)  # one page: no pager
