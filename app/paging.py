@@ -7,6 +7,7 @@ and neither loads the rows it does not show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -35,6 +36,15 @@ class Page(Generic[T]):
     page: int
     pages: int
     total: int
+
+
+def read_window(
+    fetch: Callable[[int, int], list[T]], limit: int, offset: int
+) -> tuple[list[T], bool]:
+    """`limit` rows from `offset`, read by `fetch(limit, offset)` one row past the window,
+    and whether more follow: for a list too long to count on every view (the access log)."""
+    rows = fetch(limit + 1, offset)
+    return rows[:limit], len(rows) > limit
 
 
 def asked_page() -> int:

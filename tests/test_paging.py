@@ -58,3 +58,25 @@ def test_the_pages_show_a_pager_that_keeps_their_filter(login_as, factories):
     assert "纳税记录" in batches and ">tax_payments<" not in batches  # words, not the code
     other = operator.get("/admin/ingest/batches?source=utility_bills").get_data(as_text=True)
     assert not re.search(r'class="pager"', other)  # one page: no pager
+
+
+def test_the_access_log_pages_without_counting(login_as, factories):
+    """The enterprise's log grows with every look: its page reads one row past the page to
+    know whether another follows, and says 第 N 页 without counting them all."""
+    from app.audit import services as audit
+    from app.audit.routes import ENTRIES_PER_PAGE
+
+    client, owner = login_as(Role.ENTERPRISE)
+    bank = factories.bank(code="PGLOG")
+    officer = factories.user(Role.BANK_OFFICER, bank=bank)
+    for _ in range(ENTRIES_PER_PAGE + 1):
+        audit.append(user_id=officer.id, bank_id=bank.id, enterprise_id=owner.enterprise_id,
+                     outcome="denied", requested=["tax_payments"], reason="no_authorization",
+                     endpoint="/t", channel="web", ip=None)  # fmt: skip
+    db.session.commit()
+    first = client.get("/enterprise/access-log?outcome=denied").get_data(as_text=True)
+    assert "第 1 页" in first and "上一页" not in first
+    assert 'href="/enterprise/access-log?page=2&amp;outcome=denied"' in first
+    second = client.get("/enterprise/access-log?outcome=denied&page=2").get_data(as_text=True)
+    assert "第 2 页" in second and "上一页" in second and "下一页" not in second
+    assert second.count('<span class="badge badge-err">已拒绝</span>') == 1  # the 51st

@@ -45,6 +45,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from app.errors import FieldErrors, ValidationFailed
+from app.paging import read_window
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -239,13 +240,13 @@ class Paged(Query):
         know whether another page follows, without counting the list), and the answer's
         `Link` header (RFC 8288): `next` when rows follow, `prev` when some come before."""
         limit, offset = self.window()
-        rows = fetch(limit + 1, offset)
+        rows, more = read_window(fetch, limit, offset)
         links = []
-        if len(rows) > limit:
+        if more:
             links.append(f'<{_page_url(limit, offset + limit)}>; rel="next"')
         if offset:
             links.append(f'<{_page_url(limit, max(offset - limit, 0))}>; rel="prev"')
-        return rows[:limit], {"Link": ", ".join(links)} if links else {}
+        return rows, {"Link": ", ".join(links)} if links else {}
 
 
 def _page_url(limit: int, offset: int) -> str:

@@ -13,6 +13,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.consent.forms import BASIS_LABELS, CATEGORY_LABELS, CHANNEL_LABELS, DENIAL_LABELS
 from app.consent.terms import copy_text, purpose_text
+from app.paging import asked_page, read_window
 from app.replicas import reads_replica
 from app.spreadsheets import csv_response
 from app.util import SHANGHAI, to_local
@@ -61,19 +62,28 @@ def _copy(entry: dict) -> str:
     return copy_text(entry["keep_copy_days"], entry["at"])
 
 
+# The enterprise's log is read a page at a time and not counted (it grows with every look).
+ENTRIES_PER_PAGE = 50
+
+
 @bp.route("/enterprise/access-log")
 @role_required(Role.ENTERPRISE)
 @reads_replica
 def access_log():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, asked_page())
     enterprise_id = current_user.enterprise_id
-    entries = services.entries_for_enterprise(
-        enterprise_id, log_filter_from_args(request.args), limit=51, offset=(page - 1) * 50
+    flt = log_filter_from_args(request.args)
+    entries, more = read_window(
+        lambda limit, offset: services.entries_for_enterprise(
+            enterprise_id, flt, limit=limit, offset=offset
+        ),
+        ENTRIES_PER_PAGE,
+        (page - 1) * ENTRIES_PER_PAGE,
     )
     return render_template(
         "audit/access_log.html",
-        entries=entries[:50],
-        has_next=len(entries) > 50,
+        entries=entries,
+        more=more,
         page=page,
         banks=services.banks_that_looked(enterprise_id),
         labels=CATEGORY_LABELS,

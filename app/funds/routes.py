@@ -72,7 +72,7 @@ def _dashboard_page(code: str, errors: dict | None = None, values: dict | None =
     fund = services.get_fund(code)
     return render_template(
         "funds/dashboard.html", fund=fund, data=services.dashboard(fund),
-        claims=services.claims(fund=fund), left=services.working_days_left,
+        queue=services.claims(fund=fund, pending=True), left=services.working_days_left,
         overdue=services.is_overdue, capital=services.capital_entries(fund),
         errors=errors or {}, values=values or {},
     ), status  # fmt: skip
