@@ -63,7 +63,7 @@ def site(own_server):
                                      url_for("applications.detail", application_id=banks),
                                      url_for("loans.bank_list"), url_for("products.index")],
                     "regulator": [url_for("main.office_home"), url_for("stats.index"),
-                                  url_for("funds.index")],
+                                  url_for("stats.loans"), url_for("funds.index")],
                     "admin": [url_for("main.admin_home"), url_for("ingest.batches"),
                               url_for("sources.index"), url_for("scheduler.index"),
                               url_for("notices.manage")],
