@@ -55,7 +55,8 @@ def site(own_server):
                 _SITE["pages"] = {
                     "public": [url_for("main.index"), url_for("market.index"),
                                url_for("market.product", product_id=product),
-                               url_for("notices.index"), url_for("auth.register")],
+                               url_for("notices.index"), url_for("auth.register"),
+                               url_for("api.docs")],
                     "enterprise": [url_for("main.enterprise_home"), url_for("matching.index"),
                                    url_for("applications.detail", application_id=own),
                                    url_for("profiles.enterprise_profile"), url_for("loans.mine")],
