@@ -16,7 +16,7 @@ from typing import Any, Literal
 from flask import Flask
 from pydantic import BaseModel, TypeAdapter
 
-from app.api.schemas import Error
+from app.api.schemas import Error, Paged
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 _REF = "#/components/schemas/{model}"
@@ -54,6 +54,14 @@ def _path_and_params(rule: str) -> tuple[str, list[dict]]:
         return "{" + match["name"] + "}"
 
     return _CONVERTER.sub(repl, rule), params
+
+
+# A window's answer names the next and the one before (`schemas.Paged.read`).
+PAGE_LINKS = {
+    "description": 'RFC 8288: <…?limit=L&offset=O>; rel="next" when more rows follow, '
+    'rel="prev" when some come before; the call\'s other parameters kept',
+    "schema": {"type": "string"},
+}
 
 
 def query_params(model: type[BaseModel] | None) -> list[dict]:
@@ -169,6 +177,9 @@ def build_spec(app: Flask) -> dict:
                     "default": _json_response("Error", components.schema(Error, "serialization")),
                 },
             }
+            query = extra.get("query")
+            if query is not None and issubclass(query, Paged):
+                operation["responses"]["200"]["headers"] = {"Link": PAGE_LINKS}
             description = "\n".join(lines[1:]).strip()
             if roles is not None:
                 allowed = ", ".join(roles) if roles else "any authenticated user"

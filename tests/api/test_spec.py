@@ -132,6 +132,20 @@ def test_every_query_parameter_comes_from_a_query_model(app):
         assert issubclass(model, Query) and found == query_params(model)
 
 
+def test_every_windowed_list_documents_its_link_header(app):
+    """A list read a window at a time (`Paged`) says so, and answers with the Link it names."""
+    from app.api.schemas import Paged
+
+    windowed = {(path, method) for path, method, _op, view in _operations(app)
+                if view.api_doc["query"] and issubclass(view.api_doc["query"], Paged)}  # fmt: skip
+    assert {(path, "get") for path in ("/api/v1/applications", "/api/v1/loans",
+            "/api/v1/me/access-log", "/api/v1/products", "/api/v1/disputes",
+            "/api/v1/repairs")} <= windowed  # fmt: skip
+    for path, method, operation, _view in _operations(app):
+        headers = operation["responses"].get("200", {}).get("headers", {})
+        assert ("Link" in headers) == ((path, method) in windowed), (path, method)
+
+
 @pytest.mark.parametrize(
     ("path", "name", "values"),
     [("/api/v1/stats/summary", "group_by", [*GROUPINGS, *ALIASES]),
