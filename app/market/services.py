@@ -19,9 +19,9 @@ from app.enterprises.services import industry_names, region_names
 from app.enterprises.size import SIZE_LABELS, Size
 from app.extensions import db
 from app.matching.criteria import region_candidates
+from app.paging import PER_PAGE, page_of
 from app.products.models import PRODUCT_TYPES, Product
 
-PER_PAGE = 20
 SORTS = ("rate", "amount", "newest")
 MAX_QUERY = 50
 
@@ -150,8 +150,7 @@ def search(filters: Filters) -> Page:
     if filters.tag:
         products = [p for p in products if filters.tag in (p.tags or [])]
     total = len(products)
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(filters.page, pages)
+    page, pages = page_of(total, filters.page, PER_PAGE)
     start = (page - 1) * PER_PAGE
     return Page(products[start : start + PER_PAGE], total, page, pages, tags)
 

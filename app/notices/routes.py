@@ -14,6 +14,7 @@ from app.forms import attach_error
 from app.notices import services
 from app.notices.forms import NoticeForm, WithdrawForm
 from app.notices.models import Notice
+from app.paging import read_page
 from app.replicas import reads_replica
 from app.unit_of_work import discard, refusal_flashed
 from app.util import to_local
@@ -27,13 +28,12 @@ FIELDS = ("kind", "title", "issuer", "body", "publish_at", "withdraw_at")
 @reads_replica
 def index():
     kind = request.args.get("kind") or None
-    page = request.args.get("page", "1")
-    notices, pages = services.shown(kind, int(page) if page.isdigit() else 1)
+    listed = read_page(services.shown(kind))
     return render_template(
         "notices/index.html",
-        notices=notices,
-        pages=pages,
-        page=min(int(page) if page.isdigit() else 1, pages),
+        notices=listed.rows,
+        pages=listed.pages,
+        page=listed.page,
         kind=kind,
         kinds=services.KIND_LABELS,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, or_, select
 
 from app.clock import utcnow
 from app.errors import Conflict, FieldErrors, NotFound
@@ -22,7 +22,6 @@ from app.notices.models import NOTICE_KINDS, Notice
 from app.util import SHANGHAI, as_utc
 
 KIND_LABELS = {"policy": _l("政策"), "notice": _l("公告")}
-PER_PAGE = 20
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 
 
@@ -30,23 +29,12 @@ def _shown(now: datetime):
     return (Notice.publish_at <= now) & or_(Notice.withdraw_at.is_(None), Notice.withdraw_at > now)
 
 
-def shown(kind: str | None = None, page: int = 1) -> tuple[list[Notice], int]:
-    """The notices shown now, newest first, one page of them, and how many pages there are."""
-    now = utcnow()
-    where = [_shown(now)]
+def shown(kind: str | None = None) -> Select[tuple[Notice]]:
+    """The notices shown now (of one kind when given), newest first."""
+    where = [_shown(utcnow())]
     if kind in NOTICE_KINDS:
         where.append(Notice.kind == kind)
-    total = db.session.scalar(select(func.count()).select_from(Notice).where(*where)) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(page, 1), pages)
-    notices = db.session.scalars(
-        select(Notice)
-        .where(*where)
-        .order_by(Notice.publish_at.desc(), Notice.id.desc())
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    )
-    return list(notices), pages
+    return select(Notice).where(*where).order_by(Notice.publish_at.desc(), Notice.id.desc())
 
 
 def get_shown(notice_id: int) -> Notice:

@@ -154,3 +154,19 @@ def test_only_the_operator_manages(web, factories, role):
         web.post("/admin/notices/new", {"kind": "policy", "title": "x", "body": "y"}).status_code
         == 403
     )
+
+
+def test_the_list_pages_keeping_its_kind(web):
+    """Twenty a page, newest first; the pager keeps the kind asked for."""
+    from app.paging import PER_PAGE
+
+    for i in range(PER_PAGE + 1):
+        make(f"政策第{i:02d}号", publish=timedelta(hours=-(PER_PAGE + 2 - i)))
+    make("一条公告", kind="notice")
+    db.session.commit()
+    first = web.get("/notices?kind=policy").get_data(as_text=True)
+    assert "第 1 / 2 页" in first and 'href="/notices?page=2&amp;kind=policy"' in first
+    assert "政策第20号" in first and "政策第00号" not in first and "一条公告" not in first
+    second = web.get("/notices?kind=policy&page=2").get_data(as_text=True)
+    assert "政策第00号" in second and "第 2 / 2 页" in second
+    assert "第 1 / 2 页" in web.get("/notices?kind=policy&page=0").get_data(as_text=True)
