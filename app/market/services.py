@@ -144,15 +144,20 @@ def search(filters: Filters) -> Page:
         "amount": (Product.amount_max.desc(), Product.id),
         "newest": (Product.published_at.desc(), Product.id.desc()),
     }[filters.sort]
-    products = list(db.session.scalars(stmt.order_by(*order)))
-    # Tags are a short JSON list, compared as words (both databases store JSON differently).
-    tags = sorted({t for p in products for t in (p.tags or [])})
-    if filters.tag:
-        products = [p for p in products if filters.tag in (p.tags or [])]
-    total = len(products)
-    page, pages = page_of(total, filters.page, PER_PAGE)
-    start = (page - 1) * PER_PAGE
-    return Page(products[start : start + PER_PAGE], total, page, pages, tags)
+    # Every fitting product's id and tags (for the tag choices and the tag filter: a short
+    # JSON list, compared as words, since the two databases store JSON differently), then
+    # the page's products only: a province's thousands of products are not loaded per view.
+    fitting = db.session.execute(stmt.with_only_columns(Product.id, Product.tags).order_by(*order))
+    tags: set[str] = set()
+    ids = []
+    for product_id, product_tags in fitting:
+        tags.update(product_tags or [])
+        if not filters.tag or filters.tag in (product_tags or []):
+            ids.append(product_id)
+    page, pages = page_of(len(ids), filters.page, PER_PAGE)
+    shown = ids[(page - 1) * PER_PAGE : page * PER_PAGE]
+    found = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(shown)))}
+    return Page([found[i] for i in shown], len(ids), page, pages, sorted(tags))
 
 
 def banks_with_products() -> list[Bank]:

@@ -112,6 +112,36 @@ def test_paging(web, factories):
     assert "第 2 / 2 页" in second
 
 
+def test_a_page_loads_its_products_only(factories):
+    """The tag choices and the count come from every fitting product's id and tags; only the
+    page's products are loaded (a province has thousands)."""
+    from sqlalchemy import event
+
+    from app.products.models import Product
+
+    bank = factories.bank()
+    made = [make_product(bank, name=f"产品{i:02d}", tags=["信易贷"] if i % 2 else ["税易贷"]).id
+            for i in range(services.PER_PAGE + 5)]  # fmt: skip
+    db.session.commit()
+    db.session.expunge_all()
+    loaded: list[int] = []
+
+    def count(target, _context):
+        loaded.append(target.id)
+
+    event.listen(Product, "load", count)
+    try:
+        page = services.search(services.Filters.from_args({"sort": "newest"})[0])
+        tagged = services.search(services.Filters.from_args({"tag": "信易贷", "page": "2"})[0])
+    finally:
+        event.remove(Product, "load", count)
+    assert page.total == len(made) and page.tags == ["信易贷", "税易贷"]
+    assert [p.id for p in page.products] == made[::-1][: services.PER_PAGE]
+    assert tagged.total == len(made) // 2 and tagged.page == 1  # one page: page 2 reads as 1
+    assert set(loaded) == {p.id for p in page.products} | {p.id for p in tagged.products}
+    assert made[0] not in loaded  # the oldest untagged one: on no page read
+
+
 def test_product_page_words_every_condition_and_leads_to_qualification(web, shelf, factories):
     page = web.get(f"/market/{shelf['wide'].id}")
     assert page.status_code == 200
