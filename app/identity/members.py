@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from app.auth import services as auth_services
 from app.auth.models import ApiToken, Role, User
@@ -336,10 +336,9 @@ def finish_handover(admin: User, transfer_id: int) -> AdminTransfer:
     return transfer
 
 
-def transfers(limit: int = 100) -> list[AdminTransfer]:
-    return list(
-        db.session.scalars(select(AdminTransfer).order_by(AdminTransfer.id.desc()).limit(limit))
-    )
+def transfers() -> Select[tuple[AdminTransfer]]:
+    """The operator's transfers of an enterprise's administration, newest first."""
+    return select(AdminTransfer).order_by(AdminTransfer.id.desc())
 
 
 def stronger_claims(limit: int = 100) -> list[tuple[User, AccountEvent]]:

@@ -28,7 +28,7 @@ from typing import Protocol
 import requests
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from app.auth.models import User
 from app.clock import utcnow
@@ -294,16 +294,18 @@ def mark_paid(payment_id: int, *, actor: User | None = None) -> PaymentVerificat
     return payment
 
 
-def waiting(*, pending_only: bool = True, limit: int = 200) -> list[PaymentVerification]:
-    """The operator's list: the payments still to make (oldest first), or the latest all."""
+def to_pay(*, pending_only: bool = True) -> Select[tuple[PaymentVerification]]:
+    """The operator's list: the payments still to make (oldest first), or all, newest first."""
     query = select(PaymentVerification)
     if pending_only:
-        query = query.where(PaymentVerification.state == PaymentState.REQUESTED).order_by(
+        return query.where(PaymentVerification.state == PaymentState.REQUESTED).order_by(
             PaymentVerification.id
         )
-    else:
-        query = query.order_by(PaymentVerification.id.desc())
-    return list(db.session.scalars(query.limit(limit)))
+    return query.order_by(PaymentVerification.id.desc())
+
+
+def waiting(*, pending_only: bool = True, limit: int | None = 200) -> list[PaymentVerification]:
+    return list(db.session.scalars(to_pay(pending_only=pending_only).limit(limit)))
 
 
 def parse_amount(typed: object) -> Decimal:

@@ -15,6 +15,7 @@ from app.forms import attach_error
 from app.identity import members, services
 from app.identity.forms import ConfirmForm, InviteForm, JoinForm, TransferForm
 from app.identity.models import ENTERPRISE_ROLE_LABELS
+from app.paging import read_page
 from app.unit_of_work import discard, refusal_flashed
 
 bp = Blueprint("people", __name__)
@@ -171,9 +172,11 @@ def transfers():
         else:
             flash(_("已变更“%(n)s”的管理员", n=transfer.enterprise.name), "success")
             return redirect(url_for("people.transfers"), code=303)
+    listed = read_page(members.transfers())
     return render_template(
         "identity/transfers.html",
         form=form,
-        transfers=members.transfers(),
+        transfers=listed.rows,
+        listed=listed,
         claims=members.stronger_claims(),
     ), (422 if form.errors else 200)

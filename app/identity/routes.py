@@ -25,6 +25,7 @@ from app.identity.forms import (
 )
 from app.identity.models import EVENT_LABELS, PAYMENT_LABELS, REVIEW_LABELS, PhoneCode, ReviewState
 from app.notifications.senders import Channel, development_outbox
+from app.paging import read_page
 from app.replicas import reads_replica
 from app.unit_of_work import discard, refusal_flashed
 
@@ -175,9 +176,11 @@ def check_payment_amount():
 def payments():
     """对公打款: the small payments to make (the `manual` channel), and the latest others."""
     pending_only = request.args.get("all") is None
+    listed = read_page(payment.to_pay(pending_only=pending_only))
     return render_template(
         "identity/payments.html",
-        payments=payment.waiting(pending_only=pending_only),
+        payments=listed.rows,
+        listed=listed,
         pending_only=pending_only,
         manual=not payment.configured_channel().immediate,
         form=MarkPaidForm(),
