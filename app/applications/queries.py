@@ -51,7 +51,12 @@ def list_for_enterprise(
     )
 
 
-def open_demands_for_bank(bank_id: int, limit: int = 200) -> list[Application]:
+def open_demands_for_bank(bank_id: int) -> list[Application]:
+    """The open demands waiting for a bank that this bank's products fit, newest first.
+
+    Every waiting one is judged (a statement per `INBOX_CHUNK`): they are few, since a demand
+    no bank accepts expires after its working days to respond. Only the newest 200 used to
+    be judged, and a demand past them was shown to no bank at all."""
     from app.matching.services import demands_fitting_bank
 
     waiting = db.session.scalars(
@@ -62,7 +67,6 @@ def open_demands_for_bank(bank_id: int, limit: int = 200) -> list[Application]:
             Application.bank_id.is_(None),
         )
         .order_by(Application.id.desc())
-        .limit(limit)
     )
     return demands_fitting_bank(bank_id, list(waiting))
 

@@ -295,3 +295,23 @@ def test_a_page_reads_its_rows_not_the_banks_history(factories, desk):
     assert set(loaded) == set(expected)  # the five oldest decided are never read
     second = _bench(officer, tab="decided", page=2)
     assert [r.application.id for r in second.rows] == sorted(ids)[:5][::-1]
+
+
+def test_every_waiting_open_demand_reaches_the_banks_it_fits(factories, desk, monkeypatch):
+    """Past the newest 200 too: a waiting demand is judged against the bank's products
+    however many others wait (in chunks of `INBOX_CHUNK`), so none is shown to no bank."""
+    from app.matching import services as matching
+
+    officer, _apps = desk
+    monkeypatch.setattr(matching, "INBOX_CHUNK", 50)
+    demands = []
+    for _ in range(205):
+        owner = factories.user(Role.ENTERPRISE)
+        demands.append(services.create_application(
+            owner.enterprise_id, product_id=None, amount="100000", term_months=12,
+            purpose="备货", user_id=owner.id,
+        ).id)  # fmt: skip
+    db.session.commit()
+    listed = queries.open_demands_for_bank(officer.bank_id)
+    assert [d.id for d in listed] == sorted(demands, reverse=True)
+    assert queries.inbox_counts(officer.bank_id)["new"] == 25 + 205
