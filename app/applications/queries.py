@@ -263,18 +263,22 @@ def _counts(rows: Iterable[tuple[str, str | None, int]]) -> dict[str, int]:
     return counts
 
 
-def inbox_counts(bank_id: int, now: datetime | None = None) -> dict[str, int]:
+def inbox_counts(
+    bank_id: int, now: datetime | None = None, *, demands: list[Application] | None = None
+) -> dict[str, int]:
     """The workbench's counts for a bank's home page, by the inbox's own rules, without
     showing (so without looking up) who applied. Only the applications waiting to be
     accepted are read (their deadlines count in working days); the others are counted by
-    state in the database, not loaded: a bank's history grows without end."""
+    state in the database, not loaded: a bank's history grows without end. `demands`: the
+    open demands that fit the bank, when the caller has judged them already."""
     now = now or utcnow()
     by_state = db.session.execute(
         select(Application.state, func.count())
         .where(Application.bank_id == bank_id, Application.state != "submitted")
         .group_by(Application.state)
     )
-    waiting = open_demands_for_bank(bank_id) + list(
+    demands = open_demands_for_bank(bank_id) if demands is None else demands
+    waiting = demands + list(
         db.session.scalars(
             select(Application).where(
                 Application.bank_id == bank_id, Application.state == "submitted"
@@ -349,9 +353,9 @@ def workbench(
     q = q.strip()
     now = now or utcnow()
     assert user.bank_id is not None
-    demand_ids = [d.id for d in open_demands_for_bank(user.bank_id)]
+    demands = open_demands_for_bank(user.bank_id)
     query = select(Application).where(
-        or_(Application.bank_id == user.bank_id, Application.id.in_(demand_ids))
+        or_(Application.bank_id == user.bank_id, Application.id.in_([d.id for d in demands]))
     )
     if tab != "all":
         query = query.where(Application.state.in_(TAB_STATES[tab]))
@@ -379,4 +383,5 @@ def workbench(
         user, [app for app, _days in page_rows], endpoint=endpoint, channel=channel, ip=ip
     )
     shown = [InboxRow(app, identities[app.id], days) for app, days in page_rows]
-    return Workbench(tab, shown, inbox_counts(user.bank_id, now), total, page, pages, q, due)
+    counts = inbox_counts(user.bank_id, now, demands=demands)
+    return Workbench(tab, shown, counts, total, page, pages, q, due)
