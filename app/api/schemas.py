@@ -43,8 +43,10 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
+from sqlalchemy import Select
 
 from app.errors import FieldErrors, ValidationFailed
+from app.extensions import db
 from app.paging import read_window
 
 M = TypeVar("M", bound=BaseModel)
@@ -247,6 +249,12 @@ class Paged(Query):
         if offset:
             links.append(f'<{_page_url(limit, max(offset - limit, 0))}>; rel="prev"')
         return rows, {"Link": ", ".join(links)} if links else {}
+
+    def read_rows(self, statement: Select[Any]) -> tuple[list[Any], dict[str, str]]:
+        """`read` of an ordered query's rows."""
+        return self.read(
+            lambda limit, offset: list(db.session.scalars(statement.limit(limit).offset(offset)))
+        )
 
 
 def _page_url(limit: int, offset: int) -> str:

@@ -17,7 +17,6 @@ from app.auth.models import Role
 from app.disputes import services
 from app.disputes.models import OUTCOMES, SOURCES, STATUSES
 from app.disputes.models import Dispute as DisputeRow
-from app.extensions import db
 
 
 class DisputeEvent(Shape):
@@ -167,9 +166,7 @@ def list_disputes():
     """Disputes for the operator; `?status=open` gives the queue, overdue first."""
     query = read_query(DisputesQuery)
     listed = services.disputes(query.status)
-    items, links = query.read(
-        lambda limit, offset: list(db.session.scalars(listed.limit(limit).offset(offset)))
-    )
+    items, links = query.read_rows(listed)
     return jsonify([dispute_json(d) for d in items]), 200, links
 
 

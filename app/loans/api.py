@@ -23,7 +23,6 @@ from app.api.schemas import (
 )
 from app.api.spec import doc
 from app.auth.models import Role
-from app.extensions import db
 from app.ingest.api import ImportSummary, Records, push
 from app.loans import models, queries, services
 from app.loans.models import LoanStatus, Repayment, ReportOrigin
@@ -128,9 +127,7 @@ def list_loans():
     """The loans the caller may see, newest disbursement first: the enterprise its own, a
     bank the loans it made. `limit` from `offset` (100 by default; `Link` names the next)."""
     visible = queries.visible_to(current_api_user())
-    loans, links = read_query(Paged).read(
-        lambda limit, offset: list(db.session.scalars(visible.limit(limit).offset(offset)))
-    )
+    loans, links = read_query(Paged).read_rows(visible)
     shown = _shown(loans)
     return jsonify([loan_json(loan, shown=shown) for loan in loans]), 200, links
 

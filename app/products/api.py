@@ -25,7 +25,6 @@ from app.api.schemas import (
 from app.api.spec import doc
 from app.auth.models import BANK_ROLES, Role
 from app.enterprises.size import SIZES
-from app.extensions import db
 from app.products import services
 from app.products.models import ProductStatus, ProductType
 from app.replicas import reads_replica
@@ -102,9 +101,7 @@ def list_products():
         items = services.list_bank_products(user.bank_id)
         return jsonify([services.product_to_dict(p) for p in items])
     listed = services.published()
-    items, links = read_query(Paged).read(
-        lambda limit, offset: list(db.session.scalars(listed.limit(limit).offset(offset)))
-    )
+    items, links = read_query(Paged).read_rows(listed)
     return jsonify([services.product_to_dict(p) for p in items]), 200, links
 
 

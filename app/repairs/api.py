@@ -27,7 +27,6 @@ from app.api.schemas import (
 )
 from app.api.spec import doc
 from app.auth.models import Role
-from app.extensions import db
 from app.repairs import models, services
 from app.repairs.models import OUTCOMES, STATUSES
 
@@ -135,9 +134,7 @@ def list_repairs():
     """Repair applications for the operator; `?pending=1` gives the queue."""
     query = read_query(RepairsQuery)
     listed = services.repairs(pending=query.pending)
-    items, links = query.read(
-        lambda limit, offset: list(db.session.scalars(listed.limit(limit).offset(offset)))
-    )
+    items, links = query.read_rows(listed)
     return jsonify([repair_json(r) for r in items]), 200, links
 
 
