@@ -79,7 +79,7 @@ def _context(browser, base: str, role: str, size: str, **options):
         locale="zh-CN", viewport={"width": width, "height": height}, **options
     )
     email = LOGINS[role]
-    if email is not None:
+    if email is not None and "storage_state" not in options:  # else signed in already
         page = context.new_page()
         page.goto(base + "/login")
         page.get_by_label("邮箱").fill(email)
@@ -169,10 +169,15 @@ def test_phone_menu_folds_behind_a_button_usable_from_the_keyboard(site, browser
     page.wait_for_function("window.scrollY > 0")
     box = page.locator(".site-header").bounding_box()
     assert box is not None and box["y"] + box["height"] <= 0, box
+    # The same signed-in session in the next two browsers: this test is about the menu, and
+    # signing the same user in again within a second or two was seen to come back to the
+    # login page once in CI (not reproduced in eight runs here; see the closing note).
+    signed_in = context.storage_state()
     context.close()
 
     # Without script there is no button, and the menu is an open list.
-    context = _context(browser, base, "enterprise", "phone", java_script_enabled=False)
+    context = _context(browser, base, "enterprise", "phone", java_script_enabled=False,
+                       storage_state=signed_in)  # fmt: skip
     page = context.new_page()
     page.goto(base + "/enterprise")
     assert not page.get_by_role("button", name="菜单").is_visible()
@@ -181,7 +186,7 @@ def test_phone_menu_folds_behind_a_button_usable_from_the_keyboard(site, browser
     context.close()
 
     # On a laptop the menu is a row of links and the button is gone.
-    context = _context(browser, base, "enterprise", "laptop")
+    context = _context(browser, base, "enterprise", "laptop", storage_state=signed_in)
     page = context.new_page()
     page.goto(base + "/enterprise")
     assert not page.get_by_role("button", name="菜单").is_visible()
