@@ -27,16 +27,21 @@ def _apply(factories, product, n):
         )  # fmt: skip
 
 
-def test_month_so_far_against_last_month(app, factories):
+def _last_and_this_month(factories, last: int, this: int) -> None:
+    """`last` applications ten days before this month began, `this` now."""
     product = make_product(factories.bank())
     start = month_start(current_month())
     last_month = utcnow().astimezone(SHANGHAI).replace(
         year=start.year, month=start.month, day=1, hour=12
     ) - timedelta(days=10)
     with time_machine.travel(last_month, tick=False):
-        _apply(factories, product, 4)
-    _apply(factories, product, 3)
+        _apply(factories, product, last)
+    _apply(factories, product, this)
     db.session.commit()
+
+
+def test_month_so_far_against_last_month(app, factories):
+    _last_and_this_month(factories, last=4, this=3)
     office = factories.user(Role.REGULATOR)
     result = workbench.month_so_far(office)
     assert result.this_month == month_label(current_month())
@@ -64,15 +69,7 @@ def test_too_few_enterprises_are_withheld(app, factories):
 
 
 def test_a_rise_is_shown_with_its_plus(app, factories):
-    product = make_product(factories.bank())
-    start = month_start(current_month())
-    last_month = utcnow().astimezone(SHANGHAI).replace(
-        year=start.year, month=start.month, day=1, hour=12
-    ) - timedelta(days=10)
-    with time_machine.travel(last_month, tick=False):
-        _apply(factories, product, 3)
-    _apply(factories, product, 4)
-    db.session.commit()
+    _last_and_this_month(factories, last=3, this=4)
     client = WebClient(app.test_client())
     client.login(factories.user(Role.REGULATOR))
     page = client.get("/office").get_data(as_text=True)
