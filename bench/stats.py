@@ -1,5 +1,5 @@
 """Section `stats`: the statistics dashboard and API over 1,000,000 applications (the
-target: any dashboard view under 300 ms on PostgreSQL).
+target, as bench/README.md states it: any dashboard view under 150 ms on PostgreSQL).
 
 Setup, in a child process against a fresh migrated database: 50 banks, 500 products (ten
 per bank, the three types in turn), 100,000 enterprises across every Shaanxi county and
@@ -27,7 +27,7 @@ from bench.registry import ROOT, Context, benchmark, metric
 
 BENCH_TOTP_SECRET = "JBSWY3DPEHPK3PXPBENCHSTATSTOTP22"  # the bench's own users only
 
-TARGET_MS = 300.0
+TARGET_MS = 150.0
 BANKS, PRODUCTS_PER_BANK = 50, 10
 
 
@@ -169,6 +169,7 @@ API_FILTERS = [
 def child(steps: dict) -> dict:
     import pyotp
     from flask_migrate import upgrade
+    from sqlalchemy import text
 
     from app import create_app
     from app.auth import services as auth_services
@@ -195,6 +196,10 @@ def child(steps: dict) -> dict:
         sa_db.session.commit()
         result["rollup_current_seconds"] = round(time.perf_counter() - t0, 2)
         result["rollup_current_rows"] = current["rows"]
+        # The views are planned on the rollup's statistics, as autovacuum would have them on a
+        # server that runs it (this one may not): ANALYZE above ran before the rollup.
+        sa_db.session.execute(text("ANALYZE stats_monthly"))
+        sa_db.session.commit()
         services.count_indicators()  # the scheduler's other statistics job
         sa_db.session.commit()
         password = "Bench-2026-pass"

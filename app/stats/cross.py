@@ -24,6 +24,8 @@ from app.stats.queries import (
 from app.stats.rollup import rolled_months, rollup_select, with_provisional
 
 Pair = tuple[str, str]
+# What a cross's suppression reads of a cell besides its sketches (`suppression.cross_nodes`).
+SIZES = Cell.EVENT_SUMS
 
 
 def cross_cells(
@@ -36,7 +38,8 @@ def cross_cells(
 ) -> dict[Pair, Cell]:
     """Each pair of keys' cell over `months` (up to the current one): `levels` names two
     axes and the level of each; the keys are in `AXES` order and as the groupings of those
-    levels key their rows ("" for unknown or none)."""
+    levels key their rows ("" for unknown or none). A cell holds what suppression reads:
+    its sketches and event counts (`SIZES`), not the figures shown."""
     axes = [axis for axis in AXES if axis in levels]
     wanted = [m for m in months if m <= current_month(now)]
     grain = grain_at(levels, filters)
@@ -55,14 +58,15 @@ def cross_cells(
         if stored:
             m = StatsMonthly.__table__
             keys = [m.c[axes[0]], m.c[axes[1]]]
-            for row in db.session.execute(rollup_select(grain, keys, filters, stored, days=False)):
-                add(cells, str(row[0]), str(row[1]), cell_of(row))
+            for row in db.session.execute(rollup_select(grain, keys, filters, stored, days=False, sums=SIZES)):
+                add(cells, str(row[0]), str(row[1]), cell_of(row, SIZES))
         live = [month for month in wanted if month not in stored]
         for first, last in [*month_runs(live), *[(month, month) for month in partial]]:
-            query = period_select(first, last, levels, filters, since=partial.get(first))
+            query = period_select(first, last, levels, filters, since=partial.get(first),
+                                  sums=SIZES)
             for row in db.session.execute(query):
                 add(cells, getattr(row, f"g_{axes[0]}"), getattr(row, f"g_{axes[1]}"),
-                    cell_of(row))  # fmt: skip
+                    cell_of(row, SIZES))  # fmt: skip
         return cells
 
     return with_provisional([m for m in wanted if m not in rolled] if usable else [], read)

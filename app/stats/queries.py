@@ -143,6 +143,9 @@ class Cell:
         """Distinct enterprises behind a family of figures (exact below SKETCH_K)."""
         return len(getattr(self, family))
 
+    # The sums `events` reads: all a cross of suppression needs besides the sketches.
+    EVENT_SUMS = ("demand_count", "accepted", "lapsed", "approved", "rejected", "disbursed_count")
+
     def events(self, family: str) -> int:
         """How many events a family of figures counts (suppression's tie-break)."""
         if family == "applicants":
@@ -461,12 +464,13 @@ def _working_days(ev: dict[str, Any]) -> _WorkingDays:
 
 def period_select(first: int, last: int, levels: Mapping[str, str], filters: Filters, *,
                   by_type: bool = False, days: bool = False, since: date | None = None,
-                  until: date | None = None):  # fmt: skip
+                  until: date | None = None, sums: Sequence[str] = Cell.SUMS):  # fmt: skip
     """Every additive figure and sketch of the months `first`..`last` (cut to the local days
     `since` .. before `until` when given), one row per key of `levels` (and product type):
     the columns of `stats_monthly` after its grain and month. With `days`, also each
     group's working days to acceptance and to disbursement as lists (`accept_list`,
-    `disburse_list`: the live figures' histograms in the same pass)."""
+    `disburse_list`: the live figures' histograms in the same pass). `sums`: the figures of
+    Cell.SUMS computed (a cross of suppression needs only `Cell.EVENT_SUMS`)."""
     a = Application
     bounds = _utc_bounds(first, last, since, until)
     ev = _events(*bounds)
@@ -516,7 +520,7 @@ def period_select(first: int, last: int, levels: Mapping[str, str], filters: Fil
     query = (
         select(
             *keys,
-            *[expr.label(name) for name, expr in measures.items()],
+            *[measures[name].label(name) for name in sums],
             *[ids.label(family) for family, (ids, _n) in sketches.items()],
             *[n.label(f"n_{family}") for family, (_ids, n) in sketches.items()],
             *lists,
@@ -564,13 +568,14 @@ def _dec(value) -> Decimal:
     return Decimal(0) if value is None else Decimal(value)
 
 
-def cell_of(row) -> Cell:
-    """A cell from a row with Cell.SUMS, the sketches and their counts."""
+def cell_of(row, sums: Sequence[str] = Cell.SUMS) -> Cell:
+    """A cell from a row with `sums` (of Cell.SUMS; the others stay 0), the sketches and
+    their counts."""
     # Once per row of every breakdown (hundreds): read by name from the row's mapping, zero
     # counts left at their defaults.
     cell = Cell()
     values, fields = row._mapping, cell.__dict__
-    for name in Cell.SUMS:
+    for name in sums:
         value = values[name]
         if name in Cell.DECIMALS:
             if value is not None:  # as summed (a zero keeps its scale: 0.00)

@@ -128,11 +128,11 @@ def _where(grain: str, filters: Filters) -> list:
 
 
 def rollup_select(grain: str, keys: Sequence[Any], filters: Filters, months: Sequence[int], *,
-                  days: bool = True):  # fmt: skip
+                  days: bool = True, sums: Sequence[str] = Cell.SUMS):  # fmt: skip
     """The rows of `grain` over `months` added up per value of `keys` (columns of
     `stats_monthly`): sums in SQL; sketches read only for groups whose every row rests on
     fewer than K enterprises (a row with K already settles the count); with `days`, the
-    histograms joined."""
+    histograms joined; `sums` as `queries.period_select`'s."""
     m = StatsMonthly.__table__
 
     def sketch(family: str):
@@ -143,7 +143,7 @@ def rollup_select(grain: str, keys: Sequence[Any], filters: Filters, months: Seq
     return (
         select(
             *keys,
-            *[func.sum(m.c[name]).label(name) for name in Cell.SUMS],
+            *[func.sum(m.c[name]).label(name) for name in sums],
             *[func.max(m.c[f"n_{family}"]).label(f"n_{family}") for family in FAMILIES],
             *[sketch(family) for family in FAMILIES],
             *(histograms if days else []),

@@ -215,8 +215,8 @@ Node = tuple[tuple[int, str], tuple[int, str]]
 
 class Sizes:
     """What suppression reads of a node of a cross, per family: the enterprise ids behind
-    it (a union of sketches, kept as a set and cut to K only when counted) and how many
-    events; built by `cross_nodes` for thousands of nodes."""
+    it (a union of sketches, kept as a set that stops growing once it holds K, and cut to K
+    when counted) and how many events; built by `cross_nodes` for thousands of nodes."""
 
     __slots__ = ("events_of", "ids")
 
@@ -267,7 +267,10 @@ def cross_nodes(
                     sizes.ids[family] = set(ids)
                     sizes.events_of[family] = events
                 else:
-                    found.update(ids)
+                    # A set of K ids already counts as K in every union it joins (counts
+                    # are cut to K): it need not grow, and the root's would hold them all.
+                    if len(found) < SKETCH_K:
+                        found.update(ids)
                     sizes.events_of[family] += events
     return nodes
 
