@@ -58,7 +58,8 @@ def cross_cells(
         if stored:
             m = StatsMonthly.__table__
             keys = [m.c[axes[0]], m.c[axes[1]]]
-            for row in db.session.execute(rollup_select(grain, keys, filters, stored, days=False, sums=SIZES)):
+            query = rollup_select(grain, keys, filters, stored, days=False, sums=SIZES)
+            for row in db.session.execute(query):
                 add(cells, str(row[0]), str(row[1]), cell_of(row, SIZES))
         live = [month for month in wanted if month not in stored]
         for first, last in [*month_runs(live), *[(month, month) for month in partial]]:
