@@ -63,8 +63,9 @@ def cross_cells(
                 add(cells, str(row[0]), str(row[1]), cell_of(row, SIZES))
         live = [month for month in wanted if month not in stored]
         for first, last in [*month_runs(live), *[(month, month) for month in partial]]:
-            query = period_select(first, last, levels, filters, since=partial.get(first),
-                                  sums=SIZES)
+            query = period_select(
+                first, last, levels, filters, since=partial.get(first), sums=SIZES
+            )
             for row in db.session.execute(query):
                 add(cells, getattr(row, f"g_{axes[0]}"), getattr(row, f"g_{axes[1]}"),
                     cell_of(row, SIZES))  # fmt: skip
