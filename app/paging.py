@@ -47,15 +47,21 @@ def read_window(
     return rows[:limit], len(rows) > limit
 
 
-def asked_page() -> int:
-    """The page the request asks for (`?page=`; the first when absent or not a number)."""
-    return request.args.get("page", 1, type=int) or 1
+def asked_page(param: str = "page") -> int:
+    """The page the request asks for (`?page=`, or `param` for a second list on a page; the
+    first when absent or not a number)."""
+    return request.args.get(param, 1, type=int) or 1
 
 
-def read_page(query: Select[Any], page: int | None = None, per_page: int = PER_PAGE) -> Page:
-    """The rows of `query` (ordered) on `page` (the request's when not given): counted, then
-    read `per_page` from where the page begins."""
+def read_page(
+    query: Select[Any], page: int | None = None, per_page: int = PER_PAGE, *, param: str = "page"
+) -> Page:
+    """The rows of `query` (ordered) on `page` (the request's `param` when not given):
+    counted, then read `per_page` from where the page begins. A query of one entity gives
+    its objects, of several their rows (tuples)."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    shown, pages = page_of(total or 0, asked_page() if page is None else page, per_page)
-    rows = list(db.session.scalars(query.limit(per_page).offset((shown - 1) * per_page)))
+    shown, pages = page_of(total or 0, asked_page(param) if page is None else page, per_page)
+    window = query.limit(per_page).offset((shown - 1) * per_page)
+    one = len(query.column_descriptions) == 1
+    rows = list(db.session.scalars(window) if one else db.session.execute(window))
     return Page(rows, shown, pages, total or 0)

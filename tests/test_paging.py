@@ -80,3 +80,56 @@ def test_the_access_log_pages_without_counting(login_as, factories):
     second = client.get("/enterprise/access-log?outcome=denied&page=2").get_data(as_text=True)
     assert "第 2 页" in second and "上一页" in second and "下一页" not in second
     assert second.count('<span class="badge badge-err">已拒绝</span>') == 1  # the 51st
+
+
+def test_the_account_history_pages_past_its_newest(login_as):
+    """The account history showed its newest 200 events and no more: every event is on a
+    page, the oldest on the last."""
+    from app.identity.models import EventKind
+    from app.identity.services import record_event
+
+    client, user = login_as(Role.ENTERPRISE)
+    for i in range(PER_PAGE + 1):
+        record_event(user, EventKind.LOGIN, f"记录-{i:02d}")
+    db.session.commit()
+    first = client.get("/account/history").get_data(as_text=True)
+    assert 'href="/account/history?page=2"' in first
+    assert f"记录-{PER_PAGE:02d}" in first and "记录-00" not in first
+    last = client.get("/account/history?page=99").get_data(as_text=True)  # clamped: the last
+    assert "记录-00" in last and "下一页" not in last
+
+
+def test_the_operators_leads_page_one_row_per_account(login_as, factories):
+    """The leads for a transfer read the newest 100 claim events and kept one per account:
+    an account that proved a phone a hundred times hid every other lead. Each account is
+    one row, every one on a page of its own pager (`claims_page`)."""
+    from app.identity.models import EventKind
+    from app.identity.services import record_event
+
+    operator, _admin = login_as(Role.ADMIN)
+    claimants = [factories.user(Role.ENTERPRISE, verified=False) for _ in range(PER_PAGE + 1)]
+    for user in claimants:
+        record_event(user, EventKind.CLAIM_PROVEN, "139****5678")
+    for _ in range(3):  # the newest account proved it again
+        record_event(claimants[-1], EventKind.CLAIM_PROVEN, "139****5678")
+    db.session.commit()
+    first = operator.get("/admin/transfers").get_data(as_text=True)
+    assert first.count(claimants[-1].email) == 1
+    assert claimants[0].email not in first  # the oldest lead, on page 2
+    assert 'href="/admin/transfers?claims_page=2&amp;page=1"' in first
+    second = operator.get("/admin/transfers?claims_page=2").get_data(as_text=True)
+    assert claimants[0].email in second and claimants[-1].email not in second
+
+
+def test_a_banks_loan_imports_page_past_the_fiftieth(login_as):
+    """The bank's loan-status imports showed its newest 50: a bank reporting weekly lost
+    its first year's from the page."""
+    client, officer = login_as(Role.BANK_OFFICER)
+    for i in range(PER_PAGE + 1):
+        db.session.add(ImportBatch(source="loan_status", status="succeeded", user_id=officer.id,
+                                   filename=f"loans-{i:02d}.csv"))  # fmt: skip
+    db.session.commit()
+    first = client.get("/bank/loans/import").get_data(as_text=True)
+    assert "loans-20.csv" in first and "loans-00.csv" not in first
+    assert 'href="/bank/loans/import?page=2"' in first
+    assert "loans-00.csv" in client.get("/bank/loans/import?page=2").get_data(as_text=True)

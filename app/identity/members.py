@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 
 from app.auth import services as auth_services
 from app.auth.models import ApiToken, Role, User
@@ -341,25 +341,22 @@ def transfers() -> Select[tuple[AdminTransfer]]:
     return select(AdminTransfer).order_by(AdminTransfer.id.desc())
 
 
-def stronger_claims(limit: int = 100) -> list[tuple[User, AccountEvent]]:
+def stronger_claims() -> Select[tuple[User, AccountEvent]]:
     """Unverified accounts that proved the phone on file of an enterprise another account
-    administers (their latest `claim_proven` event), newest first: the operator's leads for
-    a transfer."""
-    rows = db.session.execute(
+    administers, each with its latest `claim_proven` event, newest first: the operator's
+    leads for a transfer."""
+    latest = (
+        select(func.max(AccountEvent.id))
+        .where(AccountEvent.kind == EventKind.CLAIM_PROVEN)
+        .group_by(AccountEvent.user_id)
+    )
+    return (
         select(User, AccountEvent)
         .join(AccountEvent, AccountEvent.user_id == User.id)
         .where(
-            AccountEvent.kind == EventKind.CLAIM_PROVEN,
+            AccountEvent.id.in_(latest),
             User.role == Role.ENTERPRISE,
             User.verification_state != VerificationState.VERIFIED,
         )
         .order_by(AccountEvent.id.desc())
-        .limit(limit)
     )
-    seen: set[int] = set()
-    claims = []
-    for user, event in rows:
-        if user.id not in seen:
-            seen.add(user.id)
-            claims.append((user, event))
-    return claims

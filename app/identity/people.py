@@ -173,10 +173,11 @@ def transfers():
             flash(_("已变更“%(n)s”的管理员", n=transfer.enterprise.name), "success")
             return redirect(url_for("people.transfers"), code=303)
     listed = read_page(members.transfers())
+    claims = read_page(members.stronger_claims(), param="claims_page")
     return render_template(
         "identity/transfers.html",
         form=form,
         transfers=listed.rows,
         listed=listed,
-        claims=members.stronger_claims(),
+        claims=claims,
     ), (422 if form.errors else 200)

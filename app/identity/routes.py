@@ -257,8 +257,9 @@ def decide(review_id: int):
 @reads_replica
 def history():
     """账户记录: the account's verification and security events."""
+    listed = read_page(services.events_of(current_user))
     return render_template(
-        "identity/history.html", events=services.events_for(current_user), labels=EVENT_LABELS
+        "identity/history.html", events=listed.rows, listed=listed, labels=EVENT_LABELS
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 
 from app.auth.models import Role, User
 from app.clock import utcnow
@@ -145,15 +145,10 @@ def verify_by_operator(user: User, evidence: str, *, actor: User | None = None) 
     return mark_verified(user, VerificationMethod.OPERATOR, detail=evidence, actor=actor)
 
 
-def events_for(user: User, limit: int = 200) -> list[AccountEvent]:
-    """The user's account history, newest first."""
-    return list(
-        db.session.scalars(
-            select(AccountEvent)
-            .where(AccountEvent.user_id == user.id)
-            .order_by(AccountEvent.id.desc())
-            .limit(limit)
-        )
+def events_of(user: User) -> Select[tuple[AccountEvent]]:
+    """The user's account history, newest first (the page reads it a page at a time)."""
+    return (
+        select(AccountEvent).where(AccountEvent.user_id == user.id).order_by(AccountEvent.id.desc())
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Column,
     Integer,
     MetaData,
+    Select,
     Table,
     and_,
     delete,
@@ -305,9 +306,9 @@ def _of_bank(bank_id: int | None):
     )
 
 
-def bank_batches(bank_id: int | None, limit: int = 50) -> list[ImportBatch]:
+def bank_batches(bank_id: int | None) -> Select[tuple[ImportBatch]]:
     """The bank's loan-status imports (by any of its users), newest first."""
-    return list(db.session.scalars(_of_bank(bank_id).order_by(ImportBatch.id.desc()).limit(limit)))
+    return _of_bank(bank_id).order_by(ImportBatch.id.desc())
 
 
 def bank_batch(batch_id: int, bank_id: int | None) -> ImportBatch:

@@ -97,8 +97,10 @@ def bank_import():
             )  # fmt: skip
             return redirect(url_for("loans.bank_batch", batch_id=summary.batch_id), code=303)
     status = 422 if request.method == "POST" else 200
-    batches = imports.bank_batches(current_user.bank_id)
-    return render_template("loans/bank_import.html", form=form, batches=batches), status
+    listed = read_page(imports.bank_batches(current_user.bank_id))
+    return render_template(
+        "loans/bank_import.html", form=form, batches=listed.rows, listed=listed
+    ), status
 
 
 @bp.route("/bank/loans/import/<int:batch_id>")

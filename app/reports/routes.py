@@ -23,6 +23,7 @@ from app.consent.terms import denial_message
 from app.enterprises import services as enterprises
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db, limiter
+from app.paging import read_page
 from app.reports import services
 from app.reports.models import Method, Outcome
 from app.unit_of_work import discard
@@ -65,10 +66,14 @@ def _verify_url() -> str:
 @role_required(Role.ENTERPRISE)
 def mine():
     enterprise = current_user.enterprise
+    reports = read_page(services.reports_of(enterprise.id))
+    checks = read_page(services.verifications_of(enterprise.id), param="checks_page")
     return render_template(
         "reports/mine.html",
-        reports=services.reports_of(enterprise.id),
-        checks=services.verifications_of(enterprise.id),
+        reports=reports.rows,
+        listed=reports,
+        checks=checks.rows,
+        checks_listed=checks,
         **_labels(),
     )
 

@@ -22,7 +22,7 @@ import segno
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from werkzeug.security import check_password_hash
 
 from app.auth.models import User
@@ -229,24 +229,20 @@ def verify(
 # --- reading -------------------------------------------------------------------------------
 
 
-def reports_of(enterprise_id: int, limit: int = 50) -> list[CreditReport]:
-    return list(
-        db.session.scalars(
-            select(CreditReport)
-            .where(CreditReport.enterprise_id == enterprise_id)
-            .order_by(CreditReport.id.desc())
-            .limit(limit)
-        )
+def reports_of(enterprise_id: int) -> Select[tuple[CreditReport]]:
+    """The enterprise's credit reports, newest first."""
+    return (
+        select(CreditReport)
+        .where(CreditReport.enterprise_id == enterprise_id)
+        .order_by(CreditReport.id.desc())
     )
 
 
-def verifications_of(enterprise_id: int, limit: int = 100) -> list[ReportVerification]:
-    return list(
-        db.session.scalars(
-            select(ReportVerification)
-            .join(CreditReport, CreditReport.id == ReportVerification.report_id)
-            .where(CreditReport.enterprise_id == enterprise_id)
-            .order_by(ReportVerification.id.desc())
-            .limit(limit)
-        )
+def verifications_of(enterprise_id: int) -> Select[tuple[ReportVerification]]:
+    """Every check of the enterprise's reports by a third party, newest first."""
+    return (
+        select(ReportVerification)
+        .join(CreditReport, CreditReport.id == ReportVerification.report_id)
+        .where(CreditReport.enterprise_id == enterprise_id)
+        .order_by(ReportVerification.id.desc())
     )

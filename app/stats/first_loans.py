@@ -18,9 +18,8 @@ from app.applications.models import FIRST_LOAN_DISAGREES, Application
 from app.auth.models import BANK_ROLES, User
 from app.banks.models import Bank
 from app.extensions import db
+from app.paging import Page, read_page
 from app.products.models import Product
-
-LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,11 @@ def count(bank_id: int | None = None) -> int:
     return db.session.scalar(select(func.count()).select_from(Application).where(_where(bank_id)))
 
 
-def disagreements(bank_id: int | None = None, limit: int = LIMIT) -> list[Disagreement]:
-    """Newest disbursement first; `bank_id` narrows to one bank's loans."""
+def disagreements(bank_id: int | None = None, page: int | None = None) -> Page[Disagreement]:
+    """A page of them (the request's when `page` is not given), newest disbursement first;
+    `bank_id` narrows to one bank's loans."""
     a = Application
-    rows = db.session.execute(
+    found = read_page(
         select(
             a.id,
             Bank.name,
@@ -66,7 +66,8 @@ def disagreements(bank_id: int | None = None, limit: int = LIMIT) -> list[Disagr
         .join(Bank, Bank.id == a.bank_id)
         .join(Product, Product.id == a.product_id)
         .where(_where(bank_id))
-        .order_by(a.disbursed_on.desc(), a.id.desc())
-        .limit(limit)
+        .order_by(a.disbursed_on.desc(), a.id.desc()),
+        page,
     )
-    return [Disagreement(*row) for row in rows]
+    found.rows = [Disagreement(*row) for row in found.rows]
+    return found

@@ -37,13 +37,8 @@ def index():
 @role_required(*READERS)
 @reads_replica
 def first_loan_check():
-    bank_id = first_loans.bank_scope(current_user)
-    return render_template(
-        "stats/first_loans.html",
-        rows=first_loans.disagreements(bank_id),
-        total=first_loans.count(bank_id),
-        limit=first_loans.LIMIT,
-    )
+    listed = first_loans.disagreements(first_loans.bank_scope(current_user))
+    return render_template("stats/first_loans.html", rows=listed.rows, listed=listed)
 
 
 def _export_name(summary: services.Summary, ext: str) -> str:

@@ -57,7 +57,7 @@ def test_a_second_loan_declared_first_is_not_counted_and_is_listed(factories, lo
     assert (second.first_loan, second.first_loan_declared, second.first_loan_platform) == (
         False, True, False,
     )  # fmt: skip
-    assert [d.application_id for d in first_loans.disagreements()] == [second.id]
+    assert [d.application_id for d in first_loans.disagreements(page=1).rows] == [second.id]
     assert first_loans.count(other_bank.id) == 1 and first_loans.count(bank.id) == 0
     db.session.commit()
 

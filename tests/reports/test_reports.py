@@ -242,3 +242,23 @@ def consent_categories():
     from app.consent.guard import ALL_CATEGORIES
 
     return ALL_CATEGORIES
+
+
+def test_the_verification_log_pages_beside_the_reports(app, factories, scored):
+    """The page showed the newest 100 checks and the newest 50 reports: every check of a
+    much-verified report is on a page of its own pager, the reports' page kept."""
+    from app.paging import PER_PAGE
+
+    client, _user = _owner(app, factories, scored)
+    _pdf, report = _download(client)
+    for i in range(PER_PAGE + 1):
+        db.session.add(ReportVerification(report_id=report.id, outcome="unchanged",
+                                           method="file", ip=f"10.0.0.{i}"))  # fmt: skip
+    db.session.commit()
+    first = client.get("/enterprise/reports").get_data(as_text=True)
+    assert 'href="/enterprise/reports?checks_page=2&amp;page=1"' in first
+    checks = first.split('data-testid="checks"')[1]
+    assert checks.count("<tr>") == PER_PAGE + 1  # the header and a page of checks
+    second = client.get("/enterprise/reports?checks_page=2").get_data(as_text=True)
+    assert second.split('data-testid="checks"')[1].count("<tr>") == 2
+    assert report.number in second  # the reports stay on their own first page
