@@ -23,7 +23,7 @@ def test_the_phone_menu_works_before_any_deferred_script_runs(live_server, page)
     page.goto(base + "/", wait_until="commit")
     nav = page.locator("#site-nav")
     nav.wait_for(state="attached")
-    page.wait_for_function("document.readyState !== 'loading'")  # parsed and laid out
+    page.locator(".site-footer").wait_for(state="attached")  # parsed to the end
     assert held, "the deferred scripts are held back: only early.js has run"
     expect(nav).to_be_hidden()
     toggle = page.get_by_role("button", name="菜单")
