@@ -24,8 +24,6 @@ from app.stats.queries import (
 from app.stats.rollup import rolled_months, rollup_select, with_provisional
 
 Pair = tuple[str, str]
-# What a cross's suppression reads of a cell besides its sketches (`suppression.cross_nodes`).
-SIZES = Cell.EVENT_SUMS
 
 
 def cross_cells(
@@ -39,7 +37,7 @@ def cross_cells(
     """Each pair of keys' cell over `months` (up to the current one): `levels` names two
     axes and the level of each; the keys are in `AXES` order and as the groupings of those
     levels key their rows ("" for unknown or none). A cell holds what suppression reads:
-    its sketches and event counts (`SIZES`), not the figures shown."""
+    its sketches and event counts (`Cell.EVENT_SUMS`), not the figures shown."""
     axes = [axis for axis in AXES if axis in levels]
     wanted = [m for m in months if m <= current_month(now)]
     grain = grain_at(levels, filters)
@@ -58,17 +56,17 @@ def cross_cells(
         if stored:
             m = StatsMonthly.__table__
             keys = [m.c[axes[0]], m.c[axes[1]]]
-            query = rollup_select(grain, keys, filters, stored, days=False, sums=SIZES)
+            query = rollup_select(grain, keys, filters, stored, days=False, sums=Cell.EVENT_SUMS)
             for row in db.session.execute(query):
-                add(cells, str(row[0]), str(row[1]), cell_of(row, SIZES))
+                add(cells, str(row[0]), str(row[1]), cell_of(row, Cell.EVENT_SUMS))
         live = [month for month in wanted if month not in stored]
         for first, last in [*month_runs(live), *[(month, month) for month in partial]]:
             query = period_select(
-                first, last, levels, filters, since=partial.get(first), sums=SIZES
+                first, last, levels, filters, since=partial.get(first), sums=Cell.EVENT_SUMS
             )
             for row in db.session.execute(query):
                 add(cells, getattr(row, f"g_{axes[0]}"), getattr(row, f"g_{axes[1]}"),
-                    cell_of(row, SIZES))  # fmt: skip
+                    cell_of(row, Cell.EVENT_SUMS))  # fmt: skip
         return cells
 
     return with_provisional([m for m in wanted if m not in rolled] if usable else [], read)

@@ -8,7 +8,7 @@ the bank about one of its loans, which the application number identifies to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -69,5 +69,4 @@ def disagreements(bank_id: int | None = None, page: int | None = None) -> Page[D
         .order_by(a.disbursed_on.desc(), a.id.desc()),
         page,
     )
-    found.rows = [Disagreement(*row) for row in found.rows]
-    return found
+    return replace(found, rows=[Disagreement(*row) for row in found.rows])

@@ -143,16 +143,19 @@ class Cell:
         """Distinct enterprises behind a family of figures (exact below SKETCH_K)."""
         return len(getattr(self, family))
 
-    # The sums `events` reads: all a cross of suppression needs besides the sketches.
-    EVENT_SUMS = ("demand_count", "accepted", "lapsed", "approved", "rejected", "disbursed_count")
+    # Each family's events (suppression's tie-break), by the sums that count them; a cross
+    # of suppression reads these sums only, besides the sketches.
+    FAMILY_EVENTS = {
+        "applicants": ("demand_count",),
+        "deciders": ("accepted", "lapsed", "approved", "rejected"),
+        "borrowers": ("disbursed_count",),
+    }
+    EVENT_SUMS = tuple(name for names in FAMILY_EVENTS.values() for name in names)
 
     def events(self, family: str) -> int:
         """How many events a family of figures counts (suppression's tie-break)."""
-        if family == "applicants":
-            return self.demand_count
-        if family == "deciders":
-            return self.accepted + self.lapsed + self.approved + self.rejected
-        return self.disbursed_count
+        fields = self.__dict__
+        return sum(fields[name] for name in self.FAMILY_EVENTS[family])
 
 
 # --- periods -------------------------------------------------------------------------------
